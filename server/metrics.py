@@ -1,0 +1,37 @@
+"""Prometheus metrics, one registry per app (tests run several apps in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """Every counter the service exports at ``GET /metrics``."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connections = Gauge("srichan_connections", "Open WebSocket connections", registry=r)
+        self.messages_in = Counter(
+            "srichan_messages_in", "Messages received, by type", ["type"], registry=r
+        )
+        self.messages_out = Counter(
+            "srichan_messages_out", "Messages sent, by type", ["type"], registry=r
+        )
+        self.bytes_in = Counter("srichan_bytes_in", "WebSocket bytes received", registry=r)
+        self.bytes_out = Counter("srichan_bytes_out", "WebSocket bytes sent", registry=r)
+        self.tick_seconds = Histogram(
+            "srichan_tick_seconds",
+            "Time to compute one presence tick",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32),
+            registry=r,
+        )
+        self.dropped_frames = Counter(
+            "srichan_dropped_frames", "Stale presence frames replaced in a full outbox", registry=r
+        )
+        self.slow_disconnects = Counter(
+            "srichan_slow_disconnects", "Clients disconnected for a stuck outbox", registry=r
+        )
+        self.errors = Counter(
+            "srichan_errors", "Error replies and error closes, by code", ["code"], registry=r
+        )

@@ -1,0 +1,160 @@
+"""The scene model: what a content author describes, as frozen dataclasses.
+
+Built only by :mod:`srichan_world.scene.load`, which validates everything first, so code that
+receives a :class:`Scene` may trust it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from srichan_world.scene.geometry import InterestGrid, Point, Polygon, Polyline, Walkable
+
+LANDMARK_KINDS = ("gate", "shrine", "tower", "mall", "museum", "office", "market")
+SIDES = ("north", "south", "across")
+MARKINGS = ("dashed", "solid", "double", "none")
+QUEST_ORDERS = ("ordered", "free")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Visitor-facing text: Thai first, English second."""
+
+    th: str
+    en: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"th": self.th, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_triangles: int = 50_000
+    max_materials: int = 32
+    max_glb_bytes: int = 3_000_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    quiz_attempts: int = 3
+    quiz_cooldown_s: float = 30.0
+    daily_earn_cap: int = 500
+
+
+@dataclass(frozen=True)
+class Street:
+    centreline: Polyline
+    lanes: int
+    lane_width: float
+    sidewalk_width: float
+    walkable_half_width: float
+    markings: str
+    tree_spacing: float
+    lamp_spacing: float
+    interest_cell: float
+
+    @property
+    def carriageway_half(self) -> float:
+        return self.lanes * self.lane_width / 2
+
+    @property
+    def paved_half(self) -> float:
+        """Carriageway plus one sidewalk: nothing may be built inside this band."""
+        return self.carriageway_half + self.sidewalk_width
+
+
+@dataclass(frozen=True)
+class Colors:
+    primary: str
+    secondary: str
+    roof: str
+
+
+@dataclass(frozen=True)
+class Landmark:
+    id: str
+    kind: str
+    name: Text
+    description: Text
+    station: float
+    side: str
+    setback: float
+    width: float
+    depth: float
+    height: float
+    storeys: int
+    highlight: bool
+    colors: Colors
+    position: Point = (0.0, 0.0)
+    heading: float = 0.0
+    footprints: tuple[Polygon, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuizPoint:
+    id: str
+    landmark: str
+    station: float
+    offset: float
+    radius: float
+    reward: int
+    question: Text
+    choices: tuple[Text, ...]
+    correct: int
+    explanation: Text
+    attempts: int
+    cooldown_s: float
+    position: Point = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class QuestStep:
+    kind: str  # "quiz" | "visit"
+    target: str
+
+
+@dataclass(frozen=True)
+class Quest:
+    id: str
+    title: Text
+    description: Text
+    order: str
+    bonus: int
+    steps: tuple[QuestStep, ...]
+
+
+@dataclass(frozen=True)
+class BoothSlot:
+    id: str
+    station: float
+    offset: float
+    facing: float
+    width: float
+    depth: float
+    position: Point = (0.0, 0.0)
+    footprint: Polygon = ()
+
+
+@dataclass(frozen=True)
+class SpawnPoint:
+    id: str
+    station: float
+    offset: float
+    heading: float
+    position: Point = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Scene:
+    id: str
+    title: Text
+    budget: Budget
+    policy: Policy
+    street: Street
+    landmarks: tuple[Landmark, ...]
+    quiz_points: tuple[QuizPoint, ...]
+    quests: tuple[Quest, ...]
+    booth_slots: tuple[BoothSlot, ...]
+    spawn_points: tuple[SpawnPoint, ...]
+    walkable: Walkable = field(default=Walkable((), ()))
+    grid: InterestGrid = field(default=InterestGrid((0.0, 0.0), 1.0, 1, 1))

@@ -1,0 +1,138 @@
+"""`srichan scene …`: check, build, preview and schema for content authors.
+
+The thin shell around the pure scene library: it reads files, calls the library and writes
+results atomically, so a failed check or build never leaves half an output behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from srichan_world.scene.load import SceneError, load_scene_text
+from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.scene.model import Scene
+from srichan_world.scene.preview import preview_svg
+from srichan_world.scene.schema import scene_schema
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    scene = subparsers.add_parser("scene", help="check, build and preview scene descriptions")
+    sub = scene.add_subparsers(dest="scene_command", required=True)
+    check = sub.add_parser("check", help="report every problem in a scene file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=cmd_check)
+    build = sub.add_parser("build", help="compile a scene to GLB + manifest + answers")
+    build.add_argument("file", type=Path)
+    build.add_argument("--out", type=Path, default=Path("assets/build"))
+    build.set_defaults(func=cmd_build)
+    preview = sub.add_parser("preview", help="write a top-down SVG plan")
+    preview.add_argument("file", type=Path)
+    preview.add_argument("-o", "--output", type=Path, required=True)
+    preview.set_defaults(func=cmd_preview)
+    schema = sub.add_parser("schema", help="print the JSON Schema of the scene format")
+    schema.add_argument("-o", "--output", type=Path)
+    schema.set_defaults(func=cmd_schema)
+
+
+def read_scene(path: Path) -> Scene:
+    """Load and validate; every problem is printed with its path, then SystemExit(1)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path}: cannot read: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    try:
+        return load_scene_text(text)
+    except SceneError as exc:
+        for problem in exc.problems:
+            print(f"{path}: {problem}", file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    scene = read_scene(args.file)
+    print(
+        f"{args.file}: ok — {len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
+        f"points, {len(scene.quests)} quests, {len(scene.booth_slots)} booth slots, "
+        f"{len(scene.spawn_points)} spawn points"
+    )
+    return 0
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable bytes for hashing and writing: sorted keys, UTF-8, no ASCII escaping of Thai."""
+    return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from srichan_world.gltf.compile import build_glb, over_budget  # trimesh is slow to import
+
+    started = time.perf_counter()
+    scene = read_scene(args.file)
+    result = build_glb(scene)
+    stats = result.stats
+    elapsed = time.perf_counter() - started
+    budget = scene.budget
+    rows = [
+        ("triangles", stats.triangles, budget.max_triangles),
+        ("materials", stats.materials, budget.max_materials),
+        ("draw calls", stats.draw_calls, None),
+        ("nodes", stats.nodes, None),
+        ("GLB bytes", stats.glb_bytes, budget.max_glb_bytes),
+    ]
+    print(f"{'':12}{'value':>12}{'budget':>12}")
+    for name, value, limit in rows:
+        print(f"{name:12}{value:>12,}{'' if limit is None else f'{limit:,}':>12}")
+    print(f"build time  {elapsed:>11.2f}s")
+    problems = over_budget(stats, budget)
+    if problems:
+        for problem in problems:
+            print(f"{args.file}: over budget: {problem}", file=sys.stderr)
+        print(f"{args.file}: nothing written", file=sys.stderr)
+        return 1
+    manifest = public_manifest(scene)
+    secret = answers(scene)
+    digest = hashlib.sha256()
+    for part in (result.glb, canonical_json(manifest), canonical_json(secret)):
+        digest.update(hashlib.sha256(part).digest())
+    content_hash = digest.hexdigest()
+    manifest["content_hash"] = content_hash
+    secret["content_hash"] = content_hash
+    stem = args.file.stem
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / f"{stem}.glb", result.glb)
+    write_atomic(args.out / f"{stem}.manifest.json", canonical_json(manifest))
+    write_atomic(args.out / f"{stem}.answers.json", canonical_json(secret))
+    print(f"wrote {args.out}/{stem}.glb, .manifest.json, .answers.json — scene {content_hash[:12]}")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    scene = read_scene(args.file)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.output, preview_svg(scene).encode())
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    data = canonical_json(scene_schema())
+    if args.output:
+        write_atomic(args.output, data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a fresh Debian machine; quick when already done.
+#   bash tools/setup.sh            Python venv, npm packages, and Debian packages when missing
+# Idempotent: each step is skipped when its inputs have not changed since it last ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v chromium >/dev/null || need_apt+=(chromium)
+fc-list 2>/dev/null | grep -qi garuda || need_apt+=(fonts-thai-tlwg)
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
+command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+stamp() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+want=$(stamp pyproject.toml)
+if [ "$(cat .venv/.srichan-stamp 2>/dev/null)" != "$want" ]; then
+  echo "setup: pip install -e '.[dev]'"
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c "import srichan_world, trimesh, aiohttp" 
+  echo "$want" > .venv/.srichan-stamp
+fi
+
+if [ -f package-lock.json ]; then
+  want=$(stamp package-lock.json)
+  if [ "$(cat node_modules/.srichan-stamp 2>/dev/null)" != "$want" ]; then
+    echo "setup: npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > node_modules/.srichan-stamp
+  fi
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: install what is missing, lint, then run the whole test suite.
+#   bash tools/test.sh [pytest args…]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$status"
