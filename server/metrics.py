@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -35,3 +36,7 @@ class Metrics:
         self.errors = Counter(
             "srichan_errors", "Error replies and error closes, by code", ["code"], registry=r
         )
+
+
+METRICS = web.AppKey("metrics", Metrics)
+"""Where the app keeps its :class:`Metrics`."""
