@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import scene_cmd
+from tools import scene_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srichan", description="Sri Chan World tools")
     sub = parser.add_subparsers(dest="command", required=True)
     scene_cmd.add_parser(sub)
+    serve_cmd.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,78 @@
+"""The aiohttp application: static scene and client files, health, metrics, the WebSocket.
+
+No singletons: everything the handlers share lives under typed app keys, so tests can run
+several apps in one process. The rules live in ``srichan_world``; this layer only moves bytes.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from server.config import Settings
+from server.metrics import METRICS, Metrics
+from server.scene_files import Asset, SceneFiles
+
+SCENE = web.AppKey("scene", SceneFiles)
+SETTINGS = web.AppKey("settings", Settings)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def create_app(settings: Settings, scene: SceneFiles | None = None) -> web.Application:
+    """Build the app; ``scene`` defaults to the compiled scene named by the settings."""
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[SCENE] = scene or SceneFiles.load(settings.scene_dir, settings.scene_name)
+    app[METRICS] = Metrics()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/scene/manifest.json", scene_manifest)
+    app.router.add_get("/scene/{hash}.glb", scene_glb)
+    _add_client_routes(app, settings)
+    return app
+
+
+def _add_client_routes(app: web.Application, settings: Settings) -> None:
+    index = settings.web_root / "index.html"
+    if index.is_file():
+        app.router.add_get("/", lambda _request: web.FileResponse(index))
+        app.router.add_static("/static/", settings.web_root, append_version=False)
+    for name, sub in (("three", "three"), ("msgpack", "@msgpack/msgpack/dist.esm")):
+        folder = settings.node_modules / sub
+        if folder.is_dir():
+            app.router.add_static(f"/vendor/{name}/", folder)
+
+
+def _send(request: web.Request, asset: Asset, cache_control: str) -> web.Response:
+    headers = {"ETag": asset.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if asset.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        body = asset.gzipped
+    else:
+        body = asset.body
+    return web.Response(body=body, headers=headers, content_type=asset.content_type.split(";")[0])
+
+
+async def scene_manifest(request: web.Request) -> web.Response:
+    """Revalidated on every visit (no-cache), so a rebuilt street shows up at once."""
+    return _send(request, request.app[SCENE].manifest_asset, "no-cache")
+
+
+async def scene_glb(request: web.Request) -> web.Response:
+    """Addressed by content hash, so it may be cached forever."""
+    scene = request.app[SCENE]
+    if request.match_info["hash"] != scene.content_hash:
+        raise web.HTTPNotFound(text="no such scene version; fetch /scene/manifest.json")
+    return _send(request, scene.glb_asset, IMMUTABLE)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "scene": request.app[SCENE].content_hash[:12]})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,99 @@
+"""Service configuration from flags and environment, validated once at start.
+
+Every setting has a flag and a ``SRICHAN_*`` environment variable (the flag wins), so the same
+build runs from a terminal, a systemd unit or a container. :func:`load_settings` returns the
+settings or raises :class:`ConfigError` listing every problem; the command line prints them and
+exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_STORE = "sqlite:///var/srichan.db"
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    store: str = DEFAULT_STORE
+    scene_dir: Path = Path("assets/build")
+    scene_name: str = "srichan"
+    tick_hz: float = 10.0
+    max_speed: float = 8.0
+    admin_token: str = ""
+    web_root: Path = Path(__file__).parent / "web"
+    node_modules: Path = Path(__file__).parent.parent / "node_modules"
+
+
+# name, env var, type, help
+_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
+    ("host", "SRICHAN_HOST", str, "address to listen on"),
+    ("port", "SRICHAN_PORT", int, "TCP port (0 picks a free one)"),
+    ("store", "SRICHAN_STORE", str, "sqlite:///path.db (default) or redis://host:port/db"),
+    ("scene_dir", "SRICHAN_SCENE_DIR", Path, "folder with the compiled scene"),
+    ("scene_name", "SRICHAN_SCENE_NAME", str, "file stem of the compiled scene"),
+    ("tick_hz", "SRICHAN_TICK_HZ", float, "presence ticks per second (10–20)"),
+    ("max_speed", "SRICHAN_MAX_SPEED", float, "fastest allowed avatar speed, m/s"),
+    ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for name, env, _kind, help_text in _OPTIONS:
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, default=None, help=f"{help_text} [{env}]"
+        )
+
+
+def load_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Settings:
+    """Merge flags over environment over defaults, converting and checking every value."""
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for name, env, kind, _help in _OPTIONS:
+        raw = getattr(args, name, None)
+        source = f"--{name.replace('_', '-')}"
+        if raw is None and env in environ:
+            raw, source = environ[env], env
+        if raw is None:
+            continue
+        try:
+            values[name] = kind(raw)
+        except ValueError:
+            problems.append(f"{source}: {raw!r} is not a valid {kind.__name__}")
+    settings = Settings(**values)  # type: ignore[arg-type]
+    problems += validate(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def validate(settings: Settings) -> list[str]:
+    problems = []
+    if not 0 <= settings.port <= 65535:
+        problems.append(f"port: {settings.port} is not between 0 and 65535")
+    if not 10 <= settings.tick_hz <= 20:
+        problems.append(f"tick_hz: {settings.tick_hz:g} must be between 10 and 20")
+    if not 0 < settings.max_speed <= 50:
+        problems.append(f"max_speed: {settings.max_speed:g} must be in (0, 50] m/s")
+    scheme = urlsplit(settings.store).scheme
+    if scheme not in ("sqlite", "redis", "rediss"):
+        problems.append(f"store: {settings.store!r} must start with sqlite:// or redis://")
+    manifest = settings.scene_dir / f"{settings.scene_name}.manifest.json"
+    if not manifest.is_file():
+        problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")
+    if settings.admin_token and len(settings.admin_token) < 16:
+        problems.append("admin_token: must be at least 16 characters")
+    return problems

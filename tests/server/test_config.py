@@ -1,0 +1,42 @@
+"""Configuration is validated once at start, with every problem named."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from server.config import ConfigError, add_arguments, load_settings
+from tools.cli import main
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_flags_override_environment(scene_dir: Path) -> None:
+    env = {"SRICHAN_PORT": "9000", "SRICHAN_TICK_HZ": "20", "SRICHAN_SCENE_DIR": str(scene_dir)}
+    settings = load_settings(parse(["--port", "9100"]), env)
+    assert settings.port == 9100
+    assert settings.tick_hz == 20.0
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    env = {"SRICHAN_TICK_HZ": "50"}
+    argv = ["--port", "http", "--store", "mysql://x", "--scene-dir", str(tmp_path)]
+    with pytest.raises(ConfigError) as info:
+        load_settings(parse(argv), env)
+    text = "\n".join(info.value.problems)
+    assert "--port: 'http' is not a valid int" in text
+    assert "tick_hz: 50 must be between 10 and 20" in text
+    assert "must start with sqlite:// or redis://" in text
+    assert "run `srichan scene build` first" in text
+
+
+def test_serve_exits_2_on_bad_config(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["serve", "--tick-hz", "5", "--scene-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "srichan serve: tick_hz: 5 must be between 10 and 20" in err
