@@ -1,0 +1,153 @@
+"""The one table of codes that the server and the browser share.
+
+Every message on the wire starts with a 1-byte :class:`MsgType`; every error reply carries an
+:class:`ErrorCode`; every close the server initiates uses a :class:`CloseCode`. The browser gets
+the same tables from ``server/web/protocol.js``, generated from this module by
+``tools/export_protocol.py``, so the two sides cannot drift apart. Codes are never reused: a
+retired code stays reserved.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+PROTOCOL_VERSION = 1
+"""Sent in ``hello``; the server refuses any other version (error + close 4002)."""
+
+
+class MsgType(IntEnum):
+    """First element of every message. Ranges: 1–31 presence, 32–47 learning, 48–63 booths."""
+
+    # presence
+    HELLO = 1  # C→S
+    WELCOME = 2  # S→C
+    MOVE = 3  # C→S
+    CORRECTION = 4  # S→C: the move was refused; here is your last valid position
+    FRAME = 5  # S→C: one per tick, the avatars in your interest area
+    CHAT = 6  # C→S
+    CHAT_SAID = 7  # S→C
+    EMOTE = 8  # C→S
+    EMOTED = 9  # S→C
+    PING = 10  # C→S
+    PONG = 11  # S→C
+    ERROR = 12  # S→C
+    # learning
+    SET_NICKNAME = 32  # C→S
+    QUIZ_OPEN = 33  # C→S
+    QUIZ_QUESTION = 34  # S→C
+    QUIZ_ANSWER = 35  # C→S
+    QUIZ_RESULT = 36  # S→C
+    QUEST_PROGRESS = 37  # S→C
+    WALLET_GET = 38  # C→S
+    WALLET = 39  # S→C: balance and coupons
+    LEADERBOARD_GET = 40  # C→S
+    LEADERBOARD = 41  # S→C
+    # booths
+    BOOTH_STATE = 48  # S→C: snapshot or update of one booth's public config
+    REDEEM = 49  # C→S
+    COUPON_ISSUED = 50  # S→C
+
+
+PRESENCE_TYPES = frozenset(
+    {
+        MsgType.HELLO,
+        MsgType.MOVE,
+        MsgType.CHAT,
+        MsgType.EMOTE,
+        MsgType.PING,
+    }
+)
+"""Client requests the presence world answers itself; the others go to pluggable handlers."""
+
+
+class ErrorCode(IntEnum):
+    """Carried by ``error`` and ``correction``. 1–19 close the session; the rest do not."""
+
+    # the envelope is broken: error, then close
+    BAD_FRAME = 1  # not msgpack, not an array, wrong field count or type, text frame
+    UNKNOWN_TYPE = 2  # the first element is not a client→server MsgType
+    TOO_LARGE = 3  # over MAX_FRAME_BYTES (the WebSocket layer closes with 1009)
+    VERSION_MISMATCH = 4
+    ABUSE = 5  # rate limits exceeded again and again
+    IDLE_TIMEOUT = 6
+    SLOW_CLIENT = 7  # the outbox stayed full
+    SERVER_FULL = 8
+    REPLACED = 9  # the same avatar was resumed on another connection
+    HELLO_TIMEOUT = 10
+    SHUTTING_DOWN = 11
+    # a valid request was refused: error reply, the session stays open
+    BAD_VALUE = 20  # a number is not finite or an enum value is unknown
+    BAD_NAME = 21  # display name empty, too long or with control characters
+    NOT_WELCOMED = 22  # send hello first
+    ALREADY_WELCOMED = 23
+    OUT_OF_BOUNDS = 24  # move outside the walkable area
+    TOO_FAST = 25  # move faster than the speed limit (a teleport)
+    RATE_LIMITED = 26
+    TEXT_TOO_LONG = 27
+    BAD_TEXT = 28  # empty after trimming, or control characters
+    # learning
+    UNKNOWN_QUIZ = 40
+    TOO_FAR = 41  # not within the quiz point's radius
+    NO_ATTEMPTS_LEFT = 42
+    COOLDOWN = 43
+    DAILY_CAP = 44
+    NO_IDENTITY = 45  # needs visitor_id + visitor_secret in hello
+    BAD_IDENTITY = 46
+    NO_OPEN_QUIZ = 47
+    # booths
+    UNKNOWN_BOOTH = 60
+    UNKNOWN_PROMOTION = 61
+    INSUFFICIENT_TOKENS = 62
+    SOLD_OUT = 63
+    # server
+    UNSUPPORTED = 90  # no handler for this request on this server
+    INTERNAL = 91
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the server sends. 4000–4999 are this application's."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # server shutting down
+    MESSAGE_TOO_BIG = 1009  # frame over MAX_FRAME_BYTES
+    BAD_FRAME = 4000
+    UNKNOWN_TYPE = 4001
+    VERSION_MISMATCH = 4002
+    ABUSE = 4003
+    IDLE_TIMEOUT = 4004
+    SLOW_CLIENT = 4005
+    SERVER_FULL = 4006
+    REPLACED = 4007
+    HELLO_TIMEOUT = 4008
+
+
+class Anim(IntEnum):
+    """Avatar animation state carried by ``move`` and presence frames."""
+
+    IDLE = 0
+    WALK = 1
+    RUN = 2
+    WAVE = 3
+    DANCE = 4
+    SIT = 5
+    WAI = 6  # the Thai greeting, palms together
+
+
+class Emote(IntEnum):
+    """One-off gestures sent with ``emote`` and shown to everyone nearby."""
+
+    WAVE = 0
+    WAI = 1
+    CLAP = 2
+    LAUGH = 3
+    HEART = 4
+    THUMBS_UP = 5
+    DANCE = 6
+
+
+class UpdateField(IntEnum):
+    """Bits of the mask that precedes the changed fields of one avatar in a frame."""
+
+    POSITION = 1  # x, z in centimetres (two ints)
+    HEADING = 2  # heading byte: 0–255 is one full turn
+    ANIM = 4  # Anim

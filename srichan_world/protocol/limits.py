@@ -1,0 +1,72 @@
+"""Every limit of the protocol in one place (documented in docs/protocol.md, exported to JS).
+
+Sizes are bytes, lengths are Unicode code points after trimming, rates are per second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from srichan_world.protocol.codes import MsgType
+
+MAX_FRAME_BYTES = 16 * 1024
+"""Largest WebSocket message a client may send; bigger ones close the socket (1009)."""
+
+MAX_ARRAY = 256
+"""Longest array the codec accepts inside a client message."""
+MAX_STR_CHARS = 1000
+"""Longest string the codec accepts; the rules set tighter limits per field."""
+MAX_DATA_DEPTH = 4
+"""Nesting depth of free-form maps (booth public config)."""
+
+NAME_MIN_CHARS = 1
+NAME_MAX_CHARS = 24
+CHAT_MAX_CHARS = 200
+ID_MAX_CHARS = 64
+"""Quiz, quest, booth, promotion and coupon ids."""
+TOKEN_MAX_CHARS = 128
+"""Resume tokens and visitor secrets."""
+LOOK_FIELDS = 3
+"""``look`` is ``[body colour, shirt colour, hat]``, each a palette index."""
+LOOK_MAX = 255
+
+COORD_CM_MAX = 2**31 - 1
+"""Frames carry positions as signed 32-bit centimetres."""
+AVATAR_ID_MAX = 65535
+CID_MAX = 2**32 - 1
+"""A client id is any uint32 the client chooses; it comes back on the reply."""
+
+TICK_HZ = 10.0
+"""Default presence ticks per second (configurable 10–20)."""
+K_NEAREST = 64
+"""Default cap on avatars described in one client's frame."""
+MAX_SPEED = 8.0
+"""Default fastest avatar speed in metres per second (running, with slack)."""
+SPEED_BURST_S = 1.0
+"""A move may spend up to this many seconds of unused movement at once (network jitter)."""
+RESUME_WINDOW_S = 30.0
+HELLO_TIMEOUT_S = 10.0
+IDLE_TIMEOUT_S = 60.0
+"""No message at all (not even ping) for this long closes the session."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A token bucket: ``rate`` requests per second on average, ``burst`` at once."""
+
+    rate: float
+    burst: float
+
+
+RATE_LIMITS: dict[MsgType, Rate] = {
+    MsgType.HELLO: Rate(1.0, 5),
+    MsgType.MOVE: Rate(25.0, 50),
+    MsgType.CHAT: Rate(1.0, 5),
+    MsgType.EMOTE: Rate(2.0, 6),
+    MsgType.PING: Rate(2.0, 10),
+}
+DEFAULT_RATE = Rate(5.0, 20)
+"""For every client→server type not listed in :data:`RATE_LIMITS`."""
+
+ABUSE_STRIKES = Rate(0.5, 10)
+"""Each refused-for-rate request costs a strike; running out closes the session (4003)."""
