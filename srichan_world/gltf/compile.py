@@ -1,0 +1,120 @@
+"""The scene compiler: a validated :class:`Scene` in, one deterministic GLB out.
+
+Static geometry is merged into one mesh per material (a phone pays per draw call, not per
+box), welded and written without normals (viewers shade flat). Game data rides on empty
+marker nodes (:mod:`srichan_world.gltf.markers`). The same scene gives byte-identical
+output on every run and under any ``PYTHONHASHSEED``: parts are collected in scene order,
+names are derived from ids, and the JSON is finished by :func:`_finish`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import trimesh
+from trimesh.exchange.gltf import export_glb
+from trimesh.visual.material import PBRMaterial
+
+from srichan_world.gltf.landmarks import BUILDERS, frame
+from srichan_world.gltf.markers import markers, scene_extras
+from srichan_world.gltf.palette import Material, Palette
+from srichan_world.gltf.solids import Solid, merged
+from srichan_world.gltf.stats import BuildStats, over_budget, stats_of
+from srichan_world.gltf.street import street_parts
+from srichan_world.scene.model import Scene
+
+__all__ = ["BuildResult", "BuildStats", "build_glb", "over_budget", "stats_of"]
+
+GENERATOR = "srichan-world scene compiler"
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+WELD_DECIMALS = 3
+"""Vertices closer than a millimetre are one vertex (no normals or UVs to keep apart)."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    glb: bytes
+    stats: BuildStats
+
+
+def build_glb(scene: Scene) -> BuildResult:
+    """Compile ``scene`` (as returned by the loader) into a GLB and measure it."""
+    palette = Palette(lm.colors for lm in scene.landmarks)
+    buckets: dict[Material, list[Solid]] = {}
+    for lm in scene.landmarks:
+        place = frame(lm)
+        for role, solid in BUILDERS[lm.kind](lm):
+            buckets.setdefault(palette.pick(role, lm.colors), []).append(solid.moved(place))
+    for role, solid in street_parts(scene):
+        buckets.setdefault(palette.pick(role), []).append(solid)
+
+    out = trimesh.Scene(base_frame="world")
+    for material, solids in buckets.items():
+        vertices, faces = _welded(merged(solids))
+        if len(faces) == 0:
+            continue
+        mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
+        # The colour only keeps trimesh from merging materials; _finish writes the exact one.
+        pbr = PBRMaterial(name=material.name, baseColorFactor=material.rgba8)
+        mesh.visual = trimesh.visual.TextureVisuals(material=pbr)
+        name = f"mesh_{material.name}"
+        out.add_geometry(mesh, node_name=name, geom_name=name)
+    for marker in markers(scene):
+        out.graph.update(
+            frame_from="world", frame_to=marker.name, matrix=marker.matrix, metadata=marker.extras
+        )
+    out.metadata.update(scene_extras(scene))
+    materials = {m.name: m for m in buckets}
+    glb = export_glb(out, include_normals=False, tree_postprocessor=lambda t: _finish(t, materials))
+    return BuildResult(glb=glb, stats=stats_of(glb))
+
+
+def _welded(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
+    """Merge coincident vertices (sorted, so deterministic) and drop degenerate triangles."""
+    if len(solid.faces) == 0:
+        return solid.vertices, solid.faces
+    rounded = np.round(solid.vertices, WELD_DECIMALS) + 0.0  # +0.0 folds -0.0 into 0.0
+    unique, inverse = np.unique(rounded, axis=0, return_inverse=True)
+    faces = inverse.reshape(-1)[solid.faces]
+    keep = (
+        (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])
+    )
+    return unique, faces[keep]
+
+
+def _finish(tree: dict[str, Any], materials: dict[str, Material]) -> None:
+    """Last touches to the glTF JSON: exact linear colours, TRS nodes, sorted extension list."""
+    tree["asset"] = {"version": "2.0", "generator": GENERATOR}
+    tree["materials"] = [materials[m["name"]].to_gltf() for m in tree.get("materials", [])]
+    accessors, views = tree.get("accessors", []), tree.get("bufferViews", [])
+    for mesh in tree.get("meshes", []):
+        if not mesh.get("extras"):
+            mesh.pop("extras", None)
+        for prim in mesh["primitives"]:
+            for index in prim["attributes"].values():
+                views[accessors[index]["bufferView"]]["target"] = ARRAY_BUFFER
+            views[accessors[prim["indices"]]["bufferView"]]["target"] = ELEMENT_ARRAY_BUFFER
+    for node in tree.get("nodes", []):
+        if "matrix" in node:
+            node.update(_trs(node.pop("matrix")))
+    if "extensionsUsed" in tree:
+        tree["extensionsUsed"] = sorted(tree["extensionsUsed"])
+
+
+def _trs(matrix: list[float]) -> dict[str, list[float]]:
+    """A column-major yaw-and-move matrix as glTF ``translation`` + ``rotation``."""
+    m = np.asarray(matrix, dtype=float).reshape(4, 4).T
+    yaw = math.atan2(m[0, 2], m[0, 0])
+    if not np.allclose(m[:3, :3], trimesh.transformations.rotation_matrix(yaw, [0, 1, 0])[:3, :3]):
+        raise ValueError("marker nodes may only turn about +Y")
+    out = {}
+    translation = [round(float(v), 4) + 0.0 for v in m[:3, 3]]
+    if any(translation):
+        out["translation"] = translation
+    half = yaw / 2
+    if abs(half) > 1e-12:
+        out["rotation"] = [0.0, round(math.sin(half), 7) + 0.0, 0.0, round(math.cos(half), 7)]
+    return out
