@@ -1,0 +1,151 @@
+"""Quests: ordered or free sequences of steps over quiz points and landmark visits.
+
+A step is done by a *fact*: a quiz point answered correctly, or a landmark visited (the avatar
+came within :data:`VISIT_DISTANCE_M` of its footprint). In a *free* quest any step may be done
+at any time; in an *ordered* quest a fact counts only when it does the next step, so doing
+things out of order is simply not counted yet (a quiz can be answered again, and earns nothing
+twice, so nothing is lost). The completion bonus is paid once per quest version by the store,
+which applies :func:`advance` inside its transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from srichan_world.scene.geometry import Point, distance_to_polygon
+from srichan_world.scene.model import Landmark, Quest, Scene, Text
+
+VISIT_DISTANCE_M = 15.0
+"""A landmark counts as visited within this distance of its footprint: enough to count walking
+under the City Gate or along the sidewalk in front of a building."""
+FACT_KINDS = ("quiz", "visit")
+
+
+def quest_version(quest: Quest) -> str:
+    """A hash of what the quest asks (order and steps): changed steps make a new quest."""
+    content = {"order": quest.order, "steps": [[s.kind, s.target] for s in quest.steps]}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class QuestFact:
+    """Something a visitor did that may complete a step."""
+
+    kind: str  # "quiz" (answered correctly) | "visit"
+    target: str  # the quiz point id or the landmark id
+
+
+@dataclass(frozen=True)
+class QuestState:
+    """One visitor's progress on one quest version."""
+
+    done: frozenset[int] = frozenset()
+    completed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class QuestEntry:
+    quest: Quest
+    version: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.quest.id}@{self.version}"
+
+    def mentions(self, fact: QuestFact) -> bool:
+        return any(s.kind == fact.kind and s.target == fact.target for s in self.quest.steps)
+
+
+def advance(quest: Quest, state: QuestState, fact: QuestFact, now: float) -> QuestState:
+    """The state after ``fact``; unchanged when the fact does no (next) step."""
+    if state.completed_at is not None:
+        return state
+    steps = quest.steps
+    if quest.order == "ordered":
+        todo = [i for i in range(len(steps)) if i not in state.done]
+        candidates = todo[:1]
+    else:
+        candidates = [i for i in range(len(steps)) if i not in state.done]
+    for i in candidates:
+        if steps[i].kind == fact.kind and steps[i].target == fact.target:
+            done = state.done | {i}
+            completed = now if len(done) == len(steps) else None
+            return replace(state, done=done, completed_at=completed)
+    return state
+
+
+@dataclass(frozen=True)
+class QuestUpdate:
+    """A quest's progress as the visitor sees it."""
+
+    quest_id: str
+    title: Text
+    done: tuple[int, ...]
+    total: int
+    completed: bool
+    just_completed: bool
+    bonus_awarded: int
+    """Tokens paid on completion by this update (0 unless ``just_completed``)."""
+    capped: bool
+
+
+def progress(entry: QuestEntry, state: QuestState) -> QuestUpdate:
+    """A quest's standing, for the visitor's welcome and for updates that award nothing."""
+    return QuestUpdate(
+        quest_id=entry.quest.id,
+        title=entry.quest.title,
+        done=tuple(sorted(state.done)),
+        total=len(entry.quest.steps),
+        completed=state.completed_at is not None,
+        just_completed=False,
+        bonus_awarded=0,
+        capped=False,
+    )
+
+
+class QuestBook:
+    """The scene's quests, each with its version."""
+
+    def __init__(self, quests: Iterable[Quest]) -> None:
+        self._entries = tuple(QuestEntry(q, quest_version(q)) for q in quests)
+
+    @classmethod
+    def from_scene(cls, scene: Scene) -> QuestBook:
+        return cls(scene.quests)
+
+    def affected_by(self, fact: QuestFact) -> tuple[QuestEntry, ...]:
+        return tuple(e for e in self._entries if e.mentions(fact))
+
+    def __iter__(self) -> Iterator[QuestEntry]:
+        return iter(self._entries)
+
+
+class VisitTracker:
+    """Turns avatar positions into visit facts: one each time an avatar *comes* near a landmark.
+
+    Edge-triggered, so standing still near a landmark reports it once, while walking away and
+    back reports it again (which an ordered quest may need).
+    """
+
+    def __init__(self, landmarks: Iterable[Landmark], distance: float = VISIT_DISTANCE_M) -> None:
+        self._landmarks = tuple(landmarks)
+        self.distance = distance
+        self._near: dict[str, frozenset[str]] = {}
+
+    def observe(self, visitor_id: str, position: Point) -> tuple[QuestFact, ...]:
+        """New visit facts for ``visitor_id`` now standing at ``position``."""
+        near = frozenset(
+            lm.id
+            for lm in self._landmarks
+            if any(distance_to_polygon(position, f) <= self.distance for f in lm.footprints)
+        )
+        before = self._near.get(visitor_id, frozenset())
+        self._near[visitor_id] = near
+        return tuple(QuestFact("visit", lm_id) for lm_id in sorted(near - before))
+
+    def forget(self, visitor_id: str) -> None:
+        self._near.pop(visitor_id, None)

@@ -1,0 +1,335 @@
+"""Quiz points, graded on the server: opening, attempts and cooldown, answering.
+
+The browser never learns a correct choice before it answers. To answer, a visitor first *opens*
+a quiz point; the rules check that the avatar's server-known position is inside the trigger
+radius and hand out the question and choices. An answer must match an opening and uses it up:
+an answer to a quiz never opened, or a replayed one, is refused and earns nothing. The award
+itself (once per visitor per quiz *version*) is decided atomically by the store, which
+re-checks the attempt policy with the same pure functions as here.
+
+Everything here is pure: time comes in as ``now``; nonces are random strings made by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.scene.geometry import Point
+from srichan_world.scene.model import QuizPoint, Scene, Text
+from srichan_world.world import xapi
+from srichan_world.world.quests import QuestUpdate
+from srichan_world.world.refusals import PendingCode, Refusal
+
+OPENING_TTL_S = 600.0
+"""An opening is answered within ten minutes, or the quiz must be opened again."""
+ANSWER_SLACK_M = 2.0
+"""An answer may come from this much beyond the trigger radius: avatars drift while reading."""
+
+
+def quiz_version(quiz: QuizPoint) -> str:
+    """A hash of what is asked (question, choices, correct choice): rewritten means new."""
+    content = {
+        "question": quiz.question.to_json(),
+        "choices": [c.to_json() for c in quiz.choices],
+        "correct": quiz.correct,
+    }
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class QuizEntry:
+    quiz: QuizPoint
+    version: str
+
+    @property
+    def key(self) -> str:
+        """What awards and attempts are recorded under: the id *and* the version."""
+        return f"{self.quiz.id}@{self.version}"
+
+
+class QuizBook:
+    """The scene's quiz points by id, each with its version."""
+
+    def __init__(self, quiz_points: Iterable[QuizPoint]) -> None:
+        self._entries = {q.id: QuizEntry(q, quiz_version(q)) for q in quiz_points}
+
+    @classmethod
+    def from_scene(cls, scene: Scene) -> QuizBook:
+        return cls(scene.quiz_points)
+
+    def get(self, quiz_id: object) -> QuizEntry | None:
+        return self._entries.get(quiz_id) if isinstance(quiz_id, str) else None
+
+    def __iter__(self) -> Iterator[QuizEntry]:
+        return iter(self._entries.values())
+
+
+@dataclass(frozen=True)
+class AttemptState:
+    """One visitor's record on one quiz version, as the store keeps it."""
+
+    wrong: int = 0
+    """Wrong answers since the last correct answer or since a cooldown ran out."""
+    last_wrong_at: float = 0.0
+    awarded: bool = False
+
+
+@dataclass(frozen=True)
+class AttemptPolicy:
+    """``attempts`` wrong answers are allowed; then the quiz rests ``cooldown_s`` seconds after
+    the last wrong answer, after which the count starts again."""
+
+    attempts: int
+    cooldown_s: float
+
+    @classmethod
+    def of(cls, quiz: QuizPoint) -> AttemptPolicy:
+        return cls(quiz.attempts, quiz.cooldown_s)
+
+    def current(self, state: AttemptState, now: float) -> AttemptState:
+        """The state as it stands at ``now``: wrong answers older than the cooldown are forgiven."""
+        if state.wrong and now >= state.last_wrong_at + self.cooldown_s:
+            return replace(state, wrong=0)
+        return state
+
+    def left(self, state: AttemptState, now: float) -> int:
+        return max(0, self.attempts - self.current(state, now).wrong)
+
+    def refusal(self, state: AttemptState, now: float) -> Refusal | None:
+        """``COOLDOWN`` with ``retry_at`` while every attempt is used."""
+        if self.left(state, now) > 0:
+            return None
+        retry_at = state.last_wrong_at + self.cooldown_s
+        return Refusal(ErrorCode.COOLDOWN, "every attempt is used; try again later", retry_at)
+
+    def after(self, state: AttemptState, correct: bool, now: float) -> AttemptState:
+        state = self.current(state, now)
+        if correct:
+            return replace(state, wrong=0)
+        return replace(state, wrong=state.wrong + 1, last_wrong_at=now)
+
+
+@dataclass(frozen=True)
+class QuizPrompt:
+    """What the visitor sees on opening: question and choices, never the answer."""
+
+    quiz_id: str
+    question: Text
+    choices: tuple[Text, ...]
+    reward: int
+    attempts_left: int
+    already_awarded: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A graded answer, ready for the store's atomic ``record_answer``."""
+
+    key: str
+    """Idempotency key, one per opening: the same opening can never be counted twice."""
+    visitor_id: str
+    quiz_id: str
+    quiz_key: str
+    choice: int
+    correct: bool
+    reward: int
+    policy: AttemptPolicy
+    explanation: Text
+    statement: dict[str, Any]
+    now: float
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What the store did with an :class:`Answer`."""
+
+    awarded: int
+    """Tokens paid for this answer: 0 when wrong, already awarded, or capped to nothing."""
+    balance: int
+    already_awarded: bool
+    capped: bool
+    """The daily cap clipped the reward."""
+    attempts_left: int
+    retry_at: float | None
+    """Set when this answer used the last attempt."""
+
+
+@dataclass(frozen=True)
+class _Opening:
+    nonce: str
+    version: str
+    opened_at: float
+
+
+class QuizDesk:
+    """Which quizzes each visitor has open, per process.
+
+    One opening per visitor and quiz; opening again replaces it, and an answer uses it up. An
+    answer that finds its opening used up within the opening lifetime is a replay
+    (``ANSWER_REPLAYED``); one that finds none at all never opened (``NO_OPEN_QUIZ``). Losing
+    the desk (a restart) only means opening the quiz again: awards are decided by the store.
+    """
+
+    def __init__(self, book: QuizBook, opening_ttl_s: float = OPENING_TTL_S) -> None:
+        self.book = book
+        self.opening_ttl_s = opening_ttl_s
+        self._open: dict[tuple[str, str], _Opening] = {}
+        self._answered: dict[tuple[str, str], float] = {}
+
+    def open(
+        self,
+        visitor_id: str,
+        quiz_id: object,
+        position: Point | None,
+        now: float,
+        state: AttemptState,
+        nonce: str,
+    ) -> QuizPrompt | Refusal:
+        """Hand out the question if the avatar stands at the quiz point and has attempts left.
+
+        ``position`` is where the server last saw the avatar (``None``: not in the world);
+        ``state`` comes from the store; ``nonce`` is a fresh random string from the caller
+        that names this opening in the ledger and the learning record.
+        """
+        self._prune(now)
+        entry = self.book.get(quiz_id)
+        if entry is None:
+            return Refusal(ErrorCode.UNKNOWN_QUIZ, f"no quiz point {str(quiz_id)[:64]!r}")
+        quiz = entry.quiz
+        if position is None or math.dist(position, quiz.position) > quiz.radius:
+            return Refusal(ErrorCode.TOO_FAR, "walk up to the quiz point to open it")
+        policy = AttemptPolicy.of(quiz)
+        refusal = policy.refusal(state, now)
+        if refusal is not None:
+            return refusal
+        slot = (visitor_id, quiz.id)
+        self._open.pop(slot, None)
+        self._answered.pop(slot, None)
+        self._open[slot] = _Opening(nonce, entry.version, now)
+        return QuizPrompt(
+            quiz_id=quiz.id,
+            question=quiz.question,
+            choices=quiz.choices,
+            reward=quiz.reward,
+            attempts_left=policy.left(state, now),
+            already_awarded=state.awarded,
+        )
+
+    def answer(
+        self,
+        visitor_id: str,
+        quiz_id: object,
+        choice: object,
+        position: Point | None,
+        now: float,
+    ) -> Answer | Refusal:
+        """Grade an answer against the visitor's opening, which only a graded answer uses up."""
+        self._prune(now)
+        entry = self.book.get(quiz_id)
+        if entry is None:
+            return Refusal(ErrorCode.UNKNOWN_QUIZ, f"no quiz point {str(quiz_id)[:64]!r}")
+        quiz = entry.quiz
+        slot = (visitor_id, quiz.id)
+        held = self._open.get(slot)
+        if held is None:
+            if slot in self._answered:
+                return Refusal(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
+            return Refusal(ErrorCode.NO_OPEN_QUIZ, "open the quiz before answering")
+        if held.version != entry.version:
+            del self._open[slot]
+            return Refusal(ErrorCode.NO_OPEN_QUIZ, "the quiz has changed; open it again")
+        if isinstance(choice, bool) or not isinstance(choice, int):
+            return Refusal(ErrorCode.BAD_VALUE, "choice must be a whole number")
+        if not 0 <= choice < len(quiz.choices):
+            return Refusal(ErrorCode.BAD_VALUE, f"choice must be 0..{len(quiz.choices) - 1}")
+        if position is None or math.dist(position, quiz.position) > quiz.radius + ANSWER_SLACK_M:
+            return Refusal(ErrorCode.TOO_FAR, "answer at the quiz point")
+        del self._open[slot]
+        self._answered[slot] = now
+        correct = choice == quiz.correct
+        key = f"answer:{visitor_id}:{held.nonce}"
+        return Answer(
+            key=key,
+            visitor_id=visitor_id,
+            quiz_id=quiz.id,
+            quiz_key=entry.key,
+            choice=choice,
+            correct=correct,
+            reward=quiz.reward,
+            policy=AttemptPolicy.of(quiz),
+            explanation=quiz.explanation,
+            statement=xapi.answered_statement(
+                key, visitor_id, quiz, entry.version, choice, correct, now
+            ),
+            now=now,
+        )
+
+    def forget(self, visitor_id: str) -> None:
+        """Drop a visitor's openings (their last connection closed)."""
+        for table in (self._open, self._answered):
+            for slot in [s for s in table if s[0] == visitor_id]:
+                del table[slot]
+
+    @property
+    def size(self) -> int:
+        """Openings and answered openings remembered: bounded by the lifetime."""
+        return len(self._open) + len(self._answered)
+
+    def _prune(self, now: float) -> None:
+        """Forget openings older than the lifetime, oldest first (dicts keep insertion order,
+        and every entry is inserted at its time)."""
+        horizon = now - self.opening_ttl_s
+        while self._open:
+            slot, held = next(iter(self._open.items()))
+            if held.opened_at >= horizon:
+                break
+            del self._open[slot]
+        while self._answered:
+            slot, at = next(iter(self._answered.items()))
+            if at >= horizon:
+                break
+            del self._answered[slot]
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    """What the visitor is told after answering (the wire message is built from this)."""
+
+    quiz_id: str
+    correct: bool
+    explanation: Text | None
+    """Given for a right answer, and for the wrong one that used the last attempt; otherwise
+    withheld, since an explanation would give the answer to the next attempt."""
+    awarded: int
+    balance: int
+    capped: bool
+    already_awarded: bool
+    attempts_left: int
+    retry_at: float | None
+    quests: tuple[QuestUpdate, ...]
+    """Progress of the quests this answer advanced."""
+
+
+def quiz_result(
+    answer: Answer, outcome: AnswerOutcome, quests: tuple[QuestUpdate, ...] = ()
+) -> QuizResult:
+    explain = answer.correct or outcome.attempts_left == 0
+    return QuizResult(
+        quiz_id=answer.quiz_id,
+        correct=answer.correct,
+        explanation=answer.explanation if explain else None,
+        awarded=outcome.awarded,
+        balance=outcome.balance,
+        capped=outcome.capped,
+        already_awarded=outcome.already_awarded,
+        attempts_left=outcome.attempts_left,
+        retry_at=outcome.retry_at,
+        quests=quests,
+    )

@@ -1,0 +1,68 @@
+"""Anonymous visitors: the form of their id and secret, how a secret is kept, their nickname.
+
+A browser makes up a visitor id and a random secret once and keeps them in local storage; the
+pair is the visitor's identity across reloads, reconnects and server restarts. The server keeps
+only a hash of the secret. Secrets are long random tokens (not passwords people choose), so a
+single SHA-256 is enough: there is nothing to brute-force that a slow hash would protect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world.refusals import Refused
+
+VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+"""Visitor ids: URL-safe, 8–64 characters (a UUID or 22 base64url characters both fit)."""
+SECRET = re.compile(r"^[\x21-\x7e]{22,128}$")
+"""Secrets: 22–128 printable ASCII characters, i.e. at least 128 random bits as base64url."""
+NICKNAME_MAX = 24
+_SECRET_DOMAIN = b"srichan-world visitor secret\x00"
+# Cc control, Cf format (zero-width and direction marks), Cs/Co/Cn: nothing printable.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def check_credentials(visitor_id: str, secret: str) -> None:
+    """Raise ``Refused(BAD_IDENTITY)`` unless both have the documented form."""
+    if not isinstance(visitor_id, str) or not VISITOR_ID.match(visitor_id):
+        raise Refused(ErrorCode.BAD_IDENTITY, "visitor id must be 8-64 of A-Z a-z 0-9 _ -")
+    if not isinstance(secret, str) or not SECRET.match(secret):
+        raise Refused(ErrorCode.BAD_IDENTITY, "secret must be 22-128 printable ASCII characters")
+
+
+def hash_secret(secret: str) -> str:
+    """The only form in which a secret is stored."""
+    return hashlib.sha256(_SECRET_DOMAIN + secret.encode("ascii")).hexdigest()
+
+
+def secret_matches(secret: str, stored_hash: str) -> bool:
+    """Constant-time comparison, so timing does not leak how much of a guess was right."""
+    return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def normalize_nickname(raw: str) -> str:
+    """Trim and NFC-normalise a nickname, or raise ``Refused(BAD_NAME)``.
+
+    Length is counted in code points after NFC, so a Thai name with its vowel and tone marks
+    counts each mark; 24 is generous for both scripts.
+    """
+    if not isinstance(raw, str):
+        raise Refused(ErrorCode.BAD_NAME, "nickname must be text")
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not name:
+        raise Refused(ErrorCode.BAD_NAME, "nickname is empty")
+    if len(name) > NICKNAME_MAX:
+        raise Refused(ErrorCode.BAD_NAME, f"nickname is longer than {NICKNAME_MAX} characters")
+    for ch in name:
+        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+            raise Refused(ErrorCode.BAD_NAME, f"nickname holds control character U+{ord(ch):04X}")
+    return name
+
+
+def display_name(visitor_id: str, nickname: str | None) -> str:
+    """What a leaderboard shows for a visitor who chose no nickname: a short stable tag."""
+    return nickname if nickname else f"ผู้เรียน / Learner {visitor_id[:4]}"

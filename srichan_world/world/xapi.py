@@ -1,0 +1,116 @@
+"""xAPI statements for quiz answers and quest completions.
+
+A learning city reports learning in a standard form: each answer and each completed quest
+becomes an xAPI 1.0.3 statement that any Learning Record Store can take. Visitors are
+anonymous, so the actor is an account on our home page named by the visitor id. A statement's
+id is a UUID derived from the idempotency key of the event it records, so a retried event
+yields the same id and a store (or LRS) keeps one copy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from srichan_world.scene.model import Quest, QuizPoint, Text
+from srichan_world.world.periods import iso_timestamp
+
+HOME_PAGE = "https://srichan.world"
+ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
+MODULE = "http://adlnet.gov/expapi/activities/module"
+PLATFORM = "Sri Chan World"
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME_PAGE}/xapi/statements")
+
+
+def statement_id(key: str) -> str:
+    """The statement id for an event's idempotency key: same key, same id."""
+    return str(uuid.uuid5(NAMESPACE, key))
+
+
+def quiz_activity_id(quiz_id: str, version: str) -> str:
+    """One activity per quiz *version*: a rewritten question is a different interaction."""
+    return f"{HOME_PAGE}/activities/quiz/{quiz_id}/{version}"
+
+
+def quest_activity_id(quest_id: str, version: str) -> str:
+    return f"{HOME_PAGE}/activities/quest/{quest_id}/{version}"
+
+
+def choice_id(index: int) -> str:
+    return f"choice-{index}"
+
+
+def _lang(text: Text) -> dict[str, str]:
+    return {"th-TH": text.th, "en-US": text.en}
+
+
+def _actor(visitor_id: str) -> dict[str, Any]:
+    return {"objectType": "Agent", "account": {"homePage": HOME_PAGE, "name": visitor_id}}
+
+
+def _context() -> dict[str, Any]:
+    return {"platform": PLATFORM, "language": "th-TH"}
+
+
+def answered_statement(
+    key: str,
+    visitor_id: str,
+    quiz: QuizPoint,
+    version: str,
+    choice: int,
+    correct: bool,
+    now: float,
+) -> dict[str, Any]:
+    """The statement for one graded answer (``choice`` is the 0-based index chosen)."""
+    return {
+        "id": statement_id(key),
+        "actor": _actor(visitor_id),
+        "verb": {"id": ANSWERED, "display": {"en-US": "answered", "th-TH": "ตอบ"}},
+        "object": {
+            "objectType": "Activity",
+            "id": quiz_activity_id(quiz.id, version),
+            "definition": {
+                "type": INTERACTION,
+                "name": _lang(quiz.question),
+                "description": _lang(quiz.question),
+                "interactionType": "choice",
+                "choices": [
+                    {"id": choice_id(i), "description": _lang(text)}
+                    for i, text in enumerate(quiz.choices)
+                ],
+                "correctResponsesPattern": [choice_id(quiz.correct)],
+            },
+        },
+        "result": {
+            "response": choice_id(choice),
+            "success": correct,
+            "score": {"scaled": 1.0 if correct else 0.0, "raw": int(correct), "min": 0, "max": 1},
+        },
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }
+
+
+def completed_statement(
+    key: str, visitor_id: str, quest: Quest, version: str, now: float
+) -> dict[str, Any]:
+    """The statement for a completed quest."""
+    return {
+        "id": statement_id(key),
+        "actor": _actor(visitor_id),
+        "verb": {"id": COMPLETED, "display": {"en-US": "completed", "th-TH": "สำเร็จ"}},
+        "object": {
+            "objectType": "Activity",
+            "id": quest_activity_id(quest.id, version),
+            "definition": {
+                "type": MODULE,
+                "name": _lang(quest.title),
+                "description": _lang(quest.description),
+            },
+        },
+        "result": {"success": True, "completion": True},
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }
