@@ -1,0 +1,41 @@
+"""A process that credits tokens through the store and reports each commit on stdout.
+
+Run by test_durability.py, which kills it with SIGKILL mid-stream: every credit reported as
+committed must still be there when the database is opened again.
+Usage: python -m tests.server.store.credit_worker URL VISITOR_ID SECRET LIMIT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from server.store import open_store
+from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
+from tests.server.store.conftest import make_answer
+from tests.world.learning_fixtures import quiz
+
+RESTLESS = quiz(cooldown_s=0.0)
+"""Wrong answers never lock this quiz, so the worker can keep answering."""
+
+
+async def main(url: str, visitor_id: str, secret: str, limit: int) -> None:
+    store = await open_store(url)
+    await store.register_visitor(visitor_id, secret, time.time())
+    out = sys.stdout
+    for i in range(limit):
+        if i % 10 == 0:
+            wrong = make_answer(visitor_id, f"answer-{i}", correct=False, q=RESTLESS)
+            await store.record_answer(wrong, 500)
+        key = f"credit-{i}"
+        account = visitor_account(visitor_id)
+        await store.transfer(Transfer(key, CITY_POOL, account, 1, "durability test", time.time()))
+        out.write(f"committed {key}\n")
+        out.flush()
+    await store.close()
+
+
+if __name__ == "__main__":
+    url, visitor_id, secret, limit = sys.argv[1:5]
+    asyncio.run(main(url, visitor_id, secret, int(limit)))
