@@ -94,6 +94,8 @@ class ErrorCode(IntEnum):
     NO_IDENTITY = 45  # needs visitor_id + visitor_secret in hello
     BAD_IDENTITY = 46
     NO_OPEN_QUIZ = 47
+    ANSWER_REPLAYED = 48  # this quiz opening was already answered
+    KEY_CONFLICT = 49  # a ledger idempotency key was reused for a different movement
     # booths
     UNKNOWN_BOOTH = 60
     UNKNOWN_PROMOTION = 61

@@ -1,0 +1,806 @@
+"""The presence world: who is on the street, where, and what each visitor sees. Sans-I/O.
+
+The pump (server/ws.py) feeds it ``connect / receive / disconnect / tick(now)`` and carries
+out the effects it returns (:class:`Send`, :class:`Close`, :class:`Dispatch`); tests drive it
+the same way with no sockets. It never reads a clock: ``now`` is always passed in (seconds,
+monotonic).
+
+Performance is designed in, because one process must carry about 1,500 moving avatars:
+
+* Moves only update the avatar in place and mark it dirty; all fan-out happens once per tick.
+* Each tick, every dirty avatar's changes are encoded ONCE as a flat msgpack fragment and
+  appended to its interest cell's batch. Observers with at most K avatars around share one
+  pre-assembled frame per cell (bytes concatenation, no per-client encoding).
+* Only observers whose visible set changes (cell change, avatars crossing cells, joins and
+  leaves) or whose area holds more than K avatars do per-client work; the K nearest are
+  chosen again every ``knn_refresh_ticks`` ticks (staggered), with numpy over the area.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import msgpack
+import numpy as np
+
+from srichan_world.protocol import limits as L
+from srichan_world.protocol.codec import array_header, decode_value, encode
+from srichan_world.protocol.codes import (
+    PROTOCOL_VERSION,
+    Anim,
+    CloseCode,
+    Emote,
+    ErrorCode,
+    MsgType,
+)
+from srichan_world.protocol.fields import ProtocolError
+from srichan_world.protocol.messages import (
+    Chat,
+    ChatSaid,
+    Correction,
+    Emoted,
+    EmoteMsg,
+    Error,
+    Hello,
+    Message,
+    Move,
+    Ping,
+    Pong,
+    Welcome,
+)
+from srichan_world.scene.manifest import grid_of, walkable_of
+from srichan_world.world.names import clean_chat, clean_name
+from srichan_world.world.ratelimit import TokenBucket
+from srichan_world.world.walkmap import WalkMap
+
+_packb = msgpack.packb
+_unpackb = msgpack.unpackb
+_isfinite = math.isfinite
+_ANIMS = frozenset(int(a) for a in Anim)
+_EMOTES = frozenset(int(e) for e in Emote)
+_MOVE = int(MsgType.MOVE)
+_FRAME = MsgType.FRAME
+_FRAME_HEAD = bytes((0x98, int(MsgType.FRAME), 0xC0))
+_EMPTY_ARRAY = b"\x90"
+
+
+@dataclass(frozen=True)
+class PresenceSettings:
+    """Tunable numbers of the presence service (protocol constants live in ``limits``)."""
+
+    tick_hz: float = L.TICK_HZ
+    k_nearest: int = L.K_NEAREST
+    max_speed: float = L.MAX_SPEED
+    speed_burst_s: float = L.SPEED_BURST_S
+    resume_window_s: float = L.RESUME_WINDOW_S
+    hello_timeout_s: float = L.HELLO_TIMEOUT_S
+    idle_timeout_s: float = L.IDLE_TIMEOUT_S
+    max_avatars: int = 5000
+    knn_refresh_ticks: int = 5
+    """A crowded observer's K nearest are chosen again this often (0.5 s at 10 Hz)."""
+    outbox_messages: int = 256
+    """Non-frame messages queued for one connection before it counts as stuck."""
+    stuck_timeout_s: float = 10.0
+    """A connection that has not finished a send for this long is closed (slow client)."""
+    heartbeat_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 10 <= self.tick_hz <= 20:
+            problems.append(f"tick_hz: {self.tick_hz} must be between 10 and 20")
+        if not 1 <= self.k_nearest <= 1024:
+            problems.append(f"k_nearest: {self.k_nearest} must be between 1 and 1024")
+        if not 0 < self.max_speed <= 50:
+            problems.append(f"max_speed: {self.max_speed} must be in (0, 50] m/s")
+        if self.knn_refresh_ticks < 1 or self.max_avatars < 1:
+            problems.append("knn_refresh_ticks and max_avatars must be at least 1")
+        if min(self.resume_window_s, self.hello_timeout_s, self.idle_timeout_s) <= 0:
+            problems.append("timeouts must be positive")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+# -- effects ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send ``data`` (one encoded message) to ``session``. Frames may replace stale frames."""
+
+    session: int
+    data: bytes
+    type: MsgType
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Close ``session``'s socket with ``code`` after sending what is queued."""
+
+    session: int
+    code: CloseCode
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """A request this world does not handle (learning, booths, and ``hello`` for identity
+    hooks): the pump hands it to the registered handler."""
+
+    session: int
+    message: Message
+
+
+Effect = Send | Close | Dispatch
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What a request handler may know about the session that sent the request."""
+
+    session: int
+    avatar_id: int
+    name: str
+    x: float
+    z: float
+    visitor_id: str | None
+    visitor_secret: str | None
+
+
+# -- state ------------------------------------------------------------------------------------
+
+
+class _Session:
+    __slots__ = (
+        "avatar",
+        "buckets",
+        "closing",
+        "drop_avatar",
+        "hello",
+        "id",
+        "last_seen",
+        "opened",
+        "strikes",
+    )
+
+    def __init__(self, sid: int, now: float) -> None:
+        self.id = sid
+        self.opened = now
+        self.last_seen = now
+        self.avatar: _Avatar | None = None
+        self.hello: Hello | None = None
+        self.buckets: dict[int, TokenBucket] = {}
+        self.strikes = TokenBucket(L.ABUSE_STRIKES.rate, L.ABUSE_STRIKES.burst, now)
+        self.closing = False
+        self.drop_avatar = False
+
+
+class _Avatar:
+    __slots__ = (
+        "anim",
+        "capped",
+        "cell",
+        "dirty",
+        "heading",
+        "held_until",
+        "id",
+        "look",
+        "name",
+        "next_knn",
+        "qa",
+        "qh",
+        "qx",
+        "qz",
+        "reset",
+        "session",
+        "stride",
+        "token",
+        "vis_cell",
+        "visible",
+        "x",
+        "z",
+    )
+
+    def __init__(self, aid: int, name: str, look: tuple[int, ...], token: str) -> None:
+        self.id = aid
+        self.name = name
+        self.look = look
+        self.token = token
+        self.session: _Session | None = None
+        self.x = self.z = self.heading = 0.0
+        self.anim = 0
+        self.qx = self.qz = self.qh = self.qa = 0
+        self.cell = 0
+        self.dirty = False
+        self.held_until: float | None = None
+        self.stride: TokenBucket
+        # as an observer
+        self.visible: set[int] = set()
+        self.vis_cell = -1
+        self.capped = False
+        self.reset = True
+        self.next_knn = 0
+
+
+def _heading_byte(degrees: float) -> int:
+    return int(degrees * (256 / 360) + 0.5) & 255
+
+
+class PresenceWorld:
+    """Avatars on the street and the frames each client sees. See the module docstring."""
+
+    def __init__(
+        self,
+        manifest: dict,
+        settings: PresenceSettings | None = None,
+        token_factory: Callable[[], str] = lambda: secrets.token_urlsafe(18),
+    ) -> None:
+        self.settings = s = settings or PresenceSettings()
+        self.grid = grid_of(manifest)
+        self.walk = WalkMap(walkable_of(manifest))
+        self.spawns = [
+            (float(p["position"][0]), float(p["position"][1]), float(p["heading"]))
+            for p in manifest.get("spawn_points", [])
+        ]
+        if not self.spawns:
+            raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
+        self._token = token_factory
+        g = self.grid
+        ncells = g.cols * g.rows
+        self.neigh: list[tuple[int, ...]] = []
+        for index in range(ncells):
+            cells = g.neighbourhood((index % g.cols, index // g.cols))
+            self.neigh.append(tuple(r * g.cols + c for c, r in cells))
+        self.neigh_set = [frozenset(n) for n in self.neigh]
+        self.cells: list[dict[int, _Avatar]] = [{} for _ in range(ncells)]
+        self.avatars: dict[int, _Avatar] = {}
+        self.tokens: dict[str, _Avatar] = {}
+        self.sessions: dict[int, _Session] = {}
+        self.held: list[_Avatar] = []
+        self.dirty: list[_Avatar] = []
+        self.events: list[tuple[int, int, int]] = []
+        """``(avatar id, old cell, new cell)`` since the last tick; -1 for none (join/leave)."""
+        self.tick_no = 0
+        self._next_id = 0
+        self._next_spawn = 0
+        self._next_sweep = 0.0
+        self._k = s.k_nearest
+        self._period = 1.0 / s.tick_hz
+
+    # -- the four entry points ----------------------------------------------------------------
+
+    def connect(self, session: int, now: float) -> list[Effect]:
+        """A socket opened; nothing is visible until its ``hello``."""
+        if session in self.sessions:
+            raise ValueError(f"session {session} is already connected")
+        self.sessions[session] = _Session(session, now)
+        return []
+
+    def receive(self, session: int, data: bytes, now: float) -> Sequence[Effect]:
+        """One WebSocket message from ``session``."""
+        s = self.sessions.get(session)
+        if s is None or s.closing:
+            return ()
+        s.last_seen = now
+        if len(data) > L.MAX_FRAME_BYTES:
+            return self._fatal(s, ErrorCode.TOO_LARGE, CloseCode.MESSAGE_TOO_BIG, "too large")
+        try:
+            obj = _unpackb(data, raw=False, strict_map_key=True, max_array_len=L.MAX_ARRAY)
+        except Exception:  # every msgpack failure means the same: not one msgpack value
+            return self._fatal(s, ErrorCode.BAD_FRAME, CloseCode.BAD_FRAME, "not msgpack")
+        # The hot path: a well-formed move from a welcomed client, checked without a dataclass.
+        a = s.avatar
+        if (
+            a is not None
+            and type(obj) is list
+            and len(obj) == 6
+            and obj[0] == _MOVE
+            and type(obj[0]) is int
+        ):
+            _, cid, x, z, h, anim = obj
+            if (
+                (cid is None or (type(cid) is int and 0 <= cid <= L.CID_MAX))
+                and type(x) in (float, int)
+                and type(z) in (float, int)
+                and type(h) in (float, int)
+                and type(anim) is int
+                and 0 <= anim <= 255
+            ):
+                if not self._allow(s, _MOVE, now):
+                    return self._limited(s, cid, now)
+                return self._move(s, a, float(x), float(z), float(h), anim, cid, now)
+        try:
+            msg = decode_value(obj)
+        except ProtocolError as exc:
+            return self._fatal(s, exc.code, exc.close, str(exc), exc.cid)
+        if not self._allow(s, int(msg.TYPE), now):
+            return self._limited(s, msg.cid, now)
+        if isinstance(msg, Ping):
+            return [self._reply(s, Pong(msg.t, now, cid=msg.cid))]
+        if isinstance(msg, Hello):
+            return self._hello(s, msg, now)
+        if a is None:
+            return [self._error(s, ErrorCode.NOT_WELCOMED, "send hello first", msg.cid)]
+        if isinstance(msg, Move):
+            return self._move(s, a, msg.x, msg.z, msg.heading, msg.anim, msg.cid, now)
+        if isinstance(msg, Chat):
+            return self._chat(s, a, msg)
+        if isinstance(msg, EmoteMsg):
+            return self._emote(s, a, msg)
+        return [Dispatch(s.id, msg)]
+
+    def disconnect(self, session: int, now: float) -> list[Effect]:
+        """The socket is gone. The avatar stays (standing still) for the resume window."""
+        s = self.sessions.pop(session, None)
+        if s is None or s.avatar is None or s.avatar.session is not s:
+            return []
+        a = s.avatar
+        a.session = None
+        a.visible = set()
+        if s.drop_avatar:
+            self._remove(a)
+        else:
+            a.held_until = now + self.settings.resume_window_s
+            self.held.append(a)
+        return []
+
+    def tick(self, now: float) -> list[Effect]:
+        """Advance one tick: one frame per welcomed session, plus timeouts once a second."""
+        self.tick_no += 1
+        effects: list[Effect] = []
+        if now >= self._next_sweep:
+            self._next_sweep = now + 1.0
+            self._sweep(now, effects)
+        frag_bytes, frag_n, cell_batches = self._collect()
+        event_cells: set[int] = set()
+        cell_events: dict[int, list[tuple[int, int, int]]] = {}
+        for ev in self.events:
+            for c in ev[1:]:
+                if c >= 0:
+                    event_cells.add(c)
+                    cell_events.setdefault(c, []).append(ev)
+        self.events = []
+        frame = _TickFrames(self, frag_bytes, frag_n, cell_batches, event_cells, cell_events)
+        send = Send
+        for s in self.sessions.values():
+            a = s.avatar
+            if a is None or s.closing:
+                continue
+            effects.append(send(s.id, frame.for_observer(a), _FRAME))
+        return effects
+
+    # -- helpers the pump uses ----------------------------------------------------------------
+
+    def resync(self, session: int) -> None:
+        """A frame for ``session`` was dropped: the next one restates everything (reset)."""
+        s = self.sessions.get(session)
+        if s is not None and s.avatar is not None:
+            s.avatar.reset = True
+
+    def view(self, session: int) -> SessionView | None:
+        s = self.sessions.get(session)
+        if s is None or s.avatar is None or s.hello is None:
+            return None
+        a = s.avatar
+        return SessionView(s.id, a.id, a.name, a.x, a.z, s.hello.visitor_id, s.hello.visitor_secret)
+
+    @property
+    def population(self) -> int:
+        return len(self.avatars)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _allow(self, s: _Session, kind: int, now: float) -> bool:
+        bucket = s.buckets.get(kind)
+        if bucket is None:
+            rate = L.RATE_LIMITS.get(MsgType(kind), L.DEFAULT_RATE)
+            bucket = s.buckets[kind] = TokenBucket(rate.rate, rate.burst, now)
+        return bucket.take(now)
+
+    def _limited(self, s: _Session, cid: int | None, now: float) -> list[Effect]:
+        if not s.strikes.take(now):
+            s.drop_avatar = True
+            return self._fatal(s, ErrorCode.ABUSE, CloseCode.ABUSE, "too many requests")
+        return [self._error(s, ErrorCode.RATE_LIMITED, "slow down", cid)]
+
+    def _hello(self, s: _Session, m: Hello, now: float) -> list[Effect]:
+        if s.avatar is not None:
+            return [self._error(s, ErrorCode.ALREADY_WELCOMED, "already welcomed", m.cid)]
+        if m.version != PROTOCOL_VERSION:
+            return self._fatal(
+                s,
+                ErrorCode.VERSION_MISMATCH,
+                CloseCode.VERSION_MISMATCH,
+                f"server speaks protocol {PROTOCOL_VERSION}, client sent {m.version}",
+                m.cid,
+            )
+        name = clean_name(m.name)
+        if name is None:
+            why = f"names are {L.NAME_MIN_CHARS}–{L.NAME_MAX_CHARS} characters, no control codes"
+            return [self._error(s, ErrorCode.BAD_NAME, why, m.cid)]
+        effects: list[Effect] = []
+        a = self.tokens.get(m.resume) if m.resume else None
+        resumed = a is not None
+        if a is not None:
+            old = a.session
+            if old is not None:
+                old.avatar = None
+                effects += self._fatal(old, ErrorCode.REPLACED, CloseCode.REPLACED, "resumed")
+            if a.held_until is not None:
+                a.held_until = None
+                self.held.remove(a)
+        else:
+            if len(self.avatars) >= self.settings.max_avatars:
+                return self._fatal(s, ErrorCode.SERVER_FULL, CloseCode.SERVER_FULL, "full", m.cid)
+            a = self._spawn(name, m.look, now)
+        a.session = s
+        a.reset = True
+        a.visible = set()
+        s.avatar = a
+        s.hello = m
+        welcome = Welcome(
+            a.id,
+            a.token,
+            a.x,
+            a.z,
+            a.heading,
+            a.anim,
+            a.name,
+            resumed,
+            self.settings.tick_hz,
+            cid=m.cid,
+        )
+        effects.append(self._reply(s, welcome))
+        effects.append(Dispatch(s.id, m))
+        return effects
+
+    def _spawn(self, name: str, look: tuple[int, ...], now: float) -> _Avatar:
+        aid = self._allocate_id()
+        token = self._token()
+        a = _Avatar(aid, name, look, token)
+        x, z, heading = self.spawns[self._next_spawn % len(self.spawns)]
+        self._next_spawn += 1
+        a.x, a.z, a.heading, a.anim = x, z, heading % 360.0, int(Anim.IDLE)
+        a.qx, a.qz, a.qh, a.qa = round(x * 100), round(z * 100), _heading_byte(a.heading), a.anim
+        s = self.settings
+        a.stride = TokenBucket(s.max_speed, s.max_speed * s.speed_burst_s, now)
+        a.cell = self._cell_of(x, z)
+        a.next_knn = aid % s.knn_refresh_ticks
+        self.avatars[aid] = a
+        self.tokens[token] = a
+        self.cells[a.cell][aid] = a
+        self.events.append((aid, -1, a.cell))
+        return a
+
+    def _allocate_id(self) -> int:
+        """Counts up and wraps, so a freed id is not reused while clients may remember it."""
+        for _ in range(L.AVATAR_ID_MAX):
+            self._next_id = self._next_id % L.AVATAR_ID_MAX + 1
+            if self._next_id not in self.avatars:
+                return self._next_id
+        raise RuntimeError("no free avatar id")  # max_avatars keeps this unreachable
+
+    def _remove(self, a: _Avatar) -> None:
+        del self.avatars[a.id]
+        self.tokens.pop(a.token, None)
+        self.cells[a.cell].pop(a.id, None)
+        self.events.append((a.id, a.cell, -1))
+
+    def _move(
+        self,
+        s: _Session,
+        a: _Avatar,
+        x: float,
+        z: float,
+        h: float,
+        anim: int,
+        cid: int | None,
+        now: float,
+    ) -> Sequence[Effect]:
+        if not (_isfinite(x) and _isfinite(z) and _isfinite(h)) or anim not in _ANIMS:
+            return [self._correct(s, a, ErrorCode.BAD_VALUE, cid)]
+        if not self.walk.contains(x, z):
+            return [self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, cid)]
+        if not a.stride.take(now, math.hypot(x - a.x, z - a.z)):
+            return [self._correct(s, a, ErrorCode.TOO_FAST, cid)]
+        a.x = x
+        a.z = z
+        a.heading = h % 360.0
+        a.anim = anim
+        if not a.dirty:
+            a.dirty = True
+            self.dirty.append(a)
+        return ()
+
+    def _correct(self, s: _Session, a: _Avatar, reason: ErrorCode, cid: int | None) -> Send:
+        return self._reply(s, Correction(int(reason), a.x, a.z, a.heading, a.anim, cid=cid))
+
+    def _chat(self, s: _Session, a: _Avatar, m: Chat) -> list[Effect]:
+        text, why = clean_chat(m.text)
+        if text is None:
+            code = ErrorCode.TEXT_TOO_LONG if why == "too_long" else ErrorCode.BAD_TEXT
+            return [self._error(s, code, f"chat: {why}", m.cid)]
+        return self._to_area(s, a, ChatSaid(a.id, a.name, text), m.cid)
+
+    def _emote(self, s: _Session, a: _Avatar, m: EmoteMsg) -> list[Effect]:
+        if m.emote not in _EMOTES:
+            return [self._error(s, ErrorCode.BAD_VALUE, f"unknown emote {m.emote}", m.cid)]
+        return self._to_area(s, a, Emoted(a.id, m.emote), m.cid)
+
+    def _to_area(self, s: _Session, a: _Avatar, msg: Message, cid: int | None) -> list[Effect]:
+        """Everyone whose interest area holds the speaker's cell, now; the speaker gets its
+        copy with its ``cid``."""
+        shared = encode(msg)
+        kind = msg.TYPE
+        effects: list[Effect] = []
+        for c in self.neigh[a.cell]:
+            for other in self.cells[c].values():
+                o = other.session
+                if o is None or o.closing or o is s:
+                    continue
+                effects.append(Send(o.id, shared, kind))
+        own = shared if cid is None else encode(replace(msg, cid=cid))
+        effects.append(Send(s.id, own, kind))
+        return effects
+
+    # -- replies ------------------------------------------------------------------------------
+
+    def _reply(self, s: _Session, msg: Message) -> Send:
+        return Send(s.id, encode(msg), msg.TYPE)
+
+    def _error(self, s: _Session, code: ErrorCode, text: str, cid: int | None) -> Send:
+        return self._reply(s, Error(int(code), text, cid=cid))
+
+    def _fatal(
+        self,
+        s: _Session,
+        code: ErrorCode,
+        close: CloseCode,
+        text: str,
+        cid: int | None = None,
+    ) -> list[Effect]:
+        """Tell the client why, then close; nothing more is read from this session."""
+        s.closing = True
+        return [self._error(s, code, text, cid), Close(s.id, close, text[:120])]
+
+    # -- the tick -----------------------------------------------------------------------------
+
+    def _sweep(self, now: float, effects: list[Effect]) -> None:
+        """Once a second: expired resume windows, hello and idle timeouts."""
+        if self.held:
+            keep = []
+            for a in self.held:
+                if a.held_until is not None and now >= a.held_until:
+                    a.held_until = None
+                    self._remove(a)
+                else:
+                    keep.append(a)
+            self.held = keep
+        st = self.settings
+        for s in self.sessions.values():
+            if s.closing:
+                continue
+            if s.avatar is None and now - s.opened >= st.hello_timeout_s:
+                effects += self._fatal(
+                    s, ErrorCode.HELLO_TIMEOUT, CloseCode.HELLO_TIMEOUT, "no hello"
+                )
+            elif now - s.last_seen >= st.idle_timeout_s:
+                s.drop_avatar = True
+                effects += self._fatal(s, ErrorCode.IDLE_TIMEOUT, CloseCode.IDLE_TIMEOUT, "idle")
+
+    def _cell_of(self, x: float, z: float) -> int:
+        g = self.grid
+        col = int((x - g.origin[0]) // g.cell)
+        row = int((z - g.origin[1]) // g.cell)
+        col = 0 if col < 0 else g.cols - 1 if col >= g.cols else col
+        row = 0 if row < 0 else g.rows - 1 if row >= g.rows else row
+        return row * g.cols + col
+
+    def _collect(self) -> tuple[dict[int, bytes], dict[int, int], dict[int, list]]:
+        """Encode each dirty avatar's changed fields once; batch the fragments by cell."""
+        frag_bytes: dict[int, bytes] = {}
+        frag_n: dict[int, int] = {}
+        batches: dict[int, list] = {}
+        avatars = self.avatars
+        cells = self.cells
+        cell_of = self._cell_of
+        events = self.events
+        for a in self.dirty:
+            a.dirty = False
+            if avatars.get(a.id) is not a:  # removed since it moved
+                continue
+            qx = round(a.x * 100)
+            qz = round(a.z * 100)
+            qh = int(a.heading * (256 / 360) + 0.5) & 255
+            fields = [a.id, 0]
+            mask = 0
+            if qx != a.qx or qz != a.qz:
+                mask = 1
+                fields += (qx, qz)
+                a.qx = qx
+                a.qz = qz
+            if qh != a.qh:
+                mask |= 2
+                fields.append(qh)
+                a.qh = qh
+            if a.anim != a.qa:
+                mask |= 4
+                fields.append(a.anim)
+                a.qa = a.anim
+            if not mask:
+                continue
+            fields[1] = mask
+            frag = _packb(fields)[1:]
+            n = len(fields)
+            frag_bytes[a.id] = frag
+            frag_n[a.id] = n
+            cell = cell_of(a.x, a.z)
+            if cell != a.cell:
+                del cells[a.cell][a.id]
+                cells[cell][a.id] = a
+                events.append((a.id, a.cell, cell))
+                a.cell = cell
+            batch = batches.get(cell)
+            if batch is None:
+                batches[cell] = [[frag], n]
+            else:
+                batch[0].append(frag)
+                batch[1] += n
+        self.dirty = []
+        return frag_bytes, frag_n, batches
+
+
+class _TickFrames:
+    """Per-tick caches shared by all observers: area batches, enter records, KNN arrays."""
+
+    def __init__(
+        self,
+        world: PresenceWorld,
+        frag_bytes: dict[int, bytes],
+        frag_n: dict[int, int],
+        cell_batches: dict[int, list],
+        event_cells: set[int],
+        cell_events: dict[int, list[tuple[int, int, int]]],
+    ) -> None:
+        self.w = world
+        self.frag_bytes = frag_bytes
+        self.frag_n = frag_n
+        self.frag_keys = frag_bytes.keys()
+        self.batches = {c: (b"".join(parts), n) for c, (parts, n) in cell_batches.items()}
+        self.event_cells = event_cells
+        self.cell_events = cell_events
+        tick = _packb(world.tick_no)
+        self.head = _FRAME_HEAD + tick + b"\xc2"
+        self.head_reset = _FRAME_HEAD + tick + b"\xc3"
+        self.areas: dict[int, tuple[int, bytes, bytes, bool]] = {}
+        self.enters: dict[int, bytes] = {}
+        self.knn: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def area(self, cell: int) -> tuple[int, bytes, bytes, bool]:
+        """``(population, updates array, plain frame, has events)`` of ``cell``'s area."""
+        got = self.areas.get(cell)
+        if got is not None:
+            return got
+        w = self.w
+        hood = w.neigh[cell]
+        pop = 0
+        parts = []
+        n = 0
+        batches = self.batches
+        for c in hood:
+            pop += len(w.cells[c])
+            b = batches.get(c)
+            if b is not None:
+                parts.append(b[0])
+                n += b[1]
+        updates = array_header(n) + b"".join(parts)
+        plain = b"".join((self.head, _EMPTY_ARRAY, updates, _EMPTY_ARRAY, b"\x00"))
+        events = not self.event_cells.isdisjoint(hood)
+        got = self.areas[cell] = (pop, updates, plain, events)
+        return got
+
+    def enter(self, a: _Avatar) -> bytes:
+        got = self.enters.get(a.id)
+        if got is None:
+            got = self.enters[a.id] = _packb(
+                [a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True
+            )
+        return got
+
+    def for_observer(self, a: _Avatar) -> bytes:
+        cell = a.cell
+        pop, updates, plain, events = self.area(cell)
+        others = pop - 1
+        if others <= self.w._k:
+            if not (a.reset or a.capped or a.vis_cell != cell or events):
+                return plain
+            cells = self.w.cells
+            new: set[int] = set()
+            for c in self.w.neigh[cell]:
+                new.update(cells[c])
+            new.discard(a.id)
+            a.capped = False
+            return self._diff(a, new, updates, 0)
+        # crowded: the K nearest, chosen again every few ticks
+        w = self.w
+        if a.reset or not a.capped or a.vis_cell != cell or w.tick_no >= a.next_knn:
+            new = self._nearest(a)
+            a.capped = True
+            a.next_knn = w.tick_no + w.settings.knn_refresh_ticks
+        else:
+            new = a.visible
+            if events:
+                new = self._still_visible(a, new)
+        sel = self.frag_keys & new
+        if a.id in self.frag_bytes:
+            sel.add(a.id)
+        n = sum(map(self.frag_n.__getitem__, sel))
+        mine = array_header(n) + b"".join(map(self.frag_bytes.__getitem__, sel))
+        return self._diff(a, new, mine, others - len(new))
+
+    def _still_visible(self, a: _Avatar, visible: set[int]) -> set[int]:
+        """Drop visible avatars that left the area or the world since the last tick."""
+        hood = self.w.neigh_set[a.cell]
+        gone = None
+        for c in self.w.neigh[a.cell]:
+            for aid, _old, new in self.cell_events.get(c, ()):
+                if aid in visible and (new < 0 or new not in hood):
+                    if gone is None:
+                        gone = set()
+                    gone.add(aid)
+        return visible - gone if gone else visible
+
+    def _nearest(self, a: _Avatar) -> set[int]:
+        ids, xs, zs = self._knn_arrays(a.cell)
+        k = self.w._k
+        d2 = (xs - a.x) ** 2 + (zs - a.z) ** 2
+        pick = np.argpartition(d2, k)[: k + 1]  # k + 1: the observer itself is at distance 0
+        chosen = set(ids[pick].tolist())
+        if a.id in chosen:
+            chosen.discard(a.id)
+        else:  # several avatars at distance 0: drop the farthest pick instead
+            chosen.discard(int(ids[pick[np.argmax(d2[pick])]]))
+        return chosen
+
+    def _knn_arrays(self, cell: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        got = self.knn.get(cell)
+        if got is None:
+            members = [av for c in self.w.neigh[cell] for av in self.w.cells[c].values()]
+            got = self.knn[cell] = (
+                np.fromiter((m.id for m in members), np.int64, len(members)),
+                np.fromiter((m.x for m in members), np.float64, len(members)),
+                np.fromiter((m.z for m in members), np.float64, len(members)),
+            )
+        return got
+
+    def _diff(self, a: _Avatar, new: set[int], updates: bytes, more: int) -> bytes:
+        avatars = self.w.avatars
+        if a.reset:
+            entering = new
+            leaving: list[int] = []
+            head = self.head_reset
+            a.reset = False
+        elif new is a.visible:
+            entering = ()  # type: ignore[assignment]
+            leaving = []
+            head = self.head
+        else:
+            entering = new - a.visible
+            leaving = list(a.visible - new)
+            head = self.head
+        a.visible = new
+        a.vis_cell = a.cell
+        enter = self.enter
+        enters = [enter(avatars[i]) for i in entering]
+        return b"".join(
+            (
+                head,
+                array_header(len(enters)),
+                *enters,
+                updates,
+                _packb(leaves) if (leaves := leaving) else _EMPTY_ARRAY,
+                _packb(more),
+            )
+        )
