@@ -152,3 +152,9 @@ async def test_the_audit_notices_an_award_without_its_transfer(tmp_path: Path) -
         assert any("has no matching transfer" in p for p in report.problems), report.problems
     finally:
         await store.close()
+
+
+async def test_durability_cannot_be_switched_off(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous must be one of"):
+        await SQLiteStore.open(tmp_path / "s.db", synchronous="OFF")
+    assert not (tmp_path / "s.db").exists()
