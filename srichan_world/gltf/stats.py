@@ -57,8 +57,15 @@ def glb_json(glb: bytes) -> dict[str, Any]:
 
 
 def stats_of(glb: bytes) -> BuildStats:
-    """Count what the GLB asks a renderer to draw."""
+    """Count what the GLB asks a renderer to draw; :class:`GlbError` if it cannot be read."""
     doc = glb_json(glb)
+    try:
+        return _count(doc, glb)
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise GlbError(f"glTF JSON is malformed: {exc!r}") from None
+
+
+def _count(doc: dict[str, Any], glb: bytes) -> BuildStats:
     accessors = doc.get("accessors", [])
     meshes = doc.get("meshes", [])
     per_mesh = []

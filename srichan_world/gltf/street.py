@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,12 +39,10 @@ def street_parts(scene: Scene) -> list[Part]:
     for lo, hi in ((ph, wh), (-wh, -ph)):
         parts.append(("ground", _band(points, lo, hi, -0.1, 0.0)))
     parts += _markings(street)
-    obstacles = [f for lm in scene.landmarks for f in lm.footprints]
-    obstacles += [b.footprint for b in scene.booth_slots]
-    parts += _trees(street, obstacles)
-    parts += _lamps(street, obstacles)
+    parts += _trees(tree_spots(scene))
+    parts += _lamps(lamp_spots(scene))
     for booth in scene.booth_slots:
-        parts += _kiosk(booth, street.centreline)
+        parts += kiosk(booth, street.centreline)
     return parts
 
 
@@ -155,36 +154,66 @@ def _markings(street: Street) -> list[Part]:
 # -- street furniture -----------------------------------------------------------------------
 
 
-def _spots(street: Street, spacing: float, offset: float, clearance: float, obstacles):
-    """``(point, heading, side)`` every ``spacing`` metres on both sides, away from obstacles."""
+@dataclass(frozen=True)
+class Spot:
+    """Where a tree or lamp stands: ``side`` is +1 left of travel, -1 right."""
+
+    point: Point
+    heading: float
+    side: int
+
+
+def tree_spots(scene: Scene) -> list[Spot]:
+    """Trees every ``tree_spacing`` on both sidewalks, near their outer edge."""
+    street = scene.street
+    offset = street.carriageway_half + 0.72 * street.sidewalk_width
+    return _spots(street, street.tree_spacing, offset, TREE_CLEARANCE, _obstacles(scene))
+
+
+def lamp_spots(scene: Scene) -> list[Spot]:
+    """Lamps every ``lamp_spacing`` on both sidewalks, at the kerb."""
+    street = scene.street
+    offset = street.carriageway_half + 0.45
+    return _spots(street, street.lamp_spacing, offset, LAMP_CLEARANCE, _obstacles(scene))
+
+
+def _obstacles(scene: Scene) -> list[Polygon]:
+    return [f for lm in scene.landmarks for f in lm.footprints] + [
+        b.footprint for b in scene.booth_slots
+    ]
+
+
+def _spots(
+    street: Street, spacing: float, offset: float, clearance: float, obstacles: list[Polygon]
+) -> list[Spot]:
+    """Spots every ``spacing`` metres on both sides, ``clearance`` away from every obstacle.
+
+    A bounding-box prefilter keeps this linear in practice on long streets.
+    """
     if spacing <= 0:
         return []
     line = street.centreline
     stations = np.arange(spacing / 2, line.length, spacing)
     candidates = [
-        (line.place(s, side * offset), line.heading(s), side) for s in stations for side in (1, -1)
+        Spot(line.place(s, side * offset), line.heading(s), side)
+        for s in stations
+        for side in (1, -1)
     ]
     if not candidates or not obstacles:
         return candidates
-    pts = np.array([c[0] for c in candidates])
-    boxes = np.array(
-        [
-            (min(x for x, _ in o), min(z for _, z in o), max(x for x, _ in o), max(z for _, z in o))
-            for o in obstacles
-        ]
-    )
+    pts = np.array([c.point for c in candidates])
+    boxes = np.array([(*np.min(o, axis=0), *np.max(o, axis=0)) for o in obstacles])
     near = (
         (pts[:, None, 0] > boxes[None, :, 0] - clearance)
         & (pts[:, None, 0] < boxes[None, :, 2] + clearance)
         & (pts[:, None, 1] > boxes[None, :, 1] - clearance)
         & (pts[:, None, 1] < boxes[None, :, 3] + clearance)
     )
-    keep = []
-    for i, candidate in enumerate(candidates):
-        hits = np.flatnonzero(near[i])
-        if all(distance_to_polygon(candidate[0], obstacles[j]) >= clearance for j in hits):
-            keep.append(candidate)
-    return keep
+    return [
+        c
+        for c, row in zip(candidates, near, strict=True)
+        if all(distance_to_polygon(c.point, obstacles[j]) >= clearance for j in np.flatnonzero(row))
+    ]
 
 
 def _instances(template: Solid, matrices: np.ndarray) -> Solid:
@@ -196,13 +225,11 @@ def _instances(template: Solid, matrices: np.ndarray) -> Solid:
     return Solid(v.reshape(-1, 3), (template.faces[None] + offsets).reshape(-1, 3))
 
 
-def _trees(street: Street, obstacles: list[Polygon]) -> list[Part]:
-    offset = street.carriageway_half + 0.72 * street.sidewalk_width
-    spots = _spots(street, street.tree_spacing, offset, TREE_CLEARANCE, obstacles)
+def _trees(spots: list[Spot]) -> list[Part]:
     matrices = []
-    for i, ((x, z), _, _) in enumerate(spots):
+    for i, spot in enumerate(spots):
         scale = 0.85 + 0.3 * ((i * 0.6180339887) % 1.0)
-        m = placement(x, z, (i * 137.5) % 360.0, SIDEWALK_TOP)
+        m = placement(spot.point[0], spot.point[1], (i * 137.5) % 360.0, SIDEWALK_TOP)
         m[:3, :3] *= scale
         matrices.append(m)
     stack = np.array(matrices).reshape(-1, 4, 4)
@@ -211,14 +238,13 @@ def _trees(street: Street, obstacles: list[Polygon]) -> list[Part]:
     return [("bark", _instances(trunk, stack)), ("foliage", _instances(crown, stack))]
 
 
-def _lamps(street: Street, obstacles: list[Polygon]) -> list[Part]:
-    offset = street.carriageway_half + 0.45
-    spots = _spots(street, street.lamp_spacing, offset, LAMP_CLEARANCE, obstacles)
-    # Built with the arm along +Z: for a lamp left of travel +Z points at the road.
+def _lamps(spots: list[Spot]) -> list[Part]:
+    # Built with the arm along +Z: for a lamp left of travel, +Z points at the road.
+    turns = [spot.heading + (0.0 if spot.side > 0 else 180.0) for spot in spots]
     stack = np.array(
         [
-            placement(x, z, heading + (0.0 if side > 0 else 180.0), SIDEWALK_TOP)
-            for (x, z), heading, side in spots
+            placement(s.point[0], s.point[1], t, SIDEWALK_TOP)
+            for s, t in zip(spots, turns, strict=True)
         ]
     ).reshape(-1, 4, 4)
     pole = merged([box((0.16, 6.0, 0.16)), box((0.1, 0.1, 1.6), (0.0, 5.9, 0.75))])
@@ -226,7 +252,7 @@ def _lamps(street: Street, obstacles: list[Polygon]) -> list[Part]:
     return [("metal", _instances(pole, stack)), ("paint", _instances(head, stack))]
 
 
-def _kiosk(booth: BoothSlot, line: Polyline) -> list[Part]:
+def kiosk(booth: BoothSlot, line: Polyline) -> list[Part]:
     """An empty market kiosk on the booth's footprint, its counter on the side it faces.
 
     The footprint is aligned with the road, so ``facing`` is rounded to the nearest side.
