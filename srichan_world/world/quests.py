@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from srichan_world.scene.geometry import Point, distance_to_polygon
-from srichan_world.scene.model import Landmark, Quest, Scene, Text
+from srichan_world.scene.geometry import Point, Polygon, distance_to_polygon
+from srichan_world.scene.model import Quest, Scene, Text
 
 VISIT_DISTANCE_M = 15.0
 """A landmark counts as visited within this distance of its footprint: enough to count walking
@@ -131,17 +131,20 @@ class VisitTracker:
     back reports it again (which an ordered quest may need).
     """
 
-    def __init__(self, landmarks: Iterable[Landmark], distance: float = VISIT_DISTANCE_M) -> None:
-        self._landmarks = tuple(landmarks)
+    def __init__(
+        self, footprints: Mapping[str, Sequence[Polygon]], distance: float = VISIT_DISTANCE_M
+    ) -> None:
+        """``footprints``: each landmark id with its footprint polygons."""
+        self._footprints = {lm: tuple(polys) for lm, polys in footprints.items()}
         self.distance = distance
         self._near: dict[str, frozenset[str]] = {}
 
     def observe(self, visitor_id: str, position: Point) -> tuple[QuestFact, ...]:
         """New visit facts for ``visitor_id`` now standing at ``position``."""
         near = frozenset(
-            lm.id
-            for lm in self._landmarks
-            if any(distance_to_polygon(position, f) <= self.distance for f in lm.footprints)
+            lm
+            for lm, polygons in self._footprints.items()
+            if any(distance_to_polygon(position, f) <= self.distance for f in polygons)
         )
         before = self._near.get(visitor_id, frozenset())
         self._near[visitor_id] = near

@@ -86,7 +86,7 @@ def test_the_book_finds_quests_a_fact_affects_and_versions_follow_the_steps() ->
 
 def test_visits_are_reported_when_an_avatar_comes_near_a_footprint() -> None:
     museum = landmark("museum", (100.0, -20.0, 120.0, -10.0))
-    tracker = VisitTracker([museum], distance=15.0)
+    tracker = VisitTracker({museum.id: museum.footprints}, distance=15.0)
     assert tracker.observe("v", (0.0, 0.0)) == ()
     assert tracker.observe("v", (110.0, 4.9)) == (QuestFact("visit", "museum"),), "14.9 m away"
     assert tracker.observe("v", (111.0, 4.0)) == (), "still near: reported once"
