@@ -1,0 +1,35 @@
+// DOM helpers: every text from the server goes in as textContent, never as HTML.
+
+/** Build an element with text content only (never HTML from data). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const child of children) {
+    if (child == null || child === false) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+/** Replace an element's children. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.filter((c) => c != null && c !== false));
+  return node;
+}
+
+/** A short message for screen readers (aria-live region) and a toast for everyone. */
+export function announce(text, { tone = "info", ms = 3500 } = {}) {
+  const live = document.getElementById("live");
+  if (live) live.textContent = text;
+  const host = document.getElementById("toasts");
+  if (!host) return;
+  const toast = el("div", { class: `toast toast-${tone}`, text });
+  host.append(toast);
+  setTimeout(() => toast.remove(), ms);
+}

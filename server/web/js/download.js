@@ -1,0 +1,53 @@
+// Download a GLB with real progress. The server may gzip it, so Content-Length counts
+// compressed bytes while the reader yields plain ones; the GLB header's own length field
+// (bytes 8..12) tells the true size as soon as the first chunk arrives.
+
+export class DownloadError extends Error {}
+
+/**
+ * Fetch `url` as an ArrayBuffer, calling `onProgress(received, total)`; `total` is null while
+ * unknown. `expected` is a size known in advance (the manifest's), used until the header says.
+ */
+export async function downloadGlb(url, onProgress, expected = null) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new DownloadError(`network error: ${err.message}`);
+  }
+  if (!response.ok) throw new DownloadError(`HTTP ${response.status} for ${url}`);
+  const encoded = response.headers.get("Content-Encoding");
+  const length = Number(response.headers.get("Content-Length")) || null;
+  let total = expected || (encoded ? null : length);
+  if (!response.body) {
+    const buffer = await response.arrayBuffer();
+    onProgress(buffer.byteLength, buffer.byteLength);
+    return buffer;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.byteLength;
+    if (chunks.length === 1 && value.byteLength >= 12) total = glbLength(value) ?? total;
+    onProgress(received, total);
+  }
+  const out = new Uint8Array(received);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  onProgress(received, received);
+  return out.buffer;
+}
+
+/** The total length a GLB header declares, or null when the bytes are not a GLB header. */
+export function glbLength(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== 0x46546c67) return null; // "glTF"
+  return view.getUint32(8, true);
+}

@@ -1,0 +1,178 @@
+// Thai first, English second: the visitor's language, remembered in localStorage.
+// `t(key)` gives the interface's own strings; `pick({th, en})` chooses from server/scene text.
+
+const STORAGE_KEY = "srichan.lang";
+
+const STRINGS = {
+  title: ["ถนนศรีจันทร์ ถนนแห่งการเรียนรู้", "Sri Chan Road, the learning street"],
+  loading: ["กำลังโหลดถนนศรีจันทร์…", "Loading Sri Chan Road…"],
+  loadingScene: ["กำลังดาวน์โหลดฉาก", "Downloading the street"],
+  loadingBuild: ["กำลังสร้างฉาก…", "Building the street…"],
+  loadFailed: ["โหลดไม่สำเร็จ", "Could not load"],
+  retry: ["ลองใหม่", "Try again"],
+  noWebgl: [
+    "อุปกรณ์นี้แสดงภาพ 3 มิติไม่ได้ จึงเปิดโหมดรายการให้",
+    "This device cannot show 3D, so the list mode is open",
+  ],
+  langToggle: ["English", "ภาษาไทย"],
+  langToggleLabel: ["Switch to English", "เปลี่ยนเป็นภาษาไทย"],
+  listMode: ["โหมดรายการ", "List mode"],
+  mode3d: ["โหมด 3 มิติ", "3D mode"],
+  quality: ["คุณภาพภาพ", "Graphics"],
+  qualityHigh: ["สูง", "High"],
+  qualityLow: ["ประหยัด", "Low"],
+  qualityAuto: ["อัตโนมัติ", "Auto"],
+  tokens: ["โทเค็น", "tokens"],
+  balance: ["โทเค็นการเรียนรู้", "Learning tokens"],
+  connConnecting: ["กำลังเชื่อมต่อ…", "Connecting…"],
+  connOnline: ["ออนไลน์", "Online"],
+  connOffline: ["ขาดการเชื่อมต่อ กำลังลองใหม่…", "Offline, reconnecting…"],
+  connRefused: ["เซิร์ฟเวอร์ปฏิเสธการเชื่อมต่อ", "The server refused the connection"],
+  peopleHere: ["คนบนถนน", "people on the street"],
+  quests: ["ภารกิจ", "Quests"],
+  questDone: ["สำเร็จแล้ว", "Completed"],
+  questBonus: ["โบนัส", "Bonus"],
+  stepQuiz: ["ตอบคำถาม", "Answer"],
+  stepVisit: ["ไปเยี่ยม", "Visit"],
+  leaderboard: ["อันดับ", "Leaderboard"],
+  leaderboardEmpty: ["ยังไม่มีอันดับ", "No rankings yet"],
+  rank: ["อันดับ", "Rank"],
+  name: ["ชื่อ", "Name"],
+  wallet: ["กระเป๋า", "Wallet"],
+  coupons: ["คูปอง", "Coupons"],
+  noCoupons: ["ยังไม่มีคูปอง", "No coupons yet"],
+  couponCode: ["รหัสคูปอง", "Coupon code"],
+  couponQr: ["คิวอาร์โค้ดของคูปอง", "QR code of the coupon"],
+  expires: ["หมดอายุ", "Expires"],
+  booths: ["ร้านค้า", "Shops"],
+  boothsEmpty: ["ยังไม่มีร้านเปิด", "No shop is open yet"],
+  boothOpen: ["เปิดอยู่", "Open"],
+  products: ["สินค้า", "Products"],
+  promotions: ["โปรโมชัน", "Promotions"],
+  redeem: ["แลก", "Redeem"],
+  redeemFor: ["แลกด้วย", "Redeem for"],
+  redeemed: ["แลกคูปองสำเร็จ", "Coupon redeemed"],
+  soldOut: ["หมดแล้ว", "Sold out"],
+  close: ["ปิด", "Close"],
+  quiz: ["คำถาม", "Quiz"],
+  quizPoint: ["จุดตอบคำถาม", "Quiz point"],
+  quizAnswer: ["ส่งคำตอบ", "Answer"],
+  quizCorrect: ["ถูกต้อง!", "Correct!"],
+  quizWrong: ["ยังไม่ถูก", "Not quite"],
+  quizEarned: ["ได้รับ", "You earned"],
+  quizAttemptsLeft: ["เหลือโอกาส", "Attempts left"],
+  quizDone: ["ตอบแล้ว", "Answered"],
+  quizOpen: ["เปิดคำถาม", "Open the quiz"],
+  quizNotWired: [
+    "เซิร์ฟเวอร์นี้ยังไม่รองรับคำถาม",
+    "This server does not handle quizzes yet",
+  ],
+  landmarks: ["สถานที่สำคัญตามถนน", "Landmarks along the road"],
+  walkHere: ["เดินไปที่นี่", "Walk here"],
+  walkingTo: ["กำลังเดินไป", "Walking to"],
+  arrived: ["ถึงแล้ว", "Arrived at"],
+  youAreAt: ["ตำแหน่งของคุณ", "You are at"],
+  metresAway: ["เมตร", "m away"],
+  nearby: ["ใกล้ๆ", "Nearby"],
+  chat: ["แชท", "Chat"],
+  chatPlaceholder: ["พิมพ์ข้อความ…", "Say something…"],
+  send: ["ส่ง", "Send"],
+  emotes: ["ท่าทาง", "Emotes"],
+  nickname: ["ชื่อเล่น", "Nickname"],
+  setNickname: ["ตั้งชื่อ", "Set name"],
+  minimap: ["แผนที่ย่อ", "Minimap"],
+  joystick: ["จอยสติ๊กสำหรับเดิน", "Joystick to walk"],
+  controlsHint: [
+    "เดิน: W A S D หรือลูกศร · ลากเพื่อหันมอง · Shift วิ่ง",
+    "Walk: W A S D or arrows · drag to look · Shift to run",
+  ],
+  touchHint: ["ใช้จอยสติ๊กเพื่อเดิน ลากเพื่อหันมอง", "Use the joystick to walk, drag to look"],
+  highlight: ["ไฮไลต์", "Highlight"],
+  station: ["ระยะจากต้นถนน", "Distance from the start"],
+  errorGeneric: ["เกิดข้อผิดพลาด", "Something went wrong"],
+  comingSoonServer: ["เซิร์ฟเวอร์ยังไม่รองรับ", "Not supported by this server yet"],
+  notEnoughTokens: ["โทเค็นไม่พอ", "Not enough tokens"],
+  tooFar: ["อยู่ไกลเกินไป เดินเข้าไปใกล้อีกนิด", "Too far away, walk a little closer"],
+  cooldown: ["รอสักครู่แล้วลองใหม่", "Wait a moment and try again"],
+  noAttempts: ["ใช้โอกาสครบแล้ว", "No attempts left"],
+  dailyCap: ["ได้โทเค็นครบตามโควตาวันนี้แล้ว", "You reached today's token limit"],
+  skipToList: ["ข้ามไปโหมดรายการ", "Skip to the list mode"],
+  you: ["คุณ", "you"],
+  emoteWave: ["โบกมือ", "Wave"],
+  emoteWai: ["ไหว้", "Wai"],
+  emoteClap: ["ปรบมือ", "Clap"],
+  emoteLaugh: ["หัวเราะ", "Laugh"],
+  emoteHeart: ["หัวใจ", "Heart"],
+  emoteThumbsUp: ["ยอดเยี่ยม", "Thumbs up"],
+  emoteDance: ["เต้น", "Dance"],
+};
+
+let lang = readStored();
+const listeners = new Set();
+
+function readStored() {
+  try {
+    const stored = localStorage.getItem(STORAGE_KEY);
+    if (stored === "th" || stored === "en") return stored;
+  } catch {
+    // Storage may be disabled (private mode); Thai is the default.
+  }
+  return "th";
+}
+
+export function currentLang() {
+  return lang;
+}
+
+export function t(key) {
+  const entry = STRINGS[key];
+  if (!entry) return key;
+  return lang === "th" ? entry[0] : entry[1];
+}
+
+/** Choose from a bilingual `{th, en}` value, falling back to whichever is present. */
+export function pick(text) {
+  if (text == null) return "";
+  if (typeof text === "string") return text;
+  return (lang === "th" ? text.th || text.en : text.en || text.th) || "";
+}
+
+/** The other language of a bilingual value, for a secondary line. */
+export function pickOther(text) {
+  if (text == null || typeof text === "string") return "";
+  return (lang === "th" ? text.en : text.th) || "";
+}
+
+export function setLang(next) {
+  if (next !== "th" && next !== "en") return;
+  lang = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    // Not remembered, still switched.
+  }
+  applyStatic(document);
+  for (const fn of listeners) fn(lang);
+}
+
+export function toggleLang() {
+  setLang(lang === "th" ? "en" : "th");
+}
+
+export function onLang(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Fill `data-i18n` (text), `data-i18n-label` (aria-label) and `data-i18n-placeholder`. */
+export function applyStatic(root) {
+  document.documentElement.lang = lang;
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+    el.title = t(el.dataset.i18nLabel);
+  }
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+}

@@ -1,0 +1,72 @@
+// The anonymous visitor: an id and a secret made up once in this browser and kept in
+// localStorage, so tokens and coupons survive reloads, reconnects and server restarts. Also the
+// display name and the avatar's look, chosen at random the first time.
+
+const KEY = "srichan.visitor";
+export const PALETTE_BODY = ["#f1c27d", "#e0ac69", "#c68642", "#8d5524", "#ffdbac", "#d9a066"];
+export const PALETTE_SHIRT = [
+  "#c62828", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f",
+  "#ef6c00", "#ad1457", "#37474f", "#5d4037", "#7cb342", "#3949ab",
+];
+export const HATS = 4; // 0 none, 1 cap, 2 conical straw hat, 3 bun
+
+function base64url(bytes) {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomToken(nBytes) {
+  const bytes = new Uint8Array(nBytes);
+  crypto.getRandomValues(bytes);
+  return base64url(bytes);
+}
+
+function randomInt(n) {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0] % n;
+}
+
+function fresh() {
+  return {
+    visitor_id: randomToken(16), // 22 characters of [A-Za-z0-9_-]
+    visitor_secret: randomToken(32), // 256 random bits
+    name: `ผู้มาเยือน ${1000 + randomInt(9000)}`,
+    look: [randomInt(PALETTE_BODY.length), randomInt(PALETTE_SHIRT.length), randomInt(HATS)],
+  };
+}
+
+function valid(v) {
+  return (
+    v &&
+    typeof v.visitor_id === "string" &&
+    /^[A-Za-z0-9_-]{8,64}$/.test(v.visitor_id) &&
+    typeof v.visitor_secret === "string" &&
+    v.visitor_secret.length >= 22 &&
+    typeof v.name === "string" &&
+    Array.isArray(v.look) &&
+    v.look.length === 3
+  );
+}
+
+/** The stored identity, created on first use. Survives without storage for this page only. */
+export function loadVisitor() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(KEY) || "null");
+    if (valid(stored)) return stored;
+  } catch {
+    // Unreadable storage: make a new identity below.
+  }
+  const v = fresh();
+  saveVisitor(v);
+  return v;
+}
+
+export function saveVisitor(v) {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(v));
+  } catch {
+    // Private mode: the identity lasts as long as the page.
+  }
+}

@@ -1,0 +1,198 @@
+// Start-up: language, mode (3D, or the list mode when asked for or when WebGL is missing),
+// the scene manifest, the WebSocket session, then the chosen mode. The list mode never
+// downloads three.js or the GLB.
+
+import { MsgType } from "../protocol.js";
+import { announce } from "./dom.js";
+import { applyStatic, onLang, t, toggleLang } from "./i18n.js";
+import { loadVisitor } from "./identity.js";
+import { ConnState, Connection } from "./net.js";
+import { qualitySetting, setQualitySetting } from "./quality.js";
+import { WorldState } from "./state.js";
+
+const MODE_KEY = "srichan.mode";
+const RESUME_KEY = "srichan.resume";
+
+function webglAvailable() {
+  try {
+    const canvas = document.createElement("canvas");
+    return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+  } catch {
+    return false;
+  }
+}
+
+function storedMode() {
+  try {
+    return localStorage.getItem(MODE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** "list" or "3d", and whether the list mode was forced by a missing WebGL. */
+export function chooseMode(search = location.search) {
+  const asked = new URLSearchParams(search).get("mode") || storedMode();
+  if (asked === "list") return { mode: "list", fallback: false };
+  if (!webglAvailable()) return { mode: "list", fallback: true };
+  return { mode: "3d", fallback: false };
+}
+
+function switchMode(to) {
+  try {
+    localStorage.setItem(MODE_KEY, to);
+  } catch {
+    // The address below still carries the choice.
+  }
+  const url = new URL(location.href);
+  url.searchParams.set("mode", to);
+  location.assign(url);
+}
+
+/** The loading screen: real byte progress while the GLB downloads. */
+function loadingScreen() {
+  const root = document.getElementById("loading");
+  const bar = document.getElementById("load-progress");
+  const text = document.getElementById("load-text");
+  const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
+  return {
+    progress(received, total) {
+      if (total) {
+        bar.max = total;
+        bar.value = Math.min(received, total);
+        text.textContent = `${t("loadingScene")} ${Math.floor((100 * Math.min(received, total)) / total)}% · ${kb(received)} / ${kb(total)}`;
+      } else {
+        bar.removeAttribute("value");
+        text.textContent = `${t("loadingScene")} · ${kb(received)}`;
+      }
+    },
+    building() {
+      text.textContent = t("loadingBuild");
+    },
+    done() {
+      root.hidden = true;
+      document.body.classList.remove("booting");
+    },
+    failed(err, retry) {
+      text.textContent = `${t("loadFailed")}: ${err.message}`;
+      const button = document.getElementById("load-retry");
+      button.hidden = false;
+      button.onclick = retry;
+    },
+  };
+}
+
+function topBar(state, conn, mode) {
+  const langBtn = document.getElementById("btn-lang");
+  langBtn.addEventListener("click", toggleLang);
+  const modeBtn = document.getElementById("btn-mode");
+  modeBtn.addEventListener("click", () => switchMode(mode === "list" ? "3d" : "list"));
+  const qualityBtn = document.getElementById("btn-quality");
+  const order = ["auto", "high", "low"];
+  qualityBtn.addEventListener("click", () => {
+    const next = order[(order.indexOf(qualitySetting()) + 1) % order.length];
+    setQualitySetting(next);
+    const url = new URL(location.href);
+    url.searchParams.delete("quality");
+    location.assign(url);
+  });
+  const conns = document.getElementById("conn");
+  const balance = document.getElementById("balance-value");
+  const render = () => {
+    langBtn.lang = t("langToggle") === "English" ? "en" : "th";
+    modeBtn.textContent = mode === "list" ? t("mode3d") : t("listMode");
+    const q = qualitySetting();
+    const qLabel = { auto: "qualityAuto", high: "qualityHigh", low: "qualityLow" }[q];
+    qualityBtn.textContent = `${t("quality")}: ${t(qLabel)}`;
+    qualityBtn.removeAttribute("aria-label");
+    const s = state.connection.state;
+    conns.dataset.state = s;
+    const key = { connecting: "connConnecting", online: "connOnline", offline: "connOffline", refused: "connRefused" }[s];
+    conns.querySelector(".conn-text").textContent = t(key);
+    balance.textContent = state.balance == null ? "–" : String(state.balance);
+  };
+  state.addEventListener("change", (e) => {
+    if (["connection", "wallet", "welcome"].includes(e.detail.what)) render();
+  });
+  onLang(render);
+  render();
+}
+
+function connect(state, visitor) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const conn = new Connection(`${scheme}://${location.host}/ws`, () => ({
+    name: visitor.name,
+    look: visitor.look,
+    visitor_id: visitor.visitor_id,
+    visitor_secret: visitor.visitor_secret,
+  }));
+  // A reload (mode or quality switch) within 30 s resumes the same avatar.
+  try {
+    conn.resumeToken = sessionStorage.getItem(RESUME_KEY);
+  } catch {
+    // no resume across reloads
+  }
+  conn.addEventListener("state", (e) => state.setConnection(e.detail));
+  conn.addEventListener("message", (e) => state.apply(e.detail));
+  conn.addEventListener("welcome", () => {
+    try {
+      sessionStorage.setItem(RESUME_KEY, conn.resumeToken);
+    } catch {
+      // fine
+    }
+    // Balance and coupons; a server without the learning module answers `unsupported`.
+    conn.request(MsgType.WALLET_GET, {}).then(
+      (reply) => {
+        if (reply.type === MsgType.ERROR) {
+          state.learningSupported = false;
+          state.changed("support");
+        }
+      },
+      () => {},
+    );
+  });
+  conn.addEventListener("state", (e) => {
+    if (e.detail.state === ConnState.OFFLINE && state.me) announce(t("connOffline"), { tone: "warn" });
+  });
+  conn.open();
+  return conn;
+}
+
+async function fetchManifest() {
+  const response = await fetch("/scene/manifest.json");
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+async function boot() {
+  applyStatic(document);
+  const { mode, fallback } = chooseMode();
+  document.body.dataset.mode = mode;
+  const loading = loadingScreen();
+  let manifest;
+  try {
+    manifest = await fetchManifest();
+  } catch (err) {
+    loading.failed(err, () => location.reload());
+    return;
+  }
+  const state = new WorldState(manifest);
+  const visitor = loadVisitor();
+  const conn = connect(state, visitor);
+  topBar(state, conn, mode);
+  try {
+    if (mode === "list") {
+      const { startList } = await import("./listmode.js");
+      await startList({ manifest, state, conn, visitor, fallback });
+      loading.done();
+    } else {
+      const { start3d } = await import("./app3d.js");
+      await start3d({ manifest, state, conn, loading });
+    }
+  } catch (err) {
+    console.error(err);
+    loading.failed(err, () => location.reload());
+  }
+}
+
+boot();

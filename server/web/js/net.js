@@ -1,0 +1,227 @@
+// The WebSocket session: msgpack binary frames as docs/protocol.md describes them, hello with
+// the visitor identity, resume after a drop (resume token, exponential backoff with jitter),
+// pings, and requests matched to replies by client id (cid).
+
+import { decode, encode } from "@msgpack/msgpack";
+import { FIELDS, LIMITS, MsgType, PROTOCOL_VERSION, RECORDS } from "../protocol.js";
+
+const RECORD_FIELDS = {
+  [MsgType.FRAME]: { enters: RECORDS.Enter },
+  [MsgType.WALLET]: { coupons: RECORDS.Coupon },
+  [MsgType.LEADERBOARD]: { entries: RECORDS.LeaderboardEntry },
+};
+
+/** Turn a positional array into an object with the given field names. */
+function named(names, values) {
+  const out = {};
+  names.forEach((name, i) => {
+    out[name] = values[i] ?? null;
+  });
+  return out;
+}
+
+/**
+ * A frame's updates: records `[id, x, z, heading, anim]` cut after the last changed field,
+ * nil for unchanged fields before it (a walker is `[id, x, z]`).
+ */
+export function parseUpdates(records) {
+  return records.map((r) => ({
+    id: r[0],
+    x: r[1] ?? null,
+    z: r[2] ?? null,
+    heading: r[3] ?? null,
+    anim: r[4] ?? null,
+  }));
+}
+
+/** Decode one server message into `{type, cid, ...fields}`; throws on anything malformed. */
+export function decodeMessage(bytes) {
+  const value = decode(bytes);
+  if (!Array.isArray(value) || value.length < 2) throw new Error("message is not an array");
+  const [type, cid, ...fields] = value;
+  const names = FIELDS[type];
+  if (!names) throw new Error(`unknown message type ${type}`);
+  const msg = { type, cid, ...named(names, fields) };
+  for (const [field, recordNames] of Object.entries(RECORD_FIELDS[type] || {})) {
+    msg[field] = (msg[field] || []).map((r) => named(recordNames, r));
+  }
+  if (type === MsgType.COUPON_ISSUED && Array.isArray(msg.coupon)) {
+    msg.coupon = named(RECORDS.Coupon, msg.coupon);
+  }
+  if (type === MsgType.FRAME) msg.updates = parseUpdates(msg.updates || []);
+  return msg;
+}
+
+/** Encode a client message; trailing null optionals are left out. */
+export function encodeMessage(type, fields, cid = null) {
+  const values = FIELDS[type].map((name) => fields[name] ?? null);
+  while (values.length && values[values.length - 1] === null) values.pop();
+  return encode([type, cid, ...values]);
+}
+
+export const ConnState = Object.freeze({
+  CONNECTING: "connecting",
+  ONLINE: "online",
+  OFFLINE: "offline",
+  REFUSED: "refused",
+});
+
+/**
+ * One visitor's session. `hello()` supplies the hello fields each time a socket opens (name,
+ * look, identity); the resume token from the last welcome is added automatically.
+ * Events: "state" (ConnState), "welcome", "message" (every decoded message), and one per
+ * MsgType name in lower case ("frame", "quiz_result", ...).
+ */
+export class Connection extends EventTarget {
+  constructor(url, hello, { backoffMs = 500, maxBackoffMs = 10000 } = {}) {
+    super();
+    this.url = url;
+    this.hello = hello;
+    this.backoffMs = backoffMs;
+    this.maxBackoffMs = maxBackoffMs;
+    this.state = ConnState.OFFLINE;
+    this.resumeToken = null;
+    this.welcome = null;
+    this.nextCid = 1;
+    this.pending = new Map();
+    this.failures = 0;
+    this.socket = null;
+    this.closedByUs = false;
+    this.pingTimer = null;
+    this.rttMs = null;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+  }
+
+  open() {
+    this.closedByUs = false;
+    this.connect();
+  }
+
+  close() {
+    this.closedByUs = true;
+    clearInterval(this.pingTimer);
+    this.socket?.close(1000);
+  }
+
+  get online() {
+    return this.state === ConnState.ONLINE;
+  }
+
+  setState(state, detail = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, ...detail } }));
+  }
+
+  connect() {
+    this.setState(ConnState.CONNECTING);
+    const socket = new WebSocket(this.url);
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    socket.onopen = () => {
+      const fields = { version: PROTOCOL_VERSION, ...this.hello(), resume: this.resumeToken };
+      this.sendRaw(encodeMessage(MsgType.HELLO, fields));
+    };
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => this.closed(socket, event);
+  }
+
+  receive(data) {
+    if (typeof data === "string") return; // the protocol is binary only
+    this.bytesIn += data.byteLength;
+    let msg;
+    try {
+      msg = decodeMessage(new Uint8Array(data));
+    } catch (err) {
+      console.warn("dropping a malformed server message", err);
+      return;
+    }
+    if (msg.type === MsgType.WELCOME) {
+      this.welcome = msg;
+      this.resumeToken = msg.resume_token;
+      this.failures = 0;
+      this.setState(ConnState.ONLINE);
+      this.startPings();
+    } else if (msg.type === MsgType.PONG) {
+      this.rttMs = performance.now() - msg.t;
+    }
+    if (msg.cid != null && this.pending.has(msg.cid)) {
+      const { resolve, timer } = this.pending.get(msg.cid);
+      clearTimeout(timer);
+      this.pending.delete(msg.cid);
+      resolve(msg);
+    }
+    this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+    const name = messageName(msg.type);
+    if (name) this.dispatchEvent(new CustomEvent(name, { detail: msg }));
+  }
+
+  closed(socket, event) {
+    if (socket !== this.socket) return;
+    clearInterval(this.pingTimer);
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(new Error("connection closed"));
+    }
+    this.pending.clear();
+    if (this.closedByUs) {
+      this.setState(ConnState.OFFLINE);
+      return;
+    }
+    // 4002 (version mismatch) and 4007 (replaced by another tab) will not get better by retrying.
+    if (event.code === 4002 || event.code === 4007) {
+      this.setState(ConnState.REFUSED, { code: event.code, reason: event.reason });
+      return;
+    }
+    // A session the server dropped for good cannot be resumed; start a fresh one.
+    if (event.code >= 4000) this.resumeToken = null;
+    this.failures += 1;
+    const base = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (this.failures - 1));
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.setState(ConnState.OFFLINE, { code: event.code, retryInMs: delay });
+    setTimeout(() => {
+      if (!this.closedByUs) this.connect();
+    }, delay);
+  }
+
+  startPings() {
+    clearInterval(this.pingTimer);
+    // Well inside the idle timeout, so a visitor standing still is not dropped.
+    const every = Math.max(2000, (LIMITS.IDLE_TIMEOUT_S * 1000) / 4);
+    this.pingTimer = setInterval(() => this.send(MsgType.PING, { t: performance.now() }), every);
+  }
+
+  sendRaw(bytes) {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.bytesOut += bytes.byteLength;
+    this.socket.send(bytes);
+    return true;
+  }
+
+  /** Fire and forget; false when offline (the caller decides whether that matters). */
+  send(type, fields = {}) {
+    if (!this.online) return false;
+    return this.sendRaw(encodeMessage(type, fields));
+  }
+
+  /** Send with a fresh cid and resolve with the reply (any message echoing the cid). */
+  request(type, fields = {}, { timeoutMs = 8000 } = {}) {
+    if (!this.online) return Promise.reject(new Error("offline"));
+    const cid = this.nextCid;
+    this.nextCid = (this.nextCid % LIMITS.CID_MAX) + 1;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(cid);
+        reject(new Error("no reply"));
+      }, timeoutMs);
+      this.pending.set(cid, { resolve, reject, timer });
+      this.sendRaw(encodeMessage(type, fields, cid));
+    });
+  }
+}
+
+const NAMES = Object.fromEntries(Object.entries(MsgType).map(([k, v]) => [v, k.toLowerCase()]));
+
+export function messageName(type) {
+  return NAMES[type];
+}

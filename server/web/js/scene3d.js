@@ -1,0 +1,462 @@
+// The 3D street: renderer, sky and lights, the compiled GLB, avatars with name labels and chat
+// bubbles, glowing quiz points, booths with their live signs, and the third-person camera that
+// is pulled in when a building stands between it and the avatar.
+
+import * as THREE from "three";
+import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
+import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
+import { el } from "./dom.js";
+import { pick } from "./i18n.js";
+import { HATS, PALETTE_BODY, PALETTE_SHIRT } from "./identity.js";
+
+const SKY = 0xa9d6f5;
+const FOG = 0xd4e9f7;
+const QUIZ_COLOURS = { new: 0xffc93c, retry: 0xff9f1c, correct: 0x4caf50, used: 0x9e9e9e };
+const LABEL_RANGE = 70; // metres within which avatar names show
+const LANDMARK_LABEL_RANGE = 160;
+
+function glbParse(buffer) {
+  const loader = new GLTFLoader();
+  return new Promise((resolve, reject) => loader.parse(buffer, "", resolve, reject));
+}
+
+/** Shared avatar parts: one geometry each, materials cached by colour. */
+class AvatarKit {
+  constructor() {
+    this.legs = new THREE.CylinderGeometry(0.2, 0.22, 0.8, 10).translate(0, 0.4, 0);
+    this.body = new THREE.CapsuleGeometry(0.27, 0.5, 4, 12).translate(0, 1.15, 0);
+    this.head = new THREE.SphereGeometry(0.21, 16, 12).translate(0, 1.72, 0);
+    this.nose = new THREE.SphereGeometry(0.05, 8, 6).translate(0.2, 1.72, 0);
+    this.hats = [
+      null,
+      new THREE.CylinderGeometry(0.23, 0.23, 0.12, 14).translate(0, 1.9, 0),
+      new THREE.ConeGeometry(0.42, 0.22, 18).translate(0, 1.95, 0),
+      new THREE.SphereGeometry(0.11, 10, 8).translate(-0.12, 1.93, 0),
+    ];
+    this.materials = new Map();
+  }
+
+  material(colour) {
+    if (!this.materials.has(colour)) {
+      this.materials.set(
+        colour,
+        new THREE.MeshStandardMaterial({ color: colour, roughness: 0.8, metalness: 0 }),
+      );
+    }
+    return this.materials.get(colour);
+  }
+
+  build(look, shadows) {
+    const [skinI, shirtI, hatI] = look;
+    const skin = PALETTE_BODY[skinI % PALETTE_BODY.length];
+    const shirt = PALETTE_SHIRT[shirtI % PALETTE_SHIRT.length];
+    const group = new THREE.Group();
+    const parts = [
+      [this.legs, "#34495e"],
+      [this.body, shirt],
+      [this.head, skin],
+      [this.nose, skin],
+    ];
+    const hat = this.hats[hatI % HATS];
+    if (hat) parts.push([hat, hatI === 2 ? "#d8b56a" : hatI === 3 ? "#2b2b2b" : shirt]);
+    for (const [geometry, colour] of parts) {
+      const mesh = new THREE.Mesh(geometry, this.material(colour));
+      mesh.castShadow = shadows;
+      group.add(mesh);
+    }
+    return group;
+  }
+}
+
+/** One avatar in the scene: mesh, name label, bubble, and a little animation state. */
+class AvatarView {
+  constructor(kit, { name, look, mine, shadows }) {
+    this.root = new THREE.Group();
+    this.body = kit.build(look, shadows);
+    this.root.add(this.body);
+    this.labelEl = el("div", { class: mine ? "name-label mine" : "name-label", text: name, hidden: !name });
+    this.label = new CSS2DObject(this.labelEl);
+    this.label.position.set(0, 2.25, 0);
+    this.root.add(this.label);
+    this.bubbleEl = el("div", { class: "bubble", hidden: true });
+    this.bubble = new CSS2DObject(this.bubbleEl);
+    this.bubble.position.set(0, 2.7, 0);
+    this.root.add(this.bubble);
+    this.bubbleUntil = 0;
+    this.phase = Math.random() * 10;
+    this.emote = null; // {kind, until}
+  }
+
+  setName(name) {
+    this.labelEl.textContent = name;
+    this.labelEl.hidden = !name;
+  }
+
+  say(text, nowS, seconds = 6) {
+    this.bubbleEl.textContent = text;
+    this.bubbleEl.hidden = false;
+    this.bubbleUntil = nowS + seconds;
+  }
+
+  pose(x, z, headingDeg, anim, dt, nowS) {
+    this.root.position.set(x, 0, z);
+    this.root.rotation.y = (headingDeg * Math.PI) / 180;
+    const moving = anim === 1 || anim === 2;
+    this.phase += dt * (anim === 2 ? 14 : 9);
+    let bob = moving ? Math.abs(Math.sin(this.phase)) * 0.08 : 0;
+    let spin = 0;
+    if (this.emote && nowS < this.emote.until) {
+      const k = this.emote.kind;
+      if (k === 6) spin = (this.emote.until - nowS) * 6; // dance: turn around
+      else bob = Math.abs(Math.sin(nowS * 10)) * 0.18; // others: a happy hop
+    }
+    this.body.position.y = bob;
+    this.body.rotation.y = spin;
+    this.body.rotation.z = moving ? Math.sin(this.phase) * 0.05 : 0;
+    if (!this.bubbleEl.hidden && nowS > this.bubbleUntil) this.bubbleEl.hidden = true;
+  }
+
+  dispose() {
+    this.root.removeFromParent();
+    this.labelEl.remove();
+    this.bubbleEl.remove();
+  }
+}
+
+export class Street3D {
+  /**
+   * `container` receives the WebGL canvas and the label layer; `quality` is "high" or "low".
+   */
+  constructor(container, manifest, walkable, { quality = "high" } = {}) {
+    this.container = container;
+    this.manifest = manifest;
+    this.walkable = walkable;
+    this.quality = quality;
+    const low = quality === "low";
+    this.renderer = new THREE.WebGLRenderer({
+      antialias: !low,
+      powerPreference: low ? "low-power" : "high-performance",
+      preserveDrawingBuffer: false,
+    });
+    this.renderer.setPixelRatio(low ? 1 : Math.min(window.devicePixelRatio || 1, 2));
+    this.renderer.shadowMap.enabled = !low;
+    this.renderer.shadowMap.type = THREE.PCFShadowMap;
+    this.renderer.domElement.setAttribute("aria-hidden", "true");
+    this.renderer.domElement.id = "street-canvas";
+    container.append(this.renderer.domElement);
+    this.labels = new CSS2DRenderer();
+    this.labels.domElement.className = "label-layer";
+    container.append(this.labels.domElement);
+
+    this.scene = new THREE.Scene();
+    this.scene.background = new THREE.Color(SKY);
+    this.scene.fog = new THREE.Fog(FOG, low ? 60 : 90, low ? 220 : 340);
+    this.camera = new THREE.PerspectiveCamera(60, 1, 0.1, 700);
+    this.cameraDistance = 7;
+    this.lights();
+    this.kit = new AvatarKit();
+    this.avatars = new Map();
+    this.me = null;
+    this.quizMarkers = new Map();
+    this.boothViews = new Map();
+    this.landmarkLabels = [];
+    this.time = 0;
+    this.resize();
+  }
+
+  lights() {
+    const low = this.quality === "low";
+    // Hemisphere + sun: the GLB is metallic 0, so no environment map is needed.
+    this.scene.add(new THREE.HemisphereLight(0xeaf6ff, 0x8c7a5b, low ? 2.3 : 1.9));
+    const sun = new THREE.DirectionalLight(0xfff1d6, low ? 2.2 : 2.6);
+    sun.position.set(-60, 110, 45);
+    if (!low) {
+      sun.castShadow = true;
+      sun.shadow.mapSize.set(2048, 2048);
+      const c = sun.shadow.camera;
+      c.left = -60;
+      c.right = 60;
+      c.top = 60;
+      c.bottom = -60;
+      c.near = 10;
+      c.far = 300;
+      sun.shadow.bias = -0.0005;
+      sun.shadow.normalBias = 0.04;
+      // A soft fill from the other side so the shaded faces are not flat black.
+      const fill = new THREE.DirectionalLight(0xcfe3ff, 0.6);
+      fill.position.set(80, 40, -60);
+      this.scene.add(fill);
+      this.fill = fill;
+    }
+    this.sun = sun;
+    this.scene.add(sun);
+    this.scene.add(sun.target);
+  }
+
+  /** Parse the compiled GLB and put the street in the scene. */
+  async loadStreet(buffer) {
+    const gltf = await glbParse(buffer);
+    const shadows = this.quality !== "low";
+    this.markers = [];
+    gltf.scene.traverse((node) => {
+      if (node.isMesh) {
+        node.castShadow = shadows;
+        node.receiveShadow = shadows;
+      }
+      const tag = node.userData?.srichan;
+      if (tag) this.markers.push({ ...tag, object: node });
+    });
+    this.street = gltf.scene;
+    this.scene.add(gltf.scene);
+    this.addLandmarkLabels();
+    this.addQuizMarkers();
+    return gltf;
+  }
+
+  addLandmarkLabels() {
+    for (const lm of this.manifest.landmarks) {
+      const name = el("span", { class: "lm-name" });
+      const node = el("div", { class: lm.highlight ? "landmark-label highlight" : "landmark-label" }, name);
+      const obj = new CSS2DObject(node);
+      obj.position.set(lm.position[0], lm.height + 2.5, lm.position[1]);
+      this.scene.add(obj);
+      this.landmarkLabels.push({ lm, obj, name });
+    }
+    this.relabel();
+  }
+
+  /** Re-pick every bilingual label after a language switch. */
+  relabel() {
+    for (const { lm, name } of this.landmarkLabels) name.textContent = pick(lm.name);
+    for (const [slot, view] of this.boothViews) this.fillBoothSign(view, slot);
+  }
+
+  addQuizMarkers() {
+    const ringGeo = new THREE.RingGeometry(0.82, 1, 48).rotateX(-Math.PI / 2);
+    const discGeo = new THREE.CircleGeometry(1, 48).rotateX(-Math.PI / 2);
+    const beamGeo = new THREE.CylinderGeometry(0.32, 0.32, 5, 16, 1, true).translate(0, 2.5, 0);
+    const gemGeo = new THREE.OctahedronGeometry(0.42).translate(0, 0, 0);
+    for (const q of this.manifest.quiz_points) {
+      const colour = new THREE.Color(QUIZ_COLOURS.new);
+      const additive = { transparent: true, depthWrite: false, blending: THREE.AdditiveBlending };
+      const ringMat = new THREE.MeshBasicMaterial({ color: colour, ...additive, opacity: 0.9 });
+      const discMat = new THREE.MeshBasicMaterial({ color: colour, ...additive, opacity: 0.18 });
+      const beamMat = new THREE.MeshBasicMaterial({ color: colour, ...additive, opacity: 0.28 });
+      const gemMat = new THREE.MeshStandardMaterial({
+        color: colour,
+        emissive: colour,
+        emissiveIntensity: 0.9,
+        metalness: 0,
+        roughness: 0.4,
+      });
+      const group = new THREE.Group();
+      group.position.set(q.position[0], 0.06, q.position[1]);
+      const ring = new THREE.Mesh(ringGeo, ringMat);
+      ring.scale.setScalar(q.radius);
+      const disc = new THREE.Mesh(discGeo, discMat);
+      disc.scale.setScalar(q.radius);
+      const beam = new THREE.Mesh(beamGeo, beamMat);
+      const gem = new THREE.Mesh(gemGeo, gemMat);
+      gem.position.y = 2.6;
+      group.add(ring, disc, beam, gem);
+      this.scene.add(group);
+      this.quizMarkers.set(q.id, { group, ring, disc, beam, gem, mats: [ringMat, discMat, beamMat, gemMat], status: "new" });
+    }
+  }
+
+  setQuizStatus(id, status) {
+    const m = this.quizMarkers.get(id);
+    if (!m || m.status === status) return;
+    m.status = status;
+    const colour = new THREE.Color(QUIZ_COLOURS[status] ?? QUIZ_COLOURS.new);
+    for (const mat of m.mats) mat.color.copy(colour);
+    m.mats[3].emissive.copy(colour);
+    const finished = status === "correct" || status === "used";
+    m.beam.visible = !finished;
+  }
+
+  // -- avatars ----------------------------------------------------------------------------
+
+  addAvatar(id, { name, look, mine = false }) {
+    const view = new AvatarView(this.kit, { name, look, mine, shadows: this.quality !== "low" });
+    this.scene.add(view.root);
+    if (mine) this.me = view;
+    else this.avatars.set(id, view);
+    return view;
+  }
+
+  removeAvatar(id) {
+    const view = this.avatars.get(id);
+    if (!view) return;
+    view.dispose();
+    this.avatars.delete(id);
+  }
+
+  avatar(id) {
+    return this.avatars.get(id);
+  }
+
+  // -- booths -----------------------------------------------------------------------------
+
+  /** Show, update or remove one booth; `booth` is its public config or null (empty slot). */
+  setBooth(slot, booth) {
+    const def = this.manifest.booth_slots.find((b) => b.id === slot);
+    if (!def) return;
+    let view = this.boothViews.get(slot);
+    if (!booth) {
+      if (view) {
+        view.group.removeFromParent();
+        view.signEl.remove();
+        this.boothViews.delete(slot);
+      }
+      return;
+    }
+    if (!view) {
+      view = this.buildBooth(def);
+      this.boothViews.set(slot, view);
+    }
+    view.booth = booth;
+    const colour = typeof booth.color === "string" && /^#[0-9a-f]{6}$/i.test(booth.color) ? booth.color : "#e07a5f";
+    view.awning.material.color.set(colour);
+    this.fillBoothSign(view, slot);
+  }
+
+  buildBooth(def) {
+    const group = new THREE.Group();
+    group.position.set(def.position[0], 0, def.position[1]);
+    group.rotation.y = (def.facing * Math.PI) / 180;
+    const w = def.width;
+    const d = def.depth;
+    const wood = new THREE.MeshStandardMaterial({ color: 0x9c6b3f, roughness: 0.9, metalness: 0 });
+    const counter = new THREE.Mesh(new THREE.BoxGeometry(d * 0.45, 1.0, w), wood);
+    counter.position.set(d * 0.25, 0.5, 0);
+    const awning = new THREE.Mesh(
+      new THREE.BoxGeometry(d * 1.05, 0.12, w * 1.05),
+      new THREE.MeshStandardMaterial({ color: 0xe07a5f, roughness: 0.8, metalness: 0 }),
+    );
+    awning.position.set(0, 2.5, 0);
+    awning.rotation.z = -0.12;
+    const postGeo = new THREE.CylinderGeometry(0.05, 0.05, 2.5, 6).translate(0, 1.25, 0);
+    for (const [px, pz] of [[-d / 2, -w / 2], [-d / 2, w / 2], [d / 2, -w / 2], [d / 2, w / 2]]) {
+      const post = new THREE.Mesh(postGeo, wood);
+      post.position.set(px * 0.95, 0, pz * 0.95);
+      group.add(post);
+    }
+    group.add(counter, awning);
+    const shadows = this.quality !== "low";
+    group.traverse((n) => {
+      if (n.isMesh) n.castShadow = n.receiveShadow = shadows;
+    });
+    const signEl = el("div", { class: "booth-sign" });
+    const sign = new CSS2DObject(signEl);
+    sign.position.set(0, 3.1, 0);
+    group.add(sign);
+    this.scene.add(group);
+    return { group, awning, signEl, booth: null };
+  }
+
+  fillBoothSign(view, slot) {
+    const b = view.booth || {};
+    const name = pick(b.name) || slot;
+    const line = pick(b.sign);
+    view.signEl.replaceChildren(
+      el("strong", { text: name }),
+      ...(line ? [el("span", { text: line })] : []),
+    );
+  }
+
+  // -- frame ------------------------------------------------------------------------------
+
+  resize() {
+    const w = this.container.clientWidth || window.innerWidth;
+    const h = this.container.clientHeight || window.innerHeight;
+    this.renderer.setSize(w, h, false);
+    this.renderer.domElement.style.width = "100%";
+    this.renderer.domElement.style.height = "100%";
+    this.labels.setSize(w, h);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+  }
+
+  /**
+   * Place the camera behind the avatar at (x, z), looking along `yaw` (degrees, the heading
+   * convention) tilted down by `pitch` radians; pull it in when a building is in the way.
+   */
+  follow(x, z, yaw, pitch, dt) {
+    const target = new THREE.Vector3(x, 1.6, z);
+    const a = (yaw * Math.PI) / 180;
+    const fx = Math.cos(a);
+    const fz = -Math.sin(a);
+    const want = 7;
+    const horiz = Math.cos(pitch) * want;
+    const camY = target.y + Math.sin(pitch) * want;
+    const far = [x - fx * horiz, z - fz * horiz];
+    const clear = this.walkable.clearFraction([x, z], far, camY - 0.5);
+    const allowed = Math.max(0.6, want * clear - 0.4);
+    // Pull in at once (never show the inside of a wall), ease back out.
+    this.cameraDistance = allowed < this.cameraDistance
+      ? allowed
+      : this.cameraDistance + (allowed - this.cameraDistance) * Math.min(1, dt * 3);
+    const d = this.cameraDistance;
+    this.camera.position.set(
+      x - fx * Math.cos(pitch) * d,
+      Math.max(0.4, target.y + Math.sin(pitch) * d),
+      z - fz * Math.cos(pitch) * d,
+    );
+    this.camera.lookAt(target);
+    if (this.sun.castShadow) {
+      this.sun.position.set(x - 60, 110, z + 45);
+      this.sun.target.position.set(x, 0, z);
+    }
+  }
+
+  /** Animate markers and labels, then draw. `me` is the visitor's position for label ranges. */
+  render(dt, me) {
+    this.time += dt;
+    const t = this.time;
+    for (const m of this.quizMarkers.values()) {
+      const pulse = 0.5 + 0.5 * Math.sin(t * 2.4);
+      const finished = m.status === "correct" || m.status === "used";
+      m.mats[0].opacity = finished ? 0.35 : 0.55 + 0.45 * pulse;
+      m.mats[1].opacity = finished ? 0.06 : 0.12 + 0.12 * pulse;
+      m.mats[2].opacity = 0.14 + 0.2 * pulse;
+      m.gem.rotation.y = t * 1.5;
+      m.gem.position.y = 2.6 + Math.sin(t * 1.7) * 0.15;
+    }
+    if (me) {
+      for (const { lm, obj } of this.landmarkLabels) {
+        obj.visible = Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
+      }
+      for (const view of this.avatars.values()) {
+        const p = view.root.position;
+        view.label.visible = Math.hypot(p.x - me[0], p.z - me[1]) < LABEL_RANGE;
+      }
+    }
+    this.renderer.render(this.scene, this.camera);
+    this.labels.render(this.scene, this.camera);
+  }
+
+  /** Switch to low quality without a reload (the FPS probe found this device slow). */
+  lowerQuality() {
+    if (this.quality === "low") return;
+    this.quality = "low";
+    this.renderer.setPixelRatio(1);
+    this.renderer.shadowMap.enabled = false;
+    this.sun.castShadow = false;
+    this.fill?.removeFromParent();
+    this.scene.fog.near = 60;
+    this.scene.fog.far = 220;
+    this.scene.traverse((n) => {
+      if (n.isMesh) {
+        n.castShadow = false;
+        n.receiveShadow = false;
+        for (const m of [n.material].flat()) m.needsUpdate = true;
+      }
+    });
+    this.resize();
+  }
+
+  dispose() {
+    this.renderer.dispose();
+  }
+}

@@ -1,0 +1,253 @@
+// What the visitor's client knows: its own avatar, the avatars in view (with a short history
+// for smooth interpolation), wallet, quizzes, quests, booths and the leaderboard. Both the 3D
+// mode and the list mode render from this one store; it changes only through `apply(msg)`
+// (server messages) and the few local setters, and says what changed with a "change" event.
+
+import { MsgType } from "../protocol.js";
+
+const HISTORY = 12; // snapshots kept per avatar (~1.2 s at 10 Hz)
+export const INTERP_DELAY_S = 0.1;
+
+export const headingFromByte = (b) => (b / 256) * 360;
+
+/** A remote avatar: its name, look and recent (server time, x, z, heading, anim) samples. */
+class Avatar {
+  constructor(enter, time) {
+    this.id = enter.id;
+    this.name = enter.name;
+    this.look = enter.look || [0, 0, 0];
+    this.samples = [];
+    this.push(time, enter.x / 100, enter.z / 100, headingFromByte(enter.heading), enter.anim);
+  }
+
+  get last() {
+    return this.samples[this.samples.length - 1];
+  }
+
+  push(time, x, z, heading, anim) {
+    const s = this.samples;
+    if (s.length && time <= s[s.length - 1].time) s.pop();
+    s.push({ time, x, z, heading, anim });
+    if (s.length > HISTORY) s.shift();
+  }
+
+  /** Position at server time `t`: interpolated between the samples around it, held at ends. */
+  at(t) {
+    const s = this.samples;
+    if (t <= s[0].time) return s[0];
+    for (let i = 1; i < s.length; i++) {
+      if (t <= s[i].time) {
+        const a = s[i - 1];
+        const b = s[i];
+        const k = (t - a.time) / (b.time - a.time);
+        let dh = ((b.heading - a.heading + 540) % 360) - 180;
+        if (Number.isNaN(dh)) dh = 0;
+        return {
+          time: t,
+          x: a.x + (b.x - a.x) * k,
+          z: a.z + (b.z - a.z) * k,
+          heading: a.heading + dh * k,
+          anim: k < 0.5 ? a.anim : b.anim,
+        };
+      }
+    }
+    return s[s.length - 1];
+  }
+}
+
+export class WorldState extends EventTarget {
+  constructor(manifest) {
+    super();
+    this.manifest = manifest;
+    this.me = null; // {id, name, x, z, heading, anim}
+    this.avatars = new Map();
+    this.more = 0;
+    this.tickHz = 10;
+    this.clockOffset = null; // local seconds − server tick seconds, smallest seen (least delay)
+    this.balance = null;
+    this.coupons = [];
+    this.quizzes = new Map(); // quiz_id → {status, attempts_left, cooldown_until, reward, ...}
+    this.quests = new Map(); // quest_id → {done, total, completed, bonus}
+    this.booths = new Map(); // slot → {version, booth}
+    this.leaderboard = null;
+    this.connection = { state: "connecting" };
+    this.learningSupported = null; // null unknown, false when the server answered unsupported
+    this.boothsSupported = null;
+    this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
+    this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
+  }
+
+  changed(what, detail = {}) {
+    this.dispatchEvent(new CustomEvent("change", { detail: { what, ...detail } }));
+  }
+
+  /** Server time now, minus the interpolation delay: where remote avatars are drawn. */
+  renderTime(nowS = performance.now() / 1000) {
+    if (this.clockOffset === null) return 0;
+    return nowS - this.clockOffset - INTERP_DELAY_S;
+  }
+
+  setConnection(detail) {
+    this.connection = detail;
+    this.changed("connection");
+  }
+
+  /** The visitor's own avatar moved locally (prediction: the client owns its position). */
+  moveMe(x, z, heading, anim) {
+    if (!this.me) return;
+    Object.assign(this.me, { x, z, heading, anim });
+  }
+
+  apply(msg) {
+    switch (msg.type) {
+      case MsgType.WELCOME:
+        return this.welcome(msg);
+      case MsgType.CORRECTION:
+        this.moveMe(msg.x, msg.z, msg.heading, msg.anim);
+        return this.changed("correction", { msg });
+      case MsgType.FRAME:
+        return this.frame(msg);
+      case MsgType.CHAT_SAID:
+        return this.changed("chat", { msg });
+      case MsgType.EMOTED:
+        return this.changed("emote", { msg });
+      case MsgType.QUIZ_QUESTION:
+        this.learningSupported = true;
+        this.quiz(msg.quiz_id, { attempts_left: msg.attempts_left, reward: msg.reward });
+        return this.changed("quiz_question", { msg });
+      case MsgType.QUIZ_RESULT:
+        return this.quizResult(msg);
+      case MsgType.QUEST_PROGRESS:
+        this.learningSupported = true;
+        this.quests.set(msg.quest_id, {
+          done: msg.done,
+          total: msg.total,
+          completed: msg.completed,
+          bonus: msg.bonus,
+        });
+        return this.changed("quests", { msg });
+      case MsgType.WALLET:
+        this.learningSupported = true;
+        this.balance = msg.balance;
+        this.coupons = msg.coupons;
+        return this.changed("wallet");
+      case MsgType.LEADERBOARD:
+        this.leaderboard = { entries: msg.entries, you: msg.you };
+        return this.changed("leaderboard");
+      case MsgType.BOOTH_STATE:
+        return this.boothState(msg);
+      case MsgType.COUPON_ISSUED:
+        this.balance = msg.balance;
+        this.coupons = [...this.coupons.filter((c) => c.coupon_id !== msg.coupon.coupon_id)];
+        this.coupons.push(msg.coupon);
+        this.changed("wallet");
+        return this.changed("coupon", { msg });
+      default:
+        return undefined;
+    }
+  }
+
+  welcome(msg) {
+    const resumed = msg.resumed && this.me && this.me.id === msg.avatar_id;
+    this.tickHz = msg.tick_hz || 10;
+    if (!resumed) {
+      this.me = {
+        id: msg.avatar_id,
+        name: msg.name,
+        x: msg.x,
+        z: msg.z,
+        heading: msg.heading,
+        anim: msg.anim,
+      };
+    }
+    this.changed("welcome", { resumed });
+  }
+
+  frame(msg) {
+    const tickTime = msg.tick / this.tickHz;
+    const local = performance.now() / 1000;
+    const sample = local - tickTime;
+    // Track the smallest delay seen, and let it creep up slowly in case the clocks drift.
+    if (this.clockOffset === null || sample < this.clockOffset || msg.reset) {
+      this.clockOffset = sample;
+    } else {
+      this.clockOffset += (sample - this.clockOffset) * 0.01;
+    }
+    const myId = this.me?.id;
+    const entered = [];
+    const left = [];
+    if (msg.reset) {
+      for (const id of this.avatars.keys()) left.push(id);
+      this.avatars.clear();
+    }
+    const seen = new Set();
+    for (const e of msg.enters) {
+      if (e.id === myId) continue;
+      this.avatars.set(e.id, new Avatar(e, tickTime));
+      seen.add(e.id);
+      entered.push(e.id);
+    }
+    for (const u of msg.updates) {
+      if (u.id === myId) continue;
+      const a = this.avatars.get(u.id);
+      if (!a) continue;
+      const last = a.last;
+      a.push(
+        tickTime,
+        u.x === null ? last.x : u.x / 100,
+        u.z === null ? last.z : u.z / 100,
+        u.heading === null ? last.heading : headingFromByte(u.heading),
+        u.anim === null ? last.anim : u.anim,
+      );
+      seen.add(u.id);
+    }
+    // Avatars without an update stood still during this tick: record that, so interpolation
+    // stops them instead of sliding on.
+    for (const a of this.avatars.values()) {
+      if (!seen.has(a.id)) {
+        const last = a.last;
+        a.push(tickTime, last.x, last.z, last.heading, last.anim);
+      }
+    }
+    for (const id of msg.leaves) {
+      if (this.avatars.delete(id)) left.push(id);
+    }
+    this.more = msg.more;
+    this.changed("frame", { entered, left });
+  }
+
+  quiz(id, fields) {
+    const q = this.quizzes.get(id) || { status: "new" };
+    Object.assign(q, fields);
+    this.quizzes.set(id, q);
+    return q;
+  }
+
+  quizResult(msg) {
+    this.learningSupported = true;
+    const now = performance.now() / 1000;
+    this.quiz(msg.quiz_id, {
+      status: msg.correct ? "correct" : msg.attempts_left > 0 ? "retry" : "used",
+      attempts_left: msg.attempts_left,
+      cooldown_until: msg.cooldown_s > 0 ? now + msg.cooldown_s : 0,
+      earned: msg.reward,
+    });
+    this.balance = msg.balance;
+    this.changed("quiz_result", { msg });
+    this.changed("wallet");
+  }
+
+  boothState(msg) {
+    this.boothsSupported = true;
+    const known = this.booths.get(msg.slot);
+    if (known && known.version > msg.version) return; // an older update arrived late
+    this.booths.set(msg.slot, { version: msg.version, booth: msg.booth });
+    this.changed("booth", { slot: msg.slot });
+  }
+
+  /** A quiz point the visitor can no longer earn from (answered, or out of attempts). */
+  quizFinished(id) {
+    const q = this.quizzes.get(id);
+    return q?.status === "correct" || q?.status === "used";
+  }
+}
