@@ -1,0 +1,188 @@
+"""The learning side of one server process: the pure rules joined to the store.
+
+Each method is one visitor request (or one observation of an avatar) and does the rules' and
+the store's steps in the right order, so the WebSocket handlers stay thin: they decode, call
+one method with the session's server-known position, and encode the result or the refusal.
+
+A session must :meth:`Learning.enter` (its hello's visitor id and secret, checked against the
+store) before anything else; a visitor may have several sessions (tabs), and their openings
+and visit state last until the last one leaves.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.store.base import Store, Visitor
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.scene.geometry import Point
+from srichan_world.world.leaderboard import Board, ChangeThrottle, LeaderRow
+from srichan_world.world.learning import LearningContent
+from srichan_world.world.ledger import visitor_account
+from srichan_world.world.quests import (
+    QuestBook,
+    QuestFact,
+    QuestState,
+    QuestUpdate,
+    VisitTracker,
+    progress,
+)
+from srichan_world.world.quizzes import (
+    AttemptState,
+    QuizBook,
+    QuizDesk,
+    QuizPrompt,
+    QuizResult,
+    quiz_result,
+)
+from srichan_world.world.refusals import Refusal, Refused
+
+
+def _nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What a visitor learns on entering: who they are, their balance, their quests."""
+
+    visitor: Visitor
+    balance: int
+    quests: tuple[QuestUpdate, ...]
+
+
+class Learning:
+    def __init__(
+        self, content: LearningContent, store: Store, nonce: Callable[[], str] = _nonce
+    ) -> None:
+        self.store = store
+        self.cap = content.policy.daily_earn_cap
+        self.desk = QuizDesk(QuizBook(content.quiz_points))
+        self.quests = QuestBook(content.quests)
+        self.visits = VisitTracker(content.footprints)
+        self.board = ChangeThrottle()
+        self._nonce = nonce
+        self._visitor_of: dict[int, str] = {}
+        self._sessions_of: dict[str, set[int]] = {}
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    async def enter(
+        self, session: int, visitor_id: str | None, secret: str | None, now: float
+    ) -> Entered | Refusal:
+        """Register a new visitor or recognise a returning one; a wrong secret is refused."""
+        if not visitor_id or not secret:
+            return Refusal(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")
+        try:
+            visitor = await self.store.register_visitor(visitor_id, secret, now)
+        except Refused as exc:
+            return exc.refusal
+        self.leave(session)
+        self._visitor_of[session] = visitor.id
+        self._sessions_of.setdefault(visitor.id, set()).add(session)
+        states = await self.store.quest_progress(visitor.id)
+        standing = tuple(progress(e, states.get(e.key, QuestState())) for e in self.quests)
+        balance = await self.store.balance(visitor_account(visitor.id))
+        return Entered(visitor, balance, standing)
+
+    def leave(self, session: int) -> None:
+        """The session closed; forget the visitor's openings when it was their last."""
+        visitor_id = self._visitor_of.pop(session, None)
+        if visitor_id is None:
+            return
+        sessions = self._sessions_of[visitor_id]
+        sessions.discard(session)
+        if not sessions:
+            del self._sessions_of[visitor_id]
+            self.desk.forget(visitor_id)
+            self.visits.forget(visitor_id)
+
+    def visitor_of(self, session: int) -> str | Refusal:
+        visitor_id = self._visitor_of.get(session)
+        if visitor_id is None:
+            return Refusal(ErrorCode.NO_IDENTITY, "enter with a visitor id and secret first")
+        return visitor_id
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def open_quiz(
+        self, session: int, quiz_id: str, position: Point | None, now: float
+    ) -> QuizPrompt | Refusal:
+        visitor_id = self.visitor_of(session)
+        if isinstance(visitor_id, Refusal):
+            return visitor_id
+        entry = self.desk.book.get(quiz_id)
+        state = await self.store.quiz_attempts(visitor_id, entry.key) if entry else AttemptState()
+        return self.desk.open(visitor_id, quiz_id, position, now, state, self._nonce())
+
+    async def answer_quiz(
+        self, session: int, quiz_id: str, choice: int, position: Point | None, now: float
+    ) -> QuizResult | Refusal:
+        """Grade, record (awarding at most once), then advance the quests a right answer does.
+
+        Should the store fail between the two steps, the answer stands and the quest step is
+        done by answering again (which earns nothing twice).
+        """
+        visitor_id = self.visitor_of(session)
+        if isinstance(visitor_id, Refusal):
+            return visitor_id
+        answer = self.desk.answer(visitor_id, quiz_id, choice, position, now)
+        if isinstance(answer, Refusal):
+            return answer
+        try:
+            outcome = await self.store.record_answer(answer, self.cap)
+        except Refused as exc:
+            return exc.refusal
+        updates: tuple[QuestUpdate, ...] = ()
+        if answer.correct:
+            updates = await self._advance(visitor_id, QuestFact("quiz", answer.quiz_id), now)
+        if outcome.awarded:
+            self.board.mark()
+        return quiz_result(answer, outcome, updates)
+
+    async def moved(self, session: int, position: Point, now: float) -> tuple[QuestUpdate, ...]:
+        """Call with each new server-known position; touches the store only on a new visit."""
+        visitor_id = self._visitor_of.get(session)
+        if visitor_id is None:
+            return ()
+        updates: tuple[QuestUpdate, ...] = ()
+        for fact in self.visits.observe(visitor_id, position):
+            updates += await self._advance(visitor_id, fact, now)
+        return updates
+
+    async def set_nickname(self, session: int, name: str) -> Visitor | Refusal:
+        visitor_id = self.visitor_of(session)
+        if isinstance(visitor_id, Refusal):
+            return visitor_id
+        try:
+            visitor = await self.store.set_nickname(visitor_id, name)
+        except Refused as exc:
+            return exc.refusal
+        self.board.mark()
+        return visitor
+
+    async def balance(self, session: int) -> int | Refusal:
+        visitor_id = self.visitor_of(session)
+        if isinstance(visitor_id, Refusal):
+            return visitor_id
+        return await self.store.balance(visitor_account(visitor_id))
+
+    async def leaderboard(self, board: Board, now: float, limit: int = 10) -> tuple[LeaderRow, ...]:
+        return await self.store.leaderboard(board, now, limit)
+
+    def leaderboard_due(self, now: float) -> bool:
+        """True at most once a second after a change: time to push the boards to everyone."""
+        return self.board.poll(now)
+
+    async def _advance(
+        self, visitor_id: str, fact: QuestFact, now: float
+    ) -> tuple[QuestUpdate, ...]:
+        affected = self.quests.affected_by(fact)
+        if not affected:
+            return ()
+        updates = await self.store.advance_quests(visitor_id, fact, affected, now, self.cap)
+        if any(u.just_completed for u in updates):
+            self.board.mark()
+        return updates
