@@ -11,19 +11,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
 
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.protocol.limits import NAME_MAX_CHARS, NAME_MIN_CHARS
+from srichan_world.world.names import clean_name
 from srichan_world.world.refusals import Refused
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 """Visitor ids: URL-safe, 8–64 characters (a UUID or 22 base64url characters both fit)."""
 SECRET = re.compile(r"^[\x21-\x7e]{22,128}$")
 """Secrets: 22–128 printable ASCII characters, i.e. at least 128 random bits as base64url."""
-NICKNAME_MAX = 24
 _SECRET_DOMAIN = b"srichan-world visitor secret\x00"
-# Cc control, Cf format (zero-width and direction marks), Cs/Co/Cn: nothing printable.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def check_credentials(visitor_id: str, secret: str) -> None:
@@ -47,19 +45,13 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
 def normalize_nickname(raw: str) -> str:
     """Trim and NFC-normalise a nickname, or raise ``Refused(BAD_NAME)``.
 
-    Length is counted in code points after NFC, so a Thai name with its vowel and tone marks
-    counts each mark; 24 is generous for both scripts.
+    The same rule as display names (:func:`srichan_world.world.names.clean_name`): 1–24 code
+    points after trimming, Thai marks included, no control or format characters.
     """
-    if not isinstance(raw, str):
-        raise Refused(ErrorCode.BAD_NAME, "nickname must be text")
-    name = unicodedata.normalize("NFC", raw).strip()
-    if not name:
-        raise Refused(ErrorCode.BAD_NAME, "nickname is empty")
-    if len(name) > NICKNAME_MAX:
-        raise Refused(ErrorCode.BAD_NAME, f"nickname is longer than {NICKNAME_MAX} characters")
-    for ch in name:
-        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
-            raise Refused(ErrorCode.BAD_NAME, f"nickname holds control character U+{ord(ch):04X}")
+    name = clean_name(raw) if isinstance(raw, str) else None
+    if name is None:
+        why = f"nicknames are {NAME_MIN_CHARS}-{NAME_MAX_CHARS} characters, no control codes"
+        raise Refused(ErrorCode.BAD_NAME, why)
     return name
 
 
