@@ -23,7 +23,6 @@ from srichan_world.protocol.codes import (
     Emote,
     ErrorCode,
     MsgType,
-    UpdateField,
 )
 from srichan_world.protocol.fields import spec_of
 from srichan_world.protocol.messages import (
@@ -75,7 +74,7 @@ def render() -> str:
         "// Wire format: every message is the msgpack array [type, cid, ...FIELDS[type]].\n\n",
         f"export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\n",
     ]
-    for enum in (MsgType, ErrorCode, CloseCode, Anim, Emote, UpdateField):
+    for enum in (MsgType, ErrorCode, CloseCode, Anim, Emote):
         parts.append(_enum(enum) + "\n")
     limit_lines = "".join(f"  {n}: {_number(getattr(limits, n))},\n" for n in _LIMIT_NAMES)
     parts.append(f"export const LIMITS = Object.freeze({{\n{limit_lines}}});\n\n")
@@ -90,7 +89,7 @@ def render() -> str:
         for t, cls in sorted(MESSAGES.items())
     )
     parts.append(
-        "/** Field names in wire order after [type, cid]; frame updates are flat, see docs. */\n"
+        "/** Field names in wire order after [type, cid]; see docs/protocol.md for records. */\n"
         f"export const FIELDS = Object.freeze({{\n{field_lines}}});\n\n"
     )
     record_lines = "".join(

@@ -106,12 +106,6 @@ export const Emote = Object.freeze({
   DANCE: 6,
 });
 
-export const UpdateField = Object.freeze({
-  POSITION: 1,
-  HEADING: 2,
-  ANIM: 4,
-});
-
 export const LIMITS = Object.freeze({
   MAX_FRAME_BYTES: 16384,
   MAX_ARRAY: 256,
@@ -142,7 +136,7 @@ export const RATE_LIMITS = Object.freeze({
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
 });
 
-/** Field names in wire order after [type, cid]; frame updates are flat, see docs. */
+/** Field names in wire order after [type, cid]; see docs/protocol.md for records. */
 export const FIELDS = Object.freeze({
   [MsgType.HELLO]: Object.freeze(["version", "name", "look", "resume", "visitor_id", "visitor_secret"]),
   [MsgType.WELCOME]: Object.freeze(["avatar_id", "resume_token", "x", "z", "heading", "anim", "name", "resumed", "tick_hz"]),

@@ -12,7 +12,6 @@ from srichan_world.protocol.codes import (
     Emote,
     ErrorCode,
     MsgType,
-    UpdateField,
 )
 from srichan_world.protocol.fields import ProtocolError
 
@@ -24,7 +23,6 @@ __all__ = [
     "ErrorCode",
     "MsgType",
     "ProtocolError",
-    "UpdateField",
     "decode",
     "decode_value",
     "encode",

@@ -13,7 +13,7 @@ import msgpack
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
 from srichan_world.protocol.fields import ProtocolError, check_fields, wire_fields
 from srichan_world.protocol.limits import CID_MAX, MAX_ARRAY, MAX_FRAME_BYTES, MAX_STR_CHARS
-from srichan_world.protocol.messages import CLIENT_TYPES, MESSAGES, Message, update_fields
+from srichan_world.protocol.messages import CLIENT_TYPES, MESSAGES, Message, update_record
 
 _packb = msgpack.packb
 _unpackb = msgpack.unpackb
@@ -95,10 +95,9 @@ def pack_items(items: Iterable[object]) -> bytes:
 
 def update_fragment(
     aid: int, x: int | None, z: int | None, heading: int | None, anim: int | None
-) -> tuple[bytes, int]:
-    """One avatar's update as ``(fragment, number of flat ints)``."""
-    fields = update_fields(aid, x, z, heading, anim)
-    return _packb(fields)[1:], len(fields)  # fewer than 16 ints: a 1-byte fixarray header
+) -> bytes:
+    """One avatar's update record, a complete msgpack array."""
+    return _packb(update_record(aid, x, z, heading, anim))
 
 
 def enter_fragment(
@@ -111,25 +110,22 @@ def enter_fragment(
 _FRAME_HEAD = bytes((0x98, int(MsgType.FRAME), 0xC0))  # [FRAME, nil, ... 8 items
 
 
+def frame_head(tick: int, reset: bool) -> bytes:
+    """``[FRAME, nil, tick, reset`` — the first four of a frame's eight items."""
+    return _FRAME_HEAD + _packb(tick) + (b"\xc3" if reset else b"\xc2")
+
+
 def pack_frame(
-    tick: int,
-    reset: bool,
-    enters: list[bytes],
-    updates_head: bytes,
-    updates: bytes,
-    leaves: list[int],
-    more: int,
+    tick: int, reset: bool, enters: list[bytes], updates: list[bytes], leaves: list[int], more: int
 ) -> bytes:
-    """A whole ``frame`` message from fragments; ``updates_head`` is the flat array's header."""
+    """A whole ``frame`` message from pre-encoded enter and update records."""
     return b"".join(
         (
-            _FRAME_HEAD,
-            _packb(tick),
-            b"\xc3" if reset else b"\xc2",
+            frame_head(tick, reset),
             array_header(len(enters)),
             *enters,
-            updates_head,
-            updates,
+            array_header(len(updates)),
+            *updates,
             _packb(leaves),
             _packb(more),
         )

@@ -145,11 +145,3 @@ class Emote(IntEnum):
     HEART = 4
     THUMBS_UP = 5
     DANCE = 6
-
-
-class UpdateField(IntEnum):
-    """Bits of the mask that precedes the changed fields of one avatar in a frame."""
-
-    POSITION = 1  # x, z in centimetres (two ints)
-    HEADING = 2  # heading byte: 0–255 is one full turn
-    ANIM = 4  # Anim

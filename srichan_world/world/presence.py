@@ -188,7 +188,6 @@ class _Avatar:
         "id",
         "look",
         "name",
-        "next_knn",
         "qa",
         "qh",
         "qx",
@@ -221,7 +220,6 @@ class _Avatar:
         self.vis_cell = -1
         self.capped = False
         self.reset = True
-        self.next_knn = 0
 
 
 def _heading_byte(degrees: float) -> int:
@@ -353,7 +351,7 @@ class PresenceWorld:
         if now >= self._next_sweep:
             self._next_sweep = now + 1.0
             self._sweep(now, effects)
-        frag_bytes, frag_n, cell_batches = self._collect()
+        frags, cell_batches = self._collect()
         event_cells: set[int] = set()
         cell_events: dict[int, list[tuple[int, int, int]]] = {}
         for ev in self.events:
@@ -362,13 +360,15 @@ class PresenceWorld:
                     event_cells.add(c)
                     cell_events.setdefault(c, []).append(ev)
         self.events = []
-        frame = _TickFrames(self, frag_bytes, frag_n, cell_batches, event_cells, cell_events)
+        observers = [
+            a for s in self.sessions.values() if (a := s.avatar) is not None and not s.closing
+        ]
+        frames = _TickFrames(self, frags, cell_batches, event_cells, cell_events)
+        frames.choose_nearest(observers)
+        for_observer = frames.for_observer
         send = Send
-        for s in self.sessions.values():
-            a = s.avatar
-            if a is None or s.closing:
-                continue
-            effects.append(send(s.id, frame.for_observer(a), _FRAME))
+        for a in observers:
+            effects.append(send(a.session.id, for_observer(a), _FRAME))  # type: ignore[union-attr]
         return effects
 
     # -- helpers the pump uses ----------------------------------------------------------------
@@ -467,7 +467,6 @@ class PresenceWorld:
         s = self.settings
         a.stride = TokenBucket(s.max_speed, s.max_speed * s.speed_burst_s, now)
         a.cell = self._cell_of(x, z)
-        a.next_knn = aid % s.knn_refresh_ticks
         self.avatars[aid] = a
         self.tokens[token] = a
         self.cells[a.cell][aid] = a
@@ -598,10 +597,9 @@ class PresenceWorld:
         row = 0 if row < 0 else g.rows - 1 if row >= g.rows else row
         return row * g.cols + col
 
-    def _collect(self) -> tuple[dict[int, bytes], dict[int, int], dict[int, list]]:
-        """Encode each dirty avatar's changed fields once; batch the fragments by cell."""
-        frag_bytes: dict[int, bytes] = {}
-        frag_n: dict[int, int] = {}
+    def _collect(self) -> tuple[dict[int, bytes], dict[int, list]]:
+        """Encode each dirty avatar's changed fields once; batch the records by cell."""
+        frags: dict[int, bytes] = {}
         batches: dict[int, list] = {}
         avatars = self.avatars
         cells = self.cells
@@ -614,28 +612,22 @@ class PresenceWorld:
             qx = round(a.x * 100)
             qz = round(a.z * 100)
             qh = int(a.heading * (256 / 360) + 0.5) & 255
-            fields = [a.id, 0]
-            mask = 0
-            if qx != a.qx or qz != a.qz:
-                mask = 1
-                fields += (qx, qz)
-                a.qx = qx
-                a.qz = qz
-            if qh != a.qh:
-                mask |= 2
-                fields.append(qh)
-                a.qh = qh
+            pos = qx != a.qx or qz != a.qz
+            turned = qh != a.qh
             if a.anim != a.qa:
-                mask |= 4
-                fields.append(a.anim)
+                rec = [a.id, qx if pos else None, qz if pos else None, qh if turned else None]
+                rec.append(a.anim)
                 a.qa = a.anim
-            if not mask:
+            elif turned:
+                rec = [a.id, qx if pos else None, qz if pos else None, qh]
+            elif pos:
+                rec = [a.id, qx, qz]
+            else:
                 continue
-            fields[1] = mask
-            frag = _packb(fields)[1:]
-            n = len(fields)
-            frag_bytes[a.id] = frag
-            frag_n[a.id] = n
+            a.qx = qx
+            a.qz = qz
+            a.qh = qh
+            frag = frags[a.id] = _packb(rec)
             cell = cell_of(a.x, a.z)
             if cell != a.cell:
                 del cells[a.cell][a.id]
@@ -644,31 +636,36 @@ class PresenceWorld:
                 a.cell = cell
             batch = batches.get(cell)
             if batch is None:
-                batches[cell] = [[frag], n]
+                batches[cell] = [frag]
             else:
-                batch[0].append(frag)
-                batch[1] += n
+                batch.append(frag)
         self.dirty = []
-        return frag_bytes, frag_n, batches
+        return frags, batches
+
+
+_SMALL_INTS = [_packb(i) for i in range(4096)]
+
+
+def _packed_int(n: int) -> bytes:
+    return _SMALL_INTS[n] if n < 4096 else _packb(n)
 
 
 class _TickFrames:
-    """Per-tick caches shared by all observers: area batches, enter records, KNN arrays."""
+    """Per-tick caches shared by all observers: area batches, enter records, nearest sets."""
 
     def __init__(
         self,
         world: PresenceWorld,
-        frag_bytes: dict[int, bytes],
-        frag_n: dict[int, int],
+        frags: dict[int, bytes],
         cell_batches: dict[int, list],
         event_cells: set[int],
         cell_events: dict[int, list[tuple[int, int, int]]],
     ) -> None:
         self.w = world
-        self.frag_bytes = frag_bytes
-        self.frag_n = frag_n
-        self.frag_keys = frag_bytes.keys()
-        self.batches = {c: (b"".join(parts), n) for c, (parts, n) in cell_batches.items()}
+        self.k = world._k
+        self.frags = frags
+        self.frag_keys = frags.keys()
+        self.batches = cell_batches
         self.event_cells = event_cells
         self.cell_events = cell_events
         tick = _packb(world.tick_no)
@@ -676,7 +673,8 @@ class _TickFrames:
         self.head_reset = _FRAME_HEAD + tick + b"\xc3"
         self.areas: dict[int, tuple[int, bytes, bytes, bool]] = {}
         self.enters: dict[int, bytes] = {}
-        self.knn: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.nearest: dict[int, set[int]] = {}
+        self.gone: dict[int, set[int]] = {}
 
     def area(self, cell: int) -> tuple[int, bytes, bytes, bool]:
         """``(population, updates array, plain frame, has events)`` of ``cell``'s area."""
@@ -686,20 +684,56 @@ class _TickFrames:
         w = self.w
         hood = w.neigh[cell]
         pop = 0
-        parts = []
-        n = 0
+        parts: list[bytes] = []
         batches = self.batches
         for c in hood:
             pop += len(w.cells[c])
             b = batches.get(c)
             if b is not None:
-                parts.append(b[0])
-                n += b[1]
-        updates = array_header(n) + b"".join(parts)
+                parts += b
+        updates = array_header(len(parts)) + b"".join(parts)
         plain = b"".join((self.head, _EMPTY_ARRAY, updates, _EMPTY_ARRAY, b"\x00"))
         events = not self.event_cells.isdisjoint(hood)
         got = self.areas[cell] = (pop, updates, plain, events)
         return got
+
+    def _refresh_due(self, a: _Avatar) -> bool:
+        """Forced by a reset or a change of cell or mode; otherwise every observer of a cell
+        refreshes on the same tick (cells take turns), so the cell's arrays are built once."""
+        return (
+            a.reset
+            or not a.capped
+            or a.vis_cell != a.cell
+            or (self.w.tick_no + a.cell) % self.w.settings.knn_refresh_ticks == 0
+        )
+
+    def choose_nearest(self, observers: list[_Avatar]) -> None:
+        """The K nearest for every crowded observer due a refresh, one numpy pass per cell."""
+        due: dict[int, list[_Avatar]] = {}
+        k = self.k
+        area = self.area
+        for a in observers:
+            if area(a.cell)[0] - 1 > k and self._refresh_due(a):
+                due.setdefault(a.cell, []).append(a)
+        cells = self.w.cells
+        for cell, group in due.items():
+            members = [av for c in self.w.neigh[cell] for av in cells[c].values()]
+            n = len(members)
+            ids = np.fromiter((m.id for m in members), np.int64, n)
+            xs = np.fromiter((m.x for m in members), np.float64, n)
+            zs = np.fromiter((m.z for m in members), np.float64, n)
+            ox = np.fromiter((a.x for a in group), np.float64, len(group))
+            oz = np.fromiter((a.z for a in group), np.float64, len(group))
+            d2 = (xs[None, :] - ox[:, None]) ** 2 + (zs[None, :] - oz[:, None]) ** 2
+            pick = np.argpartition(d2, k, axis=1)[:, : k + 1]  # + 1: the observer itself
+            for row, (a, chosen) in enumerate(zip(group, ids[pick].tolist(), strict=True)):
+                near = set(chosen)
+                if a.id in near:
+                    near.discard(a.id)
+                else:  # others stand exactly where it stands: drop the farthest pick
+                    far = pick[row][int(np.argmax(d2[row, pick[row]]))]
+                    near.discard(int(ids[far]))
+                self.nearest[a.id] = near
 
     def enter(self, a: _Avatar) -> bytes:
         got = self.enters.get(a.id)
@@ -713,7 +747,7 @@ class _TickFrames:
         cell = a.cell
         pop, updates, plain, events = self.area(cell)
         others = pop - 1
-        if others <= self.w._k:
+        if others <= self.k:
             if not (a.reset or a.capped or a.vis_cell != cell or events):
                 return plain
             cells = self.w.cells
@@ -724,83 +758,57 @@ class _TickFrames:
             a.capped = False
             return self._diff(a, new, updates, 0)
         # crowded: the K nearest, chosen again every few ticks
-        w = self.w
-        if a.reset or not a.capped or a.vis_cell != cell or w.tick_no >= a.next_knn:
-            new = self._nearest(a)
+        near = self.nearest.get(a.id)
+        if near is not None:
+            new = near
             a.capped = True
-            a.next_knn = w.tick_no + w.settings.knn_refresh_ticks
         else:
             new = a.visible
             if events:
-                new = self._still_visible(a, new)
+                departed = self.departed(cell)
+                if not departed.isdisjoint(new):
+                    new = new - departed
         sel = self.frag_keys & new
-        if a.id in self.frag_bytes:
+        if a.id in self.frags:
             sel.add(a.id)
-        n = sum(map(self.frag_n.__getitem__, sel))
-        mine = array_header(n) + b"".join(map(self.frag_bytes.__getitem__, sel))
+        mine = array_header(len(sel)) + b"".join(map(self.frags.__getitem__, sel))
         return self._diff(a, new, mine, others - len(new))
 
-    def _still_visible(self, a: _Avatar, visible: set[int]) -> set[int]:
-        """Drop visible avatars that left the area or the world since the last tick."""
-        hood = self.w.neigh_set[a.cell]
-        gone = None
-        for c in self.w.neigh[a.cell]:
-            for aid, _old, new in self.cell_events.get(c, ()):
-                if aid in visible and (new < 0 or new not in hood):
-                    if gone is None:
-                        gone = set()
-                    gone.add(aid)
-        return visible - gone if gone else visible
-
-    def _nearest(self, a: _Avatar) -> set[int]:
-        ids, xs, zs = self._knn_arrays(a.cell)
-        k = self.w._k
-        d2 = (xs - a.x) ** 2 + (zs - a.z) ** 2
-        pick = np.argpartition(d2, k)[: k + 1]  # k + 1: the observer itself is at distance 0
-        chosen = set(ids[pick].tolist())
-        if a.id in chosen:
-            chosen.discard(a.id)
-        else:  # several avatars at distance 0: drop the farthest pick instead
-            chosen.discard(int(ids[pick[np.argmax(d2[pick])]]))
-        return chosen
-
-    def _knn_arrays(self, cell: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        got = self.knn.get(cell)
+    def departed(self, cell: int) -> set[int]:
+        """Avatars that left ``cell``'s area (or the world) since the last tick."""
+        got = self.gone.get(cell)
         if got is None:
-            members = [av for c in self.w.neigh[cell] for av in self.w.cells[c].values()]
-            got = self.knn[cell] = (
-                np.fromiter((m.id for m in members), np.int64, len(members)),
-                np.fromiter((m.x for m in members), np.float64, len(members)),
-                np.fromiter((m.z for m in members), np.float64, len(members)),
-            )
+            hood = self.w.neigh_set[cell]
+            got = self.gone[cell] = {
+                aid
+                for c in self.w.neigh[cell]
+                for aid, _old, new in self.cell_events.get(c, ())
+                if new < 0 or new not in hood
+            }
         return got
 
     def _diff(self, a: _Avatar, new: set[int], updates: bytes, more: int) -> bytes:
-        avatars = self.w.avatars
         if a.reset:
-            entering = new
-            leaving: list[int] = []
+            entering: set[int] | tuple[()] = new
+            leaving = _EMPTY_ARRAY
             head = self.head_reset
             a.reset = False
         elif new is a.visible:
-            entering = ()  # type: ignore[assignment]
-            leaving = []
+            entering = ()
+            leaving = _EMPTY_ARRAY
             head = self.head
         else:
             entering = new - a.visible
-            leaving = list(a.visible - new)
+            gone = a.visible - new
+            leaving = _packb(list(gone)) if gone else _EMPTY_ARRAY
             head = self.head
         a.visible = new
         a.vis_cell = a.cell
-        enter = self.enter
-        enters = [enter(avatars[i]) for i in entering]
-        return b"".join(
-            (
-                head,
-                array_header(len(enters)),
-                *enters,
-                updates,
-                _packb(leaves) if (leaves := leaving) else _EMPTY_ARRAY,
-                _packb(more),
+        if entering:
+            avatars = self.w.avatars
+            enter = self.enter
+            enters = [enter(avatars[i]) for i in entering]
+            return b"".join(
+                (head, array_header(len(enters)), *enters, updates, leaving, _packed_int(more))
             )
-        )
+        return b"".join((head, _EMPTY_ARRAY, updates, leaving, _packed_int(more)))

@@ -94,7 +94,7 @@ def strategy(kind: Kind) -> st.SearchStrategy:
             pos,
             st.none() | st.integers(0, 255),
             st.none() | st.integers(0, 255),
-        ).filter(lambda u: u.mask != 0)
+        ).filter(lambda u: (u.x, u.heading, u.anim) != (None, None, None))
         return st.lists(one, max_size=6).map(tuple)
     raise AssertionError(f"no strategy for {kind!r}")
 
@@ -244,17 +244,16 @@ def test_pack_frame_equals_the_dataclass_encoding() -> None:
     )
     updates = (
         Update(7, 1250, -560),
-        Update(300, None, None, 12, 2),
+        Update(300, None, None, 12),
+        Update(301, None, None, None, 2),
         Update(9, -40000, 70000, 255, 0),
     )
     frame = Frame(1234567, True, enters, updates, (4, 70000 % 65536), 17)
-    frags = [codec.update_fragment(u.id, u.x, u.z, u.heading, u.anim) for u in updates]
     fast = codec.pack_frame(
         frame.tick,
         frame.reset,
         [codec.enter_fragment(e.id, e.x, e.z, e.heading, e.anim, e.name, e.look) for e in enters],
-        codec.array_header(sum(n for _, n in frags)),
-        b"".join(f for f, _ in frags),
+        [codec.update_fragment(u.id, u.x, u.z, u.heading, u.anim) for u in updates],
         list(frame.leaves),
         frame.more,
     )
@@ -262,11 +261,29 @@ def test_pack_frame_equals_the_dataclass_encoding() -> None:
     assert codec.decode(fast, SERVER_TYPES, None) == frame
 
 
+@pytest.mark.parametrize(
+    "record",
+    [[1, 2], [1, 2, 3, 4, 5, 6], [1, None, 5], [0, 1, 2], [1, 1.5, 2], [1, None, None, 256], "x"],
+)
+def test_malformed_update_records_are_refused(record) -> None:
+    data = msgpack.packb([int(MsgType.FRAME), None, 1, False, [], [record], [], 0])
+    with pytest.raises(ProtocolError, match="updates"):
+        codec.decode(data, SERVER_TYPES, None)
+
+
 @pytest.mark.parametrize("n", [0, 15, 16, 65535, 65536])
 def test_array_header_matches_msgpack(n: int) -> None:
     assert codec.array_header(n) == msgpack.packb([0] * n)[: len(codec.array_header(n))]
 
 
-def test_walking_update_costs_at_most_twelve_bytes() -> None:
-    frag, _ = codec.update_fragment(1500, 64000, -3999, 200, None)
-    assert len(frag) <= 12
+@pytest.mark.parametrize(
+    ("update", "most"),
+    [
+        (Update(1500, 64000, -3999), 10),  # walking straight
+        (Update(1500, 64000, -3999, 200), 12),  # walking and turning
+        (Update(1500, None, None, None, 2), 8),  # only the animation changed
+    ],
+)
+def test_update_records_are_small(update: Update, most: int) -> None:
+    frag = codec.update_fragment(update.id, update.x, update.z, update.heading, update.anim)
+    assert len(frag) <= most
