@@ -36,8 +36,12 @@ def create_app(settings: Settings, scene: SceneFiles | None = None) -> web.Appli
 def _add_client_routes(app: web.Application, settings: Settings) -> None:
     index = settings.web_root / "index.html"
     if index.is_file():
-        app.router.add_get("/", lambda _request: web.FileResponse(index))
-        app.router.add_static("/static/", settings.web_root, append_version=False)
+
+        async def page(_request: web.Request) -> web.FileResponse:
+            return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+        app.router.add_get("/", page)
+        app.router.add_static("/static/", settings.web_root)
     for name, sub in (("three", "three"), ("msgpack", "@msgpack/msgpack/dist.esm")):
         folder = settings.node_modules / sub
         if folder.is_dir():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import scene_cmd, serve_cmd
+from tools import ledger_cmd, scene_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     scene_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
+    ledger_cmd.add_parser(sub)
     return parser
 
 

@@ -50,3 +50,14 @@ async def test_metrics_are_prometheus_text(client: TestClient) -> None:
     assert resp.status == 200
     text = await resp.text()
     assert "srichan_connections" in text and "srichan_tick_seconds_bucket" in text
+
+
+async def test_browser_client_and_vendor_modules_are_served(client: TestClient) -> None:
+    page = await client.get("/")
+    assert page.status == 200
+    assert "text/html" in page.headers["Content-Type"]
+    assert "importmap" in await page.text()
+    three = await client.get("/vendor/three/build/three.module.js")
+    assert three.status == 200
+    msgpack = await client.get("/vendor/msgpack/index.mjs")
+    assert msgpack.status == 200
