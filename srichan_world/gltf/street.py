@@ -42,7 +42,7 @@ def street_parts(scene: Scene) -> list[Part]:
     parts += _trees(tree_spots(scene))
     parts += _lamps(lamp_spots(scene))
     for booth in scene.booth_slots:
-        parts += kiosk(booth, street.centreline)
+        parts += kiosk(booth)
     return parts
 
 
@@ -252,16 +252,14 @@ def _lamps(spots: list[Spot]) -> list[Part]:
     return [("metal", _instances(pole, stack)), ("paint", _instances(head, stack))]
 
 
-def kiosk(booth: BoothSlot, line: Polyline) -> list[Part]:
+def kiosk(booth: BoothSlot) -> list[Part]:
     """An empty market kiosk on the booth's footprint, its counter on the side it faces.
 
-    The footprint is aligned with the road, so ``facing`` is rounded to the nearest side.
+    The footprint turns with ``facing``: ``width`` runs across it, ``depth`` along it.
     """
-    road = line.heading(booth.station)
-    quarter = round(((booth.facing - road) % 360.0) / 90.0) % 4
-    # Local +Z is the facing side; local X runs along whichever footprint edge that side is.
-    across, deep = (booth.depth, booth.width) if quarter in (0, 2) else (booth.width, booth.depth)
-    m = placement(booth.position[0], booth.position[1], road + 90.0 * quarter + 90.0)
+    across, deep = booth.width, booth.depth
+    # Local +Z is the facing side.
+    m = placement(booth.position[0], booth.position[1], booth.facing + 90.0)
     posts = [
         box((0.1, 2.5, 0.1), (sx * (across / 2 - 0.1), 0.0, sz * (deep / 2 - 0.1)))
         for sx in (-1, 1)

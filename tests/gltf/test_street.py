@@ -20,7 +20,7 @@ from srichan_world.gltf.street import (
     street_parts,
     tree_spots,
 )
-from srichan_world.scene.geometry import distance_to_polygon
+from srichan_world.scene.geometry import distance_to_polygon, oriented_rectangle
 from srichan_world.scene.load import load_scene
 from srichan_world.scene.model import Scene
 
@@ -106,18 +106,16 @@ def test_a_booth_on_the_sidewalk_displaces_the_tree_there() -> None:
 
 @pytest.mark.parametrize("facing", [0.0, 90.0, 180.0, -90.0, 30.0])
 def test_kiosk_counter_faces_the_booths_facing(mini_scene: Scene, facing: float) -> None:
-    booth = replace(mini_scene.booth_slots[0], facing=facing)
-    parts = dict(kiosk(booth, mini_scene.street.centreline))
+    slot = mini_scene.booth_slots[0]
+    turned = oriented_rectangle(slot.position, facing, slot.width, slot.depth)
+    booth = replace(slot, facing=facing, footprint=turned)
+    parts = dict(kiosk(booth))
     counter = parts["bark"].vertices.mean(axis=0)
     bx, bz = booth.position
     f = math.radians(facing)
-    road = math.radians(mini_scene.street.centreline.heading(booth.station))
-    # The footprint is aligned with the road, so the counter faces the nearest road-square side.
-    quarter = round((f - road) / (math.pi / 2)) * (math.pi / 2) + road
-    direction = np.array([math.cos(quarter), -math.sin(quarter)])
+    direction = np.array([math.cos(f), -math.sin(f)])
     offset = np.array([counter[0] - bx, counter[2] - bz])
     assert offset @ direction > 0.3
     canopy = parts["paint"].vertices
-    xz = canopy[:, [0, 2]]
-    footprint = np.array(booth.footprint)
-    assert np.abs(xz - np.array([bx, bz])).max() <= np.abs(footprint - [bx, bz]).max() + 0.15
+    gaps = [distance_to_polygon((x, z), booth.footprint) for x, _, z in canopy]
+    assert max(gaps) <= 0.15, "the canopy overhangs its footprint by at most 15 cm"
