@@ -20,7 +20,7 @@ def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_reports_every_problem_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scene", "check", str(DATA / "bad" / "many_problems.toml")]) == 1
     err = capsys.readouterr().err
-    assert "landmarks[1].height: must be > 0" in err
+    assert "landmarks[1].height: must be >= 3" in err
     assert "quiz_points[0].question.th: missing Thai text" in err
     assert "5 problem(s); nothing written" in err
 
