@@ -101,6 +101,21 @@ class ErrorCode(IntEnum):
     UNKNOWN_PROMOTION = 61
     INSUFFICIENT_TOKENS = 62
     SOLD_OUT = 63
+    PROMOTION_NOT_STARTED = 64
+    PROMOTION_ENDED = 65
+    BOOTH_TOO_FAR = 66  # not close enough to the booth's counter
+    PROMOTION_CHANGED = 67  # the cost is not the one the visitor saw; look again
+    NOT_BOOTH_OWNER = 68  # owner pages: the slot belongs to another shop (or none)
+    SLOT_TAKEN = 69  # admin: the slot already belongs to another shop
+    SIGN_IN_INVALID = 70  # sign-in link unknown, used, expired or its shop revoked
+    SESSION_INVALID = 71  # owner session unknown, ended or expired
+    COUPON_UNKNOWN = 72
+    COUPON_USED = 73
+    COUPON_EXPIRED = 74
+    COUPON_OTHER_SHOP = 75  # the code belongs to another booth
+    BAD_IMAGE = 76  # not a JPEG/PNG/WebP the server can read, or too big
+    IMAGE_LIMIT = 77  # too many photos kept for this booth
+    BAD_BOOTH = 78  # the booth form failed validation
     # server
     UNSUPPORTED = 90  # no handler for this request on this server
     INTERNAL = 91
