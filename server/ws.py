@@ -1,0 +1,434 @@
+"""The WebSocket pump: moves bytes between sockets and the sans-I/O presence world.
+
+One reader per connection feeds ``world.receive``; a fixed-rate tick loop calls
+``world.tick`` and hands each connection its frame. Sending never makes the tick wait for a
+client: a frame goes straight to the socket when its buffer is empty and nothing is queued
+(the write cannot block then), otherwise it is parked in the connection's outbox for its own
+writer task, replacing any older frame still waiting there. A connection whose writer makes
+no progress for ``stuck_timeout_s`` is cut off and counted.
+
+Requests the presence world does not answer itself (learning, booths) are dispatched to the
+handler registry ``app[HANDLERS]`` (:data:`HANDLERS`): ``MsgType -> async handler(ctx, msg)``
+returning the replies; replies get the request's ``cid``. Handlers of one session run one at
+a time in arrival order. A handler registered for ``MsgType.HELLO`` runs after each welcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+import msgpack
+from aiohttp import WSMsgType, web
+
+from server.metrics import METRICS, Metrics
+from srichan_world.protocol.codec import encode
+from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
+from srichan_world.protocol.limits import MAX_FRAME_BYTES
+from srichan_world.protocol.messages import Error, Message
+from srichan_world.world.presence import (
+    Close,
+    Dispatch,
+    Effect,
+    PresenceSettings,
+    PresenceWorld,
+    Send,
+    SessionView,
+)
+
+log = logging.getLogger(__name__)
+
+_FRAME = MsgType.FRAME
+_TYPE_NAMES = {int(t): t.name.lower() for t in MsgType}
+_ERROR_NAMES = {int(c): c.name.lower() for c in ErrorCode} | {0: "transport"}
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Given to a handler: who asked, and the pump, to push messages to other sessions."""
+
+    view: SessionView
+    presence: Presence
+
+
+Handler = Callable[[RequestContext, Message], Awaitable[Sequence[Message]]]
+LeaveHook = Callable[[int], Awaitable[None]]
+
+WORLD = web.AppKey("presence_world", PresenceWorld)
+HANDLERS = web.AppKey("presence_handlers", dict[MsgType, Handler])
+LEAVE_HOOKS = web.AppKey("presence_leave_hooks", list[LeaveHook])
+"""Called with the session id once a session has ended (after the world forgot it)."""
+
+
+def setup_presence(app: web.Application, manifest: dict, settings: PresenceSettings) -> None:
+    """Add ``GET /ws``, the tick loop (in a cleanup context) and the shutdown close."""
+    world = PresenceWorld(manifest, settings)
+    presence = Presence(world, settings)
+    app[WORLD] = world
+    app[PRESENCE] = presence
+    app[HANDLERS] = {}
+    app[LEAVE_HOOKS] = []
+    app.router.add_get("/ws", presence.handle)
+    app.cleanup_ctx.append(presence.lifespan)
+    app.on_shutdown.append(presence.shutdown)
+
+
+class _Conn:
+    __slots__ = (
+        "busy_since",
+        "close_code",
+        "close_reason",
+        "closing",
+        "frame",
+        "queue",
+        "requests",
+        "runner",
+        "sid",
+        "transport",
+        "waiter",
+        "writer",
+        "ws",
+    )
+
+    def __init__(self, sid: int, ws: web.WebSocketResponse, transport: asyncio.Transport) -> None:
+        self.sid = sid
+        self.ws = ws
+        self.transport = transport
+        self.queue: deque[bytes] = deque()
+        self.frame: bytes | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.writer: asyncio.Task[None] | None = None
+        self.busy_since: float | None = None
+        self.closing = False
+        self.close_code = CloseCode.NORMAL
+        self.close_reason = b""
+        self.requests: deque[Dispatch] = deque()
+        self.runner: asyncio.Task[None] | None = None
+
+
+class Presence:
+    """The pump for one world. Created by :func:`setup_presence`."""
+
+    def __init__(self, world: PresenceWorld, settings: PresenceSettings) -> None:
+        self.world = world
+        self.settings = settings
+        self.conns: dict[int, _Conn] = {}
+        self.metrics = Metrics()
+        self.handlers: dict[MsgType, Handler] = {}
+        self.leave_hooks: list[LeaveHook] = []
+        self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task] = set()
+        # counted locally, flushed to Prometheus once a second (labels cost microseconds)
+        self._in: dict[int, int] = {}
+        self._out: dict[int, int] = {}
+        self._bytes_in = 0
+        self._bytes_out = 0
+        self._dropped = 0
+
+    # -- app lifecycle ------------------------------------------------------------------------
+
+    async def lifespan(self, app: web.Application) -> AsyncIterator[None]:
+        self.metrics = app.get(METRICS) or self.metrics
+        self.handlers = app[HANDLERS]
+        self.leave_hooks = app[LEAVE_HOOKS]
+        self._loop = asyncio.get_running_loop()
+        ticker = asyncio.create_task(self._tick_loop())
+        yield
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        await self.shutdown(app)
+
+    async def shutdown(self, _app: web.Application) -> None:
+        """Close every socket with GOING_AWAY; idempotent."""
+        conns = list(self.conns.values())
+        await asyncio.gather(
+            *(c.ws.close(code=CloseCode.GOING_AWAY, message=b"server shutdown") for c in conns),
+            return_exceptions=True,
+        )
+
+    # -- one connection -----------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(
+            max_msg_size=MAX_FRAME_BYTES,
+            compress=False,
+            heartbeat=self.settings.heartbeat_s,
+        )
+        await ws.prepare(request)
+        loop = asyncio.get_running_loop()
+        transport = request.transport
+        assert transport is not None
+        sid = next(self._ids)
+        conn = _Conn(sid, ws, transport)
+        self.conns[sid] = conn
+        self.metrics.connections.inc()
+        world = self.world
+        self.apply(world.connect(sid, loop.time()))
+        conn.writer = asyncio.create_task(self._writer(conn))
+        counts = self._in
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.BINARY:
+                    data = msg.data
+                    self._bytes_in += len(data)
+                    kind = data[1] if len(data) > 1 and 0x92 <= data[0] <= 0x9F else -1
+                    counts[kind] = counts.get(kind, 0) + 1
+                    effects = world.receive(sid, data, loop.time())
+                    if effects:
+                        self.apply(effects)
+                elif msg.type is WSMsgType.TEXT:
+                    counts[-1] = counts.get(-1, 0) + 1
+                    self._send(conn, encode(Error(ErrorCode.BAD_FRAME, "binary frames only")), 12)
+                    self._close(conn, CloseCode.BAD_FRAME, "binary frames only")
+                elif msg.type is WSMsgType.ERROR:
+                    self._count_error(ErrorCode.TOO_LARGE if ws.close_code == 1009 else 0)
+                    break
+        finally:
+            self.conns.pop(sid, None)
+            self.metrics.connections.dec()
+            self.apply(world.disconnect(sid, loop.time()))
+            if conn.runner is not None:
+                conn.runner.cancel()
+            # let the writer finish a close it started (or start one), but not for long
+            self._close(conn, CloseCode.NORMAL, "")
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(conn.writer, timeout=1.0)
+            for hook in self.leave_hooks:
+                await _quietly(hook(sid))
+        return ws
+
+    async def _writer(self, conn: _Conn) -> None:
+        """Sends what the tick could not send at once; closes the socket when asked."""
+        ws = conn.ws
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if conn.queue:
+                    data = conn.queue.popleft()
+                elif conn.frame is not None:
+                    data, conn.frame = conn.frame, None
+                elif conn.closing:
+                    await ws.close(code=conn.close_code, message=conn.close_reason)
+                    return
+                else:
+                    conn.waiter = loop.create_future()
+                    await conn.waiter
+                    continue
+                conn.busy_since = loop.time()
+                await ws.send_bytes(data)
+                conn.busy_since = None
+        except (ConnectionError, RuntimeError):
+            conn.closing = True  # the socket is gone; the reader will finish the session
+
+    # -- effects ------------------------------------------------------------------------------
+
+    def apply(self, effects: Sequence[Effect]) -> None:
+        conns = self.conns
+        for e in effects:
+            if type(e) is Send:
+                conn = conns.get(e.session)
+                if conn is not None:
+                    self._send(conn, e.data, e.type)
+            elif type(e) is Close:
+                conn = conns.get(e.session)
+                if conn is not None:
+                    self._close(conn, e.code, e.reason)
+            elif type(e) is Dispatch:
+                self._dispatch(e)
+
+    def _send(self, conn: _Conn, data: bytes, kind: int) -> None:
+        if conn.closing:
+            return
+        out = self._out
+        out[kind] = out.get(kind, 0) + 1
+        self._bytes_out += len(data)
+        if kind == _FRAME:
+            if conn.frame is not None:  # the last one never left: replace it, restate later
+                self._dropped += 1
+                self.world.resync(conn.sid)
+            conn.frame = data
+        else:
+            if kind == MsgType.ERROR:
+                self._count_error(msgpack.unpackb(data)[2])
+            if len(conn.queue) >= self.settings.outbox_messages:
+                self._cut(conn)
+                return
+            conn.queue.append(data)
+        self._wake(conn)
+
+    def _close(self, conn: _Conn, code: int, reason: str) -> None:
+        if conn.closing:
+            self._wake(conn)
+            return
+        conn.closing = True
+        conn.close_code = code  # type: ignore[assignment]
+        conn.close_reason = reason.encode("utf-8")[:120]
+        self._wake(conn)
+
+    @staticmethod
+    def _wake(conn: _Conn) -> None:
+        waiter = conn.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _cut(self, conn: _Conn) -> None:
+        """A client that does not read: drop the connection without waiting for it."""
+        self.metrics.slow_disconnects.inc()
+        self._count_error(ErrorCode.SLOW_CLIENT)
+        conn.closing = True
+        conn.transport.abort()
+
+    def _count_error(self, code: int) -> None:
+        self.metrics.errors.labels(_ERROR_NAMES.get(code, str(code))).inc()
+
+    # -- the tick -----------------------------------------------------------------------------
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.settings.tick_hz
+        due = loop.time()
+        next_flush = due + 1.0
+        while True:
+            due += period
+            started = time.perf_counter()
+            now = loop.time()
+            try:
+                await self._send_frames(self.world.tick(now))
+                self._check_stuck(now)
+            except Exception:  # a bug must not stop the street; it is logged and counted
+                log.exception("presence tick failed")
+                self._count_error(ErrorCode.INTERNAL)
+            self.metrics.tick_seconds.observe(time.perf_counter() - started)
+            if now >= next_flush:
+                next_flush = now + 1.0
+                self._flush_counts()
+            delay = due - loop.time()
+            if delay < 0:  # fell behind: skip ahead rather than burst
+                due = loop.time()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    async def _send_frames(self, effects: list[Effect]) -> None:
+        """Frames go straight out when the socket's buffer is empty and nothing waits in the
+        outbox: then ``send_bytes`` writes and returns without suspending, so no client can
+        hold up the tick. Anything else goes through :meth:`apply`."""
+        conns = self.conns
+        out = self._out
+        n = 0
+        sent = 0
+        for e in effects:
+            if type(e) is Send and e.type is _FRAME:
+                conn = conns.get(e.session)
+                if conn is None or conn.closing:
+                    continue
+                if (
+                    conn.frame is None
+                    and not conn.queue
+                    and conn.busy_since is None
+                    and conn.transport.get_write_buffer_size() == 0
+                ):
+                    try:
+                        await conn.ws.send_bytes(e.data)
+                    except (ConnectionError, RuntimeError):
+                        conn.closing = True
+                        continue
+                    n += 1
+                    sent += len(e.data)
+                else:
+                    self._send(conn, e.data, _FRAME)
+            else:
+                self.apply((e,))
+        out[_FRAME] = out.get(_FRAME, 0) + n
+        self._bytes_out += sent
+
+    def _check_stuck(self, now: float) -> None:
+        limit = self.settings.stuck_timeout_s
+        for conn in list(self.conns.values()):
+            if conn.busy_since is not None and now - conn.busy_since > limit and not conn.closing:
+                self._cut(conn)
+
+    def _flush_counts(self) -> None:
+        m = self.metrics
+        for counts, counter in ((self._in, m.messages_in), (self._out, m.messages_out)):
+            for kind, n in counts.items():
+                counter.labels(_TYPE_NAMES.get(kind, "invalid")).inc(n)
+            counts.clear()
+        m.bytes_in.inc(self._bytes_in)
+        m.bytes_out.inc(self._bytes_out)
+        m.dropped_frames.inc(self._dropped)
+        self._bytes_in = self._bytes_out = self._dropped = 0
+
+    # -- handlers -----------------------------------------------------------------------------
+
+    def _dispatch(self, d: Dispatch) -> None:
+        conn = self.conns.get(d.session)
+        if conn is None or conn.closing:
+            return
+        if d.message.TYPE not in self.handlers:
+            if d.message.TYPE != MsgType.HELLO:
+                self.send(
+                    d.session, Error(ErrorCode.UNSUPPORTED, "not served here", cid=d.message.cid)
+                )
+            return
+        conn.requests.append(d)
+        if conn.runner is None or conn.runner.done():
+            conn.runner = asyncio.create_task(self._run_requests(conn))
+
+    async def _run_requests(self, conn: _Conn) -> None:
+        while conn.requests:
+            d = conn.requests.popleft()
+            view = self.world.view(d.session)
+            if view is None:
+                return
+            msg = d.message
+            try:
+                replies = await self.handlers[msg.TYPE](RequestContext(view, self), msg)
+            except Exception:
+                log.exception("handler for %s failed", msg.TYPE.name)
+                replies = [Error(ErrorCode.INTERNAL, "internal error; nothing was changed")]
+            for reply in replies:
+                if reply.cid is None and msg.cid is not None:
+                    reply = replace(reply, cid=msg.cid)
+                self.send(d.session, reply)
+
+    # -- for handlers and tools ---------------------------------------------------------------
+
+    def send(self, session: int, message: Message) -> bool:
+        """Queue ``message`` for ``session`` without waiting; False if it is gone."""
+        conn = self.conns.get(session)
+        if conn is None or conn.closing:
+            return False
+        self._send(conn, encode(message), message.TYPE)
+        return True
+
+    def broadcast(self, message: Message) -> int:
+        """Queue ``message`` (encoded once) for every welcomed session; returns how many."""
+        data = encode(message)
+        n = 0
+        for sid, conn in self.conns.items():
+            if not conn.closing and self.world.view(sid) is not None:
+                self._send(conn, data, message.TYPE)
+                n += 1
+        return n
+
+    def views(self) -> list[SessionView]:
+        """Every welcomed session's avatar as the server knows it (e.g. for visit checks)."""
+        return [v for sid in self.conns if (v := self.world.view(sid)) is not None]
+
+
+PRESENCE = web.AppKey("presence", Presence)
+
+
+async def _quietly(awaitable: Awaitable[None]) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("presence leave hook failed")

@@ -1,0 +1,313 @@
+"""End to end through a real aiohttp app on a loopback port, with the client library."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import msgpack
+import pytest
+from aiohttp import web
+
+from server.client import Closed, PresenceClient, ServerError
+from server.metrics import METRICS, Metrics
+from server.ws import HANDLERS, LEAVE_HOOKS, PRESENCE, WORLD, RequestContext, setup_presence
+from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
+from srichan_world.protocol.limits import MAX_FRAME_BYTES
+from srichan_world.protocol.messages import (
+    BoothState,
+    ChatSaid,
+    Correction,
+    Error,
+    Frame,
+    Message,
+    Move,
+    QuizOpen,
+    QuizQuestion,
+    WalletGet,
+)
+from srichan_world.scene.load import load_scene_text
+from srichan_world.scene.manifest import public_manifest
+from srichan_world.scene.model import Text
+from srichan_world.world.presence import PresenceSettings
+
+NEAR = (8.0, -2.0)
+FAR = (150.0, -2.0)
+
+
+@dataclass
+class Street:
+    app: web.Application
+    url: str
+
+
+@pytest.fixture
+async def street(small_scene_text: str) -> AsyncIterator[Street]:
+    """The small test scene with three spawn points: two near each other, one far away."""
+    manifest = public_manifest(load_scene_text(small_scene_text))
+    manifest["spawn_points"] += [
+        {"id": "near", "position": list(NEAR), "heading": 0.0},
+        {"id": "far", "position": list(FAR), "heading": 180.0},
+    ]
+    app = web.Application()
+    app[METRICS] = Metrics()
+    setup_presence(app, manifest, PresenceSettings(tick_hz=20, heartbeat_s=5))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield Street(app, f"ws://{host}:{port}/ws")
+    finally:
+        await runner.cleanup()
+
+
+async def joined(street: Street, name: str, look=(1, 2, 3)) -> PresenceClient:
+    c = await PresenceClient.connect(street.url)
+    await c.hello(name, look)
+    return c
+
+
+async def until(client: PresenceClient, test, timeout: float = 5.0) -> None:
+    """Read frames until ``test()`` holds."""
+    async with asyncio.timeout(timeout):
+        while not test():
+            await client.next(Frame)
+
+
+async def test_neighbours_see_each_other_and_the_far_one_sees_nobody(street: Street) -> None:
+    a = await joined(street, "สมชาย")  # spawn (4, -2)
+    b = await joined(street, "สมศรี")  # spawn (8, -2)
+    far = await joined(street, "ไกล")  # spawn (150, -2)
+    ida, idb, idf = a.welcome.avatar_id, b.welcome.avatar_id, far.welcome.avatar_id
+    await until(a, lambda: idb in a.avatars)
+    await until(b, lambda: ida in b.avatars)
+    assert b.avatars[ida].name == "สมชาย"  # Thai names end to end
+    assert (b.avatars[ida].x, b.avatars[ida].z) == (400, -200)
+    for _ in range(4):
+        await far.next(Frame)
+    assert far.avatars == {}
+    assert idf not in a.avatars and idf not in b.avatars
+    await a.move(5.5, -1.0, 90.0)
+    await until(
+        b, lambda: (b.avatars[ida].x, b.avatars[ida].z, b.avatars[ida].heading) == (550, -100, 64)
+    )
+    for c in (a, b, far):
+        await c.close()
+
+
+async def test_chat_reaches_neighbours_in_thai_and_not_the_far_one(street: Street) -> None:
+    a, b, far = [await joined(street, n) for n in ("ก", "ข", "ค")]
+    await a.chat("ไปพิพิธภัณฑ์ธนารักษ์กันไหม")
+    said = await b.next(ChatSaid)
+    assert (said.avatar_id, said.name, said.text) == (
+        a.welcome.avatar_id,
+        "ก",
+        "ไปพิพิธภัณฑ์ธนารักษ์กันไหม",
+    )
+    mine = await a.next(ChatSaid)
+    assert mine.text == said.text
+    with pytest.raises(TimeoutError):
+        await far.next(ChatSaid, timeout=0.5)
+    for c in (a, b, far):
+        await c.close()
+
+
+async def test_resume_after_a_dropped_connection(street: Street) -> None:
+    a = await joined(street, "กลับมา")
+    b = await joined(street, "รอ")
+    await a.move(6.0, -1.0, 45.0)
+    await until(
+        b, lambda: a.welcome.avatar_id in b.avatars and b.avatars[a.welcome.avatar_id].x == 600
+    )
+    token, aid = a.welcome.resume_token, a.welcome.avatar_id
+    a.ws.transport.abort()  # no close handshake: the network just went away
+    await asyncio.sleep(0.3)
+    assert aid in b.avatars  # still standing there during the resume window
+    a2 = await PresenceClient.connect(street.url)
+    w = await a2.hello("กลับมา", resume=token)
+    assert (w.resumed, w.avatar_id, w.x, w.z, w.heading) == (True, aid, 6.0, -1.0, 45.0)
+    first = await a2.next(Frame)
+    assert first.reset and b.welcome.avatar_id in {e.id for e in first.enters}
+    await a2.close()
+    await b.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "close"),
+    [
+        (b"\xc1 not msgpack", ErrorCode.BAD_FRAME, CloseCode.BAD_FRAME),
+        (msgpack.packb([200, 9]), ErrorCode.UNKNOWN_TYPE, CloseCode.UNKNOWN_TYPE),
+        (msgpack.packb([3, 9, "x", 0, 0, 1]), ErrorCode.BAD_FRAME, CloseCode.BAD_FRAME),
+        ("text frames are not allowed", ErrorCode.BAD_FRAME, CloseCode.BAD_FRAME),
+    ],
+)
+async def test_broken_input_gets_an_error_and_a_close_and_others_carry_on(
+    street: Street, data: bytes | str, code: ErrorCode, close: CloseCode
+) -> None:
+    bad = await joined(street, "ผิด")
+    good = await joined(street, "ดี")
+    await bad.send_raw(data)
+    err = await bad.next(Error)
+    assert err.code == code
+    assert (await bad.closed()).code == close
+    assert (await good.ping(1.5)).t == 1.5
+    await good.move(8.5, -2.0, 0.0)
+    await good.next(Frame)
+    await good.close()
+
+
+async def test_an_oversized_frame_closes_with_1009(street: Street) -> None:
+    bad = await joined(street, "ใหญ่")
+    good = await joined(street, "ดี")
+    await bad.send_raw(b"\x90" * (MAX_FRAME_BYTES + 1))
+    assert (await bad.closed()).code == CloseCode.MESSAGE_TOO_BIG
+    assert (await good.ping()).t == 0.0
+    await good.close()
+
+
+async def test_nan_and_teleports_are_corrected_and_the_session_stays(street: Street) -> None:
+    c = await joined(street, "เร็ว")
+    await c.send(Move(math.nan, 0.0, 0.0, 1, cid=5))
+    fix = await c.next(Correction)
+    assert (fix.reason, fix.cid, fix.x, fix.z) == (ErrorCode.BAD_VALUE, 5, 4.0, -2.0)
+    await c.send(Move(math.inf, 0.0, 0.0, 1, cid=6))
+    assert (await c.next(Correction)).reason == ErrorCode.BAD_VALUE
+    await c.send(Move(120.0, -2.0, 0.0, 1, cid=7))
+    assert (await c.next(Correction)).reason == ErrorCode.TOO_FAST
+    assert (await c.ping()).t == 0.0
+    await c.close()
+
+
+async def test_wrong_version_is_refused_with_a_close(street: Street) -> None:
+    c = await PresenceClient.connect(street.url)
+    with pytest.raises(ServerError) as err:
+        await c.hello("เก่า", version=99)
+    assert err.value.error.code == ErrorCode.VERSION_MISMATCH
+    assert (await c.closed()).code == CloseCode.VERSION_MISMATCH
+
+
+async def test_flooding_is_limited_then_closed_and_the_neighbour_is_fine(street: Street) -> None:
+    spammer = await joined(street, "สแปม")
+    other = await joined(street, "คนดี")
+    for i in range(30):
+        await spammer.chat(f"ซื้อเลย {i}")
+    codes = []
+    with pytest.raises(Closed) as closed:
+        while True:
+            msg = await spammer.recv()
+            if isinstance(msg, Error):
+                codes.append(msg.code)
+    assert closed.value.code == CloseCode.ABUSE
+    assert codes.count(ErrorCode.RATE_LIMITED) == 10 and codes[-1] == ErrorCode.ABUSE
+    await other.chat("ยังอยู่")
+    mine = await other.next(ChatSaid, where=lambda m: m.avatar_id == other.welcome.avatar_id)
+    assert mine.text == "ยังอยู่"
+    await other.close()
+
+
+async def test_handler_registry_routes_requests_and_echoes_the_cid(street: Street) -> None:
+    seen: list[tuple[int, str | None]] = []
+    left: list[int] = []
+
+    async def quiz_open(ctx: RequestContext, msg: Message) -> list[Message]:
+        assert isinstance(msg, QuizOpen)
+        seen.append((ctx.view.avatar_id, ctx.view.visitor_id))
+        ctx.presence.broadcast(BoothState("B01", 1, {"shop": "ร้านป้าแดง"}))
+        q = QuizQuestion(msg.quiz_id, Text("คำถาม", "Question"), (Text("ก", "a"),), 3, 10)
+        return [q]
+
+    async def broken(ctx: RequestContext, msg: Message) -> list[Message]:
+        raise RuntimeError("boom")
+
+    async def leave(session: int) -> None:
+        left.append(session)
+
+    street.app[HANDLERS][MsgType.QUIZ_OPEN] = quiz_open
+    street.app[HANDLERS][MsgType.WALLET_GET] = broken
+    street.app[LEAVE_HOOKS].append(leave)
+    c = await PresenceClient.connect(street.url)
+    await c.hello("นักเรียน", visitor_id="v-123", visitor_secret="s" * 32)
+    q = await c.request(QuizOpen("q-gate-1"))
+    assert isinstance(q, QuizQuestion) and q.question.th == "คำถาม"
+    assert seen == [(c.welcome.avatar_id, "v-123")]
+    booth = await c.next(BoothState)
+    assert booth.booth == {"shop": "ร้านป้าแดง"}
+    with pytest.raises(ServerError) as err:
+        await c.request(WalletGet())
+    assert err.value.error.code == ErrorCode.INTERNAL
+    del street.app[HANDLERS][MsgType.QUIZ_OPEN]
+    with pytest.raises(ServerError) as err:
+        await c.request(QuizOpen("q-gate-1"))
+    assert err.value.error.code == ErrorCode.UNSUPPORTED
+    await c.close()
+    async with asyncio.timeout(5):
+        while not left:
+            await asyncio.sleep(0.05)
+
+
+async def test_metrics_count_traffic(street: Street) -> None:
+    c = await joined(street, "นับ")
+    for i in range(5):
+        await c.move(4.0 + i * 0.1, -2.0)
+    await c.next(Frame)
+    await c.send_raw(msgpack.packb([12345, None]))
+    await c.closed()
+    await asyncio.sleep(1.2)  # counters are flushed once a second
+    m = street.app[METRICS]
+    assert m.messages_in.labels("move")._value.get() == 5
+    assert m.messages_out.labels("frame")._value.get() > 0
+    assert m.errors.labels("unknown_type")._value.get() == 1
+    assert m.tick_seconds._sum.get() > 0
+    assert street.app[WORLD].population == 1  # held for its resume window
+
+
+async def test_shutdown_closes_every_socket_going_away(small_scene_text: str) -> None:
+    manifest = public_manifest(load_scene_text(small_scene_text))
+    app = web.Application()
+    setup_presence(app, manifest, PresenceSettings())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    c = await PresenceClient.connect(f"ws://{host}:{port}/ws")
+    await c.hello("ปิด")
+    await runner.cleanup()
+    assert (await c.closed()).code == CloseCode.GOING_AWAY
+
+
+class _FakeTransport:
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def get_write_buffer_size(self) -> int:
+        return 1 << 20
+
+
+async def test_stale_frames_are_replaced_and_stuck_clients_cut(street: Street) -> None:
+    """The outbox logic itself, with a connection whose writer is stuck in a send."""
+    presence = street.app[PRESENCE]
+    c = await joined(street, "ช้า")
+    await c.next(Frame)
+    (conn,) = presence.conns.values()
+    conn.writer.cancel()  # stands for a writer blocked in send_bytes on a full socket
+    conn.waiter = None
+    conn.transport = _FakeTransport()  # type: ignore[assignment]
+    conn.busy_since = asyncio.get_running_loop().time()
+    avatar = street.app[WORLD].avatars[c.welcome.avatar_id]
+    await asyncio.sleep(0.3)  # six ticks: one frame parked, five replaced
+    assert presence._dropped + street.app[METRICS].dropped_frames._value.get() >= 4
+    assert avatar.reset  # the next frame that does go out restates everything
+    assert not conn.transport.aborted
+    conn.busy_since -= presence.settings.stuck_timeout_s
+    await asyncio.sleep(0.2)
+    assert conn.transport.aborted
+    assert street.app[METRICS].slow_disconnects._value.get() == 1
+    c.ws.transport.abort()
