@@ -1,7 +1,8 @@
 """The store interface, in the words of the domain.
 
 Every durable fact of Sri Chan World goes through one :class:`Store`: visitors, quiz attempts
-and awards, quest progress, the token ledger, leaderboards and xAPI statements. Operations that
+and awards, quest progress, the token ledger, leaderboards, xAPI statements, and the shops'
+booths, owners, photos and coupons. Operations that
 must not be split (an award is "not yet awarded? within the cap? pay, mark, record" at once) are
 single methods, so each implementation makes them atomic in its own way (a SQLite transaction,
 a Redis transaction) and the rules stay in ``srichan_world``: implementations call the same pure
@@ -17,12 +18,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.coupons import CouponRecord, Redemption
 from srichan_world.world.leaderboard import Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
+from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
 
 PAGE_MAX = 1000
+IMAGES_PER_SLOT = 36
+"""Photos kept per booth slot; older unused ones make room for new uploads."""
+IMAGE_PRUNE_AGE_S = 3600.0
+"""An unused photo younger than this may belong to a form still being filled in: kept."""
 
 
 class StoreError(Exception):
@@ -125,4 +133,129 @@ class Store(Protocol):
         self, since: float, *, after: str | None = None, limit: int = 100
     ) -> StatementPage:
         """xAPI statements stored at or after ``since`` (Unix seconds), in storage order."""
+        ...
+
+    # Shops and their owners (see srichan_world.world.owners)
+    async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
+        """Give ``slot`` to the shop, creating it (or bringing a revoked shop back).
+
+        Granting a slot the shop already holds is a no-op; a slot held by another shop raises
+        ``Refused(SLOT_TAKEN)``; a malformed id or name raises ``ValueError``. Audited.
+        """
+        ...
+
+    async def issue_sign_in(
+        self, shop_id: str, link_hash: str, expires_at: float, now: float
+    ) -> None:
+        """Keep a one-time sign-in link (its hash) for an active shop, else
+        ``Refused(NOT_BOOTH_OWNER)``."""
+        ...
+
+    async def sign_in(
+        self, link_hash: str, session_hash: str, expires_at: float, now: float
+    ) -> OwnerSession:
+        """Atomically use the link (once) and open a session; an unknown, used or expired link
+        or a revoked shop raises ``Refused(SIGN_IN_INVALID)``. Audited."""
+        ...
+
+    async def owner_session(self, session_hash: str, now: float) -> OwnerSession:
+        """The signed-in owner with their current slots, or ``Refused(SESSION_INVALID)``."""
+        ...
+
+    async def end_session(self, session_hash: str) -> None:
+        """Sign out; ending an unknown session is a no-op."""
+        ...
+
+    async def revoke_shop(self, shop_id: str, now: float) -> tuple[str, ...]:
+        """End every session and link of the shop and take back its slots, clearing their
+        booths (the street shows them empty). Returns the slots taken back; an unknown shop
+        raises ``Refused(NOT_BOOTH_OWNER)``. The shop's ledger account stays. Audited."""
+        ...
+
+    async def owners(self) -> tuple[Owner, ...]:
+        """Every shop ever granted a slot, revoked ones included."""
+        ...
+
+    async def note_action(
+        self, actor: str, action: str, slot: str | None, detail: str, now: float
+    ) -> None:
+        """Add a line to the owner audit log (for actions that change nothing, e.g. a refused
+        coupon check)."""
+        ...
+
+    async def owner_actions(self, *, after: int = 0, limit: int = 100) -> tuple[OwnerAction, ...]:
+        """Audit log lines with ``seq > after``, oldest first."""
+        ...
+
+    # Booths (see srichan_world.world.booths)
+    async def booth(self, slot: str) -> BoothRecord | None:
+        """The slot's record, ``None`` if the store has never heard of it."""
+        ...
+
+    async def booths(self) -> tuple[BoothRecord, ...]:
+        """Every slot the store knows, by slot id."""
+        ...
+
+    async def booth_versions(self) -> dict[str, int]:
+        """Each known slot's version: cheap enough to poll for changes made elsewhere."""
+        ...
+
+    async def save_booth_draft(
+        self, slot: str, shop_id: str, draft: BoothConfig, now: float
+    ) -> BoothRecord:
+        """Keep the owner's draft; ``Refused(NOT_BOOTH_OWNER)`` unless the shop holds the
+        slot, ``Refused(BAD_BOOTH)`` if it names a photo not uploaded for the slot. Audited."""
+        ...
+
+    async def publish_booth(self, slot: str, shop_id: str, now: float) -> BoothRecord:
+        """Put the draft on the street and bump the version; promotions keep their issued
+        counts (one offering fewer coupons than issued is sold out). ``NOT_BOOTH_OWNER`` as
+        above; ``Refused(BAD_BOOTH)`` when there is no draft. Audited."""
+        ...
+
+    async def set_booth_hidden(
+        self, slot: str, hidden: bool, actor: str, now: float
+    ) -> BoothRecord:
+        """An admin hides a booth from the street (or shows it again); bumps the version.
+        Audited with ``actor``."""
+        ...
+
+    async def put_image(
+        self, slot: str, shop_id: str, image_id: str, content_type: str, data: bytes, now: float
+    ) -> None:
+        """Keep a re-encoded photo for the slot (same id again: a no-op). When the slot holds
+        ``IMAGES_PER_SLOT`` photos the oldest unused ones older than ``IMAGE_PRUNE_AGE_S``
+        go; if none can, ``Refused(IMAGE_LIMIT)``. ``NOT_BOOTH_OWNER`` as above."""
+        ...
+
+    async def image(self, image_id: str) -> tuple[str, bytes] | None:
+        """``(content type, bytes)`` of a kept photo, or ``None``."""
+        ...
+
+    # Coupons (see srichan_world.world.coupons)
+    async def redeem(self, redemption: Redemption) -> CouponRecord:
+        """Atomically: the same ``(visitor, key)`` again returns the first coupon (another
+        slot or promotion under that key: ``Refused(KEY_CONFLICT)``); else the booth is on the
+        street (``UNKNOWN_BOOTH``), the promotion published (``UNKNOWN_PROMOTION``), open
+        (``PROMOTION_NOT_STARTED`` / ``PROMOTION_ENDED``), at the expected cost
+        (``PROMOTION_CHANGED``) and not sold out (``SOLD_OUT``); the cost moves from the visitor
+        to the shop (``INSUFFICIENT_TOKENS``), the stock goes down, the booth version goes up
+        and the coupon is written with the first candidate code not yet taken. A refusal
+        changes nothing. ``BAD_IDENTITY`` for an unregistered visitor."""
+        ...
+
+    async def coupons_of(self, visitor_id: str) -> tuple[CouponRecord, ...]:
+        """The visitor's coupons, newest first."""
+        ...
+
+    async def redemptions(
+        self, slot: str, shop_id: str, *, limit: int = 100
+    ) -> tuple[CouponRecord, ...]:
+        """Coupons issued at the shop's slot, newest first (``NOT_BOOTH_OWNER`` as above)."""
+        ...
+
+    async def verify_coupon(self, code: str, slot: str, shop_id: str, now: float) -> CouponRecord:
+        """Mark a coupon shown at the counter as used, exactly once. Refusals:
+        ``NOT_BOOTH_OWNER``, ``COUPON_UNKNOWN``, ``COUPON_OTHER_SHOP`` (another slot's or
+        shop's), ``COUPON_USED``, ``COUPON_EXPIRED``. Audited."""
         ...

@@ -23,13 +23,24 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.store.base import PAGE_MAX, StatementPage, StoreError, Visitor
+from server.store.base import (
+    IMAGE_PRUNE_AGE_S,
+    IMAGES_PER_SLOT,
+    PAGE_MAX,
+    StatementPage,
+    StoreError,
+    Visitor,
+)
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.scene.model import Text
 from srichan_world.world import ledger, xapi
 from srichan_world.world import quests as quest_rules
+from srichan_world.world.booths import SLOT_ID, BoothConfig, BoothRecord, clean_text
+from srichan_world.world.coupons import CODE, KEY, CouponRecord, Redemption
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow, day_key, earning_periods
 from srichan_world.world.leaderboard import period_key as board_period
-from srichan_world.world.ledger import AuditReport, Entry, Transfer
+from srichan_world.world.ledger import AuditReport, Entry, Transfer, shop_account
+from srichan_world.world.owners import SHOP_ID, SHOP_NAME_MAX, Owner, OwnerAction, OwnerSession
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
 from srichan_world.world.refusals import PendingCode, Refused
@@ -116,6 +127,83 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             body TEXT NOT NULL
         )""",
         "CREATE INDEX statements_by_stored ON statements (stored, seq)",
+    ),
+    (
+        """CREATE TABLE shops (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            revoked_at REAL
+        )""",
+        """CREATE TABLE booth_slots (
+            slot TEXT PRIMARY KEY,
+            shop_id TEXT REFERENCES shops (id),
+            draft TEXT,
+            published TEXT,
+            hidden INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX booth_slots_by_shop ON booth_slots (shop_id)",
+        """CREATE TABLE promotions (
+            slot TEXT NOT NULL REFERENCES booth_slots (slot),
+            id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            cost INTEGER NOT NULL CHECK (cost > 0),
+            coupons INTEGER NOT NULL,
+            issued INTEGER NOT NULL DEFAULT 0,
+            valid_from REAL NOT NULL,
+            valid_to REAL NOT NULL,
+            live INTEGER NOT NULL,
+            PRIMARY KEY (slot, id),
+            CHECK (issued >= 0 AND issued <= coupons)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sign_in_links (
+            hash TEXT PRIMARY KEY,
+            shop_id TEXT NOT NULL REFERENCES shops (id),
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        """CREATE TABLE owner_sessions (
+            hash TEXT PRIMARY KEY,
+            shop_id TEXT NOT NULL REFERENCES shops (id),
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        "CREATE INDEX owner_sessions_by_shop ON owner_sessions (shop_id)",
+        """CREATE TABLE booth_images (
+            id TEXT PRIMARY KEY,
+            slot TEXT NOT NULL REFERENCES booth_slots (slot),
+            content_type TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX booth_images_by_slot ON booth_images (slot, created_at)",
+        """CREATE TABLE coupons (
+            id TEXT PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            visitor_id TEXT NOT NULL REFERENCES visitors (id),
+            key TEXT NOT NULL,
+            shop_id TEXT NOT NULL REFERENCES shops (id),
+            slot TEXT NOT NULL,
+            promotion_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            cost INTEGER NOT NULL,
+            transfer_key TEXT NOT NULL REFERENCES transfers (key),
+            issued_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL,
+            UNIQUE (visitor_id, key)
+        )""",
+        "CREATE INDEX coupons_by_slot ON coupons (slot, issued_at)",
+        """CREATE TABLE owner_actions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            slot TEXT,
+            detail TEXT NOT NULL
+        )""",
     ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
@@ -442,7 +530,8 @@ class SQLiteStore:
                 "SELECT seq, key, source, target, amount, reason, at FROM transfers ORDER BY seq"
             )
             report = ledger.audit((_entry(row) for row in rows), stored)
-            return replace(report, problems=report.problems + tuple(_award_problems(conn)))
+            extra = (*_award_problems(conn), *_coupon_problems(conn))
+            return replace(report, problems=report.problems + extra)
 
         return await self._call(run, write=False)
 
@@ -489,6 +578,452 @@ class SQLiteStore:
             return StatementPage(statements, str(rows[-1][0]) if more else None)
 
         return await self._call(run, write=False)
+
+    # -- shops and owners -------------------------------------------------------------------
+
+    async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
+        name = _checked_grant(slot, shop_id, shop_name)
+
+        def run(conn: sqlite3.Connection) -> Owner:
+            holder = conn.execute(
+                "SELECT shop_id FROM booth_slots WHERE slot = ?", (slot,)
+            ).fetchone()
+            if holder is not None and holder[0] not in (None, shop_id):
+                raise Refused(ErrorCode.SLOT_TAKEN, f"slot {slot} belongs to shop {holder[0]}")
+            conn.execute(
+                "INSERT INTO shops (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET name = excluded.name, revoked_at = NULL",
+                (shop_id, name, now),
+            )
+            if holder is None:
+                conn.execute(
+                    "INSERT INTO booth_slots (slot, shop_id, version, updated_at) "
+                    "VALUES (?, ?, 0, ?)",
+                    (slot, shop_id, now),
+                )
+            elif holder[0] is None:
+                conn.execute(
+                    "UPDATE booth_slots SET shop_id = ?, updated_at = ? WHERE slot = ?",
+                    (shop_id, now, slot),
+                )
+            if holder is None or holder[0] is None:
+                _note(conn, "admin", "grant", slot, f"{shop_id} {name}", now)
+            return _owner(conn, shop_id)
+
+        return await self._call(run, write=True)
+
+    async def issue_sign_in(
+        self, shop_id: str, link_hash: str, expires_at: float, now: float
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT revoked_at FROM shops WHERE id = ?", (shop_id,)).fetchone()
+            if row is None or row[0] is not None:
+                raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"no active shop {shop_id!r}")
+            conn.execute(
+                "INSERT INTO sign_in_links (hash, shop_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (link_hash, shop_id, now, expires_at),
+            )
+            _note(conn, "admin", "sign_in_link", None, shop_id, now)
+
+        await self._call(run, write=True)
+
+    async def sign_in(
+        self, link_hash: str, session_hash: str, expires_at: float, now: float
+    ) -> OwnerSession:
+        def run(conn: sqlite3.Connection) -> OwnerSession:
+            row = conn.execute(
+                "SELECT l.shop_id, l.expires_at, s.revoked_at FROM sign_in_links AS l "
+                "JOIN shops AS s ON s.id = l.shop_id WHERE l.hash = ?",
+                (link_hash,),
+            ).fetchone()
+            if row is None or row[1] <= now or row[2] is not None:
+                raise Refused(
+                    ErrorCode.SIGN_IN_INVALID, "this sign-in link is unknown, used or expired"
+                )
+            shop_id = row[0]
+            conn.execute(
+                "DELETE FROM sign_in_links WHERE hash = ? OR expires_at <= ?", (link_hash, now)
+            )
+            conn.execute("DELETE FROM owner_sessions WHERE expires_at <= ?", (now,))
+            conn.execute(
+                "INSERT INTO owner_sessions (hash, shop_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (session_hash, shop_id, now, expires_at),
+            )
+            _note(conn, shop_account(shop_id), "sign_in", None, "", now)
+            return _session(conn, shop_id, expires_at)
+
+        return await self._call(run, write=True)
+
+    async def owner_session(self, session_hash: str, now: float) -> OwnerSession:
+        def run(conn: sqlite3.Connection) -> OwnerSession:
+            row = conn.execute(
+                "SELECT o.shop_id, o.expires_at FROM owner_sessions AS o "
+                "JOIN shops AS s ON s.id = o.shop_id "
+                "WHERE o.hash = ? AND s.revoked_at IS NULL",
+                (session_hash,),
+            ).fetchone()
+            if row is None or row[1] <= now:
+                raise Refused(ErrorCode.SESSION_INVALID, "sign in again with a new link")
+            return _session(conn, row[0], row[1])
+
+        return await self._call(run, write=False)
+
+    async def end_session(self, session_hash: str) -> None:
+        await self._call(
+            lambda c: c.execute("DELETE FROM owner_sessions WHERE hash = ?", (session_hash,)),
+            write=True,
+        )
+
+    async def revoke_shop(self, shop_id: str, now: float) -> tuple[str, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[str, ...]:
+            row = conn.execute("SELECT revoked_at FROM shops WHERE id = ?", (shop_id,)).fetchone()
+            if row is None:
+                raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"no shop {shop_id!r}")
+            slots = _slots_of(conn, shop_id)
+            conn.execute("DELETE FROM owner_sessions WHERE shop_id = ?", (shop_id,))
+            conn.execute("DELETE FROM sign_in_links WHERE shop_id = ?", (shop_id,))
+            for slot in slots:
+                conn.execute("DELETE FROM promotions WHERE slot = ?", (slot,))
+                conn.execute("DELETE FROM booth_images WHERE slot = ?", (slot,))
+                conn.execute(
+                    "UPDATE booth_slots SET shop_id = NULL, draft = NULL, published = NULL, "
+                    "hidden = 0, version = version + 1, updated_at = ? WHERE slot = ?",
+                    (now, slot),
+                )
+            if row[0] is None:
+                conn.execute("UPDATE shops SET revoked_at = ? WHERE id = ?", (now, shop_id))
+                _note(conn, "admin", "revoke", None, f"{shop_id} {' '.join(slots)}".strip(), now)
+            return slots
+
+        return await self._call(run, write=True)
+
+    async def owners(self) -> tuple[Owner, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[Owner, ...]:
+            ids = [r[0] for r in conn.execute("SELECT id FROM shops ORDER BY id")]
+            return tuple(_owner(conn, shop_id) for shop_id in ids)
+
+        return await self._call(run, write=False)
+
+    async def note_action(
+        self, actor: str, action: str, slot: str | None, detail: str, now: float
+    ) -> None:
+        await self._call(lambda c: _note(c, actor, action, slot, detail, now), write=True)
+
+    async def owner_actions(self, *, after: int = 0, limit: int = 100) -> tuple[OwnerAction, ...]:
+        limit = _page(limit)
+
+        def run(conn: sqlite3.Connection) -> tuple[OwnerAction, ...]:
+            rows = conn.execute(
+                "SELECT seq, at, actor, action, slot, detail FROM owner_actions "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
+            )
+            return tuple(OwnerAction(*row) for row in rows)
+
+        return await self._call(run, write=False)
+
+    # -- booths -----------------------------------------------------------------------------
+
+    async def booth(self, slot: str) -> BoothRecord | None:
+        return await self._call(lambda c: _booth(c, slot), write=False)
+
+    async def booths(self) -> tuple[BoothRecord, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[BoothRecord, ...]:
+            slots = [r[0] for r in conn.execute("SELECT slot FROM booth_slots ORDER BY slot")]
+            return tuple(b for slot in slots if (b := _booth(conn, slot)) is not None)
+
+        return await self._call(run, write=False)
+
+    async def booth_versions(self) -> dict[str, int]:
+        return await self._call(
+            lambda c: dict(c.execute("SELECT slot, version FROM booth_slots").fetchall()),
+            write=False,
+        )
+
+    async def save_booth_draft(
+        self, slot: str, shop_id: str, draft: BoothConfig, now: float
+    ) -> BoothRecord:
+        body = json.dumps(draft.to_json(), ensure_ascii=False, sort_keys=True)
+
+        def run(conn: sqlite3.Connection) -> BoothRecord:
+            _require_holder(conn, slot, shop_id)
+            kept = {
+                r[0] for r in conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
+            }
+            missing = sorted(draft.photos() - kept)
+            if missing:
+                raise Refused(ErrorCode.BAD_BOOTH, f"photos not uploaded for {slot}: {missing}")
+            conn.execute(
+                "UPDATE booth_slots SET draft = ?, updated_at = ? WHERE slot = ?",
+                (body, now, slot),
+            )
+            _note(conn, shop_account(shop_id), "save_draft", slot, "", now)
+            return _require_booth(conn, slot)
+
+        return await self._call(run, write=True)
+
+    async def publish_booth(self, slot: str, shop_id: str, now: float) -> BoothRecord:
+        def run(conn: sqlite3.Connection) -> BoothRecord:
+            _require_holder(conn, slot, shop_id)
+            (draft,) = conn.execute(
+                "SELECT draft FROM booth_slots WHERE slot = ?", (slot,)
+            ).fetchone()
+            if draft is None:
+                raise Refused(ErrorCode.BAD_BOOTH, "save a draft before publishing")
+            config = BoothConfig.from_json(json.loads(draft))
+            conn.execute("UPDATE promotions SET live = 0 WHERE slot = ?", (slot,))
+            for p in config.promotions:
+                conn.execute(
+                    "INSERT INTO promotions (slot, id, title, cost, coupons, issued, valid_from, "
+                    "valid_to, live) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1) "
+                    "ON CONFLICT (slot, id) DO UPDATE SET title = excluded.title, "
+                    "cost = excluded.cost, coupons = max(excluded.coupons, issued), "
+                    "valid_from = excluded.valid_from, valid_to = excluded.valid_to, live = 1",
+                    (
+                        slot,
+                        p.id,
+                        _json(p.title.to_json()),
+                        p.cost,
+                        p.coupons,
+                        p.valid_from,
+                        p.valid_to,
+                    ),
+                )
+            conn.execute(
+                "UPDATE booth_slots SET published = draft, version = version + 1, "
+                "updated_at = ? WHERE slot = ?",
+                (now, slot),
+            )
+            _note(conn, shop_account(shop_id), "publish", slot, "", now)
+            return _require_booth(conn, slot)
+
+        return await self._call(run, write=True)
+
+    async def set_booth_hidden(
+        self, slot: str, hidden: bool, actor: str, now: float
+    ) -> BoothRecord:
+        def run(conn: sqlite3.Connection) -> BoothRecord:
+            row = conn.execute("SELECT hidden FROM booth_slots WHERE slot = ?", (slot,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO booth_slots (slot, hidden, version, updated_at) "
+                    "VALUES (?, ?, 1, ?)",
+                    (slot, int(hidden), now),
+                )
+            elif bool(row[0]) != hidden:
+                conn.execute(
+                    "UPDATE booth_slots SET hidden = ?, version = version + 1, updated_at = ? "
+                    "WHERE slot = ?",
+                    (int(hidden), now, slot),
+                )
+            if row is None or bool(row[0]) != hidden:
+                _note(conn, actor, "hide" if hidden else "show", slot, "", now)
+            return _require_booth(conn, slot)
+
+        return await self._call(run, write=True)
+
+    async def put_image(
+        self, slot: str, shop_id: str, image_id: str, content_type: str, data: bytes, now: float
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            _require_holder(conn, slot, shop_id)
+            if conn.execute("SELECT 1 FROM booth_images WHERE id = ?", (image_id,)).fetchone():
+                return
+            (count,) = conn.execute(
+                "SELECT count(*) FROM booth_images WHERE slot = ?", (slot,)
+            ).fetchone()
+            if count >= IMAGES_PER_SLOT:
+                used = _photos_in_use(conn, slot)
+                old = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM booth_images WHERE slot = ? AND created_at <= ? "
+                        "ORDER BY created_at, id",
+                        (slot, now - IMAGE_PRUNE_AGE_S),
+                    )
+                    if r[0] not in used
+                ]
+                need = count - IMAGES_PER_SLOT + 1
+                if len(old) < need:
+                    raise Refused(
+                        ErrorCode.IMAGE_LIMIT,
+                        f"{slot} keeps at most {IMAGES_PER_SLOT} photos; save, then try later",
+                    )
+                conn.executemany(
+                    "DELETE FROM booth_images WHERE id = ?", [(i,) for i in old[:need]]
+                )
+            conn.execute(
+                "INSERT INTO booth_images (id, slot, content_type, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (image_id, slot, content_type, data, now),
+            )
+            _note(conn, shop_account(shop_id), "upload", slot, image_id, now)
+
+        await self._call(run, write=True)
+
+    async def image(self, image_id: str) -> tuple[str, bytes] | None:
+        def run(conn: sqlite3.Connection) -> tuple[str, bytes] | None:
+            row = conn.execute(
+                "SELECT content_type, data FROM booth_images WHERE id = ?", (image_id,)
+            ).fetchone()
+            return None if row is None else (row[0], bytes(row[1]))
+
+        return await self._call(run, write=False)
+
+    # -- coupons ----------------------------------------------------------------------------
+
+    async def redeem(self, redemption: Redemption) -> CouponRecord:
+        r = redemption
+        _check_redemption(r)
+
+        def run(conn: sqlite3.Connection) -> CouponRecord:
+            row = conn.execute(
+                f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE visitor_id = ? AND key = ?",
+                (r.visitor_id, r.key),
+            ).fetchone()
+            if row is not None:
+                first = _coupon(row)
+                if (first.slot, first.promotion_id) != (r.slot, r.promotion_id):
+                    raise Refused(PendingCode.KEY_CONFLICT, f"key {r.key!r} bought another coupon")
+                return first
+            _require_visitor(conn, r.visitor_id)
+            booth = conn.execute(
+                "SELECT shop_id FROM booth_slots WHERE slot = ? AND shop_id IS NOT NULL "
+                "AND published IS NOT NULL AND hidden = 0",
+                (r.slot,),
+            ).fetchone()
+            if booth is None:
+                raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth open at {r.slot}")
+            shop_id = booth[0]
+            promo = conn.execute(
+                "SELECT title, cost, coupons, issued, valid_from, valid_to FROM promotions "
+                "WHERE slot = ? AND id = ? AND live = 1",
+                (r.slot, r.promotion_id),
+            ).fetchone()
+            if promo is None:
+                raise Refused(ErrorCode.UNKNOWN_PROMOTION, f"{r.slot} has no {r.promotion_id!r}")
+            title, cost, coupons, issued, valid_from, valid_to = promo
+            if r.now < valid_from:
+                raise Refused(ErrorCode.PROMOTION_NOT_STARTED, "not yet", retry_at=valid_from)
+            if r.now >= valid_to:
+                raise Refused(ErrorCode.PROMOTION_ENDED, "this promotion is over")
+            if r.expected_cost is not None and r.expected_cost != cost:
+                raise Refused(ErrorCode.PROMOTION_CHANGED, f"it now costs {cost} tokens")
+            if issued >= coupons:
+                raise Refused(ErrorCode.SOLD_OUT, "no coupons left")
+            _transfer(
+                conn,
+                Transfer(
+                    r.transfer_key,
+                    ledger.visitor_account(r.visitor_id),
+                    shop_account(shop_id),
+                    cost,
+                    f"coupon {r.slot}/{r.promotion_id}",
+                    r.now,
+                ),
+            )
+            taken = {
+                c
+                for (c,) in conn.execute(
+                    f"SELECT code FROM coupons WHERE code IN ({','.join('?' * len(r.codes))})",
+                    r.codes,
+                )
+            }
+            code = next((c for c in r.codes if c not in taken), None)
+            if code is None:
+                raise StoreError("every candidate coupon code is taken; offer fresh ones")
+            conn.execute(
+                "UPDATE promotions SET issued = issued + 1 WHERE slot = ? AND id = ?",
+                (r.slot, r.promotion_id),
+            )
+            conn.execute("UPDATE booth_slots SET version = version + 1 WHERE slot = ?", (r.slot,))
+            coupon = CouponRecord(
+                coupon_id=r.coupon_id,
+                code=code,
+                visitor_id=r.visitor_id,
+                shop_id=shop_id,
+                slot=r.slot,
+                promotion_id=r.promotion_id,
+                title=_text(json.loads(title)),
+                cost=cost,
+                issued_at=r.now,
+                expires_at=r.expires_at,
+            )
+            conn.execute(
+                "INSERT INTO coupons (id, code, visitor_id, key, shop_id, slot, promotion_id, "
+                "title, cost, transfer_key, issued_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    coupon.coupon_id,
+                    code,
+                    r.visitor_id,
+                    r.key,
+                    shop_id,
+                    r.slot,
+                    r.promotion_id,
+                    title,
+                    cost,
+                    r.transfer_key,
+                    r.now,
+                    r.expires_at,
+                ),
+            )
+            return coupon
+
+        return await self._call(run, write=True)
+
+    async def coupons_of(self, visitor_id: str) -> tuple[CouponRecord, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[CouponRecord, ...]:
+            rows = conn.execute(
+                f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE visitor_id = ? "
+                "ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+                (visitor_id, PAGE_MAX),
+            )
+            return tuple(_coupon(row) for row in rows)
+
+        return await self._call(run, write=False)
+
+    async def redemptions(
+        self, slot: str, shop_id: str, *, limit: int = 100
+    ) -> tuple[CouponRecord, ...]:
+        limit = _page(limit)
+
+        def run(conn: sqlite3.Connection) -> tuple[CouponRecord, ...]:
+            _require_holder(conn, slot, shop_id)
+            rows = conn.execute(
+                f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE slot = ? AND shop_id = ? "
+                "ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+                (slot, shop_id, limit),
+            )
+            return tuple(_coupon(row) for row in rows)
+
+        return await self._call(run, write=False)
+
+    async def verify_coupon(self, code: str, slot: str, shop_id: str, now: float) -> CouponRecord:
+        def run(conn: sqlite3.Connection) -> CouponRecord:
+            _require_holder(conn, slot, shop_id)
+            row = conn.execute(
+                f"SELECT {_COUPON_COLUMNS} FROM coupons WHERE code = ?", (code,)
+            ).fetchone()
+            if row is None:
+                raise Refused(ErrorCode.COUPON_UNKNOWN, "no coupon has this code")
+            coupon = _coupon(row)
+            if (coupon.slot, coupon.shop_id) != (slot, shop_id):
+                raise Refused(ErrorCode.COUPON_OTHER_SHOP, "this coupon is for another booth")
+            if coupon.used_at is not None:
+                raise Refused(ErrorCode.COUPON_USED, "already used", retry_at=coupon.used_at)
+            if now >= coupon.expires_at:
+                raise Refused(ErrorCode.COUPON_EXPIRED, "this coupon has expired")
+            conn.execute(
+                "UPDATE coupons SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                (now, coupon.coupon_id),
+            )
+            _note(conn, shop_account(shop_id), "verify", slot, f"{code} ok", now)
+            return replace(coupon, used_at=now)
+
+        return await self._call(run, write=True)
 
 
 # -- transaction bodies (run on the store's thread, inside a transaction) ---------------------
@@ -643,3 +1178,153 @@ def _award_problems(conn: sqlite3.Connection) -> Iterator[str]:
     )
     for visitor_id, awarded, earned in mismatched:
         yield f"{visitor_id}: awards total {awarded} but learning earnings say {earned}"
+
+
+# -- booths, owners and coupons (run on the store's thread, inside a transaction) -------------
+
+_COUPON_COLUMNS = (
+    "id, code, visitor_id, shop_id, slot, promotion_id, title, cost, issued_at, expires_at, used_at"
+)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _text(data: dict[str, str]) -> Text:
+    return Text(data["th"], data["en"])
+
+
+def _checked_grant(slot: str, shop_id: str, shop_name: str) -> str:
+    if not isinstance(slot, str) or not SLOT_ID.match(slot):
+        raise ValueError(f"slot {slot!r} is not a booth slot id like B01")
+    if not isinstance(shop_id, str) or not SHOP_ID.match(shop_id):
+        raise ValueError(f"shop id {shop_id!r}: 3-32 of a-z 0-9 -, starting with a letter or digit")
+    name = clean_text(shop_name)
+    if not name or len(name) > SHOP_NAME_MAX:
+        raise ValueError(f"shop name: 1-{SHOP_NAME_MAX} characters, no control codes")
+    return name
+
+
+def _check_redemption(r: Redemption) -> None:
+    """Raise ``ValueError`` for a malformed redemption: the caller's bug, not a refusal."""
+    if not KEY.match(r.key):
+        raise ValueError("redemption key must be 8-64 of A-Z a-z 0-9 _ -")
+    if not r.codes or not all(CODE.match(c) for c in r.codes):
+        raise ValueError("candidate codes must be well-formed coupon codes")
+    if not r.coupon_id or len(r.coupon_id) > 64:
+        raise ValueError("coupon id must be 1-64 characters")
+
+
+def _note(
+    conn: sqlite3.Connection, actor: str, action: str, slot: str | None, detail: str, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO owner_actions (at, actor, action, slot, detail) VALUES (?, ?, ?, ?, ?)",
+        (now, actor, action, slot, detail),
+    )
+
+
+def _slots_of(conn: sqlite3.Connection, shop_id: str) -> tuple[str, ...]:
+    rows = conn.execute("SELECT slot FROM booth_slots WHERE shop_id = ? ORDER BY slot", (shop_id,))
+    return tuple(r[0] for r in rows)
+
+
+def _owner(conn: sqlite3.Connection, shop_id: str) -> Owner:
+    name, created_at, revoked_at = conn.execute(
+        "SELECT name, created_at, revoked_at FROM shops WHERE id = ?", (shop_id,)
+    ).fetchone()
+    return Owner(shop_id, name, _slots_of(conn, shop_id), created_at, revoked_at)
+
+
+def _session(conn: sqlite3.Connection, shop_id: str, expires_at: float) -> OwnerSession:
+    (name,) = conn.execute("SELECT name FROM shops WHERE id = ?", (shop_id,)).fetchone()
+    return OwnerSession(shop_id, name, _slots_of(conn, shop_id), expires_at)
+
+
+def _require_holder(conn: sqlite3.Connection, slot: str, shop_id: str) -> None:
+    row = conn.execute(
+        "SELECT 1 FROM booth_slots AS b JOIN shops AS s ON s.id = b.shop_id "
+        "WHERE b.slot = ? AND b.shop_id = ? AND s.revoked_at IS NULL",
+        (slot, shop_id),
+    ).fetchone()
+    if row is None:
+        raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+
+
+def _booth(conn: sqlite3.Connection, slot: str) -> BoothRecord | None:
+    row = conn.execute(
+        "SELECT shop_id, draft, published, hidden, version, updated_at FROM booth_slots "
+        "WHERE slot = ?",
+        (slot,),
+    ).fetchone()
+    if row is None:
+        return None
+    shop_id, draft, published, hidden, version, updated_at = row
+    issued = dict(
+        conn.execute("SELECT id, issued FROM promotions WHERE slot = ? AND live = 1", (slot,))
+    )
+    return BoothRecord(
+        slot=slot,
+        shop_id=shop_id,
+        draft=None if draft is None else BoothConfig.from_json(json.loads(draft)),
+        published=None if published is None else BoothConfig.from_json(json.loads(published)),
+        hidden=bool(hidden),
+        version=version,
+        issued=issued,
+        updated_at=updated_at,
+    )
+
+
+def _require_booth(conn: sqlite3.Connection, slot: str) -> BoothRecord:
+    booth = _booth(conn, slot)
+    assert booth is not None, "called after the row was written"
+    return booth
+
+
+def _photos_in_use(conn: sqlite3.Connection, slot: str) -> frozenset[str]:
+    used: set[str] = set()
+    for body in (
+        conn.execute("SELECT draft, published FROM booth_slots WHERE slot = ?", (slot,)).fetchone()
+        or ()
+    ):
+        if body is not None:
+            used |= BoothConfig.from_json(json.loads(body)).photos()
+    return frozenset(used)
+
+
+def _coupon(row: tuple[Any, ...]) -> CouponRecord:
+    cid, code, visitor_id, shop_id, slot, promotion_id, title, cost, issued, expires, used = row
+    return CouponRecord(
+        coupon_id=cid,
+        code=code,
+        visitor_id=visitor_id,
+        shop_id=shop_id,
+        slot=slot,
+        promotion_id=promotion_id,
+        title=_text(json.loads(title)),
+        cost=cost,
+        issued_at=issued,
+        expires_at=expires,
+        used_at=used,
+    )
+
+
+def _coupon_problems(conn: sqlite3.Connection) -> Iterator[str]:
+    """Each coupon was paid for: its transfer went from its visitor to its shop at its cost,
+    and a promotion never counts more coupons issued than it has."""
+    unpaid = conn.execute(
+        "SELECT c.code FROM coupons AS c LEFT JOIN transfers AS t ON t.key = c.transfer_key "
+        "WHERE t.seq IS NULL OR t.amount <> c.cost OR t.source <> 'visitor:' || c.visitor_id "
+        "OR t.target <> 'shop:' || c.shop_id"
+    )
+    for (code,) in unpaid:
+        yield f"coupon {code} has no matching transfer"
+    miscounted = conn.execute(
+        "SELECT p.slot, p.id, p.issued, count(c.id) FROM promotions AS p "
+        "JOIN booth_slots AS b ON b.slot = p.slot "
+        "LEFT JOIN coupons AS c ON c.slot = p.slot AND c.promotion_id = p.id "
+        "AND c.shop_id = b.shop_id GROUP BY p.slot, p.id HAVING p.issued <> count(c.id)"
+    )
+    for slot, pid, issued, counted in miscounted:
+        yield f"promotion {slot}/{pid} says {issued} issued but {counted} coupons exist"

@@ -1,0 +1,95 @@
+"""Shop owners: who may edit which booth slot, and how they sign in from a phone.
+
+An admin gives a slot to a shop and gets a one-time sign-in link for the owner. Opening the
+link on the owner's phone exchanges it (once) for a session; the session proves who the owner
+is on every later request, and a per-session CSRF token proves a request came from the owner's
+own page. The store keeps only hashes of links and sessions; a CSRF token is derived from the
+session secret, so it needs no storage at all. Revoking a shop ends all its sessions at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+SHOP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,31}$")
+"""Shop ids: lower-case slugs, also the ledger account ``shop:<id>``."""
+SHOP_NAME_MAX = 60
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+"""Sign-in links and session secrets are at least 192 random bits as base64url."""
+LINK_TTL_S = 7 * 86_400
+SESSION_TTL_S = 30 * 86_400
+
+_LINK_DOMAIN = b"srichan-world owner link\x00"
+_SESSION_DOMAIN = b"srichan-world owner session\x00"
+_CSRF_DOMAIN = b"srichan-world owner csrf"
+
+
+def link_hash(token: str) -> str:
+    """The stored form of a sign-in link's token."""
+    return hashlib.sha256(_LINK_DOMAIN + token.encode("ascii")).hexdigest()
+
+
+def session_hash(token: str) -> str:
+    """The stored form of a session secret."""
+    return hashlib.sha256(_SESSION_DOMAIN + token.encode("ascii")).hexdigest()
+
+
+def csrf_token(session_token: str) -> str:
+    """The session's CSRF token: a keyed hash of its secret, unguessable without the cookie."""
+    return hmac.new(session_token.encode("ascii"), _CSRF_DOMAIN, hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session_token: str, offered: str) -> bool:
+    return hmac.compare_digest(csrf_token(session_token), offered)
+
+
+def well_formed(token: object) -> bool:
+    return isinstance(token, str) and TOKEN.match(token) is not None
+
+
+@dataclass(frozen=True)
+class Owner:
+    shop_id: str
+    name: str
+    slots: tuple[str, ...]
+    created_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True)
+class OwnerSession:
+    """A signed-in owner, as each request sees them."""
+
+    shop_id: str
+    name: str
+    slots: tuple[str, ...]
+    expires_at: float
+
+    def owns(self, slot: str) -> bool:
+        return slot in self.slots
+
+
+@dataclass(frozen=True)
+class OwnerAction:
+    """One line of the audit log an admin reads: who did what to which slot, when."""
+
+    seq: int
+    at: float
+    actor: str
+    """``shop:<id>`` for an owner, ``admin`` for the admin token or the command line."""
+    action: str
+    slot: str | None
+    detail: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "slot": self.slot,
+            "detail": self.detail,
+        }
