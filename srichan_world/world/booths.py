@@ -243,12 +243,13 @@ class _Form:
             values[lang] = value
         return Text(values["th"], values["en"])
 
-    def whole(self, raw: object, path: str, lo: int, hi: int) -> int:
-        if isinstance(raw, str) and raw.strip().isdigit():
+    def whole(self, raw: object, path: str, lo: int, hi: int) -> int | None:
+        """A whole number in ``lo..hi`` (digits in a string too), or ``None`` when reported."""
+        if isinstance(raw, str) and raw.strip().isdecimal():
             raw = int(raw.strip())
         if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
             self.fail(path, f"ต้องเป็นจำนวนเต็ม {lo}–{hi}", f"must be a whole number {lo}-{hi}")
-            return lo
+            return None
         return raw
 
 
@@ -348,7 +349,7 @@ def _promotions(
         title = form.text(item.get("title"), f"{path}.title", PROMOTION_TITLE_MAX, required="th")
         cost = form.whole(item.get("cost"), f"{path}.cost", 1, COST_MAX)
         coupons = form.whole(item.get("coupons"), f"{path}.coupons", 1, COUPONS_MAX)
-        if issued.get(pid, 0) > coupons:
+        if coupons is not None and issued.get(pid, 0) > coupons:
             form.fail(
                 f"{path}.coupons",
                 f"แจกไปแล้ว {issued[pid]} ใบ ต้องไม่น้อยกว่านั้น",
@@ -356,11 +357,14 @@ def _promotions(
             )
         start = form.whole(item.get("valid_from"), f"{path}.valid_from", TIME_MIN, TIME_MAX)
         end = form.whole(item.get("valid_to"), f"{path}.valid_to", TIME_MIN, TIME_MAX)
+        if start is None or end is None:
+            continue  # reported already; comparing a bad date would only add noise
         if end <= start:
             form.fail(f"{path}.valid_to", "ต้องหลังวันเริ่ม", "must be after the start")
         elif end - start > PROMOTION_SPAN_MAX_S:
             form.fail(f"{path}.valid_to", "ยาวได้ไม่เกิน 1 ปี", "may last at most one year")
-        out.append(Promotion(pid, title, cost, coupons, start, end))
+        if cost is not None and coupons is not None:
+            out.append(Promotion(pid, title, cost, coupons, start, end))
     return tuple(out)
 
 
