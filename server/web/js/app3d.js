@@ -5,7 +5,6 @@
 import { Anim, MsgType } from "../protocol.js";
 import { Controls } from "./controls.js";
 import { announce } from "./dom.js";
-import { downloadGlb } from "./download.js";
 import { Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { Hud } from "./hud.js";
@@ -20,13 +19,10 @@ const SEND_EVERY_MS = 100;
 const PITCH_MIN = 0.05;
 const PITCH_MAX = 1.25;
 
-export async function start3d({ manifest, state, conn, loading }) {
+/** `glb` is the promise of the street's bytes (main.js starts the download early). */
+export async function start3d({ manifest, state, conn, loading, glb }) {
   const walkable = new Walkable(manifest);
-  const buffer = await downloadGlb(
-    `/scene/${manifest.content_hash}.glb`,
-    (received, total) => loading.progress(received, total),
-    manifest.glb?.bytes ?? null,
-  );
+  const buffer = await glb;
   loading.building();
   const stage = document.getElementById("stage");
   stage.hidden = false;
@@ -71,11 +67,8 @@ export async function start3d({ manifest, state, conn, loading }) {
       sync.sent = { ...local };
     } else if (what === "frame") {
       for (const id of left) street.removeAvatar(id);
-      for (const id of entered) {
-        street.removeAvatar(id);
-        const a = state.avatars.get(id);
-        street.addAvatar(id, { name: a.name, look: a.look });
-      }
+      for (const id of entered) street.removeAvatar(id); // re-entered: name or look may differ
+      syncAvatars();
     } else if (what === "chat") {
       const view = msg.avatar_id === state.me?.id ? street.me : street.avatar(msg.avatar_id);
       view?.say(msg.text, performance.now() / 1000);
@@ -94,7 +87,23 @@ export async function start3d({ manifest, state, conn, loading }) {
     }
   });
   onLang(() => street.relabel());
+
+  /** Views for exactly the avatars the state knows (frames may have come while loading). */
+  function syncAvatars() {
+    for (const id of [...street.avatars.keys()]) if (!state.avatars.has(id)) street.removeAvatar(id);
+    for (const [id, a] of state.avatars) {
+      if (!street.avatar(id)) street.addAvatar(id, { name: a.name, look: a.look });
+    }
+  }
+  // Everything that arrived while the street was downloading.
+  if (state.me) {
+    street.me.setName(state.me.name);
+    Object.assign(local, { x: state.me.x, z: state.me.z, heading: state.me.heading });
+    yaw = state.me.heading;
+  }
+  syncAvatars();
   for (const [slot, b] of state.booths) street.setBooth(slot, b.booth);
+  for (const [id, q] of state.quizzes) street.setQuizStatus(id, q.status);
   window.addEventListener("resize", () => street.resize());
 
   // -- quiz points: stepping into one opens its question ---------------------------------------

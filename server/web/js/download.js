@@ -5,10 +5,10 @@
 export class DownloadError extends Error {}
 
 /**
- * Fetch `url` as an ArrayBuffer, calling `onProgress(received, total)`; `total` is null while
- * unknown. `expected` is a size known in advance (the manifest's), used until the header says.
+ * Fetch `url` as an ArrayBuffer, calling `onProgress(received, total)`; `total` is null until
+ * the GLB header (or, uncompressed, Content-Length) tells it.
  */
-export async function downloadGlb(url, onProgress, expected = null) {
+export async function downloadGlb(url, onProgress) {
   let response;
   try {
     response = await fetch(url);
@@ -18,7 +18,7 @@ export async function downloadGlb(url, onProgress, expected = null) {
   if (!response.ok) throw new DownloadError(`HTTP ${response.status} for ${url}`);
   const encoded = response.headers.get("Content-Encoding");
   const length = Number(response.headers.get("Content-Length")) || null;
-  let total = expected || (encoded ? null : length);
+  let total = encoded ? null : length;
   if (!response.body) {
     const buffer = await response.arrayBuffer();
     onProgress(buffer.byteLength, buffer.byteLength);

@@ -230,7 +230,7 @@ export class Hud {
   }
 
   addChat(name, text) {
-    this.chatLog.append(el("li", {}, el("strong", { text: `${name}: ` }), el("span", { text })));
+    this.chatLog.append(el("p", {}, el("strong", { text: `${name}: ` }), el("span", { text })));
     while (this.chatLog.children.length > 6) this.chatLog.firstElementChild.remove();
   }
 

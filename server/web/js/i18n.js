@@ -72,7 +72,7 @@ const STRINGS = {
   walkingTo: ["กำลังเดินไป", "Walking to"],
   arrived: ["ถึงแล้ว", "Arrived at"],
   youAreAt: ["ตำแหน่งของคุณ", "You are at"],
-  metresAway: ["เมตร", "m away"],
+  metresAway: ["ห่าง {n} เมตร", "{n} m away"],
   nearby: ["ใกล้ๆ", "Nearby"],
   chat: ["แชท", "Chat"],
   chatPlaceholder: ["พิมพ์ข้อความ…", "Say something…"],
@@ -124,10 +124,12 @@ export function currentLang() {
   return lang;
 }
 
-export function t(key) {
+/** The interface string `key`; `{name}` placeholders are filled from `vars`. */
+export function t(key, vars = null) {
   const entry = STRINGS[key];
   if (!entry) return key;
-  return lang === "th" ? entry[0] : entry[1];
+  const text = lang === "th" ? entry[0] : entry[1];
+  return vars ? text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? "")) : text;
 }
 
 /** Choose from a bilingual `{th, en}` value, falling back to whichever is present. */

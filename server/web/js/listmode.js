@@ -104,7 +104,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     }
     const [station] = road.locate([me.x, me.z]);
     const { lm, d } = nearestLandmark(me.x, me.z);
-    whereText.textContent = `${t("station")} ${Math.round(station)} m · ${t("nearby")}: ${pick(lm.name)} (${Math.round(d)} ${t("metresAway")})`;
+    whereText.textContent = `${t("station")} ${Math.round(station)} m · ${t("nearby")}: ${pick(lm.name)} (${t("metresAway", { n: Math.round(d) })})`;
   }
 
   let walkLabel = "";
@@ -196,7 +196,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   function refreshDistances() {
     const me = state.me;
     for (const { node, point } of distanceCells) {
-      node.textContent = me ? `${Math.round(Math.hypot(point[0] - me.x, point[1] - me.z))} ${t("metresAway")}` : "";
+      node.textContent = me ? t("metresAway", { n: Math.round(Math.hypot(point[0] - me.x, point[1] - me.z)) }) : "";
     }
   }
 
@@ -272,7 +272,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   }
 
   const chat = section("chat-section", "chat");
-  const chatLog = el("ol", { class: "chat-log", role: "log", "aria-live": "polite" });
+  const chatLog = el("div", { class: "chat-log", role: "log", "aria-live": "polite" });
   const chatInput = el("input", { id: "list-chat-input", name: "text", maxlength: 200, autocomplete: "off" });
   const chatLabel = el("label", { for: "list-chat-input" });
   const sendBtn = el("button", { type: "submit", class: "primary" });
@@ -334,7 +334,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   }
 
   state.addEventListener("change", (e) => {
-    const { what, msg, entered, left } = e.detail;
+    const { what, msg, entered, left, reset } = e.detail;
     if (what === "welcome" || what === "correction") {
       renderWhere();
       refreshDistances();
@@ -348,14 +348,14 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       renderBooths();
     }
     if (what === "leaderboard") renderBoard();
-    if (what === "frame" && (entered.length || left.length || msg.reset)) renderPeople();
+    if (what === "frame" && (entered.length || left.length || reset)) renderPeople();
     if (what === "chat") {
-      chatLog.append(el("li", {}, el("strong", { text: `${msg.name}: ` }), el("span", { text: msg.text })));
+      chatLog.append(el("p", {}, el("strong", { text: `${msg.name}: ` }), el("span", { text: msg.text })));
       while (chatLog.children.length > 20) chatLog.firstElementChild.remove();
     }
     if (what === "emote") {
       const who = msg.avatar_id === state.me?.id ? visitor.name : state.avatars.get(msg.avatar_id)?.name;
-      if (who) chatLog.append(el("li", { class: "emote-line", text: `${who}: ${t(EMOTE_KEYS[msg.emote] ?? "emotes")}` }));
+      if (who) chatLog.append(el("p", { class: "emote-line", text: `${who}: ${t(EMOTE_KEYS[msg.emote] ?? "emotes")}` }));
     }
   });
   onLang(renderAll);

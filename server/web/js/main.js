@@ -4,6 +4,7 @@
 
 import { MsgType } from "../protocol.js";
 import { announce } from "./dom.js";
+import { downloadGlb } from "./download.js";
 import { applyStatic, onLang, t, toggleLang } from "./i18n.js";
 import { loadVisitor } from "./identity.js";
 import { ConnState, Connection } from "./net.js";
@@ -83,6 +84,11 @@ function loadingScreen() {
 }
 
 function topBar(state, conn, mode) {
+  // The HUD sits below the bar, whose height changes with wrapping and language.
+  const bar = document.getElementById("topbar");
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty("--topbar-h", `${bar.offsetHeight}px`);
+  }).observe(bar);
   const langBtn = document.getElementById("btn-lang");
   langBtn.addEventListener("click", toggleLang);
   const modeBtn = document.getElementById("btn-mode");
@@ -164,11 +170,33 @@ async function fetchManifest() {
   return response.json();
 }
 
+/** The deep end of the 3D module graph, fetched at once instead of level by level. */
+const PRELOAD_3D = [
+  "/vendor/three/build/three.core.js",
+  "/vendor/three/build/three.module.js",
+  "/vendor/three/examples/jsm/loaders/GLTFLoader.js",
+  "/vendor/three/examples/jsm/renderers/CSS2DRenderer.js",
+  "/vendor/three/examples/jsm/utils/BufferGeometryUtils.js",
+  "/vendor/three/examples/jsm/utils/SkeletonUtils.js",
+  "/static/js/app3d.js",
+  "/static/js/scene3d.js",
+];
+
+function preload(urls) {
+  for (const href of urls) {
+    document.head.append(Object.assign(document.createElement("link"), { rel: "modulepreload", href }));
+  }
+}
+
 async function boot() {
   applyStatic(document);
   const { mode, fallback } = chooseMode();
   document.body.dataset.mode = mode;
   const loading = loadingScreen();
+  // Start fetching the mode's code (three.js for 3D) while the manifest downloads.
+  if (mode === "3d") preload(PRELOAD_3D);
+  const modeModule = mode === "list" ? import("./listmode.js") : import("./app3d.js");
+  modeModule.catch(() => {}); // awaited below; do not report twice
   let manifest;
   try {
     manifest = await fetchManifest();
@@ -182,12 +210,14 @@ async function boot() {
   topBar(state, conn, mode);
   try {
     if (mode === "list") {
-      const { startList } = await import("./listmode.js");
+      const { startList } = await modeModule;
       await startList({ manifest, state, conn, visitor, fallback });
       loading.done();
     } else {
-      const { start3d } = await import("./app3d.js");
-      await start3d({ manifest, state, conn, loading });
+      // The GLB downloads while three.js does.
+      const glb = downloadGlb(`/scene/${manifest.content_hash}.glb`, loading.progress);
+      const { start3d } = await modeModule;
+      await start3d({ manifest, state, conn, loading, glb });
     }
   } catch (err) {
     console.error(err);

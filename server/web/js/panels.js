@@ -223,7 +223,7 @@ export function boothsView(state, onRedeem, { headingLevel = "h3", distanceTo = 
       { class: "booth", "data-slot": slot },
       el(headingLevel, { text: pick(booth.name) || slot }),
       booth.sign ? el("p", { class: "sign", text: pick(booth.sign) }) : null,
-      distanceTo ? el("p", { class: "dist", text: `${slot} · ${Math.round(distanceTo(slot))} ${t("metresAway")}` }) : null,
+      distanceTo ? el("p", { class: "dist", text: `${slot} · ${t("metresAway", { n: Math.round(distanceTo(slot)) })}` }) : null,
     );
     if (products.length) {
       item.append(el("h4", { text: t("products") }));

@@ -22,7 +22,8 @@ function glbParse(buffer) {
 
 /** Shared avatar parts: one geometry each, materials cached by colour. */
 class AvatarKit {
-  constructor() {
+  constructor(low) {
+    this.Material = low ? THREE.MeshLambertMaterial : THREE.MeshStandardMaterial;
     this.legs = new THREE.CylinderGeometry(0.2, 0.22, 0.8, 10).translate(0, 0.4, 0);
     this.body = new THREE.CapsuleGeometry(0.27, 0.5, 4, 12).translate(0, 1.15, 0);
     this.head = new THREE.SphereGeometry(0.21, 16, 12).translate(0, 1.72, 0);
@@ -40,7 +41,9 @@ class AvatarKit {
     if (!this.materials.has(colour)) {
       this.materials.set(
         colour,
-        new THREE.MeshStandardMaterial({ color: colour, roughness: 0.8, metalness: 0 }),
+        this.Material === THREE.MeshStandardMaterial
+          ? new THREE.MeshStandardMaterial({ color: colour, roughness: 0.8, metalness: 0 })
+          : new THREE.MeshLambertMaterial({ color: colour }),
       );
     }
     return this.materials.get(colour);
@@ -146,6 +149,8 @@ export class Street3D {
     container.append(this.renderer.domElement);
     this.labels = new CSS2DRenderer();
     this.labels.domElement.className = "label-layer";
+    // Names and signs repeat what the HUD and the list mode say in text.
+    this.labels.domElement.setAttribute("aria-hidden", "true");
     container.append(this.labels.domElement);
 
     this.scene = new THREE.Scene();
@@ -154,7 +159,7 @@ export class Street3D {
     this.camera = new THREE.PerspectiveCamera(60, 1, 0.1, 700);
     this.cameraDistance = 7;
     this.lights();
-    this.kit = new AvatarKit();
+    this.kit = new AvatarKit(low);
     this.avatars = new Map();
     this.me = null;
     this.quizMarkers = new Map();
@@ -207,6 +212,7 @@ export class Street3D {
       if (tag) this.markers.push({ ...tag, object: node });
     });
     this.street = gltf.scene;
+    if (this.quality === "low") this.cheapMaterials();
     this.scene.add(gltf.scene);
     this.addLandmarkLabels();
     this.addQuizMarkers();
@@ -258,7 +264,9 @@ export class Street3D {
       const beam = new THREE.Mesh(beamGeo, beamMat);
       const gem = new THREE.Mesh(gemGeo, gemMat);
       gem.position.y = 2.6;
-      group.add(ring, disc, beam, gem);
+      group.add(ring, gem);
+      // The filled disc and the light beam are large transparent areas: costly to fill.
+      if (this.quality !== "low") group.add(disc, beam);
       this.scene.add(group);
       this.quizMarkers.set(q.id, { group, ring, disc, beam, gem, mats: [ringMat, discMat, beamMat, gemMat], status: "new" });
     }
@@ -436,6 +444,34 @@ export class Street3D {
     this.labels.render(this.scene, this.camera);
   }
 
+  /**
+   * Lambert instead of PBR for the street: far cheaper per pixel on weak GPUs and software
+   * rendering, and with metallic 0 flat-shaded low-poly surfaces it looks nearly the same.
+   */
+  cheapMaterials() {
+    const cache = new Map();
+    this.street.traverse((node) => {
+      if (!node.isMesh || !node.material?.isMeshStandardMaterial) return;
+      const m = node.material;
+      if (!cache.has(m)) {
+        cache.set(
+          m,
+          new THREE.MeshLambertMaterial({
+            color: m.color,
+            map: m.map,
+            vertexColors: m.vertexColors,
+            flatShading: m.flatShading,
+            transparent: m.transparent,
+            opacity: m.opacity,
+            side: m.side,
+            emissive: m.emissive,
+          }),
+        );
+      }
+      node.material = cache.get(m);
+    });
+  }
+
   /** Switch to low quality without a reload (the FPS probe found this device slow). */
   lowerQuality() {
     if (this.quality === "low") return;
@@ -446,6 +482,7 @@ export class Street3D {
     this.fill?.removeFromParent();
     this.scene.fog.near = 60;
     this.scene.fog.far = 220;
+    this.cheapMaterials();
     this.scene.traverse((n) => {
       if (n.isMesh) {
         n.castShadow = false;

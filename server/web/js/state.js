@@ -213,7 +213,7 @@ export class WorldState extends EventTarget {
       if (this.avatars.delete(id)) left.push(id);
     }
     this.more = msg.more;
-    this.changed("frame", { entered, left });
+    this.changed("frame", { entered, left, reset: msg.reset });
   }
 
   quiz(id, fields) {

@@ -1,0 +1,88 @@
+"""Two visitors in two browsers: they see each other walk, talk and leave; a drop resumes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page
+
+from server.client import PresenceClient
+from server.ws import PRESENCE
+from tests.browser.conftest import NewPage, Server, wait_first_frame, wait_welcomed
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+SEEN = "[...srichan.state.avatars.values()].map(a => ({id: a.id, name: a.name, x: a.last.x}))"
+
+
+async def two_at_the_gate(server: Server, new_page: NewPage) -> tuple[Page, Page]:
+    """Spawn points are handed out in turn (gate, museum, hub): two throwaway visitors take
+    the museum and the hub, so both browsers start at the City Gate."""
+    a = await new_page(f"{server.url}/?quality=low")
+    await wait_welcomed(a)
+    ws = server.url.replace("http", "ws", 1) + "/ws"
+    bots = [await PresenceClient.connect(ws) for _ in range(2)]
+    for i, bot in enumerate(bots):
+        await bot.hello(f"ตัวกัน {i}")
+    b = await new_page(f"{server.url}/?quality=low")
+    await wait_welcomed(b)
+    for bot in bots:
+        await bot.close()
+    await wait_first_frame(a)
+    await wait_first_frame(b)
+    return a, b
+
+
+async def test_two_visitors_see_each_other_walk_and_leave(
+    server: Server, new_page: NewPage
+) -> None:
+    a, b = await two_at_the_gate(server, new_page)
+    a_id, a_name = await a.evaluate("[srichan.state.me.id, srichan.state.me.name]")
+    await b.wait_for_function(f"srichan.state.avatars.has({a_id})", timeout=5000)
+    start_x = await b.evaluate(f"srichan.state.avatars.get({a_id}).last.x")
+    # A walks forward (along +x, the spawn heading) for 1.5 s with the keyboard.
+    await a.locator("#street-canvas").click()
+    await a.keyboard.down("KeyW")
+    await a.wait_for_timeout(1500)
+    await a.keyboard.up("KeyW")
+    a_x = await a.evaluate("srichan.local.x")
+    assert a_x > start_x + 2, "the walker did not move"
+    await b.wait_for_function(
+        f"Math.abs(srichan.state.avatars.get({a_id}).last.x - {a_x}) < 0.05", timeout=5000
+    )
+    # B draws A where the server says, with A's Thai name over its head.
+    await b.wait_for_timeout(400)  # the interpolation runs 100 ms behind
+    drawn_x = await b.evaluate(f"srichan.street.avatar({a_id}).root.position.x")
+    assert abs(drawn_x - a_x) < 0.05
+    assert a_name in await b.locator(".name-label").all_inner_texts()
+    # A says something in Thai: B sees the bubble over A and the line in the chat log.
+    await a.fill("#chat-input", "สวัสดีครับ ถนนศรีจันทร์")
+    await a.press("#chat-input", "Enter")
+    await b.wait_for_function(
+        "[...document.querySelectorAll('.bubble')].some(e => !e.hidden && "
+        "e.textContent === 'สวัสดีครับ ถนนศรีจันทร์')",
+        timeout=5000,
+    )
+    assert "สวัสดีครับ ถนนศรีจันทร์" in await b.locator("#chat-log").inner_text()
+    # A leaves (closes the tab): after the resume window A is gone from B's street.
+    await a.context.close()
+    await b.wait_for_function(f"!srichan.state.avatars.has({a_id})", timeout=8000)
+    assert await b.evaluate(f"srichan.street.avatar({a_id}) === undefined")
+    assert a_name not in await b.locator(".name-label").all_inner_texts()
+
+
+async def test_a_dropped_connection_resumes_the_same_avatar(
+    server: Server, new_page: NewPage
+) -> None:
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    avatar = await page.evaluate("srichan.state.me.id")
+    presence = server.app[PRESENCE]
+    assert len(presence.conns) == 1
+    (conn,) = presence.conns.values()
+    conn.transport.close()  # the network drops: no close handshake
+    await page.wait_for_function("srichan.state.connection.state === 'offline'", timeout=5000)
+    assert await page.locator("#conn").get_attribute("data-state") == "offline"
+    await wait_welcomed(page)
+    assert await page.evaluate("srichan.conn.welcome.resumed") is True
+    assert await page.evaluate("srichan.state.me.id") == avatar
+    assert await page.locator("#conn").get_attribute("data-state") == "online"

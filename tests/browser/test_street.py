@@ -1,0 +1,146 @@
+"""The 3D street as a visitor sees it: it draws, in Thai, on a desktop and on a phone."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+import pytest
+from PIL import Image
+
+from tests.browser.conftest import (
+    PHONE,
+    ROOT,
+    NewPage,
+    Server,
+    artifact,
+    wait_first_frame,
+    wait_welcomed,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def colour_stats(png: bytes) -> tuple[int, float, float]:
+    """(distinct colours in a 4-bit-per-channel histogram, share of road-grey pixels, share of
+    sky-blue pixels) of a screenshot."""
+    image = Image.open(io.BytesIO(png)).convert("RGB").resize((320, 200))
+    pixels = list(zip(*(iter(image.tobytes()),) * 3, strict=True))
+    buckets = {(r >> 4, g >> 4, b >> 4) for r, g, b in pixels}
+    grey = sum(1 for r, g, b in pixels if 45 <= r <= 150 and max(r, g, b) - min(r, g, b) <= 14)
+    sky = sum(1 for r, g, b in pixels if b > 200 and b - r > 40 and g > 150)
+    return len(buckets), grey / len(pixels), sky / len(pixels)
+
+
+async def test_street_renders_with_road_and_sky(server: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{server.url}/?quality=high")
+    await wait_first_frame(page)
+    await page.wait_for_timeout(500)
+    canvas = await page.locator("#street-canvas").screenshot()
+    distinct, grey, sky = colour_stats(canvas)
+    assert distinct >= 40, f"only {distinct} colours: the street did not draw"
+    assert grey >= 0.05, f"road grey covers only {grey:.1%} of the view"
+    assert sky >= 0.02, f"sky covers only {sky:.1%} of the view"
+    # The loading screen is gone and the progress reached the GLB's full size.
+    assert await page.locator("#loading").is_hidden()
+    value, maximum = await page.evaluate(
+        "[document.getElementById('load-progress').value,"
+        " document.getElementById('load-progress').max]"
+    )
+    assert maximum > 100_000 and value == maximum
+
+
+async def test_blank_canvas_fails_the_colour_check() -> None:
+    """The pixel check above can fail: a flat image has a handful of colours and no road."""
+    flat = io.BytesIO()
+    Image.new("RGB", (320, 200), (169, 214, 245)).save(flat, format="PNG")
+    distinct, grey, _sky = colour_stats(flat.getvalue())
+    assert distinct < 40 and grey == 0
+
+
+async def test_thai_text_renders_with_a_thai_font(server: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{server.url}/?mode=list")
+    await page.locator("#list .landmark h3").first.wait_for()
+    # With a Thai font, vowel and tone marks take no width of their own; with missing-glyph
+    # boxes every code point is a box, so the two widths would differ.
+    widths = await page.evaluate(
+        """() => {
+          const probe = (text) => {
+            const s = document.createElement('span');
+            s.textContent = text;
+            s.style.cssText = 'position:absolute;white-space:nowrap;font-size:20px';
+            document.body.append(s);
+            const w = s.getBoundingClientRect().width;
+            s.remove();
+            return w;
+          };
+          return [probe('ศรีจันทร์'), probe('ศรจนทร'), probe('ประตูเมือง')];
+        }"""
+    )
+    with_marks, without_marks, gate = widths
+    assert 30 < without_marks < 120
+    assert abs(with_marks - without_marks) < 2, widths
+    assert 40 < gate < 160
+    heading = await page.locator("#lm-city-gate").inner_text()
+    assert heading.startswith("ประตูเมือง")
+
+
+async def test_screenshots_desktop_and_phone(server: Server, new_page: NewPage) -> None:
+    """Current screenshots for people to look at (test-artifacts/ and docs/screenshots/)."""
+    shots = []
+    desktop = await new_page(f"{server.url}/?quality=high")
+    await wait_first_frame(desktop)
+    await wait_welcomed(desktop)
+    await desktop.wait_for_timeout(800)
+    shots.append(("street-desktop.png", await desktop.screenshot()))
+    phone = await new_page(f"{server.url}/?quality=high", PHONE)
+    await wait_first_frame(phone)
+    await wait_welcomed(phone)
+    assert await phone.locator("#joystick").is_visible(), "touch devices get a joystick"
+    await phone.wait_for_timeout(800)
+    shots.append(("street-phone.png", await phone.screenshot()))
+    listing = await new_page(f"{server.url}/?mode=list", PHONE)
+    await wait_welcomed(listing)
+    shots.append(("list-phone.png", await listing.screenshot()))
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, png in shots:
+        artifact(name).write_bytes(png)
+        assert Image.open(io.BytesIO(png)).size in {(1280, 800), (390, 844)}
+        if os.environ.get("SRICHAN_UPDATE_SCREENSHOTS"):
+            shutil.copyfile(artifact(name), DOCS_SHOTS / name)
+
+
+async def axe_violations(page) -> list[dict]:
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+async def test_axe_main_page(server: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{server.url}/?quality=low")
+    await wait_first_frame(page)
+    await wait_welcomed(page)
+    assert await axe_violations(page) == []
+
+
+async def test_axe_list_mode(server: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    await page.locator("#list .landmark").first.wait_for()
+    assert await axe_violations(page) == []
+
+
+async def test_axe_finds_a_planted_violation(server: Server, new_page: NewPage) -> None:
+    """The accessibility check can fail: an unlabelled image button is a critical violation."""
+    page = await new_page(f"{server.url}/?mode=list")
+    await page.locator("#list .landmark").first.wait_for()
+    await page.evaluate("document.getElementById('list').append(document.createElement('button'))")
+    violations = await axe_violations(page)
+    assert any(v["id"] == "button-name" for v in violations)
