@@ -6,16 +6,28 @@ from server.store.base import StatementPage, Store, StoreError, Visitor
 
 __all__ = ["StatementPage", "Store", "StoreError", "Visitor", "open_store"]
 
+REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
+
 
 async def open_store(url: str) -> Store:
     """Open the store a URL names.
 
     ``sqlite:///var/srichan.db`` (a relative path: three slashes) or
     ``sqlite:////srv/srichan.db`` (an absolute path: four), as SQLAlchemy spells them.
+    ``redis://[:password@]host:port/db``, ``rediss://…`` (TLS) or ``unix:///path.sock?db=0``
+    for one Redis; ``redis+cluster://host:port`` or ``rediss+cluster://host:port`` for a Redis
+    Cluster (any one node; the others are discovered).
     """
     if url.startswith("sqlite:///"):
         from server.store.sqlite import SQLiteStore
 
         return await SQLiteStore.open(url.removeprefix("sqlite:///"))
     scheme = url.split(":", 1)[0] if ":" in url else url
-    raise ValueError(f"unsupported store URL scheme {scheme!r}: use sqlite:///path/to/file.db")
+    if scheme in REDIS_SCHEMES and url.startswith(f"{scheme}://"):
+        from server.store.redis_store import RedisStore
+
+        return await RedisStore.open(url)
+    raise ValueError(
+        f"unsupported store URL scheme {scheme!r}: use sqlite:///path/to/file.db, "
+        "redis://host:port/0 or redis+cluster://host:port"
+    )

@@ -1,12 +1,14 @@
 """Store factories for the contract suite: one param per implementation.
 
 A factory opens the *same* underlying storage each time it is called, so a test can close a
-store and open it again to check durability. Adding the Redis store is one more param here.
+store and open it again to check durability. The Redis params start real ``redis-server``
+processes once per session (a standalone server and a 3-master cluster on free loopback ports)
+and flush them before each test; they are skipped only when redis-server is not installed.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from srichan_world.scene.model import QuizPoint
 from srichan_world.world import xapi
 from srichan_world.world.quizzes import Answer, AttemptPolicy, quiz_version
 from tests.world.learning_fixtures import quiz
+from tools import redis_servers
 
 StoreFactory = Callable[[], Awaitable[Store]]
 
@@ -23,11 +26,56 @@ SECRET = "s3cret-Token_0123456789abcdef"
 T0 = 1_778_300_000.0  # Saturday 9 May 2026, 11:13 in Bangkok
 
 
-@pytest.fixture(params=["sqlite"])
+STORE_KINDS = [
+    "sqlite",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("redis-cluster", marks=pytest.mark.redis),
+]
+
+
+def _need_redis() -> None:
+    reason = redis_servers.available()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_standalone(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[redis_servers.RedisServer]:
+    """One redis-server for the session, no persistence."""
+    _need_redis()
+    server = redis_servers.start_server(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[redis_servers.RedisClusterNodes]:
+    """A 3-master Redis Cluster for the session, no replicas, no persistence."""
+    _need_redis()
+    cluster = redis_servers.start_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    yield cluster
+    cluster.stop()
+
+
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store of the kind ``request.param`` names."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.db"
+    name = "redis_standalone" if request.param == "redis" else "redis_cluster"
+    servers = request.getfixturevalue(name)
+    servers.flush()
+    return servers.url
+
+
+@pytest.fixture(params=STORE_KINDS)
 async def store_factory(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[StoreFactory]:
-    url = f"sqlite:///{tmp_path}/store.db"
+    url = store_url(request, tmp_path)
     opened: list[Store] = []
 
     async def make() -> Store:
