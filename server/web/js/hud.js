@@ -5,6 +5,7 @@ import { MsgType } from "../protocol.js";
 import { el, fill } from "./dom.js";
 import { onLang, pick, pickOther, t } from "./i18n.js";
 import {
+  BOOTH_REACH_M,
   ask,
   boothsView,
   currentQuest,
@@ -261,6 +262,7 @@ export class Hud {
       const me = this.state.me;
       const slots = new Map(this.state.manifest.booth_slots.map((b) => [b.id, b]));
       body = boothsView(this.state, (slot, promo) => redeem(this.conn, this.state, slot, promo), {
+        reach: BOOTH_REACH_M,
         distanceTo: me ? (slot) => Math.hypot(slots.get(slot).position[0] - me.x, slots.get(slot).position[1] - me.z) : null,
       });
     }

@@ -16,7 +16,8 @@ function base64url(bytes) {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function randomToken(nBytes) {
+/** `nBytes` random bytes as base64url (works on plain http too, unlike randomUUID). */
+export function randomToken(nBytes) {
   const bytes = new Uint8Array(nBytes);
   crypto.getRandomValues(bytes);
   return base64url(bytes);

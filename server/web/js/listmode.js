@@ -10,6 +10,7 @@ import { EMOTE_KEYS } from "./emotes.js";
 import { onLang, pick, pickOther, t } from "./i18n.js";
 import { saveVisitor } from "./identity.js";
 import {
+  BOOTH_REACH_M,
   QuizDialog,
   ask,
   boothsView,
@@ -238,20 +239,43 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   function renderQuests() {
     rerender(quests.body, questsView(state));
   }
-  function renderBooths() {
+  /** A point in front of a booth's counter (its footprint itself is solid). */
+  function boothFront(slot) {
+    const b = slots.get(slot);
+    const a = (b.facing * Math.PI) / 180;
+    const out = b.depth / 2 + 1.2;
+    return walkable.nearestFit([b.position[0] + Math.cos(a) * out, b.position[1] - Math.sin(a) * out]);
+  }
+
+  function boothDistance(slot) {
     const me = state.me;
-    const view = boothsView(state, (slot, promo) => redeem(conn, state, slot, promo), {
-      distanceTo: me ? (slot) => Math.hypot(slots.get(slot).position[0] - me.x, slots.get(slot).position[1] - me.z) : null,
-    });
-    // Each open booth gets a "walk here" button and keys for focus keeping.
+    const b = slots.get(slot);
+    return me ? Math.hypot(b.position[0] - me.x, b.position[1] - me.z) : Infinity;
+  }
+
+  /** Redeeming needs the avatar at the counter: walk there first when it is not. */
+  async function redeemHere(slot, promo) {
+    const name = pick(state.booths.get(slot)?.booth?.name) || slot;
+    if (boothDistance(slot) > BOOTH_REACH_M && !(await walkTo(boothFront(slot), name))) return;
+    await redeem(conn, state, slot, promo);
+  }
+
+  function renderBooths() {
+    const view = boothsView(state, redeemHere, { distanceTo: state.me ? boothDistance : null });
+    // Each open booth gets a "walk here" button, and keys that keep focus across renders.
     for (const item of view.querySelectorAll?.("li.booth") ?? []) {
       const slot = item.dataset.slot;
-      item.querySelectorAll("button.redeem").forEach((b, i) => {
-        b.dataset.key = `redeem:${slot}:${i}`;
-      });
-      item.append(el("button", { type: "button", class: "secondary", "data-key": `walkbooth:${slot}`, text: t("walkHere"), onclick: () => walkTo(slots.get(slot).position, pick(state.booths.get(slot)?.booth?.name) || slot) }));
+      for (const b of item.querySelectorAll("button.redeem")) {
+        b.dataset.key = `redeem:${slot}:${b.closest("li").dataset.promotion}`;
+      }
+      const label = pick(state.booths.get(slot)?.booth?.name) || slot;
+      item.append(el("button", { type: "button", class: "secondary", "data-key": `walkbooth:${slot}`, text: t("walkHere"), onclick: () => walkTo(boothFront(slot), label) }));
     }
-    rerender(booths.body, view);
+    const nothingOpen = !view.querySelector?.("li.booth");
+    const toShops = nothingOpen && manifest.booth_slots.length
+      ? el("button", { type: "button", class: "secondary", "data-key": "walk-shops", text: t("walkToShops"), onclick: () => walkTo(boothFront(manifest.booth_slots[0].id), t("booths")) })
+      : null;
+    rerender(booths.body, view, toShops);
   }
   function renderWallet() {
     rerender(wallet.body, walletView(state));

@@ -5,6 +5,10 @@
 import { ErrorCode, MsgType } from "../protocol.js";
 import { announce, el, fill } from "./dom.js";
 import { currentLang, onLang, pick, pickOther, t, toggleLang } from "./i18n.js";
+import { randomToken } from "./identity.js";
+
+/** The server refuses a redeem from further than 6 m; a little less leaves room for lag. */
+export const BOOTH_REACH_M = 5.5;
 
 /** A visitor-facing sentence for an error code from the server. */
 export function errorText(code) {
@@ -23,6 +27,14 @@ export function errorText(code) {
       return t("soldOut");
     case ErrorCode.UNSUPPORTED:
       return t("comingSoonServer");
+    case ErrorCode.PROMOTION_NOT_STARTED:
+      return t("promoNotStarted");
+    case ErrorCode.PROMOTION_ENDED:
+      return t("promoEnded");
+    case ErrorCode.BOOTH_TOO_FAR:
+      return t("boothTooFar");
+    case ErrorCode.PROMOTION_CHANGED:
+      return t("promoChanged");
     default:
       return t("errorGeneric");
   }
@@ -206,14 +218,34 @@ function asList(value) {
   return Array.isArray(value) ? value.filter((v) => v && typeof v === "object") : [];
 }
 
+/** Photos come from this server only (`/…`), never from an address a booth typed in. */
+function photo(url, alt) {
+  if (typeof url !== "string" || !url.startsWith("/") || url.startsWith("//")) return null;
+  return el("img", { class: "product-photo", src: url, alt, width: 64, height: 64, loading: "lazy" });
+}
+
+/** Why a promotion cannot be redeemed now, or null. */
+function promoBlocker(state, promo, nowS) {
+  if (promo.left === 0) return t("soldOut");
+  if (typeof promo.from === "number" && nowS < promo.from) return t("promoNotStarted");
+  if (typeof promo.to === "number" && nowS >= promo.to) return t("promoEnded");
+  if (state.balance != null && promo.cost > state.balance) return t("notEnoughTokens");
+  return null;
+}
+
 /** Booths that are open, each with products and promotions; `onRedeem(slot, promo)`. */
-export function boothsView(state, onRedeem, { headingLevel = "h3", distanceTo = null } = {}) {
+export function boothsView(
+  state,
+  onRedeem,
+  { headingLevel = "h3", distanceTo = null, reach = null } = {},
+) {
   const open = [...state.booths.entries()].filter(([, b]) => b.booth);
   if (!open.length) {
-    const text = state.boothsSupported === false ? t("comingSoonServer") : t("boothsEmpty");
+    const text = state.boothsSupported === false ? t("comingSoonServer") : t("boothsNearby");
     return el("p", { class: "empty", text });
   }
   open.sort(([a], [b]) => a.localeCompare(b));
+  const nowS = Date.now() / 1000;
   const list = el("ul", { class: "booths" });
   for (const [slot, { booth }] of open) {
     const products = asList(booth.products);
@@ -222,9 +254,10 @@ export function boothsView(state, onRedeem, { headingLevel = "h3", distanceTo = 
       "li",
       { class: "booth", "data-slot": slot },
       el(headingLevel, { text: pick(booth.name) || slot }),
-      booth.sign ? el("p", { class: "sign", text: pick(booth.sign) }) : null,
+      booth.description ? el("p", { class: "sign", text: pick(booth.description) }) : null,
       distanceTo ? el("p", { class: "dist", text: `${slot} · ${t("metresAway", { n: Math.round(distanceTo(slot)) })}` }) : null,
     );
+    item.style.borderLeftColor = /^#[0-9a-f]{6}$/i.test(String(booth.awning)) ? booth.awning : "";
     if (products.length) {
       item.append(el("h4", { text: t("products") }));
       item.append(
@@ -232,7 +265,13 @@ export function boothsView(state, onRedeem, { headingLevel = "h3", distanceTo = 
           "ul",
           { class: "products" },
           ...products.map((p) =>
-            el("li", {}, el("span", { text: pick(p.name) }), p.price != null ? el("span", { class: "price", text: ` ${p.price} ฿` }) : null),
+            el(
+              "li",
+              {},
+              photo(p.photo, pick(p.name)),
+              el("span", { text: pick(p.name) }),
+              p.price != null ? el("span", { class: "price", text: ` ${p.price} ${t("baht")}` }) : null,
+            ),
           ),
         ),
       );
@@ -241,21 +280,21 @@ export function boothsView(state, onRedeem, { headingLevel = "h3", distanceTo = 
       item.append(el("h4", { text: t("promotions") }));
       const ul = el("ul", { class: "promos" });
       for (const promo of promos) {
-        const cost = promo.cost ?? promo.price_tokens ?? promo.tokens;
-        const soldOut = promo.remaining === 0 || promo.sold_out === true;
-        const affordable = state.balance == null || cost == null || state.balance >= cost;
+        let blocker = promo.id ? promoBlocker(state, promo, nowS) : t("errorGeneric");
+        if (!blocker && reach && distanceTo && distanceTo(slot) > reach) blocker = t("boothTooFar");
         ul.append(
           el(
             "li",
-            {},
+            { "data-promotion": promo.id },
             el("span", { text: pick(promo.title) }),
-            cost != null ? el("span", { class: "cost", text: ` · ${cost} ${t("tokens")}` }) : null,
+            el("span", { class: "cost", text: ` · ${promo.cost} ${t("tokens")}` }),
+            typeof promo.left === "number" ? el("span", { class: "left", text: ` · ${t("left", { n: promo.left })}` }) : null,
             el("button", {
               type: "button",
               class: "redeem",
-              disabled: soldOut || !affordable || !promo.id,
-              text: soldOut ? t("soldOut") : t("redeem"),
-              "aria-label": `${t("redeem")}: ${pick(promo.title)}`,
+              disabled: blocker !== null,
+              text: blocker ?? t("redeem"),
+              "aria-label": `${t("redeem")}: ${pick(promo.title)}${blocker ? ` (${blocker})` : ""}`,
               onclick: () => onRedeem(slot, promo),
             }),
           ),
@@ -270,7 +309,14 @@ export function boothsView(state, onRedeem, { headingLevel = "h3", distanceTo = 
 
 /** Redeem a promotion; the coupon shows up in the wallet through the state. */
 export async function redeem(conn, state, slot, promo) {
-  const reply = await ask(conn, state, MsgType.REDEEM, { slot, promotion: promo.id });
+  // `key` makes a retry return the same coupon; `expected_cost` the price the visitor saw.
+  const key = randomToken(16);
+  const reply = await ask(conn, state, MsgType.REDEEM, {
+    slot,
+    promotion: promo.id,
+    key,
+    expected_cost: promo.cost,
+  });
   if (reply?.type === MsgType.COUPON_ISSUED) {
     announce(`${t("redeemed")}: ${pick(reply.coupon.title)} · ${reply.coupon.code}`, { tone: "good" });
   }

@@ -324,49 +324,39 @@ export class Street3D {
       this.boothViews.set(slot, view);
     }
     view.booth = booth;
-    const colour = typeof booth.color === "string" && /^#[0-9a-f]{6}$/i.test(booth.color) ? booth.color : "#e07a5f";
+    const colour = /^#[0-9a-f]{6}$/i.test(String(booth.awning)) ? booth.awning : "#c0392b";
     view.awning.material.color.set(colour);
     this.fillBoothSign(view, slot);
   }
 
+  /** The compiled street already has an empty kiosk on every slot; an open booth gets a
+   * canopy and a front valance in its awning colour, and its sign above. */
   buildBooth(def) {
     const group = new THREE.Group();
     group.position.set(def.position[0], 0, def.position[1]);
-    group.rotation.y = (def.facing * Math.PI) / 180;
+    group.rotation.y = (def.facing * Math.PI) / 180; // local +x is the side the counter faces
     const w = def.width;
     const d = def.depth;
-    const wood = new THREE.MeshStandardMaterial({ color: 0x9c6b3f, roughness: 0.9, metalness: 0 });
-    const counter = new THREE.Mesh(new THREE.BoxGeometry(d * 0.45, 1.0, w), wood);
-    counter.position.set(d * 0.25, 0.5, 0);
-    const awning = new THREE.Mesh(
-      new THREE.BoxGeometry(d * 1.05, 0.12, w * 1.05),
-      new THREE.MeshStandardMaterial({ color: 0xe07a5f, roughness: 0.8, metalness: 0 }),
-    );
-    awning.position.set(0, 2.5, 0);
-    awning.rotation.z = -0.12;
-    const postGeo = new THREE.CylinderGeometry(0.05, 0.05, 2.5, 6).translate(0, 1.25, 0);
-    for (const [px, pz] of [[-d / 2, -w / 2], [-d / 2, w / 2], [d / 2, -w / 2], [d / 2, w / 2]]) {
-      const post = new THREE.Mesh(postGeo, wood);
-      post.position.set(px * 0.95, 0, pz * 0.95);
-      group.add(post);
-    }
-    group.add(counter, awning);
+    const cloth = new THREE.MeshLambertMaterial({ color: 0xc0392b });
+    const canopy = new THREE.Mesh(new THREE.BoxGeometry(d + 0.3, 0.14, w + 0.3), cloth);
+    canopy.position.set(0, 2.7, 0);
+    const valance = new THREE.Mesh(new THREE.BoxGeometry(0.05, 0.4, w + 0.3), cloth);
+    valance.position.set(d / 2 + 0.15, 2.45, 0);
+    group.add(canopy, valance);
     const shadows = this.quality !== "low";
-    group.traverse((n) => {
-      if (n.isMesh) n.castShadow = n.receiveShadow = shadows;
-    });
+    canopy.castShadow = shadows;
     const signEl = el("div", { class: "booth-sign" });
     const sign = new CSS2DObject(signEl);
-    sign.position.set(0, 3.1, 0);
+    sign.position.set(0, 3.4, 0);
     group.add(sign);
     this.scene.add(group);
-    return { group, awning, signEl, booth: null };
+    return { group, awning: canopy, signEl, booth: null };
   }
 
   fillBoothSign(view, slot) {
     const b = view.booth || {};
     const name = pick(b.name) || slot;
-    const line = pick(b.sign);
+    const line = pick(b.description);
     view.signEl.replaceChildren(
       el("strong", { text: name }),
       ...(line ? [el("span", { text: line })] : []),
