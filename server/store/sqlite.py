@@ -1273,6 +1273,9 @@ def _booth(conn: sqlite3.Connection, slot: str) -> BoothRecord | None:
         version=version,
         issued=issued,
         updated_at=updated_at,
+        photos=frozenset(
+            r[0] for r in conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
+        ),
     )
 
 

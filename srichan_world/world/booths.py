@@ -156,6 +156,8 @@ class BoothRecord:
     issued: Mapping[str, int]
     """Coupons issued so far by promotion id (published promotions only)."""
     updated_at: float
+    photos: frozenset[str] = frozenset()
+    """Ids of the photos uploaded for this slot (what a draft may use)."""
 
     @property
     def on_street(self) -> BoothConfig | None:
