@@ -6,15 +6,20 @@ several apps in one process. The rules live in ``srichan_world``; this layer onl
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.config import Settings
 from server.metrics import METRICS, Metrics
 from server.scene_files import Asset, SceneFiles
+from server.store import Store, open_store
+from srichan_world.world.presence import PresenceSettings
 
 SCENE = web.AppKey("scene", SceneFiles)
 SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -25,12 +30,31 @@ def create_app(settings: Settings, scene: SceneFiles | None = None) -> web.Appli
     app[SETTINGS] = settings
     app[SCENE] = scene or SceneFiles.load(settings.scene_dir, settings.scene_name)
     app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_store_lifespan)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/scene/manifest.json", scene_manifest)
     app.router.add_get("/scene/{hash}.glb", scene_glb)
     _add_client_routes(app, settings)
+    _add_services(app, settings)
     return app
+
+
+def _add_services(app: web.Application, settings: Settings) -> None:
+    """The WebSocket world and the services behind it; the store opens before any of them."""
+    from server.ws import setup_presence
+
+    presence = PresenceSettings(tick_hz=settings.tick_hz, max_speed=settings.max_speed)
+    setup_presence(app, app[SCENE].manifest, presence)
+
+
+async def _store_lifespan(app: web.Application) -> AsyncIterator[None]:
+    """Open the store before serving; close (flush) it after every connection has ended."""
+    app[STORE] = await open_store(app[SETTINGS].store)
+    try:
+        yield
+    finally:
+        await app[STORE].close()
 
 
 def _add_client_routes(app: web.Application, settings: Settings) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from server.store import REDIS_SCHEMES
+
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 
 
@@ -89,7 +91,7 @@ def validate(settings: Settings) -> list[str]:
     if not 0 < settings.max_speed <= 50:
         problems.append(f"max_speed: {settings.max_speed:g} must be in (0, 50] m/s")
     scheme = urlsplit(settings.store).scheme
-    if scheme not in ("sqlite", "redis", "rediss"):
+    if scheme != "sqlite" and scheme not in REDIS_SCHEMES:
         problems.append(f"store: {settings.store!r} must start with sqlite:// or redis://")
     manifest = settings.scene_dir / f"{settings.scene_name}.manifest.json"
     if not manifest.is_file():
