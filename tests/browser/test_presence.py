@@ -86,3 +86,16 @@ async def test_a_dropped_connection_resumes_the_same_avatar(
     assert await page.evaluate("srichan.conn.welcome.resumed") is True
     assert await page.evaluate("srichan.state.me.id") == avatar
     assert await page.locator("#conn").get_attribute("data-state") == "online"
+
+
+async def test_list_mode_walks_the_server_known_avatar(server: Server, new_page: NewPage) -> None:
+    """Choosing "walk here" sends moves at walking pace until the server has the avatar at
+    the landmark (no correction: every step was walkable and within the speed limit)."""
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    avatar = await page.evaluate("srichan.state.me.id")
+    await page.locator("[data-landmark=city-gate] button[data-key='walk:city-gate']").click()
+    await page.locator("#walk-status").filter(has_text="ถึงแล้ว").wait_for(timeout=15_000)
+    (view,) = [v for v in server.app[PRESENCE].views() if v.avatar_id == avatar]
+    assert abs(view.x - 25.0) < 0.5 and abs(view.z) < 0.5
+    assert "ประตูเมือง" in await page.locator("#where-text").inner_text()

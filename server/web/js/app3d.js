@@ -20,7 +20,7 @@ const PITCH_MIN = 0.05;
 const PITCH_MAX = 1.25;
 
 /** `glb` is the promise of the street's bytes (main.js starts the download early). */
-export async function start3d({ manifest, state, conn, loading, glb }) {
+export async function start3d({ manifest, state, conn, visitor, loading, glb }) {
   const walkable = new Walkable(manifest);
   const buffer = await glb;
   loading.building();
@@ -42,7 +42,7 @@ export async function start3d({ manifest, state, conn, loading, glb }) {
   let pitch = 0.32;
   street.addAvatar(0, { name: "", look: conn.hello().look, mine: true });
 
-  const hud = new Hud(state, conn);
+  const hud = new Hud(state, conn, visitor);
   const quiz = new QuizDialog(document.getElementById("quiz-dialog"), conn, state);
   const joystickEl = document.getElementById("joystick");
   const touch = matchMedia("(pointer: coarse)").matches || "ontouchstart" in window;

@@ -7,6 +7,7 @@ import { onLang, pick, pickOther, t } from "./i18n.js";
 import {
   BOOTH_REACH_M,
   ask,
+  nicknameForm,
   boothsView,
   currentQuest,
   leaderboardView,
@@ -20,9 +21,10 @@ import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { distanceToPolygon } from "./geometry.js";
 
 export class Hud {
-  constructor(state, conn) {
+  constructor(state, conn, visitor) {
     this.state = state;
     this.conn = conn;
+    this.visitor = visitor;
     this.root = document.getElementById("hud");
     this.tracker = document.getElementById("quest-tracker-body");
     this.card = document.getElementById("landmark-card");
@@ -54,7 +56,8 @@ export class Hud {
     if (what === "quests" || what === "quiz_result" || what === "welcome") this.renderTracker();
     if (what === "chat") this.addChat(msg.name, msg.text);
     if (what === "frame") this.renderPeople();
-    if (this.panel.open && ["wallet", "leaderboard", "booth", "quests", "support", "coupon"].includes(what)) {
+    const live = ["wallet", "leaderboard", "booth", "quests", "support", "coupon"];
+    if (this.panel.open && this.panelKind !== "profile" && live.includes(what)) {
       this.renderPanel();
     }
   }
@@ -253,9 +256,10 @@ export class Hud {
 
   renderPanel() {
     const kind = this.panelKind;
-    const titles = { quests: "quests", wallet: "wallet", booths: "booths", leaderboard: "leaderboard" };
+    const titles = { quests: "quests", wallet: "wallet", booths: "booths", leaderboard: "leaderboard", profile: "profile" };
     let body;
-    if (kind === "quests") body = questsView(this.state);
+    if (kind === "profile") body = nicknameForm(this.conn, this.state, this.visitor);
+    else if (kind === "quests") body = questsView(this.state);
     else if (kind === "wallet") body = walletView(this.state);
     else if (kind === "leaderboard") body = leaderboardView(this.state);
     else {

@@ -8,13 +8,13 @@ import { announce, el, fill } from "./dom.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_KEYS } from "./emotes.js";
 import { onLang, pick, pickOther, t } from "./i18n.js";
-import { saveVisitor } from "./identity.js";
 import {
   BOOTH_REACH_M,
   QuizDialog,
   ask,
   boothsView,
   leaderboardView,
+  nicknameForm,
   questsView,
   redeem,
   walletView,
@@ -311,29 +311,11 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   chat.body.append(chatLog, chatForm, emotes);
 
   const nick = section("nickname-section", "nickname");
-  const nickInput = el("input", { id: "nick-input", maxlength: 24, value: visitor.name, autocomplete: "nickname" });
-  const nickLabel = el("label", { for: "nick-input" });
-  const nickBtn = el("button", { type: "submit", class: "secondary" });
-  const nickForm = el("form", { class: "nick-form" }, nickLabel, nickInput, nickBtn);
-  nickForm.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const name = nickInput.value.trim();
-    if (!name) return;
-    const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name });
-    if (reply) {
-      visitor.name = name;
-      saveVisitor(visitor);
-      announce(`${t("nickname")}: ${name}`, { tone: "good" });
-    }
-  });
-  nick.body.append(nickForm);
-
   function renderChatChrome() {
     chatLabel.textContent = t("chat");
     chatInput.placeholder = t("chatPlaceholder");
     sendBtn.textContent = t("send");
-    nickLabel.textContent = t("nickname");
-    nickBtn.textContent = t("setNickname");
+    rerender(nick.body, nicknameForm(conn, state, visitor));
     emotes.setAttribute("aria-label", t("emotes"));
     fill(
       emotes,
@@ -341,7 +323,15 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     );
   }
 
-  main.append(where.node, landmarks.node, quests.node, booths.node, wallet.node, board.node, people.node, chat.node, nick.node);
+  // A table of contents: the page is long, and screen readers jump by links too.
+  const sections = [landmarks, quests, booths, wallet, board, people, chat, nick];
+  const toc = el("nav", { class: "toc", "aria-labelledby": "toc-title" }, el("h2", { id: "toc-title", class: "sr-only", "data-i18n": "contents" }));
+  const tocList = el("ul");
+  toc.append(tocList);
+  function renderToc() {
+    fill(tocList, ...sections.map((sec) => el("li", {}, el("a", { href: `#${sec.node.id}`, text: sec.node.querySelector("h2").textContent }))));
+  }
+  main.append(where.node, toc, ...sections.map((sec) => sec.node));
 
   function renderAll() {
     for (const h of main.querySelectorAll("h2[data-i18n]")) h.textContent = t(h.dataset.i18n);
@@ -355,6 +345,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     renderBoard();
     renderPeople();
     renderChatChrome();
+    renderToc();
   }
 
   state.addEventListener("change", (e) => {

@@ -217,7 +217,7 @@ async function boot() {
       // The GLB downloads while three.js does.
       const glb = downloadGlb(`/scene/${manifest.content_hash}.glb`, loading.progress);
       const { start3d } = await modeModule;
-      await start3d({ manifest, state, conn, loading, glb });
+      await start3d({ manifest, state, conn, visitor, loading, glb });
     }
   } catch (err) {
     console.error(err);

@@ -5,7 +5,7 @@
 import { ErrorCode, MsgType } from "../protocol.js";
 import { announce, el, fill } from "./dom.js";
 import { currentLang, onLang, pick, pickOther, t, toggleLang } from "./i18n.js";
-import { randomToken } from "./identity.js";
+import { randomToken, saveVisitor } from "./identity.js";
 
 /** The server refuses a redeem from further than 6 m; a little less leaves room for lag. */
 export const BOOTH_REACH_M = 5.5;
@@ -305,6 +305,32 @@ export function boothsView(
     list.append(item);
   }
   return list;
+}
+
+/**
+ * The visitor's name: shown over the avatar and on the leaderboard. Saved on the server
+ * (set_nickname) and in this browser, so the next hello uses it too.
+ */
+export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
+  const input = el("input", { id, maxlength: 24, value: visitor.name, autocomplete: "nickname", required: true });
+  const form = el(
+    "form",
+    { class: "nick-form" },
+    el("label", { for: id, text: t("nickname") }),
+    input,
+    el("button", { type: "submit", class: "primary", "data-key": "nick-save", text: t("setNickname") }),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = input.value.trim();
+    if (!name) return;
+    const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name });
+    if (!reply) return;
+    visitor.name = name;
+    saveVisitor(visitor);
+    announce(`${t("nicknameSaved")}: ${name}`, { tone: "good" });
+  });
+  return form;
 }
 
 /** Redeem a promotion; the coupon shows up in the wallet through the state. */
