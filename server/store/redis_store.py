@@ -424,12 +424,8 @@ class RedisStore:
 
     @_guarded
     async def record_answer(self, answer: Answer, daily_cap: int) -> AnswerOutcome:
-        redis = self._redis
         visitor_id, quiz_key, now = answer.visitor_id, answer.quiz_key, answer.now
-        if not await redis.hsetnx(ANSWERS, answer.key, visitor_id):
-            owner = await redis.hget(ANSWERS, answer.key)
-            if owner != visitor_id:
-                raise Refused(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
+        await self._claim_answer_key(answer.key, visitor_id)
         award_key = f"quiz:{quiz_key}"
         fields = [(ANS, answer.key), (ATT, quiz_key), (AWD, award_key), *_Earnings.fields(now)]
 
@@ -663,6 +659,21 @@ class RedisStore:
         return StatementPage(statements, str(reply[2]) if more else None)
 
     # -- the visitor's slot -------------------------------------------------------------------
+
+    async def _claim_answer_key(self, key: str, visitor_id: str) -> None:
+        """Answer keys are unique across visitors, as in SQLite. The quiz desk's keys name their
+        visitor (``answer:<visitor id>:<nonce>``): such a key is that visitor's alone, anyone
+        else using it replays it, and the visitor's own slot checks it atomically. Any other
+        key is first claimed for its visitor in the sequencer (one more round trip)."""
+        kind, _, rest = key.partition(":")
+        owner, sep, _ = rest.partition(":")
+        if kind == "answer" and sep:
+            if owner != visitor_id:
+                raise Refused(PendingCode.ANSWER_REPLAYED, "this answer key is another visitor's")
+            return
+        claimed = await self._redis.hsetnx(ANSWERS, key, visitor_id)
+        if not claimed and await self._redis.hget(ANSWERS, key) != visitor_id:
+            raise Refused(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
 
     async def _view(self, visitor_id: str, fields: Iterable[tuple[int, str]]) -> _View:
         wanted = list(fields)

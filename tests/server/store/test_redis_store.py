@@ -335,6 +335,15 @@ async def test_an_answer_key_cannot_be_used_by_another_visitor(store: RedisStore
         await store.record_answer(make_answer(BOB, "shared-key"), CAP)
     assert caught.value.code == PendingCode.ANSWER_REPLAYED
     assert await store.balance(visitor_account(BOB)) == 0
+    desk_key = f"answer:{ALICE}:nonce-1"  # the quiz desk's form names its visitor
+    with pytest.raises(Refused) as caught:
+        await store.record_answer(make_answer(BOB, desk_key), CAP)
+    assert caught.value.code == PendingCode.ANSWER_REPLAYED
+    assert (await store.record_answer(make_answer(ALICE, desk_key), CAP)).awarded == 10
+    with pytest.raises(Refused) as caught:
+        await store.record_answer(make_answer(ALICE, desk_key), CAP)
+    assert caught.value.code == PendingCode.ANSWER_REPLAYED
+    assert await store._redis.hkeys("srichan:{g}:answers") == ["shared-key"]
 
 
 # -- statements ---------------------------------------------------------------------------------
