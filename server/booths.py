@@ -1,0 +1,406 @@
+"""The booth side of one server process: owners' edits, visitors' coupons, the publish hook.
+
+:class:`BoothService` joins the booth rules to the store. Each method is one request and raises
+:class:`~srichan_world.world.refusals.Refused` when it is refused (the HTTP and WebSocket layers
+turn that into a status or an ``error`` reply); nothing is changed by a refused request.
+
+Whatever changes what visitors see of a booth (a publish, a hide, a coupon taken, a revocation)
+goes out through :meth:`BoothService.subscribe`: each subscriber is called at once, without
+awaiting, with a :class:`BoothUpdate` carrying the ``booth_state`` message and the interest cell
+of the slot, so the WebSocket layer can queue it for every session that sees that cell. Changes
+made by another process (``srichan owner revoke``, a second server on Redis) are found by
+polling the store's booth versions every couple of seconds.
+
+Rate limits are token buckets per shop (edits, uploads, coupon checks), per visitor (redeems)
+and per client address (sign-ins), kept in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from server.app import SCENE, SETTINGS
+from server.images import photo_id, process_photo
+from server.store import Store, open_store
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.protocol.limits import Rate
+from srichan_world.protocol.messages import BoothState, Coupon
+from srichan_world.scene.geometry import InterestGrid, Point
+from srichan_world.scene.manifest import grid_of
+from srichan_world.world.booths import BoothRecord, parse_booth, public_view
+from srichan_world.world.coupons import (
+    CODE_CANDIDATES,
+    COUPON_LIFETIME_S,
+    KEY,
+    CouponRecord,
+    Redemption,
+    new_code,
+    normalize_code,
+)
+from srichan_world.world.ledger import shop_account, visitor_account
+from srichan_world.world.owners import (
+    SESSION_TTL_S,
+    Owner,
+    OwnerAction,
+    OwnerSession,
+    link_hash,
+    session_hash,
+    well_formed,
+)
+from srichan_world.world.ratelimit import TokenBucket
+from srichan_world.world.refusals import Refused
+
+log = logging.getLogger(__name__)
+
+BOOTH_REACH_M = 6.0
+"""A visitor redeems standing within this distance of the booth's centre."""
+POLL_S = 2.0
+RATES: dict[str, Rate] = {
+    "edit": Rate(0.5, 20),
+    "upload": Rate(0.2, 12),
+    "verify": Rate(1.0, 10),
+    "redeem": Rate(0.5, 5),
+    "sign_in": Rate(0.1, 5),
+}
+"""Requests per second on average and at once, per shop / visitor / address."""
+_BUCKETS_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class SlotPlace:
+    slot: str
+    position: Point
+    cell: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class BoothUpdate:
+    """A booth changed on the street: send ``message`` to every session that can see ``cell``
+    (a session sees the 3 × 3 cells around its own, so: whose cell is a neighbour of it)."""
+
+    slot: str
+    position: Point
+    cell: tuple[int, int]
+    message: BoothState
+
+
+Subscriber = Callable[[BoothUpdate], None]
+
+
+def photo_url(image_id: str) -> str:
+    return f"/booth-images/{image_id}"
+
+
+class BoothService:
+    """Create with the compiled manifest; :meth:`start` with the store before first use."""
+
+    def __init__(
+        self,
+        manifest: Mapping[str, Any],
+        *,
+        randbelow: Callable[[int], int] = secrets.randbelow,
+        rates: Mapping[str, Rate] = RATES,
+    ) -> None:
+        self.grid: InterestGrid = grid_of(dict(manifest))
+        self.slots: dict[str, SlotPlace] = {}
+        for b in manifest["booth_slots"]:
+            position = (float(b["position"][0]), float(b["position"][1]))
+            self.slots[b["id"]] = SlotPlace(b["id"], position, self.grid.cell_of(position))
+        self._store: Store | None = None
+        self._randbelow = randbelow
+        self._rates = dict(rates)
+        self._states: dict[str, BoothState] = {}
+        self._subscribers: list[Subscriber] = []
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("BoothService.start(store) was not called")
+        return self._store
+
+    async def start(self, store: Store) -> None:
+        """Attach the store and load every booth's current state (publishing nothing)."""
+        self._store = store
+        for record in await store.booths():
+            if record.slot in self.slots:
+                self._states[record.slot] = self._message(record)
+
+    # -- the publish hook -------------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber`` with each :class:`BoothUpdate`; returns the unsubscribe."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def state(self, slot: str) -> BoothState | None:
+        """The latest ``booth_state`` of a slot (``None``: never configured)."""
+        return self._states.get(slot)
+
+    def states_near(self, x: float, z: float) -> list[BoothState]:
+        """The booths a visitor standing at ``(x, z)`` can see, in slot order."""
+        area = set(self.grid.neighbourhood(self.grid.cell_of((x, z))))
+        return [
+            state
+            for slot, place in sorted(self.slots.items())
+            if place.cell in area and (state := self._states.get(slot)) is not None
+        ]
+
+    async def refresh(self, slot: str | None = None) -> int:
+        """Publish every booth whose stored version moved past the one last sent (all slots,
+        or one); returns how many were published. Polled for other processes' changes."""
+        versions = await self.store.booth_versions()
+        published = 0
+        for name in [slot] if slot is not None else sorted(versions):
+            if name not in self.slots or name not in versions:
+                continue
+            known = self._states.get(name)
+            if known is not None and known.version >= versions[name]:
+                continue
+            record = await self.store.booth(name)
+            if record is not None and self._changed(record):
+                published += 1
+        return published
+
+    async def poll_forever(self, interval: float = POLL_S) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("booth poll failed; trying again in %.0f s", interval)
+
+    def _message(self, record: BoothRecord) -> BoothState:
+        return BoothState(record.slot, record.version, public_view(record, photo_url))
+
+    def _changed(self, record: BoothRecord) -> bool:
+        """Remember and send a newer state; an older one (a late reply) is ignored."""
+        known = self._states.get(record.slot)
+        if known is not None and known.version >= record.version:
+            return False
+        message = self._message(record)
+        self._states[record.slot] = message
+        place = self.slots[record.slot]
+        update = BoothUpdate(record.slot, place.position, place.cell, message)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(update)
+            except Exception:
+                log.exception("booth subscriber failed")
+        return True
+
+    # -- rate limits ------------------------------------------------------------------------
+
+    def _allow(self, kind: str, who: str, now: float) -> None:
+        key = (kind, who)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= _BUCKETS_MAX:
+                self._buckets.clear()  # idle buckets are full anyway: forgetting them is fair
+            rate = self._rates[kind]
+            bucket = self._buckets[key] = TokenBucket(rate.rate, rate.burst, now)
+        if not bucket.take(now):
+            raise Refused(ErrorCode.RATE_LIMITED, f"too many {kind} requests; wait a little")
+
+    # -- owners -----------------------------------------------------------------------------
+
+    async def sign_in(self, link_token: str, client: str, now: float) -> tuple[str, OwnerSession]:
+        """Exchange a one-time link for ``(session secret, session)``."""
+        self._allow("sign_in", client, now)
+        if not well_formed(link_token):
+            raise Refused(ErrorCode.SIGN_IN_INVALID, "this sign-in link is not well formed")
+        secret = secrets.token_urlsafe(32)
+        owner = await self.store.sign_in(
+            link_hash(link_token), session_hash(secret), now + SESSION_TTL_S, now
+        )
+        return secret, owner
+
+    async def session(self, secret: str, now: float) -> OwnerSession:
+        if not well_formed(secret):
+            raise Refused(ErrorCode.SESSION_INVALID, "sign in again with a new link")
+        return await self.store.owner_session(session_hash(secret), now)
+
+    async def sign_out(self, secret: str) -> None:
+        if well_formed(secret):
+            await self.store.end_session(session_hash(secret))
+
+    async def booth_for(self, owner: OwnerSession, slot: str) -> BoothRecord:
+        self.check_owner(owner, slot)
+        record = await self.store.booth(slot)
+        if record is None:
+            raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+        return record
+
+    async def save_draft(
+        self, owner: OwnerSession, slot: str, form: object, now: float
+    ) -> BoothRecord:
+        """Validate the form (``Invalid`` lists every bad field) and keep it as the draft."""
+        self.check_owner(owner, slot)
+        self._allow("edit", owner.shop_id, now)
+        record = await self.booth_for(owner, slot)
+        draft = parse_booth(
+            form, new_id=lambda: secrets.token_hex(4), issued=record.issued, photos=record.photos
+        )
+        return await self.store.save_booth_draft(slot, owner.shop_id, draft, now)
+
+    async def publish(self, owner: OwnerSession, slot: str, now: float) -> BoothRecord:
+        """Put the draft on the street; every visitor near the slot gets it at once."""
+        self.check_owner(owner, slot)
+        self._allow("edit", owner.shop_id, now)
+        record = await self.store.publish_booth(slot, owner.shop_id, now)
+        self._changed(record)
+        return record
+
+    async def upload_photo(self, owner: OwnerSession, slot: str, data: bytes, now: float) -> str:
+        """Re-encode and keep a product photo (``BadImage`` when refused); returns its id."""
+        self.check_owner(owner, slot)
+        self._allow("upload", owner.shop_id, now)
+        loop = asyncio.get_running_loop()
+        photo = await loop.run_in_executor(None, process_photo, data)
+        image_id = photo_id(slot, photo)
+        await self.store.put_image(
+            slot, owner.shop_id, image_id, photo.content_type, photo.data, now
+        )
+        return image_id
+
+    async def redemptions(self, owner: OwnerSession, slot: str) -> tuple[CouponRecord, ...]:
+        self.check_owner(owner, slot)
+        return await self.store.redemptions(slot, owner.shop_id)
+
+    async def verify(self, owner: OwnerSession, slot: str, typed: str, now: float) -> CouponRecord:
+        """Check a coupon shown at the counter and mark it used; refusals are audited too."""
+        self.check_owner(owner, slot)
+        self._allow("verify", owner.shop_id, now)
+        code = normalize_code(typed)
+        try:
+            if code is None:
+                raise Refused(ErrorCode.COUPON_UNKNOWN, "not a coupon code")
+            return await self.store.verify_coupon(code, slot, owner.shop_id, now)
+        except Refused as exc:
+            shown = code or "(malformed)"
+            detail = f"{shown} {exc.code.name.lower()}"
+            await self.store.note_action(shop_account(owner.shop_id), "verify", slot, detail, now)
+            raise
+
+    def check_owner(self, owner: OwnerSession, slot: str) -> None:
+        if slot not in self.slots or not owner.owns(slot):
+            raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+
+    # -- admin ------------------------------------------------------------------------------
+
+    async def set_hidden(self, slot: str, hidden: bool, now: float) -> BoothRecord:
+        if slot not in self.slots:
+            raise Refused(ErrorCode.UNKNOWN_BOOTH, f"the scene has no booth slot {slot}")
+        record = await self.store.set_booth_hidden(slot, hidden, "admin", now)
+        self._changed(record)
+        return record
+
+    async def audit_log(self, after: int = 0, limit: int = 100) -> tuple[OwnerAction, ...]:
+        return await self.store.owner_actions(after=after, limit=limit)
+
+    async def owners(self) -> tuple[Owner, ...]:
+        return await self.store.owners()
+
+    # -- visitors ---------------------------------------------------------------------------
+
+    async def redeem(
+        self,
+        visitor_id: str,
+        slot: str,
+        promotion_id: str,
+        key: str,
+        position: Point,
+        now: float,
+        expected_cost: int | None = None,
+    ) -> tuple[CouponRecord, int]:
+        """Buy one coupon with tokens; returns it and the visitor's balance after paying.
+
+        The same ``key`` again returns the same coupon and spends nothing more.
+        """
+        place = self.slots.get(slot)
+        if place is None:
+            raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth slot {slot}")
+        if not KEY.match(key):
+            raise Refused(ErrorCode.BAD_VALUE, "redeem key must be 8-64 of A-Z a-z 0-9 _ -")
+        x, z = position
+        if not (math.isfinite(x) and math.isfinite(z)) or (
+            math.dist(position, place.position) > BOOTH_REACH_M
+        ):
+            raise Refused(ErrorCode.BOOTH_TOO_FAR, f"come within {BOOTH_REACH_M:g} m of {slot}")
+        self._allow("redeem", visitor_id, now)
+        coupon = await self.store.redeem(
+            Redemption(
+                key=key,
+                visitor_id=visitor_id,
+                slot=slot,
+                promotion_id=promotion_id,
+                expected_cost=expected_cost,
+                coupon_id=f"c-{secrets.token_hex(8)}",
+                codes=tuple(new_code(self._randbelow) for _ in range(CODE_CANDIDATES)),
+                now=now,
+                expires_at=now + COUPON_LIFETIME_S,
+            )
+        )
+        await self.refresh(slot)
+        return coupon, await self.store.balance(visitor_account(visitor_id))
+
+    async def wallet(self, visitor_id: str, now: float) -> tuple[Coupon, ...]:
+        """The visitor's coupons still usable at a shop, as ``wallet`` records."""
+        return tuple(
+            c.to_message() for c in await self.store.coupons_of(visitor_id) if c.usable(now)
+        )
+
+
+# -- the aiohttp app -------------------------------------------------------------------------
+
+BOOTHS = web.AppKey("booths", BoothService)
+
+
+def setup_booths(
+    app: web.Application,
+    *,
+    store: Callable[[web.Application], Store] | None = None,
+    poll_s: float = POLL_S,
+) -> None:
+    """Add the owner pages, the admin API, booth images and coupon QR codes to ``app``.
+
+    ``store`` returns the app's open store at startup (call ``setup_booths`` after the
+    cleanup context that opens it); without it the booths open ``settings.store`` themselves
+    and close it at shutdown. When :func:`server.ws.setup_presence` ran first, redeeming over
+    the WebSocket and live ``booth_state`` fan-out are wired too.
+    """
+    from server import booth_ws, owner_http
+
+    service = BoothService(app[SCENE].manifest)
+    app[BOOTHS] = service
+    owner_http.add_routes(app)
+    fanout = booth_ws.wire(app, service)
+
+    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        owned = None
+        if store is None:
+            owned = await open_store(app[SETTINGS].store)
+        await service.start(store(app) if store is not None else owned)  # type: ignore[arg-type]
+        poller = asyncio.create_task(service.poll_forever(poll_s))
+        sweeper = asyncio.create_task(fanout.sweep_forever()) if fanout is not None else None
+        try:
+            yield
+        finally:
+            for task in (poller, sweeper):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if owned is not None:
+                await owned.close()
+
+    app.cleanup_ctx.append(lifespan)

@@ -1,0 +1,419 @@
+// The owner page: sign in with a one-time link, edit and publish a booth, check coupons.
+// Every text from the server or the owner goes into the page as textContent, never as HTML.
+
+const BANGKOK_OFFSET_S = 7 * 3600;
+const MAX_PRODUCTS = 12;
+const MAX_PROMOTIONS = 6;
+const MAX_UPLOAD_BYTES = 1048576;
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const state = { csrf: "", slots: [], slot: null, issued: {}, photos: {} };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c != null) node.append(typeof c === "string" ? document.createTextNode(c) : c);
+  return node;
+}
+
+/** "ไทย · English" as two spans, the English one marked for screen readers. */
+function both(th, en) {
+  return [el("span", { text: th }), " ", el("span", { class: "en", lang: "en", text: en })];
+}
+
+function setStatus(node, tone, th, en) {
+  node.dataset.tone = tone;
+  node.hidden = false;
+  node.replaceChildren(...both(th, en));
+}
+
+// -- talking to the server ------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.en || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(method, path, body, { raw = false, contentType } = {}) {
+  const headers = {};
+  if (method !== "GET") headers["X-CSRF-Token"] = state.csrf;
+  let payload;
+  if (raw) {
+    payload = body;
+    if (contentType) headers["Content-Type"] = contentType;
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+// -- dates: the form shows Thailand time whatever the phone's zone ---------------------------
+
+function toLocalInput(unix) {
+  if (!unix) return "";
+  return new Date((unix + BANGKOK_OFFSET_S) * 1000).toISOString().slice(0, 16);
+}
+
+function fromLocalInput(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+  if (!m) return null;
+  const utc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) / 1000;
+  return utc - BANGKOK_OFFSET_S;
+}
+
+function showTime(unix) {
+  return new Date(unix * 1000).toLocaleString("th-TH", { timeZone: "Asia/Bangkok" });
+}
+
+// -- the booth form ---------------------------------------------------------------------------
+
+function addProduct(product = {}) {
+  const list = $("#products");
+  if (list.children.length >= MAX_PRODUCTS) return;
+  const item = $("#product-template").content.firstElementChild.cloneNode(true);
+  $('[data-field="name.th"]', item).value = product.name?.th || "";
+  $('[data-field="name.en"]', item).value = product.name?.en || "";
+  $('[data-field="price"]', item).value = product.price ?? "";
+  setPhoto(item, product.photo || null);
+  $('[data-field="photo-file"]', item).addEventListener("change", (e) => uploadPhoto(item, e.target));
+  $(".remove-photo", item).addEventListener("click", () => setPhoto(item, null));
+  $(".remove", item).addEventListener("click", () => {
+    item.remove();
+    updateAddButtons();
+  });
+  list.append(item);
+  updateAddButtons();
+}
+
+function setPhoto(item, id) {
+  item.dataset.photo = id || "";
+  const img = $(".photo", item);
+  const url = id ? state.photos[id] || `/booth-images/${id}` : "";
+  img.hidden = !id;
+  $(".remove-photo", item).hidden = !id;
+  if (id) img.src = url;
+  else img.removeAttribute("src");
+}
+
+async function uploadPhoto(item, input) {
+  const file = input.files[0];
+  const error = $('[data-error-field="photo"]', item);
+  error.replaceChildren();
+  if (!file) return;
+  if (file.size > MAX_UPLOAD_BYTES) {
+    error.replaceChildren(...both("ไฟล์ใหญ่เกิน 1 MB", "The file is larger than 1 MB"));
+    input.value = "";
+    return;
+  }
+  try {
+    const result = await api("POST", `/owner/api/booths/${state.slot}/photos`, file, {
+      raw: true,
+      contentType: file.type || "application/octet-stream",
+    });
+    state.photos[result.id] = result.url;
+    setPhoto(item, result.id);
+  } catch (err) {
+    error.replaceChildren(...both(err.body?.th || "อัปโหลดไม่สำเร็จ", err.message));
+  } finally {
+    input.value = "";
+  }
+}
+
+function addPromotion(promo = {}) {
+  const list = $("#promotions");
+  if (list.children.length >= MAX_PROMOTIONS) return;
+  const item = $("#promotion-template").content.firstElementChild.cloneNode(true);
+  item.dataset.id = promo.id || "";
+  $('[data-field="title.th"]', item).value = promo.title?.th || "";
+  $('[data-field="title.en"]', item).value = promo.title?.en || "";
+  $('[data-field="cost"]', item).value = promo.cost ?? "";
+  $('[data-field="coupons"]', item).value = promo.coupons ?? "";
+  const now = Math.floor(Date.now() / 1000);
+  $('[data-field="valid_from"]', item).value = toLocalInput(promo.valid_from || now);
+  $('[data-field="valid_to"]', item).value = toLocalInput(promo.valid_to || now + 30 * 86400);
+  const issued = state.issued[promo.id] || 0;
+  $(".issued", item).replaceChildren(
+    ...(promo.id ? both(`แจกไปแล้ว ${issued} ใบ`, `${issued} issued so far`) : []),
+  );
+  $(".remove", item).addEventListener("click", () => {
+    item.remove();
+    updateAddButtons();
+  });
+  list.append(item);
+  updateAddButtons();
+}
+
+function updateAddButtons() {
+  $("#add-product").disabled = $("#products").children.length >= MAX_PRODUCTS;
+  $("#add-promotion").disabled = $("#promotions").children.length >= MAX_PROMOTIONS;
+}
+
+function fillForm(booth) {
+  const config = booth.draft || booth.published || {};
+  state.issued = booth.issued || {};
+  state.photos = booth.photos || {};
+  for (const input of document.querySelectorAll("#booth-form [data-path]")) {
+    const [a, b] = input.dataset.path.split(".");
+    const value = b ? config[a]?.[b] : config[a];
+    input.value = value ?? (input.type === "color" ? "#c0392b" : "");
+  }
+  paintAwning();
+  $("#products").replaceChildren();
+  $("#promotions").replaceChildren();
+  (config.products || []).forEach(addProduct);
+  (config.promotions || []).forEach(addPromotion);
+  $("#slot-label").textContent = booth.slot;
+  const published = booth.published ? "เผยแพร่แล้ว" : "ยังไม่เผยแพร่";
+  const publishedEn = booth.published ? "Published" : "Not published yet";
+  $("#publish-state").replaceChildren(
+    ...both(`${published}${booth.hidden ? " · ถูกซ่อนโดยผู้ดูแล" : ""}`, `${publishedEn}${booth.hidden ? " · hidden by the admin" : ""}`),
+  );
+}
+
+function paintAwning() {
+  $("#awning-swatch").style.background = $('[data-path="awning"]').value;
+}
+
+function readForm() {
+  const text = (path) => $(`[data-path="${path}"]`).value;
+  const field = (item, name) => $(`[data-field="${name}"]`, item).value;
+  return {
+    name: { th: text("name.th"), en: text("name.en") },
+    description: { th: text("description.th"), en: text("description.en") },
+    awning: text("awning"),
+    products: [...$("#products").children].map((item) => ({
+      name: { th: field(item, "name.th"), en: field(item, "name.en") },
+      price: field(item, "price").trim(),
+      photo: item.dataset.photo || null,
+    })),
+    promotions: [...$("#promotions").children].map((item) => ({
+      id: item.dataset.id || null,
+      title: { th: field(item, "title.th"), en: field(item, "title.en") },
+      cost: field(item, "cost").trim(),
+      coupons: field(item, "coupons").trim(),
+      valid_from: fromLocalInput(field(item, "valid_from")),
+      valid_to: fromLocalInput(field(item, "valid_to")),
+    })),
+  };
+}
+
+function clearErrors() {
+  for (const node of document.querySelectorAll(".field-error")) node.remove();
+  for (const node of document.querySelectorAll("[data-error-for]")) node.replaceChildren();
+  for (const node of document.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+/** Put each server error next to its field; errors without a field go to their section. */
+function showErrors(errors) {
+  let first = null;
+  for (const error of errors) {
+    const input = fieldFor(error.path);
+    const message = el("p", { class: "err field-error" }, ...both(error.th, error.en));
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.closest("label").after(message);
+      first = first || input;
+    } else {
+      const section = $(`[data-error-for="${error.path.split(/[.[]/)[0] || "name"}"]`);
+      (section || $("#form-status")).append(message);
+    }
+  }
+  if (first) first.focus();
+}
+
+function fieldFor(path) {
+  const m = /^(products|promotions)\[(\d+)\]\.(.+)$/.exec(path);
+  if (!m) return document.querySelector(`[data-path="${CSS.escape(path)}"]`);
+  const item = $(`#${m[1]}`).children[Number(m[2])];
+  if (!item) return null;
+  const name = m[3] === "photo" ? "photo-file" : m[3];
+  return item.querySelector(`[data-field="${CSS.escape(name)}"]`);
+}
+
+async function save(event) {
+  event.preventDefault();
+  clearErrors();
+  const status = $("#form-status");
+  const button = $("#save");
+  button.disabled = true;
+  setStatus(status, "info", "กำลังบันทึก…", "Saving…");
+  try {
+    await api("PUT", `/owner/api/booths/${state.slot}/draft`, readForm());
+    const booth = await api("POST", `/owner/api/booths/${state.slot}/publish`);
+    fillForm(booth);
+    setStatus(status, "good", "บันทึกและเผยแพร่แล้ว ผู้เยี่ยมชมเห็นทันที", "Saved and published: visitors see it now.");
+  } catch (err) {
+    if (err.body?.errors) showErrors(err.body.errors);
+    setStatus(status, "bad", err.body?.th || "บันทึกไม่สำเร็จ", err.message);
+    if (err.status === 401) signedOut();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// -- coupons ------------------------------------------------------------------------------------
+
+async function verify(event) {
+  event.preventDefault();
+  const input = $("#code");
+  const result = $("#verify-result");
+  const code = input.value.trim();
+  if (!code) return;
+  try {
+    const answer = await api("POST", `/owner/api/booths/${state.slot}/coupons/verify`, { code });
+    const c = answer.coupon;
+    result.dataset.tone = "good";
+    result.replaceChildren(
+      el("strong", {}, ...both("✔ ใช้ได้ — บันทึกว่าใช้แล้ว", "Valid — now marked used")),
+      el("p", { text: `${c.code} · ${c.title.th}${c.title.en ? ` · ${c.title.en}` : ""}` }),
+    );
+    input.value = "";
+    loadRedemptions();
+  } catch (err) {
+    result.dataset.tone = "bad";
+    result.replaceChildren(el("strong", {}, ...both(`✘ ${err.body?.th || "ตรวจไม่สำเร็จ"}`, err.message)));
+    if (err.status === 401) signedOut();
+  }
+}
+
+async function scan() {
+  const video = $("#camera");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  } catch {
+    return;
+  }
+  const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  const stop = () => {
+    stream.getTracks().forEach((t) => t.stop());
+    video.hidden = true;
+  };
+  const started = Date.now();
+  const look = async () => {
+    if (Date.now() - started > 30000) return stop();
+    const codes = await detector.detect(video).catch(() => []);
+    if (codes.length) {
+      stop();
+      $("#code").value = codes[0].rawValue;
+      $("#verify-form").requestSubmit();
+      return;
+    }
+    requestAnimationFrame(look);
+  };
+  look();
+}
+
+async function loadRedemptions() {
+  const body = $("#redemptions tbody");
+  try {
+    const { redemptions } = await api("GET", `/owner/api/booths/${state.slot}/redemptions`);
+    body.replaceChildren(
+      ...redemptions.map((r) =>
+        el(
+          "tr",
+          {},
+          el("td", { class: "code", text: r.code }),
+          el("td", { text: r.title.th }),
+          el("td", { text: showTime(r.issued_at) }),
+          el("td", {}, ...(r.used_at ? both("ใช้แล้ว", "used") : both("ยังไม่ใช้", "not used"))),
+        ),
+      ),
+    );
+  } catch (err) {
+    if (err.status === 401) signedOut();
+  }
+}
+
+// -- signing in and out -----------------------------------------------------------------------
+
+function signedOut() {
+  $("#editor").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#signed-out").hidden = false;
+  $("#who").textContent = "";
+}
+
+async function signInFromLink() {
+  const params = new URLSearchParams(location.search);
+  const token = location.hash.slice(1) || params.get("token");
+  if (!token) return null;
+  history.replaceState(null, "", "/owner"); // the secret leaves the address bar at once
+  try {
+    return await api("POST", "/owner/api/login", { token });
+  } catch (err) {
+    setStatus($("#status"), "bad", err.body?.th || "เข้าสู่ระบบไม่สำเร็จ", err.message);
+    return "failed";
+  }
+}
+
+async function openSlot(slot) {
+  state.slot = slot;
+  const booth = await api("GET", `/owner/api/booths/${slot}`);
+  fillForm(booth);
+  $("#verify-result").replaceChildren();
+  loadRedemptions();
+}
+
+async function start() {
+  $("#booth-form").addEventListener("submit", save);
+  $("#add-product").addEventListener("click", () => addProduct());
+  $("#add-promotion").addEventListener("click", () => addPromotion());
+  $('[data-path="awning"]').addEventListener("input", paintAwning);
+  $("#verify-form").addEventListener("submit", verify);
+  $("#reload-redemptions").addEventListener("click", loadRedemptions);
+  $("#slot").addEventListener("change", (e) => openSlot(e.target.value));
+  $("#sign-out").addEventListener("click", async () => {
+    await api("POST", "/owner/api/logout").catch(() => null);
+    signedOut();
+  });
+  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+    $("#scan").hidden = false;
+    $("#scan").addEventListener("click", scan);
+  }
+  let me = await signInFromLink();
+  if (me === "failed") {
+    signedOut();
+    return;
+  }
+  if (!me) {
+    try {
+      me = await api("GET", "/owner/api/me");
+    } catch {
+      $("#status").hidden = true;
+      signedOut();
+      return;
+    }
+  }
+  state.csrf = me.csrf;
+  state.slots = me.slots;
+  $("#status").hidden = true;
+  $("#who").textContent = me.name;
+  $("#sign-out").hidden = false;
+  $("#editor").hidden = false;
+  $("#slot").replaceChildren(...me.slots.map((s) => el("option", { value: s, text: s })));
+  $("#slot-picker").hidden = me.slots.length < 2;
+  if (me.slots.length) await openSlot(me.slots[0]);
+}
+
+start();
