@@ -19,6 +19,7 @@ from server.booths import BoothService, BoothUpdate
 from server.ws import HANDLERS, LEAVE_HOOKS, PRESENCE, Presence, RequestContext
 from srichan_world.protocol.codes import ErrorCode, MsgType
 from srichan_world.protocol.messages import CouponIssued, Error, Message, Redeem
+from srichan_world.world.coupons import KEY
 from srichan_world.world.refusals import Refused
 
 SWEEP_S = 0.25
@@ -79,6 +80,7 @@ class BoothFanout:
                 redeem_key(view.session, msg),
                 (view.x, view.z),
                 self.clock(),
+                getattr(msg, "expected_cost", None),
             )
         except Refused as exc:
             return [Error(int(exc.code), exc.refusal.detail)]
@@ -86,9 +88,12 @@ class BoothFanout:
 
 
 def redeem_key(session: int, msg: Redeem) -> str:
-    """The idempotency key of a redeem. ``redeem`` has no key field yet, so the session and the
-    request's ``cid`` stand in: a duplicate on one connection spends once, a retry after a
-    reconnect does not (see the report: ``Redeem`` should carry the client's key)."""
+    """The idempotency key of a redeem: the client's ``key`` when the message carries one
+    (the browser sends it; the protocol's ``Redeem`` is to gain the field), else the session
+    and the request's ``cid``, so a duplicate on one connection at least spends once."""
+    key = getattr(msg, "key", None)
+    if isinstance(key, str) and KEY.match(key):
+        return key
     if msg.cid is None:
         return f"ws-{session}-{secrets.token_hex(8)}"  # nothing to recognise a duplicate by
     return f"ws-{session}-{msg.cid}"
