@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import logging
 import time
@@ -139,12 +140,16 @@ class Presence:
         self.handlers = app[HANDLERS]
         self.leave_hooks = app[LEAVE_HOOKS]
         self._loop = asyncio.get_running_loop()
+        previous = gc.get_threshold()
+        if self.settings.gc_threshold:
+            gc.set_threshold(self.settings.gc_threshold, *previous[1:])
         ticker = asyncio.create_task(self._tick_loop())
         yield
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         await self.shutdown(app)
+        gc.set_threshold(*previous)
 
     async def shutdown(self, _app: web.Application) -> None:
         """Close every socket with GOING_AWAY; idempotent."""

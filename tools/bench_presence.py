@@ -1,0 +1,785 @@
+"""Presence benchmark: N walking bots against the product server and against a bare relay.
+
+    srichan bench presence --clients 1500 --rate 10 --duration 15
+    python -m tools.bench_presence --clients 500,1000,1500 --repeat 3 --duration 12
+
+Each run starts a server process pinned to one core (``os.sched_setaffinity``) and bot
+processes pinned to the other cores, or targets ``--url``. The bots walk Sri Chan Road at
+``--rate`` moves per second and measure, per run:
+
+* move→observer latency: a bot stamps each move it sends; bots of the same process that see
+  that position in a frame record the delay (p50/p95/p99; the mover's own echo separately);
+* frames and bytes per client per second, bytes per neighbour update (msgpack record size);
+* server CPU (utime+stime over the measured window) and RSS, bot CPU (to show the bots were
+  not the bottleneck), errors, corrections and unexpected disconnects.
+
+The bare relay is the same stack (aiohttp, msgpack, one frame per tick per client, per-cell
+batches encoded once and shared) with no rules: no validation, no K cap, no enters/leaves.
+Product and relay runs alternate (``--repeat`` times each) and the table quotes medians,
+because this machine pauses for 100–300 ms now and then. Traffic stays on 127.0.0.1; every
+run is bounded by ``--duration``.
+
+The bench serves the real scene (scenes/srichan.toml) with extra spawn points spread over the
+walkable area, so the crowd starts spread out instead of walking there for minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENE = ROOT / "scenes" / "srichan.toml"
+DEFAULT_JSON = Path("bench-results/presence.json")
+WALK_SPEED = 1.4  # m/s, a stroll
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--clients", default="500", help="bots per run; a comma list sweeps (e.g. 500,1000,1500)"
+    )
+    parser.add_argument("--rate", type=float, default=10.0, help="moves per bot per second")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="walking seconds before it")
+    parser.add_argument("--url", help="target a running server (ws://127.0.0.1:PORT/ws)")
+    parser.add_argument(
+        "--mode", choices=("both", "product", "relay"), default="both", help="what to run"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each mode per size")
+    parser.add_argument("--tick-hz", type=float, default=10.0, help="server ticks per second")
+    parser.add_argument("--bot-procs", type=int, default=2, help="bot processes")
+    parser.add_argument(
+        "--bot-client",
+        choices=("lean", "library"),
+        default="lean",
+        help="bots' WebSocket transport: a minimal one, or server/client.py (websockets)",
+    )
+    parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="scene TOML")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
+    parser.add_argument("--serve", choices=("product", "relay"), help=argparse.SUPPRESS)
+    parser.add_argument("--manifest", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.serve:
+        return _serve(args.serve, args.manifest, args.port, args.tick_hz)
+    sizes = [int(n) for n in str(args.clients).split(",")]
+    if any(n < 1 or n > 5000 for n in sizes) or args.duration > 120 or args.repeat < 1:
+        sys.stderr.write("clients must be 1–5000, duration ≤ 120 s, repeat ≥ 1\n")
+        return 2
+    if args.url and not args.url.startswith(("ws://127.", "ws://localhost")):
+        sys.stderr.write("--url must point at this machine (ws://127.0.0.1:PORT/ws)\n")
+        return 2
+    manifest = _bench_manifest(args.scene) if not args.url else _fetch_manifest(args.url)
+    modes = ["product", "relay"] if args.mode == "both" else [args.mode]
+    if args.url:
+        modes = ["target"]
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest_path = Path(tmp) / "manifest.json"
+        manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+        for n in sizes:
+            for rep in range(args.repeat):
+                for mode in modes:
+                    run = _run_once(mode, n, args, manifest, manifest_path)
+                    run["repeat"] = rep
+                    runs.append(run)
+                    _print_run(run)
+    summary = _summarise(runs, sizes, modes)
+    _print_summary(summary)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    settings = {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in vars(args).items()
+        if k not in ("serve", "manifest", "port", "func")
+    }
+    doc = {"settings": settings, "machine": _machine(), "summary": summary, "runs": runs}
+    args.json.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    print(f"wrote {args.json}")
+    return 0
+
+
+# -- the scene --------------------------------------------------------------------------------
+
+
+def _bench_manifest(scene: Path) -> dict:
+    from srichan_world.scene.load import load_scene_text
+    from srichan_world.scene.manifest import public_manifest, walkable_of
+    from srichan_world.world.walkmap import WalkMap
+
+    manifest = public_manifest(load_scene_text(scene.read_text(encoding="utf-8")))
+    walk = WalkMap(walkable_of(manifest))
+    xs = [p[0] for p in manifest["walkable"]["corridor"]]
+    zs = [p[1] for p in manifest["walkable"]["corridor"]]
+    rng = random.Random(7)
+    spawns = []
+    while len(spawns) < 256:
+        x, z = rng.uniform(min(xs), max(xs)), rng.uniform(min(zs), max(zs))
+        if walk.contains(x, z):
+            spawns.append({"id": f"bench-{len(spawns)}", "position": [x, z], "heading": 0.0})
+    rng.shuffle(spawns)
+    manifest["spawn_points"] = spawns
+    return manifest
+
+
+def _fetch_manifest(url: str) -> dict:
+    from urllib.request import urlopen
+
+    http = url.replace("ws://", "http://", 1).rsplit("/ws", 1)[0]
+    with urlopen(f"{http}/scene/manifest.json", timeout=10) as response:
+        return json.loads(response.read())
+
+
+# -- servers ----------------------------------------------------------------------------------
+
+
+def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
+    """The server process: pinned to one core, prints ``READY <port>``, runs until killed."""
+    from aiohttp import web
+
+    from server.metrics import METRICS, Metrics
+    from server.ws import setup_presence
+    from srichan_world.world.presence import PresenceSettings
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # both modes
+    app = web.Application()
+    if mode == "product":
+        app[METRICS] = Metrics()
+        setup_presence(app, manifest, PresenceSettings(tick_hz=tick_hz, max_avatars=6000))
+    else:
+        relay = _Relay(manifest, tick_hz)
+        app.router.add_get("/ws", relay.handle)
+        app.cleanup_ctx.append(relay.lifespan)
+
+    async def run() -> None:
+        runner = web.AppRunner(app, handle_signals=True)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096)
+        await site.start()
+        print(f"READY {runner.addresses[0][1]}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
+class _Relay:
+    """The bare relay: hello → welcome, moves stored as they come, one shared per-cell batch
+    per tick. No checks, no K cap, no enters or leaves: the floor for this stack."""
+
+    def __init__(self, manifest: dict, tick_hz: float) -> None:
+        from srichan_world.scene.manifest import grid_of
+
+        g = grid_of(manifest)
+        self.g = g
+        self.spawns = [p["position"] for p in manifest["spawn_points"]]
+        self.neigh = [
+            tuple(r * g.cols + c for c, r in g.neighbourhood((i % g.cols, i // g.cols)))
+            for i in range(g.cols * g.rows)
+        ]
+        self.period = 1.0 / tick_hz
+        self.clients: dict[int, list] = {}  # id -> [ws, x, z, cell, dirty]
+        self.next_id = 0
+
+    async def lifespan(self, app: Any) -> Any:
+        task = asyncio.create_task(self._ticks())
+        yield
+        task.cancel()
+
+    def _cell(self, x: float, z: float) -> int:
+        g = self.g
+        col = min(max(int((x - g.origin[0]) // g.cell), 0), g.cols - 1)
+        row = min(max(int((z - g.origin[1]) // g.cell), 0), g.rows - 1)
+        return row * g.cols + col
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import WSMsgType, web
+
+        from srichan_world.protocol.codec import encode
+        from srichan_world.protocol.messages import Pong, Welcome
+
+        ws = web.WebSocketResponse(compress=False, max_msg_size=16384, heartbeat=20)
+        await ws.prepare(request)
+        loop = asyncio.get_running_loop()
+        me = None
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.BINARY:
+                    continue
+                m = msgpack.unpackb(msg.data)
+                if m[0] == 3 and me is not None:
+                    me[1], me[2], me[4] = m[2], m[3], True
+                elif m[0] == 1 and me is None:
+                    self.next_id += 1
+                    x, z = self.spawns[self.next_id % len(self.spawns)]
+                    me = [ws, x, z, self._cell(x, z), True]
+                    self.clients[self.next_id] = me
+                    w = Welcome(self.next_id, "t", x, z, 0.0, 0, "relay", False, 10.0, cid=m[1])
+                    await ws.send_bytes(encode(w))
+                elif m[0] == 10:
+                    await ws.send_bytes(encode(Pong(m[2], loop.time(), cid=m[1])))
+        finally:
+            for aid, c in list(self.clients.items()):
+                if c[0] is ws:
+                    del self.clients[aid]
+        return ws
+
+    async def _ticks(self) -> None:
+        from srichan_world.protocol.codec import array_header, frame_head
+
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        tick = 0
+        while True:
+            due += self.period
+            tick += 1
+            batches: dict[int, list[bytes]] = {}
+            for aid, c in self.clients.items():
+                if c[4]:
+                    c[4] = False
+                    c[3] = self._cell(c[1], c[2])
+                    rec = msgpack.packb([aid, round(c[1] * 100), round(c[2] * 100)])
+                    batches.setdefault(c[3], []).append(rec)
+            head = frame_head(tick, False) + b"\x90"
+            frames: dict[int, bytes] = {}
+            for c in list(self.clients.values()):
+                frame = frames.get(c[3])
+                if frame is None:
+                    parts = [r for n in self.neigh[c[3]] for r in batches.get(n, ())]
+                    updates = array_header(len(parts)) + b"".join(parts)
+                    frame = frames[c[3]] = head + updates + b"\x90\x00"
+                try:
+                    await c[0].send_bytes(frame)
+                except Exception:  # a gone client: its reader cleans up
+                    continue
+            await asyncio.sleep(max(0.0, due - loop.time()))
+
+
+def _start_server(mode: str, manifest_path: Path, tick_hz: float) -> tuple[subprocess.Popen, int]:
+    cmd = [sys.executable, "-m", "tools.bench_presence", "--serve", mode]
+    cmd += ["--manifest", str(manifest_path), "--tick-hz", str(tick_hz)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(proc.pid, {cpus[0]})
+    deadline = time.monotonic() + 30
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("READY"):
+            return proc, int(line.split()[1])
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"{mode} server did not start")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _core_busy(cpu: int) -> tuple[float, float]:
+    """``(busy, total)`` jiffies of one core from /proc/stat, to tell how much of the server's
+    core other processes took during a run."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{cpu} "):
+            v = [int(x) for x in line.split()[1:]]
+            idle = v[3] + v[4]
+            return sum(v) - idle, sum(v)
+    return 0.0, 1.0
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+
+def _run_once(
+    mode: str, n: int, args: argparse.Namespace, manifest: dict, manifest_path: Path
+) -> dict[str, Any]:
+    proc = None
+    if args.url:
+        url = args.url
+    else:
+        proc, port = _start_server(mode, manifest_path, args.tick_hz)
+        url = f"ws://127.0.0.1:{port}/ws"
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    go = ctx.Event()
+    procs_n = max(1, min(args.bot_procs, n))
+    cpus = sorted(os.sched_getaffinity(0))
+    bot_cpus = cpus[1:] or cpus
+    bots = []
+    for i in range(procs_n):
+        share = n // procs_n + (1 if i < n % procs_n else 0)
+        cfg = {
+            "url": url,
+            "clients": share,
+            "rate": args.rate,
+            "warmup": args.warmup,
+            "duration": args.duration,
+            "manifest": manifest,
+            "seed": i,
+            "cpus": bot_cpus,
+            "name": f"bot{i}",
+            "library": args.bot_client == "library",
+        }
+        p = ctx.Process(target=_bot_process, args=(cfg, results, go), daemon=True)
+        p.start()
+        bots.append(p)
+    try:
+        ready = [results.get(timeout=60 + n / 50) for _ in bots]
+        failed = [r for r in ready if r.get("error")]
+        if failed:
+            raise RuntimeError(failed[0]["error"])
+        go.set()
+        time.sleep(args.warmup)
+        cpu0 = _cpu_seconds(proc.pid) if proc else 0.0
+        busy0, total0 = _core_busy(cpus[0])
+        t0 = time.monotonic()
+        reports = [results.get(timeout=args.duration + 60) for _ in bots]
+        failed = [r for r in reports if r.get("error")]
+        if failed:
+            raise RuntimeError(failed[0]["error"])
+        wall = time.monotonic() - t0
+        busy1, total1 = _core_busy(cpus[0])
+        core = (busy1 - busy0) / max(1.0, total1 - total0)
+        cpu = (_cpu_seconds(proc.pid) - cpu0) / wall if proc else None
+        rss = _rss_mb(proc.pid) if proc else None
+    finally:
+        for p in bots:
+            p.join(timeout=20)
+            if p.is_alive():
+                p.kill()
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    run = _combine(mode, n, args, reports, cpu, rss)
+    run["server_core_busy"] = round(core, 3)
+    return run
+
+
+def _combine(
+    mode: str,
+    n: int,
+    args: argparse.Namespace,
+    reports: list[dict],
+    cpu: float | None,
+    rss: float | None,
+) -> dict[str, Any]:
+    lat = sorted(x for r in reports for x in r["latency_ms"])
+    own = sorted(x for r in reports for x in r["echo_ms"])
+    dur = args.duration
+
+    def pct(values: list[float], q: float) -> float | None:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else None
+
+    frames = sum(r["frames"] for r in reports)
+    rec_bytes = sum(r["record_bytes"] for r in reports)
+    sized = sum(r["sized"] for r in reports)
+    records = sum(r["records"] for r in reports)
+    return {
+        "mode": mode,
+        "clients": n,
+        "connected": sum(r["connected"] for r in reports),
+        "p50_ms": pct(lat, 0.50),
+        "p95_ms": pct(lat, 0.95),
+        "p99_ms": pct(lat, 0.99),
+        "echo_p99_ms": pct(own, 0.99),
+        "latency_samples": len(lat),
+        "server_cpu": round(cpu, 3) if cpu is not None else None,
+        "server_rss_mb": round(rss, 1) if rss is not None else None,
+        "bot_cpu": [round(r["cpu"], 2) for r in reports],
+        "frames_per_client_s": round(frames / n / dur, 2),
+        "bytes_per_client_s": round(sum(r["bytes"] for r in reports) / n / dur),
+        "bytes_per_update": round(rec_bytes / sized, 2) if sized else None,
+        "updates_per_frame": round(records / max(1, sum(r["decoded"] for r in reports)), 1),
+        "moves_sent": sum(r["moves"] for r in reports),
+        "corrections": sum(r["corrections"] for r in reports),
+        "errors": sum(r["errors"] for r in reports),
+        "disconnects": sum(r["disconnects"] for r in reports),
+    }
+
+
+# -- bots -------------------------------------------------------------------------------------
+
+
+class _Lean(asyncio.Protocol):
+    """A minimal WebSocket client for the load generator: one core must drive 1,500+ bots,
+    and the ``websockets`` library costs ~40 µs of bot CPU per message, which would make the
+    bots, not the server, the bottleneck. Same wire bytes; ``--bot-client library`` runs the
+    real client library instead, to cross-check."""
+
+    def __init__(self, on_frame: Any) -> None:
+        self.on_frame = on_frame
+        self.buf = bytearray()
+        self.upgraded = False
+        self.transport: asyncio.Transport | None = None
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.welcome: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.closure: int | None = None
+        self.corrections = self.errors = 0
+
+    @classmethod
+    async def connect(cls, url: str, on_frame: Any) -> _Lean:
+        import base64
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        loop = asyncio.get_running_loop()
+        _, proto = await loop.create_connection(
+            lambda: cls(on_frame), parts.hostname, parts.port or 80
+        )
+        key = base64.b64encode(os.urandom(16)).decode()
+        proto.transport.write(  # type: ignore[union-attr]
+            f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await asyncio.wait_for(proto.opened, 30)
+        return proto
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.closure is None:
+            self.closure = 1006
+        for fut in (self.opened, self.welcome):
+            if not fut.done():
+                fut.set_exception(ConnectionError("connection lost"))
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if b" 101 " not in buf[: buf.find(b"\r\n")]:
+                self.opened.set_exception(ConnectionError(bytes(buf[:80]).decode()))
+                return
+            del buf[: end + 4]
+            self.upgraded = True
+            self.opened.set_result(None)
+        while len(buf) >= 2:
+            n = buf[1] & 0x7F
+            off = 2
+            if n == 126:
+                if len(buf) < 4:
+                    return
+                n, off = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return
+                n, off = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < off + n:
+                return
+            opcode = buf[0] & 0x0F
+            payload = bytes(buf[off : off + n])
+            del buf[: off + n]
+            if opcode == 2:
+                self._message(payload)
+            elif opcode == 8:
+                self.closure = int.from_bytes(payload[:2], "big") if payload else 1005
+            elif opcode == 9:
+                self._write(0x8A, payload)
+
+    def _message(self, data: bytes) -> None:
+        if len(data) > 1 and data[1] == 5:
+            self.on_frame(data)
+            return
+        kind = data[1] if len(data) > 1 else -1
+        if kind == 2 and not self.welcome.done():
+            self.welcome.set_result(msgpack.unpackb(data))
+        elif kind == 4:
+            self.corrections += 1
+        elif kind == 12:
+            self.errors += 1
+
+    def _write(self, first: int, payload: bytes) -> None:
+        n = len(payload)
+        if n < 126:
+            head = bytes((first, 0x80 | n))
+        else:
+            head = bytes((first, 0x80 | 126)) + n.to_bytes(2, "big")
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(head + b"\x00\x00\x00\x00" + payload)  # zero mask key
+
+    async def hello(self, name: str, look: tuple[int, int, int]) -> tuple[int, float, float]:
+        from srichan_world.protocol.codec import encode
+        from srichan_world.protocol.messages import Hello
+
+        self._write(0x82, encode(Hello(1, name, look, cid=1)))
+        w = await asyncio.wait_for(self.welcome, 30)
+        return w[2], w[4], w[5]
+
+    async def move(self, x: float, z: float, heading: float, anim: int) -> None:
+        self._write(0x82, msgpack.packb([3, None, x, z, heading, anim]))
+
+    async def close(self) -> None:
+        self._write(0x88, (1000).to_bytes(2, "big"))
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _bot_process(cfg: dict, results: Any, go: Any) -> None:
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(0, set(cfg["cpus"]))
+    try:
+        asyncio.run(_bots(cfg, results, go))
+    except Exception as exc:  # reported to the parent rather than lost in a child
+        results.put({"error": f"{cfg['name']}: {type(exc).__name__}: {exc}"})
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.measuring = False
+        self.frames = self.bytes = self.decoded = self.records = 0
+        self.sized = self.record_bytes = 0
+        self.latency: list[float] = []
+        self.echo: list[float] = []
+        self.moves = self.corrections = self.errors = self.disconnects = 0
+
+
+async def _bots(cfg: dict, results: Any, go: Any) -> None:
+    from server.client import PresenceClient
+    from srichan_world.protocol.messages import Correction, Error
+    from srichan_world.scene.manifest import walkable_of
+    from srichan_world.world.walkmap import WalkMap
+
+    walk = WalkMap(walkable_of(cfg["manifest"]))
+    rng = random.Random(cfg["seed"])
+    stats = _Stats()
+    sent: dict[tuple[int, int, int], float] = {}  # (avatar, x cm, z cm) -> when sent
+    clock = time.monotonic
+
+    def on_frame_for(me: list) -> Any:
+        def on_frame(data: bytes) -> None:
+            if not stats.measuring:
+                return
+            now = clock()
+            stats.frames += 1
+            stats.bytes += len(data)
+            me[5] += 1
+            if me[5] % 8:
+                return  # decode one frame in eight: enough samples, little bot CPU
+            frame = msgpack.unpackb(data)
+            stats.decoded += 1
+            updates = frame[5]
+            stats.records += len(updates)
+            if me[5] % 40 == 0:
+                stats.sized += len(updates)
+                stats.record_bytes += sum(len(msgpack.packb(u)) for u in updates)
+            for u in updates:
+                if u[1] is not None:
+                    t = sent.get((u[0], u[1], u[2]))
+                    if t is not None:
+                        (stats.echo if u[0] == me[0] else stats.latency).append((now - t) * 1000)
+
+        return on_frame
+
+    bots: list[list] = []  # [avatar id, x, z, heading rad, client, frame counter]
+    sem = asyncio.Semaphore(64)
+
+    async def join(i: int) -> None:
+        async with sem:
+            me: list = [0, 0.0, 0.0, rng.uniform(0, 2 * math.pi), None, i]
+            name, look = f"บอท{cfg['name']}-{i}", (i % 16, i % 12, i % 5)
+            if cfg["library"]:
+                client = await PresenceClient.connect(cfg["url"], on_frame=on_frame_for(me))
+                w = await client.hello(name, look)
+                me[0], me[1], me[2] = w.avatar_id, w.x, w.z
+            else:
+                client = await _Lean.connect(cfg["url"], on_frame_for(me))
+                me[0], me[1], me[2] = await client.hello(name, look)
+            me[4] = client
+            bots.append(me)
+
+    try:
+        await asyncio.gather(*(join(i) for i in range(cfg["clients"])))
+    except Exception as exc:
+        results.put({"error": f"{cfg['name']}: connect failed: {type(exc).__name__}: {exc}"})
+        return
+    results.put({"ready": cfg["name"]})
+    while not go.is_set():
+        await asyncio.sleep(0.02)
+
+    period = 1.0 / cfg["rate"]
+    step = WALK_SPEED * period
+    start = clock()
+    end_warmup = start + cfg["warmup"]
+    end = end_warmup + cfg["duration"]
+    cpu0 = None
+    t_measure = clock()
+    slices = 10
+    tick = 0
+    while clock() < end:
+        if cpu0 is None and clock() >= end_warmup:
+            stats.measuring = True
+            cpu0 = time.process_time()
+            t_measure = clock()
+        group = bots[tick % slices :: slices]
+        tick += 1
+        now = clock()
+        for me in group:
+            client = me[4]
+            if client.closure is not None:
+                continue
+            if rng.random() < 0.05:
+                me[3] += rng.uniform(-0.8, 0.8)
+            nx = me[1] + math.cos(me[3]) * step
+            nz = me[2] + math.sin(me[3]) * step
+            if not walk.contains(nx, nz):
+                me[3] = rng.uniform(0, 2 * math.pi)
+                continue
+            me[1], me[2] = nx, nz
+            heading = (-math.degrees(me[3])) % 360.0
+            sent[(me[0], round(nx * 100), round(nz * 100))] = now
+            try:
+                await client.move(nx, nz, heading, 1)
+            except Exception:
+                continue
+            if stats.measuring:
+                stats.moves += 1
+        if tick % (slices * 20) == 0:  # forget stamps older than ~2 s
+            cutoff = now - 2.0
+            for key in [k for k, t in sent.items() if t < cutoff]:
+                del sent[key]
+        await asyncio.sleep(max(0.0, start + tick * period / slices - clock()))
+    stats.measuring = False
+    cpu = (time.process_time() - (cpu0 or 0.0)) / max(1e-9, clock() - t_measure)
+    for me in bots:
+        client = me[4]
+        if isinstance(client, _Lean):
+            stats.corrections += client.corrections
+            stats.errors += client.errors
+        else:
+            for msg in client.inbox:
+                if isinstance(msg, Correction):
+                    stats.corrections += 1
+                elif isinstance(msg, Error):
+                    stats.errors += 1
+        if client.closure is not None:
+            stats.disconnects += 1
+    await asyncio.gather(*(me[4].close() for me in bots), return_exceptions=True)
+    results.put(
+        {
+            "connected": len(bots),
+            "latency_ms": stats.latency,
+            "echo_ms": stats.echo,
+            "frames": stats.frames,
+            "bytes": stats.bytes,
+            "decoded": stats.decoded,
+            "records": stats.records,
+            "record_bytes": stats.record_bytes,
+            "sized": stats.sized,
+            "moves": stats.moves,
+            "corrections": stats.corrections,
+            "errors": stats.errors,
+            "disconnects": stats.disconnects,
+            "cpu": cpu,
+        }
+    )
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+_COLUMNS = (
+    ("mode", "mode", 8),
+    ("clients", "N", 5),
+    ("p50_ms", "p50", 6),
+    ("p95_ms", "p95", 6),
+    ("p99_ms", "p99", 6),
+    ("server_cpu", "srvCPU", 6),
+    ("server_rss_mb", "RSS MB", 6),
+    ("frames_per_client_s", "fr/c/s", 6),
+    ("bytes_per_client_s", "B/c/s", 7),
+    ("bytes_per_update", "B/upd", 5),
+    ("updates_per_frame", "upd/fr", 6),
+    ("errors", "err", 4),
+    ("disconnects", "disc", 4),
+)
+
+
+def _row(values: dict) -> str:
+    return "  ".join(f"{values.get(k)!s:>{w}}" for k, _, w in _COLUMNS)
+
+
+def _print_run(run: dict) -> None:
+    print(
+        _row(run) + f"  bots CPU {run['bot_cpu']}, server core busy {run['server_core_busy']}",
+        flush=True,
+    )
+
+
+def _summarise(runs: list[dict], sizes: list[int], modes: list[str]) -> list[dict]:
+    out = []
+    for n in sizes:
+        for mode in modes:
+            mine = [r for r in runs if r["clients"] == n and r["mode"] == mode]
+            row: dict[str, Any] = {"mode": mode, "clients": n, "runs": len(mine)}
+            for key in (
+                "p50_ms",
+                "p95_ms",
+                "p99_ms",
+                "server_cpu",
+                "server_rss_mb",
+                "frames_per_client_s",
+                "bytes_per_client_s",
+                "bytes_per_update",
+                "updates_per_frame",
+                "errors",
+                "disconnects",
+            ):
+                values = [r[key] for r in mine if r[key] is not None]
+                row[key] = round(statistics.median(values), 2) if values else None
+            out.append(row)
+    return out
+
+
+def _print_summary(summary: list[dict]) -> None:
+    print("\nmedians")
+    print("  ".join(f"{h:>{w}}" for _, h, w in _COLUMNS))
+    for row in summary:
+        print(_row(row))
+
+
+def _machine() -> dict:
+    return {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+
+
+if __name__ == "__main__":
+    _parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_arguments(_parser)
+    raise SystemExit(main(_parser.parse_args()))
