@@ -80,7 +80,7 @@ from srichan_world.world.leaderboard import period_key as board_period
 from srichan_world.world.ledger import CITY_POOL, AuditReport, Entry, Transfer
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
-from srichan_world.world.refusals import PendingCode, Refused
+from srichan_world.world.refusals import Refused
 from srichan_world.world.visitors import (
     check_credentials,
     display_name,
@@ -431,7 +431,7 @@ class RedisStore:
 
         def decide(view: _View) -> tuple[_Plan, Callable[[int], AnswerOutcome]]:
             if view.get(ANS, answer.key) is not None:
-                raise Refused(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
+                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
             if not view.registered:
                 raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
             state = _attempts(view, quiz_key)
@@ -559,7 +559,7 @@ class RedisStore:
         transfer.check()
         if transfer.key.startswith(AWARD_PREFIX):
             raise Refused(
-                PendingCode.KEY_CONFLICT, f"keys starting {AWARD_PREFIX!r} belong to awards"
+                ErrorCode.KEY_CONFLICT, f"keys starting {AWARD_PREFIX!r} belong to awards"
             )
         payer = _payer_visitor(transfer.source)
         if payer is None:
@@ -669,11 +669,11 @@ class RedisStore:
         owner, sep, _ = rest.partition(":")
         if kind == "answer" and sep:
             if owner != visitor_id:
-                raise Refused(PendingCode.ANSWER_REPLAYED, "this answer key is another visitor's")
+                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer key is another visitor's")
             return
         claimed = await self._redis.hsetnx(ANSWERS, key, visitor_id)
         if not claimed and await self._redis.hget(ANSWERS, key) != visitor_id:
-            raise Refused(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
+            raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
 
     async def _view(self, visitor_id: str, fields: Iterable[tuple[int, str]]) -> _View:
         wanted = list(fields)
@@ -797,7 +797,7 @@ class RedisStore:
             raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
         held = _transfer_of(body)
         if not held.same_movement(t):
-            raise Refused(PendingCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+            raise Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
         if int(waiting):
             await self._deliver(held, int(seq))
         return Entry(int(seq), held)
@@ -810,7 +810,7 @@ class RedisStore:
             [keys[BAL - 1], keys[LEGS - 1], keys[OUT - 1]],
             [f"dr:{t.key}", f"cr:{t.key}", t.amount, item_id, _dumps(item)],
         )
-        conflict = Refused(PendingCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+        conflict = Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
         if status == "short":
             raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
         if status == "conflict":

@@ -43,7 +43,7 @@ from srichan_world.world.ledger import AuditReport, Entry, Transfer, shop_accoun
 from srichan_world.world.owners import SHOP_ID, SHOP_NAME_MAX, Owner, OwnerAction, OwnerSession
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
-from srichan_world.world.refusals import PendingCode, Refused
+from srichan_world.world.refusals import Refused
 from srichan_world.world.visitors import (
     check_credentials,
     display_name,
@@ -383,7 +383,7 @@ class SQLiteStore:
     async def record_answer(self, answer: Answer, daily_cap: int) -> AnswerOutcome:
         def run(conn: sqlite3.Connection) -> AnswerOutcome:
             if conn.execute("SELECT 1 FROM answers WHERE key = ?", (answer.key,)).fetchone():
-                raise Refused(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
+                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
             _require_visitor(conn, answer.visitor_id)
             state = _attempts(conn, answer.visitor_id, answer.quiz_key)
             refusal = answer.policy.refusal(state, answer.now)
@@ -886,7 +886,7 @@ class SQLiteStore:
             if row is not None:
                 first = _coupon(row)
                 if (first.slot, first.promotion_id) != (r.slot, r.promotion_id):
-                    raise Refused(PendingCode.KEY_CONFLICT, f"key {r.key!r} bought another coupon")
+                    raise Refused(ErrorCode.KEY_CONFLICT, f"key {r.key!r} bought another coupon")
                 return first
             _require_visitor(conn, r.visitor_id)
             booth = conn.execute(
@@ -1079,7 +1079,7 @@ def _transfer(conn: sqlite3.Connection, t: Transfer) -> Entry:
     if row is not None:
         existing = _entry(row)
         if not existing.transfer.same_movement(t):
-            raise Refused(PendingCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+            raise Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
         return existing
     if not ledger.is_issuing(t.source) and _balance(conn, t.source) < t.amount:
         raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")

@@ -24,7 +24,7 @@ from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import QuizPoint, Scene, Text
 from srichan_world.world import xapi
 from srichan_world.world.quests import QuestUpdate
-from srichan_world.world.refusals import PendingCode, Refusal
+from srichan_world.world.refusals import Refusal
 
 OPENING_TTL_S = 600.0
 """An opening is answered within ten minutes, or the quiz must be opened again."""
@@ -240,7 +240,7 @@ class QuizDesk:
         held = self._open.get(slot)
         if held is None:
             if slot in self._answered:
-                return Refusal(PendingCode.ANSWER_REPLAYED, "this answer was already graded")
+                return Refusal(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
             return Refusal(ErrorCode.NO_OPEN_QUIZ, "open the quiz before answering")
         if held.version != entry.version:
             del self._open[slot]

@@ -16,7 +16,7 @@ from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.quizzes import QuizPrompt, QuizResult
-from srichan_world.world.refusals import PendingCode, Refusal
+from srichan_world.world.refusals import Refusal
 
 VISITOR = "visitor-learner-01"
 SECRET = "Zk3_vq9-XbT0pLw8RmY2sA"
@@ -113,7 +113,7 @@ async def test_replays_and_concurrent_answers_earn_once(
     )
     graded = [r for r in results if isinstance(r, QuizResult)]
     assert len(graded) == 1 and graded[0].awarded == 10
-    assert all(r.code == PendingCode.ANSWER_REPLAYED for r in results if isinstance(r, Refusal))
+    assert all(r.code == ErrorCode.ANSWER_REPLAYED for r in results if isinstance(r, Refusal))
     await learning.open_quiz(2, "q-museum-2", museum, T0 + 2)
     again = await learning.answer_quiz(2, "q-museum-2", 0, museum, T0 + 3)
     assert isinstance(again, QuizResult) and again.awarded == 0 and again.already_awarded

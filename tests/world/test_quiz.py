@@ -22,7 +22,7 @@ from srichan_world.world.quizzes import (
     quiz_result,
     quiz_version,
 )
-from srichan_world.world.refusals import PendingCode, Refusal
+from srichan_world.world.refusals import Refusal
 from tests.world.learning_fixtures import quiz
 
 V = "visitor-aaaa"
@@ -115,7 +115,7 @@ def test_a_replayed_or_duplicated_answer_is_refused_and_a_new_opening_is_needed(
     opened(d)
     assert isinstance(d.answer(V, "q-gate", 1, (0.0, 0.0), T0), Answer)
     for _ in range(3):
-        assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 1)) == PendingCode.ANSWER_REPLAYED
+        assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 1)) == ErrorCode.ANSWER_REPLAYED
     opened(d, now=T0 + 2, nonce="n2")
     again = d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 3)
     assert isinstance(again, Answer) and again.key.endswith(":n2")
@@ -255,11 +255,3 @@ def test_a_result_explains_right_answers_and_the_last_wrong_one_only() -> None:
     last = quiz_result(wrong, _outcome(awarded=0, attempts_left=0, retry_at=T0 + 30))
     assert last.explanation is not None and last.explanation.th.startswith("ขอนแก่น")
     assert last.retry_at == T0 + 30
-
-
-def test_pending_codes_stay_clear_of_the_shared_table() -> None:
-    shared = {c.value: c.name for c in ErrorCode}
-    for code in PendingCode:
-        assert shared.get(code.value, code.name) == code.name, (
-            f"{code.name}={code.value} collides with {shared.get(code.value)} in the shared table"
-        )

@@ -11,7 +11,7 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
-from srichan_world.world.refusals import PendingCode, Refused
+from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, StoreFactory, make_answer
 from tests.world.learning_fixtures import quest, quiz
 
@@ -90,7 +90,7 @@ async def test_a_transfer_is_idempotent_by_key(store: Store) -> None:
 async def test_a_key_reused_for_another_movement_is_a_conflict(store: Store) -> None:
     await credit(store, ALICE, 40, "k1")
     other = Transfer("k1", CITY_POOL, visitor_account(ALICE), 41, "gift", T0)
-    await refused(PendingCode.KEY_CONFLICT, store.transfer(other))
+    await refused(ErrorCode.KEY_CONFLICT, store.transfer(other))
     assert await store.balance(visitor_account(ALICE)) == 40
 
 
@@ -183,7 +183,7 @@ async def test_the_first_correct_answer_awards_once_per_quiz_version(store: Stor
 async def test_a_replayed_answer_key_is_refused_and_earns_nothing(store: Store) -> None:
     await registered(store, ALICE)
     await store.record_answer(make_answer(ALICE, "a1", correct=False), CAP)
-    await refused(PendingCode.ANSWER_REPLAYED, store.record_answer(make_answer(ALICE, "a1"), CAP))
+    await refused(ErrorCode.ANSWER_REPLAYED, store.record_answer(make_answer(ALICE, "a1"), CAP))
     assert await store.balance(visitor_account(ALICE)) == 0
     state = await store.quiz_attempts(ALICE, make_answer(ALICE, "x").quiz_key)
     assert state.wrong == 1, "the replay did not count as an attempt"
@@ -236,7 +236,7 @@ async def test_many_simultaneous_answers_and_retries_award_exactly_once(store: S
     outcomes = [r for r in results if not isinstance(r, BaseException)]
     errors = [r for r in results if isinstance(r, BaseException)]
     assert len(outcomes) == 40 and len(errors) == 20
-    assert all(isinstance(e, Refused) and e.code == PendingCode.ANSWER_REPLAYED for e in errors)
+    assert all(isinstance(e, Refused) and e.code == ErrorCode.ANSWER_REPLAYED for e in errors)
     assert sum(o.awarded for o in outcomes) == 10
     assert await store.balance(visitor_account(ALICE)) == 10
     assert len(await store.entries(visitor_account(ALICE))) == 1
@@ -393,9 +393,7 @@ async def test_everything_survives_close_and_reopen(store_factory: StoreFactory)
     )
     assert after == before
     assert await reopened.balance(visitor_account(ALICE)) == 6
-    await refused(
-        PendingCode.ANSWER_REPLAYED, reopened.record_answer(make_answer(ALICE, "a1"), CAP)
-    )
+    await refused(ErrorCode.ANSWER_REPLAYED, reopened.record_answer(make_answer(ALICE, "a1"), CAP))
     again = await reopened.record_answer(make_answer(ALICE, "a2"), CAP)
     assert again.already_awarded and again.awarded == 0
     assert (await reopened.audit()).ok

@@ -16,7 +16,7 @@ from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.owners import link_hash, session_hash
-from srichan_world.world.refusals import PendingCode, Refused
+from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, StoreFactory
 from tests.world.booth_fixtures import DAY, T0, code, config, promotion, redemption
 
@@ -272,7 +272,7 @@ async def test_a_retried_redemption_returns_the_same_coupon_and_spends_once(stor
     assert set(retries) == {first}
     assert await store.balance(visitor_account(ALICE)) == 70
     other = redemption(ALICE, "key-00001", promotion_id="another1")
-    await refused(PendingCode.KEY_CONFLICT, store.redeem(other))
+    await refused(ErrorCode.KEY_CONFLICT, store.redeem(other))
     await visitor_with(store, BOB, 100)
     assert (await store.redeem(redemption(BOB, "key-00001"))).visitor_id == BOB, "keys per visitor"
 

@@ -17,7 +17,7 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
-from srichan_world.world.refusals import PendingCode, Refused
+from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, make_answer, store_url
 from tests.world.learning_fixtures import quest, quiz
 from tools import redis_servers
@@ -251,12 +251,12 @@ async def test_a_key_held_by_another_visitor_refuses_and_gives_the_debit_back(
     stolen = Transfer("k1", visitor_account(BOB), SHOP, 15, "redeem", T0)
     with pytest.raises(Refused) as caught:
         await store.transfer(stolen)
-    assert caught.value.code == PendingCode.KEY_CONFLICT
+    assert caught.value.code == ErrorCode.KEY_CONFLICT
     assert await store.balance(visitor_account(BOB)) == 40, "the debit was given back"
     assert await store.balance(SHOP) == 0
     with pytest.raises(Refused) as caught:
         await store.transfer(Transfer("k1", visitor_account(ALICE), SHOP, 5, "redeem", T0))
-    assert caught.value.code == PendingCode.KEY_CONFLICT, "alice's own credit holds k1"
+    assert caught.value.code == ErrorCode.KEY_CONFLICT, "alice's own credit holds k1"
     assert await store.balance(visitor_account(ALICE)) == 40
     report = await store.audit()
     assert report.ok, report.problems
@@ -266,7 +266,7 @@ async def test_a_key_held_by_another_visitor_refuses_and_gives_the_debit_back(
 async def test_award_keys_belong_to_the_store(store: RedisStore) -> None:
     with pytest.raises(Refused) as caught:
         await gift(store, ALICE, 10, f"award:{ALICE}:quiz:q@1")
-    assert caught.value.code == PendingCode.KEY_CONFLICT
+    assert caught.value.code == ErrorCode.KEY_CONFLICT
     assert await store.entries() == ()
 
 
@@ -333,16 +333,16 @@ async def test_an_answer_key_cannot_be_used_by_another_visitor(store: RedisStore
     await store.record_answer(make_answer(ALICE, "shared-key", correct=False), CAP)
     with pytest.raises(Refused) as caught:
         await store.record_answer(make_answer(BOB, "shared-key"), CAP)
-    assert caught.value.code == PendingCode.ANSWER_REPLAYED
+    assert caught.value.code == ErrorCode.ANSWER_REPLAYED
     assert await store.balance(visitor_account(BOB)) == 0
     desk_key = f"answer:{ALICE}:nonce-1"  # the quiz desk's form names its visitor
     with pytest.raises(Refused) as caught:
         await store.record_answer(make_answer(BOB, desk_key), CAP)
-    assert caught.value.code == PendingCode.ANSWER_REPLAYED
+    assert caught.value.code == ErrorCode.ANSWER_REPLAYED
     assert (await store.record_answer(make_answer(ALICE, desk_key), CAP)).awarded == 10
     with pytest.raises(Refused) as caught:
         await store.record_answer(make_answer(ALICE, desk_key), CAP)
-    assert caught.value.code == PendingCode.ANSWER_REPLAYED
+    assert caught.value.code == ErrorCode.ANSWER_REPLAYED
     assert await store._redis.hkeys("srichan:{g}:answers") == ["shared-key"]
 
 

@@ -22,7 +22,7 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.periods import day_of
 from srichan_world.world.quizzes import quiz_version
-from srichan_world.world.refusals import PendingCode, Refused
+from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, make_answer
 from tests.world.learning_fixtures import quiz
 
@@ -92,7 +92,7 @@ class StoreMachine(RuleBasedStateMachine):
         try:
             self.run(self.store.record_answer(make_answer(visitor, key, now=self.now), CAP))
         except Refused as exc:
-            assert exc.code == PendingCode.ANSWER_REPLAYED
+            assert exc.code == ErrorCode.ANSWER_REPLAYED
         else:
             raise AssertionError(f"replayed answer {key} was accepted")
 
