@@ -7,6 +7,7 @@ every test opens its own contexts (separate storage, so separate visitors).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,10 +17,9 @@ import pytest_asyncio
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from server.app import SCENE, create_app
+from server.app import create_app
 from server.config import Settings
-from server.ws import setup_presence
-from srichan_world.world.presence import PresenceSettings
+from server.ws import WORLD
 from tools.cli import main as srichan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,8 +77,9 @@ RESUME_WINDOW_S = 2.0
 async def server(compiled_scene: Path, tmp_path: Path) -> AsyncIterator[Server]:
     settings = Settings(port=0, scene_dir=compiled_scene, store=f"sqlite:///{tmp_path}/test.db")
     app = create_app(settings)
-    if not any(r.canonical == "/ws" for r in app.router.resources()):
-        setup_presence(app, app[SCENE].manifest, PresenceSettings(resume_window_s=RESUME_WINDOW_S))
+    # Settings has no resume window (yet); the world reads it at each disconnect.
+    world = app[WORLD]
+    world.settings = dataclasses.replace(world.settings, resume_window_s=RESUME_WINDOW_S)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -144,3 +144,55 @@ async def test_axe_finds_a_planted_violation(server: Server, new_page: NewPage) 
     await page.evaluate("document.getElementById('list').append(document.createElement('button'))")
     violations = await axe_violations(page)
     assert any(v["id"] == "button-name" for v in violations)
+
+
+async def test_without_webgl_the_list_mode_opens(server: Server, new_page: NewPage) -> None:
+    page = await new_page("about:blank")
+    await page.add_init_script(
+        "const real = HTMLCanvasElement.prototype.getContext;"
+        "HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {"
+        "  return /webgl/.test(kind) ? null : real.call(this, kind, ...rest); };"
+    )
+    await page.goto(server.url + "/")
+    await page.locator("#list .landmark").first.wait_for()
+    assert await page.evaluate("document.body.dataset.mode") == "list"
+    assert await page.locator("#list .notice").is_visible()
+    assert await page.locator("#street-canvas").count() == 0
+    # three.js was never downloaded: the list mode is for slow links too.
+    loaded = await page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in loaded if "/vendor/three/" in u]
+
+
+async def test_language_toggle_is_remembered(server: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{server.url}/?mode=list")
+    heading = page.locator("#landmarks-title")
+    await heading.wait_for()
+    assert await heading.inner_text() == "สถานที่สำคัญตามถนน"
+    await page.locator("#btn-lang").click()
+    assert await heading.inner_text() == "Landmarks along the road"
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    assert (await page.locator("#lm-city-gate").inner_text()).startswith("City Gate")
+    await page.reload()
+    await page.locator("#landmarks-title").wait_for()
+    assert await page.locator("#landmarks-title").inner_text() == "Landmarks along the road"
+
+
+async def test_weak_devices_get_low_quality(server: Server, new_page: NewPage) -> None:
+    page = await new_page("about:blank")
+    await page.add_init_script(
+        "Object.defineProperty(navigator, 'hardwareConcurrency', {get: () => 2});"
+    )
+    await page.goto(server.url + "/")
+    await wait_first_frame(page)
+    assert await page.evaluate("document.body.dataset.quality") == "low"
+    assert await page.evaluate("srichan.street.renderer.shadowMap.enabled") is False
+    # The frame-rate probe: slow first frames ask for low quality, fast ones do not.
+    verdicts = await page.evaluate(
+        """async () => {
+          const { fpsProbe } = await import('/static/js/quality.js');
+          const run = (ms) => { let slow = null; const p = fpsProbe((m) => { slow = m; });
+            for (let i = 0; i < 60; i++) p(ms); return slow; };
+          return [run(80), run(16)];
+        }"""
+    )
+    assert verdicts == [80, None]

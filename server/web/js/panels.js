@@ -141,7 +141,7 @@ function couponQr(coupon) {
   // The server draws the QR code (SVG); an <img> cannot run script from it.
   return el("img", {
     class: "qr",
-    src: `/coupons/${encodeURIComponent(coupon.coupon_id)}/qr.svg`,
+    src: `/coupon-qr/${encodeURIComponent(coupon.code)}.svg`,
     alt: `${t("couponQr")} ${coupon.code}`,
     width: 120,
     height: 120,
