@@ -135,16 +135,25 @@ class VisitTracker:
         self, footprints: Mapping[str, Sequence[Polygon]], distance: float = VISIT_DISTANCE_M
     ) -> None:
         """``footprints``: each landmark id with its footprint polygons."""
-        self._footprints = {lm: tuple(polys) for lm, polys in footprints.items()}
         self.distance = distance
+        # each footprint with its bounding box grown by the distance: a point outside the box
+        # cannot be near, and most points on a long street are outside all but one or two
+        self._boxes = tuple(
+            (lm, polygon, _grown_box(polygon, distance))
+            for lm, polys in footprints.items()
+            for polygon in polys
+        )
         self._near: dict[str, frozenset[str]] = {}
 
     def observe(self, visitor_id: str, position: Point) -> tuple[QuestFact, ...]:
         """New visit facts for ``visitor_id`` now standing at ``position``."""
+        x, z = position
         near = frozenset(
             lm
-            for lm, polygons in self._footprints.items()
-            if any(distance_to_polygon(position, f) <= self.distance for f in polygons)
+            for lm, polygon, (x0, z0, x1, z1) in self._boxes
+            if x0 <= x <= x1
+            and z0 <= z <= z1
+            and distance_to_polygon(position, polygon) <= self.distance
         )
         before = self._near.get(visitor_id, frozenset())
         self._near[visitor_id] = near
@@ -152,3 +161,9 @@ class VisitTracker:
 
     def forget(self, visitor_id: str) -> None:
         self._near.pop(visitor_id, None)
+
+
+def _grown_box(polygon: Polygon, margin: float) -> tuple[float, float, float, float]:
+    xs = [x for x, _ in polygon]
+    zs = [z for _, z in polygon]
+    return (min(xs) - margin, min(zs) - margin, max(xs) + margin, max(zs) + margin)
