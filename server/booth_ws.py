@@ -96,7 +96,7 @@ def redeem_key(session: int, msg: Redeem) -> str:
         return key
     if msg.cid is None:
         return f"ws-{session}-{secrets.token_hex(8)}"  # nothing to recognise a duplicate by
-    return f"ws-{session}-{msg.cid}"
+    return f"ws-{session:06d}-{msg.cid}"
 
 
 def wire(app: web.Application, service: BoothService) -> BoothFanout | None:

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import DummyCookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from server.app import create_app
+from server.app import STORE, create_app
 from server.booths import BOOTHS, BoothService, setup_booths
 from server.config import Settings
 from server.store import Store
@@ -124,22 +124,12 @@ class BoothSite:
 
 
 @asynccontextmanager
-async def booth_site(tmp_path: Path, *, presence: bool = False) -> AsyncIterator[BoothSite]:
-    """The app as ``create_app`` + ``setup_booths`` build it (optionally with the WebSocket),
+async def booth_site(tmp_path: Path) -> AsyncIterator[BoothSite]:
+    """The app as ``create_app`` + ``setup_booths`` build it (with the WebSocket at ``/ws``),
     on a loopback port, with shops: ``owner`` (B01, with a published booth), ``other`` (B02),
     ``revoked`` (held B01 before it was revoked), ``admin``, ``visitor`` and ``nobody``."""
-    settings = booth_settings(tmp_path)
-    app = create_app(settings)
-    if presence:
-        from server.ws import setup_presence
-        from srichan_world.world.presence import PresenceSettings
-
-        setup_presence(
-            app,
-            json.loads((settings.scene_dir / "srichan.manifest.json").read_text()),
-            PresenceSettings(tick_hz=20),
-        )
-    setup_booths(app, poll_s=0.2)
+    app = create_app(booth_settings(tmp_path))
+    setup_booths(app, store=lambda a: a[STORE], poll_s=0.2)
     client = TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar())
     await client.start_server()
     try:
