@@ -27,6 +27,7 @@ export const MsgType = Object.freeze({
   WALLET: 39,
   LEADERBOARD_GET: 40,
   LEADERBOARD: 41,
+  NICKNAME: 42,
   BOOTH_STATE: 48,
   REDEEM: 49,
   COUPON_ISSUED: 50,
@@ -167,14 +168,15 @@ export const FIELDS = Object.freeze({
   [MsgType.ERROR]: Object.freeze(["code", "message"]),
   [MsgType.SET_NICKNAME]: Object.freeze(["name"]),
   [MsgType.QUIZ_OPEN]: Object.freeze(["quiz_id"]),
-  [MsgType.QUIZ_QUESTION]: Object.freeze(["quiz_id", "question", "choices", "attempts_left", "reward"]),
+  [MsgType.QUIZ_QUESTION]: Object.freeze(["quiz_id", "question", "choices", "attempts_left", "reward", "already_awarded"]),
   [MsgType.QUIZ_ANSWER]: Object.freeze(["quiz_id", "choice"]),
-  [MsgType.QUIZ_RESULT]: Object.freeze(["quiz_id", "correct", "reward", "attempts_left", "cooldown_s", "balance", "explanation"]),
-  [MsgType.QUEST_PROGRESS]: Object.freeze(["quest_id", "done", "total", "completed", "bonus"]),
+  [MsgType.QUIZ_RESULT]: Object.freeze(["quiz_id", "correct", "reward", "attempts_left", "cooldown_s", "balance", "explanation", "capped", "already_awarded"]),
+  [MsgType.QUEST_PROGRESS]: Object.freeze(["quest_id", "done", "total", "completed", "bonus", "steps", "capped"]),
   [MsgType.WALLET_GET]: Object.freeze([]),
   [MsgType.WALLET]: Object.freeze(["balance", "coupons"]),
-  [MsgType.LEADERBOARD_GET]: Object.freeze([]),
-  [MsgType.LEADERBOARD]: Object.freeze(["entries", "you"]),
+  [MsgType.LEADERBOARD_GET]: Object.freeze(["follow"]),
+  [MsgType.LEADERBOARD]: Object.freeze(["entries", "you", "all_time", "you_all_time", "week"]),
+  [MsgType.NICKNAME]: Object.freeze(["name"]),
   [MsgType.BOOTH_STATE]: Object.freeze(["slot", "version", "booth"]),
   [MsgType.REDEEM]: Object.freeze(["slot", "promotion"]),
   [MsgType.COUPON_ISSUED]: Object.freeze(["coupon", "balance"]),
@@ -183,7 +185,7 @@ export const FIELDS = Object.freeze({
 export const RECORDS = Object.freeze({
   Enter: Object.freeze(["id", "x", "z", "heading", "anim", "name", "look"]),
   Coupon: Object.freeze(["coupon_id", "slot", "promotion", "title", "code", "expires_at"]),
-  LeaderboardEntry: Object.freeze(["rank", "name", "score"]),
+  LeaderboardEntry: Object.freeze(["rank", "name", "score", "quests"]),
 });
 
 /** Types a client may send. */

@@ -42,6 +42,7 @@ class MsgType(IntEnum):
     WALLET = 39  # S→C: balance and coupons
     LEADERBOARD_GET = 40  # C→S
     LEADERBOARD = 41  # S→C
+    NICKNAME = 42  # S→C: reply to set_nickname, the name as stored
     # booths
     BOOTH_STATE = 48  # S→C: snapshot or update of one booth's public config
     REDEEM = 49  # C→S

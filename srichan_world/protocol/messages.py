@@ -134,6 +134,9 @@ class LeaderboardEntry:
     rank: Annotated[int, COUNT]
     name: Annotated[str, Str(L.NAME_MAX_CHARS)]
     score: Annotated[int, COUNT]
+    """Tokens earned by learning in the board's period."""
+    quests: Annotated[int | None, Opt(COUNT)] = None
+    """Quests completed in the period."""
 
 
 # -- presence ---------------------------------------------------------------------------------
@@ -255,6 +258,14 @@ class SetNickname(Message):
 
 
 @dataclass(frozen=True)
+class Nickname(Message):
+    """Reply to ``set_nickname``: the nickname as stored (trimmed, NFC), as leaderboards show it."""
+
+    TYPE = MsgType.NICKNAME
+    name: Annotated[str, Str(L.NAME_MAX_CHARS)]
+
+
+@dataclass(frozen=True)
 class QuizOpen(Message):
     TYPE = MsgType.QUIZ_OPEN
     quiz_id: Annotated[str, ID]
@@ -268,6 +279,8 @@ class QuizQuestion(Message):
     choices: Annotated[tuple[Text, ...], Seq(BILINGUAL, 8)]
     attempts_left: Annotated[int, COUNT]
     reward: Annotated[int, COUNT]
+    already_awarded: Annotated[bool | None, Opt(Bool())] = None
+    """True when this visitor was already paid for this quiz: answering again earns nothing."""
 
 
 @dataclass(frozen=True)
@@ -283,11 +296,15 @@ class QuizResult(Message):
     quiz_id: Annotated[str, ID]
     correct: Annotated[bool, Bool()]
     reward: Annotated[int, COUNT]
-    """Tokens credited by this answer (0 when wrong or capped)."""
+    """Tokens credited by this answer (0 when wrong, already awarded or capped to nothing)."""
     attempts_left: Annotated[int, COUNT]
     cooldown_s: Annotated[float, Float()]
+    """Seconds until the quiz may be tried again (0: no wait)."""
     balance: Annotated[int, COUNT]
     explanation: Annotated[Text | None, Opt(BILINGUAL)] = None
+    capped: Annotated[bool | None, Opt(Bool())] = None
+    """The daily earning cap clipped the reward."""
+    already_awarded: Annotated[bool | None, Opt(Bool())] = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +315,11 @@ class QuestProgress(Message):
     total: Annotated[int, COUNT]
     completed: Annotated[bool, Bool()]
     bonus: Annotated[int, COUNT]
+    """Tokens paid by this update for completing the quest (0 otherwise)."""
+    steps: Annotated[tuple[int, ...] | None, Opt(Seq(U8, L.MAX_ARRAY))] = None
+    """The 0-based indices of the steps done."""
+    capped: Annotated[bool | None, Opt(Bool())] = None
+    """The daily earning cap clipped the bonus."""
 
 
 @dataclass(frozen=True)
@@ -315,14 +337,23 @@ class Wallet(Message):
 @dataclass(frozen=True)
 class LeaderboardGet(Message):
     TYPE = MsgType.LEADERBOARD_GET
+    follow: Annotated[bool | None, Opt(Bool())] = None
+    """``None``/true: also push the boards to this session when they change; false: stop."""
 
 
 @dataclass(frozen=True)
 class Leaderboard(Message):
     TYPE = MsgType.LEADERBOARD
     entries: Annotated[tuple[LeaderboardEntry, ...], Seq(Rec(LeaderboardEntry), L.MAX_ARRAY)]
+    """This week's top learners (ISO week, Bangkok time)."""
     you: Annotated[int | None, Opt(COUNT)] = None
-    """Your own rank, when you are ranked."""
+    """Your own rank this week, when you are among ``entries``."""
+    all_time: Annotated[
+        tuple[LeaderboardEntry, ...] | None, Opt(Seq(Rec(LeaderboardEntry), L.MAX_ARRAY))
+    ] = None
+    you_all_time: Annotated[int | None, Opt(COUNT)] = None
+    week: Annotated[str | None, Opt(Str(16))] = None
+    """The week ``entries`` covers, e.g. ``"2026-W19"``."""
 
 
 # -- booths -----------------------------------------------------------------------------------
@@ -367,6 +398,7 @@ MESSAGES: dict[MsgType, type[Message]] = {
         Pong,
         Error,
         SetNickname,
+        Nickname,
         QuizOpen,
         QuizQuestion,
         QuizAnswer,
