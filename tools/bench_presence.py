@@ -292,6 +292,8 @@ def _start_server(mode: str, manifest_path: Path, tick_hz: float) -> tuple[subpr
         if proc.poll() is not None:
             break
     proc.kill()
+    proc.wait(timeout=15)
+    proc.stdout.close()
     raise RuntimeError(f"{mode} server did not start")
 
 
@@ -384,6 +386,9 @@ def _run_once(
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(timeout=15)
+            if proc.stdout is not None:
+                proc.stdout.close()
     run = _combine(mode, n, args, reports, cpu, rss)
     run["server_core_busy"] = round(core, 3)
     return run
@@ -598,7 +603,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
             stats.decoded += 1
             updates = frame[5]
             stats.records += len(updates)
-            if me[5] % 40 == 0:
+            if stats.decoded % 5 == 1:
                 stats.sized += len(updates)
                 stats.record_bytes += sum(len(msgpack.packb(u)) for u in updates)
             for u in updates:
