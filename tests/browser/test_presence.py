@@ -49,6 +49,7 @@ async def test_two_visitors_see_each_other_walk_and_leave(
     await b.wait_for_function(
         f"Math.abs(srichan.state.avatars.get({a_id}).last.x - {a_x}) < 0.05", timeout=5000
     )
+    assert await a.evaluate("srichan.state.corrections") == 0
     # B draws A where the server says, with A's Thai name over its head.
     await b.wait_for_timeout(400)  # the interpolation runs 100 ms behind
     drawn_x = await b.evaluate(f"srichan.street.avatar({a_id}).root.position.x")

@@ -196,3 +196,34 @@ async def test_weak_devices_get_low_quality(server: Server, new_page: NewPage) -
         }"""
     )
     assert verdicts == [80, None]
+
+
+async def test_walls_stop_the_avatar_and_the_camera(server: Server, new_page: NewPage) -> None:
+    """Client-side collision with the manifest's footprints, and the camera pulled in front
+    of a wall instead of behind it (the City Pillar Shrine stands at z −14…−32)."""
+    page = await new_page(f"{server.url}/?quality=low")
+    await wait_first_frame(page)
+    result = await page.evaluate(
+        """async () => {
+          const { Walkable, pointInPolygon } = await import('/static/js/geometry.js');
+          const m = srichan.state.manifest;
+          const w = new Walkable(m);
+          const shrine = m.landmarks.find((l) => l.id === 'city-pillar-shrine').footprints[0];
+          const stopped = w.slide([95, -10], [95, -20]);        // straight at the wall
+          const slid = w.slide([90, -13.5], [100, -16]);         // at an angle: slides along
+          const s = srichan.street;
+          s.cameraDistance = 7;
+          s.follow(95, -13.2, -90, 0.3, 0.016);                  // facing south, wall behind
+          const cam = [s.camera.position.x, s.camera.position.z];
+          for (let i = 0; i < 60; i++) s.follow(95, -8, 0, 0.3, 0.05); // open road: eases out
+          const free = Math.hypot(s.camera.position.x - 95, s.camera.position.z + 8);
+          return { stopped, slid, cam, inWall: pointInPolygon(cam, shrine),
+                   pulled: Math.hypot(cam[0] - 95, cam[1] + 13.2), free,
+                   serverOk: w.serverContains(stopped) && w.serverContains(slid) };
+        }"""
+    )
+    assert -14 + 0.3 < result["stopped"][1] <= -13.6, result
+    assert result["slid"][0] > 95 and result["slid"][1] > -14, result
+    assert result["serverOk"]
+    assert not result["inWall"] and result["pulled"] < 1.0, result
+    assert result["free"] > 6.5, result

@@ -129,13 +129,23 @@ export class Walkable {
       if (this.fits([x + dx, z + dz])) {
         x += dx;
         z += dz;
-      } else if (dx !== 0 && this.fits([x + dx, z])) {
-        x += dx;
-      } else if (dz !== 0 && this.fits([x, z + dz])) {
-        z += dz;
-      } else {
-        break;
+        continue;
       }
+      // Close in on the wall as far as the body allows, then slide along it.
+      let lo = 0;
+      let hi = 1;
+      for (let k = 0; k < 6; k++) {
+        const mid = (lo + hi) / 2;
+        if (this.fits([x + dx * mid, z + dz * mid])) lo = mid;
+        else hi = mid;
+      }
+      x += dx * lo;
+      z += dz * lo;
+      const rx = dx * (1 - lo);
+      const rz = dz * (1 - lo);
+      if (rx !== 0 && this.fits([x + rx, z])) x += rx;
+      else if (rz !== 0 && this.fits([x, z + rz])) z += rz;
+      else break;
     }
     return [x, z];
   }

@@ -390,7 +390,7 @@ export class Street3D {
     const camY = target.y + Math.sin(pitch) * want;
     const far = [x - fx * horiz, z - fz * horiz];
     const clear = this.walkable.clearFraction([x, z], far, camY - 0.5);
-    const allowed = Math.max(0.6, want * clear - 0.4);
+    const allowed = clear >= 1 ? want : Math.max(0.6, want * clear - 0.4);
     // Pull in at once (never show the inside of a wall), ease back out.
     this.cameraDistance = allowed < this.cameraDistance
       ? allowed

@@ -62,6 +62,7 @@ export class WorldState extends EventTarget {
     this.me = null; // {id, name, x, z, heading, anim}
     this.avatars = new Map();
     this.more = 0;
+    this.corrections = 0; // moves the server refused: a normal walk should cause none
     this.tickHz = 10;
     this.clockOffset = null; // local seconds − server tick seconds, smallest seen (least delay)
     this.balance = null;
@@ -103,6 +104,7 @@ export class WorldState extends EventTarget {
       case MsgType.WELCOME:
         return this.welcome(msg);
       case MsgType.CORRECTION:
+        this.corrections += 1;
         this.moveMe(msg.x, msg.z, msg.heading, msg.anim);
         return this.changed("correction", { msg });
       case MsgType.FRAME:
