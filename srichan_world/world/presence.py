@@ -11,9 +11,10 @@ Performance is designed in, because one process must carry about 1,500 moving av
 * Each tick, every dirty avatar's changes are encoded ONCE as a flat msgpack fragment and
   appended to its interest cell's batch. Observers with at most K avatars around share one
   pre-assembled frame per cell (bytes concatenation, no per-client encoding).
-* Only observers whose visible set changes (cell change, avatars crossing cells, joins and
-  leaves) or whose area holds more than K avatars do per-client work; the K nearest are
-  chosen again every ``knn_refresh_ticks`` ticks (staggered), with numpy over the area.
+* Where an area holds more than K avatars, observers in the same small block share one
+  "K nearest to the block's centre" set, chosen again every ``knn_refresh_ticks`` ticks with
+  numpy, and its update bytes; per-client work is left for visibility changes (enters and
+  leaves) and the one-line frame assembly.
 """
 
 from __future__ import annotations
@@ -79,8 +80,13 @@ class PresenceSettings:
     hello_timeout_s: float = L.HELLO_TIMEOUT_S
     idle_timeout_s: float = L.IDLE_TIMEOUT_S
     max_avatars: int = 5000
-    knn_refresh_ticks: int = 5
-    """A crowded observer's K nearest are chosen again this often (0.5 s at 10 Hz)."""
+    knn_refresh_ticks: int = 10
+    """A crowded block's K nearest are chosen again this often (1 s at 10 Hz: a walker
+    moves 1.4 m meanwhile); each choice costs its observers a diff."""
+    knn_block_m: float = 8.0
+    """Crowded observers standing in the same square block of this size share one set of
+    K nearest avatars (nearest to the block's centre), its update bytes and, in the steady
+    state, their frame: the work is done per block instead of per client."""
     outbox_messages: int = 256
     """Non-frame messages queued for one connection before it counts as stuck."""
     stuck_timeout_s: float = 10.0
@@ -101,6 +107,8 @@ class PresenceSettings:
             problems.append(f"max_speed: {self.max_speed} must be in (0, 50] m/s")
         if self.gc_threshold < 0:
             problems.append("gc_threshold must be 0 (keep) or positive")
+        if not 0 < self.knn_block_m <= 64:
+            problems.append(f"knn_block_m: {self.knn_block_m} must be in (0, 64] m")
         if self.knn_refresh_ticks < 1 or self.max_avatars < 1:
             problems.append("knn_refresh_ticks and max_avatars must be at least 1")
         if min(self.resume_window_s, self.hello_timeout_s, self.idle_timeout_s) <= 0:
@@ -186,9 +194,10 @@ class _Session:
 class _Avatar:
     __slots__ = (
         "anim",
-        "capped",
         "cell",
         "dirty",
+        "group",
+        "gver",
         "heading",
         "held_until",
         "id",
@@ -224,7 +233,9 @@ class _Avatar:
         # as an observer
         self.visible: set[int] = set()
         self.vis_cell = -1
-        self.capped = False
+        self.group: _Group | None = None
+        """The crowded block whose K nearest this observer sees; None when uncrowded."""
+        self.gver = -1
         self.reset = True
 
 
@@ -258,6 +269,10 @@ class PresenceWorld:
             cells = g.neighbourhood((index % g.cols, index // g.cols))
             self.neigh.append(tuple(r * g.cols + c for c, r in cells))
         self.neigh_set = [frozenset(n) for n in self.neigh]
+        self.block = s.knn_block_m
+        self.bcols = math.ceil(g.cols * g.cell / self.block)
+        self.nblocks = self.bcols * math.ceil(g.rows * g.cell / self.block)
+        self.groups: dict[int, _Group] = {}
         self.cells: list[dict[int, _Avatar]] = [{} for _ in range(ncells)]
         self.avatars: dict[int, _Avatar] = {}
         self.tokens: dict[str, _Avatar] = {}
@@ -657,6 +672,40 @@ def _packed_int(n: int) -> bytes:
     return _SMALL_INTS[n] if n < 4096 else _packb(n)
 
 
+class _Group:
+    """Crowded observers in one block of one cell: the K + 1 avatars nearest to the block's
+    centre (``visible``: replaced, never mutated), of which each observer sees K (itself or
+    ``far`` left out), and this tick's shared bytes. Updates of ``far`` may reach observers
+    that do not see it; clients ignore ids they do not know."""
+
+    __slots__ = (
+        "bytes_tick",
+        "cell",
+        "cx",
+        "cz",
+        "far",
+        "frames",
+        "n",
+        "updates",
+        "used",
+        "version",
+        "visible",
+    )
+
+    def __init__(self, cell: int, cx: float, cz: float) -> None:
+        self.cell = cell
+        self.cx = cx
+        self.cz = cz
+        self.visible: set[int] = set()
+        self.far = 0
+        self.version = 0
+        self.used = -2
+        self.bytes_tick = -1
+        self.updates = b""
+        self.n = 0
+        self.frames: dict[int, bytes] = {}
+
+
 class _TickFrames:
     """Per-tick caches shared by all observers: area batches, enter records, nearest sets."""
 
@@ -680,7 +729,7 @@ class _TickFrames:
         self.head_reset = _FRAME_HEAD + tick + b"\xc3"
         self.areas: dict[int, tuple[int, bytes, bytes, bool]] = {}
         self.enters: dict[int, bytes] = {}
-        self.nearest: dict[int, set[int]] = {}
+        self.group_of: dict[int, _Group] = {}
         self.gone: dict[int, set[int]] = {}
 
     def area(self, cell: int) -> tuple[int, bytes, bytes, bool]:
@@ -704,43 +753,55 @@ class _TickFrames:
         got = self.areas[cell] = (pop, updates, plain, events)
         return got
 
-    def _refresh_due(self, a: _Avatar) -> bool:
-        """Forced by a reset or a change of cell or mode; otherwise every observer of a cell
-        refreshes on the same tick (cells take turns), so the cell's arrays are built once."""
-        return (
-            a.reset
-            or not a.capped
-            or a.vis_cell != a.cell
-            or (self.w.tick_no + a.cell) % self.w.settings.knn_refresh_ticks == 0
-        )
-
     def choose_nearest(self, observers: list[_Avatar]) -> None:
-        """The K nearest for every crowded observer due a refresh, one numpy pass per cell."""
-        due: dict[int, list[_Avatar]] = {}
+        """Put every crowded observer in its block's group; choose the K nearest of the
+        groups due a refresh (new, idle last tick, or their turn), one numpy pass per cell."""
+        w = self.w
         k = self.k
+        tick = w.tick_no
+        refresh = w.settings.knn_refresh_ticks
+        origin_x, origin_z = w.grid.origin
+        size = w.block
+        groups = w.groups
+        due: dict[int, list[_Group]] = {}
         area = self.area
         for a in observers:
-            if area(a.cell)[0] - 1 > k and self._refresh_due(a):
-                due.setdefault(a.cell, []).append(a)
-        cells = self.w.cells
+            cell = a.cell
+            got = self.areas.get(cell)
+            if (got if got is not None else area(cell))[0] - 1 <= k:
+                a.group = None
+                continue
+            col = int((a.x - origin_x) // size)
+            row = int((a.z - origin_z) // size)
+            key = cell * w.nblocks + row * w.bcols + col
+            g = groups.get(key)
+            if g is None:
+                cx = origin_x + (col + 0.5) * size
+                cz = origin_z + (row + 0.5) * size
+                g = groups[key] = _Group(cell, cx, cz)
+            if g.used != tick:
+                if g.used < tick - 1 or (tick + key) % refresh == 0:
+                    due.setdefault(cell, []).append(g)
+                g.used = tick
+            self.group_of[a.id] = g
+        cells = w.cells
         for cell, group in due.items():
-            members = [av for c in self.w.neigh[cell] for av in cells[c].values()]
+            members = [av for c in w.neigh[cell] for av in cells[c].values()]
             n = len(members)
             ids = np.fromiter((m.id for m in members), np.int64, n)
             xs = np.fromiter((m.x for m in members), np.float64, n)
             zs = np.fromiter((m.z for m in members), np.float64, n)
-            ox = np.fromiter((a.x for a in group), np.float64, len(group))
-            oz = np.fromiter((a.z for a in group), np.float64, len(group))
-            d2 = (xs[None, :] - ox[:, None]) ** 2 + (zs[None, :] - oz[:, None]) ** 2
-            pick = np.argpartition(d2, k, axis=1)[:, : k + 1]  # + 1: the observer itself
-            for row, (a, chosen) in enumerate(zip(group, ids[pick].tolist(), strict=True)):
-                near = set(chosen)
-                if a.id in near:
-                    near.discard(a.id)
-                else:  # others stand exactly where it stands: drop the farthest pick
-                    far = pick[row][int(np.argmax(d2[row, pick[row]]))]
-                    near.discard(int(ids[far]))
-                self.nearest[a.id] = near
+            gx = np.fromiter((g.cx for g in group), np.float64, len(group))
+            gz = np.fromiter((g.cz for g in group), np.float64, len(group))
+            d2 = (xs[None, :] - gx[:, None]) ** 2 + (zs[None, :] - gz[:, None]) ** 2
+            # K + 1: a member leaves itself out; anyone else leaves out the farthest pick
+            pick = np.argpartition(d2, k, axis=1)[:, : k + 1]
+            rows = np.arange(len(group))
+            far = ids[pick[rows, d2[rows[:, None], pick].argmax(axis=1)]].tolist()
+            for g, chosen, farthest in zip(group, ids[pick].tolist(), far, strict=True):
+                g.visible = set(chosen)
+                g.far = farthest
+                g.version += 1
 
     def enter(self, a: _Avatar) -> bytes:
         got = self.enters.get(a.id)
@@ -755,38 +816,59 @@ class _TickFrames:
         got = self.areas.get(cell)
         pop, updates, plain, events = got if got is not None else self.area(cell)
         others = pop - 1
-        if others <= self.k:
-            if not (a.reset or a.capped or a.vis_cell != cell or events):
+        g = self.group_of.get(a.id)
+        if g is None:
+            if not (a.reset or a.group is not None or a.vis_cell != cell or events):
                 return plain
             cells = self.w.cells
             new: set[int] = set()
             for c in self.w.neigh[cell]:
                 new.update(cells[c])
             new.discard(a.id)
-            a.capped = False
+            a.group = None
             return self._diff(a, new, updates, 0)
-        # crowded: the K nearest, chosen again every few ticks
-        near = self.nearest.get(a.id)
-        if near is not None:
-            new = near
-            a.capped = True
-        else:
-            new = a.visible
+        # crowded: the block's K nearest; bytes shared by the block's observers
+        tick = self.w.tick_no
+        if g.bytes_tick != tick:
             if events:
                 departed = self.departed(cell)
-                if not departed.isdisjoint(new):
-                    new = new - departed
-        frags = self.frags
-        sel = self.frag_keys & new
-        if a.id in frags:
-            sel.add(a.id)
-        n = len(sel)
+                if not departed.isdisjoint(g.visible):
+                    g.visible = g.visible - departed
+                    g.version += 1
+            frags = self.frags
+            sel = self.frag_keys & g.visible
+            n = len(sel)
+            g.updates = b"".join(map(frags.__getitem__, sel))
+            g.n = n
+            g.bytes_tick = tick
+            g.frames = {}
+        member = a.id in g.visible
+        own = None if member else self.frags.get(a.id)
+        if a.group is g and a.gver == g.version and not a.reset:  # the steady case
+            more = others - len(a.visible)
+            frame = g.frames.get(more) if own is None else None
+            if frame is None:
+                body = self._body(g, own)
+                frame = b"".join((self.head, _EMPTY_ARRAY, body, _EMPTY_ARRAY, _packed_int(more)))
+                if own is None:
+                    g.frames[more] = frame
+            return frame
+        if member:
+            new = g.visible - {a.id}
+        elif g.far in g.visible and len(g.visible) > self.k:
+            new = g.visible - {g.far}
+        else:
+            new = set(g.visible)
+        a.group = g
+        a.gver = g.version
+        return self._diff(a, new, self._body(g, own), others - len(new))
+
+    @staticmethod
+    def _body(g: _Group, own: bytes | None) -> bytes:
+        """The updates array: the block's, plus the observer's own when it is not in it."""
+        n = g.n if own is None else g.n + 1
         head = _HEADERS[n] if n < 1024 else array_header(n)
-        mine = head + b"".join(map(frags.__getitem__, sel))
-        if new is a.visible and not a.reset:  # the steady case, without the diff
-            more = others - len(new)
-            return b"".join((self.head, _EMPTY_ARRAY, mine, _EMPTY_ARRAY, _packed_int(more)))
-        return self._diff(a, new, mine, others - len(new))
+        return head + g.updates if own is None else head + g.updates + own
 
     def departed(self, cell: int) -> set[int]:
         """Avatars that left ``cell``'s area (or the world) since the last tick."""

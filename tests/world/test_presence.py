@@ -566,7 +566,7 @@ def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int) -> N
     """Many avatars wander; each client's view must match the truth after every tick:
     uncrowded, exactly the avatars in its 3×3 cells with their quantized positions; crowded,
     K of them (between refreshes: at most K, all still in the area), and right after a
-    refresh exactly the K nearest."""
+    refresh K of the K + 1 nearest to the centre of its block."""
     rng = random.Random(seed)
     spawns = [(rng.uniform(2, 318), rng.uniform(-38, 8)) for _ in range(40)]
     h = Harness(spawns, k_nearest=k, knn_refresh_ticks=refresh)
@@ -597,10 +597,11 @@ def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int) -> N
                 assert h.views[sid].more == 0
             elif refresh > 1:
                 assert len(view) <= k and h.views[sid].more == len(area) - len(view)
-            else:
-                d = sorted(math.dist((me.x, me.z), (av.x, av.z)) for av in area.values())
-                kth = d[k - 1]
+            else:  # K of the K + 1 nearest to the centre of the observer's block
+                size = w.block
+                cx = (me.x // size + 0.5) * size
+                cz = ((me.z + 40) // size + 0.5) * size - 40
+                d = sorted(math.dist((cx, cz), (av.x, av.z)) for av in [*area.values(), me])
                 assert len(view) == k and h.views[sid].more == len(area) - k
-                assert all(
-                    math.dist((me.x, me.z), (area[i].x, area[i].z)) <= kth + 1e-9 for i in view
-                )
+                for i in view:
+                    assert math.dist((cx, cz), (area[i].x, area[i].z)) <= d[k] + 1e-9
