@@ -121,6 +121,8 @@ class BoothService:
         self._states: dict[str, BoothState] = {}
         self._subscribers: list[Subscriber] = []
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._near: dict[tuple[int, int], list[str]] = {}
+        """Per interest cell, the slots seen from it (filled as cells are visited)."""
 
     @property
     def store(self) -> Store:
@@ -148,12 +150,13 @@ class BoothService:
 
     def states_near(self, x: float, z: float) -> list[BoothState]:
         """The booths a visitor standing at ``(x, z)`` can see, in slot order."""
-        area = set(self.grid.neighbourhood(self.grid.cell_of((x, z))))
-        return [
-            state
-            for slot, place in sorted(self.slots.items())
-            if place.cell in area and (state := self._states.get(slot)) is not None
-        ]
+        cell = self.grid.cell_of((x, z))
+        slots = self._near.get(cell)
+        if slots is None:
+            area = set(self.grid.neighbourhood(cell))
+            slots = self._near[cell] = [s for s, p in sorted(self.slots.items()) if p.cell in area]
+        states = self._states
+        return [state for slot in slots if (state := states.get(slot)) is not None]
 
     async def refresh(self, slot: str | None = None) -> int:
         """Publish every booth whose stored version moved past the one last sent (all slots,
