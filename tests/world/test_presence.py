@@ -605,3 +605,22 @@ def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int) -> N
                 assert len(view) == k and h.views[sid].more == len(area) - k
                 for i in view:
                     assert math.dist((cx, cz), (area[i].x, area[i].z)) <= d[k] + 1e-9
+
+
+def test_crowded_observers_in_one_block_share_their_frame() -> None:
+    """Two observers 1 m apart in one 8 m block, nine others around: with K = 3 both see the
+    same avatars and, once steady, get the very same frame object."""
+    spawns = [(10.0, 1.0), (11.0, 1.0)] + [(12.0 + i, 2.0) for i in range(9)]
+    h = Harness(spawns, k_nearest=3)
+    a, b = h.join(), h.join()
+    crowd = [h.join() for _ in range(9)]
+    h.tick()
+    assert h.sees(a) - {h.ids[b]} == h.sees(b) - {h.ids[a]}
+    assert len(h.sees(a)) == len(h.sees(b)) == 3
+    for sid in crowd:
+        av = h.world.avatars[h.ids[sid]]
+        h.send(sid, Move(av.x + 0.2, av.z, 0.0, 1))
+    effects = h.world.tick(h.now + 0.1)
+    frames = {e.session: e.data for e in effects if isinstance(e, Send)}
+    assert frames[a] is frames[b]
+    assert decode(frames[a], ALL, None).more == 10 - 3
