@@ -69,7 +69,7 @@ RATES: dict[str, Rate] = {
     "upload": Rate(0.2, 12),
     "verify": Rate(1.0, 10),
     "redeem": Rate(0.5, 5),
-    "sign_in": Rate(0.1, 5),
+    "sign_in": Rate(0.5, 10),
 }
 """Requests per second on average and at once, per shop / visitor / address."""
 _BUCKETS_MAX = 20_000

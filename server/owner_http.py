@@ -8,7 +8,7 @@ session's CSRF token in ``X-CSRF-Token``, which only the owner's own page can re
 
 Refusals are JSON ``{"error", "code", "th", "en"}`` (plus ``errors`` by form field for a bad
 booth): 401 not signed in, 403 not yours or a cross-site request, 404 unknown, 409 a coupon
-refused, 413 too large, 422 invalid, 429 too many requests.
+refused, 422 invalid (a bad form, a bad or too large picture), 429 too many requests.
 
 | method | path | who |
 |---|---|---|
