@@ -5,8 +5,12 @@ the store's steps in the right order, so the WebSocket handlers stay thin: they 
 one method with the session's server-known position, and encode the result or the refusal.
 
 A session must :meth:`Learning.enter` (its hello's visitor id and secret, checked against the
-store) before anything else; a visitor may have several sessions (tabs), and their openings
-and visit state last until the last one leaves.
+store) before anything else; a visitor may have several sessions (tabs): their quiz openings
+last until the last one leaves, while visits are tracked per session (two tabs in two places
+must not report the same landmark again and again).
+
+Every xAPI statement the store keeps is also handed to ``on_statement`` (e.g. the LRS
+forwarder's queue) once it is durable; the hook must not block.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from server.store.base import Store, Visitor
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.geometry import Point
+from srichan_world.world import xapi
 from srichan_world.world.leaderboard import Board, ChangeThrottle, LeaderRow
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.ledger import visitor_account
@@ -53,11 +59,19 @@ class Entered:
     quests: tuple[QuestUpdate, ...]
 
 
+StatementHook = Callable[[dict[str, Any]], None]
+
+
 class Learning:
     def __init__(
-        self, content: LearningContent, store: Store, nonce: Callable[[], str] = _nonce
+        self,
+        content: LearningContent,
+        store: Store,
+        nonce: Callable[[], str] = _nonce,
+        on_statement: StatementHook | None = None,
     ) -> None:
         self.store = store
+        self.on_statement = on_statement
         self.cap = content.policy.daily_earn_cap
         self.desk = QuizDesk(QuizBook(content.quiz_points))
         self.quests = QuestBook(content.quests)
@@ -92,12 +106,20 @@ class Learning:
         visitor_id = self._visitor_of.pop(session, None)
         if visitor_id is None:
             return
+        self.visits.forget(str(session))
         sessions = self._sessions_of[visitor_id]
         sessions.discard(session)
         if not sessions:
             del self._sessions_of[visitor_id]
             self.desk.forget(visitor_id)
-            self.visits.forget(visitor_id)
+
+    def sessions_of(self, visitor_id: str) -> frozenset[int]:
+        """The visitor's entered sessions in this process (to tell every tab of a change)."""
+        return frozenset(self._sessions_of.get(visitor_id, ()))
+
+    def entered(self, session: int) -> str | None:
+        """The session's visitor id, or ``None`` before a successful :meth:`enter`."""
+        return self._visitor_of.get(session)
 
     def visitor_of(self, session: int) -> str | Refusal:
         visitor_id = self._visitor_of.get(session)
@@ -135,6 +157,7 @@ class Learning:
             outcome = await self.store.record_answer(answer, self.cap)
         except Refused as exc:
             return exc.refusal
+        self._emit(answer.statement)
         updates: tuple[QuestUpdate, ...] = ()
         if answer.correct:
             updates = await self._advance(visitor_id, QuestFact("quiz", answer.quiz_id), now)
@@ -148,7 +171,7 @@ class Learning:
         if visitor_id is None:
             return ()
         updates: tuple[QuestUpdate, ...] = ()
-        for fact in self.visits.observe(visitor_id, position):
+        for fact in self.visits.observe(str(session), position):
             updates += await self._advance(visitor_id, fact, now)
         return updates
 
@@ -183,6 +206,17 @@ class Learning:
         if not affected:
             return ()
         updates = await self.store.advance_quests(visitor_id, fact, affected, now, self.cap)
-        if any(u.just_completed for u in updates):
-            self.board.mark()
+        for update in updates:
+            if update.just_completed:
+                self.board.mark()
+                entry = next(e for e in affected if e.quest.id == update.quest_id)
+                # the statement the store kept (same key, same id): see Store.advance_quests
+                key = f"quest:{visitor_id}:{entry.key}"
+                self._emit(
+                    xapi.completed_statement(key, visitor_id, entry.quest, entry.version, now)
+                )
         return updates
+
+    def _emit(self, statement: dict[str, Any]) -> None:
+        if self.on_statement is not None:
+            self.on_statement(statement)
