@@ -178,7 +178,7 @@ export const FIELDS = Object.freeze({
   [MsgType.LEADERBOARD]: Object.freeze(["entries", "you", "all_time", "you_all_time", "week"]),
   [MsgType.NICKNAME]: Object.freeze(["name"]),
   [MsgType.BOOTH_STATE]: Object.freeze(["slot", "version", "booth"]),
-  [MsgType.REDEEM]: Object.freeze(["slot", "promotion"]),
+  [MsgType.REDEEM]: Object.freeze(["slot", "promotion", "key", "expected_cost"]),
   [MsgType.COUPON_ISSUED]: Object.freeze(["coupon", "balance"]),
 });
 

@@ -61,12 +61,14 @@ export async function ask(conn, state, type, fields) {
   return reply;
 }
 
-function stepLabel(state, step) {
+/** "Answer · City Gate" (tracker) or, with `detail`, followed by the question itself. */
+function stepLabel(state, step, detail = false) {
   const [kind, target] = Object.entries(step)[0];
   if (kind === "quiz") {
     const q = state.quizIndex.get(target);
     const lm = q && state.landmarkIndex.get(q.landmark);
-    return `${t("stepQuiz")} · ${lm ? pick(lm.name) : target}`;
+    const where = `${t("stepQuiz")} · ${lm ? pick(lm.name) : target}`;
+    return detail && q ? `${where}: ${pick(q.question)}` : where;
   }
   const lm = state.landmarkIndex.get(target);
   return `${t("stepVisit")} · ${lm ? pick(lm.name) : target}`;
@@ -100,7 +102,7 @@ export function questsView(state, { headingLevel = "h3" } = {}) {
           "li",
           { class: done[i] ? "done" : "" },
           el("span", { class: "tick", "aria-hidden": "true", text: done[i] ? "✓" : "○" }),
-          el("span", { text: stepLabel(state, step) }),
+          el("span", { text: stepLabel(state, step, true) }),
           done[i] ? el("span", { class: "sr-only", text: ` (${t("questDone")})` }) : null,
         ),
       );

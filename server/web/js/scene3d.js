@@ -4,6 +4,7 @@
 
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
+import { mergeGeometries } from "three/addons/utils/BufferGeometryUtils.js";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
 import { el } from "./dom.js";
 import { pick } from "./i18n.js";
@@ -20,10 +21,15 @@ function glbParse(buffer) {
   return new Promise((resolve, reject) => loader.parse(buffer, "", resolve, reject));
 }
 
-/** Shared avatar parts: one geometry each, materials cached by colour. */
+/**
+ * Avatar bodies: the parts of one look merged into one vertex-coloured geometry (one draw
+ * call per avatar, cached per look), all sharing one material.
+ */
 class AvatarKit {
   constructor(low) {
-    this.Material = low ? THREE.MeshLambertMaterial : THREE.MeshStandardMaterial;
+    this.material = low
+      ? new THREE.MeshLambertMaterial({ vertexColors: true })
+      : new THREE.MeshStandardMaterial({ vertexColors: true, roughness: 0.8, metalness: 0 });
     this.legs = new THREE.CylinderGeometry(0.2, 0.22, 0.8, 10).translate(0, 0.4, 0);
     this.body = new THREE.CapsuleGeometry(0.27, 0.5, 4, 12).translate(0, 1.15, 0);
     this.head = new THREE.SphereGeometry(0.21, 16, 12).translate(0, 1.72, 0);
@@ -34,26 +40,15 @@ class AvatarKit {
       new THREE.ConeGeometry(0.42, 0.22, 18).translate(0, 1.95, 0),
       new THREE.SphereGeometry(0.11, 10, 8).translate(-0.12, 1.93, 0),
     ];
-    this.materials = new Map();
+    this.geometries = new Map();
   }
 
-  material(colour) {
-    if (!this.materials.has(colour)) {
-      this.materials.set(
-        colour,
-        this.Material === THREE.MeshStandardMaterial
-          ? new THREE.MeshStandardMaterial({ color: colour, roughness: 0.8, metalness: 0 })
-          : new THREE.MeshLambertMaterial({ color: colour }),
-      );
-    }
-    return this.materials.get(colour);
-  }
-
-  build(look, shadows) {
+  geometry(look) {
+    const key = look.join(",");
+    if (this.geometries.has(key)) return this.geometries.get(key);
     const [skinI, shirtI, hatI] = look;
     const skin = PALETTE_BODY[skinI % PALETTE_BODY.length];
     const shirt = PALETTE_SHIRT[shirtI % PALETTE_SHIRT.length];
-    const group = new THREE.Group();
     const parts = [
       [this.legs, "#34495e"],
       [this.body, shirt],
@@ -62,12 +57,25 @@ class AvatarKit {
     ];
     const hat = this.hats[hatI % HATS];
     if (hat) parts.push([hat, hatI === 2 ? "#d8b56a" : hatI === 3 ? "#2b2b2b" : shirt]);
-    for (const [geometry, colour] of parts) {
-      const mesh = new THREE.Mesh(geometry, this.material(colour));
-      mesh.castShadow = shadows;
-      group.add(mesh);
-    }
-    return group;
+    const coloured = parts.map(([geometry, hex]) => {
+      const g = geometry.clone();
+      const c = new THREE.Color(hex);
+      const n = g.attributes.position.count;
+      const colours = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) colours.set([c.r, c.g, c.b], i * 3);
+      g.setAttribute("color", new THREE.BufferAttribute(colours, 3));
+      return g;
+    });
+    const merged = mergeGeometries(coloured);
+    for (const g of coloured) g.dispose();
+    this.geometries.set(key, merged);
+    return merged;
+  }
+
+  build(look, shadows) {
+    const mesh = new THREE.Mesh(this.geometry(look), this.material);
+    mesh.castShadow = shadows;
+    return mesh;
   }
 }
 
