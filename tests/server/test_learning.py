@@ -165,3 +165,54 @@ async def test_progress_and_balance_survive_a_server_restart(
         assert board[0].name == "น้องแก่น"
     finally:
         await store.close()
+
+
+async def test_every_statement_the_store_keeps_is_handed_on(
+    content: LearningContent, store: Store
+) -> None:
+    handed: list[dict] = []
+    learning = Learning(content, store, on_statement=handed.append)
+    await entered(learning)
+    museum = at(content, "q-museum-1")
+    await learning.moved(1, gate_side(content), T0)
+    for choice in (1, 0):
+        await learning.open_quiz(1, "q-museum-1", museum, T0)
+        await learning.answer_quiz(1, "q-museum-1", choice, museum, T0 + 1)
+    await learning.open_quiz(1, "q-museum-1", museum, T0 + 2)
+    await learning.answer_quiz(1, "q-museum-1", 0, museum, T0 + 2)  # graded, nothing new
+    replayed = await learning.answer_quiz(1, "q-museum-1", 0, museum, T0 + 3)
+    assert isinstance(replayed, Refusal)
+    kept = (await store.statements_since(0.0)).statements
+    assert handed == list(kept), "the same statements, ids and all, in the same order"
+    verbs = [s["verb"]["display"]["en-US"] for s in handed]
+    assert verbs == ["answered", "answered", "completed", "answered"]
+
+
+async def test_visits_are_tracked_per_tab(content: LearningContent, store: Store) -> None:
+    counting = CountingStore(store)
+    learning = Learning(content, counting)  # type: ignore[arg-type]
+    await entered(learning, 1)
+    await entered(learning, 2)
+    gate, away = gate_side(content), (150.0, 0.0)
+    assert [u.done for u in await learning.moved(1, gate, T0)] == [(0,)]
+    for _ in range(3):  # one tab at the gate, another far away: no repeated visits
+        assert await learning.moved(2, away, T0) == ()
+        assert await learning.moved(1, gate, T0) == ()
+    assert counting.advances == 1, "the store heard of the visit once"
+    learning.leave(1)
+    assert learning.sessions_of(VISITOR) == {2} and learning.entered(1) is None
+
+
+class CountingStore:
+    """The real store, counting quest steps offered to it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.advances = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def advance_quests(self, *args: object, **kwargs: object) -> object:
+        self.advances += 1
+        return await self._store.advance_quests(*args, **kwargs)  # type: ignore[arg-type]
