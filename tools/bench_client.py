@@ -51,10 +51,8 @@ GOAL_FIRST_FRAME_S = 3.0
 @contextlib.asynccontextmanager
 async def local_server() -> AsyncIterator[str]:
     """Build the real scene and serve it (and the client) on a loopback port."""
-    from server.app import SCENE, create_app
+    from server.app import create_app
     from server.config import Settings
-    from server.ws import setup_presence
-    from srichan_world.world.presence import PresenceSettings
     from tools.cli import main as srichan
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,10 +64,7 @@ async def local_server() -> AsyncIterator[str]:
         if status != 0:
             raise SystemExit("scene build failed")
         settings = Settings(port=0, scene_dir=out, store=f"sqlite:///{tmp}/bench.db")
-        app = create_app(settings)
-        if not any(r.canonical == "/ws" for r in app.router.resources()):
-            setup_presence(app, app[SCENE].manifest, PresenceSettings())  # until create_app does
-        runner = web.AppRunner(app, shutdown_timeout=1.0)
+        runner = web.AppRunner(create_app(settings), shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -244,12 +244,18 @@ export class Hud {
     for (const btn of document.querySelectorAll("[data-panel]")) {
       btn.addEventListener("click", () => this.openPanel(btn.dataset.panel));
     }
+    this.panel.addEventListener("close", () => {
+      if (this.panelKind === "leaderboard" && this.conn.online) {
+        this.conn.send(MsgType.LEADERBOARD_GET, { follow: false });
+      }
+    });
   }
 
   openPanel(kind) {
     this.panelKind = kind;
     if (kind === "wallet") ask(this.conn, this.state, MsgType.WALLET_GET, {});
-    if (kind === "leaderboard") ask(this.conn, this.state, MsgType.LEADERBOARD_GET, {});
+    // While the board is open the server pushes changes (follow); closing stops them.
+    if (kind === "leaderboard") ask(this.conn, this.state, MsgType.LEADERBOARD_GET, { follow: true });
     this.renderPanel();
     if (!this.panel.open) this.panel.showModal();
   }

@@ -231,7 +231,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   const booths = section("booths", "booths");
   const wallet = section("wallet", "wallet");
   const board = section("leaderboard", "leaderboard");
-  const boardRefresh = el("button", { type: "button", class: "secondary", "data-key": "lb-refresh", onclick: () => ask(conn, state, MsgType.LEADERBOARD_GET, {}) });
+  const boardRefresh = el("button", { type: "button", class: "secondary", "data-key": "lb-refresh", onclick: () => ask(conn, state, MsgType.LEADERBOARD_GET, { follow: true }) });
   const boardBody = el("div");
   board.body.append(boardBody, boardRefresh);
   const slots = new Map(manifest.booth_slots.map((b) => [b.id, b]));
@@ -350,6 +350,8 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
 
   state.addEventListener("change", (e) => {
     const { what, msg, entered, left, reset } = e.detail;
+    // The board is on the page all the time, so follow its changes from the start.
+    if (what === "welcome") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
     if (what === "welcome" || what === "correction") {
       renderWhere();
       refreshDistances();
@@ -375,5 +377,6 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   });
   onLang(renderAll);
   renderAll();
+  if (conn.online) conn.send(MsgType.LEADERBOARD_GET, { follow: true });
   window.srichan = { state, conn, walker, quiz };
 }

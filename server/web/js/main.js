@@ -2,7 +2,6 @@
 // the scene manifest, the WebSocket session, then the chosen mode. The list mode never
 // downloads three.js or the GLB.
 
-import { MsgType } from "../protocol.js";
 import { announce } from "./dom.js";
 import { downloadGlb } from "./download.js";
 import { applyStatic, onLang, t, toggleLang } from "./i18n.js";
@@ -146,16 +145,7 @@ function connect(state, visitor) {
     } catch {
       // fine
     }
-    // Balance and coupons; a server without the learning module answers `unsupported`.
-    conn.request(MsgType.WALLET_GET, {}).then(
-      (reply) => {
-        if (reply.type === MsgType.ERROR) {
-          state.learningSupported = false;
-          state.changed("support");
-        }
-      },
-      () => {},
-    );
+    // The server sends the wallet and the quests' progress after the welcome by itself.
   });
   conn.addEventListener("state", (e) => {
     if (e.detail.state === ConnState.OFFLINE && state.me) announce(t("connOffline"), { tone: "warn" });

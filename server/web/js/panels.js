@@ -27,6 +27,10 @@ export function errorText(code) {
       return t("soldOut");
     case ErrorCode.UNSUPPORTED:
       return t("comingSoonServer");
+    case ErrorCode.ANSWER_REPLAYED:
+      return t("quizDone");
+    case ErrorCode.BAD_NAME:
+      return t("badName");
     case ErrorCode.PROMOTION_NOT_STARTED:
       return t("promoNotStarted");
     case ErrorCode.PROMOTION_ENDED:
@@ -76,6 +80,7 @@ function stepLabel(state, step, detail = false) {
 
 /** Which steps of a quest are known done: ordered quests fill from the start. */
 function stepsDone(state, quest, progress) {
+  if (progress?.steps) return quest.steps.map((_, i) => progress.completed || progress.steps.includes(i));
   return quest.steps.map((step, i) => {
     if (progress?.completed) return true;
     if (quest.order === "ordered") return i < (progress?.done ?? 0);
@@ -188,31 +193,53 @@ export function walletView(state) {
   return wrap;
 }
 
-export function leaderboardView(state) {
-  const lb = state.leaderboard;
-  if (!lb || !lb.entries.length) return el("p", { class: "empty", text: t("leaderboardEmpty") });
+function boardTable(entries, you, caption) {
   const body = el("tbody");
-  for (const e of lb.entries) {
+  for (const e of entries) {
     body.append(
       el(
         "tr",
-        { class: lb.you === e.rank ? "you" : "" },
+        { class: you === e.rank ? "you" : "" },
         el("td", { text: String(e.rank) }),
-        el("td", { text: e.name }, lb.you === e.rank ? ` (${t("you")})` : ""),
+        el("td", { text: e.name }, you === e.rank ? ` (${t("you")})` : ""),
         el("td", { text: String(e.score) }),
+        el("td", { text: e.quests == null ? "" : String(e.quests) }),
       ),
     );
   }
   return el(
     "table",
     { class: "leaderboard" },
-    el("caption", { class: "sr-only", text: t("leaderboard") }),
+    el("caption", { text: caption }),
     el(
       "thead",
       {},
-      el("tr", {}, el("th", { scope: "col", text: t("rank") }), el("th", { scope: "col", text: t("name") }), el("th", { scope: "col", text: t("tokens") })),
+      el(
+        "tr",
+        {},
+        el("th", { scope: "col", text: t("rank") }),
+        el("th", { scope: "col", text: t("name") }),
+        el("th", { scope: "col", text: t("tokens") }),
+        el("th", { scope: "col", text: t("quests") }),
+      ),
     ),
     body,
+  );
+}
+
+/** This week's board and the all-time board, your rows marked. */
+export function leaderboardView(state) {
+  const lb = state.leaderboard;
+  if (!lb || (!lb.entries.length && !lb.allTime.length)) {
+    const text = state.learningSupported === false ? t("comingSoonServer") : t("leaderboardEmpty");
+    return el("p", { class: "empty", text });
+  }
+  const week = lb.week ? `${t("thisWeek")} (${lb.week})` : t("thisWeek");
+  return el(
+    "div",
+    { class: "boards" },
+    lb.entries.length ? boardTable(lb.entries, lb.you, week) : el("p", { class: "empty", text: `${week}: ${t("leaderboardEmpty")}` }),
+    lb.allTime.length ? boardTable(lb.allTime, lb.youAllTime, t("allTime")) : null,
   );
 }
 
@@ -328,9 +355,10 @@ export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
     if (!name) return;
     const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name });
     if (!reply) return;
-    visitor.name = name;
+    visitor.name = reply.name || name; // as stored: trimmed, NFC
+    input.value = visitor.name;
     saveVisitor(visitor);
-    announce(`${t("nicknameSaved")}: ${name}`, { tone: "good" });
+    announce(`${t("nicknameSaved")}: ${visitor.name}`, { tone: "good" });
   });
   return form;
 }
@@ -449,7 +477,8 @@ export class QuizDialog {
       el(
         "p",
         { class: "quiz-meta" },
-        `+${q.reward} ${t("tokens")} · ${t("quizAttemptsLeft")} ${q.attempts_left}`,
+        q.already_awarded ? t("alreadyAwarded") : `+${q.reward} ${t("tokens")}`,
+        ` · ${t("quizAttemptsLeft")} ${q.attempts_left}`,
       ),
       el(
         "div",
@@ -474,6 +503,8 @@ export class QuizDialog {
     );
     if (r.correct) {
       wrap.append(el("p", { class: "earned" }, `${t("quizEarned")} `, el("strong", { class: "earned-value", text: `+${r.reward}` }), ` ${t("tokens")}`));
+      if (r.already_awarded) wrap.append(el("p", { class: "quiz-meta", text: t("alreadyAwarded") }));
+      if (r.capped) wrap.append(el("p", { class: "quiz-meta", text: t("dailyCap") }));
     } else if (r.attempts_left > 0) {
       wrap.append(el("p", { class: "quiz-meta", text: `${t("quizAttemptsLeft")} ${r.attempts_left}${r.cooldown_s > 0 ? ` · ${t("cooldown")} (${Math.ceil(r.cooldown_s)} s)` : ""}` }));
     }

@@ -115,7 +115,11 @@ export class WorldState extends EventTarget {
         return this.changed("emote", { msg });
       case MsgType.QUIZ_QUESTION:
         this.learningSupported = true;
-        this.quiz(msg.quiz_id, { attempts_left: msg.attempts_left, reward: msg.reward });
+        this.quiz(msg.quiz_id, {
+          attempts_left: msg.attempts_left,
+          reward: msg.reward,
+          ...(msg.already_awarded ? { status: "correct" } : {}),
+        });
         return this.changed("quiz_question", { msg });
       case MsgType.QUIZ_RESULT:
         return this.quizResult(msg);
@@ -126,6 +130,7 @@ export class WorldState extends EventTarget {
           total: msg.total,
           completed: msg.completed,
           bonus: msg.bonus,
+          steps: Array.isArray(msg.steps) ? msg.steps : null, // indices of the steps done
         });
         return this.changed("quests", { msg });
       case MsgType.WALLET:
@@ -134,7 +139,13 @@ export class WorldState extends EventTarget {
         this.coupons = msg.coupons;
         return this.changed("wallet");
       case MsgType.LEADERBOARD:
-        this.leaderboard = { entries: msg.entries, you: msg.you };
+        this.leaderboard = {
+          entries: msg.entries,
+          you: msg.you,
+          allTime: msg.all_time || [],
+          youAllTime: msg.you_all_time,
+          week: msg.week,
+        };
         return this.changed("leaderboard");
       case MsgType.BOOTH_STATE:
         return this.boothState(msg);
@@ -220,6 +231,7 @@ export class WorldState extends EventTarget {
 
   quiz(id, fields) {
     const q = this.quizzes.get(id) || { status: "new" };
+    if (q.status === "correct") delete fields.status; // once right, always right
     Object.assign(q, fields);
     this.quizzes.set(id, q);
     return q;
@@ -229,7 +241,7 @@ export class WorldState extends EventTarget {
     this.learningSupported = true;
     const now = performance.now() / 1000;
     this.quiz(msg.quiz_id, {
-      status: msg.correct ? "correct" : msg.attempts_left > 0 ? "retry" : "used",
+      status: msg.correct || msg.already_awarded ? "correct" : msg.attempts_left > 0 ? "retry" : "used",
       attempts_left: msg.attempts_left,
       cooldown_until: msg.cooldown_s > 0 ? now + msg.cooldown_s : 0,
       earned: msg.reward,
