@@ -92,7 +92,7 @@ def test_bench_runs_product_and_relay_and_writes_json(tmp_path: Path) -> None:
     bench_presence.add_arguments(parser)
     out = tmp_path / "presence.json"
     argv = ["--clients", "12", "--duration", "1.5", "--warmup", "0.5", "--repeat", "1"]
-    args = parser.parse_args([*argv, "--bot-procs", "1", "--json", str(out)])
+    args = parser.parse_args([*argv, "--bot-procs", "1", "--retries", "0", "--json", str(out)])
     assert bench_presence.main(args) == 0
     doc = json.loads(out.read_text())
     modes = {r["mode"]: r for r in doc["runs"]}
