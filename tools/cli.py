@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import ledger_cmd, scene_cmd, serve_cmd
+from tools import ledger_cmd, owner_cmd, scene_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     scene_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
     ledger_cmd.add_parser(sub)
+    owner_cmd.add_parser(sub)
     return parser
 
 

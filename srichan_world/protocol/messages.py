@@ -373,6 +373,10 @@ class Redeem(Message):
     TYPE = MsgType.REDEEM
     slot: Annotated[str, ID]
     promotion: Annotated[str, ID]
+    key: Annotated[str | None, Opt(Str(64))] = None
+    """Idempotency key chosen by the client: a retry with the same key never spends twice."""
+    expected_cost: Annotated[int | None, Opt(COUNT)] = None
+    """The token cost the visitor saw; a changed price is refused instead of charged."""
 
 
 @dataclass(frozen=True)
