@@ -105,13 +105,17 @@ REFUND = """
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= '' then
   return 0
 end
+if redis.call('HGET', KEYS[3], ARGV[3]) ~= ARGV[4] then
+  return 0
+end
 redis.call('INCRBY', KEYS[1], ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[3])
 return 1
 """
-"""Undo a debit the sequencer refused (its key belongs to another movement): KEYS bal, legs,
-out; ARGV debit leg field, amount, outbox id. Only a still-pending debit is returned."""
+"""Undo a debit the sequencer refused: KEYS bal, legs, out; ARGV debit leg field, amount,
+outbox id, the queued item exactly. Only that still-pending debit is given back, so a refusal
+seen late never returns a newer debit made under the same key."""
 
 ACK = """
 local n = tonumber(ARGV[1])
@@ -132,9 +136,9 @@ return 1
 #   accounts)  5 credits (key -> seq awaiting a visitor's credit)  6 stseq  7 st (seq -> body)
 #   8 sttime (zset stored -> seq)  9 stid (statement id -> seq)  10 stlast; then per-item keys.
 
-POST = """
+_POST_FUNCTION = """
+local function post(i)
 local results = {}
-local i = 1
 while i <= #ARGV do
   local kind = ARGV[i]
   if kind == 'M' then
@@ -209,7 +213,10 @@ while i <= #ARGV do
   end
 end
 return results
+end
 """
+
+POST = _POST_FUNCTION + "return post(1)\n"
 """The sequencer step, replayable: each movement (``M``) is recorded once per key with the
 next ledger seq and its non-visitor sides applied; each statement (``S``) once per id under a
 time that never goes backwards; each leaderboard row (``B``) only if newer than the one held.
@@ -266,3 +273,61 @@ return {more, redis.call('HMGET', KEYS[2], unpack(seqs)), last}
 """A page of statements filed at or after ``since``: KEYS stseq, st, sttime; ARGV since,
 after, limit. Filing times never go backwards in seq order, so the ones before ``since`` are
 exactly the first ``ZCOUNT`` seqs."""
+
+# -- the street (booths, shops, owners, coupons), also in the sequencer slot -------------------
+# KEYS 1-10 as for POST, 11 the street's revision; then the keys the operations name.
+
+STREET_READ = """
+local out = {redis.call('GET', KEYS[1]) or '0'}
+for i = 1, #ARGV, 3 do
+  local cmd, key, name = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2]
+  if cmd == 'HGET' then
+    out[#out + 1] = redis.call('HGET', key, name)
+  elseif cmd == 'HGETALL' then
+    out[#out + 1] = redis.call('HGETALL', key)
+  else
+    out[#out + 1] = redis.call('GET', key)
+  end
+end
+return out
+"""
+"""Read at one instant the street's revision (KEYS[1]) and (command, key index, field) triples
+(``HGET``, ``HGETALL``, ``GET``)."""
+
+STREET_COMMIT = (
+    _POST_FUNCTION
+    + """
+local rev = redis.call('GET', KEYS[11]) or '0'
+if ARGV[1] ~= '' and ARGV[1] ~= rev then
+  return {0, {}}
+end
+local i = 3
+for _ = 1, tonumber(ARGV[2]) do
+  local cmd, key, a, b = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  if cmd == 'HSET' then
+    redis.call('HSET', key, a, b)
+  elseif cmd == 'HDEL' then
+    redis.call('HDEL', key, a)
+  elseif cmd == 'HINCRBY' then
+    redis.call('HINCRBY', key, a, b)
+  elseif cmd == 'DEL' then
+    redis.call('DEL', key)
+  elseif cmd == 'SET' then
+    redis.call('SET', key, a)
+  elseif cmd == 'SETEX' then
+    redis.call('SET', key, b, 'EX', a)
+  elseif cmd == 'NOTE' then
+    redis.call('HSET', key, redis.call('INCR', KEYS[tonumber(a)]), b)
+  else
+    return redis.error_reply('unknown street operation ' .. tostring(cmd))
+  end
+end
+if ARGV[1] ~= '' then
+  redis.call('INCR', KEYS[11])
+end
+return {1, post(i)}
+"""
+)
+"""Compare-and-set on the street's revision (``ARGV[1]``, ``''`` for an append-only note that
+needs no check), then (command, key index, a, b) operations, then movements as for POST."""

@@ -57,21 +57,57 @@ acknowledged; ``everysec`` may lose the last second on a power cut).
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import json
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
-from server.store import redis_lua
-from server.store.base import PAGE_MAX, StatementPage, StoreError, Visitor
+from server.store.base import StatementPage, StoreError, Visitor
+from server.store.redis_keys import (
+    ANS,
+    ANSWERS,
+    ATT,
+    AWD,
+    BAL,
+    BALANCES,
+    CREDITS,
+    EARN,
+    ENTRIES,
+    HASH,
+    LEGS,
+    OUT,
+    POST_KEYS,
+    QST,
+    SCHEMA_KEY,
+    SEQ,
+    ST,
+    ST_SEQ,
+    ST_TIME,
+    VISITOR_PATTERN,
+    KeyList,
+    Scripts,
+    Turns,
+    board_keys,
+    dumps,
+    guarded,
+    index_key,
+    item_args,
+    movement,
+    page,
+    payer_visitor,
+    statement_item,
+    transfer_of,
+    visitor_keys,
+    visitor_of_key,
+)
+from server.store.redis_street import StreetMethods
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import ledger, xapi
 from srichan_world.world import quests as quest_rules
@@ -90,102 +126,17 @@ from srichan_world.world.visitors import (
 )
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 SCHEMA = 1
 """Bump when the key layout changes; a store refuses data written by a newer program."""
 SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 CAS_TRIES = 64
-AWARD_PREFIX = "award:"
+PAGE = 1000
+"""Entries read per round trip by the audit."""
+RESERVED_PREFIXES = ("award:", "redeem:")
+"""Transfer keys the store makes for awards and coupons; ``transfer()`` refuses them."""
 TOKENS_TOP = 10**15
 QUESTS_TOP = 10**9
-
-G = "srichan:{g}"
-SEQ = f"{G}:seq"
-KEYS = f"{G}:keys"
-ENTRIES = f"{G}:entries"
-BALANCES = f"{G}:bal"
-CREDITS = f"{G}:credits"
-ST_SEQ = f"{G}:stseq"
-ST = f"{G}:st"
-ST_TIME = f"{G}:sttime"
-ST_ID = f"{G}:stid"
-ST_LAST = f"{G}:stlast"
-ANSWERS = f"{G}:answers"
-SCHEMA_KEY = f"{G}:schema"
-POST_KEYS = (SEQ, KEYS, ENTRIES, BALANCES, CREDITS, ST_SEQ, ST, ST_TIME, ST_ID, ST_LAST)
-
-VISITOR_PARTS = ("", ":bal", ":out", ":legs", ":att", ":awd", ":ans", ":qst", ":earn")
-HASH, BAL, OUT, LEGS, ATT, AWD, ANS, QST, EARN = range(1, len(VISITOR_PARTS) + 1)
-"""1-based positions of a visitor's keys, as the visitor scripts number ``KEYS``."""
-VISITOR_PATTERN = "srichan:{v:*}"
-
-
-def visitor_keys(visitor_id: str) -> list[str]:
-    """The visitor's keys, all in the slot of the hash tag ``{v:<visitor id>}``."""
-    base = f"srichan:{{v:{visitor_id}}}"
-    return [base + part for part in VISITOR_PARTS]
-
-
-def _visitor_of_key(key: str, part: str) -> str:
-    return key.removeprefix("srichan:{v:").removesuffix("}" + part)
-
-
-def _index_key(account: str) -> str:
-    return f"{G}:ix:{account}"
-
-
-def _board_keys(period: str) -> tuple[str, str, str]:
-    return f"{G}:board:{period}", f"{G}:bm:{period}", f"{G}:bv:{period}"
-
-
-def _payer_visitor(account: str) -> str | None:
-    """The visitor whose slot holds ``account``, or ``None`` for the sequencer's accounts."""
-    kind, _, name = account.partition(":")
-    return name if kind == "visitor" else None
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _entry_body(t: Transfer) -> str:
-    return _dumps(
-        {
-            "key": t.key,
-            "source": t.source,
-            "target": t.target,
-            "amount": t.amount,
-            "reason": t.reason,
-            "at": t.at,
-        }
-    )
-
-
-def _transfer_of(body: str) -> Transfer:
-    return Transfer(**json.loads(body))
-
-
-def _movement(t: Transfer, *, debit_here: bool, leg: str | None) -> dict[str, Any]:
-    """An outbox/sequencer item for ``t``; ``debit_here``: the payer lives in the sequencer."""
-    payee = _payer_visitor(t.target)
-    return {
-        "kind": "M",
-        "key": t.key,
-        "src": t.source,
-        "dst": t.target,
-        "amount": t.amount,
-        "body": _entry_body(t),
-        "debit_here": debit_here,
-        "check": debit_here and not ledger.is_issuing(t.source),
-        "credit_here": payee is None,
-        "pending": payee is not None and not (leg or "").startswith("cr:"),
-        "leg": leg,
-    }
-
-
-def _statement_item(statement: dict[str, Any], now: float) -> dict[str, Any]:
-    return {"kind": "S", "id": statement["id"], "body": _dumps(statement), "now": repr(now)}
 
 
 def board_member(visitor_id: str, tokens: int, quests: int, updated_at: float) -> str:
@@ -201,12 +152,6 @@ def _board_row(member: str) -> tuple[str, int, int]:
     return visitor_id, TOKENS_TOP - int(tokens_left), QUESTS_TOP - int(quests_left)
 
 
-def _page(limit: int) -> int:
-    if not 1 <= limit <= PAGE_MAX:
-        raise ValueError(f"limit must be 1..{PAGE_MAX}")
-    return limit
-
-
 def _redacted(url: str) -> str:
     """The URL without a password, for error messages."""
     parts = urlsplit(url)
@@ -215,44 +160,6 @@ def _redacted(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _guarded(
-    method: Callable[Concatenate[RedisStore, P], Awaitable[T]],
-) -> Callable[Concatenate[RedisStore, P], Awaitable[T]]:
-    """Refuse calls on a closed store and report Redis failures as ``StoreError``."""
-
-    @functools.wraps(method)
-    async def guarded(self: RedisStore, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self._client is None:
-            raise StoreError("the store is closed")
-        try:
-            return await method(self, *args, **kwargs)
-        except (RedisError, RedisClusterException) as exc:
-            raise StoreError(f"redis: {exc}") from exc
-
-    return guarded
-
-
-class _Turns:
-    """One ``asyncio.Lock`` per visitor, kept only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def __call__(self, name: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(name, (asyncio.Lock(), 0))
-        self._locks[name] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[name]
-            if users == 1:
-                del self._locks[name]
-            else:
-                self._locks[name] = (lock, users - 1)
 
 
 @dataclass(frozen=True)
@@ -281,7 +188,7 @@ class _Plan:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def put(self, key_index: int, name: str, value: Any) -> None:
-        self.writes.append((key_index, name, value if isinstance(value, str) else _dumps(value)))
+        self.writes.append((key_index, name, value if isinstance(value, str) else dumps(value)))
 
     def queue(self, item_id: str, item: dict[str, Any]) -> None:
         self.items[item_id] = item
@@ -302,38 +209,14 @@ class _Earnings:
         return [(EARN, period) for period in earning_periods(now)]
 
 
-@dataclass(frozen=True)
-class _Scripts:
-    view: Any
-    commit: Any
-    register: Any
-    nickname: Any
-    debit: Any
-    credit: Any
-    refund: Any
-    ack: Any
-    post: Any
-    entries: Any
-    statements: Any
-
-    @classmethod
-    def of(cls, client: Any) -> _Scripts:
-        return cls(
-            **{
-                name: client.register_script(getattr(redis_lua, name.upper()))
-                for name in cls.__dataclass_fields__
-            }
-        )
-
-
-class RedisStore:
+class RedisStore(StreetMethods):
     """The Redis :class:`~server.store.base.Store`; open with :meth:`open`."""
 
     def __init__(self, client: Any, *, cluster: bool) -> None:
         self._client: Any = client
         self.cluster = cluster
-        self._scripts = _Scripts.of(client)
-        self._turns = _Turns()
+        self._scripts = Scripts.of(client)
+        self._turns = Turns()
 
     @classmethod
     async def open(cls, url: str) -> RedisStore:
@@ -385,7 +268,7 @@ class RedisStore:
 
     # -- visitors ---------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
         check_credentials(visitor_id, secret)
         held = await self._scripts.register(
@@ -397,7 +280,7 @@ class RedisStore:
             raise Refused(ErrorCode.BAD_IDENTITY, "this visitor id belongs to someone else")
         return Visitor(visitor_id, held[1], float(held[2]))
 
-    @_guarded
+    @guarded
     async def authenticate_visitor(self, visitor_id: str, secret: str) -> Visitor:
         check_credentials(visitor_id, secret)
         stored, nick, created = await self._redis.hmget(
@@ -407,7 +290,7 @@ class RedisStore:
             raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor or wrong secret")
         return Visitor(visitor_id, nick, float(created))
 
-    @_guarded
+    @guarded
     async def set_nickname(self, visitor_id: str, nickname: str) -> Visitor:
         name = normalize_nickname(nickname)
         created = await self._scripts.nickname([visitor_keys(visitor_id)[HASH - 1]], [name])
@@ -417,12 +300,12 @@ class RedisStore:
 
     # -- quizzes ----------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def quiz_attempts(self, visitor_id: str, quiz_key: str) -> AttemptState:
         view = await self._view(visitor_id, [(ATT, quiz_key), (AWD, f"quiz:{quiz_key}")])
         return _attempts(view, quiz_key)
 
-    @_guarded
+    @guarded
     async def record_answer(self, answer: Answer, daily_cap: int) -> AnswerOutcome:
         visitor_id, quiz_key, now = answer.visitor_id, answer.quiz_key, answer.now
         await self._claim_answer_key(answer.key, visitor_id)
@@ -466,7 +349,7 @@ class RedisStore:
                     "at": now,
                 },
             )
-            plan.queue(f"s:{answer.statement['id']}", _statement_item(answer.statement, now))
+            plan.queue(f"s:{answer.statement['id']}", statement_item(answer.statement, now))
             left = answer.policy.left(after, now)
 
             def outcome(balance: int) -> AnswerOutcome:
@@ -485,7 +368,7 @@ class RedisStore:
 
     # -- quests -----------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def advance_quests(
         self,
         visitor_id: str,
@@ -540,53 +423,53 @@ class RedisStore:
                         entry.version,
                         now,
                     )
-                    plan.queue(f"s:{statement['id']}", _statement_item(statement, now))
+                    plan.queue(f"s:{statement['id']}", statement_item(statement, now))
                     update = replace(update, just_completed=True, bonus_awarded=paid, capped=capped)
                 updates.append(update)
             return plan, lambda _balance: tuple(updates)
 
         return await self._update(visitor_id, fields, decide)
 
-    @_guarded
+    @guarded
     async def quest_progress(self, visitor_id: str) -> dict[str, QuestState]:
         rows = await self._redis.hgetall(visitor_keys(visitor_id)[QST - 1])
         return {key: _quest_state(raw) for key, raw in rows.items()}
 
     # -- ledger -----------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def transfer(self, transfer: Transfer) -> Entry:
         transfer.check()
-        if transfer.key.startswith(AWARD_PREFIX):
+        if transfer.key.startswith(RESERVED_PREFIXES):
             raise Refused(
-                ErrorCode.KEY_CONFLICT, f"keys starting {AWARD_PREFIX!r} belong to awards"
+                ErrorCode.KEY_CONFLICT, f"keys starting {RESERVED_PREFIXES} are the store's own"
             )
-        payer = _payer_visitor(transfer.source)
+        payer = payer_visitor(transfer.source)
         if payer is None:
             return await self._transfer_from_sequencer(transfer)
         return await self._transfer_from_visitor(payer, transfer)
 
-    @_guarded
+    @guarded
     async def balance(self, account: str) -> int:
         if not isinstance(account, str) or not ledger.ACCOUNT.match(account):
             return 0
-        visitor_id = _payer_visitor(account)
+        visitor_id = payer_visitor(account)
         if visitor_id is None:
             held = await self._redis.hget(BALANCES, account)
         else:
             held = await self._redis.get(visitor_keys(visitor_id)[BAL - 1])
         return int(held or 0)
 
-    @_guarded
+    @guarded
     async def entries(
         self, account: str | None = None, *, after: int = 0, limit: int = 100
     ) -> tuple[Entry, ...]:
-        limit = _page(limit)
-        keys = [ENTRIES] if account is None else [ENTRIES, _index_key(account)]
+        limit = page(limit)
+        keys = [ENTRIES] if account is None else [ENTRIES, index_key(account)]
         flat = await self._scripts.entries(keys, [max(int(after), 0), limit])
-        return tuple(Entry(int(flat[i]), _transfer_of(flat[i + 1])) for i in range(0, len(flat), 2))
+        return tuple(Entry(int(flat[i]), transfer_of(flat[i + 1])) for i in range(0, len(flat), 2))
 
-    @_guarded
+    @guarded
     async def audit(self) -> AuditReport:
         """Settle half-done steps, then recompute; a discrepancy that a concurrent operation
         in flight could explain is re-checked twice before it is reported."""
@@ -598,7 +481,7 @@ class RedisStore:
             report = await self._audit_once()
         return report
 
-    @_guarded
+    @guarded
     async def settle(self) -> int:
         """Finish every cross-slot step that a crashed or cut-off call left undone: pending
         credits to visitors and visitors' outboxes. Idempotent; safe from any process at any
@@ -608,10 +491,10 @@ class RedisStore:
         for seq in (await redis.hgetall(CREDITS)).values():
             body = await redis.hget(ENTRIES, seq)
             if body is not None:
-                await self._deliver(_transfer_of(body), int(seq))
+                await self._deliver(transfer_of(body), int(seq))
                 found += 1
         async for out_key in redis.scan_iter(match=f"{VISITOR_PATTERN}:out", count=500):
-            visitor_id = _visitor_of_key(out_key, ":out")
+            visitor_id = visitor_of_key(out_key, ":out")
             async with self._turns(visitor_id):
                 raw = await redis.hgetall(out_key)
                 if raw:
@@ -621,11 +504,11 @@ class RedisStore:
 
     # -- leaderboards and learning records ---------------------------------------------------
 
-    @_guarded
+    @guarded
     async def leaderboard(self, board: Board, now: float, limit: int = 10) -> tuple[LeaderRow, ...]:
         if not 1 <= limit <= BOARD_MAX:
             raise ValueError(f"limit must be 1..{BOARD_MAX}")
-        board_key = _board_keys(board_period(Board(board), now))[0]
+        board_key = board_keys(board_period(Board(board), now))[0]
         members = await self._redis.zrange(board_key, 0, limit - 1)
         rows = [_board_row(m) for m in members]
         pipe = self._redis.pipeline(transaction=False)
@@ -639,11 +522,11 @@ class RedisStore:
             )
         )
 
-    @_guarded
+    @guarded
     async def statements_since(
         self, since: float, *, after: str | None = None, limit: int = 100
     ) -> StatementPage:
-        limit = _page(limit)
+        limit = page(limit)
         try:
             cursor = int(after) if after is not None else 0
         except ValueError:
@@ -721,7 +604,12 @@ class RedisStore:
     ) -> dict[str, Entry | None]:
         """Run the sequencer step for a visitor's outbox items, finish their other legs, and
         clear them; a movement whose key the sequencer holds for another movement maps to
-        ``None`` (its debit given back)."""
+        ``None`` (its debit given back). A paid redemption is decided by the street."""
+        items = dict(items)
+        for item_id in [i for i, item in items.items() if item["kind"] == "C"]:
+            # A refusal is decided and the debit given back; whoever paid was told (or is gone).
+            with contextlib.suppress(Refused, StoreError):
+                await self._confirm(visitor_id, item_id, items.pop(item_id))
         if not items:
             return {}
         ids = list(items)
@@ -734,13 +622,13 @@ class RedisStore:
             if item["kind"] != "M":
                 done.append(item_id)
                 continue
-            held = _transfer_of(body) if status != "short" else None
-            if held is None or not held.same_movement(_transfer_of(item["body"])):
+            held = transfer_of(body) if status != "short" else None
+            if held is None or not held.same_movement(transfer_of(item["body"])):
                 if item["leg"].startswith("dr:"):
                     keys = visitor_keys(visitor_id)
                     await self._scripts.refund(
                         [keys[BAL - 1], keys[LEGS - 1], keys[OUT - 1]],
-                        [item["leg"], item["amount"], item_id],
+                        [item["leg"], item["amount"], item_id, dumps(item)],
                     )
                     entries[item_id] = None
                 # A credit cannot be taken back safely: the item stays for the audit to report.
@@ -757,45 +645,23 @@ class RedisStore:
     # -- transfers ----------------------------------------------------------------------------
 
     async def _post(self, items: Sequence[dict[str, Any]]) -> list[list[Any]]:
-        keys = list(POST_KEYS)
-        position = {k: i for i, k in enumerate(keys, start=1)}
-
-        def slot(name: str) -> int:
-            if name not in position:
-                keys.append(name)
-                position[name] = len(keys)
-            return position[name]
-
-        args: list[Any] = []
-        for item in items:
-            if item["kind"] == "M":
-                flags = (item[f] for f in ("debit_here", "check", "credit_here", "pending"))
-                args += ["M", item["key"], item["src"], item["dst"], item["amount"], item["body"]]
-                args += [int(bool(f)) for f in flags]
-                args += [slot(_index_key(item["src"])), slot(_index_key(item["dst"]))]
-            elif item["kind"] == "S":
-                args += ["S", item["id"], item["body"], item["now"]]
-            else:
-                board, members, versions = _board_keys(item["period"])
-                args += ["B", item["visitor"], item["member"], item["ver"]]
-                args += [slot(board), slot(members), slot(versions)]
-        return await self._scripts.post(keys, args)
+        keys = KeyList(POST_KEYS)
+        args = item_args(items, keys)
+        return await self._scripts.post(keys.names, args)
 
     async def _deliver(self, t: Transfer, seq: int) -> None:
         """The receiving visitor's side of a sequenced movement, then clear it as pending."""
-        payee = _payer_visitor(t.target)
+        payee = payer_visitor(t.target)
         assert payee is not None, t
         keys = visitor_keys(payee)
         await self._scripts.credit([keys[BAL - 1], keys[LEGS - 1]], [f"cr:{t.key}", t.amount, seq])
         await self._redis.hdel(CREDITS, t.key)
 
     async def _transfer_from_sequencer(self, t: Transfer) -> Entry:
-        ((status, seq, body, waiting),) = await self._post(
-            [_movement(t, debit_here=True, leg=None)]
-        )
+        ((status, seq, body, waiting),) = await self._post([movement(t, debit_here=True, leg=None)])
         if status == "short":
             raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
-        held = _transfer_of(body)
+        held = transfer_of(body)
         if not held.same_movement(t):
             raise Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
         if int(waiting):
@@ -805,10 +671,10 @@ class RedisStore:
     async def _transfer_from_visitor(self, payer: str, t: Transfer) -> Entry:
         keys = visitor_keys(payer)
         item_id = f"m:{t.key}"
-        item = _movement(t, debit_here=False, leg=f"dr:{t.key}")
+        item = movement(t, debit_here=False, leg=f"dr:{t.key}")
         status, detail = await self._scripts.debit(
             [keys[BAL - 1], keys[LEGS - 1], keys[OUT - 1]],
-            [f"dr:{t.key}", f"cr:{t.key}", t.amount, item_id, _dumps(item)],
+            [f"dr:{t.key}", f"cr:{t.key}", t.amount, item_id, dumps(item)],
         )
         conflict = Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
         if status == "short":
@@ -816,13 +682,13 @@ class RedisStore:
         if status == "conflict":
             raise conflict
         if status == "done":
-            held = _transfer_of(await self._redis.hget(ENTRIES, detail))
+            held = transfer_of(await self._redis.hget(ENTRIES, detail))
             if not held.same_movement(t):
                 raise conflict
             return Entry(int(detail), held)
         if status == "pending" and detail:
             queued = json.loads(detail)
-            if not _transfer_of(queued["body"]).same_movement(t):
+            if not transfer_of(queued["body"]).same_movement(t):
                 raise conflict
             item = queued
         entry = (await self._flush(payer, {item_id: item})).get(item_id)
@@ -838,21 +704,22 @@ class RedisStore:
         problems: list[str] = []
         entries: list[Entry] = []
         count = int(await redis.get(SEQ) or 0)
-        for first in range(1, count + 1, PAGE_MAX):
-            seqs = list(range(first, min(count, first + PAGE_MAX - 1) + 1))
+        for first in range(1, count + 1, PAGE):
+            seqs = list(range(first, min(count, first + PAGE - 1) + 1))
             for seq, body in zip(seqs, await redis.hmget(ENTRIES, seqs), strict=True):
                 if body is None:
                     problems.append(f"entry {seq} is missing")
                 else:
-                    entries.append(Entry(seq, _transfer_of(body)))
+                    entries.append(Entry(seq, transfer_of(body)))
         stored = {account: int(v) for account, v in (await redis.hgetall(BALANCES)).items()}
         balance_keys = [k async for k in redis.scan_iter(match=f"{VISITOR_PATTERN}:bal")]
         for key, held in zip(balance_keys, await self._get_many(balance_keys), strict=True):
-            stored[ledger.visitor_account(_visitor_of_key(key, ":bal"))] = int(held or 0)
+            stored[ledger.visitor_account(visitor_of_key(key, ":bal"))] = int(held or 0)
         report = ledger.audit(entries, stored)
         by_key = {e.transfer.key: e.transfer for e in entries}
         async for key in redis.scan_iter(match=f"{VISITOR_PATTERN}:awd"):
-            problems += await self._award_problems(_visitor_of_key(key, ":awd"), by_key)
+            problems += await self._award_problems(visitor_of_key(key, ":awd"), by_key)
+        problems += await self._coupon_problems(by_key)
         waiting = await redis.hlen(CREDITS)
         async for key in redis.scan_iter(match=f"{VISITOR_PATTERN}:out"):
             waiting += await redis.hlen(key)
@@ -929,11 +796,11 @@ def _award(
     paid = ledger.allowance(amount, earnings.rows[day_key(now)][0], daily_cap)
     transfer_key = None
     if paid > 0:
-        transfer_key = f"{AWARD_PREFIX}{visitor_id}:{award_key}"
+        transfer_key = f"award:{visitor_id}:{award_key}"
         t = Transfer(transfer_key, CITY_POOL, ledger.visitor_account(visitor_id), paid, reason, now)
         plan.delta += paid
         plan.put(LEGS, f"cr:{transfer_key}", "")
-        plan.queue(f"m:{transfer_key}", _movement(t, debit_here=True, leg=f"cr:{transfer_key}"))
+        plan.queue(f"m:{transfer_key}", movement(t, debit_here=True, leg=f"cr:{transfer_key}"))
     plan.put(AWD, award_key, {"amount": paid, "transfer_key": transfer_key, "at": now})
     if paid > 0 or quests_completed:
         for period, (tokens, quests, _) in list(earnings.rows.items()):

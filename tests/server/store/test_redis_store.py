@@ -19,6 +19,7 @@ from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visito
 from srichan_world.world.quests import QuestBook, QuestFact
 from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, make_answer, store_url
+from tests.world.booth_fixtures import config, promotion, redemption
 from tests.world.learning_fixtures import quest, quiz
 from tools import redis_servers
 
@@ -123,7 +124,7 @@ async def test_data_from_a_newer_program_is_refused(redis_standalone: Any) -> No
 
 # -- key layout ---------------------------------------------------------------------------------
 
-TAGGED = re.compile(r"^srichan:\{(g|v:[A-Za-z0-9_.@-]+)\}")
+TAGGED = re.compile(r"^srichan:\{(g|v:[A-Za-z0-9_.@-]+|img:[0-9a-f]{32})\}")
 
 
 async def test_every_key_carries_a_visitor_or_sequencer_hash_tag(store: RedisStore) -> None:
@@ -134,12 +135,18 @@ async def test_every_key_carries_a_visitor_or_sequencer_hash_tag(store: RedisSto
     fact = QuestFact("visit", "city-gate")
     await store.advance_quests(ALICE, fact, book.affected_by(fact), T0, CAP)
     await store.transfer(Transfer("r1", visitor_account(ALICE), SHOP, 3, "redeem", T0))
+    await store.register_visitor(BOB, SECRET, T0)
     await gift(store, BOB, 5, "g1")
+    await store.grant_slot("B01", "auntie-daeng", "ร้านป้าแดง", T0)
+    await store.put_image("B01", "auntie-daeng", "ab" * 16, "image/webp", b"RIFF", T0)
+    await store.save_booth_draft("B01", "auntie-daeng", config(promotion(cost=5)), T0)
+    await store.publish_booth("B01", "auntie-daeng", T0)
+    await store.redeem(redemption(BOB, "key-00001"))
     keys = [k async for k in store._redis.scan_iter(match="*")]
-    assert len(keys) > 20
+    assert len(keys) > 30
     assert [k for k in keys if not TAGGED.match(k)] == []
     slots = {TAGGED.match(k).group(1) for k in keys}  # type: ignore[union-attr]
-    assert slots == {"g", f"v:{ALICE}", f"v:{BOB}"}
+    assert slots == {"g", f"v:{ALICE}", f"v:{BOB}", f"img:{'ab' * 16}"}
 
 
 # -- cross-slot steps cut off halfway ------------------------------------------------------------
