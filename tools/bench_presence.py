@@ -176,13 +176,28 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # both modes
     app = web.Application()
+    ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
     if mode == "product":
-        app[METRICS] = Metrics()
+        metrics = app[METRICS] = Metrics()
+        observe = metrics.tick_seconds.observe
+
+        def record(seconds: float) -> None:
+            observe(seconds)
+            ticks.append(seconds)
+
+        metrics.tick_seconds.observe = record  # type: ignore[method-assign]
         setup_presence(app, manifest, PresenceSettings(tick_hz=tick_hz, max_avatars=6000))
     else:
-        relay = _Relay(manifest, tick_hz)
+        relay = _Relay(manifest, tick_hz, ticks)
         app.router.add_get("/ws", relay.handle)
         app.cleanup_ctx.append(relay.lifespan)
+
+    async def bench_ticks(_request: web.Request) -> web.Response:
+        got = sorted(ticks)
+        ticks.clear()
+        return web.json_response(got)
+
+    app.router.add_get("/bench-ticks", bench_ticks)
 
     async def run() -> None:
         runner = web.AppRunner(app, handle_signals=True)
@@ -204,7 +219,7 @@ class _Relay:
     """The bare relay: hello → welcome, moves stored as they come, one shared per-cell batch
     per tick. No checks, no K cap, no enters or leaves: the floor for this stack."""
 
-    def __init__(self, manifest: dict, tick_hz: float) -> None:
+    def __init__(self, manifest: dict, tick_hz: float, ticks: list[float]) -> None:
         from srichan_world.scene.manifest import grid_of
 
         g = grid_of(manifest)
@@ -217,6 +232,7 @@ class _Relay:
         self.period = 1.0 / tick_hz
         self.clients: dict[int, list] = {}  # id -> [ws, x, z, cell, dirty]
         self.next_id = 0
+        self.ticks = ticks
 
     async def lifespan(self, app: Any) -> Any:
         task = asyncio.create_task(self._ticks())
@@ -270,6 +286,7 @@ class _Relay:
         while True:
             due += self.period
             tick += 1
+            started = time.perf_counter()
             batches: dict[int, list[bytes]] = {}
             for aid, c in self.clients.items():
                 if c[4]:
@@ -289,7 +306,11 @@ class _Relay:
                     await c[0].send_bytes(frame)
                 except Exception:  # a gone client: its reader cleans up
                     continue
-            await asyncio.sleep(max(0.0, due - loop.time()))
+            self.ticks.append(time.perf_counter() - started)
+            delay = due - loop.time()
+            if delay < 0:  # fell behind: skip ahead, as the product does
+                due = loop.time()
+            await asyncio.sleep(max(0.0, delay))
 
 
 def _start_server(mode: str, manifest_path: Path, tick_hz: float) -> tuple[subprocess.Popen, int]:
@@ -310,6 +331,18 @@ def _start_server(mode: str, manifest_path: Path, tick_hz: float) -> tuple[subpr
     proc.wait(timeout=15)
     proc.stdout.close()
     raise RuntimeError(f"{mode} server did not start")
+
+
+def _server_ticks(url: str) -> list[float]:
+    """The bench servers' own tick durations since the last call (empty for --url)."""
+    from urllib.request import urlopen
+
+    http = url.replace("ws://", "http://", 1).rsplit("/ws", 1)[0]
+    try:
+        with urlopen(f"{http}/bench-ticks", timeout=10) as response:
+            return json.loads(response.read())
+    except OSError:
+        return []
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -378,6 +411,7 @@ def _run_once(
             raise RuntimeError(failed[0]["error"])
         go.set()
         time.sleep(args.warmup)
+        _server_ticks(url)  # drop the warm-up's
         cpu0 = _cpu_seconds(proc.pid) if proc else 0.0
         busy0, total0 = _core_busy(cpus[0])
         bots0 = [_core_busy(c) for c in bot_cpus]
@@ -387,6 +421,7 @@ def _run_once(
         if failed:
             raise RuntimeError(failed[0]["error"])
         wall = time.monotonic() - t0
+        ticks = _server_ticks(url)
         busy1, total1 = _core_busy(cpus[0])
         core = (busy1 - busy0) / max(1.0, total1 - total0)
         bots1 = [_core_busy(c) for c in bot_cpus]
@@ -411,6 +446,10 @@ def _run_once(
                 proc.stdout.close()
     run = _combine(mode, n, args, reports, cpu, rss)
     run["server_core_busy"] = round(core, 3)
+    if ticks:
+        run["ticks_per_s"] = round(len(ticks) / wall, 2)
+        run["tick_ms_p50"] = round(ticks[len(ticks) // 2] * 1000, 1)
+        run["tick_ms_p99"] = round(ticks[min(len(ticks) - 1, int(0.99 * len(ticks)))] * 1000, 1)
     # what other processes took of the cores we measure on (this machine is shared)
     run["server_core_others"] = round(core - cpu, 3) if cpu is not None else None
     run["bot_cores_others"] = round(bot_core - sum(r["cpu"] for r in reports), 3)
@@ -755,6 +794,7 @@ _COLUMNS = (
     ("bytes_per_client_s", "B/c/s", 7),
     ("bytes_per_update", "B/upd", 5),
     ("updates_per_frame", "upd/fr", 6),
+    ("tick_ms_p99", "tick99", 6),
     ("errors", "err", 4),
     ("disconnects", "disc", 4),
 )
@@ -798,8 +838,11 @@ def _summarise(runs: list[dict], sizes: list[int], modes: list[str]) -> list[dic
                 "updates_per_frame",
                 "errors",
                 "disconnects",
+                "tick_ms_p50",
+                "tick_ms_p99",
+                "ticks_per_s",
             ):
-                values = [r[key] for r in mine if r[key] is not None]
+                values = [r[key] for r in mine if r.get(key) is not None]
                 row[key] = round(statistics.median(values), 2) if values else None
             out.append(row)
     return out
