@@ -144,6 +144,11 @@ export function nextStepText(state, quest) {
   return i < 0 ? t("questDone") : stepLabel(state, quest.steps[i]);
 }
 
+/** `ABCD2345` → `ABCD-2345`: easier to read out at the counter. */
+function displayCode(code) {
+  return /^[A-Z0-9]{8}$/.test(code) ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+}
+
 function couponQr(coupon) {
   // The server draws the QR code (SVG); an <img> cannot run script from it.
   return el("img", {
@@ -181,7 +186,7 @@ export function walletView(state) {
         { class: "coupon" },
         el("h3", { text: pick(c.title) }),
         booth ? el("p", { class: "shop", text: pick(booth.name) || c.slot }) : null,
-        el("p", {}, el("span", { text: `${t("couponCode")}: ` }), el("code", { class: "code", text: c.code })),
+        el("p", {}, el("span", { text: `${t("couponCode")}: ` }), el("code", { class: "code", text: displayCode(c.code) })),
         c.expires_at
           ? el("p", { class: "expires", text: `${t("expires")}: ${new Date(c.expires_at * 1000).toLocaleString(currentLang() === "th" ? "th-TH" : "en-GB")}` })
           : null,
@@ -320,7 +325,7 @@ export function boothsView(
             typeof promo.left === "number" ? el("span", { class: "left", text: ` · ${t("left", { n: promo.left })}` }) : null,
             el("button", {
               type: "button",
-              class: "redeem",
+              class: "primary redeem",
               disabled: blocker !== null,
               text: blocker ?? t("redeem"),
               "aria-label": `${t("redeem")}: ${pick(promo.title)}${blocker ? ` (${blocker})` : ""}`,

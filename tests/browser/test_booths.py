@@ -1,0 +1,70 @@
+"""A shop owner publishes a booth; a visitor standing near it sees it change live."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import aiohttp
+import pytest
+
+from server.app import STORE
+from server.client import PresenceClient
+from srichan_world.world.owners import link_hash
+from tests.browser.conftest import NewPage, Server, wait_welcomed
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+BOOTH = {
+    "name": {"th": "ร้านข้าวเหนียวแม่ดวง", "en": "Mae Duang Sticky Rice"},
+    "description": {"th": "ข้าวเหนียวมะม่วงสูตรขอนแก่น", "en": "Khon Kaen mango sticky rice"},
+    "awning": "#2e7d32",
+    "products": [{"name": {"th": "ข้าวเหนียวมะม่วง", "en": "Mango sticky rice"}, "price": "45"}],
+    "promotions": [],
+}
+
+
+def has_owner_pages(server: Server) -> bool:
+    return any(r.canonical == "/owner" for r in server.app.router.resources())
+
+
+async def owner_publishes(server: Server, slot: str, booth: dict) -> None:
+    """Through the owner HTTP API, as the owner page does: sign in, save the draft, publish."""
+    now = time.time()
+    await server.app[STORE].grant_slot(slot, "mae-duang", "ร้านแม่ดวง", now)
+    token = secrets.token_urlsafe(32)
+    await server.app[STORE].issue_sign_in("mae-duang", link_hash(token), now + 3600, now)
+    origin = {"Origin": server.url}
+    jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address (127.0.0.1)
+    async with aiohttp.ClientSession(base_url=server.url, cookie_jar=jar) as http:
+        async with http.post("/owner/api/login", json={"token": token}, headers=origin) as r:
+            assert r.status == 200, await r.text()
+            csrf = (await r.json())["csrf"]
+        headers = origin | {"X-CSRF-Token": csrf}
+        async with http.put(f"/owner/api/booths/{slot}/draft", json=booth, headers=headers) as r:
+            assert r.status == 200, await r.text()
+        async with http.post(f"/owner/api/booths/{slot}/publish", headers=headers) as r:
+            assert r.status == 200, await r.text()
+
+
+async def test_owner_edit_appears_live(server: Server, new_page: NewPage) -> None:
+    if not has_owner_pages(server):
+        pytest.skip("this server has no /owner: booths are not wired into create_app yet")
+    # The third spawn point is by the Business Hub, where the booths are.
+    ws = server.url.replace("http", "ws", 1) + "/ws"
+    bots = [await PresenceClient.connect(ws) for _ in range(2)]
+    for i, bot in enumerate(bots):
+        await bot.hello(f"ตัวกัน {i}")
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    for bot in bots:
+        await bot.close()
+    assert await page.evaluate("srichan.state.me.x") > 500
+    await owner_publishes(server, "B02", BOOTH)
+    item = page.locator("#booths li.booth[data-slot=B02]")
+    await item.wait_for(timeout=10_000)
+    assert "ร้านข้าวเหนียวแม่ดวง" in await item.locator("h3").inner_text()
+    assert "45" in await item.locator(".products").inner_text()
+    # An edit (a new description) arrives too, without a reload.
+    await owner_publishes(server, "B02", BOOTH | {"description": {"th": "เปิดแล้ว", "en": "Open"}})
+    await item.locator(".sign").filter(has_text="เปิดแล้ว").wait_for(timeout=10_000)
