@@ -1,0 +1,96 @@
+"""Quizzes in the browser: step into a quiz point (3D) or choose it (list mode), answer, and
+the tokens show up in the HUD."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+from server.ws import HANDLERS
+from srichan_world.protocol.codes import MsgType
+from tests.browser.conftest import NewPage, Server, wait_first_frame, wait_welcomed
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+QUIZ = "q-gate-gnlc-date"  # 12 m from the first spawn point, at the City Gate
+
+
+def quiz_facts(compiled_scene: Path, quiz_id: str) -> tuple[list[float], int, int]:
+    """Position and reward from the public manifest; the correct choice from the server-only
+    answers (a test may read them; the browser never gets them)."""
+    manifest = json.loads((compiled_scene / "srichan.manifest.json").read_text(encoding="utf-8"))
+    answers = json.loads((compiled_scene / "srichan.answers.json").read_text(encoding="utf-8"))
+    quiz = next(q for q in manifest["quiz_points"] if q["id"] == quiz_id)
+    return quiz["position"], quiz["reward"], answers["quiz_points"][quiz_id]["correct"]
+
+
+def require_learning(server: Server) -> None:
+    """The quiz handlers live in server/learning_ws.py; create_app must register them."""
+    if MsgType.QUIZ_OPEN not in server.app[HANDLERS]:
+        pytest.xfail("create_app does not call setup_learning: quiz_open is answered unsupported")
+
+
+async def hold_until(page: Page, key: str, condition: str, timeout: float = 15_000) -> None:
+    """Hold a key until a condition on the page holds (frame rates vary, so no fixed times)."""
+    await page.keyboard.down(key)
+    try:
+        await page.wait_for_function(condition, timeout=timeout)
+    finally:
+        await page.keyboard.up(key)
+
+
+async def answer_and_check(page: Page, choice: int, reward: int) -> None:
+    dialog = page.locator("#quiz-dialog")
+    await dialog.locator("#quiz-title").wait_for(timeout=10_000)
+    assert "ยูเนสโก" in await dialog.locator("#quiz-title").inner_text()  # Thai first
+    await dialog.locator(f"label[for=choice-{choice}]").click()
+    await dialog.locator("button[type=submit]").click()
+    await dialog.locator(".quiz-result.correct").wait_for(timeout=10_000)
+    assert f"+{reward}" in await dialog.locator(".earned-value").inner_text()
+    assert await dialog.locator(".explanation").inner_text()
+    await page.wait_for_function(
+        f"document.getElementById('balance-value').textContent === '{reward}'", timeout=5000
+    )
+    await dialog.locator(".actions button").click()
+    assert not await dialog.is_visible()
+
+
+async def test_quiz_in_3d_credits_tokens(
+    server: Server, new_page: NewPage, compiled_scene: Path
+) -> None:
+    require_learning(server)
+    (qx, qz), reward, correct = quiz_facts(compiled_scene, QUIZ)
+    page = await new_page(f"{server.url}/?quality=low")
+    await wait_welcomed(page)
+    await wait_first_frame(page)
+    assert await page.evaluate("[srichan.local.x, srichan.local.z]") == [6, -3]
+    await page.locator("#street-canvas").click()
+    # Walk along the road (+x), then step left (north, −z) into the glowing circle.
+    await hold_until(page, "KeyW", f"srichan.local.x >= {qx - 0.5}")
+    await hold_until(page, "KeyA", f"srichan.local.z <= {qz + 1.5} || srichan.quiz.isOpen")
+    await answer_and_check(page, correct, reward)
+    # The quest tracker counts the answered quiz as a step of "Learning City 101".
+    await page.wait_for_function(
+        "srichan.state.quests.get('learning-city-101')?.done >= 1", timeout=5000
+    )
+
+
+async def test_quiz_in_list_mode_walks_there_and_credits_tokens(
+    server: Server, new_page: NewPage, compiled_scene: Path
+) -> None:
+    require_learning(server)
+    (qx, qz), reward, correct = quiz_facts(compiled_scene, QUIZ)
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    await page.locator(f"[data-quiz={QUIZ}] button").click()
+    # The avatar really walks there: the server-known position follows at walking pace.
+    await page.locator("#walk-status").filter(has_text="ถึงแล้ว").wait_for(timeout=15_000)
+    me = await page.evaluate("[srichan.state.me.x, srichan.state.me.z]")
+    assert abs(me[0] - qx) < 1 and abs(me[1] - qz) < 1
+    await answer_and_check(page, correct, reward)
+    assert str(reward) in await page.locator("#wallet .balance-value").inner_text()
+    status = page.locator(f"[data-quiz={QUIZ}] .quiz-status")
+    assert "ตอบแล้ว" in await status.inner_text()
