@@ -79,6 +79,16 @@ async def measure(store: Store, ops: int, concurrency: int, tag: str) -> dict[st
     }
 
 
+def _server_cpu_s(servers: list[redis_servers.RedisServer]) -> float:
+    """CPU seconds the redis-server processes have used so far (INFO cpu)."""
+    total = 0.0
+    for server in servers:
+        with server.client() as c:
+            info = c.info("cpu")
+        total += float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    return total
+
+
 async def run(folder: Path, ops: int) -> list[dict[str, Any]]:
     """Every store kind at concurrency 1 and 32; servers are stopped whatever happens."""
     standalone = {
@@ -90,19 +100,23 @@ async def run(folder: Path, ops: int) -> list[dict[str, Any]]:
         with node.client() as c:
             c.config_set("appendonly", "yes")
             c.config_set("appendfsync", "everysec")
-    kinds = {"sqlite FULL": f"sqlite:///{folder}/bench.db"}
-    kinds |= {name: server.url for name, server in standalone.items()}
-    kinds["redis cluster ×3 everysec"] = cluster.url
+    kinds: dict[str, tuple[str, list[redis_servers.RedisServer]]] = {
+        "sqlite FULL": (f"sqlite:///{folder}/bench.db", [])
+    }
+    kinds |= {name: (server.url, [server]) for name, server in standalone.items()}
+    kinds["redis cluster ×3 everysec"] = (cluster.url, list(cluster.nodes))
     rows = []
     try:
-        for name, url in kinds.items():
+        for name, (url, servers) in kinds.items():
             for concurrency in (1, 32):
                 store = await open_store(url)
+                cpu = _server_cpu_s(servers)
                 try:
-                    tag = f"{len(rows)}"
-                    result = await measure(store, ops, concurrency, tag)
+                    result = await measure(store, ops, concurrency, f"{len(rows)}")
                 finally:
                     await store.close()
+                # Redis CPU per visitor: register, read attempts, award, redeem, audit share.
+                result["redis_cpu_ms_per_visitor"] = (_server_cpu_s(servers) - cpu) * 1000 / ops
                 rows.append({"store": name, "concurrency": concurrency} | result)
     finally:
         for server in standalone.values():
@@ -124,7 +138,7 @@ async def main() -> None:
         rows = await run(Path(folder), args.ops)
     header = (
         f"{'store':<28}{'conc':>5}{'awards/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
-        f"{'redeems/s':>11}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'redeems/s':>11}{'p50 ms':>8}{'p99 ms':>8}{'cpu ms/vis':>11}"
     )
     print(header)
     for r in rows:
@@ -132,6 +146,7 @@ async def main() -> None:
             f"{r['store']:<28}{r['concurrency']:>5}{r['awards_per_s']:>10.0f}"
             f"{r['award_p50_ms']:>8.2f}{r['award_p99_ms']:>8.2f}{r['redeems_per_s']:>11.0f}"
             f"{r['redeem_p50_ms']:>8.2f}{r['redeem_p99_ms']:>8.2f}"
+            f"{r['redis_cpu_ms_per_visitor']:>11.3f}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"ops": args.ops, "rows": rows}, indent=2, ensure_ascii=False))

@@ -18,8 +18,11 @@ a single server or a cluster:
   non-visitor account (``pool:city``, shops), ``credits`` awaiting a visitor's side, answer
   keys (``answers``), the xAPI statements (``stseq``, ``st``, ``sttime``, ``stid``) and the
   leaderboards (``board:<period>`` lexically sorted, with ``bm:``/``bv:`` member and version by
-  visitor). Global orders (ledger seq, statement stream, rankings) need one sequencer; its
-  share of each operation is one small script, so one shard carries a street many times over.
+  visitor); and the street (shops, booths, promotions, sign-in links, owner sessions, the owner
+  audit log, coupons: see :mod:`server.store.redis_street`). Global orders (ledger seq,
+  statement stream, rankings) need one sequencer; its share of each operation is one small
+  script, so one shard carries a street many times over.
+* ``srichan:{img:<image id>}``: a photo's bytes, spread over the cluster.
 
 Atomicity. Decisions are made in Python by the pure rules (``AttemptPolicy``,
 ``quests.advance``, ``ledger.allowance``) over a consistent read of the visitor's slot, and
@@ -38,6 +41,8 @@ slots. Rule: *the side that can refuse goes first, atomically with the idempoten
   entry and debits there, and notes a pending credit; the visitor's slot credits once per key.
 * awards: the visitor's commit decides and credits (the pool never refuses) and queues the
   pool's debit and the entry. ``award:`` keys are the store's own, so nothing can conflict.
+* coupons: the visitor's debit first, then the street decides once per attempt (see
+  :mod:`server.store.redis_street`).
 
 Every step is idempotent and the work left to do is kept durably (the visitor's outbox, the
 sequencer's ``credits``), so a call that dies halfway is finished by the same visitor's next
@@ -45,10 +50,12 @@ operation, by a retry with the same key, or by :meth:`RedisStore.settle` (the au
 first). Between two steps of one call the ledger does not sum to zero; every method returns
 only after all its steps, so its caller reads the invariants whole.
 
-Differences from SQLite, both deliberate: statements are filed under
+Differences from SQLite, all deliberate: statements are filed under
 ``max(their time, the latest filed time)`` so ``since`` is a range query (a statement that
-arrives late is found by slightly later ``since`` values, never lost); and a transfer with a
-key starting ``award:`` is refused as ``KEY_CONFLICT``.
+arrives late is found by slightly later ``since`` values, never lost); a transfer with a key
+starting ``award:`` or ``redeem:`` (the store's own) is refused as ``KEY_CONFLICT``; and a
+coupon whose price changes between the visitor's debit and the street's decision is refused
+as ``PROMOTION_CHANGED`` (SQLite, deciding in one transaction, would charge the new price).
 
 Durability is Redis's: see docs/deploy.md (AOF ``appendfsync always`` loses nothing that was
 acknowledged; ``everysec`` may lose the last second on a power cut).
