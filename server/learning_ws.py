@@ -56,8 +56,9 @@ from srichan_world.world.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
-WATCH_S = 0.25
-"""How often positions are checked for visits and the boards for a due push."""
+WATCH_S = 0.5
+"""How often positions are checked for visits (an avatar moves at most 4 m meanwhile, well
+inside the 15 m that counts as a visit) and the boards for a due push."""
 VISIT_STEP_M = 1.0
 """A session's position is looked at again once it moved this far (visits count within 15 m)."""
 BOARD_REFRESH_S = 5.0
@@ -241,7 +242,7 @@ class LearningSocket:
             self.followers.discard(session)
         else:
             self.followers.add(session)
-        boards = await self._read_boards(self.clock())
+        boards = await self.read_boards(self.clock())
         return [_board_message(boards, self.learning.entered(session))]
 
     # -- the watcher ------------------------------------------------------------------------
@@ -285,25 +286,34 @@ class LearningSocket:
         if not self.followers or not (due or now >= self._next_refresh):
             return False
         self._next_refresh = now + BOARD_REFRESH_S
-        boards = await self._read_boards(now)
+        boards = await self.read_boards(now)
         if boards == self._boards:
             return False
         if now - self._last_push < PUSH_INTERVAL_S:
             self.learning.board.mark()  # changed too soon after the last push: next time
             return False
         self._boards, self._last_push = boards, now
+        self.send_boards(boards)
+        return True
+
+    def send_boards(self, boards: Boards) -> None:
+        """Queue the boards for every follower, never waiting for one (a follower gets its own
+        ranks; those on neither board share one message)."""
+        week, all_time, _label = boards
+        ranked = {r.visitor_id for r in week} | {r.visitor_id for r in all_time}
+        shared = _board_message(boards, None)
         for session in list(self.followers):
-            message = _board_message(boards, self.learning.entered(session))
+            visitor_id = self.learning.entered(session)
+            message = _board_message(boards, visitor_id) if visitor_id in ranked else shared
             if not self.presence.send(session, message):
                 self.followers.discard(session)
         self.pushes += 1
         if self._push_counter is not None:
             self._push_counter.inc()
-        return True
 
     # -- helpers ----------------------------------------------------------------------------
 
-    async def _read_boards(self, now: float) -> Boards:
+    async def read_boards(self, now: float) -> Boards:
         learning = self.learning
         week = await learning.leaderboard(Board.WEEK, now, BOARD_SIZE)
         all_time = await learning.leaderboard(Board.ALL, now, BOARD_SIZE)
