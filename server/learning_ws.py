@@ -34,6 +34,7 @@ from server.xapi_http import add_xapi_routes
 from srichan_world.protocol.codes import MsgType
 from srichan_world.protocol.limits import MAX_ARRAY
 from srichan_world.protocol.messages import (
+    Coupon,
     Error,
     Leaderboard,
     LeaderboardEntry,
@@ -319,11 +320,8 @@ class LearningSocket:
         all_time = await learning.leaderboard(Board.ALL, now, BOARD_SIZE)
         return week, all_time, week_of(now)
 
-    async def _coupons(self, visitor_id: str) -> tuple:
-        coupons_of = getattr(self.learning.store, "coupons_of", None)
-        if coupons_of is None:  # a store without booths has no coupons to show
-            return ()
-        records = await coupons_of(visitor_id)
+    async def _coupons(self, visitor_id: str) -> tuple[Coupon, ...]:
+        records = await self.learning.store.coupons_of(visitor_id)
         return tuple(r.to_message() for r in records[:MAX_ARRAY])
 
     def _tell(self, visitor_id: str, messages: Sequence[Message], skip: int | None = None) -> None:

@@ -80,12 +80,14 @@ async def open_street(
     lrs: LrsConfig | None = None,
     admin_token: str = ADMIN_TOKEN,
     watch_s: float = 0.05,
+    store: str | None = None,
 ) -> AsyncIterator[Street]:
+    """The street on a loopback port; ``store`` defaults to a fresh SQLite file."""
     scene_dir = compile_scene(tmp_path / "build", policy)
     settings = Settings(
         port=0,
         scene_dir=scene_dir,
-        store=f"sqlite:///{tmp_path}/street.db",
+        store=store or f"sqlite:///{tmp_path}/street.db",
         max_speed=MAX_SPEED,
         admin_token=admin_token,
     )

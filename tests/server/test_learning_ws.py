@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,8 @@ from tests.server.learning_fixtures import (
     open_street,
     visitor,
 )
+from tests.world.booth_fixtures import config, promotion, redemption
+from tools import redis_servers
 
 NICK = "น้องแก่น ขอนแก่น"
 
@@ -211,8 +214,12 @@ async def test_the_daily_cap_clips_awards(tmp_path: Path) -> None:
         await me.close()
 
 
-async def test_many_tabs_answering_at_once_earn_exactly_one_award(tmp_path: Path) -> None:
-    async with open_street(tmp_path) as street:
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_many_tabs_answering_at_once_earn_exactly_one_award(
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    url = request.getfixturevalue("redis_url") if kind == "redis" else None
+    async with open_street(tmp_path, store=url) as street:
         vid, secret = visitor(5)
         tabs = [await Walker.join(street.url, f"แท็บ{i}", vid, secret) for i in range(4)]
         await asyncio.gather(*(t.walk((20.0, 0.0), Q_GATE_2) for t in tabs))
@@ -279,3 +286,41 @@ async def test_leaderboard_pushes_come_at_most_once_a_second(tmp_path: Path) -> 
         assert street.learning.followers == set()
         for w in (watcher, *learners):
             await w.close()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    why = redis_servers.available()
+    if why:
+        pytest.skip(why)
+    server = redis_servers.start_server(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_tokens_and_coupons_follow_the_visitor_on_either_store(
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    url = request.getfixturevalue("redis_url") if kind == "redis" else None
+    async with open_street(tmp_path, store=url) as street:
+        vid, secret = visitor(51)
+        me = await Walker.join(street.url, "ลูกค้า", vid, secret)
+        await me.walk(Q_GATE_1)
+        await me.ask(QuizOpen("q-gate-1"))
+        await me.ask(QuizAnswer("q-gate-1", 0))
+        await me.close()
+
+        store = street.store  # the shop's side, as the booth pages would do it
+        await store.grant_slot("B01", "auntie-daeng", "ร้านป้าแดง", 0.0)
+        await store.save_booth_draft("B01", "auntie-daeng", config(promotion(cost=10)), 0.0)
+        await store.publish_booth("B01", "auntie-daeng", 0.0)
+        coupon = await store.redeem(redemption(vid, "key-00000001", expected_cost=10))
+
+        back = await Walker.join(street.url, "ลูกค้า", vid, secret)
+        wallet = await back.wallet()
+        assert wallet.balance == 0 and [c.code for c in wallet.coupons] == [coupon.code]
+        assert wallet.coupons[0].title.th == "ชาไทยฟรี 1 แก้ว"
+        again = await back.ask(WalletGet())
+        assert again == Wallet(0, wallet.coupons, cid=again.cid)
+        await back.close()
