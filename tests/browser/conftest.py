@@ -137,3 +137,16 @@ async def wait_first_frame(page: Page, timeout: float = 30_000) -> None:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+UPDATE_DOCS = bool(os.environ.get("SRICHAN_UPDATE_SCREENSHOTS"))
+"""Set SRICHAN_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/ from this run."""
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+
+
+def save_shot(name: str, png: bytes) -> None:
+    """Keep a screenshot in test-artifacts/ (and in docs/screenshots/ when updating)."""
+    artifact(name).write_bytes(png)
+    if UPDATE_DOCS:
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        (DOCS_SHOTS / name).write_bytes(png)

@@ -11,7 +11,7 @@ import pytest
 from server.app import STORE
 from server.client import PresenceClient
 from srichan_world.world.owners import link_hash
-from tests.browser.conftest import NewPage, Server, wait_welcomed
+from tests.browser.conftest import PHONE, NewPage, Server, save_shot, wait_welcomed
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -55,7 +55,7 @@ async def test_owner_edit_appears_live(server: Server, new_page: NewPage) -> Non
     bots = [await PresenceClient.connect(ws) for _ in range(2)]
     for i, bot in enumerate(bots):
         await bot.hello(f"ตัวกัน {i}")
-    page = await new_page(f"{server.url}/?mode=list")
+    page = await new_page(f"{server.url}/?mode=list", PHONE)
     await wait_welcomed(page)
     for bot in bots:
         await bot.close()
@@ -68,3 +68,5 @@ async def test_owner_edit_appears_live(server: Server, new_page: NewPage) -> Non
     # An edit (a new description) arrives too, without a reload.
     await owner_publishes(server, "B02", BOOTH | {"description": {"th": "เปิดแล้ว", "en": "Open"}})
     await item.locator(".sign").filter(has_text="เปิดแล้ว").wait_for(timeout=10_000)
+    await item.scroll_into_view_if_needed()
+    save_shot("booth-list-phone.png", await page.screenshot())

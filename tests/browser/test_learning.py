@@ -11,7 +11,7 @@ from playwright.async_api import Page
 
 from server.ws import HANDLERS
 from srichan_world.protocol.codes import MsgType
-from tests.browser.conftest import NewPage, Server, wait_first_frame, wait_welcomed
+from tests.browser.conftest import NewPage, Server, save_shot, wait_first_frame, wait_welcomed
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -42,13 +42,15 @@ async def hold_until(page: Page, key: str, condition: str, timeout: float = 15_0
         await page.keyboard.up(key)
 
 
-async def answer_and_check(page: Page, choice: int, reward: int) -> None:
+async def answer_and_check(page: Page, choice: int, reward: int, shot: str) -> None:
     dialog = page.locator("#quiz-dialog")
     await dialog.locator("#quiz-title").wait_for(timeout=10_000)
     assert "ยูเนสโก" in await dialog.locator("#quiz-title").inner_text()  # Thai first
     await dialog.locator(f"label[for=choice-{choice}]").click()
     await dialog.locator("button[type=submit]").click()
     await dialog.locator(".quiz-result.correct").wait_for(timeout=10_000)
+    await page.wait_for_timeout(1600)  # let the celebration finish for the picture
+    save_shot(shot, await page.screenshot())
     assert f"+{reward}" in await dialog.locator(".earned-value").inner_text()
     assert await dialog.locator(".explanation").inner_text()
     await page.wait_for_function(
@@ -71,7 +73,7 @@ async def test_quiz_in_3d_credits_tokens(
     # Walk along the road (+x), then step left (north, −z) into the glowing circle.
     await hold_until(page, "KeyW", f"srichan.local.x >= {qx - 0.5}")
     await hold_until(page, "KeyA", f"srichan.local.z <= {qz + 1.5} || srichan.quiz.isOpen")
-    await answer_and_check(page, correct, reward)
+    await answer_and_check(page, correct, reward, "quiz-desktop.png")
     # The quest tracker counts the answered quiz as a step of "Learning City 101".
     await page.wait_for_function(
         "srichan.state.quests.get('learning-city-101')?.done >= 1", timeout=5000
@@ -90,7 +92,7 @@ async def test_quiz_in_list_mode_walks_there_and_credits_tokens(
     await page.locator("#walk-status").filter(has_text="ถึงแล้ว").wait_for(timeout=15_000)
     me = await page.evaluate("[srichan.state.me.x, srichan.state.me.z]")
     assert abs(me[0] - qx) < 1 and abs(me[1] - qz) < 1
-    await answer_and_check(page, correct, reward)
+    await answer_and_check(page, correct, reward, "quiz-list.png")
     assert str(reward) in await page.locator("#wallet .balance-value").inner_text()
     status = page.locator(f"[data-quiz={QUIZ}] .quiz-status")
     assert "ตอบแล้ว" in await status.inner_text()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 
 import pytest
 from PIL import Image
@@ -12,16 +10,16 @@ from PIL import Image
 from tests.browser.conftest import (
     PHONE,
     ROOT,
+    UPDATE_DOCS,
     NewPage,
     Server,
-    artifact,
+    save_shot,
     wait_first_frame,
     wait_welcomed,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
-DOCS_SHOTS = ROOT / "docs" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -93,8 +91,7 @@ async def test_screenshots_desktop_and_phone(server: Server, new_page: NewPage) 
     """Current screenshots for people to look at, in test-artifacts/. With
     SRICHAN_UPDATE_SCREENSHOTS=1 they are drawn at high quality and copied to docs/screenshots/
     (slower on SwiftShader; the plain run uses the low quality weak phones get)."""
-    update_docs = bool(os.environ.get("SRICHAN_UPDATE_SCREENSHOTS"))
-    quality = "high" if update_docs else "low"
+    quality = "high" if UPDATE_DOCS else "low"
     shots = []
     desktop = await new_page(f"{server.url}/?quality={quality}")
     await wait_first_frame(desktop)
@@ -105,17 +102,19 @@ async def test_screenshots_desktop_and_phone(server: Server, new_page: NewPage) 
     await wait_first_frame(phone)
     await wait_welcomed(phone)
     assert await phone.locator("#joystick").is_visible(), "touch devices get a joystick"
+    # The second spawn point faces the Treasury Museum; turn (Q) to look along the road.
+    start_yaw = await phone.evaluate("srichan.view.yaw")
+    await phone.keyboard.down("KeyQ")
+    await phone.wait_for_function(f"srichan.view.yaw > {start_yaw + 80}", timeout=10_000)
+    await phone.keyboard.up("KeyQ")
     await phone.wait_for_timeout(800)
     shots.append(("street-phone.png", await phone.screenshot()))
     listing = await new_page(f"{server.url}/?mode=list", PHONE)
     await wait_welcomed(listing)
     shots.append(("list-phone.png", await listing.screenshot()))
     for name, png in shots:
-        artifact(name).write_bytes(png)
         assert Image.open(io.BytesIO(png)).size in {(1280, 800), (390, 844)}
-        if update_docs:
-            DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(artifact(name), DOCS_SHOTS / name)
+        save_shot(name, png)
 
 
 async def axe_violations(page) -> list[dict]:

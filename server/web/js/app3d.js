@@ -210,6 +210,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     requestAnimationFrame(loop);
   };
   requestAnimationFrame(loop);
-  window.srichan = { state, conn, street, local, quiz, hud };
+  // A handle for tests, benchmarks and curious developers in the console.
+  window.srichan = { state, conn, street, local, quiz, hud, view: { get yaw() { return yaw; } } };
   return { street, hud, quiz };
 }
