@@ -286,7 +286,6 @@ class PresenceWorld:
         self._next_spawn = 0
         self._next_sweep = 0.0
         self._k = s.k_nearest
-        self._period = 1.0 / s.tick_hz
 
     # -- the four entry points ----------------------------------------------------------------
 

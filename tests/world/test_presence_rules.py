@@ -30,6 +30,11 @@ def test_walkmap_agrees_with_the_exact_polygon_test(small_scene_text: str, cell:
     assert sum(map(walkable.contains, points)) > len(points) // 3  # a real mix of both answers
 
 
+def test_walkmap_of_the_real_street_rarely_needs_the_exact_test(srichan_scene_text: str) -> None:
+    walk = WalkMap(walkable_of(public_manifest(load_scene_text(srichan_scene_text))))
+    assert 0 < walk.edge_share < 0.1
+
+
 def test_walkmap_needs_a_corridor() -> None:
     from srichan_world.scene.geometry import Walkable
 
