@@ -485,6 +485,11 @@ def _combine(
         "echo_p99_ms": pct(own, 0.99),
         "latency_samples": len(lat),
         "server_cpu": round(cpu, 3) if cpu is not None else None,
+        # CPU time is far less disturbed by other processes than wall-clock latency is, so
+        # the cost per client-tick (and the clients one core would carry at that cost) is the
+        # steadier way to compare product and relay on a shared machine
+        "cpu_us_per_client_tick": round(cpu / (n * args.tick_hz) * 1e6, 1) if cpu else None,
+        "clients_per_core": round(n / cpu) if cpu else None,
         "server_rss_mb": round(rss, 1) if rss is not None else None,
         "bot_cpu": [round(r["cpu"], 2) for r in reports],
         "frames_per_client_s": round(frames / n / dur, 2),
@@ -790,6 +795,8 @@ _COLUMNS = (
     ("p99_ms", "p99", 6),
     ("server_cpu", "srvCPU", 6),
     ("server_rss_mb", "RSS MB", 6),
+    ("cpu_us_per_client_tick", "µs/c/t", 6),
+    ("clients_per_core", "c/core", 6),
     ("frames_per_client_s", "fr/c/s", 6),
     ("bytes_per_client_s", "B/c/s", 7),
     ("bytes_per_update", "B/upd", 5),
@@ -832,6 +839,8 @@ def _summarise(runs: list[dict], sizes: list[int], modes: list[str]) -> list[dic
                 "p99_ms",
                 "server_cpu",
                 "server_rss_mb",
+                "cpu_us_per_client_tick",
+                "clients_per_core",
                 "frames_per_client_s",
                 "bytes_per_client_s",
                 "bytes_per_update",
