@@ -77,7 +77,11 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       if (view) {
         const now = performance.now() / 1000;
         view.emote = { kind: msg.emote, until: now + 2 };
-        view.say(`${EMOTE_ICONS[msg.emote] ?? ""} ${t(EMOTE_KEYS[msg.emote] ?? "emotes")}`, now, 2.5);
+        view.say(
+          `${EMOTE_ICONS[msg.emote] ?? ""} ${t(EMOTE_KEYS[msg.emote] ?? "emotes")}`,
+          now,
+          2.5,
+        );
       }
     } else if (what === "quiz_result" || what === "quiz_question") {
       const id = msg.quiz_id;
@@ -90,7 +94,8 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
 
   /** Views for exactly the avatars the state knows (frames may have come while loading). */
   function syncAvatars() {
-    for (const id of [...street.avatars.keys()]) if (!state.avatars.has(id)) street.removeAvatar(id);
+    for (const id of [...street.avatars.keys()])
+      if (!state.avatars.has(id)) street.removeAvatar(id);
     for (const [id, a] of state.avatars) {
       if (!street.avatar(id)) street.addAvatar(id, { name: a.name, look: a.look });
     }
@@ -147,13 +152,14 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
   }
 
   // -- the frame loop ------------------------------------------------------------------------
-  const probe = qualitySetting() === "auto" && quality === "high"
-    ? fpsProbe((ms) => {
-        street.lowerQuality();
-        document.body.dataset.quality = "low";
-        console.info(`slow first frames (${ms.toFixed(0)} ms): low quality`);
-      })
-    : null;
+  const probe =
+    qualitySetting() === "auto" && quality === "high"
+      ? fpsProbe((ms) => {
+          street.lowerQuality();
+          document.body.dataset.quality = "low";
+          console.info(`slow first frames (${ms.toFixed(0)} ms): low quality`);
+        })
+      : null;
   let last = performance.now();
   let frames = 0;
   const loop = (now) => {
@@ -174,7 +180,10 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       const mx = fx * input.forward + -fz * input.strafe;
       const mz = fz * input.forward + fx * input.strafe;
       const speed = input.run ? RUN_SPEED : WALK_SPEED;
-      const [nx, nz] = walkable.slide([local.x, local.z], [local.x + mx * speed * dt, local.z + mz * speed * dt]);
+      const [nx, nz] = walkable.slide(
+        [local.x, local.z],
+        [local.x + mx * speed * dt, local.z + mz * speed * dt],
+      );
       const target = (Math.atan2(-mz, mx) * 180) / Math.PI;
       const turn = ((target - local.heading + 540) % 360) - 180;
       local.heading = (local.heading + turn * Math.min(1, dt * 12) + 360) % 360;
@@ -211,6 +220,18 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
   };
   requestAnimationFrame(loop);
   // A handle for tests, benchmarks and curious developers in the console.
-  window.srichan = { state, conn, street, local, quiz, hud, view: { get yaw() { return yaw; } } };
+  window.srichan = {
+    state,
+    conn,
+    street,
+    local,
+    quiz,
+    hud,
+    view: {
+      get yaw() {
+        return yaw;
+      },
+    },
+  };
   return { street, hud, quiz };
 }

@@ -48,7 +48,9 @@ export class Hud {
     this.renderCard(this.cardLandmark, true);
     if (this.panel.open) this.renderPanel();
     const touch = matchMedia("(pointer: coarse)").matches;
-    document.getElementById("controls-hint").textContent = touch ? t("touchHint") : t("controlsHint");
+    document.getElementById("controls-hint").textContent = touch
+      ? t("touchHint")
+      : t("controlsHint");
     this.renderPeople();
   }
 
@@ -77,7 +79,12 @@ export class Hud {
     fill(
       this.tracker,
       el("p", { class: "tracker-quest", text: pick(quest.title) }),
-      el("p", { class: "tracker-line" }, el("progress", { max: p.total, value: p.done, "aria-label": pick(quest.title) }), ` ${p.done}/${p.total}`),
+      el(
+        "p",
+        { class: "tracker-line" },
+        el("progress", { max: p.total, value: p.done, "aria-label": pick(quest.title) }),
+        ` ${p.done}/${p.total}`,
+      ),
       el("p", { class: "tracker-next", text: `→ ${nextStepText(this.state, quest)}` }),
     );
   }
@@ -225,7 +232,13 @@ export class Hud {
       ...EMOTE_KEYS.map((key, i) =>
         el(
           "button",
-          { type: "button", class: "emote-btn", "aria-label": t(key), title: t(key), onclick: () => this.conn.send(MsgType.EMOTE, { emote: i }) },
+          {
+            type: "button",
+            class: "emote-btn",
+            "aria-label": t(key),
+            title: t(key),
+            onclick: () => this.conn.send(MsgType.EMOTE, { emote: i }),
+          },
           el("span", { "aria-hidden": "true", text: EMOTE_ICONS[i] }),
         ),
       ),
@@ -255,14 +268,21 @@ export class Hud {
     this.panelKind = kind;
     if (kind === "wallet") ask(this.conn, this.state, MsgType.WALLET_GET, {});
     // While the board is open the server pushes changes (follow); closing stops them.
-    if (kind === "leaderboard") ask(this.conn, this.state, MsgType.LEADERBOARD_GET, { follow: true });
+    if (kind === "leaderboard")
+      ask(this.conn, this.state, MsgType.LEADERBOARD_GET, { follow: true });
     this.renderPanel();
     if (!this.panel.open) this.panel.showModal();
   }
 
   renderPanel() {
     const kind = this.panelKind;
-    const titles = { quests: "quests", wallet: "wallet", booths: "booths", leaderboard: "leaderboard", profile: "profile" };
+    const titles = {
+      quests: "quests",
+      wallet: "wallet",
+      booths: "booths",
+      leaderboard: "leaderboard",
+      profile: "profile",
+    };
     let body;
     if (kind === "profile") body = nicknameForm(this.conn, this.state, this.visitor);
     else if (kind === "quests") body = questsView(this.state);
@@ -273,7 +293,10 @@ export class Hud {
       const slots = new Map(this.state.manifest.booth_slots.map((b) => [b.id, b]));
       body = boothsView(this.state, (slot, promo) => redeem(this.conn, this.state, slot, promo), {
         reach: BOOTH_REACH_M,
-        distanceTo: me ? (slot) => Math.hypot(slots.get(slot).position[0] - me.x, slots.get(slot).position[1] - me.z) : null,
+        distanceTo: me
+          ? (slot) =>
+              Math.hypot(slots.get(slot).position[0] - me.x, slots.get(slot).position[1] - me.z)
+          : null,
       });
     }
     fill(
@@ -285,7 +308,12 @@ export class Hud {
           "header",
           { class: "dialog-head" },
           el("h2", { id: "panel-title", text: t(titles[kind]) }),
-          el("button", { type: "button", class: "secondary", text: t("close"), onclick: () => this.panel.close() }),
+          el("button", {
+            type: "button",
+            class: "secondary",
+            text: t("close"),
+            onclick: () => this.panel.close(),
+          }),
         ),
         body,
       ),

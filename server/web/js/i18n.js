@@ -38,7 +38,10 @@ const STRINGS = {
   leaderboardEmpty: ["ยังไม่มีอันดับ", "No rankings yet"],
   thisWeek: ["สัปดาห์นี้", "This week"],
   allTime: ["ตลอดกาล", "All time"],
-  alreadyAwarded: ["ได้โทเค็นจากคำถามนี้ไปแล้ว ตอบอีกจะไม่ได้เพิ่ม", "Already earned: answering again earns nothing"],
+  alreadyAwarded: [
+    "ได้โทเค็นจากคำถามนี้ไปแล้ว ตอบอีกจะไม่ได้เพิ่ม",
+    "Already earned: answering again earns nothing",
+  ],
   badName: ["ชื่อต้องยาว 1–24 ตัวอักษร", "A name needs 1–24 characters"],
   rank: ["อันดับ", "Rank"],
   name: ["ชื่อ", "Name"],
@@ -77,10 +80,7 @@ const STRINGS = {
   quizAttemptsLeft: ["เหลือโอกาส", "Attempts left"],
   quizDone: ["ตอบแล้ว", "Answered"],
   quizOpen: ["เปิดคำถาม", "Open the quiz"],
-  quizNotWired: [
-    "เซิร์ฟเวอร์นี้ยังไม่รองรับคำถาม",
-    "This server does not handle quizzes yet",
-  ],
+  quizNotWired: ["เซิร์ฟเวอร์นี้ยังไม่รองรับคำถาม", "This server does not handle quizzes yet"],
   landmarks: ["สถานที่สำคัญตามถนน", "Landmarks along the road"],
   contents: ["สารบัญ", "Contents"],
   profile: ["ชื่อของฉัน", "My name"],

@@ -5,8 +5,18 @@
 const KEY = "srichan.visitor";
 export const PALETTE_BODY = ["#f1c27d", "#e0ac69", "#c68642", "#8d5524", "#ffdbac", "#d9a066"];
 export const PALETTE_SHIRT = [
-  "#c62828", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f",
-  "#ef6c00", "#ad1457", "#37474f", "#5d4037", "#7cb342", "#3949ab",
+  "#c62828",
+  "#1565c0",
+  "#2e7d32",
+  "#f9a825",
+  "#6a1b9a",
+  "#00838f",
+  "#ef6c00",
+  "#ad1457",
+  "#37474f",
+  "#5d4037",
+  "#7cb342",
+  "#3949ab",
 ];
 export const HATS = 4; // 0 none, 1 cap, 2 conical straw hat, 3 bun
 

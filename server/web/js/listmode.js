@@ -32,7 +32,12 @@ function rerender(container, ...children) {
 function section(id, titleKey) {
   const heading = el("h2", { id: `${id}-title`, "data-i18n": titleKey, text: t(titleKey) });
   const body = el("div", { class: "section-body" });
-  const node = el("section", { id, class: "list-section", "aria-labelledby": `${id}-title` }, heading, body);
+  const node = el(
+    "section",
+    { id, class: "list-section", "aria-labelledby": `${id}-title` },
+    heading,
+    body,
+  );
   return { node, body };
 }
 
@@ -68,7 +73,10 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       const seg = road.lengths[i - 1];
       if (remaining <= seg || i === pts.length - 1) {
         const k = Math.min(1, remaining / seg);
-        return [pts[i - 1][0] + (pts[i][0] - pts[i - 1][0]) * k, pts[i - 1][1] + (pts[i][1] - pts[i - 1][1]) * k];
+        return [
+          pts[i - 1][0] + (pts[i][0] - pts[i - 1][0]) * k,
+          pts[i - 1][1] + (pts[i][1] - pts[i - 1][1]) * k,
+        ];
       }
       remaining -= seg;
     }
@@ -79,8 +87,21 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   const where = section("where", "youAreAt");
   const whereText = el("p", { id: "where-text" });
   const walkStatus = el("p", { id: "walk-status", role: "status" });
-  const walkBar = el("progress", { id: "walk-progress", max: 1, value: 0, hidden: true, "aria-label": t("walkingTo") });
-  const stopBtn = el("button", { type: "button", class: "secondary", hidden: true, "data-key": "stop-walk", text: t("close"), onclick: () => walker.stop("stopped") });
+  const walkBar = el("progress", {
+    id: "walk-progress",
+    max: 1,
+    value: 0,
+    hidden: true,
+    "aria-label": t("walkingTo"),
+  });
+  const stopBtn = el("button", {
+    type: "button",
+    class: "secondary",
+    hidden: true,
+    "data-key": "stop-walk",
+    text: t("close"),
+    onclick: () => walker.stop("stopped"),
+  });
   where.body.append(whereText, walkBar, walkStatus, stopBtn);
   if (fallback) where.body.prepend(el("p", { class: "notice", role: "note", text: t("noWebgl") }));
 
@@ -146,49 +167,67 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   function buildLandmarks() {
     distanceCells.length = 0;
     quizRows.clear();
-    const items = [...manifest.landmarks].sort((a, b) => a.station - b.station).map((lm) => {
-      const dist = el("p", { class: "dist" });
-      distanceCells.push({ node: dist, point: lm.position });
-      const quizzes = manifest.quiz_points.filter((q) => q.landmark === lm.id);
-      const qlist = el("ul", { class: "quiz-list" });
-      for (const q of quizzes) {
-        const status = el("span", { class: "quiz-status" });
-        const button = el("button", {
-          type: "button",
-          class: "primary",
-          "data-key": `quiz:${q.id}`,
-          text: t("quizOpen"),
-          onclick: () => openQuiz(q),
-        });
-        const qdist = el("span", { class: "dist" });
-        distanceCells.push({ node: qdist, point: q.position });
-        qlist.append(
+    const items = [...manifest.landmarks]
+      .sort((a, b) => a.station - b.station)
+      .map((lm) => {
+        const dist = el("p", { class: "dist" });
+        distanceCells.push({ node: dist, point: lm.position });
+        const quizzes = manifest.quiz_points.filter((q) => q.landmark === lm.id);
+        const qlist = el("ul", { class: "quiz-list" });
+        for (const q of quizzes) {
+          const status = el("span", { class: "quiz-status" });
+          const button = el("button", {
+            type: "button",
+            class: "primary",
+            "data-key": `quiz:${q.id}`,
+            text: t("quizOpen"),
+            onclick: () => openQuiz(q),
+          });
+          const qdist = el("span", { class: "dist" });
+          distanceCells.push({ node: qdist, point: q.position });
+          qlist.append(
+            el(
+              "li",
+              { class: "quiz-item", "data-quiz": q.id },
+              el("p", { class: "question", text: pick(q.question) }),
+              el("p", { class: "quiz-meta" }, `+${q.reward} ${t("tokens")} · `, qdist, " ", status),
+              button,
+            ),
+          );
+          quizRows.set(q.id, { status, button });
+        }
+        return el(
+          "li",
+          { class: lm.highlight ? "landmark highlight" : "landmark", "data-landmark": lm.id },
           el(
-            "li",
-            { class: "quiz-item", "data-quiz": q.id },
-            el("p", { class: "question", text: pick(q.question) }),
-            el("p", { class: "quiz-meta" }, `+${q.reward} ${t("tokens")} · `, qdist, " ", status),
-            button,
+            "article",
+            { "aria-labelledby": `lm-${lm.id}` },
+            el(
+              "h3",
+              { id: `lm-${lm.id}` },
+              pick(lm.name),
+              " ",
+              el("span", {
+                class: "other-lang",
+                lang: t("langToggle") === "English" ? "en" : "th",
+                text: pickOther(lm.name),
+              }),
+            ),
+            lm.highlight ? el("p", { class: "badge", text: `★ ${t("highlight")}` }) : null,
+            el("p", { text: pick(lm.description) }),
+            dist,
+            el("button", {
+              type: "button",
+              class: "secondary",
+              "data-key": `walk:${lm.id}`,
+              text: t("walkHere"),
+              onclick: () => walkTo(frontOf(lm), pick(lm.name)),
+            }),
+            quizzes.length ? el("h4", { text: t("quizPoint") }) : null,
+            quizzes.length ? qlist : null,
           ),
         );
-        quizRows.set(q.id, { status, button });
-      }
-      return el(
-        "li",
-        { class: lm.highlight ? "landmark highlight" : "landmark", "data-landmark": lm.id },
-        el(
-          "article",
-          { "aria-labelledby": `lm-${lm.id}` },
-          el("h3", { id: `lm-${lm.id}` }, pick(lm.name), " ", el("span", { class: "other-lang", lang: t("langToggle") === "English" ? "en" : "th", text: pickOther(lm.name) })),
-          lm.highlight ? el("p", { class: "badge", text: `★ ${t("highlight")}` }) : null,
-          el("p", { text: pick(lm.description) }),
-          dist,
-          el("button", { type: "button", class: "secondary", "data-key": `walk:${lm.id}`, text: t("walkHere"), onclick: () => walkTo(frontOf(lm), pick(lm.name)) }),
-          quizzes.length ? el("h4", { text: t("quizPoint") }) : null,
-          quizzes.length ? qlist : null,
-        ),
-      );
-    });
+      });
     rerender(list, ...items);
     refreshDistances();
     refreshQuizzes();
@@ -197,7 +236,9 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   function refreshDistances() {
     const me = state.me;
     for (const { node, point } of distanceCells) {
-      node.textContent = me ? t("metresAway", { n: Math.round(Math.hypot(point[0] - me.x, point[1] - me.z)) }) : "";
+      node.textContent = me
+        ? t("metresAway", { n: Math.round(Math.hypot(point[0] - me.x, point[1] - me.z)) })
+        : "";
     }
   }
 
@@ -206,7 +247,13 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       const q = state.quizzes.get(id);
       const s = q?.status;
       row.status.textContent =
-        s === "correct" ? `✓ ${t("quizDone")}` : s === "used" ? t("noAttempts") : s === "retry" ? `${t("quizAttemptsLeft")} ${q.attempts_left}` : "";
+        s === "correct"
+          ? `✓ ${t("quizDone")}`
+          : s === "used"
+            ? t("noAttempts")
+            : s === "retry"
+              ? `${t("quizAttemptsLeft")} ${q.attempts_left}`
+              : "";
       row.button.disabled = s === "correct" || s === "used";
     }
   }
@@ -231,7 +278,12 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   const booths = section("booths", "booths");
   const wallet = section("wallet", "wallet");
   const board = section("leaderboard", "leaderboard");
-  const boardRefresh = el("button", { type: "button", class: "secondary", "data-key": "lb-refresh", onclick: () => ask(conn, state, MsgType.LEADERBOARD_GET, { follow: true }) });
+  const boardRefresh = el("button", {
+    type: "button",
+    class: "secondary",
+    "data-key": "lb-refresh",
+    onclick: () => ask(conn, state, MsgType.LEADERBOARD_GET, { follow: true }),
+  });
   const boardBody = el("div");
   board.body.append(boardBody, boardRefresh);
   const slots = new Map(manifest.booth_slots.map((b) => [b.id, b]));
@@ -244,7 +296,10 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     const b = slots.get(slot);
     const a = (b.facing * Math.PI) / 180;
     const out = b.depth / 2 + 1.2;
-    return walkable.nearestFit([b.position[0] + Math.cos(a) * out, b.position[1] - Math.sin(a) * out]);
+    return walkable.nearestFit([
+      b.position[0] + Math.cos(a) * out,
+      b.position[1] - Math.sin(a) * out,
+    ]);
   }
 
   function boothDistance(slot) {
@@ -269,12 +324,27 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
         b.dataset.key = `redeem:${slot}:${b.closest("li").dataset.promotion}`;
       }
       const label = pick(state.booths.get(slot)?.booth?.name) || slot;
-      item.append(el("button", { type: "button", class: "secondary", "data-key": `walkbooth:${slot}`, text: t("walkHere"), onclick: () => walkTo(boothFront(slot), label) }));
+      item.append(
+        el("button", {
+          type: "button",
+          class: "secondary",
+          "data-key": `walkbooth:${slot}`,
+          text: t("walkHere"),
+          onclick: () => walkTo(boothFront(slot), label),
+        }),
+      );
     }
     const nothingOpen = !view.querySelector?.("li.booth");
-    const toShops = nothingOpen && manifest.booth_slots.length
-      ? el("button", { type: "button", class: "secondary", "data-key": "walk-shops", text: t("walkToShops"), onclick: () => walkTo(boothFront(manifest.booth_slots[0].id), t("booths")) })
-      : null;
+    const toShops =
+      nothingOpen && manifest.booth_slots.length
+        ? el("button", {
+            type: "button",
+            class: "secondary",
+            "data-key": "walk-shops",
+            text: t("walkToShops"),
+            onclick: () => walkTo(boothFront(manifest.booth_slots[0].id), t("booths")),
+          })
+        : null;
     rerender(booths.body, view, toShops);
   }
   function renderWallet() {
@@ -290,14 +360,21 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   const peopleList = el("ul", { class: "people-list" });
   people.body.append(peopleList);
   function renderPeople() {
-    const names = [...state.avatars.values()].map((a) => a.name).sort((a, b) => a.localeCompare(b, "th"));
+    const names = [...state.avatars.values()]
+      .map((a) => a.name)
+      .sort((a, b) => a.localeCompare(b, "th"));
     fill(peopleList, ...names.map((n) => el("li", { text: n })));
     if (state.more) peopleList.append(el("li", { text: `+${state.more}` }));
   }
 
   const chat = section("chat-section", "chat");
   const chatLog = el("div", { class: "chat-log", role: "log", "aria-live": "polite" });
-  const chatInput = el("input", { id: "list-chat-input", name: "text", maxlength: 200, autocomplete: "off" });
+  const chatInput = el("input", {
+    id: "list-chat-input",
+    name: "text",
+    maxlength: 200,
+    autocomplete: "off",
+  });
   const chatLabel = el("label", { for: "list-chat-input" });
   const sendBtn = el("button", { type: "submit", class: "primary" });
   const chatForm = el("form", { class: "chat-form" }, chatLabel, chatInput, sendBtn);
@@ -319,17 +396,38 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     emotes.setAttribute("aria-label", t("emotes"));
     fill(
       emotes,
-      ...EMOTE_KEYS.map((key, i) => el("button", { type: "button", class: "secondary", "data-key": `emote:${i}`, text: t(key), onclick: () => conn.send(MsgType.EMOTE, { emote: i }) })),
+      ...EMOTE_KEYS.map((key, i) =>
+        el("button", {
+          type: "button",
+          class: "secondary",
+          "data-key": `emote:${i}`,
+          text: t(key),
+          onclick: () => conn.send(MsgType.EMOTE, { emote: i }),
+        }),
+      ),
     );
   }
 
   // A table of contents: the page is long, and screen readers jump by links too.
   const sections = [landmarks, quests, booths, wallet, board, people, chat, nick];
-  const toc = el("nav", { class: "toc", "aria-labelledby": "toc-title" }, el("h2", { id: "toc-title", class: "sr-only", "data-i18n": "contents" }));
+  const toc = el(
+    "nav",
+    { class: "toc", "aria-labelledby": "toc-title" },
+    el("h2", { id: "toc-title", class: "sr-only", "data-i18n": "contents" }),
+  );
   const tocList = el("ul");
   toc.append(tocList);
   function renderToc() {
-    fill(tocList, ...sections.map((sec) => el("li", {}, el("a", { href: `#${sec.node.id}`, text: sec.node.querySelector("h2").textContent }))));
+    fill(
+      tocList,
+      ...sections.map((sec) =>
+        el(
+          "li",
+          {},
+          el("a", { href: `#${sec.node.id}`, text: sec.node.querySelector("h2").textContent }),
+        ),
+      ),
+    );
   }
   main.append(where.node, toc, ...sections.map((sec) => sec.node));
 
@@ -367,12 +465,18 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     if (what === "leaderboard") renderBoard();
     if (what === "frame" && (entered.length || left.length || reset)) renderPeople();
     if (what === "chat") {
-      chatLog.append(el("p", {}, el("strong", { text: `${msg.name}: ` }), el("span", { text: msg.text })));
+      chatLog.append(
+        el("p", {}, el("strong", { text: `${msg.name}: ` }), el("span", { text: msg.text })),
+      );
       while (chatLog.children.length > 20) chatLog.firstElementChild.remove();
     }
     if (what === "emote") {
-      const who = msg.avatar_id === state.me?.id ? visitor.name : state.avatars.get(msg.avatar_id)?.name;
-      if (who) chatLog.append(el("p", { class: "emote-line", text: `${who}: ${t(EMOTE_KEYS[msg.emote] ?? "emotes")}` }));
+      const who =
+        msg.avatar_id === state.me?.id ? visitor.name : state.avatars.get(msg.avatar_id)?.name;
+      if (who)
+        chatLog.append(
+          el("p", { class: "emote-line", text: `${who}: ${t(EMOTE_KEYS[msg.emote] ?? "emotes")}` }),
+        );
     }
   });
   onLang(renderAll);

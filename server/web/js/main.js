@@ -112,7 +112,12 @@ function topBar(state, conn, mode) {
     qualityBtn.removeAttribute("aria-label");
     const s = state.connection.state;
     conns.dataset.state = s;
-    const key = { connecting: "connConnecting", online: "connOnline", offline: "connOffline", refused: "connRefused" }[s];
+    const key = {
+      connecting: "connConnecting",
+      online: "connOnline",
+      offline: "connOffline",
+      refused: "connRefused",
+    }[s];
     conns.querySelector(".conn-text").textContent = t(key);
     balance.textContent = state.balance == null ? "–" : String(state.balance);
   };
@@ -148,7 +153,8 @@ function connect(state, visitor) {
     // The server sends the wallet and the quests' progress after the welcome by itself.
   });
   conn.addEventListener("state", (e) => {
-    if (e.detail.state === ConnState.OFFLINE && state.me) announce(t("connOffline"), { tone: "warn" });
+    if (e.detail.state === ConnState.OFFLINE && state.me)
+      announce(t("connOffline"), { tone: "warn" });
   });
   conn.open();
   return conn;
@@ -174,7 +180,9 @@ const PRELOAD_3D = [
 
 function preload(urls) {
   for (const href of urls) {
-    document.head.append(Object.assign(document.createElement("link"), { rel: "modulepreload", href }));
+    document.head.append(
+      Object.assign(document.createElement("link"), { rel: "modulepreload", href }),
+    );
   }
 }
 

@@ -80,7 +80,8 @@ function stepLabel(state, step, detail = false) {
 
 /** Which steps of a quest are known done: ordered quests fill from the start. */
 function stepsDone(state, quest, progress) {
-  if (progress?.steps) return quest.steps.map((_, i) => progress.completed || progress.steps.includes(i));
+  if (progress?.steps)
+    return quest.steps.map((_, i) => progress.completed || progress.steps.includes(i));
   return quest.steps.map((step, i) => {
     if (progress?.completed) return true;
     if (quest.order === "ordered") return i < (progress?.done ?? 0);
@@ -169,7 +170,10 @@ export function walletView(state) {
       "p",
       { class: "balance-line" },
       el("span", { text: `${t("balance")}: ` }),
-      el("strong", { class: "balance-value", text: state.balance == null ? "–" : String(state.balance) }),
+      el("strong", {
+        class: "balance-value",
+        text: state.balance == null ? "–" : String(state.balance),
+      }),
       ` ${t("tokens")}`,
     ),
   );
@@ -186,9 +190,17 @@ export function walletView(state) {
         { class: "coupon" },
         el("h3", { text: pick(c.title) }),
         booth ? el("p", { class: "shop", text: pick(booth.name) || c.slot }) : null,
-        el("p", {}, el("span", { text: `${t("couponCode")}: ` }), el("code", { class: "code", text: displayCode(c.code) })),
+        el(
+          "p",
+          {},
+          el("span", { text: `${t("couponCode")}: ` }),
+          el("code", { class: "code", text: displayCode(c.code) }),
+        ),
         c.expires_at
-          ? el("p", { class: "expires", text: `${t("expires")}: ${new Date(c.expires_at * 1000).toLocaleString(currentLang() === "th" ? "th-TH" : "en-GB")}` })
+          ? el("p", {
+              class: "expires",
+              text: `${t("expires")}: ${new Date(c.expires_at * 1000).toLocaleString(currentLang() === "th" ? "th-TH" : "en-GB")}`,
+            })
           : null,
         couponQr(c),
       ),
@@ -243,7 +255,9 @@ export function leaderboardView(state) {
   return el(
     "div",
     { class: "boards" },
-    lb.entries.length ? boardTable(lb.entries, lb.you, week) : el("p", { class: "empty", text: `${week}: ${t("leaderboardEmpty")}` }),
+    lb.entries.length
+      ? boardTable(lb.entries, lb.you, week)
+      : el("p", { class: "empty", text: `${week}: ${t("leaderboardEmpty")}` }),
     lb.allTime.length ? boardTable(lb.allTime, lb.youAllTime, t("allTime")) : null,
   );
 }
@@ -255,7 +269,14 @@ function asList(value) {
 /** Photos come from this server only (`/…`), never from an address a booth typed in. */
 function photo(url, alt) {
   if (typeof url !== "string" || !url.startsWith("/") || url.startsWith("//")) return null;
-  return el("img", { class: "product-photo", src: url, alt, width: 64, height: 64, loading: "lazy" });
+  return el("img", {
+    class: "product-photo",
+    src: url,
+    alt,
+    width: 64,
+    height: 64,
+    loading: "lazy",
+  });
 }
 
 /** Why a promotion cannot be redeemed now, or null. */
@@ -289,7 +310,12 @@ export function boothsView(
       { class: "booth", "data-slot": slot },
       el(headingLevel, { text: pick(booth.name) || slot }),
       booth.description ? el("p", { class: "sign", text: pick(booth.description) }) : null,
-      distanceTo ? el("p", { class: "dist", text: `${slot} · ${t("metresAway", { n: Math.round(distanceTo(slot)) })}` }) : null,
+      distanceTo
+        ? el("p", {
+            class: "dist",
+            text: `${slot} · ${t("metresAway", { n: Math.round(distanceTo(slot)) })}`,
+          })
+        : null,
     );
     item.style.borderLeftColor = /^#[0-9a-f]{6}$/i.test(String(booth.awning)) ? booth.awning : "";
     if (products.length) {
@@ -304,7 +330,9 @@ export function boothsView(
               {},
               photo(p.photo, pick(p.name)),
               el("span", { text: pick(p.name) }),
-              p.price != null ? el("span", { class: "price", text: ` ${p.price} ${t("baht")}` }) : null,
+              p.price != null
+                ? el("span", { class: "price", text: ` ${p.price} ${t("baht")}` })
+                : null,
             ),
           ),
         ),
@@ -322,7 +350,9 @@ export function boothsView(
             { "data-promotion": promo.id },
             el("span", { text: pick(promo.title) }),
             el("span", { class: "cost", text: ` · ${promo.cost} ${t("tokens")}` }),
-            typeof promo.left === "number" ? el("span", { class: "left", text: ` · ${t("left", { n: promo.left })}` }) : null,
+            typeof promo.left === "number"
+              ? el("span", { class: "left", text: ` · ${t("left", { n: promo.left })}` })
+              : null,
             el("button", {
               type: "button",
               class: "primary redeem",
@@ -346,13 +376,24 @@ export function boothsView(
  * (set_nickname) and in this browser, so the next hello uses it too.
  */
 export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
-  const input = el("input", { id, maxlength: 24, value: visitor.name, autocomplete: "nickname", required: true });
+  const input = el("input", {
+    id,
+    maxlength: 24,
+    value: visitor.name,
+    autocomplete: "nickname",
+    required: true,
+  });
   const form = el(
     "form",
     { class: "nick-form" },
     el("label", { for: id, text: t("nickname") }),
     input,
-    el("button", { type: "submit", class: "primary", "data-key": "nick-save", text: t("setNickname") }),
+    el("button", {
+      type: "submit",
+      class: "primary",
+      "data-key": "nick-save",
+      text: t("setNickname"),
+    }),
   );
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -379,7 +420,9 @@ export async function redeem(conn, state, slot, promo) {
     expected_cost: promo.cost,
   });
   if (reply?.type === MsgType.COUPON_ISSUED) {
-    announce(`${t("redeemed")}: ${pick(reply.coupon.title)} · ${reply.coupon.code}`, { tone: "good" });
+    announce(`${t("redeemed")}: ${pick(reply.coupon.title)} · ${reply.coupon.code}`, {
+      tone: "good",
+    });
   }
   return reply;
 }
@@ -438,7 +481,9 @@ export class QuizDialog {
       this.render();
       if (reply.correct && reply.reward > 0) this.celebrate(reply.reward);
       announce(
-        reply.correct ? `${t("quizCorrect")} ${t("quizEarned")} ${reply.reward} ${t("tokens")}` : t("quizWrong"),
+        reply.correct
+          ? `${t("quizCorrect")} ${t("quizEarned")} ${reply.reward} ${t("tokens")}`
+          : t("quizWrong"),
         { tone: reply.correct ? "good" : "warn" },
       );
     } finally {
@@ -455,10 +500,21 @@ export class QuizDialog {
       "header",
       { class: "dialog-head" },
       el("p", { class: "kicker", text: `${t("quiz")}${lm ? ` · ${pick(lm.name)}` : ""}` }),
-      el("button", { type: "button", class: "lang-btn", lang: currentLang() === "th" ? "en" : "th", text: t("langToggle"), "aria-label": t("langToggleLabel"), onclick: () => toggleLang() }),
+      el("button", {
+        type: "button",
+        class: "lang-btn",
+        lang: currentLang() === "th" ? "en" : "th",
+        text: t("langToggle"),
+        "aria-label": t("langToggleLabel"),
+        onclick: () => toggleLang(),
+      }),
     );
     const title = el("h2", { id: "quiz-title", text: pick(q.question) });
-    const other = el("p", { class: "other-lang", lang: currentLang() === "th" ? "en" : "th", text: pickOther(q.question) });
+    const other = el("p", {
+      class: "other-lang",
+      lang: currentLang() === "th" ? "en" : "th",
+      text: pickOther(q.question),
+    });
     const body = this.result ? this.resultView(q, this.result) : this.questionView(q);
     fill(this.dialog, el("div", { class: "dialog-body" }, header, title, other, body));
   }
@@ -488,7 +544,12 @@ export class QuizDialog {
       el(
         "div",
         { class: "actions" },
-        el("button", { type: "button", class: "secondary", text: t("close"), onclick: () => this.dialog.close() }),
+        el("button", {
+          type: "button",
+          class: "secondary",
+          text: t("close"),
+          onclick: () => this.dialog.close(),
+        }),
         el("button", { type: "submit", class: "primary", text: t("quizAnswer") }),
       ),
     );
@@ -501,22 +562,52 @@ export class QuizDialog {
   }
 
   resultView(q, r) {
-    const wrap = el("div", { class: r.correct ? "quiz-result correct" : "quiz-result wrong", role: "status" });
+    const wrap = el("div", {
+      class: r.correct ? "quiz-result correct" : "quiz-result wrong",
+      role: "status",
+    });
     wrap.append(
-      el("p", { class: "verdict", text: `${r.correct ? "✓" : "✗"} ${r.correct ? t("quizCorrect") : t("quizWrong")}` }),
+      el("p", {
+        class: "verdict",
+        text: `${r.correct ? "✓" : "✗"} ${r.correct ? t("quizCorrect") : t("quizWrong")}`,
+      }),
       el("p", { class: "your-choice", text: pick(q.choices[r.choice]) }),
     );
     if (r.correct) {
-      wrap.append(el("p", { class: "earned" }, `${t("quizEarned")} `, el("strong", { class: "earned-value", text: `+${r.reward}` }), ` ${t("tokens")}`));
-      if (r.already_awarded) wrap.append(el("p", { class: "quiz-meta", text: t("alreadyAwarded") }));
+      wrap.append(
+        el(
+          "p",
+          { class: "earned" },
+          `${t("quizEarned")} `,
+          el("strong", { class: "earned-value", text: `+${r.reward}` }),
+          ` ${t("tokens")}`,
+        ),
+      );
+      if (r.already_awarded)
+        wrap.append(el("p", { class: "quiz-meta", text: t("alreadyAwarded") }));
       if (r.capped) wrap.append(el("p", { class: "quiz-meta", text: t("dailyCap") }));
     } else if (r.attempts_left > 0) {
-      wrap.append(el("p", { class: "quiz-meta", text: `${t("quizAttemptsLeft")} ${r.attempts_left}${r.cooldown_s > 0 ? ` · ${t("cooldown")} (${Math.ceil(r.cooldown_s)} s)` : ""}` }));
+      wrap.append(
+        el("p", {
+          class: "quiz-meta",
+          text: `${t("quizAttemptsLeft")} ${r.attempts_left}${r.cooldown_s > 0 ? ` · ${t("cooldown")} (${Math.ceil(r.cooldown_s)} s)` : ""}`,
+        }),
+      );
     }
     if (r.explanation) wrap.append(el("p", { class: "explanation", text: pick(r.explanation) }));
     wrap.append(
       el("p", { class: "balance-line", text: `${t("balance")}: ${r.balance} ${t("tokens")}` }),
-      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: t("close"), onclick: () => this.dialog.close(), autofocus: true })),
+      el(
+        "div",
+        { class: "actions" },
+        el("button", {
+          type: "button",
+          class: "primary",
+          text: t("close"),
+          onclick: () => this.dialog.close(),
+          autofocus: true,
+        }),
+      ),
     );
     return wrap;
   }

@@ -85,7 +85,11 @@ class AvatarView {
     this.root = new THREE.Group();
     this.body = kit.build(look, shadows);
     this.root.add(this.body);
-    this.labelEl = el("div", { class: mine ? "name-label mine" : "name-label", text: name, hidden: !name });
+    this.labelEl = el("div", {
+      class: mine ? "name-label mine" : "name-label",
+      text: name,
+      hidden: !name,
+    });
     this.label = new CSS2DObject(this.labelEl);
     this.label.position.set(0, 2.25, 0);
     this.root.add(this.label);
@@ -118,7 +122,8 @@ class AvatarView {
     let spin = 0;
     if (this.emote && nowS < this.emote.until) {
       const k = this.emote.kind;
-      if (k === 6) spin = (this.emote.until - nowS) * 6; // dance: turn around
+      if (k === 6)
+        spin = (this.emote.until - nowS) * 6; // dance: turn around
       else bob = Math.abs(Math.sin(nowS * 10)) * 0.18; // others: a happy hop
     }
     this.body.position.y = bob;
@@ -230,7 +235,11 @@ export class Street3D {
   addLandmarkLabels() {
     for (const lm of this.manifest.landmarks) {
       const name = el("span", { class: "lm-name" });
-      const node = el("div", { class: lm.highlight ? "landmark-label highlight" : "landmark-label" }, name);
+      const node = el(
+        "div",
+        { class: lm.highlight ? "landmark-label highlight" : "landmark-label" },
+        name,
+      );
       const obj = new CSS2DObject(node);
       obj.position.set(lm.position[0], lm.height + 2.5, lm.position[1]);
       this.scene.add(obj);
@@ -276,7 +285,15 @@ export class Street3D {
       // The filled disc and the light beam are large transparent areas: costly to fill.
       if (this.quality !== "low") group.add(disc, beam);
       this.scene.add(group);
-      this.quizMarkers.set(q.id, { group, ring, disc, beam, gem, mats: [ringMat, discMat, beamMat, gemMat], status: "new" });
+      this.quizMarkers.set(q.id, {
+        group,
+        ring,
+        disc,
+        beam,
+        gem,
+        mats: [ringMat, discMat, beamMat, gemMat],
+        status: "new",
+      });
     }
   }
 
@@ -400,9 +417,10 @@ export class Street3D {
     const clear = this.walkable.clearFraction([x, z], far, camY - 0.5);
     const allowed = clear >= 1 ? want : Math.max(0.6, want * clear - 0.4);
     // Pull in at once (never show the inside of a wall), ease back out.
-    this.cameraDistance = allowed < this.cameraDistance
-      ? allowed
-      : this.cameraDistance + (allowed - this.cameraDistance) * Math.min(1, dt * 3);
+    this.cameraDistance =
+      allowed < this.cameraDistance
+        ? allowed
+        : this.cameraDistance + (allowed - this.cameraDistance) * Math.min(1, dt * 3);
     const d = this.cameraDistance;
     this.camera.position.set(
       x - fx * Math.cos(pitch) * d,
@@ -431,7 +449,8 @@ export class Street3D {
     }
     if (me) {
       for (const { lm, obj } of this.landmarkLabels) {
-        obj.visible = Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
+        obj.visible =
+          Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
       }
       for (const view of this.avatars.values()) {
         const p = view.root.position;

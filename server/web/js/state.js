@@ -241,7 +241,8 @@ export class WorldState extends EventTarget {
     this.learningSupported = true;
     const now = performance.now() / 1000;
     this.quiz(msg.quiz_id, {
-      status: msg.correct || msg.already_awarded ? "correct" : msg.attempts_left > 0 ? "retry" : "used",
+      status:
+        msg.correct || msg.already_awarded ? "correct" : msg.attempts_left > 0 ? "retry" : "used",
       attempts_left: msg.attempts_left,
       cooldown_until: msg.cooldown_s > 0 ? now + msg.cooldown_s : 0,
       earned: msg.reward,
