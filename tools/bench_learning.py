@@ -28,7 +28,7 @@ from aiohttp import web
 from server.app import create_app
 from server.client import PresenceClient
 from server.config import Settings
-from server.learning_ws import setup_learning
+from server.learning_ws import LEARNING, setup_learning
 from srichan_world.protocol.messages import (
     LeaderboardGet,
     QuizAnswer,
@@ -108,7 +108,7 @@ async def run(visitors: int, folder: Path) -> dict[str, float]:
         port=0, scene_dir=scene_dir, store=f"sqlite:///{folder}/bench.db", max_speed=50.0
     )
     app = create_app(settings)
-    socket = setup_learning(app, environ={})
+    socket = app.get(LEARNING) or setup_learning(app, environ={})
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -92,7 +92,9 @@ async def open_street(
         admin_token=admin_token,
     )
     app = create_app(settings)
-    setup_learning(app, lrs, environ={}, watch_s=watch_s)
+    # create_app may wire learning itself (from the environment); either way, these settings
+    socket = app.get(LEARNING) or setup_learning(app, environ={})
+    socket.lrs, socket.watch_s = lrs, watch_s
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
