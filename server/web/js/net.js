@@ -8,7 +8,7 @@ import { FIELDS, LIMITS, MsgType, PROTOCOL_VERSION, RECORDS } from "../protocol.
 const RECORD_FIELDS = {
   [MsgType.FRAME]: { enters: RECORDS.Enter },
   [MsgType.WALLET]: { coupons: RECORDS.Coupon },
-  [MsgType.LEADERBOARD]: { entries: RECORDS.LeaderboardEntry },
+  [MsgType.LEADERBOARD]: { entries: RECORDS.LeaderboardEntry, all_time: RECORDS.LeaderboardEntry },
 };
 
 /** Turn a positional array into an object with the given field names. */
