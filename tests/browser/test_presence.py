@@ -64,6 +64,13 @@ async def test_two_visitors_see_each_other_walk_and_leave(
         timeout=5000,
     )
     assert "สวัสดีครับ ถนนศรีจันทร์" in await b.locator("#chat-log").inner_text()
+    # A greets with a wai: B sees it over A's head.
+    await a.locator(".emote-btn[aria-label='ไหว้']").click()
+    await b.wait_for_function(
+        "[...document.querySelectorAll('.bubble')].some(e => !e.hidden && "
+        "e.textContent.includes('ไหว้'))",
+        timeout=5000,
+    )
     # A leaves (closes the tab): after the resume window A is gone from B's street.
     await a.context.close()
     await b.wait_for_function(f"!srichan.state.avatars.has({a_id})", timeout=8000)
