@@ -29,17 +29,6 @@ SESSION = "S" * 43
 PHOTO = "ab" * 16
 
 
-@pytest.fixture(autouse=True)
-def _booths_not_yet_on_redis(request: pytest.FixtureRequest) -> None:
-    """The Redis store does not implement the booth methods yet: expect exactly that failure
-    (strict, so the marker must go once it does)."""
-    kind = getattr(request.node, "callspec", None)
-    if kind is not None and str(kind.params.get("store_factory", "")).startswith("redis"):
-        request.node.add_marker(
-            pytest.mark.xfail(raises=AttributeError, strict=True, reason="booths not on Redis yet")
-        )
-
-
 async def refused(code_: int, call) -> Refused:  # type: ignore[no-untyped-def]
     with pytest.raises(Refused) as caught:
         await call

@@ -34,7 +34,7 @@ async def test_urls_name_relative_and_absolute_paths(
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("redis://127.0.0.1:6379/0", "unsupported store URL scheme 'redis'"),
+        ("memcached://127.0.0.1:11211", "unsupported store URL scheme 'memcached'"),
         ("postgres://db/x", "unsupported"),
         ("/just/a/path.db", "unsupported"),
         ("sqlite:///", "must name a file"),
