@@ -485,11 +485,12 @@ def _combine(
         "echo_p99_ms": pct(own, 0.99),
         "latency_samples": len(lat),
         "server_cpu": round(cpu, 3) if cpu is not None else None,
-        # CPU time is far less disturbed by other processes than wall-clock latency is, so
-        # the cost per client-tick (and the clients one core would carry at that cost) is the
-        # steadier way to compare product and relay on a shared machine
-        "cpu_us_per_client_tick": round(cpu / (n * args.tick_hz) * 1e6, 1) if cpu else None,
-        "clients_per_core": round(n / cpu) if cpu else None,
+        # CPU time per delivered frame (one client-tick: its frame and the moves around it)
+        # is far less disturbed by other processes than latency is: a starved server does
+        # less work but not more per unit. So it, and the clients one core would carry at
+        # that cost, compare product and relay on a shared machine.
+        "cpu_us_per_client_tick": round(cpu * dur / frames * 1e6, 1) if cpu and frames else None,
+        "clients_per_core": round(frames / (cpu * dur) / args.tick_hz) if cpu and frames else None,
         "server_rss_mb": round(rss, 1) if rss is not None else None,
         "bot_cpu": [round(r["cpu"], 2) for r in reports],
         "frames_per_client_s": round(frames / n / dur, 2),
