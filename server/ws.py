@@ -37,6 +37,7 @@ from srichan_world.world.presence import (
     Close,
     Dispatch,
     Effect,
+    Frames,
     PresenceSettings,
     PresenceWorld,
     Send,
@@ -248,6 +249,11 @@ class Presence:
                     self._close(conn, e.code, e.reason)
             elif type(e) is Dispatch:
                 self._dispatch(e)
+            elif type(e) is Frames:
+                for sid, data in e.items:
+                    conn = conns.get(sid)
+                    if conn is not None:
+                        self._send(conn, data, _FRAME)
 
     def _send(self, conn: _Conn, data: bytes, kind: int) -> None:
         if conn.closing:
@@ -326,32 +332,32 @@ class Presence:
         outbox: then ``send_bytes`` writes and returns without suspending, so no client can
         hold up the tick. Anything else goes through :meth:`apply`."""
         conns = self.conns
-        out = self._out
         n = 0
         sent = 0
         for e in effects:
-            if type(e) is Send and e.type is _FRAME:
-                conn = conns.get(e.session)
+            if type(e) is not Frames:
+                self.apply((e,))
+                continue
+            for sid, data in e.items:
+                conn = conns.get(sid)
                 if conn is None or conn.closing:
                     continue
                 if (
                     conn.frame is None
-                    and not conn.queue
                     and conn.busy_since is None
+                    and not conn.queue
                     and conn.transport.get_write_buffer_size() == 0
                 ):
                     try:
-                        await conn.ws.send_bytes(e.data)
+                        await conn.ws.send_bytes(data)
                     except (ConnectionError, RuntimeError):
                         conn.closing = True
                         continue
                     n += 1
-                    sent += len(e.data)
+                    sent += len(data)
                 else:
-                    self._send(conn, e.data, _FRAME)
-            else:
-                self.apply((e,))
-        out[_FRAME] = out.get(_FRAME, 0) + n
+                    self._send(conn, data, _FRAME)
+        self._out[_FRAME] = self._out.get(_FRAME, 0) + n
         self._bytes_out += sent
 
     def _check_stuck(self, now: float) -> None:

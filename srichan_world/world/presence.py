@@ -63,7 +63,6 @@ _isfinite = math.isfinite
 _ANIMS = frozenset(int(a) for a in Anim)
 _EMOTES = frozenset(int(e) for e in Emote)
 _MOVE = int(MsgType.MOVE)
-_FRAME = MsgType.FRAME
 _FRAME_HEAD = bytes((0x98, int(MsgType.FRAME), 0xC0))
 _EMPTY_ARRAY = b"\x90"
 
@@ -139,6 +138,15 @@ class Close:
 
 
 @dataclass(frozen=True, slots=True)
+class Frames:
+    """This tick's presence frame for every welcomed session, as ``(session, data)`` pairs:
+    one effect per tick rather than one object per client. A frame may replace a stale one
+    still waiting for its client (then call :meth:`PresenceWorld.resync`)."""
+
+    items: list[tuple[int, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
 class Dispatch:
     """A request this world does not handle (learning, booths, and ``hello`` for identity
     hooks): the pump hands it to the registered handler."""
@@ -147,7 +155,7 @@ class Dispatch:
     message: Message
 
 
-Effect = Send | Close | Dispatch
+Effect = Send | Frames | Close | Dispatch
 
 
 @dataclass(frozen=True)
@@ -365,7 +373,8 @@ class PresenceWorld:
         return []
 
     def tick(self, now: float) -> list[Effect]:
-        """Advance one tick: one frame per welcomed session, plus timeouts once a second."""
+        """Advance one tick: a :class:`Frames` effect with one frame per welcomed session, after
+        any timeouts (checked once a second)."""
         self.tick_no += 1
         effects: list[Effect] = []
         if now >= self._next_sweep:
@@ -386,9 +395,8 @@ class PresenceWorld:
         frames = _TickFrames(self, frags, cell_batches, event_cells, cell_events)
         frames.choose_nearest(observers)
         for_observer = frames.for_observer
-        send = Send
-        for a in observers:
-            effects.append(send(a.session.id, for_observer(a), _FRAME))  # type: ignore[union-attr]
+        items = [(a.session.id, for_observer(a)) for a in observers]  # type: ignore[union-attr]
+        effects.append(Frames(items))
         return effects
 
     # -- helpers the pump uses ----------------------------------------------------------------

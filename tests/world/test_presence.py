@@ -29,7 +29,14 @@ from srichan_world.protocol.messages import (
     QuizOpen,
     Welcome,
 )
-from srichan_world.world.presence import Close, Dispatch, PresenceSettings, PresenceWorld, Send
+from srichan_world.world.presence import (
+    Close,
+    Dispatch,
+    Frames,
+    PresenceSettings,
+    PresenceWorld,
+    Send,
+)
 
 ALL = frozenset(MESSAGES)
 CELL = 32.0
@@ -102,11 +109,14 @@ class Harness:
             if isinstance(e, Send):
                 msg = decode(e.data, ALL, None)
                 assert e.type == msg.TYPE
+                assert not isinstance(msg, Frame), "frames travel in the Frames effect"
                 self.raw.setdefault(e.session, []).append(e.data)
-                if isinstance(msg, Frame):
-                    self.views.setdefault(e.session, View()).apply(msg)
-                else:
-                    self.inbox.setdefault(e.session, []).append(msg)
+                self.inbox.setdefault(e.session, []).append(msg)
+            elif isinstance(e, Frames):
+                assert len({sid for sid, _ in e.items}) == len(e.items), "one frame each"
+                for sid, data in e.items:
+                    self.raw.setdefault(sid, []).append(data)
+                    self.views.setdefault(sid, View()).apply(decode(data, ALL, None))
             elif isinstance(e, Close):
                 self.closed[e.session] = e.code
             else:
@@ -229,7 +239,7 @@ def test_observers_in_one_cell_share_the_same_frame_bytes() -> None:
         h.now += 0.01
         h.send(sid, Move(5.5, 0.5, 10.0, 1))
     effects = h.world.tick(h.now + 0.1)
-    frames = [e.data for e in effects if isinstance(e, Send)]
+    frames = [data for e in effects if isinstance(e, Frames) for _, data in e.items]
     assert len(frames) == 3
     assert frames[0] is frames[1] is frames[2]  # one object, built once
 
@@ -621,6 +631,6 @@ def test_crowded_observers_in_one_block_share_their_frame() -> None:
         av = h.world.avatars[h.ids[sid]]
         h.send(sid, Move(av.x + 0.2, av.z, 0.0, 1))
     effects = h.world.tick(h.now + 0.1)
-    frames = {e.session: e.data for e in effects if isinstance(e, Send)}
+    frames = {sid: data for e in effects if isinstance(e, Frames) for sid, data in e.items}
     assert frames[a] is frames[b]
     assert decode(frames[a], ALL, None).more == 10 - 3
