@@ -43,10 +43,12 @@ def create_app(settings: Settings, scene: SceneFiles | None = None) -> web.Appli
 def _add_services(app: web.Application, settings: Settings) -> None:
     """The WebSocket world and the services behind it; the store opens before any of them."""
     from server.booths import setup_booths
+    from server.learning_ws import setup_learning
     from server.ws import setup_presence
 
     presence = PresenceSettings(tick_hz=settings.tick_hz, max_speed=settings.max_speed)
     setup_presence(app, app[SCENE].manifest, presence)
+    setup_learning(app)
     setup_booths(app, store=lambda a: a[STORE])
 
 

@@ -9,6 +9,7 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v chromium >/dev/null || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi garuda || need_apt+=(fonts-thai-tlwg)
+fc-list 2>/dev/null | grep -qi "noto color emoji" || need_apt+=(fonts-noto-color-emoji)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
@@ -39,6 +40,12 @@ if [ -f package-lock.json ]; then
   if [ "$(cat node_modules/.srichan-stamp 2>/dev/null)" != "$want" ]; then
     echo "setup: npm ci"
     npm ci --no-audit --no-fund --loglevel=error
+    # Precompressed copies of the browser's vendor modules: aiohttp sends the .gz sibling to
+    # browsers that accept gzip (2.6 MB of three.js becomes ~0.6 MB on the wire).
+    find node_modules/three/build node_modules/three/examples/jsm/loaders \
+      node_modules/three/examples/jsm/utils node_modules/three/examples/jsm/renderers \
+      node_modules/@msgpack/msgpack/dist.esm -maxdepth 1 \( -name '*.js' -o -name '*.mjs' \) \
+      -exec gzip -kf9 {} +
     echo "$want" > node_modules/.srichan-stamp
   fi
 fi

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+npx --no-install prettier --check server/web/js server/web/css server/web/owner server/web/index.html
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
-from server.ws import HANDLERS
-from srichan_world.protocol.codes import MsgType
 from tests.browser.conftest import NewPage, Server, save_shot, wait_first_frame, wait_welcomed
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -25,12 +23,6 @@ def quiz_facts(compiled_scene: Path, quiz_id: str) -> tuple[list[float], int, in
     answers = json.loads((compiled_scene / "srichan.answers.json").read_text(encoding="utf-8"))
     quiz = next(q for q in manifest["quiz_points"] if q["id"] == quiz_id)
     return quiz["position"], quiz["reward"], answers["quiz_points"][quiz_id]["correct"]
-
-
-def require_learning(server: Server) -> None:
-    """The quiz handlers live in server/learning_ws.py; create_app must register them."""
-    if MsgType.QUIZ_OPEN not in server.app[HANDLERS]:
-        pytest.xfail("create_app does not call setup_learning: quiz_open is answered unsupported")
 
 
 async def hold_until(page: Page, key: str, condition: str, timeout: float = 15_000) -> None:
@@ -63,7 +55,6 @@ async def answer_and_check(page: Page, choice: int, reward: int, shot: str) -> N
 async def test_quiz_in_3d_credits_tokens(
     server: Server, new_page: NewPage, compiled_scene: Path
 ) -> None:
-    require_learning(server)
     (qx, qz), reward, correct = quiz_facts(compiled_scene, QUIZ)
     page = await new_page(f"{server.url}/?quality=low")
     await wait_welcomed(page)
@@ -83,7 +74,6 @@ async def test_quiz_in_3d_credits_tokens(
 async def test_quiz_in_list_mode_walks_there_and_credits_tokens(
     server: Server, new_page: NewPage, compiled_scene: Path
 ) -> None:
-    require_learning(server)
     (qx, qz), reward, correct = quiz_facts(compiled_scene, QUIZ)
     page = await new_page(f"{server.url}/?mode=list")
     await wait_welcomed(page)

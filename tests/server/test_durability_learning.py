@@ -13,9 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from server.app import create_app
-from server.config import Settings
-from server.learning_ws import LEARNING
 from server.store import open_store
 from srichan_world.protocol.messages import (
     QuestProgress,
@@ -37,27 +34,6 @@ from tests.server.learning_fixtures import (
 
 BIN = Path(sys.executable).parent
 OPEN = re.compile(r"open: (http://[\d.]+:\d+)/")
-# Until create_app wires learning itself, the same serve loop with setup_learning added.
-LAUNCH = """
-import asyncio, sys
-from server.app import create_app
-from server.config import load_settings
-from server.learning_ws import setup_learning
-from tools.cli import build_parser
-from tools.serve_cmd import serve
-args = build_parser().parse_args(sys.argv[1:])
-settings = load_settings(args)
-app = create_app(settings)
-setup_learning(app)
-asyncio.run(serve(app, settings))
-"""
-
-
-def serve_command(scene_dir: Path) -> list[str]:
-    """``srichan serve`` once it serves learning, else the same loop with it added."""
-    app = create_app(Settings(scene_dir=scene_dir))
-    wired = LEARNING in app  # built only to look; never started
-    return [str(BIN / "srichan")] if wired else [sys.executable, "-c", LAUNCH]
 
 
 @asynccontextmanager
@@ -87,7 +63,7 @@ async def test_awards_survive_sigkill_and_a_restart(tmp_path: Path) -> None:
     store_url = f"sqlite:///{db}"
     args = ["--port", "0", "--scene-dir", str(scene_dir), "--store", store_url]
     args += ["--max-speed", str(MAX_SPEED)]
-    command = serve_command(scene_dir)
+    command = [str(BIN / "srichan")]
     vid, secret = visitor(41)
     nick = "ทนทาน"
 

@@ -17,7 +17,8 @@ function el(tag, attrs = {}, ...children) {
     else if (k === "text") node.textContent = v;
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children) if (c != null) node.append(typeof c === "string" ? document.createTextNode(c) : c);
+  for (const c of children)
+    if (c != null) node.append(typeof c === "string" ? document.createTextNode(c) : c);
   return node;
 }
 
@@ -53,7 +54,12 @@ async function api(method, path, body, { raw = false, contentType } = {}) {
     payload = JSON.stringify(body);
     headers["Content-Type"] = "application/json";
   }
-  const response = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: payload,
+    credentials: "same-origin",
+  });
   let data = null;
   try {
     data = await response.json();
@@ -92,7 +98,9 @@ function addProduct(product = {}) {
   $('[data-field="name.en"]', item).value = product.name?.en || "";
   $('[data-field="price"]', item).value = product.price ?? "";
   setPhoto(item, product.photo || null);
-  $('[data-field="photo-file"]', item).addEventListener("change", (e) => uploadPhoto(item, e.target));
+  $('[data-field="photo-file"]', item).addEventListener("change", (e) =>
+    uploadPhoto(item, e.target),
+  );
   $(".remove-photo", item).addEventListener("click", () => setPhoto(item, null));
   $(".remove", item).addEventListener("click", () => {
     item.remove();
@@ -183,7 +191,10 @@ function fillForm(booth) {
   const published = booth.published ? "เผยแพร่แล้ว" : "ยังไม่เผยแพร่";
   const publishedEn = booth.published ? "Published" : "Not published yet";
   $("#publish-state").replaceChildren(
-    ...both(`${published}${booth.hidden ? " · ถูกซ่อนโดยผู้ดูแล" : ""}`, `${publishedEn}${booth.hidden ? " · hidden by the admin" : ""}`),
+    ...both(
+      `${published}${booth.hidden ? " · ถูกซ่อนโดยผู้ดูแล" : ""}`,
+      `${publishedEn}${booth.hidden ? " · hidden by the admin" : ""}`,
+    ),
   );
 }
 
@@ -217,7 +228,8 @@ function readForm() {
 function clearErrors() {
   for (const node of document.querySelectorAll(".field-error")) node.remove();
   for (const node of document.querySelectorAll("[data-error-for]")) node.replaceChildren();
-  for (const node of document.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  for (const node of document.querySelectorAll("[aria-invalid]"))
+    node.removeAttribute("aria-invalid");
 }
 
 /** Put each server error next to its field; errors without a field go to their section. */
@@ -258,7 +270,12 @@ async function save(event) {
     await api("PUT", `/owner/api/booths/${state.slot}/draft`, readForm());
     const booth = await api("POST", `/owner/api/booths/${state.slot}/publish`);
     fillForm(booth);
-    setStatus(status, "good", "บันทึกและเผยแพร่แล้ว ผู้เยี่ยมชมเห็นทันที", "Saved and published: visitors see it now.");
+    setStatus(
+      status,
+      "good",
+      "บันทึกและเผยแพร่แล้ว ผู้เยี่ยมชมเห็นทันที",
+      "Saved and published: visitors see it now.",
+    );
   } catch (err) {
     if (err.body?.errors) showErrors(err.body.errors);
     setStatus(status, "bad", err.body?.th || "บันทึกไม่สำเร็จ", err.message);
@@ -288,7 +305,9 @@ async function verify(event) {
     loadRedemptions();
   } catch (err) {
     result.dataset.tone = "bad";
-    result.replaceChildren(el("strong", {}, ...both(`✘ ${err.body?.th || "ตรวจไม่สำเร็จ"}`, err.message)));
+    result.replaceChildren(
+      el("strong", {}, ...both(`✘ ${err.body?.th || "ตรวจไม่สำเร็จ"}`, err.message)),
+    );
     if (err.status === 401) signedOut();
   }
 }
