@@ -68,10 +68,10 @@ from server.store.redis_keys import (
 )
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.model import Text
-from srichan_world.world.booths import SLOT_ID, BoothConfig, BoothRecord, Promotion, clean_text
-from srichan_world.world.coupons import CODE, KEY, CouponRecord, Redemption
+from srichan_world.world.booths import BoothConfig, BoothRecord, Promotion
+from srichan_world.world.coupons import CouponRecord, Redemption, check_redemption
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
-from srichan_world.world.owners import SHOP_ID, SHOP_NAME_MAX, Owner, OwnerAction, OwnerSession
+from srichan_world.world.owners import Owner, OwnerAction, OwnerSession, checked_grant
 from srichan_world.world.refusals import Refused
 
 T = TypeVar("T")
@@ -93,28 +93,6 @@ COUPON_FIELDS = (
     "expires_at",
     "used_at",
 )
-
-
-def checked_grant(slot: str, shop_id: str, shop_name: str) -> str:
-    """The cleaned shop name, or ``ValueError`` for a malformed slot, shop id or name."""
-    if not isinstance(slot, str) or not SLOT_ID.match(slot):
-        raise ValueError(f"slot {slot!r} is not a booth slot id like B01")
-    if not isinstance(shop_id, str) or not SHOP_ID.match(shop_id):
-        raise ValueError(f"shop id {shop_id!r}: 3-32 of a-z 0-9 -, starting with a letter or digit")
-    name = clean_text(shop_name)
-    if not name or len(name) > SHOP_NAME_MAX:
-        raise ValueError(f"shop name: 1-{SHOP_NAME_MAX} characters, no control codes")
-    return name
-
-
-def check_redemption(r: Redemption) -> None:
-    """Raise ``ValueError`` for a malformed redemption: the caller's bug, not a refusal."""
-    if not isinstance(r.key, str) or not KEY.match(r.key):
-        raise ValueError("redemption key must be 8-64 of A-Z a-z 0-9 _ -")
-    if not r.codes or not all(isinstance(c, str) and CODE.match(c) for c in r.codes):
-        raise ValueError("candidate codes must be well-formed coupon codes")
-    if not r.coupon_id or len(r.coupon_id) > 64:
-        raise ValueError("coupon id must be 1-64 characters")
 
 
 def _coupon_json(coupon: CouponRecord, seq: int, transfer_key: str) -> str:

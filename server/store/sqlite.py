@@ -35,12 +35,12 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.model import Text
 from srichan_world.world import ledger, xapi
 from srichan_world.world import quests as quest_rules
-from srichan_world.world.booths import SLOT_ID, BoothConfig, BoothRecord, clean_text
-from srichan_world.world.coupons import CODE, KEY, CouponRecord, Redemption
+from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.coupons import CouponRecord, Redemption, check_redemption
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow, day_key, earning_periods
 from srichan_world.world.leaderboard import period_key as board_period
 from srichan_world.world.ledger import AuditReport, Entry, Transfer, shop_account
-from srichan_world.world.owners import SHOP_ID, SHOP_NAME_MAX, Owner, OwnerAction, OwnerSession
+from srichan_world.world.owners import Owner, OwnerAction, OwnerSession, checked_grant
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
 from srichan_world.world.refusals import Refused
@@ -582,7 +582,7 @@ class SQLiteStore:
     # -- shops and owners -------------------------------------------------------------------
 
     async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
-        name = _checked_grant(slot, shop_id, shop_name)
+        name = checked_grant(slot, shop_id, shop_name)
 
         def run(conn: sqlite3.Connection) -> Owner:
             holder = conn.execute(
@@ -876,7 +876,7 @@ class SQLiteStore:
 
     async def redeem(self, redemption: Redemption) -> CouponRecord:
         r = redemption
-        _check_redemption(r)
+        check_redemption(r)
 
         def run(conn: sqlite3.Connection) -> CouponRecord:
             row = conn.execute(
@@ -1193,27 +1193,6 @@ def _json(value: object) -> str:
 
 def _text(data: dict[str, str]) -> Text:
     return Text(data["th"], data["en"])
-
-
-def _checked_grant(slot: str, shop_id: str, shop_name: str) -> str:
-    if not isinstance(slot, str) or not SLOT_ID.match(slot):
-        raise ValueError(f"slot {slot!r} is not a booth slot id like B01")
-    if not isinstance(shop_id, str) or not SHOP_ID.match(shop_id):
-        raise ValueError(f"shop id {shop_id!r}: 3-32 of a-z 0-9 -, starting with a letter or digit")
-    name = clean_text(shop_name)
-    if not name or len(name) > SHOP_NAME_MAX:
-        raise ValueError(f"shop name: 1-{SHOP_NAME_MAX} characters, no control codes")
-    return name
-
-
-def _check_redemption(r: Redemption) -> None:
-    """Raise ``ValueError`` for a malformed redemption: the caller's bug, not a refusal."""
-    if not KEY.match(r.key):
-        raise ValueError("redemption key must be 8-64 of A-Z a-z 0-9 _ -")
-    if not r.codes or not all(CODE.match(c) for c in r.codes):
-        raise ValueError("candidate codes must be well-formed coupon codes")
-    if not r.coupon_id or len(r.coupon_id) > 64:
-        raise ValueError("coupon id must be 1-64 characters")
 
 
 def _note(

@@ -100,3 +100,13 @@ class CouponRecord:
             code=self.code,
             expires_at=int(self.expires_at),
         )
+
+
+def check_redemption(r: Redemption) -> None:
+    """Raise ``ValueError`` for a malformed redemption: the caller's bug, not a refusal."""
+    if not isinstance(r.key, str) or not KEY.match(r.key):
+        raise ValueError("redemption key must be 8-64 of A-Z a-z 0-9 _ -")
+    if not r.codes or not all(isinstance(c, str) and CODE.match(c) for c in r.codes):
+        raise ValueError("candidate codes must be well-formed coupon codes")
+    if not r.coupon_id or len(r.coupon_id) > 64:
+        raise ValueError("coupon id must be 1-64 characters")

@@ -14,6 +14,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from srichan_world.world.booths import SLOT_ID, clean_text
+
 SHOP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,31}$")
 """Shop ids: lower-case slugs, also the ledger account ``shop:<id>``."""
 SHOP_NAME_MAX = 60
@@ -93,3 +95,16 @@ class OwnerAction:
             "slot": self.slot,
             "detail": self.detail,
         }
+
+
+def checked_grant(slot: str, shop_id: str, shop_name: str) -> str:
+    """The cleaned shop name, or ``ValueError`` for a malformed slot, shop id or name (a
+    caller's bug, checked the same way by every store before it writes)."""
+    if not isinstance(slot, str) or not SLOT_ID.match(slot):
+        raise ValueError(f"slot {slot!r} is not a booth slot id like B01")
+    if not isinstance(shop_id, str) or not SHOP_ID.match(shop_id):
+        raise ValueError(f"shop id {shop_id!r}: 3-32 of a-z 0-9 -, starting with a letter or digit")
+    name = clean_text(shop_name)
+    if not name or len(name) > SHOP_NAME_MAX:
+        raise ValueError(f"shop name: 1-{SHOP_NAME_MAX} characters, no control codes")
+    return name
