@@ -46,7 +46,11 @@ def _add_services(app: web.Application, settings: Settings) -> None:
     from server.learning_ws import setup_learning
     from server.ws import setup_presence
 
-    presence = PresenceSettings(tick_hz=settings.tick_hz, max_speed=settings.max_speed)
+    presence = PresenceSettings(
+        tick_hz=settings.tick_hz,
+        max_speed=settings.max_speed,
+        resume_window_s=settings.resume_window_s,
+    )
     setup_presence(app, app[SCENE].manifest, presence)
     setup_learning(app)
     setup_booths(app, store=lambda a: a[STORE])

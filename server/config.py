@@ -35,6 +35,7 @@ class Settings:
     scene_name: str = "srichan"
     tick_hz: float = 10.0
     max_speed: float = 8.0
+    resume_window_s: float = 30.0
     admin_token: str = ""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
@@ -49,6 +50,7 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("scene_name", "SRICHAN_SCENE_NAME", str, "file stem of the compiled scene"),
     ("tick_hz", "SRICHAN_TICK_HZ", float, "presence ticks per second (10–20)"),
     ("max_speed", "SRICHAN_MAX_SPEED", float, "fastest allowed avatar speed, m/s"),
+    ("resume_window_s", "SRICHAN_RESUME_WINDOW_S", float, "seconds a dropped avatar waits"),
     ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
 )
 
@@ -90,6 +92,8 @@ def validate(settings: Settings) -> list[str]:
         problems.append(f"tick_hz: {settings.tick_hz:g} must be between 10 and 20")
     if not 0 < settings.max_speed <= 50:
         problems.append(f"max_speed: {settings.max_speed:g} must be in (0, 50] m/s")
+    if not 1 <= settings.resume_window_s <= 300:
+        problems.append(f"resume_window_s: {settings.resume_window_s:g} must be in [1, 300] s")
     scheme = urlsplit(settings.store).scheme
     if scheme != "sqlite" and scheme not in REDIS_SCHEMES:
         problems.append(f"store: {settings.store!r} must start with sqlite:// or redis://")

@@ -7,7 +7,6 @@ every test opens its own contexts (separate storage, so separate visitors).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,7 +18,6 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from server.app import create_app
 from server.config import Settings
-from server.ws import WORLD
 from tools.cli import main as srichan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,11 +73,13 @@ RESUME_WINDOW_S = 2.0
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def server(compiled_scene: Path, tmp_path: Path) -> AsyncIterator[Server]:
-    settings = Settings(port=0, scene_dir=compiled_scene, store=f"sqlite:///{tmp_path}/test.db")
+    settings = Settings(
+        port=0,
+        scene_dir=compiled_scene,
+        store=f"sqlite:///{tmp_path}/test.db",
+        resume_window_s=RESUME_WINDOW_S,
+    )
     app = create_app(settings)
-    # Settings has no resume window (yet); the world reads it at each disconnect.
-    world = app[WORLD]
-    world.settings = dataclasses.replace(world.settings, resume_window_s=RESUME_WINDOW_S)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

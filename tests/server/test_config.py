@@ -25,13 +25,14 @@ def test_flags_override_environment(scene_dir: Path) -> None:
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
-    env = {"SRICHAN_TICK_HZ": "50"}
+    env = {"SRICHAN_TICK_HZ": "50", "SRICHAN_RESUME_WINDOW_S": "0"}
     argv = ["--port", "http", "--store", "mysql://x", "--scene-dir", str(tmp_path)]
     with pytest.raises(ConfigError) as info:
         load_settings(parse(argv), env)
     text = "\n".join(info.value.problems)
     assert "--port: 'http' is not a valid int" in text
     assert "tick_hz: 50 must be between 10 and 20" in text
+    assert "resume_window_s: 0 must be in [1, 300] s" in text
     assert "must start with sqlite:// or redis://" in text
     assert "run `srichan scene build` first" in text
 
