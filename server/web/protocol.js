@@ -85,6 +85,7 @@ export const ErrorCode = Object.freeze({
   BAD_BOOTH: 78,
   UNSUPPORTED: 90,
   INTERNAL: 91,
+  STORE_UNAVAILABLE: 92,
 });
 
 export const CloseCode = Object.freeze({

@@ -120,6 +120,7 @@ class ErrorCode(IntEnum):
     # server
     UNSUPPORTED = 90  # no handler for this request on this server
     INTERNAL = 91
+    STORE_UNAVAILABLE = 92  # the durable store is unreachable; retry later with the same key
 
 
 class CloseCode(IntEnum):
