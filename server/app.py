@@ -6,12 +6,14 @@ several apps in one process. The rules live in ``srichan_world``; this layer onl
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.config import Settings
+from server.health import HEALTH, setup_health
 from server.metrics import METRICS, Metrics
 from server.scene_files import Asset, SceneFiles
 from server.store import Store, open_store
@@ -37,12 +39,14 @@ def create_app(settings: Settings, scene: SceneFiles | None = None) -> web.Appli
     app.router.add_get("/scene/{hash}.glb", scene_glb)
     _add_client_routes(app, settings)
     _add_services(app, settings)
+    setup_health(app, store=lambda a: a[STORE])
     return app
 
 
 def _add_services(app: web.Application, settings: Settings) -> None:
     """The WebSocket world and the services behind it; the store opens before any of them."""
     from server.booths import setup_booths
+    from server.fanout import setup_fanout
     from server.learning_ws import setup_learning
     from server.ws import setup_presence
 
@@ -54,6 +58,7 @@ def _add_services(app: web.Application, settings: Settings) -> None:
     setup_presence(app, app[SCENE].manifest, presence)
     setup_learning(app)
     setup_booths(app, store=lambda a: a[STORE])
+    setup_fanout(app, settings.store)
 
 
 async def _store_lifespan(app: web.Application) -> AsyncIterator[None]:
@@ -106,7 +111,12 @@ async def scene_glb(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "scene": request.app[SCENE].content_hash[:12]})
+    """200 even when degraded (see server/health.py: presence still works without the store)."""
+    body: dict[str, object] = {"status": "ok", "scene": request.app[SCENE].content_hash[:12]}
+    body["pid"] = os.getpid()
+    if HEALTH in request.app:
+        body |= request.app[HEALTH].report()
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from server.store import REDIS_SCHEMES
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
+MAX_WORKERS = 64
 
 
 class ConfigError(Exception):
@@ -36,6 +37,7 @@ class Settings:
     tick_hz: float = 10.0
     max_speed: float = 8.0
     resume_window_s: float = 30.0
+    workers: int = 1
     admin_token: str = ""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
@@ -51,6 +53,7 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("tick_hz", "SRICHAN_TICK_HZ", float, "presence ticks per second (10–20)"),
     ("max_speed", "SRICHAN_MAX_SPEED", float, "fastest allowed avatar speed, m/s"),
     ("resume_window_s", "SRICHAN_RESUME_WINDOW_S", float, "seconds a dropped avatar waits"),
+    ("workers", "SRICHAN_WORKERS", int, "server processes on the port (more than 1 needs Redis)"),
     ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
 )
 
@@ -97,6 +100,13 @@ def validate(settings: Settings) -> list[str]:
     scheme = urlsplit(settings.store).scheme
     if scheme != "sqlite" and scheme not in REDIS_SCHEMES:
         problems.append(f"store: {settings.store!r} must start with sqlite:// or redis://")
+    if not 1 <= settings.workers <= MAX_WORKERS:
+        problems.append(f"workers: {settings.workers} must be between 1 and {MAX_WORKERS}")
+    elif settings.workers > 1 and scheme not in REDIS_SCHEMES:
+        problems.append(
+            f"workers: {settings.workers} processes must share a redis:// store; "
+            "a SQLite file belongs to one process"
+        )
     manifest = settings.scene_dir / f"{settings.scene_name}.manifest.json"
     if not manifest.is_file():
         problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from server.store.base import Store, Visitor
+from server.store.base import Store, StoreError, Visitor
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.geometry import Point
 from srichan_world.world import xapi
@@ -80,6 +80,9 @@ class Learning:
         self._nonce = nonce
         self._visitor_of: dict[int, str] = {}
         self._sessions_of: dict[str, set[int]] = {}
+        self._unsent: dict[str, tuple[QuestFact, ...]] = {}
+        """Quest facts the store could not take (unreachable), by visitor: tried again first
+        on their next move, so a visit made while Redis was away still counts."""
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -111,6 +114,7 @@ class Learning:
         sessions.discard(session)
         if not sessions:
             del self._sessions_of[visitor_id]
+            self._unsent.pop(visitor_id, None)
             self.desk.forget(visitor_id)
 
     def sessions_of(self, visitor_id: str) -> frozenset[int]:
@@ -157,10 +161,14 @@ class Learning:
             outcome = await self.store.record_answer(answer, self.cap)
         except Refused as exc:
             return exc.refusal
+        except StoreError:
+            self.desk.reopen(answer)  # the same answer again has the same key: counted once
+            raise
         self._emit(answer.statement)
         updates: tuple[QuestUpdate, ...] = ()
         if answer.correct:
-            updates = await self._advance(visitor_id, QuestFact("quiz", answer.quiz_id), now)
+            fact = QuestFact("quiz", answer.quiz_id)
+            updates = await self._apply(visitor_id, (fact,), now, keep=True)
         if outcome.awarded:
             self.board.mark()
         return quiz_result(answer, outcome, updates)
@@ -170,10 +178,8 @@ class Learning:
         visitor_id = self._visitor_of.get(session)
         if visitor_id is None:
             return ()
-        updates: tuple[QuestUpdate, ...] = ()
-        for fact in self.visits.observe(str(session), position):
-            updates += await self._advance(visitor_id, fact, now)
-        return updates
+        facts = self._unsent.pop(visitor_id, ()) + self.visits.observe(str(session), position)
+        return await self._apply(visitor_id, facts, now)
 
     async def set_nickname(self, session: int, name: str) -> Visitor | Refusal:
         visitor_id = self.visitor_of(session)
@@ -198,6 +204,24 @@ class Learning:
     def leaderboard_due(self, now: float) -> bool:
         """True at most once a second after a change: time to push the boards to everyone."""
         return self.board.poll(now)
+
+    async def _apply(
+        self, visitor_id: str, facts: tuple[QuestFact, ...], now: float, *, keep: bool = False
+    ) -> tuple[QuestUpdate, ...]:
+        """Advance the quests by each fact in turn. Should the store be unreachable, the facts
+        not yet applied wait for the visitor's next move (advancing is idempotent), and the
+        error goes on (or, with ``keep``, what was done so far is returned)."""
+        updates: tuple[QuestUpdate, ...] = ()
+        for i, fact in enumerate(facts):
+            try:
+                updates += await self._advance(visitor_id, fact, now)
+            except StoreError:
+                if visitor_id in self._sessions_of:
+                    self._unsent[visitor_id] = facts[i:] + self._unsent.get(visitor_id, ())
+                if keep:
+                    return updates
+                raise
+        return updates
 
     async def _advance(
         self, visitor_id: str, fact: QuestFact, now: float

@@ -271,6 +271,18 @@ class QuizDesk:
             now=now,
         )
 
+    def reopen(self, answer: Answer) -> None:
+        """Undo :meth:`answer` when the store could not be reached to record it: the visitor
+        may send the answer again under the same key, which the store counts at most once
+        whether or not the first try reached it. A newer opening of the quiz stands."""
+        slot = (answer.visitor_id, answer.quiz_id)
+        if slot in self._open:
+            return
+        self._answered.pop(slot, None)
+        nonce = answer.key.rpartition(":")[2]  # answer:<visitor>:<nonce>; nonces have no ":"
+        version = answer.quiz_key.rpartition("@")[2]
+        self._open[slot] = _Opening(nonce, version, answer.now)
+
     def forget(self, visitor_id: str) -> None:
         """Drop a visitor's openings (their last connection closed)."""
         for table in (self._open, self._answered):
