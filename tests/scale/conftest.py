@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -171,16 +172,16 @@ async def join(server: Server, name: str, n: int | None = None) -> PresenceClien
     return client
 
 
-async def retrying(client: PresenceClient, message: Message, attempts: int = 40) -> Message:
+async def retrying(client: PresenceClient, message: Message, attempts: int = 12) -> Message:
     """What a client does with ``store_unavailable``: the same request again (same key), after
-    a capped, jittered exponential pause."""
-    from server.fanout import backoff
-
+    a pause doubling from 1 s to 8 s with jitter (as the browser does; slow enough for the
+    redeem rate limit, 1 every 2 s after a burst of 5)."""
     for attempt in range(1, attempts + 1):
         try:
             return await client.request(message, timeout=15.0)
         except ServerError as exc:
             if exc.error.code != ErrorCode.STORE_UNAVAILABLE or attempt == attempts:
                 raise
-            await asyncio.sleep(min(1.0, backoff(attempt)))
+            base = min(8.0, 2.0 ** (attempt - 1))
+            await asyncio.sleep(base / 2 + random.random() * base / 2)
     raise AssertionError("unreachable")
