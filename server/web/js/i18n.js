@@ -107,6 +107,14 @@ const STRINGS = {
   highlight: ["ไฮไลต์", "Highlight"],
   station: ["ระยะจากต้นถนน", "Distance from the start"],
   errorGeneric: ["เกิดข้อผิดพลาด", "Something went wrong"],
+  storeRetrying: [
+    "ระบบบันทึกข้อมูลขัดข้องชั่วคราว กำลังลองใหม่…",
+    "Records are unavailable for a moment; retrying…",
+  ],
+  storeUnavailable: [
+    "ระบบบันทึกข้อมูลขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง",
+    "Records are unavailable just now; please try again",
+  ],
   comingSoonServer: ["เซิร์ฟเวอร์ยังไม่รองรับ", "Not supported by this server yet"],
   notEnoughTokens: ["โทเค็นไม่พอ", "Not enough tokens"],
   tooFar: ["อยู่ไกลเกินไป เดินเข้าไปใกล้อีกนิด", "Too far away, walk a little closer"],

@@ -39,19 +39,44 @@ export function errorText(code) {
       return t("boothTooFar");
     case ErrorCode.PROMOTION_CHANGED:
       return t("promoChanged");
+    case ErrorCode.STORE_UNAVAILABLE:
+      return t("storeUnavailable");
     default:
       return t("errorGeneric");
   }
 }
 
-/** Send a request and return the reply, or announce why it failed and return null. */
+/** Requests the store could not take are sent again this many times before giving up. */
+export const STORE_RETRIES = 6;
+
+/**
+ * Milliseconds before retry `attempt` (1, 2, …) of a request refused with store_unavailable:
+ * doubling from 1 s to 8 s, half of it random so many tabs do not retry in step (and slow
+ * enough for the server's rate limits).
+ */
+export function retryDelayMs(attempt, random = Math.random) {
+  const base = Math.min(8000, 1000 * 2 ** (attempt - 1));
+  return base / 2 + random() * (base / 2);
+}
+
+/**
+ * Send a request and return the reply, or announce why it failed and return null. A
+ * store_unavailable reply is retried with the very same fields (a redeem keeps its key, an
+ * answer its opening), so nothing is done twice.
+ */
 export async function ask(conn, state, type, fields) {
   let reply;
-  try {
-    reply = await conn.request(type, fields);
-  } catch {
-    announce(t("connOffline"), { tone: "warn" });
-    return null;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      reply = await conn.request(type, fields);
+    } catch {
+      announce(t("connOffline"), { tone: "warn" });
+      return null;
+    }
+    const unavailable = reply.type === MsgType.ERROR && reply.code === ErrorCode.STORE_UNAVAILABLE;
+    if (!unavailable || attempt > STORE_RETRIES) break;
+    if (attempt === 1) announce(t("storeRetrying"), { tone: "warn" });
+    await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
   }
   if (reply.type === MsgType.ERROR) {
     if (reply.code === ErrorCode.UNSUPPORTED) {
