@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 _FRAME = MsgType.FRAME
 _TYPE_NAMES = {int(t): t.name.lower() for t in MsgType}
+_CLOSING = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
+_clock = time.monotonic
+"""The world's clock: asyncio's own (``loop.time()`` is ``time.monotonic()``), called
+directly because it is read once per message."""
 _ERROR_NAMES = {int(c): c.name.lower() for c in ErrorCode} | {0: "transport"}
 
 
@@ -125,7 +129,6 @@ class Presence:
         self.handlers: dict[MsgType, Handler] = {}
         self.leave_hooks: list[LeaveHook] = []
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task] = set()
         # counted locally, flushed to Prometheus once a second (labels cost microseconds)
         self._in: dict[int, int] = {}
@@ -140,7 +143,6 @@ class Presence:
         self.metrics = app.get(METRICS) or self.metrics
         self.handlers = app[HANDLERS]
         self.leave_hooks = app[LEAVE_HOOKS]
-        self._loop = asyncio.get_running_loop()
         previous = gc.get_threshold()
         if self.settings.gc_threshold:
             gc.set_threshold(self.settings.gc_threshold, *previous[1:])
@@ -169,7 +171,7 @@ class Presence:
             heartbeat=self.settings.heartbeat_s,
         )
         await ws.prepare(request)
-        loop = asyncio.get_running_loop()
+        now = _clock
         transport = request.transport
         assert transport is not None
         sid = next(self._ids)
@@ -177,19 +179,24 @@ class Presence:
         self.conns[sid] = conn
         self.metrics.connections.inc()
         world = self.world
-        self.apply(world.connect(sid, loop.time()))
+        self.apply(world.connect(sid, now()))
         conn.writer = asyncio.create_task(self._writer(conn))
         counts = self._in
+        receive = ws.receive
+        binary = WSMsgType.BINARY
         try:
-            async for msg in ws:
-                if msg.type is WSMsgType.BINARY:
+            while True:
+                msg = await receive()
+                if msg.type is binary:
                     data = msg.data
                     self._bytes_in += len(data)
                     kind = data[1] if len(data) > 1 and 0x92 <= data[0] <= 0x9F else -1
                     counts[kind] = counts.get(kind, 0) + 1
-                    effects = world.receive(sid, data, loop.time())
+                    effects = world.receive(sid, data, now())
                     if effects:
                         self.apply(effects)
+                elif msg.type in _CLOSING:
+                    break
                 elif msg.type is WSMsgType.TEXT:
                     counts[-1] = counts.get(-1, 0) + 1
                     self._send(conn, encode(Error(ErrorCode.BAD_FRAME, "binary frames only")), 12)
@@ -200,7 +207,7 @@ class Presence:
         finally:
             self.conns.pop(sid, None)
             self.metrics.connections.dec()
-            self.apply(world.disconnect(sid, loop.time()))
+            self.apply(world.disconnect(sid, now()))
             if conn.runner is not None:
                 conn.runner.cancel()
             # let the writer finish a close it started (or start one), but not for long
@@ -228,7 +235,7 @@ class Presence:
                     conn.waiter = loop.create_future()
                     await conn.waiter
                     continue
-                conn.busy_since = loop.time()
+                conn.busy_since = _clock()
                 await ws.send_bytes(data)
                 conn.busy_since = None
         except (ConnectionError, RuntimeError):
@@ -303,14 +310,13 @@ class Presence:
     # -- the tick -----------------------------------------------------------------------------
 
     async def _tick_loop(self) -> None:
-        loop = asyncio.get_running_loop()
         period = 1.0 / self.settings.tick_hz
-        due = loop.time()
+        due = _clock()
         next_flush = due + 1.0
         while True:
             due += period
             started = time.perf_counter()
-            now = loop.time()
+            now = _clock()
             try:
                 await self._send_frames(self.world.tick(now))
                 self._check_stuck(now)
@@ -321,9 +327,9 @@ class Presence:
             if now >= next_flush:
                 next_flush = now + 1.0
                 self._flush_counts()
-            delay = due - loop.time()
+            delay = due - _clock()
             if delay < 0:  # fell behind: skip ahead rather than burst
-                due = loop.time()
+                due = _clock()
                 delay = 0
             await asyncio.sleep(delay)
 

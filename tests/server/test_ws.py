@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -300,7 +301,7 @@ async def test_stale_frames_are_replaced_and_stuck_clients_cut(street: Street) -
     conn.writer.cancel()  # stands for a writer blocked in send_bytes on a full socket
     conn.waiter = None
     conn.transport = _FakeTransport()  # type: ignore[assignment]
-    conn.busy_since = asyncio.get_running_loop().time()
+    conn.busy_since = time.monotonic()
     avatar = street.app[WORLD].avatars[c.welcome.avatar_id]
     await asyncio.sleep(0.3)  # six ticks: one frame parked, five replaced
     assert presence._dropped + street.app[METRICS].dropped_frames._value.get() >= 4
