@@ -785,8 +785,7 @@ class _TickFrames:
             cell = a.cell
             got = self.areas.get(cell)
             if (got if got is not None else area(cell))[0] - 1 <= k:
-                a.group = None
-                continue
+                continue  # uncrowded: for_observer notices if it was crowded before
             col = int((a.x - origin_x) // size)
             row = int((a.z - origin_z) // size)
             key = cell * w.nblocks + row * w.bcols + col

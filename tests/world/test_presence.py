@@ -634,3 +634,19 @@ def test_crowded_observers_in_one_block_share_their_frame() -> None:
     frames = {sid: data for e in effects if isinstance(e, Frames) for sid, data in e.items}
     assert frames[a] is frames[b]
     assert decode(frames[a], ALL, None).more == 10 - 3
+
+
+def test_leaving_a_crowd_restates_the_whole_area() -> None:
+    """K = 2 with four others near: when two of them leave the world the observer, no longer
+    crowded, sees exactly the rest."""
+    h = Harness([(10.0, 0.0)] + [(11.0 + i, 0.0) for i in range(4)], k_nearest=2)
+    obs = h.join()
+    others = [h.join() for _ in range(4)]
+    h.tick()
+    assert len(h.sees(obs)) == 2 and h.views[obs].more == 2
+    for sid in others[:2]:
+        h.world.sessions[sid].drop_avatar = True
+        h.apply(h.world.disconnect(sid, h.now))
+    h.tick()
+    assert h.sees(obs) == {h.ids[s] for s in others[2:]}
+    assert h.views[obs].more == 0
