@@ -1,0 +1,468 @@
+"""Scale-out benchmark: the street on one or two worker processes sharing Redis.
+
+    python -m tools.bench_scale                        # 600,1200,1800 bots, 3 runs each
+    python -m tools.bench_scale --clients 1200 --modes redis1,redis2 --repeat 3
+
+Each run starts ``srichan serve`` as an operator would, on the real street (scenes/srichan.toml
+with extra spawn points spread over the walkable area, as tools/bench_presence.py does), and
+walks bots on it with the presence benchmark's lean WebSocket client. Modes:
+
+* ``sqlite``: one process, SQLite store, no Redis anywhere: the baseline;
+* ``redis1``: one process on Redis (``--workers 1``): the presence fan-out publishes every
+  tick but has no other process to hear from; against ``sqlite`` this is the cost of the
+  Redis side of presence for the same clients;
+* ``redis2``: ``--workers 2`` on one Redis: the kernel spreads the bots over the two
+  processes, so about half of all observer/mover pairs cross processes through Redis.
+
+Latency is move→observer, as in the presence benchmark: a bot stamps each move; bots of the
+same bot process that see the position in a frame record the delay. Each sample is *local*
+(mover and observer on the same server process) or *remote* (through Redis), told apart by
+the avatar ids' process lane (server/redis_presence.py). Server CPU is every worker's
+utime+stime over the measured window; Redis's is reported apart.
+
+Nothing is pinned: the servers, Redis and the bot processes share this machine's cores in
+every mode alike (bot CPU is reported so you can tell when the bots were the bottleneck).
+Modes alternate within each repeat, and the summary quotes medians. "held" is the largest
+client count whose median p99 stays within ``--p99-ms``. Traffic stays on 127.0.0.1; every
+run is bounded by ``--duration``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from tools.bench_presence import (
+    DEFAULT_SCENE,
+    WALK_SPEED,
+    _bench_manifest,
+    _core_busy,
+    _cpu_seconds,
+    _Lean,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JSON = Path("bench-results/scale.json")
+MODES = ("sqlite", "redis1", "redis2")
+OPEN = re.compile(r"open: http://[\d.]+:(\d+)/")
+LANE_SHIFT = 12
+"""Avatar ids carry their process's lane in the bits above this (server/redis_presence.py)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clients", default="600,1200,1800", help="bots per run, comma list")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma list of " + "/".join(MODES))
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each mode and size")
+    parser.add_argument("--rate", type=float, default=10.0, help="moves per bot per second")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="walking seconds before it")
+    parser.add_argument("--bot-procs", type=int, default=2, help="bot processes")
+    parser.add_argument("--p99-ms", type=float, default=150.0, help="the latency target")
+    parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="scene TOML")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
+
+
+def main(args: argparse.Namespace) -> int:
+    sizes = [int(n) for n in str(args.clients).split(",")]
+    modes = [m for m in str(args.modes).split(",") if m]
+    if any(m not in MODES for m in modes) or not modes:
+        sys.stderr.write(f"--modes: choose from {', '.join(MODES)}\n")
+        return 2
+    if any(n < 1 or n > 4000 for n in sizes) or args.duration > 120 or args.repeat < 1:
+        sys.stderr.write("clients must be 1–4000, duration ≤ 120 s, repeat ≥ 1\n")
+        return 2
+    from tools import redis_servers
+
+    needs_redis = any(m != "sqlite" for m in modes)
+    if needs_redis and redis_servers.available():
+        sys.stderr.write(f"{redis_servers.available()}\n")
+        return 2
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scene_dir = _scene_dir(Path(tmp) / "scene", args.scene)
+        redis = redis_servers.start_server(Path(tmp) / "redis") if needs_redis else None
+        try:
+            for n in sizes:
+                for rep in range(args.repeat):
+                    for mode in modes if rep % 2 == 0 else modes[::-1]:
+                        if redis is not None:
+                            redis.flush()
+                        run = _run_once(mode, n, args, scene_dir, Path(tmp), redis)
+                        run["repeat"] = rep
+                        runs.append(run)
+                        _print_run(run)
+        finally:
+            if redis is not None:
+                redis.stop()
+    summary = _summarise(runs, sizes, modes, args.p99_ms)
+    _print_summary(summary)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    settings.pop("func", None)
+    doc = {
+        "settings": settings,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "summary": summary,
+        "runs": runs,
+    }
+    args.json.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    print(f"wrote {args.json}")
+    return 0
+
+
+# -- the street and its servers ---------------------------------------------------------------
+
+
+def _scene_dir(folder: Path, scene: Path) -> Path:
+    """The compiled-scene folder ``srichan serve`` reads, with the bench's spread spawns (the
+    GLB is opaque to the server, so the bench does not build one)."""
+    from srichan_world.scene.load import load_scene_text
+    from srichan_world.scene.manifest import answers
+
+    manifest = _bench_manifest(scene)
+    secret = answers(load_scene_text(scene.read_text(encoding="utf-8")))
+    content_hash = "be" * 32
+    folder.mkdir(parents=True)
+    manifest["content_hash"] = secret["content_hash"] = content_hash
+    (folder / "srichan.manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
+    (folder / "srichan.answers.json").write_text(json.dumps(secret, ensure_ascii=False))
+    (folder / "srichan.glb").write_bytes(b"glTF-bench")
+    return folder
+
+
+def _start(mode: str, scene_dir: Path, tmp: Path, redis: Any) -> tuple[subprocess.Popen, int]:
+    srichan = str(Path(sys.executable).parent / "srichan")
+    store = f"sqlite:///{tmp}/bench-{time.monotonic_ns()}.db" if mode == "sqlite" else redis.url
+    workers = "2" if mode == "redis2" else "1"
+    cmd = [srichan, "serve", "--port", "0", "--scene-dir", str(scene_dir), "--store", store]
+    cmd += ["--workers", workers]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SRICHAN_")}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = OPEN.search(line)
+    if not match:
+        proc.kill()
+        proc.wait(timeout=15)
+        raise RuntimeError(f"{mode}: srichan serve did not start: {line!r}")
+    return proc, int(match.group(1))
+
+
+def _server_pids(proc: subprocess.Popen) -> list[int]:
+    """The processes serving: the workers of a supervisor, else the process itself."""
+    out = subprocess.run(
+        ["ps", "-o", "pid=,args=", "--ppid", str(proc.pid)], capture_output=True, text=True
+    ).stdout
+    workers = [int(line.split()[0]) for line in out.splitlines() if "spawn_main" in line]
+    return workers or [proc.pid]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+
+def _run_once(
+    mode: str, n: int, args: argparse.Namespace, scene_dir: Path, tmp: Path, redis: Any
+) -> dict[str, Any]:
+    proc, port = _start(mode, scene_dir, tmp, redis)
+    manifest = json.loads((scene_dir / "srichan.manifest.json").read_text(encoding="utf-8"))
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    go = ctx.Event()
+    bots = []
+    try:
+        pids = _server_pids(proc)
+        procs_n = max(1, min(args.bot_procs, n))
+        for i in range(procs_n):
+            cfg = {
+                "url": f"ws://127.0.0.1:{port}/ws",
+                "clients": n // procs_n + (1 if i < n % procs_n else 0),
+                "rate": args.rate,
+                "warmup": args.warmup,
+                "duration": args.duration,
+                "manifest": manifest,
+                "seed": i,
+                "name": f"bot{i}",
+            }
+            p = ctx.Process(target=_bot_process, args=(cfg, results, go), daemon=True)
+            p.start()
+            bots.append(p)
+        ready = [results.get(timeout=60 + n / 50) for _ in bots]
+        failed = [r for r in ready if r.get("error")]
+        if failed:
+            raise RuntimeError(failed[0]["error"])
+        go.set()
+        time.sleep(args.warmup)
+        cpu0 = sum(_cpu_seconds(pid) for pid in pids)
+        redis0 = _cpu_seconds(redis.process.pid) if redis is not None else 0.0
+        cores0 = [_core_busy(c) for c in sorted(os.sched_getaffinity(0))]
+        t0 = time.monotonic()
+        reports = [results.get(timeout=args.duration + 60) for _ in bots]
+        wall = time.monotonic() - t0
+        failed = [r for r in reports if r.get("error")]
+        if failed:
+            raise RuntimeError(failed[0]["error"])
+        cpu = (sum(_cpu_seconds(pid) for pid in pids) - cpu0) / wall
+        redis_cpu = (_cpu_seconds(redis.process.pid) - redis0) / wall if redis else 0.0
+        cores1 = [_core_busy(c) for c in sorted(os.sched_getaffinity(0))]
+        busy = sum(b[0] - a[0] for a, b in zip(cores0, cores1, strict=True)) / max(
+            1.0, cores1[0][1] - cores0[0][1]
+        )
+    finally:
+        for p in bots:
+            p.join(timeout=20)
+            if p.is_alive():
+                p.kill()
+        _stop(proc)
+    return _combine(mode, n, args, reports, cpu, redis_cpu, len(pids), busy)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else None
+
+
+def _combine(
+    mode: str,
+    n: int,
+    args: argparse.Namespace,
+    reports: list[dict],
+    cpu: float,
+    redis_cpu: float,
+    workers: int,
+    busy: float,
+) -> dict[str, Any]:
+    local = sorted(x for r in reports for x in r["local_ms"])
+    remote = sorted(x for r in reports for x in r["remote_ms"])
+    every = sorted(local + remote)
+    frames = sum(r["frames"] for r in reports)
+    return {
+        "mode": mode,
+        "clients": n,
+        "workers": workers,
+        "connected": sum(r["connected"] for r in reports),
+        "p50_ms": _pct(every, 0.50),
+        "p99_ms": _pct(every, 0.99),
+        "local_p50_ms": _pct(local, 0.50),
+        "local_p99_ms": _pct(local, 0.99),
+        "remote_p50_ms": _pct(remote, 0.50),
+        "remote_p99_ms": _pct(remote, 0.99),
+        "remote_share": round(len(remote) / len(every), 2) if every else None,
+        "samples": len(every),
+        "server_cpu": round(cpu, 3),
+        "redis_cpu": round(redis_cpu, 3),
+        "machine_busy": round(busy, 2),
+        "cpu_us_per_client_tick": (
+            round(cpu * args.duration / frames * 1e6, 1) if cpu and frames else None
+        ),
+        "bot_cpu": round(sum(r["cpu"] for r in reports), 2),
+        "frames_per_client_s": round(frames / n / args.duration, 2),
+        "errors": sum(r["errors"] for r in reports),
+        "disconnects": sum(r["disconnects"] for r in reports),
+    }
+
+
+# -- bots -------------------------------------------------------------------------------------
+
+
+def _bot_process(cfg: dict, results: Any, go: Any) -> None:
+    try:
+        asyncio.run(_bots(cfg, results, go))
+    except Exception as exc:  # reported to the parent rather than lost in a child
+        results.put({"error": f"{cfg['name']}: {type(exc).__name__}: {exc}"})
+
+
+async def _bots(cfg: dict, results: Any, go: Any) -> None:
+    """The presence benchmark's walkers, with each latency sample filed as local or remote."""
+    from srichan_world.scene.manifest import walkable_of
+    from srichan_world.world.walkmap import WalkMap
+
+    walk = WalkMap(walkable_of(cfg["manifest"]))
+    rng = random.Random(cfg["seed"])
+    clock = time.monotonic
+    sent: dict[tuple[int, int, int], float] = {}
+    local: list[float] = []
+    remote: list[float] = []
+    counts = {"frames": 0}
+    measuring = [False]
+
+    def on_frame_for(me: list) -> Any:
+        def on_frame(data: bytes) -> None:
+            if not measuring[0]:
+                return
+            now = clock()
+            counts["frames"] += 1
+            me[5] += 1
+            if me[5] % 8:
+                return  # decode one frame in eight: enough samples, little bot CPU
+            lane = me[0] >> LANE_SHIFT
+            for u in msgpack.unpackb(data)[5]:
+                if u[1] is not None and u[0] != me[0]:
+                    t = sent.get((u[0], u[1], u[2]))
+                    if t is not None:
+                        (local if u[0] >> LANE_SHIFT == lane else remote).append((now - t) * 1e3)
+
+        return on_frame
+
+    bots: list[list] = []  # [avatar id, x, z, heading rad, client, frame counter]
+    sem = asyncio.Semaphore(64)
+
+    async def join(i: int) -> None:
+        async with sem:
+            me: list = [0, 0.0, 0.0, rng.uniform(0, 2 * math.pi), None, i]
+            client = await _Lean.connect(cfg["url"], on_frame_for(me))
+            me[0], me[1], me[2] = await client.hello(f"บอท{cfg['name']}-{i}", (i % 16, 1, 0))
+            me[4] = client
+            bots.append(me)
+
+    try:
+        await asyncio.gather(*(join(i) for i in range(cfg["clients"])))
+    except Exception as exc:
+        results.put({"error": f"{cfg['name']}: connect failed: {type(exc).__name__}: {exc}"})
+        return
+    results.put({"ready": cfg["name"]})
+    while not go.is_set():
+        await asyncio.sleep(0.02)
+    period = 1.0 / cfg["rate"]
+    step = WALK_SPEED * period
+    start = clock()
+    end_warmup = start + cfg["warmup"]
+    end = end_warmup + cfg["duration"]
+    cpu0: float | None = None
+    t_measure = clock()
+    slices = 10
+    tick = 0
+    while clock() < end:
+        if cpu0 is None and clock() >= end_warmup:
+            measuring[0] = True
+            cpu0, t_measure = time.process_time(), clock()
+        now = clock()
+        for me in bots[tick % slices :: slices]:
+            client = me[4]
+            if client.closure is not None:
+                continue
+            if rng.random() < 0.05:
+                me[3] += rng.uniform(-0.8, 0.8)
+            nx, nz = me[1] + math.cos(me[3]) * step, me[2] + math.sin(me[3]) * step
+            if not walk.contains(nx, nz):
+                me[3] = rng.uniform(0, 2 * math.pi)
+                continue
+            me[1], me[2] = nx, nz
+            sent[(me[0], round(nx * 100), round(nz * 100))] = now
+            with contextlib.suppress(Exception):
+                await client.move(nx, nz, (-math.degrees(me[3])) % 360.0, 1)
+        tick += 1
+        if tick % (slices * 20) == 0:  # forget stamps older than ~2 s
+            cutoff = now - 2.0
+            for key in [k for k, t in sent.items() if t < cutoff]:
+                del sent[key]
+        await asyncio.sleep(max(0.0, start + tick * period / slices - clock()))
+    measuring[0] = False
+    cpu = (time.process_time() - (cpu0 or 0.0)) / max(1e-9, clock() - t_measure)
+    report = {
+        "connected": len(bots),
+        "local_ms": local,
+        "remote_ms": remote,
+        "frames": counts["frames"],
+        "errors": sum(me[4].errors for me in bots),
+        "disconnects": sum(1 for me in bots if me[4].closure is not None),
+        "cpu": cpu,
+    }
+    await asyncio.gather(*(me[4].close() for me in bots), return_exceptions=True)
+    results.put(report)
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+_COLUMNS = (
+    ("mode", "mode", 7),
+    ("clients", "N", 5),
+    ("p50_ms", "p50", 6),
+    ("p99_ms", "p99", 6),
+    ("local_p99_ms", "loc99", 6),
+    ("remote_p50_ms", "rem50", 6),
+    ("remote_p99_ms", "rem99", 6),
+    ("remote_share", "rem%", 5),
+    ("server_cpu", "srvCPU", 6),
+    ("redis_cpu", "rdsCPU", 6),
+    ("bot_cpu", "botCPU", 6),
+    ("machine_busy", "busy", 5),
+    ("cpu_us_per_client_tick", "µs/c/t", 7),
+    ("frames_per_client_s", "fr/c/s", 6),
+    ("errors", "err", 4),
+    ("disconnects", "disc", 4),
+)
+_MEDIANS = [k for k, _, _ in _COLUMNS if k not in ("mode", "clients")]
+
+
+def _row(values: dict) -> str:
+    return "  ".join(f"{values.get(k)!s:>{w}}" for k, _, w in _COLUMNS)
+
+
+def _print_run(run: dict) -> None:
+    print(_row(run), flush=True)
+
+
+def _summarise(runs: list[dict], sizes: list[int], modes: list[str], target: float) -> dict:
+    rows = []
+    for n in sizes:
+        for mode in modes:
+            mine = [r for r in runs if r["clients"] == n and r["mode"] == mode]
+            row: dict[str, Any] = {"mode": mode, "clients": n, "runs": len(mine)}
+            for key in _MEDIANS:
+                values = [r[key] for r in mine if r.get(key) is not None]
+                row[key] = round(statistics.median(values), 2) if values else None
+            rows.append(row)
+    held = {}
+    for mode in modes:
+        ok = [
+            r["clients"]
+            for r in rows
+            if r["mode"] == mode and r["p99_ms"] is not None and r["p99_ms"] <= target
+        ]
+        held[mode] = max(ok) if ok else 0
+    return {"rows": rows, "held_at_p99": held, "p99_target_ms": target}
+
+
+def _print_summary(summary: dict) -> None:
+    print("\nmedians")
+    print("  ".join(f"{h:>{w}}" for _, h, w in _COLUMNS))
+    for row in summary["rows"]:
+        print(_row(row))
+    target = summary["p99_target_ms"]
+    for mode, n in summary["held_at_p99"].items():
+        print(f"{mode}: largest client count with p99 ≤ {target:g} ms: {n}")
+
+
+if __name__ == "__main__":
+    _parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_arguments(_parser)
+    raise SystemExit(main(_parser.parse_args()))
