@@ -430,8 +430,9 @@ class Presence:
         """Queue ``message`` (encoded once) for every welcomed session; returns how many."""
         data = encode(message)
         n = 0
+        welcomed = self.world.welcomed
         for sid, conn in self.conns.items():
-            if not conn.closing and self.world.view(sid) is not None:
+            if not conn.closing and welcomed(sid):
                 self._send(conn, data, message.TYPE)
                 n += 1
         return n

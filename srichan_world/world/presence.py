@@ -415,6 +415,10 @@ class PresenceWorld:
         if s is not None and s.avatar is not None:
             s.avatar.reset = True
 
+    def welcomed(self, session: int) -> bool:
+        s = self.sessions.get(session)
+        return s is not None and s.avatar is not None and not s.closing
+
     def view(self, session: int) -> SessionView | None:
         s = self.sessions.get(session)
         if s is None or s.avatar is None or s.hello is None:
