@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import ledger_cmd, owner_cmd, scene_cmd, serve_cmd
+from tools import bench_cmd, ledger_cmd, owner_cmd, scene_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_parser(sub)
     ledger_cmd.add_parser(sub)
     owner_cmd.add_parser(sub)
+    bench_cmd.add_parser(sub)
     return parser
 
 
@@ -22,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
         sys.stderr.reconfigure(encoding="utf-8")
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except SystemExit as exc:
         return int(exc.code or 0)

@@ -1,0 +1,18 @@
+"""`srichan bench …`: the load benchmarks, each a module under tools/ with its own flags."""
+
+from __future__ import annotations
+
+import argparse
+
+from tools import bench_presence, bench_scale
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    bench = subparsers.add_parser("bench", help="load benchmarks (127.0.0.1 only, bounded)")
+    sub = bench.add_subparsers(dest="bench_command", required=True)
+    presence = sub.add_parser("presence", help="moving avatars vs a bare relay, one process")
+    bench_presence.add_arguments(presence)
+    presence.set_defaults(func=bench_presence.main)
+    scale = sub.add_parser("scale", help="one process vs --workers 2 on Redis")
+    bench_scale.add_arguments(scale)
+    scale.set_defaults(func=bench_scale.main)
