@@ -48,6 +48,7 @@ def _add_services(app: web.Application, settings: Settings) -> None:
     from server.booths import setup_booths
     from server.fanout import setup_fanout
     from server.learning_ws import setup_learning
+    from server.redis_presence import setup_redis_presence
     from server.ws import setup_presence
 
     presence = PresenceSettings(
@@ -59,6 +60,7 @@ def _add_services(app: web.Application, settings: Settings) -> None:
     setup_learning(app)
     setup_booths(app, store=lambda a: a[STORE])
     setup_fanout(app, settings.store)
+    setup_redis_presence(app, settings.store, app[SCENE].content_hash)
 
 
 async def _store_lifespan(app: web.Application) -> AsyncIterator[None]:

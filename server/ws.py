@@ -47,6 +47,7 @@ from srichan_world.world.presence import (
 log = logging.getLogger(__name__)
 
 _FRAME = MsgType.FRAME
+_HELLO = int(MsgType.HELLO)
 _TYPE_NAMES = {int(t): t.name.lower() for t in MsgType}
 _CLOSING = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
 _clock = time.monotonic
@@ -128,6 +129,12 @@ class Presence:
         self.metrics = Metrics()
         self.handlers: dict[MsgType, Handler] = {}
         self.leave_hooks: list[LeaveHook] = []
+        self.tick_hooks: list[Callable[[], None]] = []
+        """Called after each tick's frames went out (the Redis relay publishes the tick's news
+        then: server/redis_presence.py); must not block."""
+        self.hello_hook: Callable[[bytes], Awaitable[None]] | None = None
+        """Awaited with a ``hello`` before the world sees it (the relay fetches a resume state
+        from another process there); the session's later messages wait meanwhile."""
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
         # counted locally, flushed to Prometheus once a second (labels cost microseconds)
@@ -192,6 +199,8 @@ class Presence:
                     self._bytes_in += len(data)
                     kind = data[1] if len(data) > 1 and 0x92 <= data[0] <= 0x9F else -1
                     counts[kind] = counts.get(kind, 0) + 1
+                    if kind == _HELLO and self.hello_hook is not None:
+                        await self.hello_hook(data)
                     effects = world.receive(sid, data, now())
                     if effects:
                         self.apply(effects)
@@ -319,6 +328,8 @@ class Presence:
             now = _clock()
             try:
                 await self._send_frames(self.world.tick(now))
+                for hook in self.tick_hooks:
+                    hook()
                 self._check_stuck(now)
             except Exception:  # a bug must not stop the street; it is logged and counted
                 log.exception("presence tick failed")

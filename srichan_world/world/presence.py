@@ -63,6 +63,7 @@ _hypot = math.hypot
 _ANIMS = frozenset(int(a) for a in Anim)
 _MAX_BYTES = L.MAX_FRAME_BYTES
 _EMOTES = frozenset(int(e) for e in Emote)
+_SAID = frozenset((int(MsgType.CHAT_SAID), int(MsgType.EMOTED)))
 _MOVE = int(MsgType.MOVE)
 _FRAME_HEAD = bytes((0x98, int(MsgType.FRAME), 0xC0))
 _EMPTY_ARRAY = b"\x90"
@@ -160,6 +161,32 @@ class Dispatch:
 Effect = Send | Frames | Close | Dispatch
 
 
+@dataclass(frozen=True, slots=True)
+class CellNews:
+    """What this world's own avatars did in one interest cell since the last
+    :meth:`PresenceWorld.take_news`, for the other processes serving the street."""
+
+    updates: list[bytes]
+    """Update records exactly as framed (msgpack ``[id, x?, z?, heading?, anim?]``)."""
+    enters: list[bytes]
+    """Full records (msgpack ``[id, x, z, heading, anim, name, look]``) of avatars that
+    arrived in the cell, or of all of them when the roster was asked for."""
+    leaves: list[int]
+    said: list[list]
+    """``[MsgType, encoded message]`` of each chat and emote said there."""
+
+
+@dataclass(frozen=True, slots=True)
+class TickNews:
+    """See :meth:`PresenceWorld.take_news`."""
+
+    cells: dict[int, CellNews]
+    watched: set[int]
+    """Cells some visitor of this world can see: the others' news of them is wanted."""
+    released: list[tuple[str, list]]
+    """``(resume token, state)`` of avatars whose connection dropped (see :meth:`adopt`)."""
+
+
 @dataclass(frozen=True)
 class SessionView:
     """What a request handler may know about the session that sent the request."""
@@ -220,6 +247,7 @@ class _Avatar:
         "qh",
         "qx",
         "qz",
+        "remote",
         "reset",
         "session",
         "stride",
@@ -243,6 +271,8 @@ class _Avatar:
         self.dirty = False
         self.held_until: float | None = None
         self.stride: TokenBucket
+        self.remote = False
+        """Another process's visitor, known from its news (no session, no token here)."""
         # as an observer
         self.visible: set[int] = set()
         self.vis_cell = -1
@@ -254,6 +284,22 @@ class _Avatar:
 
 def _heading_byte(degrees: float) -> int:
     return int(degrees * (256 / 360) + 0.5) & 255
+
+
+def _full_record(a: _Avatar) -> bytes:
+    """An avatar as a frame's enter record (its last framed position)."""
+    return _packb([a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True)
+
+
+def _resume_state(a: _Avatar) -> list:
+    return [
+        round(a.x * 100),
+        round(a.z * 100),
+        _heading_byte(a.heading),
+        a.anim,
+        a.name,
+        list(a.look),
+    ]
 
 
 class PresenceWorld:
@@ -295,8 +341,15 @@ class PresenceWorld:
         self.events: list[tuple[int, int, int]] = []
         """``(avatar id, old cell, new cell)`` since the last tick; -1 for none (join/leave)."""
         self.tick_no = 0
+        self._first_id, self._last_id = 1, L.AVATAR_ID_MAX
         self._next_id = 0
         self._next_spawn = 0
+        # a street shared with other processes (see share())
+        self._sharing = False
+        self._remote = 0
+        self._news: dict[int, CellNews] = {}
+        self._released: list[tuple[str, list]] = []
+        self._remote_leaves: list[tuple[int, int]] = []
         self._next_sweep = 0.0
         self._k = s.k_nearest
 
@@ -378,6 +431,8 @@ class PresenceWorld:
         else:
             a.held_until = now + self.settings.resume_window_s
             self.held.append(a)
+            if self._sharing:
+                self._released.append((a.token, _resume_state(a)))
         return []
 
     def tick(self, now: float) -> list[Effect]:
@@ -388,7 +443,11 @@ class PresenceWorld:
         if now >= self._next_sweep:
             self._next_sweep = now + 1.0
             self._sweep(now, effects)
+        if self._remote_leaves:
+            self._apply_remote_leaves()
         frags, cell_batches = self._collect()
+        if self._sharing:
+            self._note_news(frags)
         event_cells: set[int] = set()
         cell_events: dict[int, list[tuple[int, int, int]]] = {}
         for ev in self.events:
@@ -429,6 +488,213 @@ class PresenceWorld:
     @property
     def population(self) -> int:
         return len(self.avatars)
+
+    # -- a street shared with other processes (server/redis_presence.py) ----------------------
+
+    def share(self, first_id: int, last_id: int) -> None:
+        """Join a street that other processes serve too: allocate avatar ids in
+        ``first_id..last_id`` only (ids must be unique street-wide), and record each tick's
+        news of this world's own avatars for :meth:`take_news`. Call before anyone arrives."""
+        if self.avatars:
+            raise RuntimeError("share() must come before the first avatar")
+        if not 1 <= first_id <= last_id <= L.AVATAR_ID_MAX:
+            raise ValueError(f"avatar ids {first_id}..{last_id} outside 1..{L.AVATAR_ID_MAX}")
+        self._first_id, self._last_id = first_id, last_id
+        self._next_id = first_id - 1
+        self._sharing = True
+
+    @property
+    def local_population(self) -> int:
+        """Avatars of this world's own visitors (connected or waiting to resume)."""
+        return len(self.avatars) - self._remote
+
+    def take_news(self, roster: Callable[[int], bool]) -> TickNews:
+        """This world's news since the last call: per cell, its own avatars' update records
+        (exactly as framed), arrivals, departures and what was said; plus the full roster of
+        every cell for which ``roster(cell)`` is true, the cells its visitors can see, and
+        the resume states of avatars whose connection dropped."""
+        news, self._news = self._news, {}
+        first, last = self._first_id, self._last_id
+        rosters: dict[int, list[bytes]] = {}
+        for a in self.avatars.values():
+            if first <= a.id <= last and roster(a.cell):
+                rosters.setdefault(a.cell, []).append(_full_record(a))
+        for cell, records in rosters.items():
+            got = news.get(cell)
+            if got is None:
+                news[cell] = CellNews([], records, [], [])
+            else:
+                got.enters[:] = records  # the roster holds every arrival too
+        seen_from = {a.cell for s in self.sessions.values() if (a := s.avatar) is not None}
+        neigh = self.neigh
+        watched: set[int] = set()
+        for cell in seen_from:
+            watched.update(neigh[cell])
+        released, self._released = self._released, []
+        return TickNews(news, watched, released)
+
+    def remote_news(self, cell: int, updates: list, enters: list, leaves: list) -> None:
+        """Another process's news of ``cell`` (see :meth:`take_news`): its avatars become,
+        move and leave as *remote* avatars here, shown in frames like this world's own.
+        Records naming this world's own ids are ignored."""
+        first, last = self._first_id, self._last_id
+        avatars = self.avatars
+        for rec in enters:
+            aid = rec[0]
+            if type(aid) is not int or first <= aid <= last or not 1 <= aid <= L.AVATAR_ID_MAX:
+                continue
+            a = avatars.get(aid)
+            if a is None:
+                self._add_remote(rec)
+            elif a.remote:
+                self._remote_move(a, rec[1], rec[2], rec[3], rec[4])
+        for rec in updates:
+            a = avatars.get(rec[0])
+            if a is not None and a.remote:
+                n = len(rec)
+                self._remote_move(
+                    a,
+                    rec[1] if n > 1 else None,
+                    rec[2] if n > 2 else None,
+                    rec[3] if n > 3 else None,
+                    rec[4] if n > 4 else None,
+                )
+        for aid in leaves:
+            self._remote_leaves.append((aid, cell))  # applied at the next tick
+
+    def remote_remove(self, aid: int) -> None:
+        """Forget a remote avatar (it left, or its process went quiet)."""
+        a = self.avatars.get(aid)
+        if a is not None and a.remote:
+            self._remote -= 1
+            self._remove(a)
+
+    def remote_said(self, cell: int, kind: int, data: bytes) -> list[Effect]:
+        """A chat or emote said in ``cell`` on another process, for this world's visitors who
+        can hear it (``data`` is the encoded ``chat_said`` or ``emoted``)."""
+        if kind not in _SAID or type(data) is not bytes or not 0 <= cell < len(self.cells):
+            return []
+        msg_type = MsgType(kind)
+        effects: list[Effect] = []
+        for c in self.neigh[cell]:
+            for other in self.cells[c].values():
+                o = other.session
+                if o is not None and not o.closing:
+                    effects.append(Send(o.id, data, msg_type))
+        return effects
+
+    def knows_token(self, token: str) -> bool:
+        return token in self.tokens
+
+    def resume_states(self) -> list[tuple[str, list]]:
+        """``(resume token, state)`` of every avatar of this world's own visitors, the state
+        being what :meth:`adopt` takes: ``[x cm, z cm, heading byte, anim, name, look]``."""
+        first, last = self._first_id, self._last_id
+        return [(a.token, _resume_state(a)) for a in self.avatars.values() if first <= a.id <= last]
+
+    def adopt(
+        self,
+        token: str,
+        qx: int,
+        qz: int,
+        qh: int,
+        anim: int,
+        name: str,
+        look: tuple[int, ...],
+        now: float,
+    ) -> None:
+        """Take over an avatar whose visitor resumes here after playing on another process:
+        it waits for the hello with ``token``, as if it had dropped here, under a new id of
+        this world's own. A position off the walkable area becomes a spawn point."""
+        if token in self.tokens or self.local_population >= self.settings.max_avatars:
+            return
+        name = clean_name(name) or "?"
+        x, z = qx / 100.0, qz / 100.0
+        place = None
+        if self.walk.contains(x, z):
+            place = (x, z, (qh & 255) * (360 / 256), anim if anim in _ANIMS else int(Anim.IDLE))
+        look = tuple(int(v) & 255 for v in look[: L.LOOK_FIELDS])
+        a = self._spawn(name, look, now, token, place)
+        a.held_until = now + self.settings.resume_window_s
+        self.held.append(a)
+
+    def release(self, token: str) -> list[Effect]:
+        """The visitor with ``token`` resumed on another process: let go of the avatar here
+        (closing its old connection, should it still be open)."""
+        a = self.tokens.get(token)
+        if a is None or a.remote:
+            return []
+        effects: list[Effect] = []
+        s = a.session
+        if s is not None:
+            a.session = None
+            s.avatar = None
+            effects += self._fatal(s, ErrorCode.REPLACED, CloseCode.REPLACED, "resumed elsewhere")
+        if a.held_until is not None:
+            a.held_until = None
+            self.held.remove(a)
+        self._remove(a)
+        return effects
+
+    def _news_of(self, cell: int) -> CellNews:
+        got = self._news.get(cell)
+        if got is None:
+            got = self._news[cell] = CellNews([], [], [], [])
+        return got
+
+    def _note_news(self, frags: dict[int, bytes]) -> None:
+        """File this tick's changes of this world's own avatars by cell (see take_news)."""
+        first, last = self._first_id, self._last_id
+        avatars = self.avatars
+        news_of = self._news_of
+        for aid, frag in frags.items():
+            if first <= aid <= last:
+                news_of(avatars[aid].cell).updates.append(frag)
+        for aid, old, new in self.events:
+            if first <= aid <= last:
+                if old >= 0:
+                    news_of(old).leaves.append(aid)
+                a = avatars.get(aid)
+                if new >= 0 and a is not None:
+                    news_of(new).enters.append(_full_record(a))
+
+    def _add_remote(self, rec: list) -> None:
+        if len(rec) != 7 or not all(type(v) is int for v in rec[1:5]):
+            return
+        aid, qx, qz, qh, anim, name, look = rec
+        if not isinstance(name, str) or not isinstance(look, list):
+            return
+        a = _Avatar(aid, name[: L.NAME_MAX_CHARS], tuple(look[: L.LOOK_FIELDS]), "")
+        a.remote = True
+        a.x, a.z, a.heading, a.anim = qx / 100.0, qz / 100.0, (qh & 255) * (360 / 256), anim
+        a.qx, a.qz, a.qh, a.qa = qx, qz, qh & 255, anim
+        a.cell = self._cell_of(a.x, a.z)
+        self.avatars[aid] = a
+        self.cells[a.cell][aid] = a
+        self.events.append((aid, -1, a.cell))
+        self._remote += 1
+
+    def _remote_move(self, a: _Avatar, qx: object, qz: object, qh: object, anim: object) -> None:
+        if type(qx) is int and type(qz) is int:
+            a.x = qx / 100.0
+            a.z = qz / 100.0
+        if type(qh) is int:
+            a.heading = (qh & 255) * (360 / 256)
+        if type(anim) is int:
+            a.anim = anim & 255
+        if not a.dirty:
+            a.dirty = True
+            self.dirty.append(a)
+
+    def _apply_remote_leaves(self) -> None:
+        """Leaves heard since the last tick, unless the avatar was heard arriving in the
+        next cell meanwhile (the two cells' news may come in either order)."""
+        avatars = self.avatars
+        for aid, cell in self._remote_leaves:
+            a = avatars.get(aid)
+            if a is not None and a.remote and self._cell_of(a.x, a.z) == cell:
+                self.remote_remove(aid)
+        self._remote_leaves = []
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -472,7 +738,9 @@ class PresenceWorld:
                 a.held_until = None
                 self.held.remove(a)
         else:
-            if len(self.avatars) >= self.settings.max_avatars:
+            if self.local_population >= min(
+                self.settings.max_avatars, self._last_id - self._first_id + 1
+            ):
                 return self._fatal(s, ErrorCode.SERVER_FULL, CloseCode.SERVER_FULL, "full", m.cid)
             a = self._spawn(name, m.look, now)
         a.session = s
@@ -496,13 +764,26 @@ class PresenceWorld:
         effects.append(Dispatch(s.id, m))
         return effects
 
-    def _spawn(self, name: str, look: tuple[int, ...], now: float) -> _Avatar:
+    def _spawn(
+        self,
+        name: str,
+        look: tuple[int, ...],
+        now: float,
+        token: str | None = None,
+        place: tuple[float, float, float, int] | None = None,
+    ) -> _Avatar:
+        """A new avatar of this world's: at the next spawn point, or at ``place``
+        (``x, z, heading, anim``) when one is adopted (see :meth:`adopt`)."""
         aid = self._allocate_id()
-        token = self._token()
+        token = token or self._token()
         a = _Avatar(aid, name, look, token)
-        x, z, heading = self.spawns[self._next_spawn % len(self.spawns)]
-        self._next_spawn += 1
-        a.x, a.z, a.heading, a.anim = x, z, heading % 360.0, int(Anim.IDLE)
+        if place is None:
+            x, z, heading = self.spawns[self._next_spawn % len(self.spawns)]
+            self._next_spawn += 1
+            anim = int(Anim.IDLE)
+        else:
+            x, z, heading, anim = place
+        a.x, a.z, a.heading, a.anim = x, z, heading % 360.0, anim
         a.qx, a.qz, a.qh, a.qa = round(x * 100), round(z * 100), _heading_byte(a.heading), a.anim
         s = self.settings
         a.stride = TokenBucket(s.max_speed, s.max_speed * s.speed_burst_s, now)
@@ -515,11 +796,12 @@ class PresenceWorld:
 
     def _allocate_id(self) -> int:
         """Counts up and wraps, so a freed id is not reused while clients may remember it."""
-        for _ in range(L.AVATAR_ID_MAX):
-            self._next_id = self._next_id % L.AVATAR_ID_MAX + 1
+        first, last = self._first_id, self._last_id
+        for _ in range(last - first + 1):
+            self._next_id = self._next_id + 1 if first <= self._next_id < last else first
             if self._next_id not in self.avatars:
                 return self._next_id
-        raise RuntimeError("no free avatar id")  # max_avatars keeps this unreachable
+        raise RuntimeError("no free avatar id")  # the hello's capacity check keeps this away
 
     def _remove(self, a: _Avatar) -> None:
         del self.avatars[a.id]
@@ -574,6 +856,8 @@ class PresenceWorld:
         copy with its ``cid``."""
         shared = encode(msg)
         kind = msg.TYPE
+        if self._sharing:
+            self._news_of(a.cell).said.append([int(kind), shared])
         effects: list[Effect] = []
         for c in self.neigh[a.cell]:
             for other in self.cells[c].values():

@@ -1,0 +1,367 @@
+"""Presence across server processes: each shares its own avatars' news over Redis pub/sub
+and shows the others' avatars in the same frames as its own.
+
+Channels are per interest cell (``srichan:p:<scene>:<cell>``, the scene's content hash in
+the name so processes serving different builds never mix). Once per tick a process publishes
+ONE message per cell where its own avatars did something (never one per update: a Python
+subscriber tops out near 15–25k messages a second), in one pipelined round trip, and it
+subscribes only to the cells its own visitors can see. A message carries the tick's update
+records exactly as they are framed (no re-encoding), full records of avatars that arrived in
+the cell, ids that left it, and chat and emotes said there. The receiving world keeps the
+others' avatars as *remote* avatars (``PresenceWorld.remote_news``): they enter, move, leave
+and count for the K nearest like its own, and ride in the same frame per client per tick.
+
+Reliability without acknowledgements: every second each process restates the full roster of
+its cells (a tenth of them each tick), a process that starts listening to a cell asks for its
+roster at once, and a remote avatar not heard of for ``GHOST_TTL_S`` is dropped (its process
+stopped or lost Redis). Messages from the bus's own process are ignored (origin stamp).
+
+Avatar ids must be unique across processes: each process leases one of 16 *lanes* in Redis
+(``SET NX PX``, renewed) and allocates ids ``lane × 4096 + 1 … lane × 4096 + 4095`` only.
+
+Resume on any process: when a visitor's connection drops, the avatar's resume state
+(position, heading, animation, name, look) goes to Redis under a hash of its resume token for
+the resume window, and is refreshed every few seconds while it plays, so a reconnect that a
+load balancer sends to another process (or after a worker crash) resumes there: that process
+takes the state (``GETDEL``: once), adopts the avatar under a new id of its own lane, and tells
+the others on the control channel to let go of the old one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgpack
+import redis.asyncio as aioredis
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from server.fanout import BUS, RedisBus, bus_url
+from server.ws import PRESENCE, Presence
+from srichan_world.protocol.codec import array_header
+from srichan_world.protocol.codes import MsgType
+from srichan_world.world.presence import CellNews, PresenceWorld, TickNews
+
+log = logging.getLogger(__name__)
+
+LANES = 16
+LANE_SHIFT = 12
+"""An avatar id's lane is ``id >> LANE_SHIFT``; a lane holds ids 1–4095 above its base."""
+LANE_TTL_S = 30.0
+LANE_RENEW_S = 10.0
+GHOST_TTL_S = 3.0
+ROSTER_EVERY_TICKS = 10
+"""Each cell's roster is restated this often (1 s at 10 Hz), spread over the ticks."""
+UNWATCH_AFTER_S = 5.0
+"""A cell nobody here looks at any more is dropped this long after (no churn at borders)."""
+RESUME_REFRESH_S = 5.0
+_HELLO = int(MsgType.HELLO)
+
+
+def lane_ids(lane: int) -> tuple[int, int]:
+    """The first and last avatar id of ``lane``."""
+    if not 0 <= lane < LANES:
+        raise ValueError(f"lane must be 0..{LANES - 1}")
+    base = lane << LANE_SHIFT
+    return base + 1, base + (1 << LANE_SHIFT) - 1
+
+
+def resume_key(token: str) -> str:
+    """Where a resume token's state waits (a hash: the token itself is a bearer secret)."""
+    return "srichan:resume:" + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def encode_news(lane: int, news: CellNews, *, ask: bool) -> bytes:
+    """One cell's message: ``[lane, updates, enters, leaves, said, ask roster]``. Update and
+    enter records are spliced in as the world encoded them."""
+    return b"".join(
+        (
+            b"\x96",
+            msgpack.packb(lane),
+            array_header(len(news.updates)),
+            *news.updates,
+            array_header(len(news.enters)),
+            *news.enters,
+            msgpack.packb(news.leaves),
+            msgpack.packb(news.said, use_bin_type=True),
+            b"\xc3" if ask else b"\xc2",
+        )
+    )
+
+
+def decode_news(payload: bytes) -> tuple[int, list, list, list, list, bool]:
+    """``(lane, updates, enters, leaves, said, ask)``; ``ValueError`` for anything else."""
+    try:
+        value = msgpack.unpackb(payload)
+    except Exception as exc:
+        raise ValueError(f"not msgpack: {exc}") from None
+    if not (isinstance(value, list) and len(value) == 6):
+        raise ValueError("not a 6-element array")
+    lane, updates, enters, leaves, said, ask = value
+    if not (
+        isinstance(lane, int)
+        and 0 <= lane < LANES
+        and all(isinstance(v, list) for v in (updates, enters, leaves, said))
+        and isinstance(ask, bool)
+    ):
+        raise ValueError("bad field types")
+    return lane, updates, enters, leaves, said, ask
+
+
+_EMPTY = CellNews([], [], [], [])
+
+
+class PresenceRelay:
+    """One process's side of the shared street. Created by :func:`setup_redis_presence`."""
+
+    def __init__(
+        self,
+        presence: Presence,
+        bus: RedisBus,
+        client: Any,
+        scene: str,
+        resume_window_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.presence = presence
+        self.world: PresenceWorld = presence.world
+        self.bus = bus
+        self.client = client
+        self.prefix = f"srichan:p:{scene[:12]}:"
+        self.control = self.prefix + "ctl"
+        self.resume_window_s = resume_window_s
+        self.clock = clock
+        self.lane: int | None = None
+        self.watched: dict[int, float] = {}
+        """Cells listened to, with when a local visitor last needed each."""
+        self.ghosts: dict[int, float] = {}
+        """Remote avatar id -> when it was last heard of."""
+        self.asked: set[int] = set()
+        """Cells whose roster someone asked for: restated at the next tick."""
+        self.keys: dict[str, str] = {}
+        """Resume key -> token, for this process's avatars whose state went to Redis."""
+        self.received = self.published = self.bad = 0
+        self._tick = 0
+        self._next_expiry = 0.0
+        self._next_refresh = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._lane_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Lease a lane (ids unique across processes), then join the street."""
+        self.lane = await self._lease_lane()
+        self.world.share(*lane_ids(self.lane))
+        await self.bus.subscribe(self.control, self._heard_control)
+        self.bus.on_reconnect.append(self._rejoin)
+        self.presence.tick_hooks.append(self.after_tick)
+        self.presence.hello_hook = self.before_hello
+        self._lane_task = asyncio.create_task(self._renew_lane())
+
+    async def close(self) -> None:
+        if self._lane_task is not None:
+            self._lane_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lane_task
+        for task in list(self._tasks):
+            task.cancel()
+        await self._write_resume_states(self.world.resume_states())
+        if self.lane is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self.client.delete(self._lane_key(self.lane))
+
+    def _lane_key(self, lane: int) -> str:
+        return f"{self.prefix}lane:{lane}"
+
+    async def _lease_lane(self) -> int:
+        me = self.bus.origin.hex()
+        for lane in range(LANES):
+            if await self.client.set(self._lane_key(lane), me, nx=True, px=int(LANE_TTL_S * 1e3)):
+                return lane
+        raise RuntimeError(f"all {LANES} avatar id lanes are taken: at most {LANES} processes")
+
+    async def _renew_lane(self) -> None:
+        assert self.lane is not None
+        key, me = self._lane_key(self.lane), self.bus.origin.hex()
+        while True:
+            await asyncio.sleep(LANE_RENEW_S)
+            try:
+                held = await self.client.set(key, me, get=True, px=int(LANE_TTL_S * 1e3))
+            except (RedisError, OSError):
+                continue  # Redis away: keep the lane; nobody else can lease it meanwhile
+            if held is not None and held.decode() != me:
+                log.error("avatar id lane %d was leased by another process too", self.lane)
+
+    # -- each tick --------------------------------------------------------------------------
+
+    def after_tick(self) -> None:
+        """Publish this tick's news, follow the cells local visitors see, expire the silent."""
+        now = self.clock()
+        self._tick += 1
+        turn = self._tick % ROSTER_EVERY_TICKS
+        asked, self.asked = self.asked, set()
+        tick: TickNews = self.world.take_news(
+            lambda cell: cell % ROSTER_EVERY_TICKS == turn or cell in asked
+        )
+        new_cells = [c for c in tick.watched if c not in self.watched]
+        for cell in tick.watched:
+            self.watched[cell] = now
+        lane = self.lane or 0
+        prefix = self.prefix
+        messages = [
+            (prefix + str(cell), encode_news(lane, item, ask=False))
+            for cell, item in tick.cells.items()
+        ]
+        messages += [(prefix + str(c), encode_news(lane, _EMPTY, ask=True)) for c in new_cells]
+        if messages:
+            self.published += len(messages)
+            self._spawn(self.bus.publish_many(messages))
+        for cell in new_cells:
+            self._spawn(self.bus.subscribe(prefix + str(cell), self._listener(cell)))
+        if now >= self._next_expiry:
+            self._next_expiry = now + 1.0
+            self._expire(now)
+        if tick.released:
+            self._spawn(self._write_resume_states(tick.released))
+        if now >= self._next_refresh:
+            self._next_refresh = now + RESUME_REFRESH_S
+            known = self.world.knows_token
+            self.keys = {k: t for k, t in self.keys.items() if known(t)}
+            self._spawn(self._write_resume_states(self.world.resume_states()))
+
+    def _expire(self, now: float) -> None:
+        horizon = now - GHOST_TTL_S
+        gone = [aid for aid, heard in self.ghosts.items() if heard < horizon]
+        for aid in gone:
+            del self.ghosts[aid]
+            self.world.remote_remove(aid)
+        stale = now - UNWATCH_AFTER_S
+        for cell in [c for c, used in self.watched.items() if used < stale]:
+            del self.watched[cell]
+            self._spawn(self.bus.unsubscribe(self.prefix + str(cell)))
+
+    # -- hearing ----------------------------------------------------------------------------
+
+    def _listener(self, cell: int) -> Callable[[bytes], None]:
+        return lambda payload: self.heard(cell, payload)
+
+    def heard(self, cell: int, payload: bytes) -> None:
+        """Another process's news of ``cell``: into the world now, out in the next frames."""
+        try:
+            lane, updates, enters, leaves, said, ask = decode_news(payload)
+        except ValueError as exc:
+            self.bad += 1
+            log.warning("ignoring a malformed presence message for cell %d: %s", cell, exc)
+            return
+        if lane == self.lane:
+            return  # a process on our lane: a misconfiguration, logged at lease time
+        self.received += 1
+        now = self.clock()
+        ghosts = self.ghosts
+        for record in enters:
+            ghosts[record[0]] = now
+        for record in updates:
+            ghosts[record[0]] = now
+        for aid in leaves:
+            ghosts.pop(aid, None)
+        world = self.world
+        world.remote_news(cell, updates, enters, leaves)
+        for kind, data in said:
+            self.presence.apply(world.remote_said(cell, kind, data))
+        if ask:
+            self.asked.add(cell)
+
+    def _heard_control(self, payload: bytes) -> None:
+        """``resumed <key>``: a visitor resumed elsewhere; let go of the avatar here."""
+        kind, _, key = payload.decode(errors="replace").partition(" ")
+        token = self.keys.pop(key, None) if kind == "resumed" else None
+        if token is not None:
+            self.presence.apply(self.world.release(token))
+
+    async def _rejoin(self) -> None:
+        """The bus reconnected: ask every watched cell for its roster again."""
+        for cell in self.watched:
+            self.asked.add(cell)
+            await self.bus.publish(
+                self.prefix + str(cell), encode_news(self.lane or 0, _EMPTY, ask=True)
+            )
+
+    # -- resuming ---------------------------------------------------------------------------
+
+    async def before_hello(self, data: bytes) -> None:
+        """A hello whose resume token this process does not know: fetch the avatar's state
+        from Redis (once) and adopt it, so the hello that follows resumes it here."""
+        try:
+            hello = msgpack.unpackb(data)
+            token = hello[5] if isinstance(hello, list) and len(hello) > 5 else None
+        except Exception:
+            return  # the world will refuse the malformed hello itself
+        if not isinstance(token, str) or not token or self.world.knows_token(token):
+            return
+        key = resume_key(token)
+        try:
+            state = await self.client.getdel(key)
+        except (RedisError, OSError):
+            return  # Redis away: a fresh avatar, as after a lost resume window
+        if state is None:
+            return
+        try:
+            qx, qz, qh, anim, name, look = msgpack.unpackb(state)
+            self.world.adopt(token, qx, qz, qh, anim, name, tuple(look), self.clock())
+        except (ValueError, TypeError) as exc:
+            log.warning("ignoring a bad resume state: %s", exc)
+            return
+        await self.bus.publish(self.control, f"resumed {key}".encode())
+
+    async def _write_resume_states(self, states: list[tuple[str, list]]) -> None:
+        if not states:
+            return
+        ttl = int(self.resume_window_s * 1000)
+        keys = self.keys
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for token, record in states:
+                    key = resume_key(token)
+                    keys[key] = token
+                    pipe.set(key, msgpack.packb(record), px=ttl)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.info("resume states not written (%s)", exc)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+RELAY = web.AppKey("presence_relay", PresenceRelay)
+
+
+def setup_redis_presence(app: web.Application, store_url: str, scene: str) -> None:
+    """Share presence with the street's other processes (a Redis store only; after
+    :func:`server.fanout.setup_fanout` and :func:`server.ws.setup_presence`)."""
+    if BUS not in app or PRESENCE not in app:
+        return
+    presence = app[PRESENCE]
+    relay = PresenceRelay(presence, app[BUS], None, scene, presence.settings.resume_window_s)
+    app[RELAY] = relay
+
+    async def lifespan(_app: web.Application) -> AsyncIterator[None]:
+        relay.client = aioredis.Redis.from_url(
+            bus_url(store_url), socket_connect_timeout=2.0, socket_timeout=2.0
+        )
+        try:
+            await relay.start()
+            yield
+        finally:
+            await relay.close()
+            await relay.client.aclose()
+
+    app.cleanup_ctx.append(lifespan)

@@ -1,0 +1,173 @@
+"""Two presence worlds sharing one street without sockets: each tick's news of one world is
+handed to the other as the Redis relay would (encoded and decoded on the way)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from server.redis_presence import LANE_SHIFT, decode_news, encode_news, lane_ids, resume_key
+from srichan_world.protocol.codes import Emote
+from srichan_world.protocol.messages import Chat, ChatSaid, Emoted, EmoteMsg, Hello, Welcome
+from srichan_world.world.presence import CellNews, Close, PresenceSettings, PresenceWorld, Send
+from tests.world.test_presence import Harness, manifest
+
+
+def shared(spawns: list[tuple[float, float]], lane: int) -> Harness:
+    """A harness whose world serves one lane of a shared street (tokens unique per world)."""
+    h = Harness(spawns)
+    tokens = (f"lane{lane}-token-{i}" for i in itertools.count())
+    h.world = PresenceWorld(manifest(spawns), PresenceSettings(), lambda: next(tokens))
+    h.world.share(*lane_ids(lane))
+    return h
+
+
+def relay(source: Harness, target: Harness, lane: int, roster_all: bool = False) -> int:
+    """Carry ``source``'s last tick's news to ``target``; returns the messages carried."""
+    tick = source.world.take_news(lambda _cell: roster_all)
+    for cell, news in tick.cells.items():
+        _lane, updates, enters, leaves, said, _ask = decode_news(encode_news(lane, news, ask=False))
+        target.world.remote_news(cell, updates, enters, leaves)
+        for kind, data in said:
+            target.apply(target.world.remote_said(cell, kind, data))
+    return len(tick.cells)
+
+
+def step(a: Harness, b: Harness) -> None:
+    """One tick on both worlds, news exchanged after it (as after_tick does)."""
+    a.tick()
+    b.tick()
+    relay(a, b, 0)
+    relay(b, a, 1)
+
+
+def test_lanes_partition_the_avatar_ids() -> None:
+    assert lane_ids(0) == (1, 4095)
+    assert lane_ids(15) == (15 * 4096 + 1, 65535)
+    with pytest.raises(ValueError):
+        lane_ids(16)
+    h = shared([(5.0, 0.0)], 3)
+    sid = h.join()
+    assert h.ids[sid] >> LANE_SHIFT == 3
+
+
+def test_news_round_trips_and_garbage_is_refused() -> None:
+    news = CellNews([b"\x93\x05\xcd\x01\x00\x00"], [], [7, 9], [[7, b"\x93\x07\xc0\x01"]])
+    lane, updates, enters, leaves, said, ask = decode_news(encode_news(2, news, ask=True))
+    assert (lane, updates, enters, leaves, ask) == (2, [[5, 256, 0]], [], [7, 9], True)
+    assert said == [[7, b"\x93\x07\xc0\x01"]]
+    for bad in (b"", b"\xc1", b"\x93\x01\x02\x03", b"\x96\x10\x90\x90\x90\x90\xc2"):
+        with pytest.raises(ValueError):
+            decode_news(bad)
+
+
+def test_visitors_on_two_worlds_see_each_other_move_and_leave() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice, bob = a.join("อลิส"), b.join("บ๊อบ")
+    step(a, b)  # the news of both arrivals crosses
+    step(a, b)  # and reaches the frames
+    assert a.sees(alice) == {b.ids[bob]} and b.sees(bob) == {a.ids[alice]}
+    assert b.views[bob].avatars[a.ids[alice]] == [500, 0, 0, 0, "อลิส"]
+
+    a.walk(alice, 12.0, 3.0)  # ticks a alone; its news is carried at the next step
+    step(a, b)
+    step(a, b)
+    assert b.views[bob].avatars[a.ids[alice]][:2] == [1200, 300]
+    assert a.world.population == 2 and a.world.local_population == 1
+
+    a.send(alice, Chat("สวัสดีจากอีกเครื่อง"))
+    a.send(alice, EmoteMsg(int(Emote.WAI)))
+    step(a, b)
+    heard = [m for m in b.inbox[bob] if isinstance(m, ChatSaid | Emoted)]
+    assert [type(m) for m in heard] == [ChatSaid, Emoted]
+    assert heard[0].text == "สวัสดีจากอีกเครื่อง" and heard[0].avatar_id == a.ids[alice]
+
+    b.world.remote_remove(a.ids[alice])  # its process went quiet: the relay expires it
+    step(a, b)
+    assert b.sees(bob) == set()
+
+
+def test_a_walk_out_of_sight_leaves_and_the_roster_brings_it_back() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice, bob = a.join(), b.join()
+    step(a, b)
+    step(a, b)
+    a.walk(alice, 150.0, 0.0)  # column 4: out of bob's area (columns 0-2)
+    step(a, b)
+    step(a, b)
+    assert b.sees(bob) == set()
+    assert a.world.take_news(lambda _cell: True).cells, "a roster is due on request"
+    late = shared([(40.0, 0.0)], 2)  # a third process that heard nothing so far
+    carol = late.join()
+    a.tick()
+    relay(a, late, 0, roster_all=True)
+    late.tick()
+    late.tick()
+    assert late.sees(carol) == set(), "alice is far from carol"
+    assert late.world.population == 2
+
+
+def test_watched_cells_are_the_areas_of_local_visitors() -> None:
+    a = shared([(5.0, 0.0), (300.0, 0.0)], 0)
+    a.join()
+    a.tick()
+    near = a.world.take_news(lambda _cell: False).watched
+    assert near == set(a.world.neigh[a.world._cell_of(5.0, 0.0)])
+    a.join()
+    a.tick()
+    both = a.world.take_news(lambda _cell: False).watched
+    assert near < both and a.world._cell_of(300.0, 0.0) in both
+
+
+def test_an_avatar_resumes_on_another_world_and_the_first_lets_go() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice = a.join("อลิส")
+    watcher = b.join("ผู้ชม")
+    a.walk(alice, 20.0, 2.0)
+    token = a.inbox[alice][0].resume_token
+    a.apply(a.world.disconnect(alice, a.now))
+    (released,) = [s for t, s in a.world.take_news(lambda _c: False).released if t == token]
+    step(a, b)
+    step(a, b)
+    states = dict(a.world.resume_states())
+    assert states[token] == released == [2000, 200, 0, 1, "อลิส", [1, 2, 3]]
+    assert resume_key(token) != resume_key(token + "x") and token not in resume_key(token)
+
+    assert not b.world.knows_token(token)
+    b.world.adopt(token, *released[:5], tuple(released[5]), b.now)
+    sid = b.connect()
+    (welcome,) = b.send(sid, Hello(1, "อลิส", (1, 2, 3), token))
+    assert isinstance(welcome, Welcome) and welcome.resumed
+    assert (welcome.x, welcome.z, welcome.name) == (20.0, 2.0, "อลิส")
+    assert welcome.avatar_id >> LANE_SHIFT == 1, "a new id from the adopting world's lane"
+    a.apply(a.world.release(token))
+    assert not a.world.knows_token(token) and a.world.local_population == 0
+    step(a, b)
+    step(a, b)
+    assert b.sees(watcher) == {welcome.avatar_id}
+
+
+def test_release_of_a_connected_avatar_closes_its_old_connection() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    alice = a.join()
+    token = a.inbox[alice][0].resume_token
+    effects = a.world.release(token)
+    assert any(isinstance(e, Close) and e.session == alice for e in effects)
+    assert any(isinstance(e, Send) for e in effects)
+    assert a.world.release("no-such-token") == []
+
+
+def test_remote_news_never_touches_local_avatars() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    alice = a.join()
+    mine = a.ids[alice]
+    cell = a.world.avatars[mine].cell
+    fake = [mine, 1, 1, 0, 0, "ปลอม", [0, 0, 0]]
+    a.world.remote_news(cell, [[mine, 9000, 9000]], [fake], [mine])
+    a.tick()
+    assert a.world.avatars[mine].x == 5.0 and a.world.local_population == 1
+    assert a.sees(alice) == set()
