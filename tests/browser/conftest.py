@@ -150,3 +150,16 @@ def save_shot(name: str, png: bytes) -> None:
     if UPDATE_DOCS:
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         (DOCS_SHOTS / name).write_bytes(png)
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def axe_violations(page: Page) -> list[dict]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]

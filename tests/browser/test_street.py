@@ -9,18 +9,16 @@ from PIL import Image
 
 from tests.browser.conftest import (
     PHONE,
-    ROOT,
     UPDATE_DOCS,
     NewPage,
     Server,
+    axe_violations,
     save_shot,
     wait_first_frame,
     wait_welcomed,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def colour_stats(png: bytes) -> tuple[int, float, float]:
@@ -115,15 +113,6 @@ async def test_screenshots_desktop_and_phone(server: Server, new_page: NewPage) 
     for name, png in shots:
         assert Image.open(io.BytesIO(png)).size in {(1280, 800), (390, 844)}
         save_shot(name, png)
-
-
-async def axe_violations(page) -> list[dict]:
-    await page.add_script_tag(path=str(AXE))
-    result = await page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 async def test_axe_main_page(server: Server, new_page: NewPage) -> None:
