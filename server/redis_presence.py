@@ -2,7 +2,11 @@
 and shows the others' avatars in the same frames as its own.
 
 Channels are per interest cell (``srichan:p:<scene>:<cell>``, the scene's content hash in
-the name so processes serving different builds never mix). Once per tick a process publishes
+the name so processes serving different builds never mix). Every process ticks at the same
+wall-clock instants, and each tick comes in two halves (server/ws.py): first the tick's moves
+are collected and published, then, ``gather_s`` (15 ms) later, the frames are built with the
+other processes' news of the same tick in them, so a move seen through another process is
+late by those milliseconds, not by a tick. Once per tick a process publishes
 ONE message per cell where its own avatars did something (never one per update: a Python
 subscriber tops out near 15–25k messages a second), in one pipelined round trip, and it
 subscribes only to the cells its own visitors can see. A message carries the tick's update
@@ -161,7 +165,7 @@ class PresenceRelay:
         self.world.share(*lane_ids(self.lane))
         await self.bus.subscribe(self.control, self._heard_control)
         self.bus.on_reconnect.append(self._rejoin)
-        self.presence.tick_hooks.append(self.after_tick)
+        self.presence.news_hooks.append(self.share_news)
         self.presence.hello_hook = self.before_hello
         self._lane_task = asyncio.create_task(self._renew_lane())
 
@@ -201,8 +205,9 @@ class PresenceRelay:
 
     # -- each tick --------------------------------------------------------------------------
 
-    def after_tick(self) -> None:
-        """Publish this tick's news, follow the cells local visitors see, expire the silent."""
+    def share_news(self) -> None:
+        """At each tick, right after ``world.collect()`` and before the frames: publish this
+        tick's news, follow the cells local visitors see, expire the silent."""
         now = self.clock()
         self._tick += 1
         turn = self._tick % ROSTER_EVERY_TICKS

@@ -129,9 +129,13 @@ class Presence:
         self.metrics = Metrics()
         self.handlers: dict[MsgType, Handler] = {}
         self.leave_hooks: list[LeaveHook] = []
-        self.tick_hooks: list[Callable[[], None]] = []
-        """Called after each tick's frames went out (the Redis relay publishes the tick's news
-        then: server/redis_presence.py); must not block."""
+        self.news_hooks: list[Callable[[], None]] = []
+        """With any, the street is shared with other processes (server/redis_presence.py)
+        and each tick comes in two halves: at the tick ``world.collect()`` files this tick's
+        moves as news and the hooks publish it (they must not block); ``gather_s`` later
+        the frames are built, with the other processes' news of the same tick in them. Ticks
+        are then aligned to the wall clock, so every process ticks at the same instants."""
+        self.gather_s = 0.015
         self.hello_hook: Callable[[bytes], Awaitable[None]] | None = None
         """Awaited with a ``hello`` before the world sees it (the relay fetches a resume state
         from another process there); the session's later messages wait meanwhile."""
@@ -322,14 +326,26 @@ class Presence:
         period = 1.0 / self.settings.tick_hz
         due = _clock()
         next_flush = due + 1.0
+        aligned = False
         while True:
+            if self.news_hooks and not aligned:  # a relay joined: tick with the others
+                aligned = True
+                due = _aligned(period)
+                await asyncio.sleep(due - _clock())
             due += period
+            if aligned:
+                try:
+                    self.world.collect()
+                    for hook in self.news_hooks:
+                        hook()
+                except Exception:
+                    log.exception("presence news failed")
+                    self._count_error(ErrorCode.INTERNAL)
+                await asyncio.sleep(self.gather_s)
             started = time.perf_counter()
             now = _clock()
             try:
                 await self._send_frames(self.world.tick(now))
-                for hook in self.tick_hooks:
-                    hook()
                 self._check_stuck(now)
             except Exception:  # a bug must not stop the street; it is logged and counted
                 log.exception("presence tick failed")
@@ -340,8 +356,8 @@ class Presence:
                 self._flush_counts()
             delay = due - _clock()
             if delay < 0:  # fell behind: skip ahead rather than burst
-                due = _clock()
-                delay = 0
+                due = _aligned(period) if aligned else _clock()
+                delay = due - _clock()
             await asyncio.sleep(delay)
 
     async def _send_frames(self, effects: list[Effect]) -> None:
@@ -454,6 +470,12 @@ class Presence:
 
 
 PRESENCE = web.AppKey("presence", Presence)
+
+
+def _aligned(period: float) -> float:
+    """The next instant (on ``_clock``) that is a whole number of periods of wall-clock time:
+    processes on machines with synchronised clocks tick together."""
+    return _clock() + period - time.time() % period
 
 
 async def _quietly(awaitable: Awaitable[None]) -> None:

@@ -291,6 +291,37 @@ def _full_record(a: _Avatar) -> bytes:
     return _packb([a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True)
 
 
+def _merged(
+    early: tuple[dict[int, bytes], dict[int, list]],
+    frags: dict[int, bytes],
+    batches: dict[int, list],
+) -> tuple[dict[int, bytes], dict[int, list]]:
+    """One tick's updates from its two halves (:meth:`PresenceWorld.collect`, then ``tick``).
+    Cell batches keep both records of an avatar that changed in both (clients apply a frame's
+    updates in order); the per-avatar records are combined, the later fields winning."""
+    merged, merged_batches = early
+    for aid, late in frags.items():
+        first = merged.get(aid)
+        if first is None:
+            merged[aid] = late
+        else:
+            a, b = _unpackb(first), _unpackb(late)
+            rec = [aid] + [
+                b[i] if i < len(b) and b[i] is not None else a[i] if i < len(a) else None
+                for i in range(1, max(len(a), len(b)))
+            ]
+            while rec[-1] is None:
+                rec.pop()
+            merged[aid] = _packb(rec)
+    for cell, batch in batches.items():
+        got = merged_batches.get(cell)
+        if got is None:
+            merged_batches[cell] = batch
+        else:
+            got += batch
+    return merged, merged_batches
+
+
 def _resume_state(a: _Avatar) -> list:
     return [
         round(a.x * 100),
@@ -350,6 +381,9 @@ class PresenceWorld:
         self._news: dict[int, CellNews] = {}
         self._released: list[tuple[str, list]] = []
         self._remote_leaves: list[tuple[int, int]] = []
+        self._early: tuple[dict[int, bytes], dict[int, list]] | None = None
+        self._noted = 0
+        """Events before this index were filed as news already."""
         self._next_sweep = 0.0
         self._k = s.k_nearest
 
@@ -448,6 +482,9 @@ class PresenceWorld:
         frags, cell_batches = self._collect()
         if self._sharing:
             self._note_news(frags)
+        if self._early is not None:  # the first half of this tick ran in collect()
+            frags, cell_batches = _merged(self._early, frags, cell_batches)
+            self._early = None
         event_cells: set[int] = set()
         cell_events: dict[int, list[tuple[int, int, int]]] = {}
         for ev in self.events:
@@ -456,6 +493,7 @@ class PresenceWorld:
                     event_cells.add(c)
                     cell_events.setdefault(c, []).append(ev)
         self.events = []
+        self._noted = 0
         observers = [
             a for s in self.sessions.values() if (a := s.avatar) is not None and not s.closing
         ]
@@ -642,15 +680,29 @@ class PresenceWorld:
             got = self._news[cell] = CellNews([], [], [], [])
         return got
 
+    def collect(self) -> None:
+        """The first half of a tick on a shared street: this tick's moves are encoded and
+        filed as news at once, for the pump to publish before it builds the frames with
+        :meth:`tick` a few milliseconds later (which adds whatever arrived meanwhile, from
+        this world's visitors or other processes)."""
+        frags, batches = self._collect()
+        if self._sharing:
+            self._note_news(frags)
+        self._early = (
+            (frags, batches) if self._early is None else _merged(self._early, frags, batches)
+        )
+
     def _note_news(self, frags: dict[int, bytes]) -> None:
-        """File this tick's changes of this world's own avatars by cell (see take_news)."""
+        """File changes of this world's own avatars by cell (see take_news)."""
         first, last = self._first_id, self._last_id
         avatars = self.avatars
         news_of = self._news_of
         for aid, frag in frags.items():
             if first <= aid <= last:
                 news_of(avatars[aid].cell).updates.append(frag)
-        for aid, old, new in self.events:
+        events = self.events
+        start, self._noted = self._noted, len(events)
+        for aid, old, new in events[start:]:
             if first <= aid <= last:
                 if old >= 0:
                     news_of(old).leaves.append(aid)

@@ -5,20 +5,29 @@ from __future__ import annotations
 
 import itertools
 
+import msgpack
 import pytest
 
 from server.redis_presence import LANE_SHIFT, decode_news, encode_news, lane_ids, resume_key
 from srichan_world.protocol.codes import Emote
-from srichan_world.protocol.messages import Chat, ChatSaid, Emoted, EmoteMsg, Hello, Welcome
-from srichan_world.world.presence import CellNews, Close, PresenceSettings, PresenceWorld, Send
+from srichan_world.protocol.messages import Chat, ChatSaid, Emoted, EmoteMsg, Hello, Move, Welcome
+from srichan_world.world.presence import (
+    CellNews,
+    Close,
+    PresenceSettings,
+    PresenceWorld,
+    Send,
+    _merged,
+)
 from tests.world.test_presence import Harness, manifest
 
 
-def shared(spawns: list[tuple[float, float]], lane: int) -> Harness:
+def shared(spawns: list[tuple[float, float]], lane: int, **settings: int) -> Harness:
     """A harness whose world serves one lane of a shared street (tokens unique per world)."""
     h = Harness(spawns)
     tokens = (f"lane{lane}-token-{i}" for i in itertools.count())
-    h.world = PresenceWorld(manifest(spawns), PresenceSettings(), lambda: next(tokens))
+    world = PresenceWorld(manifest(spawns), PresenceSettings(**settings), lambda: next(tokens))
+    h.world = world
     h.world.share(*lane_ids(lane))
     return h
 
@@ -35,11 +44,13 @@ def relay(source: Harness, target: Harness, lane: int, roster_all: bool = False)
 
 
 def step(a: Harness, b: Harness) -> None:
-    """One tick on both worlds, news exchanged after it (as after_tick does)."""
-    a.tick()
-    b.tick()
+    """One shared tick on both worlds: collect, exchange the news, then the frames."""
+    a.world.collect()
+    b.world.collect()
     relay(a, b, 0)
     relay(b, a, 1)
+    a.tick()
+    b.tick()
 
 
 def test_lanes_partition_the_avatar_ids() -> None:
@@ -171,3 +182,42 @@ def test_remote_news_never_touches_local_avatars() -> None:
     a.tick()
     assert a.world.avatars[mine].x == 5.0 and a.world.local_population == 1
     assert a.sees(alice) == set()
+
+
+def test_a_move_before_the_collect_reaches_the_other_world_in_the_same_tick() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice, bob = a.join("อลิส"), b.join("บ๊อบ")
+    step(a, b)
+    step(a, b)
+    a.now += 0.5
+    a.send(alice, Move(7.0, 1.0, 90.0, 1))
+    step(a, b)  # one tick: collected, carried, framed
+    assert b.views[bob].avatars[a.ids[alice]][:4] == [700, 100, 64, 1]
+
+
+def test_changes_in_both_halves_of_a_tick_arrive_whole() -> None:
+    """A move before the collect and a turn after it reach an observer in one frame."""
+    a = shared([(5.0, 0.0), (6.0, 0.0)], 0)
+    alice, carol = a.join("อลิส"), a.join("แครอล")
+    a.tick()
+    a.now += 0.5
+    a.send(alice, Move(5.5, 0.5, 0.0, 1))
+    a.world.collect()
+    a.send(alice, Move(5.5, 0.5, 180.0, 2))
+    frames = a.views[carol].frames
+    a.tick()
+    assert a.views[carol].frames == frames + 1
+    assert a.views[carol].avatars[a.ids[alice]][:4] == [550, 50, 128, 2]
+
+
+def test_records_of_both_halves_combine_later_fields_first() -> None:
+    pack = msgpack.packb
+    early = ({7: pack([7, 100, 200]), 8: pack([8, None, None, 5])}, {0: [pack([7, 100, 200])]})
+    late = {7: pack([7, None, None, 64, 2]), 9: pack([9, 1, 2])}
+    frags, batches = _merged(early, late, {0: [late[7]], 1: [late[9]]})
+    assert msgpack.unpackb(frags[7]) == [7, 100, 200, 64, 2]
+    assert msgpack.unpackb(frags[8]) == [8, None, None, 5]
+    assert msgpack.unpackb(frags[9]) == [9, 1, 2]
+    assert [msgpack.unpackb(r) for r in batches[0]] == [[7, 100, 200], [7, None, None, 64, 2]]
+    assert list(batches) == [0, 1]
