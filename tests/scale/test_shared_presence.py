@@ -111,3 +111,26 @@ async def test_a_visitor_resumes_on_the_other_process(pair: Pair) -> None:
         await watcher.close()
         with contextlib.suppress(Exception):
             await walker.close()
+
+
+async def test_visitors_lose_each_other_while_redis_is_away_and_meet_again(
+    pair: Pair, redis: redis_servers.RedisServer
+) -> None:
+    alice = await join(pair.a, "อลิส")
+    bob = await join(pair.b, "บ๊อบ")
+    try:
+        me, other = alice.welcome.avatar_id, bob.welcome.avatar_id  # type: ignore[union-attr]
+        await sees(bob, me)
+        redis.kill()
+        async with asyncio.timeout(10):  # no news from A: its avatar fades out on B
+            while me in bob.avatars:
+                await asyncio.sleep(0.05)
+        await alice.move(101.0, 3.0)
+        await alice.chat("ยังคุยกับตัวเองได้")  # presence on A goes on without Redis
+        assert (await alice.next(ChatSaid, 5.0)).avatar_id == me
+        redis.start()
+        await sees(bob, me, (10100, 300), timeout=15.0)
+        await sees(alice, other, timeout=5.0)
+    finally:
+        await alice.close()
+        await bob.close()
