@@ -46,7 +46,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from server.fanout import BUS, RedisBus, bus_url
+from server.fanout import BUS, RedisBus, bus_url, command
 from server.ws import PRESENCE, Presence
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
@@ -176,7 +176,7 @@ class PresenceRelay:
                 await self._lane_task
         for task in list(self._tasks):
             task.cancel()
-        await self._write_resume_states(self.world.resume_states())
+        self._write_resume_states(self.world.resume_states())
         if self.lane is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self.client.delete(self._lane_key(self.lane))
@@ -234,12 +234,12 @@ class PresenceRelay:
             self._next_expiry = now + 1.0
             self._expire(now)
         if tick.released:
-            self._spawn(self._write_resume_states(tick.released))
+            self._write_resume_states(tick.released)
         if now >= self._next_refresh:
             self._next_refresh = now + RESUME_REFRESH_S
             known = self.world.knows_token
             self.keys = {k: t for k, t in self.keys.items() if known(t)}
-            self._spawn(self._write_resume_states(self.world.resume_states()))
+            self._write_resume_states(self.world.resume_states())
 
     def _expire(self, now: float) -> None:
         horizon = now - GHOST_TTL_S
@@ -325,20 +325,17 @@ class PresenceRelay:
             return
         await self.bus.publish(self.control, f"resumed {key}".encode())
 
-    async def _write_resume_states(self, states: list[tuple[str, list]]) -> None:
-        if not states:
-            return
-        ttl = int(self.resume_window_s * 1000)
+    def _write_resume_states(self, states: list[tuple[str, list]]) -> None:
+        """Keep resume states in Redis for the resume window (lost while Redis is away: then
+        a reconnect elsewhere starts afresh, as the docs say)."""
+        ttl = str(int(self.resume_window_s * 1000))
         keys = self.keys
-        try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for token, record in states:
-                    key = resume_key(token)
-                    keys[key] = token
-                    pipe.set(key, msgpack.packb(record), px=ttl)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.info("resume states not written (%s)", exc)
+        commands = []
+        for token, record in states:
+            key = resume_key(token)
+            keys[key] = token
+            commands.append(command("SET", key, msgpack.packb(record), "PX", ttl))
+        self.bus.fire(commands)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
