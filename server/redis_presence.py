@@ -274,8 +274,8 @@ class PresenceRelay:
             ghosts[record[0]] = now
         for record in updates:
             ghosts[record[0]] = now
-        for aid in leaves:
-            ghosts.pop(aid, None)
+        # leaves stay tracked: the avatar may be arriving in a neighbouring cell (the world
+        # decides at its tick); either way it expires here once it is no longer heard of
         world = self.world
         world.remote_news(cell, updates, enters, leaves)
         for kind, data in said:
