@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from server.store import REDIS_SCHEMES
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
-MAX_WORKERS = 64
+MAX_WORKERS = 16
+"""A street has 16 avatar-id lanes, one per process (server/redis_presence.py)."""
 
 
 class ConfigError(Exception):

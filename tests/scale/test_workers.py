@@ -25,7 +25,7 @@ def test_more_workers_than_one_need_redis(scene_dir: Path, tmp_path: Path) -> No
     assert "workers: 2 processes must share a redis:// store" in run.stderr
     assert not (tmp_path / "street.db").exists(), "refused before touching the store"
     zero = subprocess.run([*args, "--workers", "0"], capture_output=True, text=True, timeout=60)
-    assert zero.returncode == 2 and "workers: 0 must be between 1 and 64" in zero.stderr
+    assert zero.returncode == 2 and "workers: 0 must be between 1 and 16" in zero.stderr
 
 
 def test_restart_delay_doubles_up_to_the_cap_with_jitter() -> None:
