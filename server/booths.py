@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from server.app import SCENE, SETTINGS
+from server.health import FailureStreak
 from server.images import photo_id, process_photo
 from server.store import Store, open_store
 from srichan_world.protocol.codes import ErrorCode
@@ -175,12 +176,15 @@ class BoothService:
         return published
 
     async def poll_forever(self, interval: float = POLL_S) -> None:
+        streak = FailureStreak(log, "booth poll")
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.refresh()
             except Exception:
-                log.exception("booth poll failed; trying again in %.0f s", interval)
+                streak.failed()
+            else:
+                streak.succeeded()
 
     def _message(self, record: BoothRecord) -> BoothState:
         return BoothState(record.slot, record.version, public_view(record, photo_url))

@@ -276,3 +276,26 @@ def setup_health(
 
     app.cleanup_ctx.append(lifespan)
     return health
+
+
+class FailureStreak:
+    """Log a background loop's failure once per outage, not once per round: a store that is
+    away for a minute should leave one traceback and one "recovered" line, not a hundred."""
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        self.logger = logger
+        self.what = what
+        self.failures = 0
+
+    def failed(self) -> None:
+        """Call from an ``except`` block."""
+        self.failures += 1
+        if self.failures == 1:
+            self.logger.exception("%s failed; retrying quietly until it works again", self.what)
+        else:
+            self.logger.debug("%s failed again (%d in a row)", self.what, self.failures)
+
+    def succeeded(self) -> None:
+        if self.failures:
+            self.logger.info("%s works again after %d failures", self.what, self.failures)
+        self.failures = 0

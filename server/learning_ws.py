@@ -26,6 +26,7 @@ from prometheus_client import Counter
 
 from server.app import SCENE, STORE
 from server.config import ConfigError
+from server.health import FailureStreak
 from server.learning import Learning
 from server.lrs import LrsConfig, LrsForwarder
 from server.metrics import METRICS
@@ -249,13 +250,16 @@ class LearningSocket:
     # -- the watcher ------------------------------------------------------------------------
 
     async def _watch(self) -> None:
+        streak = FailureStreak(log, "learning watcher")
         while True:
             await asyncio.sleep(self.watch_s)
             try:
                 await self.check_visits()
                 await self.push_boards()
             except Exception:  # a store hiccup must not end visits or pushes for good
-                log.exception("learning watcher failed")
+                streak.failed()
+            else:
+                streak.succeeded()
 
     async def check_visits(self) -> int:
         """Turn the server-known positions of entered sessions into visits; returns how many
