@@ -767,12 +767,7 @@ class StreetMethods:
             if held is None:
                 raise Refused(ErrorCode.COUPON_UNKNOWN, "no coupon has this code")
             coupon = _coupon(held)
-            if (coupon.slot, coupon.shop_id) != (slot, shop_id):
-                raise Refused(ErrorCode.COUPON_OTHER_SHOP, "this coupon is for another booth")
-            if coupon.used_at is not None:
-                raise Refused(ErrorCode.COUPON_USED, "already used", retry_at=coupon.used_at)
-            if now >= coupon.expires_at:
-                raise Refused(ErrorCode.COUPON_EXPIRED, "this coupon has expired")
+            coupon.check_verifiable(slot, shop_id, now)
             changes = _Changes()
             changes.hset(COUPONS, rid, json.loads(held) | {"used_at": now})  # type: ignore[arg-type]
             changes.note(shop_account(shop_id), "verify", slot, f"{code} ok", now)

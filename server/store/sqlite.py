@@ -1010,12 +1010,7 @@ class SQLiteStore:
             if row is None:
                 raise Refused(ErrorCode.COUPON_UNKNOWN, "no coupon has this code")
             coupon = _coupon(row)
-            if (coupon.slot, coupon.shop_id) != (slot, shop_id):
-                raise Refused(ErrorCode.COUPON_OTHER_SHOP, "this coupon is for another booth")
-            if coupon.used_at is not None:
-                raise Refused(ErrorCode.COUPON_USED, "already used", retry_at=coupon.used_at)
-            if now >= coupon.expires_at:
-                raise Refused(ErrorCode.COUPON_EXPIRED, "this coupon has expired")
+            coupon.check_verifiable(slot, shop_id, now)
             conn.execute(
                 "UPDATE coupons SET used_at = ? WHERE id = ? AND used_at IS NULL",
                 (now, coupon.coupon_id),

@@ -17,8 +17,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import Coupon
 from srichan_world.scene.model import Text
+from srichan_world.world.refusals import Refused
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -89,6 +91,17 @@ class CouponRecord:
 
     def usable(self, now: float) -> bool:
         return self.used_at is None and now < self.expires_at
+
+    def check_verifiable(self, slot: str, shop_id: str, now: float) -> None:
+        """Refuse, with the reason a shop owner reads, a coupon that this booth may not mark
+        used now: another booth's, already used, or expired. Every store checks the same way
+        inside its atomic step."""
+        if (self.slot, self.shop_id) != (slot, shop_id):
+            raise Refused(ErrorCode.COUPON_OTHER_SHOP, "this coupon is for another booth")
+        if self.used_at is not None:
+            raise Refused(ErrorCode.COUPON_USED, "already used", retry_at=self.used_at)
+        if now >= self.expires_at:
+            raise Refused(ErrorCode.COUPON_EXPIRED, "this coupon has expired")
 
     def to_message(self) -> Coupon:
         """The protocol record kept in the visitor's wallet."""
