@@ -635,31 +635,120 @@ def _bot_process(cfg: dict, results: Any, go: Any) -> None:
         results.put({"error": f"{cfg['name']}: {type(exc).__name__}: {exc}"})
 
 
+class Walkers:
+    """One bot process's crowd: connect the bots, then walk them along the street at a fixed
+    move rate, stamping each move in ``sent`` so observers can time its arrival. Shared by
+    this benchmark and tools/bench_scale.py, which differ only in how bots connect and what
+    they record from frames."""
+
+    def __init__(self, cfg: dict) -> None:
+        from srichan_world.scene.manifest import walkable_of
+        from srichan_world.world.walkmap import WalkMap
+
+        self.cfg = cfg
+        self.walk = WalkMap(walkable_of(cfg["manifest"]))
+        self.rng = random.Random(cfg["seed"])
+        self.clock = time.monotonic
+        self.sent: dict[tuple[int, int, int], float] = {}  # (avatar, x cm, z cm) -> when sent
+        self.bots: list[list] = []  # [avatar id, x, z, heading rad, client, frame counter]
+        self.measuring = False
+        self.moves = 0
+
+    async def join(self, results: Any, connect: Any) -> bool:
+        """Connect every bot (``await connect(i, me)`` fills ``me[0:3]`` and returns the
+        client) and tell the parent; False (reported) when one could not connect."""
+        sem = asyncio.Semaphore(64)
+
+        async def one(i: int) -> None:
+            async with sem:
+                me: list = [0, 0.0, 0.0, self.rng.uniform(0, 2 * math.pi), None, i]
+                me[4] = await connect(i, me)
+                self.bots.append(me)
+
+        try:
+            await asyncio.gather(*(one(i) for i in range(self.cfg["clients"])))
+        except Exception as exc:
+            name = self.cfg["name"]
+            results.put({"error": f"{name}: connect failed: {type(exc).__name__}: {exc}"})
+            return False
+        results.put({"ready": self.cfg["name"]})
+        return True
+
+    async def walk_until_done(self, go: Any) -> float:
+        """Wait for ``go``, walk through the warm-up and the measured window; returns the bot
+        process's CPU share while measuring."""
+        cfg, rng, clock, sent = self.cfg, self.rng, self.clock, self.sent
+        while not go.is_set():
+            await asyncio.sleep(0.02)
+        period = 1.0 / cfg["rate"]
+        step = WALK_SPEED * period
+        start = clock()
+        end_warmup = start + cfg["warmup"]
+        end = end_warmup + cfg["duration"]
+        cpu0 = None
+        t_measure = clock()
+        slices = 10
+        tick = 0
+        while clock() < end:
+            if cpu0 is None and clock() >= end_warmup:
+                self.measuring = True
+                cpu0 = time.process_time()
+                t_measure = clock()
+            group = self.bots[tick % slices :: slices]
+            tick += 1
+            now = clock()
+            for me in group:
+                client = me[4]
+                if client.closure is not None:
+                    continue
+                if rng.random() < 0.05:
+                    me[3] += rng.uniform(-0.8, 0.8)
+                nx = me[1] + math.cos(me[3]) * step
+                nz = me[2] + math.sin(me[3]) * step
+                if not self.walk.contains(nx, nz):
+                    me[3] = rng.uniform(0, 2 * math.pi)
+                    continue
+                me[1], me[2] = nx, nz
+                heading = (-math.degrees(me[3])) % 360.0
+                sent[(me[0], round(nx * 100), round(nz * 100))] = now
+                try:
+                    await client.move(nx, nz, heading, 1)
+                except Exception:
+                    continue
+                if self.measuring:
+                    self.moves += 1
+            if tick % (slices * 20) == 0:  # forget stamps older than ~2 s
+                cutoff = now - 2.0
+                for key in [k for k, t in sent.items() if t < cutoff]:
+                    del sent[key]
+            await asyncio.sleep(max(0.0, start + tick * period / slices - clock()))
+        self.measuring = False
+        return (time.process_time() - (cpu0 or 0.0)) / max(1e-9, clock() - t_measure)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(me[4].close() for me in self.bots), return_exceptions=True)
+
+
 class _Stats:
     def __init__(self) -> None:
-        self.measuring = False
         self.frames = self.bytes = self.decoded = self.records = 0
         self.sized = self.record_bytes = 0
         self.latency: list[float] = []
         self.echo: list[float] = []
-        self.moves = self.corrections = self.errors = self.disconnects = 0
+        self.corrections = self.errors = self.disconnects = 0
 
 
 async def _bots(cfg: dict, results: Any, go: Any) -> None:
     from server.client import PresenceClient
     from srichan_world.protocol.messages import Correction, Error
-    from srichan_world.scene.manifest import walkable_of
-    from srichan_world.world.walkmap import WalkMap
 
-    walk = WalkMap(walkable_of(cfg["manifest"]))
-    rng = random.Random(cfg["seed"])
+    crowd = Walkers(cfg)
     stats = _Stats()
-    sent: dict[tuple[int, int, int], float] = {}  # (avatar, x cm, z cm) -> when sent
-    clock = time.monotonic
+    sent, clock = crowd.sent, crowd.clock
 
     def on_frame_for(me: list) -> Any:
         def on_frame(data: bytes) -> None:
-            if not stats.measuring:
+            if not crowd.measuring:
                 return
             now = clock()
             stats.frames += 1
@@ -682,77 +771,21 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
 
         return on_frame
 
-    bots: list[list] = []  # [avatar id, x, z, heading rad, client, frame counter]
-    sem = asyncio.Semaphore(64)
+    async def connect(i: int, me: list) -> Any:
+        name, look = f"บอท{cfg['name']}-{i}", (i % 16, i % 12, i % 5)
+        if cfg["library"]:
+            client = await PresenceClient.connect(cfg["url"], on_frame=on_frame_for(me))
+            w = await client.hello(name, look)
+            me[0], me[1], me[2] = w.avatar_id, w.x, w.z
+        else:
+            client = await _Lean.connect(cfg["url"], on_frame_for(me))
+            me[0], me[1], me[2] = await client.hello(name, look)
+        return client
 
-    async def join(i: int) -> None:
-        async with sem:
-            me: list = [0, 0.0, 0.0, rng.uniform(0, 2 * math.pi), None, i]
-            name, look = f"บอท{cfg['name']}-{i}", (i % 16, i % 12, i % 5)
-            if cfg["library"]:
-                client = await PresenceClient.connect(cfg["url"], on_frame=on_frame_for(me))
-                w = await client.hello(name, look)
-                me[0], me[1], me[2] = w.avatar_id, w.x, w.z
-            else:
-                client = await _Lean.connect(cfg["url"], on_frame_for(me))
-                me[0], me[1], me[2] = await client.hello(name, look)
-            me[4] = client
-            bots.append(me)
-
-    try:
-        await asyncio.gather(*(join(i) for i in range(cfg["clients"])))
-    except Exception as exc:
-        results.put({"error": f"{cfg['name']}: connect failed: {type(exc).__name__}: {exc}"})
+    if not await crowd.join(results, connect):
         return
-    results.put({"ready": cfg["name"]})
-    while not go.is_set():
-        await asyncio.sleep(0.02)
-
-    period = 1.0 / cfg["rate"]
-    step = WALK_SPEED * period
-    start = clock()
-    end_warmup = start + cfg["warmup"]
-    end = end_warmup + cfg["duration"]
-    cpu0 = None
-    t_measure = clock()
-    slices = 10
-    tick = 0
-    while clock() < end:
-        if cpu0 is None and clock() >= end_warmup:
-            stats.measuring = True
-            cpu0 = time.process_time()
-            t_measure = clock()
-        group = bots[tick % slices :: slices]
-        tick += 1
-        now = clock()
-        for me in group:
-            client = me[4]
-            if client.closure is not None:
-                continue
-            if rng.random() < 0.05:
-                me[3] += rng.uniform(-0.8, 0.8)
-            nx = me[1] + math.cos(me[3]) * step
-            nz = me[2] + math.sin(me[3]) * step
-            if not walk.contains(nx, nz):
-                me[3] = rng.uniform(0, 2 * math.pi)
-                continue
-            me[1], me[2] = nx, nz
-            heading = (-math.degrees(me[3])) % 360.0
-            sent[(me[0], round(nx * 100), round(nz * 100))] = now
-            try:
-                await client.move(nx, nz, heading, 1)
-            except Exception:
-                continue
-            if stats.measuring:
-                stats.moves += 1
-        if tick % (slices * 20) == 0:  # forget stamps older than ~2 s
-            cutoff = now - 2.0
-            for key in [k for k, t in sent.items() if t < cutoff]:
-                del sent[key]
-        await asyncio.sleep(max(0.0, start + tick * period / slices - clock()))
-    stats.measuring = False
-    cpu = (time.process_time() - (cpu0 or 0.0)) / max(1e-9, clock() - t_measure)
-    for me in bots:
+    cpu = await crowd.walk_until_done(go)
+    for me in crowd.bots:
         client = me[4]
         if isinstance(client, _Lean):
             stats.corrections += client.corrections
@@ -765,10 +798,10 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
                     stats.errors += 1
         if client.closure is not None:
             stats.disconnects += 1
-    await asyncio.gather(*(me[4].close() for me in bots), return_exceptions=True)
+    await crowd.close()
     results.put(
         {
-            "connected": len(bots),
+            "connected": len(crowd.bots),
             "latency_ms": stats.latency,
             "echo_ms": stats.echo,
             "frames": stats.frames,
@@ -777,7 +810,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
             "records": stats.records,
             "record_bytes": stats.record_bytes,
             "sized": stats.sized,
-            "moves": stats.moves,
+            "moves": crowd.moves,
             "corrections": stats.corrections,
             "errors": stats.errors,
             "disconnects": stats.disconnects,

@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import math
 import multiprocessing as mp
 import os
-import random
 import re
 import signal
 import statistics
@@ -51,7 +48,7 @@ import msgpack
 
 from tools.bench_presence import (
     DEFAULT_SCENE,
-    WALK_SPEED,
+    Walkers,
     _bench_manifest,
     _core_busy,
     _cpu_seconds,
@@ -302,21 +299,15 @@ def _bot_process(cfg: dict, results: Any, go: Any) -> None:
 
 async def _bots(cfg: dict, results: Any, go: Any) -> None:
     """The presence benchmark's walkers, with each latency sample filed as local or remote."""
-    from srichan_world.scene.manifest import walkable_of
-    from srichan_world.world.walkmap import WalkMap
-
-    walk = WalkMap(walkable_of(cfg["manifest"]))
-    rng = random.Random(cfg["seed"])
-    clock = time.monotonic
-    sent: dict[tuple[int, int, int], float] = {}
+    crowd = Walkers(cfg)
+    sent, clock = crowd.sent, crowd.clock
     local: list[float] = []
     remote: list[float] = []
     counts = {"frames": 0}
-    measuring = [False]
 
     def on_frame_for(me: list) -> Any:
         def on_frame(data: bytes) -> None:
-            if not measuring[0]:
+            if not crowd.measuring:
                 return
             now = clock()
             counts["frames"] += 1
@@ -332,71 +323,24 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
 
         return on_frame
 
-    bots: list[list] = []  # [avatar id, x, z, heading rad, client, frame counter]
-    sem = asyncio.Semaphore(64)
+    async def connect(i: int, me: list) -> _Lean:
+        client = await _Lean.connect(cfg["url"], on_frame_for(me))
+        me[0], me[1], me[2] = await client.hello(f"บอท{cfg['name']}-{i}", (i % 16, 1, 0))
+        return client
 
-    async def join(i: int) -> None:
-        async with sem:
-            me: list = [0, 0.0, 0.0, rng.uniform(0, 2 * math.pi), None, i]
-            client = await _Lean.connect(cfg["url"], on_frame_for(me))
-            me[0], me[1], me[2] = await client.hello(f"บอท{cfg['name']}-{i}", (i % 16, 1, 0))
-            me[4] = client
-            bots.append(me)
-
-    try:
-        await asyncio.gather(*(join(i) for i in range(cfg["clients"])))
-    except Exception as exc:
-        results.put({"error": f"{cfg['name']}: connect failed: {type(exc).__name__}: {exc}"})
+    if not await crowd.join(results, connect):
         return
-    results.put({"ready": cfg["name"]})
-    while not go.is_set():
-        await asyncio.sleep(0.02)
-    period = 1.0 / cfg["rate"]
-    step = WALK_SPEED * period
-    start = clock()
-    end_warmup = start + cfg["warmup"]
-    end = end_warmup + cfg["duration"]
-    cpu0: float | None = None
-    t_measure = clock()
-    slices = 10
-    tick = 0
-    while clock() < end:
-        if cpu0 is None and clock() >= end_warmup:
-            measuring[0] = True
-            cpu0, t_measure = time.process_time(), clock()
-        now = clock()
-        for me in bots[tick % slices :: slices]:
-            client = me[4]
-            if client.closure is not None:
-                continue
-            if rng.random() < 0.05:
-                me[3] += rng.uniform(-0.8, 0.8)
-            nx, nz = me[1] + math.cos(me[3]) * step, me[2] + math.sin(me[3]) * step
-            if not walk.contains(nx, nz):
-                me[3] = rng.uniform(0, 2 * math.pi)
-                continue
-            me[1], me[2] = nx, nz
-            sent[(me[0], round(nx * 100), round(nz * 100))] = now
-            with contextlib.suppress(Exception):
-                await client.move(nx, nz, (-math.degrees(me[3])) % 360.0, 1)
-        tick += 1
-        if tick % (slices * 20) == 0:  # forget stamps older than ~2 s
-            cutoff = now - 2.0
-            for key in [k for k, t in sent.items() if t < cutoff]:
-                del sent[key]
-        await asyncio.sleep(max(0.0, start + tick * period / slices - clock()))
-    measuring[0] = False
-    cpu = (time.process_time() - (cpu0 or 0.0)) / max(1e-9, clock() - t_measure)
+    cpu = await crowd.walk_until_done(go)
     report = {
-        "connected": len(bots),
+        "connected": len(crowd.bots),
         "local_ms": local,
         "remote_ms": remote,
         "frames": counts["frames"],
-        "errors": sum(me[4].errors for me in bots),
-        "disconnects": sum(1 for me in bots if me[4].closure is not None),
+        "errors": sum(me[4].errors for me in crowd.bots),
+        "disconnects": sum(1 for me in crowd.bots if me[4].closure is not None),
         "cpu": cpu,
     }
-    await asyncio.gather(*(me[4].close() for me in bots), return_exceptions=True)
+    await crowd.close()
     results.put(report)
 
 
