@@ -11,72 +11,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from server.store import Store, open_store
-from srichan_world.world.ledger import Transfer, shop_account, visitor_account
-from srichan_world.world.quizzes import QuizBook, QuizDesk, QuizPrompt
+from server.store import open_store
 from tools import redis_servers
-from tools.bench_store import QUIZ, SECRET
+from tools.bench_store import measure
 
 
 def _aof(fsync: str) -> tuple[str, ...]:
     return ("--save", "", "--appendonly", "yes", "--appendfsync", fsync)
-
-
-def _percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[max(0, int(len(sorted_values) * q) - 1)]
-
-
-async def measure(store: Store, ops: int, concurrency: int, tag: str) -> dict[str, float]:
-    """Answer ``ops`` quizzes correctly (one visitor each, so each is an award), then redeem
-    once per visitor, ``concurrency`` requests in flight."""
-    desk = QuizDesk(QuizBook([QUIZ]))
-    visitors = [f"bench-{tag}-{i:06d}" for i in range(ops)]
-    for v in visitors:
-        await store.register_visitor(v, SECRET, 0.0)
-    latencies: list[float] = []
-    semaphore = asyncio.Semaphore(concurrency)
-
-    async def timed(call: Callable[[], Awaitable[Any]]) -> None:
-        async with semaphore:
-            start = time.perf_counter()
-            await call()
-            latencies.append(time.perf_counter() - start)
-
-    answers = []
-    for v in visitors:
-        prompt = desk.open(v, QUIZ.id, (0.0, 0.0), 1.0, await store.quiz_attempts(v, "x"), v)
-        assert isinstance(prompt, QuizPrompt)
-        answers.append(desk.answer(v, QUIZ.id, 0, (0.0, 0.0), 1.0))
-    start = time.perf_counter()
-    await asyncio.gather(*(timed(lambda a=a: store.record_answer(a, 500)) for a in answers))
-    award_s = time.perf_counter() - start
-    award_lat = sorted(latencies)
-    latencies.clear()
-    redeems = [
-        Transfer(f"redeem-{v}", visitor_account(v), shop_account("B01"), 1, "redeem", 2.0)
-        for v in visitors
-    ]
-    start = time.perf_counter()
-    await asyncio.gather(*(timed(lambda t=t: store.transfer(t)) for t in redeems))
-    redeem_s = time.perf_counter() - start
-    redeem_lat = sorted(latencies)
-    report = await store.audit()
-    assert report.ok, report.problems
-    return {
-        "awards_per_s": ops / award_s,
-        "award_p50_ms": statistics.median(award_lat) * 1000,
-        "award_p99_ms": _percentile(award_lat, 0.99) * 1000,
-        "redeems_per_s": ops / redeem_s,
-        "redeem_p50_ms": statistics.median(redeem_lat) * 1000,
-        "redeem_p99_ms": _percentile(redeem_lat, 0.99) * 1000,
-    }
 
 
 def _server_cpu_s(servers: list[redis_servers.RedisServer]) -> float:
