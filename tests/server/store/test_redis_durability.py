@@ -3,8 +3,6 @@ lost when redis-server is killed and started again on the same directory."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +13,12 @@ from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
 from tests.server.store.conftest import SECRET, T0, make_answer
+from tests.server.store.credit_worker import credits_until_killed
 from tests.world.learning_fixtures import quest, quiz
 from tools import redis_servers
 
 pytestmark = pytest.mark.redis
 
-ROOT = Path(__file__).resolve().parents[3]
 AOF_ALWAYS = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
 VISITOR = "durable-visitor-1"
 REPORTED_BEFORE_KILL = 60
@@ -81,28 +79,9 @@ async def test_everything_survives_a_redis_kill_and_restart(
 async def test_credits_acknowledged_before_redis_is_killed_are_all_there(
     server: redis_servers.RedisServer,
 ) -> None:
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.server.store.credit_worker", server.url, VISITOR, SECRET,
-         "5000"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    reported: list[str] = []
-    try:
-        assert worker.stdout is not None
-        for line in worker.stdout:
-            reported.append(line.split()[1])
-            if len(reported) >= REPORTED_BEFORE_KILL:
-                server.kill()
-                break
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.wait(timeout=30)
-        assert worker.stderr is not None
-        errors = worker.stderr.read()
-        worker.stdout.close()  # type: ignore[union-attr]
-        worker.stderr.close()
-    assert len(reported) == REPORTED_BEFORE_KILL, f"the worker died early: {errors}"
+    reported, _ = credits_until_killed(
+        server.url, VISITOR, SECRET, REPORTED_BEFORE_KILL, lambda _worker: server.kill()
+    )
     server.start()
     store = await open_store(server.url)
     try:
