@@ -34,6 +34,7 @@ from srichan_world.protocol.codes import Anim
 from srichan_world.scene.geometry import Walkable
 
 ROOT = Path(__file__).resolve().parent.parent
+# Headless as root without a GPU or a network; the browser tests launch with these too.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--use-angle=swiftshader",
