@@ -1,126 +1,190 @@
-"""The aiohttp application: static scene and client files, health, metrics, the WebSocket.
+"""The one place the server is put together: settings → store → bus → services → routes.
 
-No singletons: everything the handlers share lives under typed app keys, so tests can run
-several apps in one process. The rules live in ``srichan_world``; this layer only moves bytes.
+Every other module gets what it uses through its constructor or a method argument; nothing
+imports this module (a test checks the import graph), and no module reaches into another's
+objects to hook itself in. Reading :func:`create_app` and :func:`_running` top to bottom is
+reading the server's architecture (docs/architecture.md draws it):
+
+* at build time (synchronous, may raise ``ConfigError``): the scene, the presence world and
+  its pump, the booth and learning services (not yet on a store), and every route;
+* at startup (:func:`_running`, in order): open the store → watch its health → join the bus
+  (in-process, or Redis pub/sub with a Redis store) → start the services on the store → share
+  presence with other processes (Redis only) → give the pump its request handlers → tick;
+* at shutdown: the same in reverse (aiohttp first closes every WebSocket with GOING_AWAY).
+
+No singletons: everything lives under the typed keys of ``server/keys.py``, so tests run
+several apps in one process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import Gauge
 
-from server.config import Settings
-from server.health import HEALTH, setup_health
-from server.metrics import METRICS, Metrics
-from server.scene_files import Asset, SceneFiles
-from server.store import Store, open_store
-from srichan_world.world.presence import PresenceSettings
+from server.bus.booth_notices import BoothNotices
+from server.bus.local import LocalBus
+from server.bus.presence_relay import PresenceRelay
+from server.bus.redis import RedisBus
+from server.config import ConfigError, Settings
+from server.health import StoreHealth
+from server.http import owner, scene, status, xapi
+from server.integrations.lrs import LrsConfig
+from server.keys import BOOTHS, BUS, HEALTH, LEARNING, METRICS, PUMP, SCENE, SETTINGS, STORE
+from server.metrics import Metrics
+from server.redis_client import is_redis_url, open_client, pubsub_url
+from server.scene_files import SceneFiles
+from server.services.booths import POLL_S, BoothService
+from server.store import open_store
+from server.ws.booths import BoothFanout
+from server.ws.guard import RequestGuard
+from server.ws.learning import WATCH_S, LearningSocket
+from server.ws.pump import Handler, LeaveHook, Pump
+from srichan_world.protocol.codes import MsgType
+from srichan_world.world.learning import LearningContent
+from srichan_world.world.presence import PresenceSettings, PresenceWorld
 
-SCENE = web.AppKey("scene", SceneFiles)
-SETTINGS = web.AppKey("settings", Settings)
-STORE = web.AppKey("store", Store)
-
-IMMUTABLE = "public, max-age=31536000, immutable"
+RELAY_TIMEOUT_S = 2.0
 
 
-def create_app(settings: Settings, scene: SceneFiles | None = None) -> web.Application:
-    """Build the app; ``scene`` defaults to the compiled scene named by the settings."""
-    app = web.Application()
+def create_app(
+    settings: Settings,
+    scene_files: SceneFiles | None = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    booth_poll_s: float = POLL_S,
+    watch_s: float = WATCH_S,
+) -> web.Application:
+    """The whole street; ``scene_files`` default to the compiled scene the settings name.
+
+    ``ConfigError`` for a compiled scene without learning content or a bad
+    ``SRICHAN_LRS_URL``/``SRICHAN_LRS_AUTH`` in ``environ``.
+    """
+    files = scene_files or SceneFiles.load(settings.scene_dir, settings.scene_name)
+    try:
+        content = LearningContent.from_compiled(files.manifest, files.answers)
+    except ValueError as exc:
+        raise ConfigError([f"scene: {exc}"]) from None
+    metrics = Metrics()
+    pump = _pump(files.manifest, _presence_settings(settings), metrics)
+    learning = LearningSocket(content, pump, LrsConfig.from_env(environ), watch_s=watch_s)
+    learning.register_metrics(metrics.registry)
+
+    app = web.Application(middlewares=[status.store_errors])
     app[SETTINGS] = settings
-    app[SCENE] = scene or SceneFiles.load(settings.scene_dir, settings.scene_name)
-    app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_store_lifespan)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/scene/manifest.json", scene_manifest)
-    app.router.add_get("/scene/{hash}.glb", scene_glb)
-    _add_client_routes(app, settings)
-    _add_services(app, settings)
-    setup_health(app, store=lambda a: a[STORE])
+    app[SCENE] = files
+    app[METRICS] = metrics
+    app[PUMP] = pump
+    app[BOOTHS] = BoothService(files.manifest)
+    app[LEARNING] = learning
+    status.add_routes(app)
+    scene.add_routes(app, settings)
+    app.router.add_get("/ws", pump.handle)
+    owner.add_routes(app)
+    xapi.add_routes(app)
+    app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
+    app.on_shutdown.append(pump.shutdown)
     return app
 
 
-def _add_services(app: web.Application, settings: Settings) -> None:
-    """The WebSocket world and the services behind it; the store opens before any of them."""
-    from server.booths import setup_booths
-    from server.fanout import setup_fanout
-    from server.learning_ws import setup_learning
-    from server.redis_presence import setup_redis_presence
-    from server.ws import setup_presence
+def create_presence_app(
+    manifest: Mapping[str, object],
+    settings: PresenceSettings,
+    *,
+    handlers: Mapping[MsgType, Handler] | None = None,
+    on_leave: Sequence[LeaveHook] = (),
+) -> web.Application:
+    """Presence alone (``/ws`` and ``/metrics``, no store): for the presence benchmark and for
+    tests that bring their own request handlers."""
+    metrics = Metrics()
+    pump = _pump(manifest, settings, metrics)
+    pump.serve(handlers or {}, on_leave)
+    app = web.Application()
+    app[METRICS] = metrics
+    app[PUMP] = pump
+    app.router.add_get("/ws", pump.handle)
 
-    presence = PresenceSettings(
+    async def ticking(_app: web.Application) -> AsyncIterator[None]:
+        await pump.start()
+        yield
+        await pump.stop()
+
+    app.cleanup_ctx.append(ticking)
+    app.on_shutdown.append(pump.shutdown)
+    return app
+
+
+def _presence_settings(settings: Settings) -> PresenceSettings:
+    return PresenceSettings(
         tick_hz=settings.tick_hz,
         max_speed=settings.max_speed,
         resume_window_s=settings.resume_window_s,
     )
-    setup_presence(app, app[SCENE].manifest, presence)
-    setup_learning(app)
-    setup_booths(app, store=lambda a: a[STORE])
-    setup_fanout(app, settings.store)
-    setup_redis_presence(app, settings.store, app[SCENE].content_hash)
 
 
-async def _store_lifespan(app: web.Application) -> AsyncIterator[None]:
-    """Open the store before serving; close (flush) it after every connection has ended."""
-    app[STORE] = await open_store(app[SETTINGS].store)
-    try:
+def _pump(manifest: Mapping[str, object], settings: PresenceSettings, metrics: Metrics) -> Pump:
+    return Pump(PresenceWorld(dict(manifest), settings), settings, metrics)
+
+
+async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[None]:
+    """Start everything that needs the store, in order; stop it in reverse."""
+    settings, pump, booths, learning = app[SETTINGS], app[PUMP], app[BOOTHS], app[LEARNING]
+    async with contextlib.AsyncExitStack() as stack:
+        store = app[STORE] = await open_store(settings.store)
+        stack.push_async_callback(store.close)
+
+        health = app[HEALTH] = StoreHealth(store.booth_versions)
+        up = Gauge(
+            "srichan_store_up",
+            "1 while the durable store answers, 0 in degraded mode",
+            registry=app[METRICS].registry,
+        )
+        up.set(1)
+        health.on_change.append(lambda ok: up.set(1 if ok else 0))
+
+        redis = is_redis_url(settings.store)
+        bus = app[BUS] = RedisBus(pubsub_url(settings.store)) if redis else LocalBus()
+        await bus.start()
+        stack.push_async_callback(bus.close)
+        bus.on_disconnect.append(health.suspect)
+
+        await booths.start(store)
+        fanout = BoothFanout(booths, pump)
+        booths.subscribe(fanout.on_update)
+        await BoothNotices(booths, bus).start()
+        await learning.start(store)
+        stack.push_async_callback(learning.close)
+
+        relay = None
+        if isinstance(bus, RedisBus):
+            client = open_client(pubsub_url(settings.store), timeout_s=RELAY_TIMEOUT_S)
+            stack.push_async_callback(client.aclose)
+            relay = PresenceRelay(
+                pump, bus, client, app[SCENE].content_hash, settings.resume_window_s
+            )
+            await relay.start()
+            stack.push_async_callback(relay.close)
+
+        guard = RequestGuard(health, {**learning.handlers(), MsgType.REDEEM: fanout.redeem})
+        health.on_recovered.append(guard.retry_pending)
+        pump.serve(guard.handlers, (learning.on_leave, fanout.forget, guard.forget), relay)
+        await pump.start()
+        stack.push_async_callback(pump.stop)
+
+        for loop in (
+            health.run_forever(),
+            booths.poll_forever(booth_poll_s),
+            fanout.sweep_forever(),
+        ):
+            stack.push_async_callback(_cancel, asyncio.create_task(loop))
         yield
-    finally:
-        await app[STORE].close()
 
 
-def _add_client_routes(app: web.Application, settings: Settings) -> None:
-    index = settings.web_root / "index.html"
-    if index.is_file():
-
-        async def page(_request: web.Request) -> web.FileResponse:
-            return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
-
-        app.router.add_get("/", page)
-        app.router.add_static("/static/", settings.web_root)
-    for name, sub in (("three", "three"), ("msgpack", "@msgpack/msgpack/dist.esm")):
-        folder = settings.node_modules / sub
-        if folder.is_dir():
-            app.router.add_static(f"/vendor/{name}/", folder)
-
-
-def _send(request: web.Request, asset: Asset, cache_control: str) -> web.Response:
-    headers = {"ETag": asset.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
-    if asset.etag in request.headers.get("If-None-Match", ""):
-        return web.Response(status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        body = asset.gzipped
-    else:
-        body = asset.body
-    return web.Response(body=body, headers=headers, content_type=asset.content_type.split(";")[0])
-
-
-async def scene_manifest(request: web.Request) -> web.Response:
-    """Revalidated on every visit (no-cache), so a rebuilt street shows up at once."""
-    return _send(request, request.app[SCENE].manifest_asset, "no-cache")
-
-
-async def scene_glb(request: web.Request) -> web.Response:
-    """Addressed by content hash, so it may be cached forever."""
-    scene = request.app[SCENE]
-    if request.match_info["hash"] != scene.content_hash:
-        raise web.HTTPNotFound(text="no such scene version; fetch /scene/manifest.json")
-    return _send(request, scene.glb_asset, IMMUTABLE)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """200 even when degraded (see server/health.py: presence still works without the store)."""
-    body: dict[str, object] = {"status": "ok", "scene": request.app[SCENE].content_hash[:12]}
-    body["pid"] = os.getpid()
-    if HEALTH in request.app:
-        body |= request.app[HEALTH].report()
-    return web.json_response(body, headers={"Cache-Control": "no-store"})
-
-
-async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from server.store import REDIS_SCHEMES
+from server.redis_client import SCHEMES as REDIS_SCHEMES
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 MAX_WORKERS = 16
-"""A street has 16 avatar-id lanes, one per process (server/redis_presence.py)."""
+"""A street has 16 avatar-id lanes, one per process (server/bus/presence_relay.py)."""
 
 
 class ConfigError(Exception):

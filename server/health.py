@@ -17,26 +17,19 @@ with an identity, quizzes, the wallet, redeeming, the owner pages) fails *retrya
 
 :class:`StoreHealth` decides up or down by probing the store (one cheap read, with a timeout):
 every 2 s while up, every second while down, and at once when a request failed or the
-pub/sub connection (server/fanout.py) dropped.
+pub/sub connection (server/bus/redis.py) dropped. The WebSocket side of degraded mode is
+:class:`server.ws.guard.RequestGuard`, the HTTP side :func:`server.http.status.store_errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
-from aiohttp import web
-from prometheus_client import Gauge
-
-from server.metrics import METRICS
-from server.store import Store, StoreError
-from server.ws import HANDLERS, LEAVE_HOOKS, PRESENCE, Handler, RequestContext
-from srichan_world.protocol.codes import ErrorCode, MsgType
-from srichan_world.protocol.messages import Error, Hello, Message
+from server.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -127,155 +120,6 @@ class StoreHealth:
         for callback in list(self.on_change):
             callback(up)
         return up
-
-
-def unavailable_reply(cid: int | None = None) -> Error:
-    return Error(ErrorCode.STORE_UNAVAILABLE, UNAVAILABLE_EN, cid=cid)
-
-
-class RequestGuard:
-    """Wraps the WebSocket request handlers of one app (see the module docstring)."""
-
-    def __init__(self, health: StoreHealth, handlers: dict[MsgType, Handler]) -> None:
-        self.health = health
-        self.handlers = handlers
-        self.hello: Handler | None = None
-        self.pending: dict[int, tuple[RequestContext, Hello]] = {}
-        """Sessions whose hello could not be handled for want of the store."""
-
-    def wrap_all(self) -> None:
-        """Wrap every registered handler once (call when registration is over)."""
-        for kind, handler in list(self.handlers.items()):
-            if getattr(handler, "guarded_by", None) is self:
-                continue
-            if kind == MsgType.HELLO:
-                self.hello = handler
-            self.handlers[kind] = self._wrap(kind, handler)
-
-    def _wrap(self, kind: MsgType, handler: Handler) -> Handler:
-        async def guarded(ctx: RequestContext, msg: Message) -> Sequence[Message]:
-            session = ctx.view.session
-            try:
-                if kind == MsgType.HELLO:
-                    self.pending.pop(session, None)
-                elif session in self.pending:
-                    await self._enter(session)
-                return await handler(ctx, msg)
-            except StoreError as exc:
-                self.health.suspect(exc)
-                if kind == MsgType.HELLO:
-                    assert isinstance(msg, Hello)
-                    self.pending[session] = (ctx, msg)
-                return [unavailable_reply()]
-
-        guarded.guarded_by = self  # type: ignore[attr-defined]
-        return guarded
-
-    async def _enter(self, session: int) -> None:
-        """Run a held-back hello now; its replies (wallet, quests) go to the session."""
-        held = self.pending.pop(session, None)
-        view = held[0].presence.world.view(session) if held is not None else None
-        if held is None or view is None or self.hello is None:
-            return
-        ctx, msg = held
-        try:
-            replies = await self.hello(RequestContext(view, ctx.presence), msg)
-        except StoreError:
-            self.pending.setdefault(session, held)
-            raise
-        for reply in replies:
-            ctx.presence.send(session, reply)
-
-    async def retry_pending(self) -> None:
-        """The store is back: enter every session that said hello while it was away."""
-        for session in list(self.pending):
-            await self._enter(session)
-
-    async def forget(self, session: int) -> None:
-        self.pending.pop(session, None)
-
-
-@web.middleware
-async def store_errors(request: web.Request, handler: Callable) -> web.StreamResponse:
-    """An HTTP request that hit an unreachable store: 503, retry later (owner pages' shape)."""
-    try:
-        return await handler(request)
-    except StoreError as exc:
-        health = request.app.get(HEALTH)
-        if health is not None:
-            health.suspect(exc)
-        body = {
-            "error": ErrorCode.STORE_UNAVAILABLE.name.lower(),
-            "code": int(ErrorCode.STORE_UNAVAILABLE),
-            "th": UNAVAILABLE_TH,
-            "en": UNAVAILABLE_EN,
-        }
-        return web.json_response(
-            body,
-            status=503,
-            headers={"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"},
-            dumps=_dumps,
-        )
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-HEALTH = web.AppKey("store_health", StoreHealth)
-
-
-def setup_health(
-    app: web.Application,
-    store: Callable[[web.Application], Store],
-    *,
-    up_s: float = PROBE_UP_S,
-    down_s: float = PROBE_DOWN_S,
-) -> StoreHealth:
-    """Watch the store, answer for it in ``/healthz``, turn its failures into retryable errors.
-
-    Call last in ``create_app`` (after the cleanup context that opens the store): the
-    WebSocket handlers registered by then, and any added before startup, are wrapped when the
-    app starts.
-    """
-
-    async def probe() -> object:
-        return await store(app).booth_versions()
-
-    health = StoreHealth(probe, up_s=up_s, down_s=down_s)
-    app[HEALTH] = health
-    app.middlewares.append(store_errors)
-    guard: RequestGuard | None = None
-    if PRESENCE in app:
-        guard = RequestGuard(health, app[HANDLERS])
-        app[LEAVE_HOOKS].append(guard.forget)
-        health.on_recovered.append(guard.retry_pending)
-
-    async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        if METRICS in app:
-            gauge = Gauge(
-                "srichan_store_up",
-                "1 while the durable store answers, 0 in degraded mode",
-                registry=app[METRICS].registry,
-            )
-            gauge.set(1)
-            health.on_change.append(lambda up: gauge.set(1 if up else 0))
-        if guard is not None:
-            guard.wrap_all()
-        from server.fanout import BUS
-
-        if BUS in app:
-            app[BUS].on_disconnect.append(health.suspect)
-        watcher = asyncio.create_task(health.run_forever())
-        try:
-            yield
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-
-    app.cleanup_ctx.append(lifespan)
-    return health
 
 
 class FailureStreak:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -36,7 +35,3 @@ class Metrics:
         self.errors = Counter(
             "srichan_errors", "Error replies and error closes, by code", ["code"], registry=r
         )
-
-
-METRICS = web.AppKey("metrics", Metrics)
-"""Where the app keeps its :class:`Metrics`."""

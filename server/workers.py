@@ -38,7 +38,10 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import TextIO
 
+from aiohttp import web
+
 from server.config import Settings
+from server.runner import serve
 
 RESTART_FIRST_S = 0.5
 RESTART_MAX_S = 30.0
@@ -48,6 +51,8 @@ START_TIMEOUT_S = 60.0
 GRACE_S = 15.0
 """How long shut-down workers get to close their sockets and flush the store."""
 POLL_S = 0.2
+
+AppFactory = Callable[[Settings], web.Application]
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -87,8 +92,15 @@ class _Slot:
 class Supervisor:
     """Runs ``settings.workers`` workers until stopped; see the module docstring."""
 
-    def __init__(self, settings: Settings, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
+    def __init__(
+        self,
+        settings: Settings,
+        app_factory: AppFactory,
+        out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr,
+    ):
         self.settings = settings
+        self.app_factory = app_factory
         self.out, self.err = out, err
         self.context = multiprocessing.get_context("spawn")
         self.slots = [_Slot(i) for i in range(settings.workers)]
@@ -136,7 +148,7 @@ class Supervisor:
         mine, theirs = self.context.Pipe(duplex=True)
         process = self.context.Process(
             target=worker_main,
-            args=(self.settings, theirs),
+            args=(self.settings, self.app_factory, theirs),
             name=f"srichan-worker-{slot.index}",
         )
         process.start()
@@ -218,10 +230,8 @@ class Supervisor:
             self._close(slot)
 
 
-def worker_main(settings: Settings, pipe: Connection) -> None:
+def worker_main(settings: Settings, app_factory: AppFactory, pipe: Connection) -> None:
     """One worker process: the whole server on the shared port, until told to stop."""
-    from server.app import create_app
-    from tools.serve_cmd import serve
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
@@ -231,12 +241,13 @@ def worker_main(settings: Settings, pipe: Connection) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
 
         loop.add_reader(pipe.fileno(), parent_gone)
-        app = create_app(settings)
+        app = app_factory(settings)
         await serve(app, settings, reuse_port=True, announce=lambda _url: pipe.send("ready"))
 
     asyncio.run(run())
 
 
-def run_workers(settings: Settings) -> int:
-    """Serve with ``settings.workers`` processes; the exit status for the command line."""
-    return Supervisor(settings).run()
+def run_workers(settings: Settings, app_factory: AppFactory) -> int:
+    """Serve with ``settings.workers`` processes; the exit status for the command line.
+    ``app_factory`` (``server.app.create_app``) is passed by name to each spawned worker."""
+    return Supervisor(settings, app_factory).run()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from tools import bench_presence, bench_scale
+from tools.bench import presence as bench_presence
+from tools.bench import scale as bench_scale
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from server.redis_client import is_redis_url
 from server.store.base import StatementPage, Store, StoreError, Visitor
 
 __all__ = ["StatementPage", "Store", "StoreError", "Visitor", "open_store"]
-
-REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 
 
 async def open_store(url: str) -> Store:
@@ -19,14 +18,14 @@ async def open_store(url: str) -> Store:
     Cluster (any one node; the others are discovered).
     """
     if url.startswith("sqlite:///"):
-        from server.store.sqlite import SQLiteStore
+        from server.store.sqlite.store import SQLiteStore
 
         return await SQLiteStore.open(url.removeprefix("sqlite:///"))
-    scheme = url.split(":", 1)[0] if ":" in url else url
-    if scheme in REDIS_SCHEMES and url.startswith(f"{scheme}://"):
-        from server.store.redis_store import RedisStore
+    if is_redis_url(url):
+        from server.store.redis.store import RedisStore
 
         return await RedisStore.open(url)
+    scheme = url.split(":", 1)[0] if ":" in url else url
     raise ValueError(
         f"unsupported store URL scheme {scheme!r}: use sqlite:///path/to/file.db, "
         "redis://host:port/0 or redis+cluster://host:port"

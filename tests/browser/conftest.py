@@ -18,7 +18,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from server.app import create_app
 from server.config import Settings
-from tools.bench_client import CHROMIUM_ARGS
+from tools.bench.client import CHROMIUM_ARGS
 from tools.cli import main as srichan
 
 ROOT = Path(__file__).resolve().parents[2]

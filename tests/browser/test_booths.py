@@ -8,8 +8,8 @@ import time
 import aiohttp
 import pytest
 
-from server.app import STORE
-from server.client import PresenceClient
+from server.keys import STORE
+from server.ws.client import PresenceClient
 from srichan_world.world.owners import link_hash
 from tests.browser.conftest import (
     PHONE,

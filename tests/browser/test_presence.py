@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page
 
-from server.client import PresenceClient
-from server.ws import PRESENCE
+from server.keys import PUMP
+from server.ws.client import PresenceClient
 from tests.browser.conftest import NewPage, Server, wait_first_frame, wait_welcomed
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -84,7 +84,7 @@ async def test_a_dropped_connection_resumes_the_same_avatar(
     page = await new_page(f"{server.url}/?mode=list")
     await wait_welcomed(page)
     avatar = await page.evaluate("srichan.state.me.id")
-    presence = server.app[PRESENCE]
+    presence = server.app[PUMP]
     assert len(presence.conns) == 1
     (conn,) = presence.conns.values()
     conn.transport.close()  # the network drops: no close handshake
@@ -104,6 +104,6 @@ async def test_list_mode_walks_the_server_known_avatar(server: Server, new_page:
     avatar = await page.evaluate("srichan.state.me.id")
     await page.locator("[data-landmark=city-gate] button[data-key='walk:city-gate']").click()
     await page.locator("#walk-status").filter(has_text="ถึงแล้ว").wait_for(timeout=15_000)
-    (view,) = [v for v in server.app[PRESENCE].views() if v.avatar_id == avatar]
+    (view,) = [v for v in server.app[PUMP].views() if v.avatar_id == avatar]
     assert abs(view.x - 25.0) < 0.5 and abs(view.z) < 0.5
     assert "ประตูเมือง" in await page.locator("#where-text").inner_text()

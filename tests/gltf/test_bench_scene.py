@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from srichan_world.scene.load import load_scene
-from tools.bench_scene import SCENE, repeated
+from tools.bench.scene import SCENE, repeated
 
 
 def test_repeated_street_loads_with_every_copy() -> None:

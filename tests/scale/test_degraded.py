@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from server.health import RequestGuard, StoreHealth
-from server.learning import Entered, Learning
+from server.health import StoreHealth
+from server.services.learning import Entered, Learning
 from server.store import Store, StoreError, open_store
-from server.ws import RequestContext
+from server.ws.guard import RequestGuard
+from server.ws.pump import RequestContext
 from srichan_world.protocol.codes import ErrorCode, MsgType
 from srichan_world.protocol.messages import Error, Hello, Message, Nickname, SetNickname, Wallet
 from srichan_world.scene.load import load_scene_text
@@ -188,7 +189,7 @@ class _World:
 
 
 @dataclass
-class _Presence:
+class _Pump:
     world: _World = field(default_factory=_World)
     sent: list[tuple[int, Message]] = field(default_factory=list)
 
@@ -220,13 +221,12 @@ async def test_the_guard_turns_store_errors_into_retryable_replies_and_enters_la
 
     handlers: dict[MsgType, Any] = {MsgType.HELLO: on_hello, MsgType.SET_NICKNAME: on_nickname}
     guard = RequestGuard(StoreHealth(probe), handlers)
-    guard.wrap_all()
-    guard.wrap_all()  # idempotent
-    presence = _Presence()
+    handlers = guard.handlers
+    pump = _Pump()
     hello = Hello(1, "แก่น", (1, 2, 3), None, VISITOR, SECRET)
 
     def ctx(session: int) -> RequestContext:
-        return RequestContext(_View(session), presence)  # type: ignore[arg-type]
+        return RequestContext(_View(session), pump)  # type: ignore[arg-type]
 
     (reply,) = await handlers[MsgType.HELLO](ctx(1), hello)
     assert isinstance(reply, Error) and reply.code == ErrorCode.STORE_UNAVAILABLE
@@ -238,8 +238,8 @@ async def test_the_guard_turns_store_errors_into_retryable_replies_and_enters_la
 
     down[0] = False
     (reply,) = await handlers[MsgType.SET_NICKNAME](ctx(1), SetNickname("แก่น"))
-    assert isinstance(reply, Nickname) and presence.sent == [(1, Wallet(7, ()))]
-    presence.world.gone.add(3)  # left meanwhile
+    assert isinstance(reply, Nickname) and pump.sent == [(1, Wallet(7, ()))]
+    pump.world.gone.add(3)  # left meanwhile
     await guard.forget(2)
     await guard.retry_pending()
     assert entered == [1] and guard.pending == {}

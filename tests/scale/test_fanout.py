@@ -7,15 +7,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.fanout import BACKOFF_MAX_S, RedisBus, backoff, bus_url
+from server.bus.redis import BACKOFF_MAX_S, RedisBus, backoff
+from server.redis_client import pubsub_url
 from tools import redis_servers
 
 
 def test_bus_url_uses_one_node_of_a_cluster() -> None:
-    assert bus_url("redis://127.0.0.1:6390/2") == "redis://127.0.0.1:6390/2"
-    assert bus_url("rediss+cluster://:pw@node1:7000") == "rediss://:pw@node1:7000"
+    assert pubsub_url("redis://127.0.0.1:6390/2") == "redis://127.0.0.1:6390/2"
+    assert pubsub_url("rediss+cluster://:pw@node1:7000") == "rediss://:pw@node1:7000"
     with pytest.raises(ValueError):
-        bus_url("127.0.0.1:6379")
+        pubsub_url("127.0.0.1:6379")
 
 
 def test_backoff_doubles_to_a_cap_with_jitter() -> None:

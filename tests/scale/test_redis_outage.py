@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from server.client import PresenceClient, ServerError
 from server.store import open_store
+from server.ws.client import PresenceClient, ServerError
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import (
     ChatSaid,

@@ -9,8 +9,8 @@ import msgpack
 import pytest
 import redis.asyncio as aioredis
 
-from server.fanout import RedisBus
-from server.redis_presence import LANES, PresenceRelay, lane_ids, resume_key
+from server.bus.presence_relay import LANES, PresenceRelay, lane_ids, resume_key
+from server.bus.redis import RedisBus
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from tests.world.test_presence import manifest
 from tools import redis_servers

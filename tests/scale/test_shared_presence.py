@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from server.client import PresenceClient
+from server.ws.client import PresenceClient
 from srichan_world.protocol.codes import Emote
 from srichan_world.protocol.messages import ChatSaid, Emoted
 from tests.scale.conftest import Server, join, serve

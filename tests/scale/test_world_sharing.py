@@ -8,7 +8,7 @@ import itertools
 import msgpack
 import pytest
 
-from server.redis_presence import LANE_SHIFT, decode_news, encode_news, lane_ids, resume_key
+from server.bus.presence_relay import LANE_SHIFT, decode_news, encode_news, lane_ids, resume_key
 from srichan_world.protocol.codes import Emote
 from srichan_world.protocol.messages import Chat, ChatSaid, Emoted, EmoteMsg, Hello, Move, Welcome
 from srichan_world.world.presence import (

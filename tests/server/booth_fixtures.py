@@ -17,9 +17,10 @@ from typing import Any
 from aiohttp import DummyCookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from server.app import STORE, create_app
-from server.booths import BOOTHS, BoothService, setup_booths
+from server.app import create_app
 from server.config import Settings
+from server.keys import BOOTHS
+from server.services.booths import BoothService
 from server.store import Store
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.owners import LINK_TTL_S, csrf_token, link_hash
@@ -125,11 +126,10 @@ class BoothSite:
 
 @asynccontextmanager
 async def booth_site(tmp_path: Path) -> AsyncIterator[BoothSite]:
-    """The app as ``create_app`` + ``setup_booths`` build it (with the WebSocket at ``/ws``),
+    """The app as ``create_app`` builds it (with the WebSocket at ``/ws``),
     on a loopback port, with shops: ``owner`` (B01, with a published booth), ``other`` (B02),
     ``revoked`` (held B01 before it was revoked), ``admin``, ``visitor`` and ``nobody``."""
-    app = create_app(booth_settings(tmp_path))
-    setup_booths(app, store=lambda a: a[STORE], poll_s=0.2)
+    app = create_app(booth_settings(tmp_path), booth_poll_s=0.2)
     client = TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar())
     await client.start_server()
     try:

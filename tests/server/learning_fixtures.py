@@ -14,12 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app import STORE, create_app
-from server.client import PresenceClient
+from server.app import create_app
 from server.config import Settings
-from server.learning_ws import LEARNING, LearningSocket, setup_learning
-from server.lrs import LrsConfig
+from server.integrations.lrs import LrsConfig
+from server.keys import LEARNING, STORE
 from server.store import Store
+from server.ws.client import PresenceClient
+from server.ws.learning import LearningSocket
 from srichan_world.protocol.messages import Correction, Message, Wallet
 from tests.server.conftest import write_compiled_scene
 
@@ -91,10 +92,8 @@ async def open_street(
         max_speed=MAX_SPEED,
         admin_token=admin_token,
     )
-    app = create_app(settings)
-    # create_app may wire learning itself (from the environment); either way, these settings
-    socket = app.get(LEARNING) or setup_learning(app, environ={})
-    socket.lrs, socket.watch_s = lrs, watch_s
+    app = create_app(settings, environ={}, watch_s=watch_s)
+    app[LEARNING].lrs = lrs
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from server.booths import BoothService, BoothUpdate
-from server.images import BadImage
+from server.integrations.images import BadImage
+from server.services.booths import BoothService, BoothUpdate
 from server.store import Store, open_store
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import Invalid

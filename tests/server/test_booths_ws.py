@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.client import PresenceClient, ServerError
+from server.ws.client import PresenceClient, ServerError
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import BoothState, CouponIssued, Redeem
 from srichan_world.world.ledger import shop_account

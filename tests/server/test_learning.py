@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.learning import Entered, Learning
+from server.services.learning import Entered, Learning
 from server.store import Store, open_store
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.load import load_scene_text

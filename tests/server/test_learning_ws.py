@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.client import ServerError
+from server.ws.client import ServerError
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import (

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from server.images import (
+from server.integrations.images import (
     MAX_SIDE,
     MAX_UPLOAD_BYTES,
     BadImage,

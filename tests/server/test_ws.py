@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import msgpack
 import pytest
 from aiohttp import web
 
-from server.client import Closed, PresenceClient, ServerError
-from server.metrics import METRICS, Metrics
-from server.ws import HANDLERS, LEAVE_HOOKS, PRESENCE, WORLD, RequestContext, setup_presence
+from server.app import create_presence_app
+from server.keys import METRICS, PUMP
+from server.ws.client import Closed, PresenceClient, ServerError
+from server.ws.pump import Handler, LeaveHook, RequestContext
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
 from srichan_world.protocol.messages import (
@@ -23,6 +25,7 @@ from srichan_world.protocol.messages import (
     Correction,
     Error,
     Frame,
+    LeaderboardGet,
     Message,
     Move,
     QuizOpen,
@@ -44,17 +47,20 @@ class Street:
     url: str
 
 
-@pytest.fixture
-async def street(small_scene_text: str) -> AsyncIterator[Street]:
+@asynccontextmanager
+async def open_street(
+    scene_text: str,
+    handlers: Mapping[MsgType, Handler] | None = None,
+    on_leave: Sequence[LeaveHook] = (),
+) -> AsyncIterator[Street]:
     """The small test scene with three spawn points: two near each other, one far away."""
-    manifest = public_manifest(load_scene_text(small_scene_text))
+    manifest = public_manifest(load_scene_text(scene_text))
     manifest["spawn_points"] += [
         {"id": "near", "position": list(NEAR), "heading": 0.0},
         {"id": "far", "position": list(FAR), "heading": 180.0},
     ]
-    app = web.Application()
-    app[METRICS] = Metrics()
-    setup_presence(app, manifest, PresenceSettings(tick_hz=20, heartbeat_s=5))
+    settings = PresenceSettings(tick_hz=20, heartbeat_s=5)
+    app = create_presence_app(manifest, settings, handlers=handlers, on_leave=on_leave)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -64,6 +70,12 @@ async def street(small_scene_text: str) -> AsyncIterator[Street]:
         yield Street(app, f"ws://{host}:{port}/ws")
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def street(small_scene_text: str) -> AsyncIterator[Street]:
+    async with open_street(small_scene_text) as street:
+        yield street
 
 
 async def joined(street: Street, name: str, look=(1, 2, 3)) -> PresenceClient:
@@ -210,14 +222,14 @@ async def test_flooding_is_limited_then_closed_and_the_neighbour_is_fine(street:
     await other.close()
 
 
-async def test_handler_registry_routes_requests_and_echoes_the_cid(street: Street) -> None:
+async def test_handler_registry_routes_requests_and_echoes_the_cid(small_scene_text: str) -> None:
     seen: list[tuple[int, str | None]] = []
     left: list[int] = []
 
     async def quiz_open(ctx: RequestContext, msg: Message) -> list[Message]:
         assert isinstance(msg, QuizOpen)
         seen.append((ctx.view.avatar_id, ctx.view.visitor_id))
-        ctx.presence.broadcast(BoothState("B01", 1, {"shop": "ร้านป้าแดง"}))
+        ctx.pump.broadcast(BoothState("B01", 1, {"shop": "ร้านป้าแดง"}))
         q = QuizQuestion(msg.quiz_id, Text("คำถาม", "Question"), (Text("ก", "a"),), 3, 10)
         return [q]
 
@@ -227,9 +239,12 @@ async def test_handler_registry_routes_requests_and_echoes_the_cid(street: Stree
     async def leave(session: int) -> None:
         left.append(session)
 
-    street.app[HANDLERS][MsgType.QUIZ_OPEN] = quiz_open
-    street.app[HANDLERS][MsgType.WALLET_GET] = broken
-    street.app[LEAVE_HOOKS].append(leave)
+    handlers = {MsgType.QUIZ_OPEN: quiz_open, MsgType.WALLET_GET: broken}
+    async with open_street(small_scene_text, handlers, [leave]) as street:
+        await _serve_one_visitor(street, seen, left)
+
+
+async def _serve_one_visitor(street: Street, seen: list[tuple[int, str | None]], left: list[int]):
     c = await PresenceClient.connect(street.url)
     await c.hello("นักเรียน", visitor_id="v-123", visitor_secret="s" * 32)
     q = await c.request(QuizOpen("q-gate-1"))
@@ -240,9 +255,8 @@ async def test_handler_registry_routes_requests_and_echoes_the_cid(street: Stree
     with pytest.raises(ServerError) as err:
         await c.request(WalletGet())
     assert err.value.error.code == ErrorCode.INTERNAL
-    del street.app[HANDLERS][MsgType.QUIZ_OPEN]
     with pytest.raises(ServerError) as err:
-        await c.request(QuizOpen("q-gate-1"))
+        await c.request(LeaderboardGet())
     assert err.value.error.code == ErrorCode.UNSUPPORTED
     await c.close()
     async with asyncio.timeout(5):
@@ -263,13 +277,12 @@ async def test_metrics_count_traffic(street: Street) -> None:
     assert m.messages_out.labels("frame")._value.get() > 0
     assert m.errors.labels("unknown_type")._value.get() == 1
     assert m.tick_seconds._sum.get() > 0
-    assert street.app[WORLD].population == 1  # held for its resume window
+    assert street.app[PUMP].world.population == 1  # held for its resume window
 
 
 async def test_shutdown_closes_every_socket_going_away(small_scene_text: str) -> None:
     manifest = public_manifest(load_scene_text(small_scene_text))
-    app = web.Application()
-    setup_presence(app, manifest, PresenceSettings())
+    app = create_presence_app(manifest, PresenceSettings())
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -294,7 +307,7 @@ class _FakeTransport:
 
 async def test_stale_frames_are_replaced_and_stuck_clients_cut(street: Street) -> None:
     """The outbox logic itself, with a connection whose writer is stuck in a send."""
-    presence = street.app[PRESENCE]
+    presence = street.app[PUMP]
     c = await joined(street, "ช้า")
     await c.next(Frame)
     (conn,) = presence.conns.values()
@@ -302,7 +315,7 @@ async def test_stale_frames_are_replaced_and_stuck_clients_cut(street: Street) -
     conn.waiter = None
     conn.transport = _FakeTransport()  # type: ignore[assignment]
     conn.busy_since = time.monotonic()
-    avatar = street.app[WORLD].avatars[c.welcome.avatar_id]
+    avatar = street.app[PUMP].world.avatars[c.welcome.avatar_id]
     await asyncio.sleep(0.3)  # six ticks: one frame parked, five replaced
     assert presence._dropped + street.app[METRICS].dropped_frames._value.get() >= 4
     assert avatar.reset  # the next frame that does go out restates everything

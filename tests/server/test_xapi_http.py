@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server.xapi_http import parse_since
+from server.http.xapi import parse_since
 from srichan_world.protocol.messages import QuizAnswer, QuizOpen
 from tests.server.learning_fixtures import ADMIN_TOKEN, Q_GATE_1, Walker, open_street, visitor
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from server.store import StoreError, open_store
-from server.store.redis_store import SCHEMA_KEY, RedisStore
+from server.store.redis.store import SCHEMA_KEY, RedisStore
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from server.store import open_store
-from server.store.redis_keys import image_bytes_key
-from server.store.redis_store import RedisStore
+from server.store.redis.keys import image_bytes_key
+from server.store.redis.store import RedisStore
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.refusals import Refused

@@ -9,7 +9,7 @@ import pytest
 
 from server.store import StoreError, open_store
 from server.store.audit import audit_report
-from server.store.sqlite import MIGRATIONS, SQLiteStore
+from server.store.sqlite.store import MIGRATIONS, SQLiteStore
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from tests.server.store.conftest import SECRET, T0, make_answer
 

@@ -3,7 +3,7 @@
 Durability: the database runs in WAL mode with ``synchronous=FULL``, so each commit fsyncs the
 write-ahead log before the call returns. WAL with ``NORMAL`` would already survive ``kill -9``
 (the log is in the OS page cache), but not a power cut or kernel crash; tokens are the visitors'
-earnings, and one fsync per award is cheap at a street's pace (see ``tools/bench_store.py``).
+earnings, and one fsync per award is cheap at a street's pace (see ``tools/bench/store.py``).
 
 Concurrency: every statement runs on a single worker thread that owns the connection, so the
 event loop never blocks on disk and transactions in this process never interleave. Writes take

@@ -1,10 +1,10 @@
 """Scale-out benchmark: the street on one or two worker processes sharing Redis.
 
-    python -m tools.bench_scale                        # 600,1200,1800 bots, 3 runs each
-    python -m tools.bench_scale --clients 1200 --modes redis1,redis2 --repeat 3
+    python -m tools.bench.scale                        # 600,1200,1800 bots, 3 runs each
+    python -m tools.bench.scale --clients 1200 --modes redis1,redis2 --repeat 3
 
 Each run starts ``srichan serve`` as an operator would, on the real street (scenes/srichan.toml
-with extra spawn points spread over the walkable area, as tools/bench_presence.py does), and
+with extra spawn points spread over the walkable area, as tools/bench/presence.py does), and
 walks bots on it with the presence benchmark's lean WebSocket client. Modes:
 
 * ``sqlite``: one process, SQLite store, no Redis anywhere: the baseline;
@@ -17,7 +17,7 @@ walks bots on it with the presence benchmark's lean WebSocket client. Modes:
 Latency is move→observer, as in the presence benchmark: a bot stamps each move; bots of the
 same bot process that see the position in a frame record the delay. Each sample is *local*
 (mover and observer on the same server process) or *remote* (through Redis), told apart by
-the avatar ids' process lane (server/redis_presence.py). Server CPU is every worker's
+the avatar ids' process lane (server/bus/presence_relay.py). Server CPU is every worker's
 utime+stime over the measured window; Redis's is reported apart.
 
 Nothing is pinned: the servers, Redis and the bot processes share this machine's cores in
@@ -46,7 +46,7 @@ from typing import Any
 
 import msgpack
 
-from tools.bench_presence import (
+from tools.bench.presence import (
     DEFAULT_SCENE,
     Walkers,
     _bench_manifest,
@@ -55,12 +55,12 @@ from tools.bench_presence import (
     _Lean,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JSON = Path("bench-results/scale.json")
 MODES = ("sqlite", "redis1", "redis2")
 OPEN = re.compile(r"open: http://[\d.]+:(\d+)/")
 LANE_SHIFT = 12
-"""Avatar ids carry their process's lane in the bits above this (server/redis_presence.py)."""
+"""Avatar ids carry their process's lane in the bits above this (server/bus/presence_relay.py)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

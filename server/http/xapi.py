@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from server.app import SETTINGS, STORE
+from server.keys import SETTINGS, STORE
 from server.store import StoreError
 from server.store.base import PAGE_MAX
 
@@ -31,7 +31,7 @@ DEFAULT_LIMIT = 100
 _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
-def add_xapi_routes(app: web.Application) -> None:
+def add_routes(app: web.Application) -> None:
     app.router.add_get(ROUTE, export_statements)
 
 

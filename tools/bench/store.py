@@ -1,7 +1,7 @@
 """Benchmark of the SQLite store: awards and redemptions per second, FULL vs NORMAL sync.
 
-Justifies ``synchronous=FULL`` (see server/store/sqlite.py): prints a table and writes
-``bench-results/store.json``. Usage: python -m tools.bench_store [--ops 400] [--dir DIR]
+Justifies ``synchronous=FULL`` (see server/store/sqlite/store.py): prints a table and writes
+``bench-results/store.json``. Usage: python -m tools.bench.store [--ops 400] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from server.store import Store
-from server.store.sqlite import SYNCHRONOUS, SQLiteStore
+from server.store.sqlite.store import SYNCHRONOUS, SQLiteStore
 from srichan_world.scene.model import QuizPoint, Text
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 from srichan_world.world.quizzes import QuizBook, QuizDesk, QuizPrompt

@@ -1,6 +1,6 @@
 """Learning on the WebSocket: request handlers, landmark visits, leaderboard pushes, xAPI out.
 
-:func:`setup_learning` joins :class:`server.learning.Learning` to the presence pump. Handlers
+:class:`LearningSocket` joins :class:`server.services.learning.Learning` to the pump. Handlers
 are thin: they take the session's *server-known* position from the pump (never a position the
 client claims), call one service method and turn its result or refusal into messages. What the
 protocol promises is in ``docs/protocol.md`` (*Learning rules*).
@@ -8,7 +8,8 @@ protocol promises is in ``docs/protocol.md`` (*Learning rules*).
 Moves are the presence world's business and do not reach handlers, so a watcher looks at every
 entered session's server-known position a few times a second (only after it moved) to turn
 landmark visits into quest steps, and re-reads the leaderboards for the sessions that follow
-them. Statements go to an LRS through :class:`server.lrs.LrsForwarder` when one is configured.
+them. Statements go to an LRS through :class:`server.integrations.lrs.LrsForwarder` when one
+is configured.
 """
 
 from __future__ import annotations
@@ -17,21 +18,16 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
-from aiohttp import web
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
-from server.app import SCENE, STORE
-from server.config import ConfigError
 from server.health import FailureStreak
-from server.learning import Learning
-from server.lrs import LrsConfig, LrsForwarder
-from server.metrics import METRICS
-from server.ws import HANDLERS, LEAVE_HOOKS, PRESENCE, Presence, RequestContext
-from server.xapi_http import add_xapi_routes
+from server.integrations.lrs import LrsConfig, LrsForwarder
+from server.services.learning import Learning
+from server.store import Store
+from server.ws.pump import Handler, Pump, RequestContext
 from srichan_world.protocol.codes import MsgType
 from srichan_world.protocol.limits import MAX_ARRAY
 from srichan_world.protocol.messages import (
@@ -73,19 +69,18 @@ Boards = tuple[tuple[LeaderRow, ...], tuple[LeaderRow, ...], str]
 
 
 class LearningSocket:
-    """The learning handlers of one app. Created by :func:`setup_learning`; runs while the app
-    does (the :class:`Learning` service needs the store, which opens at startup)."""
+    """The learning handlers of one app; :meth:`start` on the open store before serving."""
 
     def __init__(
         self,
         content: LearningContent,
-        presence: Presence,
+        pump: Pump,
         lrs: LrsConfig | None = None,
         clock: Callable[[], float] = time.time,
         watch_s: float = WATCH_S,
     ) -> None:
         self.content = content
-        self.presence = presence
+        self.pump = pump
         self.lrs = lrs
         self.clock = clock
         self.watch_s = watch_s
@@ -101,6 +96,7 @@ class LearningSocket:
         self._lrs_counter: Counter | None = None
         self._tokens_counter: Counter | None = None
         self._push_counter: Counter | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def learning(self) -> Learning:
@@ -110,10 +106,7 @@ class LearningSocket:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def register_metrics(self, app: web.Application) -> None:
-        if METRICS not in app:
-            return
-        registry = app[METRICS].registry
+    def register_metrics(self, registry: CollectorRegistry) -> None:
         self._lrs_counter = Counter(
             "srichan_lrs_statements",
             "xAPI statements offered to the LRS forwarder, by outcome (retries: POSTs retried)",
@@ -131,22 +124,34 @@ class LearningSocket:
             registry=registry,
         )
 
-    async def lifespan(self, app: web.Application) -> AsyncIterator[None]:
+    async def start(self, store: Store) -> None:
+        """Open the service on the store; start the LRS forwarder and the watcher."""
         on_statement = None
         if self.lrs is not None:
             self.forwarder = LrsForwarder(self.lrs, self._count_lrs)
             self.forwarder.start()
             on_statement = self.forwarder.offer
-        self._learning = Learning(self.content, app[STORE], on_statement=on_statement)
-        watcher = asyncio.create_task(self._watch())
-        try:
-            yield
-        finally:
-            watcher.cancel()
+        self._learning = Learning(self.content, store, on_statement=on_statement)
+        self._watcher = asyncio.create_task(self._watch())
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            if self.forwarder is not None:
-                await self.forwarder.close()
+                await self._watcher
+        if self.forwarder is not None:
+            await self.forwarder.close()
+
+    def handlers(self) -> dict[MsgType, Handler]:
+        """The requests this serves, for the pump."""
+        return {
+            MsgType.HELLO: self.on_hello,
+            MsgType.SET_NICKNAME: self.on_set_nickname,
+            MsgType.QUIZ_OPEN: self.on_quiz_open,
+            MsgType.QUIZ_ANSWER: self.on_quiz_answer,
+            MsgType.WALLET_GET: self.on_wallet_get,
+            MsgType.LEADERBOARD_GET: self.on_leaderboard_get,
+        }
 
     async def on_leave(self, session: int) -> None:
         self.followers.discard(session)
@@ -267,7 +272,7 @@ class LearningSocket:
         learning = self.learning
         now = self.clock()
         looked = 0
-        for view in self.presence.views():
+        for view in self.pump.views():
             session = view.session
             visitor_id = learning.entered(session)
             if visitor_id is None:
@@ -310,7 +315,7 @@ class LearningSocket:
         for session in list(self.followers):
             visitor_id = self.learning.entered(session)
             message = _board_message(boards, visitor_id) if visitor_id in ranked else shared
-            if not self.presence.send(session, message):
+            if not self.pump.send(session, message):
                 self.followers.discard(session)
         self.pushes += 1
         if self._push_counter is not None:
@@ -333,7 +338,7 @@ class LearningSocket:
         for session in self.learning.sessions_of(visitor_id):
             if session != skip:
                 for message in messages:
-                    self.presence.send(session, message)
+                    self.pump.send(session, message)
 
     def _count_lrs(self, outcome: str, n: int) -> None:
         if self._lrs_counter is not None:
@@ -342,53 +347,6 @@ class LearningSocket:
     def _count_tokens(self, awarded: int, updates: Sequence[QuestUpdate]) -> None:
         if self._tokens_counter is not None:
             self._tokens_counter.inc(awarded + sum(u.bonus_awarded for u in updates))
-
-
-LEARNING = web.AppKey("learning", LearningSocket)
-
-
-def setup_learning(
-    app: web.Application,
-    lrs: LrsConfig | None = None,
-    *,
-    environ: Mapping[str, str] = os.environ,
-    watch_s: float = WATCH_S,
-) -> LearningSocket:
-    """Register the learning handlers, leave hook, watcher, LRS forwarder and xAPI export.
-
-    Call after :func:`server.ws.setup_presence` and after the store's cleanup context was
-    added (the service opens on the store at startup). ``lrs`` defaults to
-    ``SRICHAN_LRS_URL``/``SRICHAN_LRS_AUTH`` from ``environ``; ``ConfigError`` for a bad value
-    or a compiled scene without learning content.
-    """
-    if PRESENCE not in app:
-        raise RuntimeError("setup_learning needs setup_presence first")
-    if LEARNING in app:
-        raise RuntimeError("setup_learning was already called for this app")
-    scene = app[SCENE]
-    try:
-        content = LearningContent.from_compiled(scene.manifest, scene.answers)
-    except ValueError as exc:
-        raise ConfigError([f"scene: {exc}"]) from None
-    if lrs is None:
-        lrs = LrsConfig.from_env(environ)
-    socket = LearningSocket(content, app[PRESENCE], lrs, watch_s=watch_s)
-    socket.register_metrics(app)
-    app[LEARNING] = socket
-    app[HANDLERS].update(
-        {
-            MsgType.HELLO: socket.on_hello,
-            MsgType.SET_NICKNAME: socket.on_set_nickname,
-            MsgType.QUIZ_OPEN: socket.on_quiz_open,
-            MsgType.QUIZ_ANSWER: socket.on_quiz_answer,
-            MsgType.WALLET_GET: socket.on_wallet_get,
-            MsgType.LEADERBOARD_GET: socket.on_leaderboard_get,
-        }
-    )
-    app[LEAVE_HOOKS].append(socket.on_leave)
-    app.cleanup_ctx.append(socket.lifespan)
-    add_xapi_routes(app)
-    return socket
 
 
 def _error(refusal: Refusal, now: float) -> Error:

@@ -41,9 +41,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.app import SETTINGS
-from server.booths import BOOTHS, photo_url
-from server.images import MAX_UPLOAD_BYTES, BadImage, qr_svg
+from server.integrations.images import MAX_UPLOAD_BYTES, BadImage, qr_svg
+from server.keys import BOOTHS, SETTINGS
+from server.services.booths import photo_url
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import IMAGE_ID, BoothRecord, Invalid
 from srichan_world.world.coupons import CODE, CouponRecord, display_code
@@ -53,7 +53,7 @@ from srichan_world.world.refusals import Refused
 COOKIE = "srichan_owner"
 CSRF_HEADER = "X-CSRF-Token"
 JSON_MAX_BYTES = 64 * 1024
-PAGE_DIR = Path(__file__).parent / "web" / "owner"
+PAGE_DIR = Path(__file__).parents[1] / "web" / "owner"
 _ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 SECURITY_HEADERS = {

@@ -13,11 +13,9 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 
-from aiohttp import web
-
-from server.booths import BoothService, BoothUpdate
-from server.ws import HANDLERS, LEAVE_HOOKS, PRESENCE, Presence, RequestContext
-from srichan_world.protocol.codes import ErrorCode, MsgType
+from server.services.booths import BoothService, BoothUpdate
+from server.ws.pump import Pump, RequestContext
+from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import CouponIssued, Error, Message, Redeem
 from srichan_world.world.coupons import KEY
 from srichan_world.world.refusals import Refused
@@ -27,10 +25,10 @@ SWEEP_S = 0.25
 
 class BoothFanout:
     def __init__(
-        self, service: BoothService, presence: Presence, clock: Callable[[], float] = time.time
+        self, service: BoothService, pump: Pump, clock: Callable[[], float] = time.time
     ) -> None:
         self.service = service
-        self.presence = presence
+        self.pump = pump
         self.clock = clock
         self.seen: dict[int, dict[str, int]] = {}
         """Per session, the booth versions it was sent."""
@@ -38,14 +36,14 @@ class BoothFanout:
     def on_update(self, update: BoothUpdate) -> None:
         grid = self.service.grid
         around = set(grid.neighbourhood(update.cell))
-        for view in self.presence.views():
+        for view in self.pump.views():
             if grid.cell_of((view.x, view.z)) in around:
                 self._send(view.session, update.slot, update.message)
 
     def sweep(self) -> int:
         """Send every session the booths in its area it has not seen yet; returns how many."""
         sent = 0
-        for view in self.presence.views():
+        for view in self.pump.views():
             seen = self.seen.get(view.session, {})
             for state in self.service.states_near(view.x, view.z):
                 if seen.get(state.slot) != state.version:
@@ -62,7 +60,7 @@ class BoothFanout:
         self.seen.pop(session, None)
 
     def _send(self, session: int, slot: str, message: Message) -> None:
-        if self.presence.send(session, message):
+        if self.pump.send(session, message):
             self.seen.setdefault(session, {})[slot] = message.version  # type: ignore[attr-defined]
 
     async def redeem(self, ctx: RequestContext, msg: Message) -> Sequence[Message]:
@@ -97,14 +95,3 @@ def redeem_key(session: int, msg: Redeem) -> str:
     if msg.cid is None:
         return f"ws-{session}-{secrets.token_hex(8)}"  # nothing to recognise a duplicate by
     return f"ws-{session:06d}-{msg.cid}"
-
-
-def wire(app: web.Application, service: BoothService) -> BoothFanout | None:
-    """Register ``redeem`` and the fan-out on the app's WebSocket, if it has one."""
-    if PRESENCE not in app:
-        return None
-    fanout = BoothFanout(service, app[PRESENCE])
-    service.subscribe(fanout.on_update)
-    app[HANDLERS][MsgType.REDEEM] = fanout.redeem
-    app[LEAVE_HOOKS].append(fanout.forget)
-    return fanout

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from redis.client import NEVER_DECODE
 
 from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT, PAGE_MAX, StoreError
-from server.store.redis_keys import (
+from server.store.redis.keys import (
     ACTION_SEQ,
     ACTIONS,
     BAL,
@@ -226,7 +226,7 @@ class _Changes:
 
 
 class StreetMethods:
-    """The booth, owner and coupon half of :class:`~server.store.redis_store.RedisStore`."""
+    """The booth, owner and coupon half of :class:`~server.store.redis.store.RedisStore`."""
 
     _client: Any
     _redis: Any

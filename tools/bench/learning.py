@@ -1,6 +1,6 @@
 """Benchmark of learning on the WebSocket: quiz round trips, visit watching, leaderboard pushes.
 
-Runs the real app (create_app + setup_learning) in this process on a loopback port with the
+Runs the real app (create_app) in this process on a loopback port with the
 Sri Chan Road scene and a fresh SQLite store (synchronous=FULL), and ``--visitors`` bots with
 identities (frames are not decoded). The bots walk to the first City Gate quiz point, then all
 open and answer at once: latencies are round trips through the server and the store. The
@@ -8,7 +8,7 @@ watcher's visit check and a leaderboard push to every bot are timed by calling t
 Bots and server share one process (and the machine's cores), so absolute figures are upper
 bounds. Prints a table and writes ``bench-results/learning.json``.
 
-Usage: python -m tools.bench_learning [--visitors 200] [--out FILE]
+Usage: python -m tools.bench.learning [--visitors 200] [--out FILE]
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 from aiohttp import web
 
 from server.app import create_app
-from server.client import PresenceClient
 from server.config import Settings
-from server.learning_ws import LEARNING, setup_learning
+from server.keys import LEARNING
+from server.ws.client import PresenceClient
 from srichan_world.protocol.messages import (
     LeaderboardGet,
     QuizAnswer,
@@ -39,7 +39,7 @@ from srichan_world.protocol.messages import (
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import answers, public_manifest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUIZ = "q-gate-gnlc-date"
 
 
@@ -107,8 +107,8 @@ async def run(visitors: int, folder: Path) -> dict[str, float]:
     settings = Settings(
         port=0, scene_dir=scene_dir, store=f"sqlite:///{folder}/bench.db", max_speed=50.0
     )
-    app = create_app(settings)
-    socket = app.get(LEARNING) or setup_learning(app, environ={})
+    app = create_app(settings, environ={})
+    socket = app[LEARNING]
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,6 +1,6 @@
 """Benchmark of the browser client: time to first frame, bytes, and frame time in a crowd.
 
-    python -m tools.bench_client [--url http://host:port] [--runs 3] [--bots 50]
+    python -m tools.bench.client [--url http://host:port] [--runs 3] [--bots 50]
 
 Without ``--url`` it compiles scenes/srichan.toml into a temporary folder and serves it from
 this process on a loopback port. For each network condition (unthrottled, and 10 Mbit/s with
@@ -29,11 +29,11 @@ from typing import Any
 from aiohttp import web
 from playwright.async_api import Browser, async_playwright
 
-from server.client import PresenceClient
+from server.ws.client import PresenceClient
 from srichan_world.protocol.codes import Anim
 from srichan_world.scene.geometry import Walkable
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Headless as root without a GPU or a network; the browser tests launch with these too.
 CHROMIUM_ARGS = [
     "--no-sandbox",

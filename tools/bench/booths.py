@@ -2,7 +2,7 @@
 phone photo's re-encoding, and the fan-out of one booth update to a crowded street.
 
 Prints a table and writes ``bench-results/booths.json``.
-Usage: python -m tools.bench_booths [--visitors 300] [--sessions 1500]
+Usage: python -m tools.bench.booths [--visitors 300] [--sessions 1500]
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 
 from PIL import Image
 
-from server.booth_ws import BoothFanout
-from server.booths import BoothService, BoothUpdate
-from server.images import MAX_UPLOAD_BYTES, process_photo
-from server.store.sqlite import SQLiteStore
+from server.integrations.images import MAX_UPLOAD_BYTES, process_photo
+from server.services.booths import BoothService, BoothUpdate
+from server.store.sqlite.store import SQLiteStore
+from server.ws.booths import BoothFanout
 from srichan_world.protocol.limits import Rate
 from srichan_world.protocol.messages import BoothState, Message
 from srichan_world.scene.load import load_scene_text
@@ -33,7 +33,7 @@ from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.owners import OwnerSession
 from srichan_world.world.presence import SessionView
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench-secret-0123456789abcdef"
 SHOP = "bench-shop"
 

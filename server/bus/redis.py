@@ -1,4 +1,4 @@
-"""Messages between the server processes of one street, over Redis publish/subscribe.
+"""The :class:`~server.bus.Bus` over Redis publish/subscribe, for a street of many processes.
 
 Every process holds one :class:`RedisBus`: one connection that subscribes to the channels this
 process cares about, and a client for publishing. A message carries the sending bus's origin
@@ -13,8 +13,13 @@ away a publish is dropped and counted (presence must keep moving without it).
 On a Redis Cluster the bus talks to the node named in the URL: a cluster delivers ``PUBLISH``
 to subscribers on every node.
 
-:class:`BoothNotices` is the first user: a booth changed by one process (an owner's publish, a
-coupon taken) reaches visitors on every other process at once, instead of on the next poll.
+Why raw connections and not redis-py (which the stores use, through
+:mod:`server.redis_client`): on the presence hot path every process publishes once per cell per
+tick and hears every other process's cells. A publish here is one ``write`` with no reply
+awaited, and a message is parsed by hiredis straight into its listener; measured against
+redis-py's ``PubSub`` on the same machine, reading is 2.6x and publishing 9x cheaper
+(docs/benchmarks.md, *Scale-out*). The URL handling and the cluster rule are shared with the
+stores (:func:`server.redis_client.pubsub_url`).
 """
 
 from __future__ import annotations
@@ -25,38 +30,21 @@ import logging
 import os
 import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 import hiredis
-from aiohttp import web
 
-from server.booths import BoothService, BoothUpdate
+from server.bus import Listener
 
 log = logging.getLogger(__name__)
 
 ORIGIN_BYTES = 8
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
-BOOTH_CHANNEL = "srichan:booths"
 CONNECT_TIMEOUT_S = 2.0
 MAX_BUFFER = 4 * 1024 * 1024
 """Bytes waiting to go to Redis beyond which publishes are dropped rather than queued."""
-
-Listener = Callable[[bytes], None]
-"""Called with a message's payload (the origin stripped), on the event loop, without
-awaiting: it must not block."""
-
-
-def bus_url(store_url: str) -> str:
-    """The pub/sub URL for a Redis store URL (a cluster URL names one of its nodes)."""
-    scheme, sep, rest = store_url.partition("://")
-    if not sep:
-        raise ValueError(f"not a Redis URL: {store_url!r}")
-    if scheme.endswith("+cluster"):
-        return f"{scheme.removesuffix('+cluster')}://{rest}"
-    return store_url
 
 
 def backoff(failures: int, rng: Callable[[], float] = random.random) -> float:
@@ -150,6 +138,8 @@ class RedisBus:
     on the hot path a publish is one ``write`` with no reply awaited, and a message is parsed
     by hiredis straight into its listener, a fraction of the client library's cost.
     """
+
+    shared = True
 
     def __init__(self, url: str, *, origin: bytes | None = None) -> None:
         self.url = url
@@ -297,85 +287,3 @@ class RedisBus:
             if wire is not None:
                 wire.close()
         self._sub = self._pub = None
-
-
-class BoothNotices:
-    """Tell the other processes when a booth changed here; refresh it when they tell us.
-
-    A notice is ``<slot> <version>``. Each process still polls the store's booth versions (a
-    missed notice only delays a change until the poll), and refreshes every booth after its
-    bus reconnects.
-    """
-
-    def __init__(self, service: BoothService, bus: RedisBus) -> None:
-        self.service = service
-        self.bus = bus
-        self.told: dict[str, int] = {}
-        """Per slot, the highest version announced by anyone: never announced again."""
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    async def start(self) -> None:
-        self.service.subscribe(self.changed_here)
-        await self.bus.subscribe(BOOTH_CHANNEL, self.heard)
-        self.bus.on_reconnect.append(self.catch_up)
-
-    def changed_here(self, update: BoothUpdate) -> None:
-        version = update.message.version
-        if self.told.get(update.slot, -1) >= version:
-            return  # the change came from another process (or was told already)
-        self.told[update.slot] = version
-        self._spawn(self.bus.publish(BOOTH_CHANNEL, f"{update.slot} {version}".encode()))
-
-    def heard(self, payload: bytes) -> None:
-        try:
-            slot, version_text = payload.decode().split(" ")
-            version = int(version_text)
-        except ValueError:
-            log.warning("ignoring a malformed booth notice %r", payload[:80])
-            return
-        if slot not in self.service.slots or self.told.get(slot, -1) >= version:
-            return
-        self.told[slot] = version
-        self._spawn(self.service.refresh(slot))
-
-    async def catch_up(self) -> None:
-        await self.service.refresh()
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("booth notice work failed: %s", task.exception())
-
-
-BUS = web.AppKey("redis_bus", RedisBus)
-
-
-def setup_fanout(app: web.Application, store_url: str) -> RedisBus | None:
-    """With a Redis store, join this process to the street's pub/sub (``None`` otherwise).
-
-    Call after :func:`server.booths.setup_booths`; the bus starts after the store opened.
-    """
-    from server.booths import BOOTHS
-    from server.store import REDIS_SCHEMES
-
-    if store_url.partition("://")[0] not in REDIS_SCHEMES:
-        return None
-    bus = RedisBus(bus_url(store_url))
-    app[BUS] = bus
-
-    async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        await bus.start()
-        if BOOTHS in app:
-            await BoothNotices(app[BOOTHS], bus).start()
-        try:
-            yield
-        finally:
-            await bus.close()
-
-    app.cleanup_ctx.append(lifespan)
-    return bus

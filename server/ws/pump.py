@@ -7,10 +7,12 @@ client: a frame goes straight to the socket when its buffer is empty and nothing
 writer task, replacing any older frame still waiting there. A connection whose writer makes
 no progress for ``stuck_timeout_s`` is cut off and counted.
 
-Requests the presence world does not answer itself (learning, booths) are dispatched to the
-handler registry ``app[HANDLERS]`` (:data:`HANDLERS`): ``MsgType -> async handler(ctx, msg)``
-returning the replies; replies get the request's ``cid``. Handlers of one session run one at
-a time in arrival order. A handler registered for ``MsgType.HELLO`` runs after each welcome.
+Requests the presence world does not answer itself (learning, booths) come out of it as
+``Dispatch`` effects and go to the handler table the app gives :meth:`Pump.serve`:
+``MsgType -> async handler(ctx, msg)`` returning the replies; replies get the request's ``cid``.
+Handlers of one session run one at a time in arrival order. A handler for ``MsgType.HELLO``
+runs after each welcome. The pump knows nothing of what the handlers do: ``server/app.py``
+builds them and hands them over, once, before the street opens.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import msgpack
 from aiohttp import WSMsgType, web
 
-from server.metrics import METRICS, Metrics
+from server.metrics import Metrics
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
@@ -61,29 +64,22 @@ class RequestContext:
     """Given to a handler: who asked, and the pump, to push messages to other sessions."""
 
     view: SessionView
-    presence: Presence
+    pump: Pump
 
 
 Handler = Callable[[RequestContext, Message], Awaitable[Sequence[Message]]]
 LeaveHook = Callable[[int], Awaitable[None]]
 
-WORLD = web.AppKey("presence_world", PresenceWorld)
-HANDLERS = web.AppKey("presence_handlers", dict[MsgType, Handler])
-LEAVE_HOOKS = web.AppKey("presence_leave_hooks", list[LeaveHook])
-"""Called with the session id once a session has ended (after the world forgot it)."""
 
+class Sharing(Protocol):
+    """The street shared with other processes (``server/bus/presence_relay.py``)."""
 
-def setup_presence(app: web.Application, manifest: dict, settings: PresenceSettings) -> None:
-    """Add ``GET /ws``, the tick loop (in a cleanup context) and the shutdown close."""
-    world = PresenceWorld(manifest, settings)
-    presence = Presence(world, settings)
-    app[WORLD] = world
-    app[PRESENCE] = presence
-    app[HANDLERS] = {}
-    app[LEAVE_HOOKS] = []
-    app.router.add_get("/ws", presence.handle)
-    app.cleanup_ctx.append(presence.lifespan)
-    app.on_shutdown.append(presence.shutdown)
+    async def before_hello(self, data: bytes) -> None:
+        """Awaited with a raw ``hello`` before the world sees it (a resume state may have to
+        be fetched from another process first); the session's later messages wait."""
+
+    def share_news(self) -> None:
+        """Called at each tick right after ``world.collect()``: publish, never block."""
 
 
 class _Conn:
@@ -119,26 +115,26 @@ class _Conn:
         self.runner: asyncio.Task[None] | None = None
 
 
-class Presence:
-    """The pump for one world. Created by :func:`setup_presence`."""
+class Pump:
+    """Moves bytes between the sockets and one presence world."""
 
-    def __init__(self, world: PresenceWorld, settings: PresenceSettings) -> None:
+    def __init__(self, world: PresenceWorld, settings: PresenceSettings, metrics: Metrics) -> None:
         self.world = world
         self.settings = settings
+        self.metrics = metrics
         self.conns: dict[int, _Conn] = {}
-        self.metrics = Metrics()
-        self.handlers: dict[MsgType, Handler] = {}
-        self.leave_hooks: list[LeaveHook] = []
-        self.news_hooks: list[Callable[[], None]] = []
-        """With any, the street is shared with other processes (server/redis_presence.py)
-        and each tick comes in two halves: at the tick ``world.collect()`` files this tick's
-        moves as news and the hooks publish it (they must not block); ``gather_s`` later
-        the frames are built, with the other processes' news of the same tick in them. Ticks
-        are then aligned to the wall clock, so every process ticks at the same instants."""
+        self.handlers: Mapping[MsgType, Handler] = {}
+        self.on_leave: Sequence[LeaveHook] = ()
+        """Called with the session id once a session has ended (after the world forgot it)."""
+        self.sharing: Sharing | None = None
+        """With one, the street is shared with other processes and each tick comes in two
+        halves: at the tick ``world.collect()`` files this tick's moves as news and
+        ``sharing.share_news()`` publishes it; ``gather_s`` later the frames are built, with the
+        other processes' news of the same tick in them. Ticks are then aligned to the wall
+        clock, so every process ticks at the same instants."""
         self.gather_s = 0.015
-        self.hello_hook: Callable[[bytes], Awaitable[None]] | None = None
-        """Awaited with a ``hello`` before the world sees it (the relay fetches a resume state
-        from another process there); the session's later messages wait meanwhile."""
+        self._ticker: asyncio.Task[None] | None = None
+        self._gc_threshold: tuple[int, int, int] | None = None
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
         # counted locally, flushed to Prometheus once a second (labels cost microseconds)
@@ -150,22 +146,36 @@ class Presence:
 
     # -- app lifecycle ------------------------------------------------------------------------
 
-    async def lifespan(self, app: web.Application) -> AsyncIterator[None]:
-        self.metrics = app.get(METRICS) or self.metrics
-        self.handlers = app[HANDLERS]
-        self.leave_hooks = app[LEAVE_HOOKS]
+    def serve(
+        self,
+        handlers: Mapping[MsgType, Handler],
+        on_leave: Sequence[LeaveHook] = (),
+        sharing: Sharing | None = None,
+    ) -> None:
+        """Give the pump what serves requests beyond presence; call once, before :meth:`start`."""
+        if self._ticker is not None:
+            raise RuntimeError("Pump.serve must be called before Pump.start")
+        self.handlers, self.on_leave, self.sharing = dict(handlers), tuple(on_leave), sharing
+
+    async def start(self) -> None:
+        """Start ticking (and tune the garbage collector for a steady tick)."""
         previous = gc.get_threshold()
+        self._gc_threshold = previous
         if self.settings.gc_threshold:
             gc.set_threshold(self.settings.gc_threshold, *previous[1:])
-        ticker = asyncio.create_task(self._tick_loop())
-        yield
-        ticker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ticker
-        await self.shutdown(app)
-        gc.set_threshold(*previous)
+        self._ticker = asyncio.create_task(self._tick_loop())
 
-    async def shutdown(self, _app: web.Application) -> None:
+    async def stop(self) -> None:
+        """Stop ticking and close every socket; the reverse of :meth:`start`."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        await self.shutdown()
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
+
+    async def shutdown(self, _app: object = None) -> None:
         """Close every socket with GOING_AWAY; idempotent."""
         conns = list(self.conns.values())
         await asyncio.gather(
@@ -203,8 +213,8 @@ class Presence:
                     self._bytes_in += len(data)
                     kind = data[1] if len(data) > 1 and 0x92 <= data[0] <= 0x9F else -1
                     counts[kind] = counts.get(kind, 0) + 1
-                    if kind == _HELLO and self.hello_hook is not None:
-                        await self.hello_hook(data)
+                    if kind == _HELLO and self.sharing is not None:
+                        await self.sharing.before_hello(data)
                     effects = world.receive(sid, data, now())
                     if effects:
                         self.apply(effects)
@@ -227,7 +237,7 @@ class Presence:
             self._close(conn, CloseCode.NORMAL, "")
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(conn.writer, timeout=1.0)
-            for hook in self.leave_hooks:
+            for hook in self.on_leave:
                 await _quietly(hook(sid))
         return ws
 
@@ -328,7 +338,8 @@ class Presence:
         next_flush = due + 1.0
         aligned = False
         while True:
-            if self.news_hooks and not aligned:  # a relay joined: tick with the others
+            sharing = self.sharing
+            if sharing is not None and not aligned:  # shared: tick with the others
                 aligned = True
                 due = _aligned(period)
                 await asyncio.sleep(due - _clock())
@@ -336,8 +347,8 @@ class Presence:
             if aligned:
                 try:
                     self.world.collect()
-                    for hook in self.news_hooks:
-                        hook()
+                    if sharing is not None:
+                        sharing.share_news()
                 except Exception:
                     log.exception("presence news failed")
                     self._count_error(ErrorCode.INTERNAL)
@@ -467,9 +478,6 @@ class Presence:
     def views(self) -> list[SessionView]:
         """Every welcomed session's avatar as the server knows it (e.g. for visit checks)."""
         return [v for sid in self.conns if (v := self.world.view(sid)) is not None]
-
-
-PRESENCE = web.AppKey("presence", Presence)
 
 
 def _aligned(period: float) -> float:

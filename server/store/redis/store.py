@@ -19,7 +19,7 @@ a single server or a cluster:
   keys (``answers``), the xAPI statements (``stseq``, ``st``, ``sttime``, ``stid``) and the
   leaderboards (``board:<period>`` lexically sorted, with ``bm:``/``bv:`` member and version by
   visitor); and the street (shops, booths, promotions, sign-in links, owner sessions, the owner
-  audit log, coupons: see :mod:`server.store.redis_street`). Global orders (ledger seq,
+  audit log, coupons: see :mod:`server.store.redis.street`). Global orders (ledger seq,
   statement stream, rankings) need one sequencer; its share of each operation is one small
   script, so one shard carries a street many times over.
 * ``srichan:{img:<image id>}``: a photo's bytes, spread over the cluster.
@@ -42,7 +42,7 @@ slots. Rule: *the side that can refuse goes first, atomically with the idempoten
 * awards: the visitor's commit decides and credits (the pool never refuses) and queues the
   pool's debit and the entry. ``award:`` keys are the store's own, so nothing can conflict.
 * coupons: the visitor's debit first, then the street decides once per attempt (see
-  :mod:`server.store.redis_street`).
+  :mod:`server.store.redis.street`).
 
 Every step is idempotent and the work left to do is kept durably (the visitor's outbox, the
 sequencer's ``credits``), so a call that dies halfway is finished by the same visitor's next
@@ -70,14 +70,12 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
-import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
+from server.redis_client import is_cluster, open_client, redacted
 from server.store.base import StatementPage, StoreError, Visitor
-from server.store.redis_keys import (
+from server.store.redis.keys import (
     ANS,
     ANSWERS,
     ATT,
@@ -114,7 +112,7 @@ from server.store.redis_keys import (
     visitor_keys,
     visitor_of_key,
 )
-from server.store.redis_street import StreetMethods
+from server.store.redis.street import StreetMethods
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import ledger, xapi
 from srichan_world.world import quests as quest_rules
@@ -136,7 +134,6 @@ T = TypeVar("T")
 
 SCHEMA = 1
 """Bump when the key layout changes; a store refuses data written by a newer program."""
-SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 CAS_TRIES = 64
 PAGE = 1000
 """Entries read per round trip by the audit."""
@@ -157,16 +154,6 @@ def board_member(visitor_id: str, tokens: int, quests: int, updated_at: float) -
 def _board_row(member: str) -> tuple[str, int, int]:
     tokens_left, quests_left, _, visitor_id = member.split("|", 3)
     return visitor_id, TOKENS_TOP - int(tokens_left), QUESTS_TOP - int(quests_left)
-
-
-def _redacted(url: str) -> str:
-    """The URL without a password, for error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)
@@ -232,19 +219,8 @@ class RedisStore(StreetMethods):
         Raises ``ValueError`` for a URL this store does not take, ``StoreError`` when Redis
         cannot be reached or holds data from a newer program.
         """
-        scheme, sep, rest = url.partition("://")
-        if not sep or scheme not in SCHEMES:
-            raise ValueError(f"not a Redis store URL: {_redacted(url)!r}")
-        cluster = scheme.endswith("+cluster")
-        try:
-            if cluster:
-                client: Any = RedisCluster.from_url(
-                    f"{scheme.removesuffix('+cluster')}://{rest}", decode_responses=True
-                )
-            else:
-                client = aioredis.Redis.from_url(url, decode_responses=True)
-        except (ValueError, RedisError, RedisClusterException) as exc:
-            raise ValueError(f"bad Redis URL {_redacted(url)!r}: {exc}") from exc
+        client = open_client(url, decode_responses=True)
+        cluster = is_cluster(url)
         try:
             if cluster:
                 await client.initialize()
@@ -252,7 +228,7 @@ class RedisStore(StreetMethods):
             held = int(await client.get(SCHEMA_KEY))
         except (RedisError, RedisClusterException, OSError) as exc:
             await client.aclose()
-            raise StoreError(f"cannot use Redis at {_redacted(url)}: {exc}") from exc
+            raise StoreError(f"cannot use Redis at {redacted(url)}: {exc}") from exc
         if held > SCHEMA:
             await client.aclose()
             raise StoreError(

@@ -3,7 +3,7 @@ and shows the others' avatars in the same frames as its own.
 
 Channels are per interest cell (``srichan:p:<scene>:<cell>``, the scene's content hash in
 the name so processes serving different builds never mix). Every process ticks at the same
-wall-clock instants, and each tick comes in two halves (server/ws.py): first the tick's moves
+wall-clock instants, and each tick comes in two halves (server/ws/pump.py): first the tick's moves
 are collected and published, then, ``gather_s`` (15 ms) later, the frames are built with the
 other processes' news of the same tick in them, so a move seen through another process is
 late by those milliseconds, not by a tick. Once per tick a process publishes
@@ -38,16 +38,14 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
-import redis.asyncio as aioredis
-from aiohttp import web
 from redis.exceptions import RedisError
 
-from server.fanout import BUS, RedisBus, bus_url, command
-from server.ws import PRESENCE, Presence
+from server.bus.redis import RedisBus, command
+from server.ws.pump import Pump
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
 from srichan_world.world.presence import CellNews, PresenceWorld, TickNews
@@ -122,19 +120,22 @@ _EMPTY = CellNews([], [], [], [])
 
 
 class PresenceRelay:
-    """One process's side of the shared street. Created by :func:`setup_redis_presence`."""
+    """One process's side of the shared street: the pump's :class:`~server.ws.pump.Sharing`.
+
+    ``client`` is a redis-py client (:func:`server.redis_client.open_client`) for the lanes and
+    the resume states; the cells' news travel on the bus."""
 
     def __init__(
         self,
-        presence: Presence,
+        pump: Pump,
         bus: RedisBus,
         client: Any,
         scene: str,
         resume_window_s: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.presence = presence
-        self.world: PresenceWorld = presence.world
+        self.pump = pump
+        self.world: PresenceWorld = pump.world
         self.bus = bus
         self.client = client
         self.prefix = f"srichan:p:{scene[:12]}:"
@@ -165,8 +166,6 @@ class PresenceRelay:
         self.world.share(*lane_ids(self.lane))
         await self.bus.subscribe(self.control, self._heard_control)
         self.bus.on_reconnect.append(self._rejoin)
-        self.presence.news_hooks.append(self.share_news)
-        self.presence.hello_hook = self.before_hello
         self._lane_task = asyncio.create_task(self._renew_lane())
 
     async def close(self) -> None:
@@ -279,7 +278,7 @@ class PresenceRelay:
         world = self.world
         world.remote_news(cell, updates, enters, leaves)
         for kind, data in said:
-            self.presence.apply(world.remote_said(cell, kind, data))
+            self.pump.apply(world.remote_said(cell, kind, data))
         if ask:
             self.asked.add(cell)
 
@@ -288,7 +287,7 @@ class PresenceRelay:
         kind, _, key = payload.decode(errors="replace").partition(" ")
         token = self.keys.pop(key, None) if kind == "resumed" else None
         if token is not None:
-            self.presence.apply(self.world.release(token))
+            self.pump.apply(self.world.release(token))
 
     async def _rejoin(self) -> None:
         """The bus reconnected: ask every watched cell for its roster again."""
@@ -341,29 +340,3 @@ class PresenceRelay:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-RELAY = web.AppKey("presence_relay", PresenceRelay)
-
-
-def setup_redis_presence(app: web.Application, store_url: str, scene: str) -> None:
-    """Share presence with the street's other processes (a Redis store only; after
-    :func:`server.fanout.setup_fanout` and :func:`server.ws.setup_presence`)."""
-    if BUS not in app or PRESENCE not in app:
-        return
-    presence = app[PRESENCE]
-    relay = PresenceRelay(presence, app[BUS], None, scene, presence.settings.resume_window_s)
-    app[RELAY] = relay
-
-    async def lifespan(_app: web.Application) -> AsyncIterator[None]:
-        relay.client = aioredis.Redis.from_url(
-            bus_url(store_url), socket_connect_timeout=2.0, socket_timeout=2.0
-        )
-        try:
-            await relay.start()
-            yield
-        finally:
-            await relay.close()
-            await relay.client.aclose()
-
-    app.cleanup_ctx.append(lifespan)

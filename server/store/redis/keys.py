@@ -3,7 +3,7 @@
 Every key starts ``srichan:`` and carries a hash tag, so a Lua script's keys are always in one
 slot: ``{v:<visitor id>}`` for a visitor (and their ledger account), ``{g}`` for the sequencer
 (ledger, statements, leaderboards, and the street: shops, booths, coupons), ``{img:<id>}`` for a
-photo's bytes. See server/store/redis_store.py for why, and docs/deploy.md.
+photo's bytes. See server/store/redis/store.py for why, and docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from server.store import redis_lua
 from server.store.base import PAGE_MAX, StoreError
+from server.store.redis import lua as redis_lua
 from srichan_world.world import ledger
 from srichan_world.world.ledger import Transfer
 

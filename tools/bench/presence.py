@@ -1,7 +1,7 @@
 """Presence benchmark: N walking bots against the product server and against a bare relay.
 
     srichan bench presence --clients 1500 --rate 10 --duration 15
-    python -m tools.bench_presence --clients 500,1000,1500 --repeat 3 --duration 12
+    python -m tools.bench.presence --clients 500,1000,1500 --repeat 3 --duration 12
 
 Each run starts a server process pinned to one core (``os.sched_setaffinity``) and bot
 processes pinned to the other cores, or targets ``--url``. The bots walk Sri Chan Road at
@@ -46,7 +46,7 @@ from typing import Any
 
 import msgpack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENE = ROOT / "scenes" / "srichan.toml"
 DEFAULT_JSON = Path("bench-results/presence.json")
 WALK_SPEED = 1.4  # m/s, a stroll
@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bot-client",
         choices=("lean", "library"),
         default="lean",
-        help="bots' WebSocket transport: a minimal one, or server/client.py (websockets)",
+        help="bots' WebSocket transport: a minimal one, or server/ws/client.py (websockets)",
     )
     parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="scene TOML")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
@@ -169,16 +169,17 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
     """The server process: pinned to one core, prints ``READY <port>``, runs until killed."""
     from aiohttp import web
 
-    from server.metrics import METRICS, Metrics
-    from server.ws import setup_presence
+    from server.app import create_presence_app
+    from server.keys import METRICS
     from srichan_world.world.presence import PresenceSettings
 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # both modes
-    app = web.Application()
     ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
     if mode == "product":
-        metrics = app[METRICS] = Metrics()
+        settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000)
+        app = create_presence_app(manifest, settings)
+        metrics = app[METRICS]
         observe = metrics.tick_seconds.observe
 
         def record(seconds: float) -> None:
@@ -186,8 +187,8 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
             ticks.append(seconds)
 
         metrics.tick_seconds.observe = record  # type: ignore[method-assign]
-        setup_presence(app, manifest, PresenceSettings(tick_hz=tick_hz, max_avatars=6000))
     else:
+        app = web.Application()
         relay = _Relay(manifest, tick_hz, ticks)
         app.router.add_get("/ws", relay.handle)
         app.cleanup_ctx.append(relay.lifespan)
@@ -314,7 +315,7 @@ class _Relay:
 
 
 def _start_server(mode: str, manifest_path: Path, tick_hz: float) -> tuple[subprocess.Popen, int]:
-    cmd = [sys.executable, "-m", "tools.bench_presence", "--serve", mode]
+    cmd = [sys.executable, "-m", "tools.bench.presence", "--serve", mode]
     cmd += ["--manifest", str(manifest_path), "--tick-hz", str(tick_hz)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     cpus = sorted(os.sched_getaffinity(0))
@@ -638,7 +639,7 @@ def _bot_process(cfg: dict, results: Any, go: Any) -> None:
 class Walkers:
     """One bot process's crowd: connect the bots, then walk them along the street at a fixed
     move rate, stamping each move in ``sent`` so observers can time its arrival. Shared by
-    this benchmark and tools/bench_scale.py, which differ only in how bots connect and what
+    this benchmark and tools/bench/scale.py, which differ only in how bots connect and what
     they record from frames."""
 
     def __init__(self, cfg: dict) -> None:
@@ -739,7 +740,7 @@ class _Stats:
 
 
 async def _bots(cfg: dict, results: Any, go: Any) -> None:
-    from server.client import PresenceClient
+    from server.ws.client import PresenceClient
     from srichan_world.protocol.messages import Correction, Error
 
     crowd = Walkers(cfg)

@@ -5,7 +5,7 @@ seven repeated along a longer road, with their quiz points and spawns; booths wh
 ``Bnn`` ids last), then compares each GLB with what ``gltfpack -kn -km -ke`` (nodes, materials
 and extras kept) makes of it. Prints a table and writes JSON.
 
-Usage: .venv/bin/python tools/bench_scene.py [--json bench-results/scene.json] [--repeat 3]
+Usage: .venv/bin/python -m tools.bench.scene [--json bench-results/scene.json] [--repeat 3]
 Targets: Sri Chan builds in < 2 s, gzipped GLB ≤ 300 KB, time grows no worse than linearly.
 """
 
@@ -29,7 +29,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from srichan_world.gltf.compile import build_glb  # noqa: E402

@@ -3,7 +3,7 @@
 Starts its own redis-servers on free loopback ports (AOF ``always`` and ``everysec``, and a
 3-master cluster with AOF ``everysec``), runs the same workload on each and on SQLite with
 ``synchronous=FULL``, prints a table and writes ``bench-results/redis_store.json``.
-Usage: python -m tools.bench_redis_store [--ops 400] [--dir DIR]
+Usage: python -m tools.bench.redis_store [--ops 400] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from server.store import open_store
 from tools import redis_servers
-from tools.bench_store import measure
+from tools.bench.store import measure
 
 
 def _aof(fsync: str) -> tuple[str, ...]:

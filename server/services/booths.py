@@ -18,20 +18,16 @@ and per client address (sign-ins), kept in this process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-
-from server.app import SCENE, SETTINGS
 from server.health import FailureStreak
-from server.images import photo_id, process_photo
-from server.store import Store, open_store
+from server.integrations.images import photo_id, process_photo
+from server.store import Store
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import Rate
 from srichan_world.protocol.messages import BoothState, Coupon
@@ -365,49 +361,3 @@ class BoothService:
         return tuple(
             c.to_message() for c in await self.store.coupons_of(visitor_id) if c.usable(now)
         )
-
-
-# -- the aiohttp app -------------------------------------------------------------------------
-
-BOOTHS = web.AppKey("booths", BoothService)
-
-
-def setup_booths(
-    app: web.Application,
-    *,
-    store: Callable[[web.Application], Store] | None = None,
-    poll_s: float = POLL_S,
-) -> None:
-    """Add the owner pages, the admin API, booth images and coupon QR codes to ``app``.
-
-    ``store`` returns the app's open store at startup (call ``setup_booths`` after the
-    cleanup context that opens it); without it the booths open ``settings.store`` themselves
-    and close it at shutdown. When :func:`server.ws.setup_presence` ran first, redeeming over
-    the WebSocket and live ``booth_state`` fan-out are wired too.
-    """
-    from server import booth_ws, owner_http
-
-    service = BoothService(app[SCENE].manifest)
-    app[BOOTHS] = service
-    owner_http.add_routes(app)
-    fanout = booth_ws.wire(app, service)
-
-    async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        owned = None
-        if store is None:
-            owned = await open_store(app[SETTINGS].store)
-        await service.start(store(app) if store is not None else owned)  # type: ignore[arg-type]
-        poller = asyncio.create_task(service.poll_forever(poll_s))
-        sweeper = asyncio.create_task(fanout.sweep_forever()) if fanout is not None else None
-        try:
-            yield
-        finally:
-            for task in (poller, sweeper):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            if owned is not None:
-                await owned.close()
-
-    app.cleanup_ctx.append(lifespan)

@@ -1,0 +1,56 @@
+"""The compiled street and the browser client: ``/``, ``/static/``, ``/vendor/``, ``/scene/``.
+
+The manifest is revalidated on every visit (no-cache, ETag), so a rebuilt street shows up at
+once; the GLB is addressed by its content hash and cached forever. Both go gzipped to browsers
+that accept it (precompressed once at load, see server/scene_files.py).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.config import Settings
+from server.keys import SCENE
+from server.scene_files import Asset
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def add_routes(app: web.Application, settings: Settings) -> None:
+    app.router.add_get("/scene/manifest.json", scene_manifest)
+    app.router.add_get("/scene/{hash}.glb", scene_glb)
+    index = settings.web_root / "index.html"
+    if index.is_file():
+
+        async def page(_request: web.Request) -> web.FileResponse:
+            return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+        app.router.add_get("/", page)
+        app.router.add_static("/static/", settings.web_root)
+    for name, sub in (("three", "three"), ("msgpack", "@msgpack/msgpack/dist.esm")):
+        folder = settings.node_modules / sub
+        if folder.is_dir():
+            app.router.add_static(f"/vendor/{name}/", folder)
+
+
+def _send(request: web.Request, asset: Asset, cache_control: str) -> web.Response:
+    headers = {"ETag": asset.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if asset.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        body = asset.gzipped
+    else:
+        body = asset.body
+    return web.Response(body=body, headers=headers, content_type=asset.content_type.split(";")[0])
+
+
+async def scene_manifest(request: web.Request) -> web.Response:
+    return _send(request, request.app[SCENE].manifest_asset, "no-cache")
+
+
+async def scene_glb(request: web.Request) -> web.Response:
+    scene = request.app[SCENE]
+    if request.match_info["hash"] != scene.content_hash:
+        raise web.HTTPNotFound(text="no such scene version; fetch /scene/manifest.json")
+    return _send(request, scene.glb_asset, IMMUTABLE)

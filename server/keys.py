@@ -1,0 +1,33 @@
+"""Every typed app key, in one place: what a running app holds and handlers may look up.
+
+Only ``server/app.py`` sets them (at build time or, for what needs the open store, at
+startup); HTTP handlers read them from ``request.app``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.bus import Bus
+from server.config import Settings
+from server.health import StoreHealth
+from server.metrics import Metrics
+from server.scene_files import SceneFiles
+from server.services.booths import BoothService
+from server.store import Store
+from server.ws.learning import LearningSocket
+from server.ws.pump import Pump
+
+SETTINGS = web.AppKey("settings", Settings)
+SCENE = web.AppKey("scene", SceneFiles)
+METRICS = web.AppKey("metrics", Metrics)
+PUMP = web.AppKey("pump", Pump)
+"""The WebSocket pump and, through it, the presence world (``app[PUMP].world``)."""
+BOOTHS = web.AppKey("booths", BoothService)
+LEARNING = web.AppKey("learning", LearningSocket)
+STORE = web.AppKey("store", Store)
+"""Set at startup, once the store is open."""
+HEALTH = web.AppKey("store_health", StoreHealth)
+"""Set at startup."""
+BUS = web.AppKey("bus", Bus)
+"""Set at startup: the in-process bus, or Redis pub/sub with a Redis store."""
