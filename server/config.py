@@ -81,6 +81,7 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.envi
             values[name] = kind(raw)
         except ValueError:
             problems.append(f"{source}: {raw!r} is not a valid {kind.__name__}")
+    # each value was converted by its option's own type above, so the fields' types hold
     settings = Settings(**values)  # type: ignore[arg-type]
     problems += validate(settings)
     if problems:

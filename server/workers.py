@@ -74,7 +74,7 @@ def reserve_port(host: str, port: int) -> socket.socket:
 
 def restart_delay(failures: int, rng: Callable[[], float] = random.random) -> float:
     """Seconds before restarting a worker that died ``failures`` times in a row, young."""
-    base = min(RESTART_MAX_S, RESTART_FIRST_S * 2 ** max(0, failures - 1))
+    base = min(RESTART_MAX_S, RESTART_FIRST_S * 2.0 ** max(0, failures - 1))
     return base * (0.75 + 0.5 * rng())
 
 
@@ -174,13 +174,13 @@ class Supervisor:
 
     def _poll(self, timeout: float) -> None:
         """Wait for a worker message or exit (or the timeout) and read ready messages."""
-        waitables: list[object] = []
+        waitables: list[Connection | int] = []
         for slot in self.slots:
             if slot.process is not None:
                 waitables.append(slot.process.sentinel)
                 if slot.pipe is not None and not slot.ready:
                     waitables.append(slot.pipe)
-        wait(waitables, timeout)  # type: ignore[arg-type]
+        wait(waitables, timeout)
         for slot in self.slots:
             if slot.pipe is not None and not slot.ready:
                 try:

@@ -97,7 +97,9 @@ def encode_news(lane: int, news: CellNews, *, ask: bool) -> bytes:
     )
 
 
-def decode_news(payload: bytes) -> tuple[int, list, list, list, list, bool]:
+def decode_news(
+    payload: bytes,
+) -> tuple[int, list[Any], list[Any], list[Any], list[Any], bool]:
     """``(lane, updates, enters, leaves, said, ask)``; ``ValueError`` for anything else."""
     try:
         value = msgpack.unpackb(payload)
@@ -324,7 +326,7 @@ class PresenceRelay:
             return
         await self.bus.publish(self.control, f"resumed {key}".encode())
 
-    def _write_resume_states(self, states: list[tuple[str, list]]) -> None:
+    def _write_resume_states(self, states: list[tuple[str, list[Any]]]) -> None:
         """Keep resume states in Redis for the resume window (lost while Redis is away: then
         a reconnect elsewhere starts afresh, as the docs say)."""
         ttl = str(int(self.resume_window_s * 1000))

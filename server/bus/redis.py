@@ -31,6 +31,7 @@ import os
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import hiredis
@@ -50,7 +51,7 @@ MAX_BUFFER = 4 * 1024 * 1024
 def backoff(failures: int, rng: Callable[[], float] = random.random) -> float:
     """Seconds to wait after ``failures`` failed tries in a row: doubling from 0.1 s, capped at
     5 s, with "equal jitter" (half fixed, half random) so processes do not reconnect in step."""
-    base = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** max(0, failures - 1))
+    base = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2.0 ** max(0, failures - 1))
     return base / 2 + rng() * base / 2
 
 
@@ -68,14 +69,15 @@ class _Wire(asyncio.Protocol):
     hiredis in ``data_received``. Pub/sub pushes go to ``on_push``; other replies are
     dropped (the bus never needs them), errors logged."""
 
-    def __init__(self, on_push: Callable[[list], None] | None) -> None:
+    def __init__(self, on_push: Callable[[list[Any]], None] | None) -> None:
         self.on_push = on_push
         self.reader = hiredis.Reader()
         self.transport: asyncio.Transport | None = None
         self.lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
@@ -106,7 +108,7 @@ class _Wire(asyncio.Protocol):
             self.transport.close()
 
 
-async def _open_wire(url: str, on_push: Callable[[list], None] | None) -> _Wire:
+async def _open_wire(url: str, on_push: Callable[[list[Any]], None] | None) -> _Wire:
     """Connect and authenticate; ``redis://``, ``rediss://`` (TLS) and ``unix://`` URLs."""
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
@@ -121,7 +123,9 @@ async def _open_wire(url: str, on_push: Callable[[list], None] | None) -> _Wire:
     else:
         tls = ssl.create_default_context() if parts.scheme == "rediss" else None
         _, wire = await asyncio.wait_for(
-            loop.create_connection(protocol, parts.hostname, parts.port or 6379, ssl=tls),
+            loop.create_connection(
+                protocol, parts.hostname or "localhost", parts.port or 6379, ssl=tls
+            ),
             CONNECT_TIMEOUT_S,
         )
     if parts.password:
@@ -247,7 +251,9 @@ class RedisBus:
             self._drop()
             await asyncio.sleep(backoff(failures))
 
-    async def _connect(self) -> tuple[asyncio.Future, asyncio.Future]:
+    async def _connect(
+        self,
+    ) -> tuple[asyncio.Future[BaseException | None], asyncio.Future[BaseException | None]]:
         """Open both connections and subscribe to every channel; returns the futures that
         complete when either connection is lost."""
         self._sub = await _open_wire(self.url, self._pushed)
@@ -265,7 +271,7 @@ class RedisBus:
                     log.exception("pub/sub catch-up failed")
         return self._sub.lost, self._pub.lost
 
-    def _pushed(self, reply: list) -> None:
+    def _pushed(self, reply: list[Any]) -> None:
         if len(reply) != 3 or reply[0] != b"message":
             return  # subscribe / unsubscribe confirmations, pong
         data = reply[2]

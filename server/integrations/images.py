@@ -70,7 +70,7 @@ def process_photo(data: bytes) -> Photo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[kind])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[kind])
             width, height = image.size
             if width < 1 or height < 1 or width * height > MAX_PIXELS:
                 raise BadImage(_TOO_MANY_TH, _TOO_MANY_EN)

@@ -79,7 +79,7 @@ def backoff_delay(
 ) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based): exponential, capped, and
     jittered into the upper half so many servers do not retry in step."""
-    ceiling = min(cap, base * 2 ** min(attempt - 1, 30))
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 30))
     return ceiling * (0.5 + 0.5 * rand())
 
 

@@ -59,7 +59,7 @@ class Entered:
     quests: tuple[QuestUpdate, ...]
 
 
-StatementHook = Callable[[dict[str, Any]], None]
+StatementHook = Callable[[dict[str, Any]], object]
 
 
 class Learning:

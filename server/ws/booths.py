@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from server.services.booths import BoothService, BoothUpdate
 from server.ws.pump import Pump, RequestContext
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.messages import CouponIssued, Error, Message, Redeem
+from srichan_world.protocol.messages import BoothState, CouponIssued, Error, Message, Redeem
 from srichan_world.world.coupons import KEY
 from srichan_world.world.refusals import Refused
 
@@ -59,9 +59,9 @@ class BoothFanout:
     async def forget(self, session: int) -> None:
         self.seen.pop(session, None)
 
-    def _send(self, session: int, slot: str, message: Message) -> None:
+    def _send(self, session: int, slot: str, message: BoothState) -> None:
         if self.pump.send(session, message):
-            self.seen.setdefault(session, {})[slot] = message.version  # type: ignore[attr-defined]
+            self.seen.setdefault(session, {})[slot] = message.version
 
     async def redeem(self, ctx: RequestContext, msg: Message) -> Sequence[Message]:
         """``redeem`` from a visitor who gave their id and secret in ``hello``."""

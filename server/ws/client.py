@@ -226,8 +226,8 @@ class PresenceClient:
             s = seen.get(u.id)
             if s is None:
                 continue
-            if u.x is not None:
-                s.x, s.z = u.x, u.z  # type: ignore[assignment]
+            if u.x is not None and u.z is not None:
+                s.x, s.z = u.x, u.z
             if u.heading is not None:
                 s.heading = u.heading
             if u.anim is not None:

@@ -109,7 +109,7 @@ class _Conn:
         self.writer: asyncio.Task[None] | None = None
         self.busy_since: float | None = None
         self.closing = False
-        self.close_code = CloseCode.NORMAL
+        self.close_code: int = CloseCode.NORMAL
         self.close_reason = b""
         self.requests: deque[Dispatch] = deque()
         self.runner: asyncio.Task[None] | None = None
@@ -136,7 +136,7 @@ class Pump:
         self._ticker: asyncio.Task[None] | None = None
         self._gc_threshold: tuple[int, int, int] | None = None
         self._ids = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         # counted locally, flushed to Prometheus once a second (labels cost microseconds)
         self._in: dict[int, int] = {}
         self._out: dict[int, int] = {}
@@ -310,7 +310,7 @@ class Pump:
             self._wake(conn)
             return
         conn.closing = True
-        conn.close_code = code  # type: ignore[assignment]
+        conn.close_code = code
         conn.close_reason = reason.encode("utf-8")[:120]
         self._wake(conn)
 
