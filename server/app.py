@@ -5,11 +5,13 @@ imports this module (a test checks the import graph), and no module reaches into
 objects to hook itself in. Reading :func:`create_app` and :func:`_running` top to bottom is
 reading the server's architecture (docs/architecture.md draws it):
 
-* at build time (synchronous, may raise ``ConfigError``): the scene, the presence world and
-  its pump, the booth and learning services (not yet on a store), and every route;
+* at build time (synchronous, may raise ``ConfigError``): the scene; the street (the pure
+  entry point for every WebSocket message: presence, learning, booths) and its pump; the booth
+  service for owners (not yet on a store); every route;
 * at startup (:func:`_running`, in order): open the store → watch its health → join the bus
-  (in-process, or Redis pub/sub with a Redis store) → start the services on the store → share
-  presence with other processes (Redis only) → give the pump its request handlers → tick;
+  (in-process, or Redis pub/sub with a Redis store) → start the booth service on the store →
+  share presence with other processes (Redis only) → give the pump the store steps → watch
+  and tick;
 * at shutdown: the same in reverse (aiohttp first closes every WebSocket with GOING_AWAY).
 
 No singletons: everything lives under the typed keys of ``server/keys.py``, so tests run
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiohttp import web
@@ -41,10 +44,12 @@ from server.scene_files import SceneFiles
 from server.services.booths import POLL_S, BoothService
 from server.store import open_store
 from server.ws.booths import BoothFanout
-from server.ws.guard import RequestGuard
-from server.ws.learning import WATCH_S, LearningSocket
-from server.ws.pump import Handler, LeaveHook, Pump
-from srichan_world.protocol.codes import MsgType
+from server.ws.learning import WATCH_S, LearningLoop
+from server.ws.pump import LeaveHook, Pump
+from server.ws.steps import StoreSteps
+from srichan_world.street.booths import BoothCounter
+from srichan_world.street.learning import LearningDesk
+from srichan_world.street.street import Street
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 
@@ -69,18 +74,22 @@ def create_app(
         content = LearningContent.from_compiled(files.manifest, files.answers)
     except ValueError as exc:
         raise ConfigError([f"scene: {exc}"]) from None
+    lrs = LrsConfig.from_env(environ)
     metrics = Metrics()
-    pump = _pump(files.manifest, _presence_settings(settings), metrics)
-    learning = LearningSocket(content, pump, LrsConfig.from_env(environ), watch_s=watch_s)
-    learning.register_metrics(metrics.registry)
+    presence = _presence_settings(settings)
+    booths = BoothService(files.manifest)
+    slots = {slot: place.position for slot, place in booths.slots.items()}
+    world = PresenceWorld(dict(files.manifest), presence)
+    street = Street(world, LearningDesk(content), BoothCounter(slots))
+    pump = Pump(street, presence, metrics)
 
     app = web.Application(middlewares=[status.store_errors])
     app[SETTINGS] = settings
     app[SCENE] = files
     app[METRICS] = metrics
     app[PUMP] = pump
-    app[BOOTHS] = BoothService(files.manifest)
-    app[LEARNING] = learning
+    app[BOOTHS] = booths
+    app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
     status.add_routes(app)
     scene.add_routes(app, settings)
     app.router.add_get("/ws", pump.handle)
@@ -95,14 +104,13 @@ def create_presence_app(
     manifest: Mapping[str, object],
     settings: PresenceSettings,
     *,
-    handlers: Mapping[MsgType, Handler] | None = None,
     on_leave: Sequence[LeaveHook] = (),
 ) -> web.Application:
-    """Presence alone (``/ws`` and ``/metrics``, no store): for the presence benchmark and for
-    tests that bring their own request handlers."""
+    """Presence alone (``/ws`` and ``/metrics``, no store; other requests are answered
+    ``unsupported``): for the presence benchmark and presence tests."""
     metrics = Metrics()
-    pump = _pump(manifest, settings, metrics)
-    pump.serve(handlers or {}, on_leave)
+    pump = Pump(Street(PresenceWorld(dict(manifest), settings)), settings, metrics)
+    pump.serve(on_leave=on_leave)
     app = web.Application()
     app[METRICS] = metrics
     app[PUMP] = pump
@@ -124,10 +132,6 @@ def _presence_settings(settings: Settings) -> PresenceSettings:
         max_speed=settings.max_speed,
         resume_window_s=settings.resume_window_s,
     )
-
-
-def _pump(manifest: Mapping[str, object], settings: PresenceSettings, metrics: Metrics) -> Pump:
-    return Pump(PresenceWorld(dict(manifest), settings), settings, metrics)
 
 
 async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[None]:
@@ -156,8 +160,6 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         fanout = BoothFanout(booths, pump)
         booths.subscribe(fanout.on_update)
         await BoothNotices(booths, bus).start()
-        await learning.start(store)
-        stack.push_async_callback(learning.close)
 
         relay = None
         if isinstance(bus, RedisBus):
@@ -169,9 +171,16 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             await relay.start()
             stack.push_async_callback(relay.close)
 
-        guard = RequestGuard(health, {**learning.handlers(), MsgType.REDEEM: fanout.redeem})
-        health.on_recovered.append(guard.retry_pending)
-        pump.serve(guard.handlers, (learning.on_leave, fanout.forget, guard.forget), relay)
+        pump.serve(
+            StoreSteps(store, booths),
+            on_leave=(fanout.forget,),
+            sharing=relay,
+            on_learned=learning.learned,
+            on_store_error=health.suspect,
+        )
+        health.on_recovered.append(lambda: _recovered(pump))
+        await learning.start()
+        stack.push_async_callback(learning.close)
         await pump.start()
         stack.push_async_callback(pump.stop)
 
@@ -182,6 +191,11 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         ):
             stack.push_async_callback(_cancel, asyncio.create_task(loop))
         yield
+
+
+async def _recovered(pump: Pump) -> None:
+    """The store answers again: the street enters the sessions whose hello met the outage."""
+    pump.apply(pump.street.recovered(time.time()))
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -15,7 +15,7 @@ from server.metrics import Metrics
 from server.scene_files import SceneFiles
 from server.services.booths import BoothService
 from server.store import Store
-from server.ws.learning import LearningSocket
+from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -24,7 +24,8 @@ METRICS = web.AppKey("metrics", Metrics)
 PUMP = web.AppKey("pump", Pump)
 """The WebSocket pump and, through it, the presence world (``app[PUMP].world``)."""
 BOOTHS = web.AppKey("booths", BoothService)
-LEARNING = web.AppKey("learning", LearningSocket)
+LEARNING = web.AppKey("learning", LearningLoop)
+"""The learning side's watcher, LRS forwarder and metrics (decisions: the street's)."""
 STORE = web.AppKey("store", Store)
 """Set at startup, once the store is open."""
 HEALTH = web.AppKey("store_health", StoreHealth)

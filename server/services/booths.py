@@ -1,4 +1,4 @@
-"""The booth side of one server process: owners' edits, visitors' coupons, the publish hook.
+"""The booth side of one server process: owners' edits, coupon checks, the publish hook.
 
 :class:`BoothService` joins the booth rules to the store. Each method is one request and raises
 :class:`~srichan_world.world.refusals.Refused` when it is refused (the HTTP and WebSocket layers
@@ -11,15 +11,15 @@ of the slot, so the WebSocket layer can queue it for every session that sees tha
 made by another process (``srichan owner revoke``, a second server on Redis) are found by
 polling the store's booth versions every couple of seconds.
 
-Rate limits are token buckets per shop (edits, uploads, coupon checks), per visitor (redeems)
-and per client address (sign-ins), kept in this process.
+Rate limits are token buckets per shop (edits, uploads, coupon checks) and per client address
+(sign-ins), kept in this process. Visitors redeem through the street
+(``srichan_world/street/booths.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,20 +30,15 @@ from server.integrations.images import photo_id, process_photo
 from server.store import Store
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import Rate
-from srichan_world.protocol.messages import BoothState, Coupon
+from srichan_world.protocol.messages import BoothState
 from srichan_world.scene.geometry import InterestGrid, Point
 from srichan_world.scene.manifest import grid_of
 from srichan_world.world.booths import BoothRecord, parse_booth, public_view
 from srichan_world.world.coupons import (
-    CODE_CANDIDATES,
-    COUPON_LIFETIME_S,
-    KEY,
     CouponRecord,
-    Redemption,
-    new_code,
     normalize_code,
 )
-from srichan_world.world.ledger import shop_account, visitor_account
+from srichan_world.world.ledger import shop_account
 from srichan_world.world.owners import (
     SESSION_TTL_S,
     Owner,
@@ -58,17 +53,15 @@ from srichan_world.world.refusals import Refused
 
 log = logging.getLogger(__name__)
 
-BOOTH_REACH_M = 6.0
-"""A visitor redeems standing within this distance of the booth's centre."""
 POLL_S = 2.0
 RATES: dict[str, Rate] = {
     "edit": Rate(0.5, 20),
     "upload": Rate(0.2, 12),
     "verify": Rate(1.0, 10),
-    "redeem": Rate(0.5, 5),
     "sign_in": Rate(0.5, 10),
 }
-"""Requests per second on average and at once, per shop / visitor / address."""
+"""Requests per second on average and at once, per shop / address (a visitor's redeems:
+``srichan_world/street/booths.py``)."""
 _BUCKETS_MAX = 20_000
 
 
@@ -104,7 +97,6 @@ class BoothService:
         self,
         manifest: Mapping[str, Any],
         *,
-        randbelow: Callable[[int], int] = secrets.randbelow,
         rates: Mapping[str, Rate] = RATES,
     ) -> None:
         self.grid: InterestGrid = grid_of(dict(manifest))
@@ -113,7 +105,6 @@ class BoothService:
             position = (float(b["position"][0]), float(b["position"][1]))
             self.slots[b["id"]] = SlotPlace(b["id"], position, self.grid.cell_of(position))
         self._store: Store | None = None
-        self._randbelow = randbelow
         self._rates = dict(rates)
         self._states: dict[str, BoothState] = {}
         self._subscribers: list[Subscriber] = []
@@ -312,52 +303,3 @@ class BoothService:
 
     async def owners(self) -> tuple[Owner, ...]:
         return await self.store.owners()
-
-    # -- visitors ---------------------------------------------------------------------------
-
-    async def redeem(
-        self,
-        visitor_id: str,
-        slot: str,
-        promotion_id: str,
-        key: str,
-        position: Point,
-        now: float,
-        expected_cost: int | None = None,
-    ) -> tuple[CouponRecord, int]:
-        """Buy one coupon with tokens; returns it and the visitor's balance after paying.
-
-        The same ``key`` again returns the same coupon and spends nothing more.
-        """
-        place = self.slots.get(slot)
-        if place is None:
-            raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth slot {slot}")
-        if not KEY.match(key):
-            raise Refused(ErrorCode.BAD_VALUE, "redeem key must be 8-64 of A-Z a-z 0-9 _ -")
-        x, z = position
-        if not (math.isfinite(x) and math.isfinite(z)) or (
-            math.dist(position, place.position) > BOOTH_REACH_M
-        ):
-            raise Refused(ErrorCode.BOOTH_TOO_FAR, f"come within {BOOTH_REACH_M:g} m of {slot}")
-        self._allow("redeem", visitor_id, now)
-        coupon = await self.store.redeem(
-            Redemption(
-                key=key,
-                visitor_id=visitor_id,
-                slot=slot,
-                promotion_id=promotion_id,
-                expected_cost=expected_cost,
-                coupon_id=f"c-{secrets.token_hex(8)}",
-                codes=tuple(new_code(self._randbelow) for _ in range(CODE_CANDIDATES)),
-                now=now,
-                expires_at=now + COUPON_LIFETIME_S,
-            )
-        )
-        await self.refresh(slot)
-        return coupon, await self.store.balance(visitor_account(visitor_id))
-
-    async def wallet(self, visitor_id: str, now: float) -> tuple[Coupon, ...]:
-        """The visitor's coupons still usable at a shop, as ``wallet`` records."""
-        return tuple(
-            c.to_message() for c in await self.store.coupons_of(visitor_id) if c.usable(now)
-        )

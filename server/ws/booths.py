@@ -1,4 +1,6 @@
-"""Booths on the WebSocket: ``booth_state`` to whoever can see a booth, and ``redeem``.
+"""Booths on the WebSocket: ``booth_state`` to whoever can see a booth.
+
+(Redeeming is a request like any other: ``srichan_world/street/booths.py``.)
 
 :class:`BoothFanout` subscribes to the booth service's publish hook: an update is queued at once
 (never awaited per client) for every session whose interest area holds the booth's cell. A
@@ -9,27 +11,18 @@ times a second that sends each session the booths around it whose version it has
 from __future__ import annotations
 
 import asyncio
-import secrets
-import time
-from collections.abc import Callable, Sequence
 
 from server.services.booths import BoothService, BoothUpdate
-from server.ws.pump import Pump, RequestContext
-from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.messages import BoothState, CouponIssued, Error, Message, Redeem
-from srichan_world.world.coupons import KEY
-from srichan_world.world.refusals import Refused
+from server.ws.pump import Pump
+from srichan_world.protocol.messages import BoothState
 
 SWEEP_S = 0.25
 
 
 class BoothFanout:
-    def __init__(
-        self, service: BoothService, pump: Pump, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, service: BoothService, pump: Pump) -> None:
         self.service = service
         self.pump = pump
-        self.clock = clock
         self.seen: dict[int, dict[str, int]] = {}
         """Per session, the booth versions it was sent."""
 
@@ -62,36 +55,3 @@ class BoothFanout:
     def _send(self, session: int, slot: str, message: BoothState) -> None:
         if self.pump.send(session, message):
             self.seen.setdefault(session, {})[slot] = message.version
-
-    async def redeem(self, ctx: RequestContext, msg: Message) -> Sequence[Message]:
-        """``redeem`` from a visitor who gave their id and secret in ``hello``."""
-        assert isinstance(msg, Redeem)
-        view = ctx.view
-        if not view.visitor_id or not view.visitor_secret:
-            return [Error(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")]
-        try:
-            await self.service.store.authenticate_visitor(view.visitor_id, view.visitor_secret)
-            coupon, balance = await self.service.redeem(
-                view.visitor_id,
-                msg.slot,
-                msg.promotion,
-                redeem_key(view.session, msg),
-                (view.x, view.z),
-                self.clock(),
-                getattr(msg, "expected_cost", None),
-            )
-        except Refused as exc:
-            return [Error(int(exc.code), exc.refusal.detail)]
-        return [CouponIssued(coupon.to_message(), balance)]
-
-
-def redeem_key(session: int, msg: Redeem) -> str:
-    """The idempotency key of a redeem: the client's ``key`` when the message carries one
-    (the browser sends it; the protocol's ``Redeem`` is to gain the field), else the session
-    and the request's ``cid``, so a duplicate on one connection at least spends once."""
-    key = getattr(msg, "key", None)
-    if isinstance(key, str) and KEY.match(key):
-        return key
-    if msg.cid is None:
-        return f"ws-{session}-{secrets.token_hex(8)}"  # nothing to recognise a duplicate by
-    return f"ws-{session:06d}-{msg.cid}"

@@ -1,18 +1,16 @@
-"""The WebSocket pump: moves bytes between sockets and the sans-I/O presence world.
+"""The WebSocket pump: moves bytes between sockets and the sans-I/O street.
 
-One reader per connection feeds ``world.receive``; a fixed-rate tick loop calls
-``world.tick`` and hands each connection its frame. Sending never makes the tick wait for a
+One reader per connection feeds ``street.receive``; a fixed-rate tick loop calls
+``street.tick`` and hands each connection its frame. Sending never makes the tick wait for a
 client: a frame goes straight to the socket when its buffer is empty and nothing is queued
 (the write cannot block then), otherwise it is parked in the connection's outbox for its own
 writer task, replacing any older frame still waiting there. A connection whose writer makes
 no progress for ``stuck_timeout_s`` is cut off and counted.
 
-Requests the presence world does not answer itself (learning, booths) come out of it as
-``Dispatch`` effects and go to the handler table the app gives :meth:`Pump.serve`:
-``MsgType -> async handler(ctx, msg)`` returning the replies; replies get the request's ``cid``.
-Handlers of one session run one at a time in arrival order. A handler for ``MsgType.HELLO``
-runs after each welcome. The pump knows nothing of what the handlers do: ``server/app.py``
-builds them and hands them over, once, before the street opens.
+The pump decides nothing. Requests that need the store come out of the street as ``Apply``
+effects: the pump applies the step with the :class:`StepRunner` the app gives
+:meth:`Pump.serve` (``server/ws/steps.py``) in a task of its own, and hands the result back
+(``street.stored`` / ``street.failed``); the street answers, in order, per session.
 """
 
 from __future__ import annotations
@@ -24,28 +22,22 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import msgpack
 from aiohttp import WSMsgType, web
 
 from server.metrics import Metrics
+from server.store import StoreError
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
 from srichan_world.protocol.messages import Error, Message
-from srichan_world.world.presence import (
-    Close,
-    Dispatch,
-    Effect,
-    Frames,
-    PresenceSettings,
-    PresenceWorld,
-    Send,
-    SessionView,
-)
+from srichan_world.street.steps import Step, StoreUnavailable
+from srichan_world.street.street import Apply, Learned, Street, StreetEffect
+from srichan_world.world.presence import Close, Frames, PresenceSettings, Send, SessionView
+from srichan_world.world.refusals import Refused
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +48,17 @@ _CLOSING = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
 _clock = time.monotonic
 """The world's clock: asyncio's own (``loop.time()`` is ``time.monotonic()``), called
 directly because it is read once per message."""
+_wall = time.time
+"""The records' clock (Unix seconds): what requests are stored at."""
 _ERROR_NAMES = {int(c): c.name.lower() for c in ErrorCode} | {0: "transport"}
 
 
-@dataclass(frozen=True)
-class RequestContext:
-    """Given to a handler: who asked, and the pump, to push messages to other sessions."""
-
-    view: SessionView
-    pump: Pump
-
-
-Handler = Callable[[RequestContext, Message], Awaitable[Sequence[Message]]]
 LeaveHook = Callable[[int], Awaitable[None]]
+
+
+class StepRunner(Protocol):
+    async def apply(self, step: Step) -> object:
+        """Do one store step; raise ``Refused`` or ``StoreError`` as the store does."""
 
 
 class Sharing(Protocol):
@@ -90,8 +80,6 @@ class _Conn:
         "closing",
         "frame",
         "queue",
-        "requests",
-        "runner",
         "sid",
         "transport",
         "waiter",
@@ -111,19 +99,22 @@ class _Conn:
         self.closing = False
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = b""
-        self.requests: deque[Dispatch] = deque()
-        self.runner: asyncio.Task[None] | None = None
 
 
 class Pump:
-    """Moves bytes between the sockets and one presence world."""
+    """Moves bytes between the sockets and one street."""
 
-    def __init__(self, world: PresenceWorld, settings: PresenceSettings, metrics: Metrics) -> None:
-        self.world = world
+    def __init__(self, street: Street, settings: PresenceSettings, metrics: Metrics) -> None:
+        self.street = street
+        self.world = street.world
         self.settings = settings
         self.metrics = metrics
         self.conns: dict[int, _Conn] = {}
-        self.handlers: Mapping[MsgType, Handler] = {}
+        self.steps: StepRunner | None = None
+        self.on_store_error: Callable[[BaseException], None] = lambda _exc: None
+        """Told of each store failure (the health watcher probes at once)."""
+        self.on_learned: Callable[[Learned], None] = lambda _learned: None
+        """Given the statements and tokens of each answered request (LRS, metrics)."""
         self.on_leave: Sequence[LeaveHook] = ()
         """Called with the session id once a session has ended (after the world forgot it)."""
         self.sharing: Sharing | None = None
@@ -148,14 +139,21 @@ class Pump:
 
     def serve(
         self,
-        handlers: Mapping[MsgType, Handler],
+        steps: StepRunner | None = None,
+        *,
         on_leave: Sequence[LeaveHook] = (),
         sharing: Sharing | None = None,
+        on_learned: Callable[[Learned], None] | None = None,
+        on_store_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        """Give the pump what serves requests beyond presence; call once, before :meth:`start`."""
+        """Give the pump what it needs beyond presence; call once, before :meth:`start`."""
         if self._ticker is not None:
             raise RuntimeError("Pump.serve must be called before Pump.start")
-        self.handlers, self.on_leave, self.sharing = dict(handlers), tuple(on_leave), sharing
+        self.steps, self.on_leave, self.sharing = steps, tuple(on_leave), sharing
+        if on_learned is not None:
+            self.on_learned = on_learned
+        if on_store_error is not None:
+            self.on_store_error = on_store_error
 
     async def start(self) -> None:
         """Start ticking (and tune the garbage collector for a steady tick)."""
@@ -167,10 +165,10 @@ class Pump:
 
     async def stop(self) -> None:
         """Stop ticking and close every socket; the reverse of :meth:`start`."""
-        if self._ticker is not None:
-            self._ticker.cancel()
+        for task in [*self._tasks, *([self._ticker] if self._ticker else [])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+                await task
         await self.shutdown()
         if self._gc_threshold is not None:
             gc.set_threshold(*self._gc_threshold)
@@ -199,8 +197,8 @@ class Pump:
         conn = _Conn(sid, ws, transport)
         self.conns[sid] = conn
         self.metrics.connections.inc()
-        world = self.world
-        self.apply(world.connect(sid, now()))
+        street = self.street
+        self.apply(street.connect(sid, now()))
         conn.writer = asyncio.create_task(self._writer(conn))
         counts = self._in
         receive = ws.receive
@@ -215,7 +213,7 @@ class Pump:
                     counts[kind] = counts.get(kind, 0) + 1
                     if kind == _HELLO and self.sharing is not None:
                         await self.sharing.before_hello(data)
-                    effects = world.receive(sid, data, now())
+                    effects = street.receive(sid, data, now(), _wall())
                     if effects:
                         self.apply(effects)
                 elif msg.type in _CLOSING:
@@ -230,9 +228,7 @@ class Pump:
         finally:
             self.conns.pop(sid, None)
             self.metrics.connections.dec()
-            self.apply(world.disconnect(sid, now()))
-            if conn.runner is not None:
-                conn.runner.cancel()
+            self.apply(street.disconnect(sid, now()))
             # let the writer finish a close it started (or start one), but not for long
             self._close(conn, CloseCode.NORMAL, "")
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -266,7 +262,7 @@ class Pump:
 
     # -- effects ------------------------------------------------------------------------------
 
-    def apply(self, effects: Sequence[Effect]) -> None:
+    def apply(self, effects: Sequence[StreetEffect]) -> None:
         conns = self.conns
         for e in effects:
             if type(e) is Send:
@@ -277,8 +273,10 @@ class Pump:
                 conn = conns.get(e.session)
                 if conn is not None:
                     self._close(conn, e.code, e.reason)
-            elif type(e) is Dispatch:
-                self._dispatch(e)
+            elif type(e) is Apply:
+                self._spawn(self._apply_step(e))
+            elif type(e) is Learned:
+                self.on_learned(e)
             elif type(e) is Frames:
                 for sid, data in e.items:
                     conn = conns.get(sid)
@@ -356,7 +354,7 @@ class Pump:
             started = time.perf_counter()
             now = _clock()
             try:
-                await self._send_frames(self.world.tick(now))
+                await self._send_frames(self.street.tick(now))
                 self._check_stuck(now)
             except Exception:  # a bug must not stop the street; it is logged and counted
                 log.exception("presence tick failed")
@@ -371,7 +369,7 @@ class Pump:
                 delay = due - _clock()
             await asyncio.sleep(delay)
 
-    async def _send_frames(self, effects: list[Effect]) -> None:
+    async def _send_frames(self, effects: list[StreetEffect]) -> None:
         """Frames go straight out when the socket's buffer is empty and nothing waits in the
         outbox: then ``send_bytes`` writes and returns without suspending, so no client can
         hold up the tick. Anything else goes through :meth:`apply`."""
@@ -421,40 +419,39 @@ class Pump:
         m.dropped_frames.inc(self._dropped)
         self._bytes_in = self._bytes_out = self._dropped = 0
 
-    # -- handlers -----------------------------------------------------------------------------
+    # -- store steps --------------------------------------------------------------------------
 
-    def _dispatch(self, d: Dispatch) -> None:
-        conn = self.conns.get(d.session)
-        if conn is None or conn.closing:
-            return
-        if d.message.TYPE not in self.handlers:
-            if d.message.TYPE != MsgType.HELLO:
-                self.send(
-                    d.session, Error(ErrorCode.UNSUPPORTED, "not served here", cid=d.message.cid)
-                )
-            return
-        conn.requests.append(d)
-        if conn.runner is None or conn.runner.done():
-            conn.runner = asyncio.create_task(self._run_requests(conn))
+    async def _apply_step(self, effect: Apply) -> None:
+        """Apply one step and give the street its result; the street's answer goes out."""
+        street = self.street
+        try:
+            if self.steps is None:
+                raise RuntimeError("no store here: Pump.serve(steps) was not given one")
+            result = await self.steps.apply(effect.step)
+        except Refused as exc:
+            effects = street.failed(effect.job, exc, _wall())
+        except StoreError as exc:
+            self.on_store_error(exc)
+            effects = street.failed(effect.job, StoreUnavailable(str(exc)), _wall())
+        except Exception:
+            log.exception("store step %s failed", type(effect.step).__name__)
+            self._count_error(ErrorCode.INTERNAL)
+            effects = street.broke(effect.job, _wall())
+        else:
+            effects = street.stored(effect.job, result, _wall())
+        self.apply(effects)
 
-    async def _run_requests(self, conn: _Conn) -> None:
-        while conn.requests:
-            d = conn.requests.popleft()
-            view = self.world.view(d.session)
-            if view is None:
-                return
-            msg = d.message
-            try:
-                replies = await self.handlers[msg.TYPE](RequestContext(view, self), msg)
-            except Exception:
-                log.exception("handler for %s failed", msg.TYPE.name)
-                replies = [Error(ErrorCode.INTERNAL, "internal error; nothing was changed")]
-            for reply in replies:
-                if reply.cid is None and msg.cid is not None:
-                    reply = replace(reply, cid=msg.cid)
-                self.send(d.session, reply)
+    async def settled(self) -> None:
+        """Wait until no store step is in flight (for tools measuring whole requests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    # -- for handlers and tools ---------------------------------------------------------------
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- for the app and tools ---------------------------------------------------------------
 
     def send(self, session: int, message: Message) -> bool:
         """Queue ``message`` for ``session`` without waiting; False if it is gone."""
@@ -463,17 +460,6 @@ class Pump:
             return False
         self._send(conn, encode(message), message.TYPE)
         return True
-
-    def broadcast(self, message: Message) -> int:
-        """Queue ``message`` (encoded once) for every welcomed session; returns how many."""
-        data = encode(message)
-        n = 0
-        welcomed = self.world.welcomed
-        for sid, conn in self.conns.items():
-            if not conn.closing and welcomed(sid):
-                self._send(conn, data, message.TYPE)
-                n += 1
-        return n
 
     def views(self) -> list[SessionView]:
         """Every welcomed session's avatar as the server knows it (e.g. for visit checks)."""

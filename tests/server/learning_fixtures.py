@@ -20,7 +20,7 @@ from server.integrations.lrs import LrsConfig
 from server.keys import LEARNING, STORE
 from server.store import Store
 from server.ws.client import PresenceClient
-from server.ws.learning import LearningSocket
+from server.ws.learning import LearningLoop
 from srichan_world.protocol.messages import Correction, Message, Wallet
 from tests.server.conftest import write_compiled_scene
 
@@ -65,7 +65,7 @@ class Street:
     """``http://host:port``"""
 
     @property
-    def learning(self) -> LearningSocket:
+    def learning(self) -> LearningLoop:
         return self.app[LEARNING]
 
     @property

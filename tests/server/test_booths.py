@@ -1,4 +1,5 @@
-"""The booth service over a real SQLite store: the publish hook, redeeming, wallets, polling."""
+"""The booth service over a real SQLite store (the publish hook, owners, polling), and the
+street's redeem program run against the same store."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ import pytest
 from server.integrations.images import BadImage
 from server.services.booths import BoothService, BoothUpdate
 from server.store import Store, open_store
+from server.ws.steps import StoreSteps
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.protocol.messages import Coupon, CouponIssued, Error, Redeem
+from srichan_world.scene.geometry import Point
+from srichan_world.street.booths import BoothCounter
+from srichan_world.street.learning import Asker
 from srichan_world.world.booths import Invalid
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.owners import OwnerSession
@@ -37,6 +43,27 @@ class Setup:
     owner: OwnerSession
     updates: list[BoothUpdate]
     now: float
+    counter: BoothCounter
+    steps: StoreSteps
+
+    async def redeem(
+        self,
+        visitor: str,
+        slot: str,
+        promotion: str,
+        key: str,
+        where: Point,
+        now: float,
+        cost: int | None = None,
+    ) -> tuple[Coupon, int]:
+        """A visitor's redeem as the street runs it; ``Refused`` when it is refused."""
+        asker = Asker(1, where, visitor, SECRET)
+        program = self.counter.redeem(asker, Redeem(slot, promotion, key, cost), now)
+        (reply,) = (await self.steps.run(program)).replies
+        if isinstance(reply, Error):
+            raise Refused(ErrorCode(reply.code), reply.message)
+        assert isinstance(reply, CouponIssued)
+        return reply.coupon, reply.balance
 
 
 @pytest.fixture
@@ -59,7 +86,9 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     service.subscribe(updates.append)
     owner = OwnerSession(SHOP, "ร้านป้าแดง", ("B01",), now + DAY)
     try:
-        yield Setup(service, store, url, owner, updates, now)
+        slots = {slot: place.position for slot, place in service.slots.items()}
+        counter, steps = BoothCounter(slots), StoreSteps(store, service)
+        yield Setup(service, store, url, owner, updates, now, counter, steps)
     finally:
         await store.close()
 
@@ -97,19 +126,17 @@ async def test_visitors_see_the_booths_in_their_interest_area_only(setup: Setup)
 
 async def test_two_visitors_race_for_the_last_coupon_through_the_service(setup: Setup) -> None:
     await setup.service.publish(setup.owner, "B01", setup.now)
+    visitors = (ALICE, BOB)
     results = await asyncio.gather(
-        *(
-            setup.service.redeem(v, "B01", "free0tea", f"race-key-{v}", AT_B01, setup.now)
-            for v in (ALICE, BOB)
-        ),
+        *(setup.redeem(v, "B01", "free0tea", f"race-key-{v}", AT_B01, setup.now) for v in visitors),
         return_exceptions=True,
     )
     won = [r for r in results if not isinstance(r, BaseException)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert len(won) == 1 and isinstance(lost[0], Refused) and lost[0].code == ErrorCode.SOLD_OUT
-    coupon, balance = won[0]
+    _coupon, balance = won[0]
     assert balance == 70
-    loser = BOB if coupon.visitor_id == ALICE else ALICE
+    (loser,) = (v for v, r in zip(visitors, results, strict=True) if isinstance(r, BaseException))
     assert await setup.store.balance(visitor_account(loser)) == 100
     assert await setup.store.balance(shop_account(SHOP)) == 30
     assert setup.updates[-1].message.booth["promotions"][0]["left"] == 0, "stock is published"
@@ -117,8 +144,8 @@ async def test_two_visitors_race_for_the_last_coupon_through_the_service(setup: 
 
 async def test_a_retried_redeem_returns_the_same_coupon(setup: Setup) -> None:
     await setup.service.publish(setup.owner, "B01", setup.now)
-    first = await setup.service.redeem(ALICE, "B01", "free0tea", "retry-key-1", AT_B01, setup.now)
-    again = await setup.service.redeem(ALICE, "B01", "free0tea", "retry-key-1", AT_B01, setup.now)
+    first = await setup.redeem(ALICE, "B01", "free0tea", "retry-key-1", AT_B01, setup.now)
+    again = await setup.redeem(ALICE, "B01", "free0tea", "retry-key-1", AT_B01, setup.now)
     assert again == first and first[1] == 70
 
 
@@ -137,7 +164,7 @@ async def test_refused_redeems_spend_nothing(
 ) -> None:
     await setup.service.publish(setup.owner, "B01", setup.now)
     with pytest.raises(Refused) as caught:
-        await setup.service.redeem(ALICE, slot, "free0tea", key, where, setup.now)
+        await setup.redeem(ALICE, slot, "free0tea", key, where, setup.now)
     assert caught.value.code == code
     assert await setup.store.balance(visitor_account(ALICE)) == 100
 
@@ -145,7 +172,7 @@ async def test_refused_redeems_spend_nothing(
 async def test_the_cost_a_visitor_saw_must_still_hold(setup: Setup) -> None:
     await setup.service.publish(setup.owner, "B01", setup.now)
     with pytest.raises(Refused) as caught:
-        await setup.service.redeem(ALICE, "B01", "free0tea", "cost-key-1", AT_B01, setup.now, 5)
+        await setup.redeem(ALICE, "B01", "free0tea", "cost-key-1", AT_B01, setup.now, 5)
     assert caught.value.code == ErrorCode.PROMOTION_CHANGED
 
 
@@ -154,9 +181,7 @@ async def test_redeems_are_rate_limited_per_visitor(setup: Setup) -> None:
     codes = []
     for i in range(7):
         try:
-            await setup.service.redeem(
-                ALICE, "B01", "gone0000", f"limit-key-{i}", AT_B01, setup.now
-            )
+            await setup.redeem(ALICE, "B01", "gone0000", f"limit-key-{i}", AT_B01, setup.now)
         except Refused as exc:
             codes.append(exc.code)
     assert codes[:5] == [ErrorCode.UNKNOWN_PROMOTION] * 5 and codes[-1] == ErrorCode.RATE_LIMITED
@@ -166,18 +191,20 @@ async def test_the_wallet_holds_usable_coupons_only(setup: Setup) -> None:
     live = promotion(coupons=5, valid_from=setup.now - DAY, valid_to=setup.now + DAY)
     await setup.store.save_booth_draft("B01", SHOP, config(live), setup.now)
     await setup.service.publish(setup.owner, "B01", setup.now)
-    used, _ = await setup.service.redeem(ALICE, "B01", "free0tea", "wallet-1", AT_B01, setup.now)
-    kept, _ = await setup.service.redeem(ALICE, "B01", "free0tea", "wallet-2", AT_B01, setup.now)
+    used, _ = await setup.redeem(ALICE, "B01", "free0tea", "wallet-1", AT_B01, setup.now)
+    kept, _ = await setup.redeem(ALICE, "B01", "free0tea", "wallet-2", AT_B01, setup.now)
     await setup.service.verify(setup.owner, "B01", used.code, setup.now)
-    wallet = await setup.service.wallet(ALICE, setup.now)
-    assert [c.code for c in wallet] == [kept.code]
-    assert wallet[0].title.th == "ชาไทยฟรี 1 แก้ว" and wallet[0].slot == "B01"
-    assert await setup.service.wallet(ALICE, kept.expires_at) == ()
+    coupons = await setup.store.coupons_of(ALICE)
+    usable = [c.to_message() for c in coupons if c.usable(setup.now)]
+    assert [c.code for c in usable] == [kept.code]
+    assert usable[0].title.th == "ชาไทยฟรี 1 แก้ว" and usable[0].slot == "B01"
+    expiry = next(c.expires_at for c in coupons if c.code == kept.code)
+    assert [c for c in coupons if c.usable(expiry)] == []
 
 
 async def test_a_draft_cannot_offer_fewer_coupons_than_were_issued(setup: Setup) -> None:
     await setup.service.publish(setup.owner, "B01", setup.now)
-    await setup.service.redeem(ALICE, "B01", "free0tea", "issued-key", AT_B01, setup.now)
+    await setup.redeem(ALICE, "B01", "free0tea", "issued-key", AT_B01, setup.now)
     form = config(promotion(coupons=1)).to_json()
     form["promotions"][0]["coupons"] = 0
     with pytest.raises(Invalid) as caught:

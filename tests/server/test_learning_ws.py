@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from server.keys import PUMP
 from server.ws.client import ServerError
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import ErrorCode
@@ -283,7 +284,7 @@ async def test_leaderboard_pushes_come_at_most_once_a_second(tmp_path: Path) -> 
         final = await watcher.ask(LeaderboardGet(follow=False))
         assert isinstance(final, Leaderboard)
         assert sorted(e.name for e in final.entries) == ["ผู้เรียน 0", "ผู้เรียน 1", "ผู้เรียน 2"]
-        assert street.learning.followers == set()
+        assert street.app[PUMP].street.followers == set()
         for w in (watcher, *learners):
             await w.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -15,27 +15,26 @@ from aiohttp import web
 
 from server.app import create_presence_app
 from server.keys import METRICS, PUMP
+from server.metrics import Metrics
 from server.ws.client import Closed, PresenceClient, ServerError
-from server.ws.pump import Handler, LeaveHook, RequestContext
-from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
+from server.ws.pump import LeaveHook, Pump
+from srichan_world.protocol.codes import CloseCode, ErrorCode
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
 from srichan_world.protocol.messages import (
-    BoothState,
     ChatSaid,
     Correction,
     Error,
     Frame,
-    LeaderboardGet,
-    Message,
     Move,
     QuizOpen,
-    QuizQuestion,
-    WalletGet,
 )
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import public_manifest
-from srichan_world.scene.model import Text
-from srichan_world.world.presence import PresenceSettings
+from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.street.learning import LearningDesk
+from srichan_world.street.steps import Step
+from srichan_world.street.street import Street as StreetRules
+from srichan_world.world.learning import LearningContent
+from srichan_world.world.presence import PresenceSettings, PresenceWorld
 
 NEAR = (8.0, -2.0)
 FAR = (150.0, -2.0)
@@ -48,11 +47,7 @@ class Street:
 
 
 @asynccontextmanager
-async def open_street(
-    scene_text: str,
-    handlers: Mapping[MsgType, Handler] | None = None,
-    on_leave: Sequence[LeaveHook] = (),
-) -> AsyncIterator[Street]:
+async def open_street(scene_text: str, on_leave: Sequence[LeaveHook] = ()) -> AsyncIterator[Street]:
     """The small test scene with three spawn points: two near each other, one far away."""
     manifest = public_manifest(load_scene_text(scene_text))
     manifest["spawn_points"] += [
@@ -60,7 +55,7 @@ async def open_street(
         {"id": "far", "position": list(FAR), "heading": 180.0},
     ]
     settings = PresenceSettings(tick_hz=20, heartbeat_s=5)
-    app = create_presence_app(manifest, settings, handlers=handlers, on_leave=on_leave)
+    app = create_presence_app(manifest, settings, on_leave=on_leave)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -222,46 +217,62 @@ async def test_flooding_is_limited_then_closed_and_the_neighbour_is_fine(street:
     await other.close()
 
 
-async def test_handler_registry_routes_requests_and_echoes_the_cid(small_scene_text: str) -> None:
-    seen: list[tuple[int, str | None]] = []
+async def test_requests_beyond_presence_are_unsupported_here_and_leaves_are_told(
+    small_scene_text: str,
+) -> None:
     left: list[int] = []
-
-    async def quiz_open(ctx: RequestContext, msg: Message) -> list[Message]:
-        assert isinstance(msg, QuizOpen)
-        seen.append((ctx.view.avatar_id, ctx.view.visitor_id))
-        ctx.pump.broadcast(BoothState("B01", 1, {"shop": "ร้านป้าแดง"}))
-        q = QuizQuestion(msg.quiz_id, Text("คำถาม", "Question"), (Text("ก", "a"),), 3, 10)
-        return [q]
-
-    async def broken(ctx: RequestContext, msg: Message) -> list[Message]:
-        raise RuntimeError("boom")
 
     async def leave(session: int) -> None:
         left.append(session)
 
-    handlers = {MsgType.QUIZ_OPEN: quiz_open, MsgType.WALLET_GET: broken}
-    async with open_street(small_scene_text, handlers, [leave]) as street:
-        await _serve_one_visitor(street, seen, left)
+    async with open_street(small_scene_text, on_leave=[leave]) as street:
+        c = await PresenceClient.connect(street.url)
+        await c.hello("นักเรียน", visitor_id="v-1234567", visitor_secret="s" * 32)
+        with pytest.raises(ServerError) as err:
+            await c.request(QuizOpen("q-gate-1"))
+        assert err.value.error.code == ErrorCode.UNSUPPORTED and err.value.error.cid is not None
+        await c.close()
+        async with asyncio.timeout(5):
+            while not left:
+                await asyncio.sleep(0.05)
+    assert left == [1]
 
 
-async def _serve_one_visitor(street: Street, seen: list[tuple[int, str | None]], left: list[int]):
-    c = await PresenceClient.connect(street.url)
-    await c.hello("นักเรียน", visitor_id="v-123", visitor_secret="s" * 32)
-    q = await c.request(QuizOpen("q-gate-1"))
-    assert isinstance(q, QuizQuestion) and q.question.th == "คำถาม"
-    assert seen == [(c.welcome.avatar_id, "v-123")]
-    booth = await c.next(BoothState)
-    assert booth.booth == {"shop": "ร้านป้าแดง"}
-    with pytest.raises(ServerError) as err:
-        await c.request(WalletGet())
-    assert err.value.error.code == ErrorCode.INTERNAL
-    with pytest.raises(ServerError) as err:
-        await c.request(LeaderboardGet())
-    assert err.value.error.code == ErrorCode.UNSUPPORTED
-    await c.close()
-    async with asyncio.timeout(5):
-        while not left:
-            await asyncio.sleep(0.05)
+class _BrokenSteps:
+    """A store step that fails with a bug, not a store error."""
+
+    async def apply(self, step: Step) -> object:
+        raise RuntimeError(f"boom: {type(step).__name__}")
+
+
+async def test_a_store_step_that_breaks_answers_internal_and_the_session_goes_on(
+    small_scene_text: str,
+) -> None:
+    scene = load_scene_text(small_scene_text)
+    manifest = public_manifest(scene)
+    content = LearningContent.from_compiled(manifest, answers(scene))
+    settings = PresenceSettings(tick_hz=20)
+    street = StreetRules(PresenceWorld(manifest, settings), LearningDesk(content))
+    pump = Pump(street, settings, Metrics())
+    pump.serve(_BrokenSteps())
+    app = web.Application()
+    app.router.add_get("/ws", pump.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        c = await PresenceClient.connect(f"ws://{host}:{port}/ws")
+        await c.hello("นักเรียน", visitor_id="v-1234567", visitor_secret="s" * 32)
+        error = await c.next(Error)
+        assert error.code == ErrorCode.INTERNAL, "the hello's store step broke"
+        await c.chat("ยังคุยได้")
+        said = await c.next(ChatSaid)
+        assert said.text == "ยังคุยได้"
+        await c.close()
+    finally:
+        await runner.cleanup()
 
 
 async def test_metrics_count_traffic(street: Street) -> None:

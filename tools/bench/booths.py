@@ -23,11 +23,14 @@ from server.integrations.images import MAX_UPLOAD_BYTES, process_photo
 from server.services.booths import BoothService, BoothUpdate
 from server.store.sqlite.store import SQLiteStore
 from server.ws.booths import BoothFanout
+from server.ws.steps import StoreSteps
 from srichan_world.protocol.limits import Rate
-from srichan_world.protocol.messages import BoothState, Message
+from srichan_world.protocol.messages import BoothState, CouponIssued, Message, Redeem
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import public_manifest
 from srichan_world.scene.model import Text
+from srichan_world.street.booths import BoothCounter
+from srichan_world.street.learning import Asker
 from srichan_world.world.booths import BoothConfig, Product, Promotion
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.owners import OwnerSession
@@ -64,20 +67,21 @@ async def redemptions(folder: Path, manifest: dict[str, Any], visitors: int) -> 
     for v in names:
         await store.register_visitor(v, SECRET, now)
         await store.transfer(Transfer(f"gift-{v}", CITY_POOL, visitor_account(v), 5, "gift", now))
-    service = BoothService(manifest, rates={k: _unlimited() for k in ("redeem", "verify")})
+    service = BoothService(manifest, rates={"verify": _unlimited()})
     await service.start(store)
     at = (slot["position"][0], slot["position"][1])
+    counter = BoothCounter({slot["id"]: at}, redeem_rate=_unlimited())
+    steps = StoreSteps(store, service)
     latencies: list[float] = []
 
     async def one(v: str) -> str | None:
+        """One visitor's redeem as the street runs it (checks, then the store's steps)."""
         start = time.perf_counter()
-        try:
-            coupon, _ = await service.redeem(v, slot["id"], "bench001", f"key-{v}", at, now)
-            return coupon.code
-        except Exception:
-            return None
-        finally:
-            latencies.append(time.perf_counter() - start)
+        msg = Redeem(slot["id"], "bench001", f"key-{v}")
+        outcome = await steps.run(counter.redeem(Asker(1, at, v, SECRET), msg, now))
+        latencies.append(time.perf_counter() - start)
+        (reply,) = outcome.replies
+        return reply.coupon.code if isinstance(reply, CouponIssued) else None
 
     start = time.perf_counter()
     codes = [c for c in await asyncio.gather(*(one(v) for v in names)) if c]

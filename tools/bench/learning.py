@@ -27,8 +27,9 @@ from aiohttp import web
 
 from server.app import create_app
 from server.config import Settings
-from server.keys import LEARNING
+from server.keys import PUMP, STORE
 from server.ws.client import PresenceClient
+from server.ws.steps import StoreSteps
 from srichan_world.protocol.messages import (
     LeaderboardGet,
     QuizAnswer,
@@ -108,7 +109,8 @@ async def run(visitors: int, folder: Path) -> dict[str, float]:
         port=0, scene_dir=scene_dir, store=f"sqlite:///{folder}/bench.db", max_speed=50.0
     )
     app = create_app(settings, environ={})
-    socket = app[LEARNING]
+    pump = app[PUMP]
+    street = pump.street
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -130,14 +132,19 @@ async def run(visitors: int, folder: Path) -> dict[str, float]:
         for c in clients:
             await c.request(LeaderboardGet())  # every bot follows the boards
         visits, reads, fan_outs = [], [], []
-        for _ in range(5):
-            socket._seen_at.clear()  # force a full look at every session
-            visits.append(await timed(socket.check_visits()))
+        steps = StoreSteps(app[STORE])
+        for i in range(5):
+            street._seen_at.clear()  # force a full look at every session
             start = time.perf_counter()
-            boards = await socket.read_boards(time.time())
+            pump.apply(street.watch(time.time()))
+            await pump.settled()
+            visits.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            week, all_time, label = await steps.run(street.learning.boards(time.time()))
             reads.append(time.perf_counter() - start)
+            changed = (week, all_time, f"{label} {i}")  # a change: every follower is sent it
             start = time.perf_counter()
-            socket.send_boards(boards)
+            pump.apply(street.push_boards(changed, time.time() + 2 * i))
             fan_outs.append(time.perf_counter() - start)
         for c in clients:
             await c.close()

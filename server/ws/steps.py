@@ -1,0 +1,85 @@
+"""Applies the store steps the street's programs yield (srichan_world/street/steps.py).
+
+This is the whole of the I/O a WebSocket request does: one store call per step, in the order
+the program asks. A refusal the store raises (``Refused``) and an unreachable store
+(``StoreError``) both go back to the program, which decides what they mean.
+"""
+
+from __future__ import annotations
+
+from server.services.booths import BoothService
+from server.store import Store, StoreError
+from srichan_world.street.steps import (
+    AdvanceQuests,
+    AuthenticateVisitor,
+    Program,
+    ReadAttempts,
+    ReadBalance,
+    ReadCoupons,
+    ReadLeaderboard,
+    ReadQuestProgress,
+    RecordAnswer,
+    Redeem,
+    RefreshBooth,
+    RegisterVisitor,
+    SetNickname,
+    Step,
+    StoreUnavailable,
+    T,
+)
+from srichan_world.world.ledger import visitor_account
+from srichan_world.world.refusals import Refused
+
+
+class StoreSteps:
+    """Each step as one call on the store (or, for a booth refresh, the booth service)."""
+
+    def __init__(self, store: Store, booths: BoothService | None = None) -> None:
+        self.store = store
+        self.booths = booths
+
+    async def apply(self, step: Step) -> object:
+        store = self.store
+        match step:
+            case RegisterVisitor(visitor_id, secret, now):
+                return await store.register_visitor(visitor_id, secret, now)
+            case AuthenticateVisitor(visitor_id, secret):
+                return await store.authenticate_visitor(visitor_id, secret)
+            case ReadQuestProgress(visitor_id):
+                return await store.quest_progress(visitor_id)
+            case ReadBalance(visitor_id):
+                return await store.balance(visitor_account(visitor_id))
+            case ReadCoupons(visitor_id):
+                return await store.coupons_of(visitor_id)
+            case ReadAttempts(visitor_id, quiz_key):
+                return await store.quiz_attempts(visitor_id, quiz_key)
+            case RecordAnswer(answer, daily_cap):
+                return await store.record_answer(answer, daily_cap)
+            case AdvanceQuests(visitor_id, fact, quests, now, daily_cap):
+                return await store.advance_quests(visitor_id, fact, quests, now, daily_cap)
+            case SetNickname(visitor_id, name):
+                return await store.set_nickname(visitor_id, name)
+            case ReadLeaderboard(board, now, limit):
+                return await store.leaderboard(board, now, limit)
+            case Redeem(redemption):
+                return await store.redeem(redemption)
+            case RefreshBooth(slot) if self.booths is not None:
+                return await self.booths.refresh(slot)
+        raise TypeError(f"no store operation for {type(step).__name__}")
+
+    async def run(self, program: Program[T]) -> T:
+        """Drive a whole program here, step after step: for tools and tests that need the
+        rules and the store together without a socket (the pump interleaves programs)."""
+        try:
+            step = program.send(None)
+            while True:
+                try:
+                    result = await self.apply(step)
+                except Refused as exc:
+                    step = program.throw(exc)
+                except StoreError as exc:
+                    step = program.throw(StoreUnavailable(str(exc)))
+                else:
+                    step = program.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]  # the program's declared T

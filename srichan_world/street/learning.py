@@ -1,0 +1,375 @@
+"""Learning on the street, decided here and stored by the I/O: quizzes, quests, the wallet.
+
+:class:`LearningDesk` holds what one server process knows of its sessions' learning (who
+entered as which visitor, open quiz questions, landmark visits) and answers each request with
+a *program* (see :mod:`srichan_world.street.steps`): the rules run here, between the store
+steps the program yields. A session must enter (its hello's visitor id and secret, checked by
+the store) before anything else; a visitor may have several sessions (tabs): their quiz
+openings last until the last one leaves, while visits are tracked per session (two tabs in two
+places must not report the same landmark again and again).
+
+Should the store be unreachable in the middle of a request, nothing is lost: an answer that was
+not recorded can be sent again (the same answer has the same key, so it counts once), and
+quest facts that were not stored wait for the visitor's next move. What the protocol promises
+is in ``docs/protocol.md`` (*Learning rules*).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.protocol.limits import MAX_ARRAY
+from srichan_world.protocol.messages import (
+    Coupon,
+    Error,
+    Leaderboard,
+    LeaderboardEntry,
+    Message,
+    Nickname,
+    QuestProgress,
+    QuizQuestion,
+    QuizResult,
+    Wallet,
+)
+from srichan_world.scene.geometry import Point
+from srichan_world.street.steps import (
+    AdvanceQuests,
+    Outcome,
+    Program,
+    ReadAttempts,
+    ReadBalance,
+    ReadCoupons,
+    ReadLeaderboard,
+    ReadQuestProgress,
+    RecordAnswer,
+    RegisterVisitor,
+    SetNickname,
+    StoreUnavailable,
+)
+from srichan_world.world import xapi
+from srichan_world.world.coupons import CouponRecord
+from srichan_world.world.leaderboard import Board, ChangeThrottle, LeaderRow
+from srichan_world.world.learning import LearningContent
+from srichan_world.world.periods import week_of
+from srichan_world.world.quests import (
+    QuestBook,
+    QuestFact,
+    QuestState,
+    QuestUpdate,
+    VisitTracker,
+    progress,
+)
+from srichan_world.world.quizzes import (
+    AnswerOutcome,
+    AttemptState,
+    QuizBook,
+    QuizDesk,
+    quiz_result,
+)
+from srichan_world.world.refusals import Refusal, Refused
+
+BOARD_SIZE = 10
+
+Boards = tuple[tuple[LeaderRow, ...], tuple[LeaderRow, ...], str]
+"""This week's rows, all-time rows, and the week they are for."""
+
+
+class VisitorRecord(Protocol):
+    """What the store tells of a visitor."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def nickname(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who sent a request, as the server knows them: never a position the client claims."""
+
+    session: int
+    position: Point
+    visitor_id: str | None
+    visitor_secret: str | None
+
+
+def _nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class LearningDesk:
+    """The learning rules of one process's sessions; every request method returns a program."""
+
+    def __init__(self, content: LearningContent, nonce: Callable[[], str] = _nonce) -> None:
+        self.cap = content.policy.daily_earn_cap
+        self.desk = QuizDesk(QuizBook(content.quiz_points))
+        self.quests = QuestBook(content.quests)
+        self.visits = VisitTracker(content.footprints)
+        self.board = ChangeThrottle()
+        self._nonce = nonce
+        self._visitor_of: dict[int, str] = {}
+        self._sessions_of: dict[str, set[int]] = {}
+        self._unsent: dict[str, tuple[QuestFact, ...]] = {}
+        """Quest facts the store could not take (unreachable), by visitor: tried again first
+        on their next move, so a visit made while the store was away still counts."""
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def leave(self, session: int) -> None:
+        """The session closed; forget the visitor's openings when it was their last."""
+        visitor_id = self._visitor_of.pop(session, None)
+        if visitor_id is None:
+            return
+        self.visits.forget(str(session))
+        sessions = self._sessions_of[visitor_id]
+        sessions.discard(session)
+        if not sessions:
+            del self._sessions_of[visitor_id]
+            self._unsent.pop(visitor_id, None)
+            self.desk.forget(visitor_id)
+
+    def sessions_of(self, visitor_id: str) -> frozenset[int]:
+        """The visitor's entered sessions in this process (to tell every tab of a change)."""
+        return frozenset(self._sessions_of.get(visitor_id, ()))
+
+    def entered(self, session: int) -> str | None:
+        """The session's visitor id, or ``None`` before it entered."""
+        return self._visitor_of.get(session)
+
+    def _visitor(self, session: int) -> str:
+        visitor_id = self._visitor_of.get(session)
+        if visitor_id is None:
+            raise Refused(ErrorCode.NO_IDENTITY, "enter with a visitor id and secret first")
+        return visitor_id
+
+    # -- requests (each a program) ----------------------------------------------------------
+
+    def hello(self, asker: Asker, now: float) -> Program[Outcome]:
+        """After each welcome: recognise the visitor, then their wallet and quest standing.
+        A session without an identity (a bot) is presence only: it gets nothing here."""
+        if asker.visitor_id is None and asker.visitor_secret is None:
+            return Outcome()
+        try:
+            if not asker.visitor_id or not asker.visitor_secret:
+                raise Refused(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")
+            visitor: VisitorRecord = yield RegisterVisitor(
+                asker.visitor_id, asker.visitor_secret, now
+            )
+        except Refused as exc:
+            return Outcome([refusal_message(exc.refusal, now)])
+        self.leave(asker.session)
+        self._visitor_of[asker.session] = visitor.id
+        self._sessions_of.setdefault(visitor.id, set()).add(asker.session)
+        states: dict[str, QuestState] = yield ReadQuestProgress(visitor.id)
+        standing = [progress(e, states.get(e.key, QuestState())) for e in self.quests]
+        balance: int = yield ReadBalance(visitor.id)
+        coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor.id)
+        wallet = Wallet(balance, tuple(c.to_message() for c in coupons[:MAX_ARRAY]))
+        return Outcome([wallet, *(progress_message(u) for u in standing)])
+
+    def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
+        try:
+            visitor_id = self._visitor(asker.session)
+            entry = self.desk.book.get(quiz_id)
+            state: AttemptState = (
+                (yield ReadAttempts(visitor_id, entry.key)) if entry else AttemptState()
+            )
+        except Refused as exc:
+            return Outcome([refusal_message(exc.refusal, now)])
+        prompt = self.desk.open(visitor_id, quiz_id, asker.position, now, state, self._nonce())
+        if isinstance(prompt, Refusal):
+            return Outcome([refusal_message(prompt, now)])
+        question = QuizQuestion(
+            quiz_id=prompt.quiz_id,
+            question=prompt.question,
+            choices=prompt.choices,
+            attempts_left=prompt.attempts_left,
+            reward=prompt.reward,
+            already_awarded=prompt.already_awarded,
+        )
+        return Outcome([question])
+
+    def answer_quiz(self, asker: Asker, quiz_id: str, choice: int, now: float) -> Program[Outcome]:
+        """Grade, record (awarding at most once), then advance the quests a right answer does.
+
+        Should the store fail between the two steps, the answer stands and the quest step is
+        done by answering again (which earns nothing twice).
+        """
+        try:
+            visitor_id = self._visitor(asker.session)
+        except Refused as exc:
+            return Outcome([refusal_message(exc.refusal, now)])
+        answer = self.desk.answer(visitor_id, quiz_id, choice, asker.position, now)
+        if isinstance(answer, Refusal):
+            return Outcome([refusal_message(answer, now)])
+        try:
+            outcome: AnswerOutcome = yield RecordAnswer(answer, self.cap)
+        except Refused as exc:
+            return Outcome([refusal_message(exc.refusal, now)])
+        except StoreUnavailable:
+            self.desk.reopen(answer)  # the same answer again has the same key: counted once
+            raise
+        done = Outcome(statements=[answer.statement])
+        updates: tuple[QuestUpdate, ...] = ()
+        if answer.correct:
+            fact = QuestFact("quiz", answer.quiz_id)
+            updates = yield from self._apply(visitor_id, (fact,), now, done, keep=True)
+        if outcome.awarded:
+            self.board.mark()
+        result = quiz_result(answer, outcome, updates)
+        balance = result.balance
+        if any(u.bonus_awarded for u in result.quests):  # the answer completed a quest
+            balance = yield ReadBalance(visitor_id)
+        cooldown = max(0.0, result.retry_at - now) if result.retry_at is not None else 0.0
+        reply = QuizResult(
+            quiz_id=result.quiz_id,
+            correct=result.correct,
+            reward=result.awarded,
+            attempts_left=result.attempts_left,
+            cooldown_s=cooldown,
+            balance=balance,
+            explanation=result.explanation,
+            capped=result.capped,
+            already_awarded=result.already_awarded,
+        )
+        progress_messages = [progress_message(u) for u in result.quests]
+        done.replies = [reply, *progress_messages]
+        done.tell = [(visitor_id, m) for m in progress_messages]
+        done.tokens += result.awarded
+        return done
+
+    def moved(self, session: int, position: Point, now: float) -> Program[Outcome]:
+        """A new server-known position of an entered session: touches the store only on a new
+        visit; the progress goes to every session of the visitor."""
+        done = Outcome()
+        visitor_id = self._visitor_of.get(session)
+        if visitor_id is None:
+            return done
+        facts = self._unsent.pop(visitor_id, ()) + self.visits.observe(str(session), position)
+        updates = yield from self._apply(visitor_id, facts, now, done)
+        done.tell = [(visitor_id, progress_message(u)) for u in updates]
+        return done
+
+    def set_nickname(self, asker: Asker, name: str, now: float) -> Program[Outcome]:
+        try:
+            visitor: VisitorRecord = yield SetNickname(self._visitor(asker.session), name)
+        except Refused as exc:
+            return Outcome([refusal_message(exc.refusal, now)])
+        self.board.mark()
+        return Outcome([Nickname(visitor.nickname or "")])
+
+    def wallet(self, asker: Asker, now: float) -> Program[Outcome]:
+        try:
+            visitor_id = self._visitor(asker.session)
+        except Refused as exc:
+            return Outcome([refusal_message(exc.refusal, now)])
+        balance: int = yield ReadBalance(visitor_id)
+        coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor_id)
+        return Outcome([Wallet(balance, tuple(c.to_message() for c in coupons[:MAX_ARRAY]))])
+
+    def boards(self, now: float) -> Program[Boards]:
+        """This week's and the all-time top rows."""
+        week = yield ReadLeaderboard(Board.WEEK, now, BOARD_SIZE)
+        all_time = yield ReadLeaderboard(Board.ALL, now, BOARD_SIZE)
+        return week, all_time, week_of(now)
+
+    def leaderboard_due(self, now: float) -> bool:
+        """True at most once a second after a change: time to push the boards to everyone."""
+        return self.board.poll(now)
+
+    # -- quests -----------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        visitor_id: str,
+        facts: tuple[QuestFact, ...],
+        now: float,
+        done: Outcome,
+        *,
+        keep: bool = False,
+    ) -> Program[tuple[QuestUpdate, ...]]:
+        """Advance the quests by each fact in turn. Should the store be unreachable, the facts
+        not yet applied wait for the visitor's next move (advancing is idempotent), and the
+        error goes on (or, with ``keep``, what was done so far is returned)."""
+        updates: tuple[QuestUpdate, ...] = ()
+        for i, fact in enumerate(facts):
+            affected = self.quests.affected_by(fact)
+            if not affected:
+                continue
+            try:
+                changed: tuple[QuestUpdate, ...] = yield AdvanceQuests(
+                    visitor_id, fact, affected, now, self.cap
+                )
+            except StoreUnavailable:
+                if visitor_id in self._sessions_of:
+                    self._unsent[visitor_id] = facts[i:] + self._unsent.get(visitor_id, ())
+                if keep:
+                    return updates
+                raise
+            for update in changed:
+                done.tokens += update.bonus_awarded
+                if update.just_completed:
+                    self.board.mark()
+                    entry = next(e for e in affected if e.quest.id == update.quest_id)
+                    # the statement the store kept (same key, same id): see Store.advance_quests
+                    key = f"quest:{visitor_id}:{entry.key}"
+                    done.statements.append(
+                        xapi.completed_statement(key, visitor_id, entry.quest, entry.version, now)
+                    )
+            updates += changed
+        return updates
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def refusal_message(refusal: Refusal, now: float) -> Error:
+    detail = refusal.detail
+    if refusal.retry_at is not None:
+        detail += f" (retry in {max(0, math.ceil(refusal.retry_at - now))} s)"
+    return Error(int(refusal.code), detail)
+
+
+def progress_message(update: QuestUpdate) -> QuestProgress:
+    return QuestProgress(
+        quest_id=update.quest_id,
+        done=len(update.done),
+        total=update.total,
+        completed=update.completed,
+        bonus=update.bonus_awarded,
+        steps=update.done,
+        capped=update.capped,
+    )
+
+
+def board_message(boards: Boards, visitor_id: str | None) -> Leaderboard:
+    """The boards as one visitor sees them (``you``: their rank, if on a board)."""
+    week, all_time, label = boards
+    return Leaderboard(
+        entries=_entries(week),
+        you=_rank(week, visitor_id),
+        all_time=_entries(all_time),
+        you_all_time=_rank(all_time, visitor_id),
+        week=label,
+    )
+
+
+def _entries(rows: Sequence[LeaderRow]) -> tuple[LeaderboardEntry, ...]:
+    return tuple(LeaderboardEntry(r.rank, r.name, r.tokens, r.quests) for r in rows)
+
+
+def _rank(rows: Sequence[LeaderRow], visitor_id: str | None) -> int | None:
+    return next((r.rank for r in rows if r.visitor_id == visitor_id), None)
+
+
+def coupons_message(records: Sequence[CouponRecord]) -> tuple[Coupon, ...]:
+    return tuple(r.to_message() for r in records[:MAX_ARRAY])
+
+
+Replies = list[Message]

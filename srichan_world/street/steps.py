@@ -1,0 +1,154 @@
+"""What a request asks of the store, as data: the steps a program yields and the I/O applies.
+
+A request that needs the durable store is a *program*: a generator that yields one
+:class:`Step` at a time and receives the step's result back (``program.send(result)``), or
+the refusal the store raised (``program.throw(Refused(…))``), or :class:`StoreUnavailable`
+when the store could not be reached. It never awaits and never touches a socket, so tests
+drive it with plain values; ``server/ws/steps.py`` drives it against a real store. Its return
+value is the :class:`Outcome`: the replies for the session that asked and what other
+sessions of the same visitor are told.
+
+Each step names one atomic store operation in domain words; the store does it whole or not at
+all, so a program interrupted between two steps leaves nothing half done (the steps that
+change anything are idempotent by their keys, and programs are written so that repeating one
+repeats nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from srichan_world.protocol.messages import Message
+from srichan_world.world.coupons import Redemption
+from srichan_world.world.leaderboard import Board
+from srichan_world.world.quests import QuestEntry, QuestFact
+from srichan_world.world.quizzes import Answer
+
+T = TypeVar("T")
+
+
+class StoreUnavailable(Exception):
+    """Thrown into a program when the store cannot be reached: retryable, nothing was done."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One atomic store operation; subclasses say which."""
+
+
+@dataclass(frozen=True)
+class RegisterVisitor(Step):
+    """Create the visitor, or recognise it by its secret (refused: ``BAD_IDENTITY``)."""
+
+    visitor_id: str
+    secret: str
+    now: float
+
+
+@dataclass(frozen=True)
+class AuthenticateVisitor(Step):
+    visitor_id: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class ReadQuestProgress(Step):
+    visitor_id: str
+
+
+@dataclass(frozen=True)
+class ReadBalance(Step):
+    visitor_id: str
+
+
+@dataclass(frozen=True)
+class ReadCoupons(Step):
+    visitor_id: str
+
+
+@dataclass(frozen=True)
+class ReadAttempts(Step):
+    visitor_id: str
+    quiz_key: str
+
+
+@dataclass(frozen=True)
+class RecordAnswer(Step):
+    """Count the attempt; pay the reward once per quiz version, clipped to the daily cap."""
+
+    answer: Answer
+    daily_cap: int
+
+
+@dataclass(frozen=True)
+class AdvanceQuests(Step):
+    """Apply one fact to the quests it affects; a completed quest pays its bonus once."""
+
+    visitor_id: str
+    fact: QuestFact
+    quests: tuple[QuestEntry, ...]
+    now: float
+    daily_cap: int
+
+
+@dataclass(frozen=True)
+class SetNickname(Step):
+    visitor_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReadLeaderboard(Step):
+    board: Board
+    now: float
+    limit: int
+
+
+@dataclass(frozen=True)
+class Redeem(Step):
+    """Buy one coupon atomically (stock, cost and balance checked inside), once per key."""
+
+    redemption: Redemption
+
+
+@dataclass(frozen=True)
+class RefreshBooth(Step):
+    """Re-read one booth and show its new version to whoever sees it (stock changed)."""
+
+    slot: str
+
+
+@dataclass
+class Outcome:
+    """What a finished request program says."""
+
+    replies: list[Message] = field(default_factory=list)
+    """For the session that asked; each gets the request's ``cid`` when it has none."""
+    tell: list[tuple[str, Message]] = field(default_factory=list)
+    """``(visitor id, message)`` for the visitor's other sessions (their other tabs)."""
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    """xAPI statements the store kept, for the LRS."""
+    tokens: int = 0
+    """Tokens paid by this request (answers and quest bonuses), for the metrics."""
+
+
+Program = Generator[Step, Any, T]
+"""A pure request: yields steps, receives their results, returns a ``T``."""
+
+
+def run_pure(program: Program[T], results: Sequence[object]) -> T:
+    """Drive ``program`` with ready-made results in order (an exception is thrown in): for
+    tests and for programs whose steps were answered already."""
+    answers = iter(results)
+    try:
+        program.send(None)
+        while True:
+            result = next(answers)
+            if isinstance(result, BaseException):
+                program.throw(result)
+            else:
+                program.send(result)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]  # the generator's declared T
