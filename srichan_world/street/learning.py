@@ -29,7 +29,6 @@ from srichan_world.protocol.messages import (
     Error,
     Leaderboard,
     LeaderboardEntry,
-    Message,
     Nickname,
     QuestProgress,
     QuizQuestion,
@@ -170,7 +169,7 @@ class LearningDesk:
         standing = [progress(e, states.get(e.key, QuestState())) for e in self.quests]
         balance: int = yield ReadBalance(visitor.id)
         coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor.id)
-        wallet = Wallet(balance, tuple(c.to_message() for c in coupons[:MAX_ARRAY]))
+        wallet = Wallet(balance, wallet_coupons(coupons))
         return Outcome([wallet, *(progress_message(u) for u in standing)])
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
@@ -271,7 +270,7 @@ class LearningDesk:
             return Outcome([refusal_message(exc.refusal, now)])
         balance: int = yield ReadBalance(visitor_id)
         coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor_id)
-        return Outcome([Wallet(balance, tuple(c.to_message() for c in coupons[:MAX_ARRAY]))])
+        return Outcome([Wallet(balance, wallet_coupons(coupons))])
 
     def boards(self, now: float) -> Program[Boards]:
         """This week's and the all-time top rows."""
@@ -368,8 +367,5 @@ def _rank(rows: Sequence[LeaderRow], visitor_id: str | None) -> int | None:
     return next((r.rank for r in rows if r.visitor_id == visitor_id), None)
 
 
-def coupons_message(records: Sequence[CouponRecord]) -> tuple[Coupon, ...]:
+def wallet_coupons(records: Sequence[CouponRecord]) -> tuple[Coupon, ...]:
     return tuple(r.to_message() for r in records[:MAX_ARRAY])
-
-
-Replies = list[Message]

@@ -16,7 +16,7 @@ repeats nothing).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -136,19 +136,3 @@ class Outcome:
 
 Program = Generator[Step, Any, T]
 """A pure request: yields steps, receives their results, returns a ``T``."""
-
-
-def run_pure(program: Program[T], results: Sequence[object]) -> T:
-    """Drive ``program`` with ready-made results in order (an exception is thrown in): for
-    tests and for programs whose steps were answered already."""
-    answers = iter(results)
-    try:
-        program.send(None)
-        while True:
-            result = next(answers)
-            if isinstance(result, BaseException):
-                program.throw(result)
-            else:
-                program.send(result)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]  # the generator's declared T
