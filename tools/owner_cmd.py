@@ -29,8 +29,8 @@ from typing import Any
 
 from server.config import DEFAULT_STORE
 from server.store import Store, StoreError, open_store
+from srichan_world.errors import Refused
 from srichan_world.world.owners import LINK_TTL_S, SHOP_ID, link_hash
-from srichan_world.world.refusals import Refused
 
 BANGKOK = timezone(timedelta(hours=7))
 

@@ -44,11 +44,11 @@ from aiohttp import web
 from server.integrations.images import MAX_UPLOAD_BYTES, BadImage, qr_svg
 from server.keys import BOOTHS, SETTINGS
 from server.services.booths import photo_url
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import IMAGE_ID, BoothRecord, Invalid
 from srichan_world.world.coupons import CODE, CouponRecord, display_code
 from srichan_world.world.owners import SESSION_TTL_S, OwnerSession, csrf_matches, csrf_token
-from srichan_world.world.refusals import Refused
 
 COOKIE = "srichan_owner"
 CSRF_HEADER = "X-CSRF-Token"

@@ -1,7 +1,7 @@
 """The booth side of one server process: owners' edits, coupon checks, the publish hook.
 
 :class:`BoothService` joins the booth rules to the store. Each method is one request and raises
-:class:`~srichan_world.world.refusals.Refused` when it is refused (the HTTP and WebSocket layers
+:class:`~srichan_world.errors.Refused` when it is refused (the HTTP and WebSocket layers
 turn that into a status or an ``error`` reply); nothing is changed by a refused request.
 
 Whatever changes what visitors see of a booth (a publish, a hide, a coupon taken, a revocation)
@@ -28,6 +28,7 @@ from typing import Any
 from server.health import FailureStreak
 from server.integrations.images import photo_id, process_photo
 from server.store import Store
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import Rate
 from srichan_world.protocol.messages import BoothState
@@ -49,7 +50,6 @@ from srichan_world.world.owners import (
     well_formed,
 )
 from srichan_world.world.ratelimit import TokenBucket
-from srichan_world.world.refusals import Refused
 
 log = logging.getLogger(__name__)
 

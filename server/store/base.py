@@ -8,7 +8,7 @@ single methods, so each implementation makes them atomic in its own way (a SQLit
 a Redis transaction) and the rules stay in ``srichan_world``: implementations call the same pure
 functions (``AttemptPolicy``, ``quests.advance``, ``ledger.allowance``) inside their atomic step.
 
-Refusals raise :class:`~srichan_world.world.refusals.Refused` with an ``ErrorCode``; failures of
+Refusals raise :class:`~srichan_world.errors.Refused` with an ``ErrorCode``; failures of
 the storage itself raise :class:`StoreError`.
 """
 

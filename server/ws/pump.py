@@ -30,6 +30,7 @@ from aiohttp import WSMsgType, web
 
 from server.metrics import Metrics
 from server.store import StoreError
+from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
@@ -37,7 +38,6 @@ from srichan_world.protocol.messages import Error, Message
 from srichan_world.street.steps import Step, StoreUnavailable
 from srichan_world.street.street import Apply, Learned, Street, StreetEffect
 from srichan_world.world.presence import Close, Frames, PresenceSettings, Send, SessionView
-from srichan_world.world.refusals import Refused
 
 log = logging.getLogger(__name__)
 

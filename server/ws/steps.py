@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from server.services.booths import BoothService
 from server.store import Store, StoreError
+from srichan_world.errors import Refused
 from srichan_world.street.steps import (
     AdvanceQuests,
     AuthenticateVisitor,
@@ -28,7 +29,6 @@ from srichan_world.street.steps import (
     T,
 )
 from srichan_world.world.ledger import visitor_account
-from srichan_world.world.refusals import Refused
 
 
 class StoreSteps:

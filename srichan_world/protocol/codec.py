@@ -10,8 +10,9 @@ from collections.abc import Iterable
 
 import msgpack
 
+from srichan_world.errors import ProtocolError
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
-from srichan_world.protocol.fields import ProtocolError, check_fields, wire_fields
+from srichan_world.protocol.fields import check_fields, wire_fields
 from srichan_world.protocol.limits import CID_MAX, MAX_ARRAY, MAX_FRAME_BYTES, MAX_STR_CHARS
 from srichan_world.protocol.messages import CLIENT_TYPES, MESSAGES, Message, update_record
 

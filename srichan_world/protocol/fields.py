@@ -13,27 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, get_type_hints
 
-from srichan_world.protocol.codes import CloseCode, ErrorCode
+from srichan_world.errors import ProtocolError
 from srichan_world.scene.model import Text
-
-
-class ProtocolError(Exception):
-    """The peer sent bytes that are not a valid message: the session must close.
-
-    ``cid`` is the client id of the request when it could be read, so the error can echo it.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        code: ErrorCode = ErrorCode.BAD_FRAME,
-        close: CloseCode = CloseCode.BAD_FRAME,
-        cid: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.close = close
-        self.cid = cid
 
 
 def _fail(path: str, expected: str, value: object) -> ProtocolError:

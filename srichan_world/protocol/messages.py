@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
+from srichan_world.errors import ProtocolError
 from srichan_world.protocol import limits as L
 from srichan_world.protocol.codes import MsgType
 from srichan_world.protocol.fields import (
@@ -20,7 +21,6 @@ from srichan_world.protocol.fields import (
     Int,
     Kind,
     Opt,
-    ProtocolError,
     Rec,
     Seq,
     Str,

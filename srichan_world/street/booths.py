@@ -12,6 +12,7 @@ import math
 import secrets
 from collections.abc import Callable, Mapping
 
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import Rate
 from srichan_world.protocol.messages import CouponIssued, Redeem
@@ -34,7 +35,6 @@ from srichan_world.world.coupons import (
     new_code,
 )
 from srichan_world.world.ratelimit import BucketTable
-from srichan_world.world.refusals import Refused
 
 BOOTH_REACH_M = 6.0
 """A visitor redeems standing within this distance of the booth's centre."""

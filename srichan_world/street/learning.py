@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from srichan_world.errors import Refusal, Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import MAX_ARRAY
 from srichan_world.protocol.messages import (
@@ -70,7 +71,6 @@ from srichan_world.world.quizzes import (
     QuizDesk,
     quiz_result,
 )
-from srichan_world.world.refusals import Refusal, Refused
 
 BOARD_SIZE = 10
 
@@ -179,11 +179,9 @@ class LearningDesk:
             state: AttemptState = (
                 (yield ReadAttempts(visitor_id, entry.key)) if entry else AttemptState()
             )
+            prompt = self.desk.open(visitor_id, quiz_id, asker.position, now, state, self._nonce())
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
-        prompt = self.desk.open(visitor_id, quiz_id, asker.position, now, state, self._nonce())
-        if isinstance(prompt, Refusal):
-            return Outcome([refusal_message(prompt, now)])
         question = QuizQuestion(
             quiz_id=prompt.quiz_id,
             question=prompt.question,
@@ -202,11 +200,9 @@ class LearningDesk:
         """
         try:
             visitor_id = self._visitor(asker.session)
+            answer = self.desk.answer(visitor_id, quiz_id, choice, asker.position, now)
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
-        answer = self.desk.answer(visitor_id, quiz_id, choice, asker.position, now)
-        if isinstance(answer, Refusal):
-            return Outcome([refusal_message(answer, now)])
         try:
             outcome: AnswerOutcome = yield RecordAnswer(answer, self.cap)
         except Refused as exc:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import ErrorCode, MsgType
 from srichan_world.protocol.messages import (
@@ -45,7 +46,6 @@ from srichan_world.street.learning import Asker, Boards, LearningDesk, board_mes
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
 from srichan_world.world.leaderboard import PUSH_INTERVAL_S
 from srichan_world.world.presence import Dispatch, Effect, PresenceWorld, Send
-from srichan_world.world.refusals import Refused
 
 UNAVAILABLE = "the street's records cannot be reached just now; try again in a moment"
 VISIT_STEP_M = 1.0

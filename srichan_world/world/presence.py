@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import msgpack
 import numpy as np
 
+from srichan_world.errors import ProtocolError
 from srichan_world.protocol import limits as L
 from srichan_world.protocol.codec import array_header, decode_value, encode
 from srichan_world.protocol.codes import (
@@ -37,7 +38,6 @@ from srichan_world.protocol.codes import (
     ErrorCode,
     MsgType,
 )
-from srichan_world.protocol.fields import ProtocolError
 from srichan_world.protocol.messages import (
     Chat,
     ChatSaid,

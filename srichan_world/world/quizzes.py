@@ -19,12 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import QuizPoint, Scene, Text
 from srichan_world.world import xapi
 from srichan_world.world.quests import QuestUpdate
-from srichan_world.world.refusals import Refusal
 
 OPENING_TTL_S = 600.0
 """An opening is answered within ten minutes, or the quiz must be opened again."""
@@ -102,12 +102,12 @@ class AttemptPolicy:
     def left(self, state: AttemptState, now: float) -> int:
         return max(0, self.attempts - self.current(state, now).wrong)
 
-    def refusal(self, state: AttemptState, now: float) -> Refusal | None:
-        """``COOLDOWN`` with ``retry_at`` while every attempt is used."""
+    def check(self, state: AttemptState, now: float) -> None:
+        """Refuse with ``COOLDOWN`` and ``retry_at`` while every attempt is used."""
         if self.left(state, now) > 0:
-            return None
+            return
         retry_at = state.last_wrong_at + self.cooldown_s
-        return Refusal(ErrorCode.COOLDOWN, "every attempt is used; try again later", retry_at)
+        raise Refused(ErrorCode.COOLDOWN, "every attempt is used; try again later", retry_at)
 
     def after(self, state: AttemptState, correct: bool, now: float) -> AttemptState:
         state = self.current(state, now)
@@ -191,8 +191,9 @@ class QuizDesk:
         now: float,
         state: AttemptState,
         nonce: str,
-    ) -> QuizPrompt | Refusal:
-        """Hand out the question if the avatar stands at the quiz point and has attempts left.
+    ) -> QuizPrompt:
+        """Hand out the question if the avatar stands at the quiz point and has attempts left;
+        else raise :class:`Refused`.
 
         ``position`` is where the server last saw the avatar (``None``: not in the world);
         ``state`` comes from the store; ``nonce`` is a fresh random string from the caller
@@ -201,14 +202,12 @@ class QuizDesk:
         self._prune(now)
         entry = self.book.get(quiz_id)
         if entry is None:
-            return Refusal(ErrorCode.UNKNOWN_QUIZ, f"no quiz point {str(quiz_id)[:64]!r}")
+            raise Refused(ErrorCode.UNKNOWN_QUIZ, f"no quiz point {str(quiz_id)[:64]!r}")
         quiz = entry.quiz
         if position is None or math.dist(position, quiz.position) > quiz.radius:
-            return Refusal(ErrorCode.TOO_FAR, "walk up to the quiz point to open it")
+            raise Refused(ErrorCode.TOO_FAR, "walk up to the quiz point to open it")
         policy = AttemptPolicy.of(quiz)
-        refusal = policy.refusal(state, now)
-        if refusal is not None:
-            return refusal
+        policy.check(state, now)
         slot = (visitor_id, quiz.id)
         self._open.pop(slot, None)
         self._answered.pop(slot, None)
@@ -229,28 +228,29 @@ class QuizDesk:
         choice: object,
         position: Point | None,
         now: float,
-    ) -> Answer | Refusal:
-        """Grade an answer against the visitor's opening, which only a graded answer uses up."""
+    ) -> Answer:
+        """Grade an answer against the visitor's opening, which only a graded answer uses up;
+        raise :class:`Refused` for an answer that cannot be graded."""
         self._prune(now)
         entry = self.book.get(quiz_id)
         if entry is None:
-            return Refusal(ErrorCode.UNKNOWN_QUIZ, f"no quiz point {str(quiz_id)[:64]!r}")
+            raise Refused(ErrorCode.UNKNOWN_QUIZ, f"no quiz point {str(quiz_id)[:64]!r}")
         quiz = entry.quiz
         slot = (visitor_id, quiz.id)
         held = self._open.get(slot)
         if held is None:
             if slot in self._answered:
-                return Refusal(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
-            return Refusal(ErrorCode.NO_OPEN_QUIZ, "open the quiz before answering")
+                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
+            raise Refused(ErrorCode.NO_OPEN_QUIZ, "open the quiz before answering")
         if held.version != entry.version:
             del self._open[slot]
-            return Refusal(ErrorCode.NO_OPEN_QUIZ, "the quiz has changed; open it again")
+            raise Refused(ErrorCode.NO_OPEN_QUIZ, "the quiz has changed; open it again")
         if isinstance(choice, bool) or not isinstance(choice, int):
-            return Refusal(ErrorCode.BAD_VALUE, "choice must be a whole number")
+            raise Refused(ErrorCode.BAD_VALUE, "choice must be a whole number")
         if not 0 <= choice < len(quiz.choices):
-            return Refusal(ErrorCode.BAD_VALUE, f"choice must be 0..{len(quiz.choices) - 1}")
+            raise Refused(ErrorCode.BAD_VALUE, f"choice must be 0..{len(quiz.choices) - 1}")
         if position is None or math.dist(position, quiz.position) > quiz.radius + ANSWER_SLACK_M:
-            return Refusal(ErrorCode.TOO_FAR, "answer at the quiz point")
+            raise Refused(ErrorCode.TOO_FAR, "answer at the quiz point")
         del self._open[slot]
         self._answered[slot] = now
         correct = choice == quiz.correct

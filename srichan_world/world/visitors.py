@@ -12,10 +12,10 @@ import hashlib
 import hmac
 import re
 
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import NAME_MAX_CHARS, NAME_MIN_CHARS
 from srichan_world.world.names import clean_name
-from srichan_world.world.refusals import Refused
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 """Visitor ids: URL-safe, 8–64 characters (a UUID or 22 base64url characters both fit)."""

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from srichan_world.errors import ProtocolError
 from srichan_world.protocol import codec
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
 from srichan_world.protocol.fields import (
@@ -19,7 +20,6 @@ from srichan_world.protocol.fields import (
     Int,
     Kind,
     Opt,
-    ProtocolError,
     Rec,
     Seq,
     Str,

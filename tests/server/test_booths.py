@@ -16,6 +16,7 @@ from server.integrations.images import BadImage
 from server.services.booths import BoothService, BoothUpdate
 from server.store import Store, open_store
 from server.ws.steps import StoreSteps
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import Coupon, CouponIssued, Error, Redeem
 from srichan_world.scene.geometry import Point
@@ -24,7 +25,6 @@ from srichan_world.street.learning import Asker
 from srichan_world.world.booths import Invalid
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.owners import OwnerSession
-from srichan_world.world.refusals import Refused
 from tests.server.booth_fixtures import B01, write_booth_scene
 from tests.server.store.conftest import SECRET
 from tests.world.booth_fixtures import DAY, config, promotion

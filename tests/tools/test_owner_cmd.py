@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from server.store import open_store
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.owners import OwnerSession, link_hash, session_hash
-from srichan_world.world.refusals import Refused
 from tests.server.booth_fixtures import write_booth_scene
 from tools import owner_cmd
 

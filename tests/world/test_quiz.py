@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
+from srichan_world.errors import Refusal, Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.model import Text
@@ -22,7 +24,6 @@ from srichan_world.world.quizzes import (
     quiz_result,
     quiz_version,
 )
-from srichan_world.world.refusals import Refusal
 from tests.world.learning_fixtures import quiz
 
 V = "visitor-aaaa"
@@ -40,9 +41,14 @@ def opened(d: QuizDesk, now: float = T0, visitor: str = V, nonce: str = "n1") ->
     return prompt
 
 
-def code(result: object) -> int:
-    assert isinstance(result, Refusal), f"expected a refusal, got {result!r}"
-    return result.code
+def refused(call: Callable[[], object]) -> Refusal:
+    with pytest.raises(Refused) as caught:
+        call()
+    return caught.value.refusal
+
+
+def code(call: Callable[[], object]) -> int:
+    return refused(call).code
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -68,18 +74,20 @@ def test_open_gives_question_and_choices_in_thai_and_english_but_never_the_answe
     ],
 )
 def test_open_needs_the_server_known_position_inside_the_trigger_radius(position, ok) -> None:  # type: ignore[no-untyped-def]
-    result = desk().open(V, "q-gate", position, T0, FRESH, "n1")
+    def call() -> QuizPrompt:
+        return desk().open(V, "q-gate", position, T0, FRESH, "n1")
+
     if ok:
-        assert isinstance(result, QuizPrompt)
+        assert isinstance(call(), QuizPrompt)
     else:
-        assert code(result) == ErrorCode.TOO_FAR
+        assert code(call) == ErrorCode.TOO_FAR
 
 
 @pytest.mark.parametrize("forged", ["q-nope", "", "x" * 5000, None, 7, ["q-gate"]])
 def test_a_forged_quiz_id_is_unknown_for_open_and_answer(forged: object) -> None:
     d = desk()
-    assert code(d.open(V, forged, (0.0, 0.0), T0, FRESH, "n1")) == ErrorCode.UNKNOWN_QUIZ
-    assert code(d.answer(V, forged, 1, (0.0, 0.0), T0)) == ErrorCode.UNKNOWN_QUIZ
+    assert code(lambda: d.open(V, forged, (0.0, 0.0), T0, FRESH, "n1")) == ErrorCode.UNKNOWN_QUIZ
+    assert code(lambda: d.answer(V, forged, 1, (0.0, 0.0), T0)) == ErrorCode.UNKNOWN_QUIZ
 
 
 def test_open_tells_a_visitor_who_already_earned_the_quiz() -> None:
@@ -104,10 +112,13 @@ def test_a_right_answer_is_graded_with_its_statement_and_a_key_per_opening() -> 
 
 def test_answering_a_quiz_never_opened_is_refused() -> None:
     d = desk(quiz(), quiz("q-other", position=(1.0, 0.0)))
-    assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
+    assert code(lambda: d.answer(V, "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
     opened(d)
-    assert code(d.answer(V, "q-other", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
-    assert code(d.answer("visitor-bbbb", "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
+    assert code(lambda: d.answer(V, "q-other", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
+    assert (
+        code(lambda: d.answer("visitor-bbbb", "q-gate", 1, (0.0, 0.0), T0))
+        == ErrorCode.NO_OPEN_QUIZ
+    )
 
 
 def test_a_replayed_or_duplicated_answer_is_refused_and_a_new_opening_is_needed() -> None:
@@ -115,7 +126,9 @@ def test_a_replayed_or_duplicated_answer_is_refused_and_a_new_opening_is_needed(
     opened(d)
     assert isinstance(d.answer(V, "q-gate", 1, (0.0, 0.0), T0), Answer)
     for _ in range(3):
-        assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 1)) == ErrorCode.ANSWER_REPLAYED
+        assert (
+            code(lambda: d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 1)) == ErrorCode.ANSWER_REPLAYED
+        )
     opened(d, now=T0 + 2, nonce="n2")
     again = d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 3)
     assert isinstance(again, Answer) and again.key.endswith(":n2")
@@ -126,7 +139,7 @@ def test_after_the_opening_lifetime_a_replay_is_simply_not_open() -> None:
     opened(d)
     d.answer(V, "q-gate", 1, (0.0, 0.0), T0)
     later = T0 + OPENING_TTL_S + 1
-    assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), later)) == ErrorCode.NO_OPEN_QUIZ
+    assert code(lambda: d.answer(V, "q-gate", 1, (0.0, 0.0), later)) == ErrorCode.NO_OPEN_QUIZ
     assert d.size == 0
 
 
@@ -134,7 +147,7 @@ def test_an_opening_expires_and_the_desk_forgets_it() -> None:
     d = desk()
     opened(d)
     assert d.size == 1
-    assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + OPENING_TTL_S + 0.5)) == (
+    assert code(lambda: d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + OPENING_TTL_S + 0.5)) == (
         ErrorCode.NO_OPEN_QUIZ
     )
     assert d.size == 0
@@ -144,7 +157,7 @@ def test_an_opening_expires_and_the_desk_forgets_it() -> None:
 def test_a_bad_choice_is_refused_and_keeps_the_opening(choice: object) -> None:
     d = desk()
     opened(d)
-    assert code(d.answer(V, "q-gate", choice, (0.0, 0.0), T0)) == ErrorCode.BAD_VALUE
+    assert code(lambda: d.answer(V, "q-gate", choice, (0.0, 0.0), T0)) == ErrorCode.BAD_VALUE
     assert isinstance(d.answer(V, "q-gate", 2, (0.0, 0.0), T0), Answer)
 
 
@@ -152,8 +165,8 @@ def test_answering_from_far_away_is_refused_and_keeps_the_opening() -> None:
     d = desk()
     opened(d)
     far = (4.0 + ANSWER_SLACK_M + 0.1, 0.0)
-    assert code(d.answer(V, "q-gate", 1, far, T0)) == ErrorCode.TOO_FAR
-    assert code(d.answer(V, "q-gate", 1, None, T0)) == ErrorCode.TOO_FAR
+    assert code(lambda: d.answer(V, "q-gate", 1, far, T0)) == ErrorCode.TOO_FAR
+    assert code(lambda: d.answer(V, "q-gate", 1, None, T0)) == ErrorCode.TOO_FAR
     near = (4.0 + ANSWER_SLACK_M - 0.1, 0.0)
     assert isinstance(d.answer(V, "q-gate", 1, near, T0), Answer)
 
@@ -162,7 +175,7 @@ def test_a_quiz_rewritten_while_open_must_be_opened_again() -> None:
     d = desk()
     opened(d)
     d.book = QuizBook([quiz(question=Text("คำถามใหม่", "A new question"))])
-    assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
+    assert code(lambda: d.answer(V, "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
 
 
 def test_forget_drops_a_visitors_openings_only() -> None:
@@ -170,7 +183,7 @@ def test_forget_drops_a_visitors_openings_only() -> None:
     opened(d)
     opened(d, visitor="visitor-bbbb")
     d.forget(V)
-    assert code(d.answer(V, "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
+    assert code(lambda: d.answer(V, "q-gate", 1, (0.0, 0.0), T0)) == ErrorCode.NO_OPEN_QUIZ
     assert isinstance(d.answer("visitor-bbbb", "q-gate", 1, (0.0, 0.0), T0), Answer)
 
 
@@ -182,20 +195,20 @@ def test_attempts_run_out_then_the_cooldown_refuses_until_it_ends() -> None:
     state = FRESH
     for i in range(3):
         assert policy.left(state, T0 + i) == 3 - i
-        assert policy.refusal(state, T0 + i) is None
+        policy.check(state, T0 + i)
         state = policy.after(state, correct=False, now=T0 + i)
-    refusal = policy.refusal(state, T0 + 10)
-    assert refusal is not None and refusal.code == ErrorCode.COOLDOWN
-    assert refusal.retry_at == T0 + 2 + 30.0
-    assert policy.refusal(state, T0 + 31.9) is not None
-    assert policy.refusal(state, T0 + 32) is None and policy.left(state, T0 + 32) == 3
+    refusal = refused(lambda: policy.check(state, T0 + 10))
+    assert refusal.code == ErrorCode.COOLDOWN and refusal.retry_at == T0 + 2 + 30.0
+    refused(lambda: policy.check(state, T0 + 31.9))
+    policy.check(state, T0 + 32)
+    assert policy.left(state, T0 + 32) == 3
 
 
 def test_the_desk_refuses_to_open_during_cooldown() -> None:
     d = desk(quiz(attempts=1, cooldown_s=60.0))
     state = AttemptState(wrong=1, last_wrong_at=T0)
-    refusal = d.open(V, "q-gate", (0.0, 0.0), T0 + 10, state, "n1")
-    assert code(refusal) == ErrorCode.COOLDOWN and refusal.retry_at == T0 + 60  # type: ignore[union-attr]
+    refusal = refused(lambda: d.open(V, "q-gate", (0.0, 0.0), T0 + 10, state, "n1"))
+    assert refusal.code == ErrorCode.COOLDOWN and refusal.retry_at == T0 + 60
     assert isinstance(d.open(V, "q-gate", (0.0, 0.0), T0 + 60, state, "n2"), QuizPrompt)
 
 
@@ -210,7 +223,7 @@ def test_old_wrong_answers_are_forgiven_and_a_right_one_resets_the_count() -> No
 def test_zero_cooldown_never_locks() -> None:
     policy = AttemptPolicy(attempts=1, cooldown_s=0.0)
     state = policy.after(FRESH, False, T0)
-    assert policy.refusal(state, T0) is None
+    policy.check(state, T0)
 
 
 def test_scene_policy_reaches_the_rules_through_the_loader(small_scene_text: str) -> None:

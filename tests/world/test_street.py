@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from srichan_world.errors import Refused
 from srichan_world.protocol.codec import decode, encode
 from srichan_world.protocol.codes import PROTOCOL_VERSION, ErrorCode, MsgType
 from srichan_world.protocol.messages import (
@@ -41,7 +42,6 @@ from srichan_world.street.steps import (
 from srichan_world.street.street import Apply, Learned, Street, StreetEffect
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import PresenceWorld, Send
-from srichan_world.world.refusals import Refused
 
 ALL = frozenset(MESSAGES)
 VISITOR = "visitor-street-01"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world.refusals import Refused
 from srichan_world.world.visitors import (
     check_credentials,
     display_name,

@@ -113,6 +113,7 @@ from server.store.redis.keys import (
     visitor_of_key,
 )
 from server.store.redis.street import StreetMethods
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import ledger, xapi
 from srichan_world.world import quests as quest_rules
@@ -121,7 +122,6 @@ from srichan_world.world.leaderboard import period_key as board_period
 from srichan_world.world.ledger import CITY_POOL, AuditReport, Entry, Transfer
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
-from srichan_world.world.refusals import Refused
 from srichan_world.world.visitors import (
     check_credentials,
     display_name,
@@ -301,9 +301,7 @@ class RedisStore(StreetMethods):
             if not view.registered:
                 raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
             state = _attempts(view, quiz_key)
-            refusal = answer.policy.refusal(state, now)
-            if refusal is not None:
-                raise Refused(refusal.code, refusal.detail, refusal.retry_at)
+            answer.policy.check(state, now)
             after = answer.policy.after(state, answer.correct, now)
             plan = _Plan()
             plan.put(ATT, quiz_key, [after.wrong, after.last_wrong_at])

@@ -66,13 +66,13 @@ from server.store.redis.keys import (
     visitor_coupons_key,
     visitor_keys,
 )
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.model import Text
 from srichan_world.world.booths import BoothConfig, BoothRecord, Promotion
 from srichan_world.world.coupons import CouponRecord, Redemption, check_redemption
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession, checked_grant
-from srichan_world.world.refusals import Refused
 
 T = TypeVar("T")
 

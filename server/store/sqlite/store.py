@@ -31,6 +31,7 @@ from server.store.base import (
     StoreError,
     Visitor,
 )
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.model import Text
 from srichan_world.world import ledger, xapi
@@ -43,7 +44,6 @@ from srichan_world.world.ledger import AuditReport, Entry, Transfer, shop_accoun
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession, checked_grant
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
-from srichan_world.world.refusals import Refused
 from srichan_world.world.visitors import (
     check_credentials,
     display_name,
@@ -386,9 +386,7 @@ class SQLiteStore:
                 raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
             _require_visitor(conn, answer.visitor_id)
             state = _attempts(conn, answer.visitor_id, answer.quiz_key)
-            refusal = answer.policy.refusal(state, answer.now)
-            if refusal is not None:
-                raise Refused(refusal.code, refusal.detail, refusal.retry_at)
+            answer.policy.check(state, answer.now)
             after = answer.policy.after(state, answer.correct, answer.now)
             conn.execute(
                 "INSERT INTO quiz_attempts (visitor_id, quiz_key, wrong, last_wrong_at) "

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from server.store import Store, StoreError
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
-from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, StoreFactory, make_answer
 from tests.world.learning_fixtures import quest, quiz
 

@@ -13,11 +13,11 @@ import pytest
 
 from server.store import StoreError, open_store
 from server.store.redis.store import SCHEMA_KEY, RedisStore
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
-from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, make_answer, store_url
 from tests.world.booth_fixtures import config, promotion, redemption
 from tests.world.learning_fixtures import quest, quiz

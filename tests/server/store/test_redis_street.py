@@ -14,9 +14,9 @@ import pytest
 from server.store import open_store
 from server.store.redis.keys import image_bytes_key
 from server.store.redis.store import RedisStore
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
-from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, store_url
 from tests.world.booth_fixtures import T0, config, promotion, redemption
 

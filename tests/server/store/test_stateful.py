@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from server.store import Store, open_store
+from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.periods import day_of
 from srichan_world.world.quizzes import quiz_version
-from srichan_world.world.refusals import Refused
 from tests.server.store.conftest import SECRET, T0, make_answer
 from tests.world.learning_fixtures import quiz
 
