@@ -47,6 +47,7 @@ from server.ws.booths import BoothFanout
 from server.ws.learning import WATCH_S, LearningLoop
 from server.ws.pump import LeaveHook, Pump
 from server.ws.steps import StoreSteps
+from srichan_world.scene.manifest import Manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.street import Street
@@ -79,7 +80,7 @@ def create_app(
     presence = _presence_settings(settings)
     booths = BoothService(files.manifest)
     slots = {slot: place.position for slot, place in booths.slots.items()}
-    world = PresenceWorld(dict(files.manifest), presence)
+    world = PresenceWorld(files.manifest, presence)
     street = Street(world, LearningDesk(content), BoothCounter(slots))
     pump = Pump(street, presence, metrics)
 
@@ -101,7 +102,7 @@ def create_app(
 
 
 def create_presence_app(
-    manifest: Mapping[str, object],
+    manifest: Manifest,
     settings: PresenceSettings,
     *,
     on_leave: Sequence[LeaveHook] = (),
@@ -109,7 +110,7 @@ def create_presence_app(
     """Presence alone (``/ws`` and ``/metrics``, no store; other requests are answered
     ``unsupported``): for the presence benchmark and presence tests."""
     metrics = Metrics()
-    pump = Pump(Street(PresenceWorld(dict(manifest), settings)), settings, metrics)
+    pump = Pump(Street(PresenceWorld(manifest, settings)), settings, metrics)
     pump.serve(on_leave=on_leave)
     app = web.Application()
     app[METRICS] = metrics

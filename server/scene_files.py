@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server.config import ConfigError
+from srichan_world.scene.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Asset:
 @dataclass(frozen=True)
 class SceneFiles:
     content_hash: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     answers: dict[str, Any]
     manifest_asset: Asset
     glb_asset: Asset
@@ -37,11 +38,11 @@ class SceneFiles:
             manifest_bytes = (folder / f"{stem}.manifest.json").read_bytes()
             answers_bytes = (folder / f"{stem}.answers.json").read_bytes()
             glb = (folder / f"{stem}.glb").read_bytes()
-            manifest = json.loads(manifest_bytes)
+            manifest = Manifest.parse(json.loads(manifest_bytes))
             answers = json.loads(answers_bytes)
         except (OSError, ValueError) as exc:
             raise ConfigError([f"scene: cannot load {folder}/{stem}.*: {exc}"]) from None
-        content_hash = manifest.get("content_hash", "")
+        content_hash = manifest.content_hash
         if not content_hash or answers.get("content_hash") != content_hash:
             raise ConfigError([f"scene: {folder}/{stem}.* are from different builds; rebuild"])
         return cls(

@@ -23,7 +23,6 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from server.health import FailureStreak
 from server.integrations.images import photo_id, process_photo
@@ -33,7 +32,7 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import Rate
 from srichan_world.protocol.messages import BoothState
 from srichan_world.scene.geometry import InterestGrid, Point
-from srichan_world.scene.manifest import grid_of
+from srichan_world.scene.manifest import Manifest
 from srichan_world.world.booths import BoothRecord, parse_booth, public_view
 from srichan_world.world.coupons import (
     CouponRecord,
@@ -95,15 +94,14 @@ class BoothService:
 
     def __init__(
         self,
-        manifest: Mapping[str, Any],
+        manifest: Manifest,
         *,
         rates: Mapping[str, Rate] = RATES,
     ) -> None:
-        self.grid: InterestGrid = grid_of(dict(manifest))
+        self.grid: InterestGrid = manifest.grid
         self.slots: dict[str, SlotPlace] = {}
-        for b in manifest["booth_slots"]:
-            position = (float(b["position"][0]), float(b["position"][1]))
-            self.slots[b["id"]] = SlotPlace(b["id"], position, self.grid.cell_of(position))
+        for b in manifest.booth_slots:
+            self.slots[b.id] = SlotPlace(b.id, b.position, self.grid.cell_of(b.position))
         self._store: Store | None = None
         self._rates = dict(rates)
         self._states: dict[str, BoothState] = {}

@@ -191,24 +191,6 @@ class InterestGrid:
             if 0 <= c < self.cols and 0 <= r < self.rows
         ]
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "origin": list(self.origin),
-            "cell": self.cell,
-            "cols": self.cols,
-            "rows": self.rows,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> InterestGrid:
-        ox, oz = data["origin"]  # type: ignore[misc]
-        return cls(
-            origin=(float(ox), float(oz)),
-            cell=float(data["cell"]),  # type: ignore[arg-type]
-            cols=int(data["cols"]),  # type: ignore[call-overload]
-            rows=int(data["rows"]),  # type: ignore[call-overload]
-        )
-
     @classmethod
     def covering(cls, polygon: Sequence[Point], cell: float) -> InterestGrid:
         xs = [p[0] for p in polygon]

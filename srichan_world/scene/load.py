@@ -29,6 +29,7 @@ from srichan_world.scene.model import (
     MARKINGS,
     QUEST_ORDERS,
     SIDES,
+    STEP_KINDS,
     BoothSlot,
     Budget,
     Colors,
@@ -434,7 +435,7 @@ class _Reader:
             self.fail(f"{path}.steps", "must have at least 2 steps")
         for i, s in enumerate(raw):
             where = f"{path}.steps[{i}]"
-            if not isinstance(s, dict) or len(s) != 1 or next(iter(s)) not in ("quiz", "visit"):
+            if not isinstance(s, dict) or len(s) != 1 or next(iter(s)) not in STEP_KINDS:
                 self.fail(where, 'must be { quiz = "id" } or { visit = "id" }')
                 continue
             kind, target = next(iter(s.items()))

@@ -1,16 +1,30 @@
 """What the compiled scene tells the world: the public manifest and the server-only answers.
 
 The manifest is what browsers download, so it must never carry a quiz's correct choice; the
-answers go in a separate document that only the server reads. Both are plain JSON values, so
-the server and the browser need no scene code to use them.
+answers go in a separate document that only the server reads. Both are written as plain JSON
+values (:func:`public_manifest`, :func:`answers`), so the browser needs no scene code to use
+them. The server reads the manifest back once, with :meth:`Manifest.parse`, into the typed
+parts the rules use; a value of the wrong shape is refused there, by its path, rather than
+deep inside the rules at the first visitor.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from srichan_world.scene.geometry import InterestGrid, Walkable
-from srichan_world.scene.model import Scene
+from srichan_world.scene.geometry import InterestGrid, Point, Polygon, Walkable
+from srichan_world.scene.model import (
+    QUEST_ORDERS,
+    STEP_KINDS,
+    Policy,
+    Quest,
+    QuestStep,
+    Scene,
+    Text,
+)
 
 MANIFEST_FORMAT = 1
 
@@ -125,10 +139,257 @@ def answers(scene: Scene) -> dict[str, Any]:
     }
 
 
-def walkable_of(manifest: dict[str, Any]) -> Walkable:
-    """Rebuild the walkable area from a manifest (the server's view of the street)."""
-    return Walkable.from_json(manifest["walkable"])
+class ManifestError(ValueError):
+    """A manifest value of the wrong shape; ``path`` names it (``landmarks[2].footprints``)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"manifest.{path}: {problem}" if path else f"manifest: {problem}")
+        self.path = path
 
 
-def grid_of(manifest: dict[str, Any]) -> InterestGrid:
-    return InterestGrid.from_json(manifest["interest_grid"])
+@dataclass(frozen=True)
+class PlacedSpawn:
+    id: str
+    position: Point
+    heading: float
+
+
+@dataclass(frozen=True)
+class PlacedBooth:
+    id: str
+    position: Point
+    facing: float
+    width: float
+    depth: float
+
+
+@dataclass(frozen=True)
+class PlacedLandmark:
+    id: str
+    position: Point
+    footprints: tuple[Polygon, ...]
+    """What a visit is measured against."""
+
+
+@dataclass(frozen=True)
+class PublicQuiz:
+    """A quiz point as browsers see it: everything but the correct choice and explanation."""
+
+    id: str
+    landmark: str
+    position: Point
+    radius: float
+    reward: int
+    attempts: int
+    cooldown_s: float
+    question: Text
+    choices: tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parts of a compiled manifest that the server's rules use, checked once."""
+
+    scene_id: str
+    content_hash: str
+    """Added by the compiler; empty in a manifest made straight from a scene."""
+    policy: Policy
+    walkable: Walkable
+    grid: InterestGrid
+    landmarks: tuple[PlacedLandmark, ...]
+    quiz_points: tuple[PublicQuiz, ...]
+    quests: tuple[Quest, ...]
+    booth_slots: tuple[PlacedBooth, ...]
+    spawn_points: tuple[PlacedSpawn, ...]
+
+    @classmethod
+    def parse(cls, value: object) -> Manifest:
+        """Read a manifest's JSON value; :class:`ManifestError` names the first bad part."""
+        m = _object(value, "")
+        if _field(m, "", "format", _int) != MANIFEST_FORMAT:
+            raise ManifestError("format", f"this server reads format {MANIFEST_FORMAT}")
+        return cls(
+            scene_id=_field(m, "", "scene_id", _str),
+            content_hash=_str(m.get("content_hash", ""), "content_hash"),
+            policy=_field(m, "", "policy", _policy),
+            walkable=_field(m, "", "walkable", _walkable),
+            grid=_field(m, "", "interest_grid", _grid),
+            landmarks=_field(m, "", "landmarks", _each(_landmark)),
+            quiz_points=_field(m, "", "quiz_points", _each(_quiz)),
+            quests=_field(m, "", "quests", _each(_quest)),
+            booth_slots=_field(m, "", "booth_slots", _each(_booth)),
+            spawn_points=_field(m, "", "spawn_points", _each(_spawn)),
+        )
+
+
+# -- readers: each takes a JSON value and its path, and returns it typed or raises -------------
+
+T = TypeVar("T")
+Reader = Callable[[object, str], T]
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _object(value: object, path: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise ManifestError(path, f"expected an object, got {_kind(value)}")
+    return value
+
+
+def _field(m: dict[str, object], path: str, key: str, read: Reader[T]) -> T:
+    here = f"{path}.{key}" if path else key
+    if key not in m:
+        raise ManifestError(here, "missing")
+    return read(m[key], here)
+
+
+def _each(read: Reader[T]) -> Reader[tuple[T, ...]]:
+    def each(value: object, path: str) -> tuple[T, ...]:
+        if not isinstance(value, list):
+            raise ManifestError(path, f"expected an array, got {_kind(value)}")
+        return tuple(read(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+    return each
+
+
+def _str(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise ManifestError(path, f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _int(value: object, path: str) -> int:
+    if type(value) is not int:
+        raise ManifestError(path, f"expected an integer, got {_kind(value)}")
+    return value
+
+
+def _float(value: object, path: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if math.isfinite(number):
+            return number
+    raise ManifestError(path, f"expected a finite number, got {_kind(value)} {value!r:.40}")
+
+
+def _point(value: object, path: str) -> Point:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ManifestError(path, "expected a point [x, z]")
+    return (_float(value[0], f"{path}[0]"), _float(value[1], f"{path}[1]"))
+
+
+def _polygon(value: object, path: str) -> Polygon:
+    points = _each(_point)(value, path)
+    if len(points) < 3:
+        raise ManifestError(path, "a polygon needs at least 3 points")
+    return points
+
+
+def _text(value: object, path: str) -> Text:
+    m = _object(value, path)
+    return Text(th=_field(m, path, "th", _str), en=_field(m, path, "en", _str))
+
+
+def _policy(value: object, path: str) -> Policy:
+    m = _object(value, path)
+    return Policy(
+        quiz_attempts=_field(m, path, "quiz_attempts", _int),
+        quiz_cooldown_s=_field(m, path, "quiz_cooldown_s", _float),
+        daily_earn_cap=_field(m, path, "daily_earn_cap", _int),
+    )
+
+
+def _walkable(value: object, path: str) -> Walkable:
+    m = _object(value, path)
+    return Walkable(
+        corridor=_field(m, path, "corridor", _polygon),
+        obstacles=_field(m, path, "obstacles", _each(_polygon)),
+    )
+
+
+def _grid(value: object, path: str) -> InterestGrid:
+    m = _object(value, path)
+    grid = InterestGrid(
+        origin=_field(m, path, "origin", _point),
+        cell=_field(m, path, "cell", _float),
+        cols=_field(m, path, "cols", _int),
+        rows=_field(m, path, "rows", _int),
+    )
+    if grid.cell <= 0 or grid.cols < 1 or grid.rows < 1:
+        raise ManifestError(path, "needs a positive cell size and at least one column and row")
+    return grid
+
+
+def _landmark(value: object, path: str) -> PlacedLandmark:
+    m = _object(value, path)
+    return PlacedLandmark(
+        id=_field(m, path, "id", _str),
+        position=_field(m, path, "position", _point),
+        footprints=_field(m, path, "footprints", _each(_polygon)),
+    )
+
+
+def _quiz(value: object, path: str) -> PublicQuiz:
+    m = _object(value, path)
+    return PublicQuiz(
+        id=_field(m, path, "id", _str),
+        landmark=_field(m, path, "landmark", _str),
+        position=_field(m, path, "position", _point),
+        radius=_field(m, path, "radius", _float),
+        reward=_field(m, path, "reward", _int),
+        attempts=_field(m, path, "attempts", _int),
+        cooldown_s=_field(m, path, "cooldown_s", _float),
+        question=_field(m, path, "question", _text),
+        choices=_field(m, path, "choices", _each(_text)),
+    )
+
+
+def _step(value: object, path: str) -> QuestStep:
+    m = _object(value, path)
+    if len(m) != 1 or next(iter(m)) not in STEP_KINDS:
+        raise ManifestError(path, 'expected {"quiz": id} or {"visit": id}')
+    ((kind, target),) = m.items()
+    return QuestStep(kind, _str(target, f"{path}.{kind}"))
+
+
+def _order(value: object, path: str) -> str:
+    if value not in QUEST_ORDERS:
+        raise ManifestError(path, f"expected one of {', '.join(QUEST_ORDERS)}")
+    return _str(value, path)
+
+
+def _quest(value: object, path: str) -> Quest:
+    m = _object(value, path)
+    return Quest(
+        id=_field(m, path, "id", _str),
+        title=_field(m, path, "title", _text),
+        description=_field(m, path, "description", _text),
+        order=_field(m, path, "order", _order),
+        bonus=_field(m, path, "bonus", _int),
+        steps=_field(m, path, "steps", _each(_step)),
+    )
+
+
+def _booth(value: object, path: str) -> PlacedBooth:
+    m = _object(value, path)
+    return PlacedBooth(
+        id=_field(m, path, "id", _str),
+        position=_field(m, path, "position", _point),
+        facing=_field(m, path, "facing", _float),
+        width=_field(m, path, "width", _float),
+        depth=_field(m, path, "depth", _float),
+    )
+
+
+def _spawn(value: object, path: str) -> PlacedSpawn:
+    m = _object(value, path)
+    return PlacedSpawn(
+        id=_field(m, path, "id", _str),
+        position=_field(m, path, "position", _point),
+        heading=_field(m, path, "heading", _float),
+    )

@@ -14,6 +14,7 @@ LANDMARK_KINDS = ("gate", "shrine", "tower", "mall", "museum", "office", "market
 SIDES = ("north", "south", "across")
 MARKINGS = ("dashed", "solid", "double", "none")
 QUEST_ORDERS = ("ordered", "free")
+STEP_KINDS = ("quiz", "visit")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class QuizPoint:
 
 @dataclass(frozen=True)
 class QuestStep:
-    kind: str  # "quiz" | "visit"
+    kind: str  # one of STEP_KINDS
     target: str
 
 

@@ -52,7 +52,7 @@ from srichan_world.protocol.messages import (
     Pong,
     Welcome,
 )
-from srichan_world.scene.manifest import grid_of, walkable_of
+from srichan_world.scene.manifest import Manifest
 from srichan_world.world.names import clean_chat, clean_name
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
@@ -338,17 +338,14 @@ class PresenceWorld:
 
     def __init__(
         self,
-        manifest: dict,
+        manifest: Manifest,
         settings: PresenceSettings | None = None,
         token_factory: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
         self.settings = s = settings or PresenceSettings()
-        self.grid = grid_of(manifest)
-        self.walk = WalkMap(walkable_of(manifest))
-        self.spawns = [
-            (float(p["position"][0]), float(p["position"][1]), float(p["heading"]))
-            for p in manifest.get("spawn_points", [])
-        ]
+        self.grid = manifest.grid
+        self.walk = WalkMap(manifest.walkable)
+        self.spawns = [(*p.position, p.heading) for p in manifest.spawn_points]
         if not self.spawns:
             raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
         self._token = token_factory

@@ -17,7 +17,7 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import Error, QuestProgress, QuizResult, Wallet
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.scene.manifest import Manifest, answers, public_manifest
 from srichan_world.street.learning import Asker, LearningDesk
 from srichan_world.street.steps import StoreUnavailable
 from srichan_world.world.learning import LearningContent
@@ -56,7 +56,7 @@ class FlakyStore:
 @pytest.fixture
 def content(small_scene_text: str) -> LearningContent:
     scene = load_scene_text(small_scene_text)
-    return LearningContent.from_compiled(public_manifest(scene), answers(scene))
+    return LearningContent.from_compiled(Manifest.parse(public_manifest(scene)), answers(scene))
 
 
 @pytest.fixture

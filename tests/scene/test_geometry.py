@@ -49,7 +49,6 @@ def test_interest_grid_cells_and_neighbours() -> None:
     assert grid.cell_of((1000.0, 1000.0)) == (6, 2), "points outside clamp to the edge"
     assert len(grid.neighbourhood((0, 0))) == 4
     assert len(grid.neighbourhood((3, 1))) == 9
-    assert InterestGrid.from_json(grid.to_json()) == grid
 
 
 def test_corridor_of_bent_polyline_contains_its_centreline() -> None:

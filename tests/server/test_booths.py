@@ -20,6 +20,7 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import Coupon, CouponIssued, Error, Redeem
 from srichan_world.scene.geometry import Point
+from srichan_world.scene.manifest import Manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker
 from srichan_world.world.booths import Invalid
@@ -80,7 +81,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     for v in (ALICE, BOB):
         await store.register_visitor(v, SECRET, now)
         await store.transfer(Transfer(f"gift-{v}", CITY_POOL, visitor_account(v), 100, "gift", now))
-    service = BoothService(manifest)
+    service = BoothService(Manifest.parse(manifest))
     await service.start(store)
     updates: list[BoothUpdate] = []
     service.subscribe(updates.append)

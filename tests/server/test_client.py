@@ -16,16 +16,15 @@ from server.ws.client import Closed, PresenceClient, ServerError
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import ChatSaid, Frame, Welcome
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import public_manifest
+from srichan_world.scene.manifest import Manifest, public_manifest
 from srichan_world.world.presence import PresenceSettings
 from tools.bench import presence as bench_presence
 
 
 @pytest.fixture
 async def url(small_scene_text: str) -> AsyncIterator[str]:
-    app = create_presence_app(
-        public_manifest(load_scene_text(small_scene_text)), PresenceSettings()
-    )
+    manifest = Manifest.parse(public_manifest(load_scene_text(small_scene_text)))
+    app = create_presence_app(manifest, PresenceSettings())
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -29,7 +29,7 @@ from srichan_world.protocol.messages import (
     QuizOpen,
 )
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.scene.manifest import Manifest, answers, public_manifest
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.steps import Step
 from srichan_world.street.street import Street as StreetRules
@@ -55,7 +55,7 @@ async def open_street(scene_text: str, on_leave: Sequence[LeaveHook] = ()) -> As
         {"id": "far", "position": list(FAR), "heading": 180.0},
     ]
     settings = PresenceSettings(tick_hz=20, heartbeat_s=5)
-    app = create_presence_app(manifest, settings, on_leave=on_leave)
+    app = create_presence_app(Manifest.parse(manifest), settings, on_leave=on_leave)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -249,7 +249,7 @@ async def test_a_store_step_that_breaks_answers_internal_and_the_session_goes_on
     small_scene_text: str,
 ) -> None:
     scene = load_scene_text(small_scene_text)
-    manifest = public_manifest(scene)
+    manifest = Manifest.parse(public_manifest(scene))
     content = LearningContent.from_compiled(manifest, answers(scene))
     settings = PresenceSettings(tick_hz=20)
     street = StreetRules(PresenceWorld(manifest, settings), LearningDesk(content))
@@ -293,7 +293,7 @@ async def test_metrics_count_traffic(street: Street) -> None:
 
 async def test_shutdown_closes_every_socket_going_away(small_scene_text: str) -> None:
     manifest = public_manifest(load_scene_text(small_scene_text))
-    app = create_presence_app(manifest, PresenceSettings())
+    app = create_presence_app(Manifest.parse(manifest), PresenceSettings())
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -29,6 +29,9 @@ from srichan_world.protocol.messages import (
     QuizOpen,
     Welcome,
 )
+from srichan_world.scene.geometry import InterestGrid, Walkable
+from srichan_world.scene.manifest import Manifest, PlacedSpawn
+from srichan_world.scene.model import Policy
 from srichan_world.world.presence import (
     Close,
     Dispatch,
@@ -42,21 +45,28 @@ ALL = frozenset(MESSAGES)
 CELL = 32.0
 
 
-def manifest(spawns: list[tuple[float, float]]) -> dict:
+def manifest(spawns: list[tuple[float, float]]) -> Manifest:
     """A straight street x 0..320, z -40..40, one building at x 100..120, z 10..30.
 
     Interest cells are 32 m: column = x // 32, row = (z + 40) // 32.
     """
-    return {
-        "walkable": {
-            "corridor": [[0, -40], [320, -40], [320, 40], [0, 40]],
-            "obstacles": [[[100, 10], [120, 10], [120, 30], [100, 30]]],
-        },
-        "interest_grid": {"origin": [0, -40], "cell": CELL, "cols": 10, "rows": 3},
-        "spawn_points": [
-            {"id": f"s{i}", "position": list(p), "heading": 0.0} for i, p in enumerate(spawns)
-        ],
-    }
+    return Manifest(
+        scene_id="straight",
+        content_hash="",
+        policy=Policy(),
+        walkable=Walkable(
+            corridor=((0.0, -40.0), (320.0, -40.0), (320.0, 40.0), (0.0, 40.0)),
+            obstacles=(((100.0, 10.0), (120.0, 10.0), (120.0, 30.0), (100.0, 30.0)),),
+        ),
+        grid=InterestGrid(origin=(0.0, -40.0), cell=CELL, cols=10, rows=3),
+        landmarks=(),
+        quiz_points=(),
+        quests=(),
+        booth_slots=(),
+        spawn_points=tuple(
+            PlacedSpawn(f"s{i}", (float(x), float(z)), 0.0) for i, (x, z) in enumerate(spawns)
+        ),
+    )
 
 
 @dataclass

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import public_manifest, walkable_of
+from srichan_world.scene.manifest import Manifest, public_manifest
 from srichan_world.world.names import clean_chat, clean_name
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
@@ -15,7 +15,7 @@ from srichan_world.world.walkmap import WalkMap
 
 @pytest.mark.parametrize("cell", [0.5, 2.0, 7.0])
 def test_walkmap_agrees_with_the_exact_polygon_test(small_scene_text: str, cell: float) -> None:
-    walkable = walkable_of(public_manifest(load_scene_text(small_scene_text)))
+    walkable = Manifest.parse(public_manifest(load_scene_text(small_scene_text))).walkable
     fast = WalkMap(walkable, cell)
     rng = random.Random(cell)
     points = [(rng.uniform(-10, 220), rng.uniform(-40, 60)) for _ in range(20000)]
@@ -31,7 +31,7 @@ def test_walkmap_agrees_with_the_exact_polygon_test(small_scene_text: str, cell:
 
 
 def test_walkmap_of_the_real_street_rarely_needs_the_exact_test(srichan_scene_text: str) -> None:
-    walk = WalkMap(walkable_of(public_manifest(load_scene_text(srichan_scene_text))))
+    walk = WalkMap(Manifest.parse(public_manifest(load_scene_text(srichan_scene_text))).walkable)
     assert 0 < walk.edge_share < 0.1
 
 

@@ -7,16 +7,17 @@ import json
 import pytest
 
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.scene.manifest import Manifest, ManifestError, answers, public_manifest
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.quests import quest_version
 from srichan_world.world.quizzes import quiz_version
 
 
-def compiled(text: str) -> tuple[dict, dict]:
+def compiled(text: str) -> tuple[Manifest, dict]:
     scene = load_scene_text(text)
     # Through JSON text, as the server reads the build from disk.
-    return json.loads(json.dumps(public_manifest(scene))), json.loads(json.dumps(answers(scene)))
+    manifest = Manifest.parse(json.loads(json.dumps(public_manifest(scene))))
+    return manifest, json.loads(json.dumps(answers(scene)))
 
 
 def test_the_compiled_scene_gives_the_same_quizzes_quests_and_policy(small_scene_text: str) -> None:
@@ -51,14 +52,14 @@ def test_the_real_street_compiles_to_learning_content(srichan_scene_text: str) -
 
 def test_a_quiz_without_its_answer_is_refused_by_name(small_scene_text: str) -> None:
     manifest, graded = compiled(small_scene_text)
-    missing = manifest["quiz_points"][0]["id"]
+    missing = manifest.quiz_points[0].id
     del graded["quiz_points"][missing]
     with pytest.raises(ValueError, match=missing):
         LearningContent.from_compiled(manifest, graded)
 
 
 def test_a_manifest_without_learning_sections_is_refused(small_scene_text: str) -> None:
-    manifest, graded = compiled(small_scene_text)
+    manifest = json.loads(json.dumps(public_manifest(load_scene_text(small_scene_text))))
     del manifest["quests"]
-    with pytest.raises(ValueError, match="quests"):
-        LearningContent.from_compiled(manifest, graded)
+    with pytest.raises(ManifestError, match="quests: missing"):
+        Manifest.parse(manifest)

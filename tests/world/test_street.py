@@ -25,7 +25,7 @@ from srichan_world.protocol.messages import (
     WalletGet,
 )
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.scene.manifest import Manifest, answers, public_manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.steps import (
@@ -111,9 +111,9 @@ class Harness:
 @pytest.fixture
 def harness(small_scene_text: str) -> Harness:
     scene = load_scene_text(small_scene_text)
-    manifest = public_manifest(scene)
+    manifest = Manifest.parse(public_manifest(scene))
     content = LearningContent.from_compiled(manifest, answers(scene))
-    slots = {b["id"]: tuple(b["position"]) for b in manifest["booth_slots"]}
+    slots = {b.id: b.position for b in manifest.booth_slots}
     world = PresenceWorld(manifest)
     return Harness(Street(world, LearningDesk(content), BoothCounter(slots)))
 
@@ -210,7 +210,7 @@ def test_a_program_of_a_session_that_left_is_dropped(harness: Harness) -> None:
 
 
 def test_a_presence_only_street_says_unsupported_with_the_cid(small_scene_text: str) -> None:
-    world = PresenceWorld(public_manifest(load_scene_text(small_scene_text)))
+    world = PresenceWorld(Manifest.parse(public_manifest(load_scene_text(small_scene_text))))
     harness = Harness(Street(world))
     harness.join(1, identity=False)
     assert harness.inbox[1][0].TYPE == MsgType.WELCOME and len(harness.inbox[1]) == 1

@@ -27,7 +27,7 @@ from server.ws.steps import StoreSteps
 from srichan_world.protocol.limits import Rate
 from srichan_world.protocol.messages import BoothState, CouponIssued, Message, Redeem
 from srichan_world.scene.load import load_scene_text
-from srichan_world.scene.manifest import public_manifest
+from srichan_world.scene.manifest import Manifest, public_manifest
 from srichan_world.scene.model import Text
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker
@@ -67,7 +67,7 @@ async def redemptions(folder: Path, manifest: dict[str, Any], visitors: int) -> 
     for v in names:
         await store.register_visitor(v, SECRET, now)
         await store.transfer(Transfer(f"gift-{v}", CITY_POOL, visitor_account(v), 5, "gift", now))
-    service = BoothService(manifest, rates={"verify": _unlimited()})
+    service = BoothService(Manifest.parse(manifest), rates={"verify": _unlimited()})
     await service.start(store)
     at = (slot["position"][0], slot["position"][1])
     counter = BoothCounter({slot["id"]: at}, redeem_rate=_unlimited())
@@ -145,7 +145,7 @@ class _Presence:
 
 
 def fanout(manifest: dict[str, Any], sessions: int) -> dict[str, float]:
-    service = BoothService(manifest)
+    service = BoothService(Manifest.parse(manifest))
     presence = _Presence(sessions, manifest["street"]["length"])
     fan = BoothFanout(service, presence)  # type: ignore[arg-type]
     record_slot = manifest["booth_slots"][0]["id"]

@@ -136,11 +136,11 @@ def main(args: argparse.Namespace) -> int:
 
 def _bench_manifest(scene: Path) -> dict:
     from srichan_world.scene.load import load_scene_text
-    from srichan_world.scene.manifest import public_manifest, walkable_of
+    from srichan_world.scene.manifest import Manifest, public_manifest
     from srichan_world.world.walkmap import WalkMap
 
     manifest = public_manifest(load_scene_text(scene.read_text(encoding="utf-8")))
-    walk = WalkMap(walkable_of(manifest))
+    walk = WalkMap(Manifest.parse(manifest).walkable)
     xs = [p[0] for p in manifest["walkable"]["corridor"]]
     zs = [p[1] for p in manifest["walkable"]["corridor"]]
     rng = random.Random(7)
@@ -171,6 +171,7 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
 
     from server.app import create_presence_app
     from server.keys import METRICS
+    from srichan_world.scene.manifest import Manifest
     from srichan_world.world.presence import PresenceSettings
 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -178,7 +179,7 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
     ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
     if mode == "product":
         settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000)
-        app = create_presence_app(manifest, settings)
+        app = create_presence_app(Manifest.parse(manifest), settings)
         metrics = app[METRICS]
         observe = metrics.tick_seconds.observe
 
@@ -221,9 +222,9 @@ class _Relay:
     per tick. No checks, no K cap, no enters or leaves: the floor for this stack."""
 
     def __init__(self, manifest: dict, tick_hz: float, ticks: list[float]) -> None:
-        from srichan_world.scene.manifest import grid_of
+        from srichan_world.scene.manifest import Manifest
 
-        g = grid_of(manifest)
+        g = Manifest.parse(manifest).grid
         self.g = g
         self.spawns = [p["position"] for p in manifest["spawn_points"]]
         self.neigh = [
@@ -643,11 +644,11 @@ class Walkers:
     they record from frames."""
 
     def __init__(self, cfg: dict) -> None:
-        from srichan_world.scene.manifest import walkable_of
+        from srichan_world.scene.manifest import Manifest
         from srichan_world.world.walkmap import WalkMap
 
         self.cfg = cfg
-        self.walk = WalkMap(walkable_of(cfg["manifest"]))
+        self.walk = WalkMap(Manifest.parse(cfg["manifest"]).walkable)
         self.rng = random.Random(cfg["seed"])
         self.clock = time.monotonic
         self.sent: dict[tuple[int, int, int], float] = {}  # (avatar, x cm, z cm) -> when sent
