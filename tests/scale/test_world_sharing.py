@@ -17,8 +17,8 @@ from srichan_world.world.presence import (
     PresenceSettings,
     PresenceWorld,
     Send,
-    _merged,
 )
+from srichan_world.world.presence.sharing import merge_halves
 from tests.world.test_presence import Harness, manifest
 
 
@@ -215,7 +215,7 @@ def test_records_of_both_halves_combine_later_fields_first() -> None:
     pack = msgpack.packb
     early = ({7: pack([7, 100, 200]), 8: pack([8, None, None, 5])}, {0: [pack([7, 100, 200])]})
     late = {7: pack([7, None, None, 64, 2]), 9: pack([9, 1, 2])}
-    frags, batches = _merged(early, late, {0: [late[7]], 1: [late[9]]})
+    frags, batches = merge_halves(early, late, {0: [late[7]], 1: [late[9]]})
     assert msgpack.unpackb(frags[7]) == [7, 100, 200, 64, 2]
     assert msgpack.unpackb(frags[8]) == [8, None, None, 5]
     assert msgpack.unpackb(frags[9]) == [9, 1, 2]

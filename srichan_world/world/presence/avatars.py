@@ -1,0 +1,151 @@
+"""The mutable records the rules update in place: one per connection, one per avatar, one
+per crowded block of observers.
+
+Plain classes with ``__slots__`` rather than dataclasses: every move and every tick reads and
+writes their attributes, and slots keep that cheap. An avatar outlives its session for the
+resume window, and a *remote* avatar (another process's visitor) has none at all.
+"""
+
+from __future__ import annotations
+
+import msgpack
+
+from srichan_world.protocol import limits as L
+from srichan_world.protocol.codes import MsgType
+from srichan_world.protocol.messages import Hello
+from srichan_world.world.ratelimit import TokenBucket
+
+_packb = msgpack.packb
+
+
+class Session:
+    __slots__ = (
+        "avatar",
+        "buckets",
+        "closing",
+        "drop_avatar",
+        "hello",
+        "id",
+        "last_seen",
+        "move_bucket",
+        "opened",
+        "strikes",
+    )
+
+    def __init__(self, sid: int, now: float) -> None:
+        self.id = sid
+        self.opened = now
+        self.last_seen = now
+        self.avatar: Avatar | None = None
+        self.hello: Hello | None = None
+        move = L.RATE_LIMITS[MsgType.MOVE]
+        self.move_bucket = TokenBucket(move.rate, move.burst, now)
+        self.buckets: dict[int, TokenBucket] = {int(MsgType.MOVE): self.move_bucket}
+        self.strikes = TokenBucket(L.ABUSE_STRIKES.rate, L.ABUSE_STRIKES.burst, now)
+        self.closing = False
+        self.drop_avatar = False
+
+
+class Avatar:
+    __slots__ = (
+        "anim",
+        "cell",
+        "dirty",
+        "group",
+        "gver",
+        "heading",
+        "held_until",
+        "id",
+        "look",
+        "name",
+        "qa",
+        "qh",
+        "qx",
+        "qz",
+        "remote",
+        "reset",
+        "session",
+        "stride",
+        "token",
+        "vis_cell",
+        "visible",
+        "x",
+        "z",
+    )
+
+    def __init__(self, aid: int, name: str, look: tuple[int, ...], token: str) -> None:
+        self.id = aid
+        self.name = name
+        self.look = look
+        self.token = token
+        self.session: Session | None = None
+        self.x = self.z = self.heading = 0.0
+        self.anim = 0
+        self.qx = self.qz = self.qh = self.qa = 0
+        self.cell = 0
+        self.dirty = False
+        self.held_until: float | None = None
+        self.stride: TokenBucket
+        self.remote = False
+        """Another process's visitor, known from its news (no session, no token here)."""
+        # as an observer
+        self.visible: set[int] = set()
+        self.vis_cell = -1
+        self.group: Group | None = None
+        """The crowded block whose K nearest this observer sees; None when uncrowded."""
+        self.gver = -1
+        self.reset = True
+
+
+class Group:
+    """Crowded observers in one block of one cell: the K + 1 avatars nearest to the block's
+    centre (``visible``: replaced, never mutated), of which each observer sees K (itself or
+    ``far`` left out), and this tick's shared bytes. Updates of ``far`` may reach observers
+    that do not see it; clients ignore ids they do not know."""
+
+    __slots__ = (
+        "bytes_tick",
+        "cell",
+        "cx",
+        "cz",
+        "far",
+        "frames",
+        "n",
+        "updates",
+        "used",
+        "version",
+        "visible",
+    )
+
+    def __init__(self, cell: int, cx: float, cz: float) -> None:
+        self.cell = cell
+        self.cx = cx
+        self.cz = cz
+        self.visible: set[int] = set()
+        self.far = 0
+        self.version = 0
+        self.used = -2
+        self.bytes_tick = -1
+        self.updates = b""
+        self.n = 0
+        self.frames: dict[int, bytes] = {}
+
+
+def heading_byte(degrees: float) -> int:
+    return int(degrees * (256 / 360) + 0.5) & 255
+
+
+def full_record(a: Avatar) -> bytes:
+    """An avatar as a frame's enter record (its last framed position)."""
+    return _packb([a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True)
+
+
+def resume_state(a: Avatar) -> list:
+    return [
+        round(a.x * 100),
+        round(a.z * 100),
+        heading_byte(a.heading),
+        a.anim,
+        a.name,
+        list(a.look),
+    ]

@@ -1,0 +1,194 @@
+"""The crowd on the street: sessions, avatars by id, token and interest cell, and the primitive
+edits every part of the world shares (spawn, remove, the cell of a point, replies).
+
+:meth:`Crowd._collect` is the first step of every tick: each avatar that moved since the
+last one is encoded once, as the update record every observer of its cell will receive.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable
+
+import msgpack
+
+from srichan_world.protocol import limits as L
+from srichan_world.protocol.codec import encode
+from srichan_world.protocol.codes import Anim, CloseCode, ErrorCode
+from srichan_world.protocol.messages import Error, Message
+from srichan_world.scene.manifest import Manifest
+from srichan_world.world.presence.avatars import Avatar, Group, Session, heading_byte
+from srichan_world.world.presence.effects import Close, Effect, Send
+from srichan_world.world.presence.settings import PresenceSettings
+from srichan_world.world.ratelimit import TokenBucket
+from srichan_world.world.walkmap import WalkMap
+
+_packb = msgpack.packb
+
+
+def new_token() -> str:
+    """A resume token: 144 random bits, URL-safe."""
+    return secrets.token_urlsafe(18)
+
+
+class Crowd:
+    """The presence world's state and its primitive edits; see the module docstring."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        settings: PresenceSettings | None = None,
+        token_factory: Callable[[], str] = new_token,
+    ) -> None:
+        self.settings = s = settings or PresenceSettings()
+        self.grid = manifest.grid
+        self.walk = WalkMap(manifest.walkable)
+        self.spawns = [(*p.position, p.heading) for p in manifest.spawn_points]
+        if not self.spawns:
+            raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
+        self._token = token_factory
+        g = self.grid
+        ncells = g.cols * g.rows
+        self.neigh: list[tuple[int, ...]] = []
+        for index in range(ncells):
+            cells = g.neighbourhood((index % g.cols, index // g.cols))
+            self.neigh.append(tuple(r * g.cols + c for c, r in cells))
+        self.neigh_set = [frozenset(n) for n in self.neigh]
+        self.block = s.knn_block_m
+        self.bcols = math.ceil(g.cols * g.cell / self.block)
+        self.nblocks = self.bcols * math.ceil(g.rows * g.cell / self.block)
+        self.groups: dict[int, Group] = {}
+        self.cells: list[dict[int, Avatar]] = [{} for _ in range(ncells)]
+        self.avatars: dict[int, Avatar] = {}
+        self.tokens: dict[str, Avatar] = {}
+        self.sessions: dict[int, Session] = {}
+        self.held: list[Avatar] = []
+        self.dirty: list[Avatar] = []
+        self.events: list[tuple[int, int, int]] = []
+        """``(avatar id, old cell, new cell)`` since the last tick; -1 for none (join/leave)."""
+        self.tick_no = 0
+        self._first_id, self._last_id = 1, L.AVATAR_ID_MAX
+        self._next_id = 0
+        self._next_spawn = 0
+        self.k_nearest = s.k_nearest
+
+    def _spawn(
+        self,
+        name: str,
+        look: tuple[int, ...],
+        now: float,
+        token: str | None = None,
+        place: tuple[float, float, float, int] | None = None,
+    ) -> Avatar:
+        """A new avatar of this world's: at the next spawn point, or at ``place``
+        (``x, z, heading, anim``) when one is adopted (see :meth:`adopt`)."""
+        aid = self._allocate_id()
+        token = token or self._token()
+        a = Avatar(aid, name, look, token)
+        if place is None:
+            x, z, heading = self.spawns[self._next_spawn % len(self.spawns)]
+            self._next_spawn += 1
+            anim = int(Anim.IDLE)
+        else:
+            x, z, heading, anim = place
+        a.x, a.z, a.heading, a.anim = x, z, heading % 360.0, anim
+        a.qx, a.qz, a.qh, a.qa = round(x * 100), round(z * 100), heading_byte(a.heading), a.anim
+        s = self.settings
+        a.stride = TokenBucket(s.max_speed, s.max_speed * s.speed_burst_s, now)
+        a.cell = self._cell_of(x, z)
+        self.avatars[aid] = a
+        self.tokens[token] = a
+        self.cells[a.cell][aid] = a
+        self.events.append((aid, -1, a.cell))
+        return a
+
+    def _allocate_id(self) -> int:
+        """Counts up and wraps, so a freed id is not reused while clients may remember it."""
+        first, last = self._first_id, self._last_id
+        for _ in range(last - first + 1):
+            self._next_id = self._next_id + 1 if first <= self._next_id < last else first
+            if self._next_id not in self.avatars:
+                return self._next_id
+        raise RuntimeError("no free avatar id")  # the hello's capacity check keeps this away
+
+    def _remove(self, a: Avatar) -> None:
+        del self.avatars[a.id]
+        self.tokens.pop(a.token, None)
+        self.cells[a.cell].pop(a.id, None)
+        self.events.append((a.id, a.cell, -1))
+
+    # -- replies ------------------------------------------------------------------------------
+
+    def _reply(self, s: Session, msg: Message) -> Send:
+        return Send(s.id, encode(msg), msg.TYPE)
+
+    def _error(self, s: Session, code: ErrorCode, text: str, cid: int | None) -> Send:
+        return self._reply(s, Error(int(code), text, cid=cid))
+
+    def _fatal(
+        self,
+        s: Session,
+        code: ErrorCode,
+        close: CloseCode,
+        text: str,
+        cid: int | None = None,
+    ) -> list[Effect]:
+        """Tell the client why, then close; nothing more is read from this session."""
+        s.closing = True
+        return [self._error(s, code, text, cid), Close(s.id, close, text[:120])]
+
+    # -- cells, and the first step of each tick ------------------------------------------------
+
+    def _cell_of(self, x: float, z: float) -> int:
+        g = self.grid
+        col = int((x - g.origin[0]) // g.cell)
+        row = int((z - g.origin[1]) // g.cell)
+        col = 0 if col < 0 else g.cols - 1 if col >= g.cols else col
+        row = 0 if row < 0 else g.rows - 1 if row >= g.rows else row
+        return row * g.cols + col
+
+    def _collect(self) -> tuple[dict[int, bytes], dict[int, list]]:
+        """Encode each dirty avatar's changed fields once; batch the records by cell."""
+        frags: dict[int, bytes] = {}
+        batches: dict[int, list] = {}
+        avatars = self.avatars
+        cells = self.cells
+        cell_of = self._cell_of
+        events = self.events
+        for a in self.dirty:
+            a.dirty = False
+            if avatars.get(a.id) is not a:  # removed since it moved
+                continue
+            qx = round(a.x * 100)
+            qz = round(a.z * 100)
+            qh = int(a.heading * (256 / 360) + 0.5) & 255
+            pos = qx != a.qx or qz != a.qz
+            turned = qh != a.qh
+            if a.anim != a.qa:
+                rec = [a.id, qx if pos else None, qz if pos else None, qh if turned else None]
+                rec.append(a.anim)
+                a.qa = a.anim
+            elif turned:
+                rec = [a.id, qx if pos else None, qz if pos else None, qh]
+            elif pos:
+                rec = [a.id, qx, qz]
+            else:
+                continue
+            a.qx = qx
+            a.qz = qz
+            a.qh = qh
+            frag = frags[a.id] = _packb(rec)
+            cell = cell_of(a.x, a.z)
+            if cell != a.cell:
+                del cells[a.cell][a.id]
+                cells[cell][a.id] = a
+                events.append((a.id, a.cell, cell))
+                a.cell = cell
+            batch = batches.get(cell)
+            if batch is None:
+                batches[cell] = [frag]
+            else:
+                batch.append(frag)
+        self.dirty = []
+        return frags, batches

@@ -1,0 +1,57 @@
+"""The tunable numbers of the presence service, checked once when the settings are made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from srichan_world.protocol import limits as L
+
+
+@dataclass(frozen=True)
+class PresenceSettings:
+    """Tunable numbers of the presence service (protocol constants live in ``limits``)."""
+
+    tick_hz: float = L.TICK_HZ
+    k_nearest: int = L.K_NEAREST
+    max_speed: float = L.MAX_SPEED
+    speed_burst_s: float = L.SPEED_BURST_S
+    resume_window_s: float = L.RESUME_WINDOW_S
+    hello_timeout_s: float = L.HELLO_TIMEOUT_S
+    idle_timeout_s: float = L.IDLE_TIMEOUT_S
+    max_avatars: int = 5000
+    knn_refresh_ticks: int = 20
+    """A crowded block's K nearest are chosen again this often (2 s at 10 Hz: a walker
+    moves 3 m meanwhile, against ~25 m to the K-th nearest in a crowd of 1,500 on Sri Chan
+    Road); each choice costs its observers a diff."""
+    knn_block_m: float = 8.0
+    """Crowded observers standing in the same square block of this size share one set of
+    K nearest avatars (nearest to the block's centre), its update bytes and, in the steady
+    state, their frame: the work is done per block instead of per client."""
+    outbox_messages: int = 256
+    """Non-frame messages queued for one connection before it counts as stuck."""
+    stuck_timeout_s: float = 10.0
+    """A connection that has not finished a send for this long is closed (slow client)."""
+    heartbeat_s: float = 20.0
+    gc_threshold: int = 50_000
+    """Allocations between young-generation collections while the pump runs (Python's
+    default, 700, means ~100 collections and 50–160 ms full-heap pauses per second at 1,500
+    clients); 0 keeps the interpreter's setting."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 10 <= self.tick_hz <= 20:
+            problems.append(f"tick_hz: {self.tick_hz} must be between 10 and 20")
+        if not 1 <= self.k_nearest <= 1024:
+            problems.append(f"k_nearest: {self.k_nearest} must be between 1 and 1024")
+        if not 0 < self.max_speed <= 50:
+            problems.append(f"max_speed: {self.max_speed} must be in (0, 50] m/s")
+        if self.gc_threshold < 0:
+            problems.append("gc_threshold must be 0 (keep) or positive")
+        if not 0 < self.knn_block_m <= 64:
+            problems.append(f"knn_block_m: {self.knn_block_m} must be in (0, 64] m")
+        if self.knn_refresh_ticks < 1 or self.max_avatars < 1:
+            problems.append("knn_refresh_ticks and max_avatars must be at least 1")
+        if min(self.resume_window_s, self.hello_timeout_s, self.idle_timeout_s) <= 0:
+            problems.append("timeouts must be positive")
+        if problems:
+            raise ValueError("; ".join(problems))

@@ -1,0 +1,325 @@
+"""A street served by several processes: news out, news in, visitors moving between them.
+
+Each process runs its own world for its own visitors. Every tick it hands out its news (what
+its avatars did, cell by cell: :meth:`SharedCrowd.take_news`) and takes in the others'
+(:meth:`SharedCrowd.remote_news`), whose avatars it shows as *remote* avatars in frames
+like its own. The transport is not here (server/bus/presence_relay.py carries the news); this
+is what the news means to the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgpack
+
+from srichan_world.protocol import limits as L
+from srichan_world.protocol.codes import Anim, CloseCode, ErrorCode, MsgType
+from srichan_world.scene.manifest import Manifest
+from srichan_world.world.names import clean_name
+from srichan_world.world.presence.avatars import Avatar, full_record, resume_state
+from srichan_world.world.presence.crowd import Crowd, new_token
+from srichan_world.world.presence.effects import Effect, Send
+from srichan_world.world.presence.settings import PresenceSettings
+
+_packb = msgpack.packb
+_unpackb = msgpack.unpackb
+_ANIMS = frozenset(int(a) for a in Anim)
+_SAID = frozenset((int(MsgType.CHAT_SAID), int(MsgType.EMOTED)))
+
+
+@dataclass(frozen=True, slots=True)
+class CellNews:
+    """What this world's own avatars did in one interest cell since the last
+    :meth:`PresenceWorld.take_news`, for the other processes serving the street."""
+
+    updates: list[bytes]
+    """Update records exactly as framed (msgpack ``[id, x?, z?, heading?, anim?]``)."""
+    enters: list[bytes]
+    """Full records (msgpack ``[id, x, z, heading, anim, name, look]``) of avatars that
+    arrived in the cell, or of all of them when the roster was asked for."""
+    leaves: list[int]
+    said: list[list]
+    """``[MsgType, encoded message]`` of each chat and emote said there."""
+
+
+@dataclass(frozen=True, slots=True)
+class TickNews:
+    """See :meth:`PresenceWorld.take_news`."""
+
+    cells: dict[int, CellNews]
+    watched: set[int]
+    """Cells some visitor of this world can see: the others' news of them is wanted."""
+    released: list[tuple[str, list]]
+    """``(resume token, state)`` of avatars whose connection dropped (see :meth:`adopt`)."""
+
+
+def merge_halves(
+    early: tuple[dict[int, bytes], dict[int, list]],
+    frags: dict[int, bytes],
+    batches: dict[int, list],
+) -> tuple[dict[int, bytes], dict[int, list]]:
+    """One tick's updates from its two halves (:meth:`PresenceWorld.collect`, then ``tick``).
+    Cell batches keep both records of an avatar that changed in both (clients apply a frame's
+    updates in order); the per-avatar records are combined, the later fields winning."""
+    merged, merged_batches = early
+    for aid, late in frags.items():
+        first = merged.get(aid)
+        if first is None:
+            merged[aid] = late
+        else:
+            a, b = _unpackb(first), _unpackb(late)
+            rec = [aid] + [
+                b[i] if i < len(b) and b[i] is not None else a[i] if i < len(a) else None
+                for i in range(1, max(len(a), len(b)))
+            ]
+            while rec[-1] is None:
+                rec.pop()
+            merged[aid] = _packb(rec)
+    for cell, batch in batches.items():
+        got = merged_batches.get(cell)
+        if got is None:
+            merged_batches[cell] = batch
+        else:
+            got += batch
+    return merged, merged_batches
+
+
+class SharedCrowd(Crowd):
+    """The world's side of a shared street; until :meth:`share` is called it files no news."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        settings: PresenceSettings | None = None,
+        token_factory: Callable[[], str] = new_token,
+    ) -> None:
+        super().__init__(manifest, settings, token_factory)
+        self._sharing = False
+        self._remote = 0
+        self._news: dict[int, CellNews] = {}
+        self._released: list[tuple[str, list]] = []
+        self._remote_leaves: list[tuple[int, int]] = []
+        self._early: tuple[dict[int, bytes], dict[int, list]] | None = None
+        self._noted = 0
+        """Events before this index were filed as news already."""
+
+    def share(self, first_id: int, last_id: int) -> None:
+        """Join a street that other processes serve too: allocate avatar ids in
+        ``first_id..last_id`` only (ids must be unique street-wide), and record each tick's
+        news of this world's own avatars for :meth:`take_news`. Call before anyone arrives."""
+        if self.avatars:
+            raise RuntimeError("share() must come before the first avatar")
+        if not 1 <= first_id <= last_id <= L.AVATAR_ID_MAX:
+            raise ValueError(f"avatar ids {first_id}..{last_id} outside 1..{L.AVATAR_ID_MAX}")
+        self._first_id, self._last_id = first_id, last_id
+        self._next_id = first_id - 1
+        self._sharing = True
+
+    @property
+    def local_population(self) -> int:
+        """Avatars of this world's own visitors (connected or waiting to resume)."""
+        return len(self.avatars) - self._remote
+
+    def take_news(self, roster: Callable[[int], bool]) -> TickNews:
+        """This world's news since the last call: per cell, its own avatars' update records
+        (exactly as framed), arrivals, departures and what was said; plus the full roster of
+        every cell for which ``roster(cell)`` is true, the cells its visitors can see, and
+        the resume states of avatars whose connection dropped."""
+        news, self._news = self._news, {}
+        first, last = self._first_id, self._last_id
+        rosters: dict[int, list[bytes]] = {}
+        for a in self.avatars.values():
+            if first <= a.id <= last and roster(a.cell):
+                rosters.setdefault(a.cell, []).append(full_record(a))
+        for cell, records in rosters.items():
+            got = news.get(cell)
+            if got is None:
+                news[cell] = CellNews([], records, [], [])
+            else:
+                got.enters[:] = records  # the roster holds every arrival too
+        seen_from = {a.cell for s in self.sessions.values() if (a := s.avatar) is not None}
+        neigh = self.neigh
+        watched: set[int] = set()
+        for cell in seen_from:
+            watched.update(neigh[cell])
+        released, self._released = self._released, []
+        return TickNews(news, watched, released)
+
+    def remote_news(self, cell: int, updates: list, enters: list, leaves: list) -> None:
+        """Another process's news of ``cell`` (see :meth:`take_news`): its avatars become,
+        move and leave as *remote* avatars here, shown in frames like this world's own.
+        Records naming this world's own ids are ignored."""
+        first, last = self._first_id, self._last_id
+        avatars = self.avatars
+        for rec in enters:
+            aid = rec[0]
+            if type(aid) is not int or first <= aid <= last or not 1 <= aid <= L.AVATAR_ID_MAX:
+                continue
+            a = avatars.get(aid)
+            if a is None:
+                self._add_remote(rec)
+            elif a.remote:
+                self._remote_move(a, rec[1], rec[2], rec[3], rec[4])
+        for rec in updates:
+            a = avatars.get(rec[0])
+            if a is not None and a.remote:
+                n = len(rec)
+                self._remote_move(
+                    a,
+                    rec[1] if n > 1 else None,
+                    rec[2] if n > 2 else None,
+                    rec[3] if n > 3 else None,
+                    rec[4] if n > 4 else None,
+                )
+        for aid in leaves:
+            self._remote_leaves.append((aid, cell))  # applied at the next tick
+
+    def remote_remove(self, aid: int) -> None:
+        """Forget a remote avatar (it left, or its process went quiet)."""
+        a = self.avatars.get(aid)
+        if a is not None and a.remote:
+            self._remote -= 1
+            self._remove(a)
+
+    def remote_said(self, cell: int, kind: int, data: bytes) -> list[Effect]:
+        """A chat or emote said in ``cell`` on another process, for this world's visitors who
+        can hear it (``data`` is the encoded ``chat_said`` or ``emoted``)."""
+        if kind not in _SAID or type(data) is not bytes or not 0 <= cell < len(self.cells):
+            return []
+        msg_type = MsgType(kind)
+        effects: list[Effect] = []
+        for c in self.neigh[cell]:
+            for other in self.cells[c].values():
+                o = other.session
+                if o is not None and not o.closing:
+                    effects.append(Send(o.id, data, msg_type))
+        return effects
+
+    def knows_token(self, token: str) -> bool:
+        return token in self.tokens
+
+    def resume_states(self) -> list[tuple[str, list]]:
+        """``(resume token, state)`` of every avatar of this world's own visitors, the state
+        being what :meth:`adopt` takes: ``[x cm, z cm, heading byte, anim, name, look]``."""
+        first, last = self._first_id, self._last_id
+        return [(a.token, resume_state(a)) for a in self.avatars.values() if first <= a.id <= last]
+
+    def adopt(
+        self,
+        token: str,
+        qx: int,
+        qz: int,
+        qh: int,
+        anim: int,
+        name: str,
+        look: tuple[int, ...],
+        now: float,
+    ) -> None:
+        """Take over an avatar whose visitor resumes here after playing on another process:
+        it waits for the hello with ``token``, as if it had dropped here, under a new id of
+        this world's own. A position off the walkable area becomes a spawn point."""
+        if token in self.tokens or self.local_population >= self.settings.max_avatars:
+            return
+        name = clean_name(name) or "?"
+        x, z = qx / 100.0, qz / 100.0
+        place = None
+        if self.walk.contains(x, z):
+            place = (x, z, (qh & 255) * (360 / 256), anim if anim in _ANIMS else int(Anim.IDLE))
+        look = tuple(int(v) & 255 for v in look[: L.LOOK_FIELDS])
+        a = self._spawn(name, look, now, token, place)
+        a.held_until = now + self.settings.resume_window_s
+        self.held.append(a)
+
+    def release(self, token: str) -> list[Effect]:
+        """The visitor with ``token`` resumed on another process: let go of the avatar here
+        (closing its old connection, should it still be open)."""
+        a = self.tokens.get(token)
+        if a is None or a.remote:
+            return []
+        effects: list[Effect] = []
+        s = a.session
+        if s is not None:
+            a.session = None
+            s.avatar = None
+            effects += self._fatal(s, ErrorCode.REPLACED, CloseCode.REPLACED, "resumed elsewhere")
+        if a.held_until is not None:
+            a.held_until = None
+            self.held.remove(a)
+        self._remove(a)
+        return effects
+
+    def _news_of(self, cell: int) -> CellNews:
+        got = self._news.get(cell)
+        if got is None:
+            got = self._news[cell] = CellNews([], [], [], [])
+        return got
+
+    def collect(self) -> None:
+        """The first half of a tick on a shared street: this tick's moves are encoded and
+        filed as news at once, for the pump to publish before it builds the frames with
+        :meth:`tick` a few milliseconds later (which adds whatever arrived meanwhile, from
+        this world's visitors or other processes)."""
+        frags, batches = self._collect()
+        if self._sharing:
+            self._note_news(frags)
+        self._early = (
+            (frags, batches) if self._early is None else merge_halves(self._early, frags, batches)
+        )
+
+    def _note_news(self, frags: dict[int, bytes]) -> None:
+        """File changes of this world's own avatars by cell (see take_news)."""
+        first, last = self._first_id, self._last_id
+        avatars = self.avatars
+        news_of = self._news_of
+        for aid, frag in frags.items():
+            if first <= aid <= last:
+                news_of(avatars[aid].cell).updates.append(frag)
+        events = self.events
+        start, self._noted = self._noted, len(events)
+        for aid, old, new in events[start:]:
+            if first <= aid <= last:
+                if old >= 0:
+                    news_of(old).leaves.append(aid)
+                a = avatars.get(aid)
+                if new >= 0 and a is not None:
+                    news_of(new).enters.append(full_record(a))
+
+    def _add_remote(self, rec: list) -> None:
+        if len(rec) != 7 or not all(type(v) is int for v in rec[1:5]):
+            return
+        aid, qx, qz, qh, anim, name, look = rec
+        if not isinstance(name, str) or not isinstance(look, list):
+            return
+        a = Avatar(aid, name[: L.NAME_MAX_CHARS], tuple(look[: L.LOOK_FIELDS]), "")
+        a.remote = True
+        a.x, a.z, a.heading, a.anim = qx / 100.0, qz / 100.0, (qh & 255) * (360 / 256), anim
+        a.qx, a.qz, a.qh, a.qa = qx, qz, qh & 255, anim
+        a.cell = self._cell_of(a.x, a.z)
+        self.avatars[aid] = a
+        self.cells[a.cell][aid] = a
+        self.events.append((aid, -1, a.cell))
+        self._remote += 1
+
+    def _remote_move(self, a: Avatar, qx: object, qz: object, qh: object, anim: object) -> None:
+        if type(qx) is int and type(qz) is int:
+            a.x = qx / 100.0
+            a.z = qz / 100.0
+        if type(qh) is int:
+            a.heading = (qh & 255) * (360 / 256)
+        if type(anim) is int:
+            a.anim = anim & 255
+        if not a.dirty:
+            a.dirty = True
+            self.dirty.append(a)
+
+    def _apply_remote_leaves(self) -> None:
+        """Leaves heard since the last tick, unless the avatar was heard arriving in the
+        next cell meanwhile (the two cells' news may come in either order)."""
+        avatars = self.avatars
+        for aid, cell in self._remote_leaves:
+            a = avatars.get(aid)
+            if a is not None and a.remote and self._cell_of(a.x, a.z) == cell:
+                self.remote_remove(aid)
+        self._remote_leaves = []
