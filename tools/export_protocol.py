@@ -3,8 +3,9 @@
     python -m tools.export_protocol            # rewrite the file
     python -m tools.export_protocol --check    # exit 1 if the committed file is stale
 
-The browser and the server must agree on every code, limit and field order; generating the JS
-from the Python tables makes that agreement mechanical (a test runs ``--check``).
+The browser and the server must agree on every code, limit, rule constant and field order;
+generating the JS from the Python tables makes that agreement mechanical (a test runs
+``--check``).
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from enum import IntEnum
+from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 
 from srichan_world.protocol import limits
 from srichan_world.protocol.codes import (
+    FEATURE_OF,
     PROTOCOL_VERSION,
     Anim,
     CloseCode,
     Emote,
     ErrorCode,
+    Feature,
     MsgType,
 )
 from srichan_world.protocol.fields import spec_of
@@ -54,16 +58,25 @@ _LIMIT_NAMES = (
     "RESUME_WINDOW_S",
     "HELLO_TIMEOUT_S",
     "IDLE_TIMEOUT_S",
+    "BOOTH_REACH_M",
 )
 
 
-def _enum(enum: type[IntEnum]) -> str:
-    body = "".join(f"  {m.name}: {m.value},\n" for m in enum)
+def _enum(enum: type[Enum]) -> str:
+    body = "".join(f"  {m.name}: {json.dumps(m.value)},\n" for m in enum)
     return f"export const {enum.__name__} = Object.freeze({{\n{body}}});\n"
 
 
 def _number(value: float) -> str:
     return json.dumps(int(value) if float(value).is_integer() else value)
+
+
+def _rates(name: str, rates: Mapping[str, limits.Rate]) -> str:
+    lines = "".join(
+        f"  {key}: Object.freeze({{ rate: {_number(r.rate)}, burst: {_number(r.burst)} }}),\n"
+        for key, r in rates.items()
+    )
+    return f"export const {name} = Object.freeze({{\n{lines}}});\n\n"
 
 
 def render() -> str:
@@ -74,16 +87,20 @@ def render() -> str:
         "// Wire format: every message is the msgpack array [type, cid, ...FIELDS[type]].\n\n",
         f"export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\n",
     ]
-    for enum in (MsgType, ErrorCode, CloseCode, Anim, Emote):
+    for enum in (MsgType, ErrorCode, CloseCode, Anim, Emote, Feature):
         parts.append(_enum(enum) + "\n")
+    feature_lines = "".join(
+        f"  [MsgType.{t.name}]: Feature.{FEATURE_OF[t].name},\n" for t in sorted(FEATURE_OF)
+    )
+    parts.append(
+        "/** The feature of each message type: what a server without it answers unsupported. */\n"
+        f"export const FEATURE_OF = Object.freeze({{\n{feature_lines}}});\n\n"
+    )
     limit_lines = "".join(f"  {n}: {_number(getattr(limits, n))},\n" for n in _LIMIT_NAMES)
     parts.append(f"export const LIMITS = Object.freeze({{\n{limit_lines}}});\n\n")
     rates = {t.name: limits.RATE_LIMITS[t] for t in limits.RATE_LIMITS}
-    rate_lines = "".join(
-        f"  {name}: Object.freeze({{ rate: {_number(r.rate)}, burst: {_number(r.burst)} }}),\n"
-        for name, r in [*rates.items(), ("DEFAULT", limits.DEFAULT_RATE)]
-    )
-    parts.append(f"export const RATE_LIMITS = Object.freeze({{\n{rate_lines}}});\n\n")
+    parts.append(_rates("RATE_LIMITS", rates | {"DEFAULT": limits.DEFAULT_RATE}))
+    parts.append(_rates("BOOTH_RATES", limits.BOOTH_RATES))
     field_lines = "".join(
         f"  [MsgType.{t.name}]: Object.freeze({json.dumps([n for n, _ in spec_of(cls)])}),\n"
         for t, cls in sorted(MESSAGES.items())

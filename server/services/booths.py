@@ -29,7 +29,7 @@ from server.integrations.images import photo_id, process_photo
 from server.store import Store
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.limits import Rate
+from srichan_world.protocol.limits import BOOTH_RATES, Rate
 from srichan_world.protocol.messages import BoothState
 from srichan_world.scene.geometry import InterestGrid, Point
 from srichan_world.scene.manifest import Manifest
@@ -53,14 +53,6 @@ from srichan_world.world.ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0
-RATES: dict[str, Rate] = {
-    "edit": Rate(0.5, 20),
-    "upload": Rate(0.2, 12),
-    "verify": Rate(1.0, 10),
-    "sign_in": Rate(0.5, 10),
-}
-"""Requests per second on average and at once, per shop / address (a visitor's redeems:
-``srichan_world/street/booths.py``)."""
 _BUCKETS_MAX = 20_000
 
 
@@ -96,7 +88,7 @@ class BoothService:
         self,
         manifest: Manifest,
         *,
-        rates: Mapping[str, Rate] = RATES,
+        rates: Mapping[str, Rate] = BOOTH_RATES,
     ) -> None:
         self.grid: InterestGrid = manifest.grid
         self.slots: dict[str, SlotPlace] = {}

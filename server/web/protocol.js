@@ -123,6 +123,42 @@ export const Emote = Object.freeze({
   DANCE: 6,
 });
 
+export const Feature = Object.freeze({
+  PRESENCE: "presence",
+  LEARNING: "learning",
+  BOOTHS: "booths",
+});
+
+/** The feature of each message type: what a server without it answers unsupported. */
+export const FEATURE_OF = Object.freeze({
+  [MsgType.HELLO]: Feature.PRESENCE,
+  [MsgType.WELCOME]: Feature.PRESENCE,
+  [MsgType.MOVE]: Feature.PRESENCE,
+  [MsgType.CORRECTION]: Feature.PRESENCE,
+  [MsgType.FRAME]: Feature.PRESENCE,
+  [MsgType.CHAT]: Feature.PRESENCE,
+  [MsgType.CHAT_SAID]: Feature.PRESENCE,
+  [MsgType.EMOTE]: Feature.PRESENCE,
+  [MsgType.EMOTED]: Feature.PRESENCE,
+  [MsgType.PING]: Feature.PRESENCE,
+  [MsgType.PONG]: Feature.PRESENCE,
+  [MsgType.ERROR]: Feature.PRESENCE,
+  [MsgType.SET_NICKNAME]: Feature.LEARNING,
+  [MsgType.QUIZ_OPEN]: Feature.LEARNING,
+  [MsgType.QUIZ_QUESTION]: Feature.LEARNING,
+  [MsgType.QUIZ_ANSWER]: Feature.LEARNING,
+  [MsgType.QUIZ_RESULT]: Feature.LEARNING,
+  [MsgType.QUEST_PROGRESS]: Feature.LEARNING,
+  [MsgType.WALLET_GET]: Feature.LEARNING,
+  [MsgType.WALLET]: Feature.LEARNING,
+  [MsgType.LEADERBOARD_GET]: Feature.LEARNING,
+  [MsgType.LEADERBOARD]: Feature.LEARNING,
+  [MsgType.NICKNAME]: Feature.LEARNING,
+  [MsgType.BOOTH_STATE]: Feature.BOOTHS,
+  [MsgType.REDEEM]: Feature.BOOTHS,
+  [MsgType.COUPON_ISSUED]: Feature.BOOTHS,
+});
+
 export const LIMITS = Object.freeze({
   MAX_FRAME_BYTES: 16384,
   MAX_ARRAY: 256,
@@ -142,6 +178,7 @@ export const LIMITS = Object.freeze({
   RESUME_WINDOW_S: 30,
   HELLO_TIMEOUT_S: 10,
   IDLE_TIMEOUT_S: 60,
+  BOOTH_REACH_M: 6,
 });
 
 export const RATE_LIMITS = Object.freeze({
@@ -151,6 +188,14 @@ export const RATE_LIMITS = Object.freeze({
   EMOTE: Object.freeze({ rate: 2, burst: 6 }),
   PING: Object.freeze({ rate: 2, burst: 10 }),
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
+});
+
+export const BOOTH_RATES = Object.freeze({
+  edit: Object.freeze({ rate: 0.5, burst: 20 }),
+  upload: Object.freeze({ rate: 0.2, burst: 12 }),
+  verify: Object.freeze({ rate: 1, burst: 10 }),
+  redeem: Object.freeze({ rate: 0.5, burst: 5 }),
+  sign_in: Object.freeze({ rate: 0.5, burst: 10 }),
 });
 
 /** Field names in wire order after [type, cid]; see docs/protocol.md for records. */

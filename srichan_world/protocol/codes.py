@@ -9,14 +9,15 @@ retired code stays reserved.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 PROTOCOL_VERSION = 1
 """Sent in ``hello``; the server refuses any other version (error + close 4002)."""
 
 
 class MsgType(IntEnum):
-    """First element of every message. Ranges: 1–31 presence, 32–47 learning, 48–63 booths."""
+    """First element of every message. Codes are grouped by feature (1–31 presence, 32–47
+    learning, 48–63 booths), but which feature a type belongs to is :data:`FEATURE_OF`."""
 
     # presence
     HELLO = 1  # C→S
@@ -47,6 +48,46 @@ class MsgType(IntEnum):
     BOOTH_STATE = 48  # S→C: snapshot or update of one booth's public config
     REDEEM = 49  # C→S
     COUPON_ISSUED = 50  # S→C
+
+
+class Feature(StrEnum):
+    """A part of the service a server may run without the others."""
+
+    PRESENCE = "presence"
+    LEARNING = "learning"
+    BOOTHS = "booths"
+
+
+FEATURE_OF: dict[MsgType, Feature] = {
+    MsgType.HELLO: Feature.PRESENCE,
+    MsgType.WELCOME: Feature.PRESENCE,
+    MsgType.MOVE: Feature.PRESENCE,
+    MsgType.CORRECTION: Feature.PRESENCE,
+    MsgType.FRAME: Feature.PRESENCE,
+    MsgType.CHAT: Feature.PRESENCE,
+    MsgType.CHAT_SAID: Feature.PRESENCE,
+    MsgType.EMOTE: Feature.PRESENCE,
+    MsgType.EMOTED: Feature.PRESENCE,
+    MsgType.PING: Feature.PRESENCE,
+    MsgType.PONG: Feature.PRESENCE,
+    MsgType.ERROR: Feature.PRESENCE,
+    MsgType.SET_NICKNAME: Feature.LEARNING,
+    MsgType.QUIZ_OPEN: Feature.LEARNING,
+    MsgType.QUIZ_QUESTION: Feature.LEARNING,
+    MsgType.QUIZ_ANSWER: Feature.LEARNING,
+    MsgType.QUIZ_RESULT: Feature.LEARNING,
+    MsgType.QUEST_PROGRESS: Feature.LEARNING,
+    MsgType.WALLET_GET: Feature.LEARNING,
+    MsgType.WALLET: Feature.LEARNING,
+    MsgType.LEADERBOARD_GET: Feature.LEARNING,
+    MsgType.LEADERBOARD: Feature.LEARNING,
+    MsgType.NICKNAME: Feature.LEARNING,
+    MsgType.BOOTH_STATE: Feature.BOOTHS,
+    MsgType.REDEEM: Feature.BOOTHS,
+    MsgType.COUPON_ISSUED: Feature.BOOTHS,
+}
+"""The feature each message belongs to: a server without it answers ``unsupported``, and
+the client tells the visitor which part is missing."""
 
 
 PRESENCE_TYPES = frozenset(

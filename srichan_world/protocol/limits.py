@@ -1,6 +1,8 @@
-"""Every limit of the protocol in one place (documented in docs/protocol.md, exported to JS).
+"""Every limit and rule constant of the protocol in one place (documented in
+docs/protocol.md, exported to the browser's protocol.js), so no side keeps a copy.
 
-Sizes are bytes, lengths are Unicode code points after trimming, rates are per second.
+Sizes are bytes, lengths are Unicode code points after trimming, distances are metres, rates
+are per second.
 """
 
 from __future__ import annotations
@@ -70,3 +72,15 @@ DEFAULT_RATE = Rate(5.0, 20)
 
 ABUSE_STRIKES = Rate(0.5, 10)
 """Each refused-for-rate request costs a strike; running out closes the session (4003)."""
+
+BOOTH_REACH_M = 6.0
+"""A visitor redeems standing within this distance of the booth's centre (``booth_too_far``)."""
+BOOTH_RATES: dict[str, Rate] = {
+    "edit": Rate(0.5, 20),
+    "upload": Rate(0.2, 12),
+    "verify": Rate(1.0, 10),
+    "redeem": Rate(0.5, 5),
+    "sign_in": Rate(0.5, 10),
+}
+"""Booth requests: edits, photo uploads and coupon checks per shop, redeems per visitor,
+sign-ins per client address. Over the limit: ``rate_limited`` (HTTP 429)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.limits import Rate
+from srichan_world.protocol.limits import BOOTH_RATES, BOOTH_REACH_M, Rate
 from srichan_world.protocol.messages import CouponIssued, Redeem
 from srichan_world.scene.geometry import Point
 from srichan_world.street.learning import Asker, refusal_message
@@ -36,11 +36,6 @@ from srichan_world.world.coupons import (
 )
 from srichan_world.world.ratelimit import BucketTable
 
-BOOTH_REACH_M = 6.0
-"""A visitor redeems standing within this distance of the booth's centre."""
-REDEEM_RATE = Rate(0.5, 5)
-"""Redeems per second on average and at once, per visitor."""
-
 
 class BoothCounter:
     """The visitor's side of the booths: one :meth:`redeem` program per request."""
@@ -49,7 +44,7 @@ class BoothCounter:
         self,
         slots: Mapping[str, Point],
         *,
-        redeem_rate: Rate = REDEEM_RATE,
+        redeem_rate: Rate = BOOTH_RATES["redeem"],
         randbelow: Callable[[int], int] = secrets.randbelow,
         token_hex: Callable[[int], str] = secrets.token_hex,
     ) -> None:

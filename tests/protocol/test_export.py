@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from srichan_world.protocol.codes import PROTOCOL_VERSION, ErrorCode, MsgType
-from srichan_world.protocol.limits import MAX_FRAME_BYTES
+from srichan_world.protocol.codes import FEATURE_OF, PROTOCOL_VERSION, ErrorCode, MsgType
+from srichan_world.protocol.limits import BOOTH_RATES, BOOTH_REACH_M, MAX_FRAME_BYTES
 from tools import export_protocol
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,8 @@ def test_check_flag_reports_a_stale_file(tmp_path: Path) -> None:
 def test_node_imports_the_module_with_the_same_values() -> None:
     script = (
         f"import('{ROOT / 'server' / 'web' / 'protocol.js'}').then(m => console.log(JSON.stringify("
-        "{v: m.PROTOCOL_VERSION, t: m.MsgType, e: m.ErrorCode, l: m.LIMITS, f: m.FIELDS})))"
+        "{v: m.PROTOCOL_VERSION, t: m.MsgType, e: m.ErrorCode, l: m.LIMITS, f: m.FIELDS,"
+        " b: m.BOOTH_RATES, o: m.FEATURE_OF})))"
     )
     out = subprocess.run(
         ["node", "-e", script], capture_output=True, text=True, check=True, timeout=30
@@ -45,6 +46,20 @@ def test_node_imports_the_module_with_the_same_values() -> None:
     assert tables["e"] == {m.name: m.value for m in ErrorCode}
     assert tables["l"]["MAX_FRAME_BYTES"] == MAX_FRAME_BYTES
     assert tables["f"][str(int(MsgType.MOVE))] == ["x", "z", "heading", "anim"]
+    assert tables["l"]["BOOTH_REACH_M"] == BOOTH_REACH_M
+    assert tables["b"] == {k: {"rate": r.rate, "burst": r.burst} for k, r in BOOTH_RATES.items()}
+    assert tables["o"] == {str(int(t)): str(f) for t, f in FEATURE_OF.items()}
+
+
+def test_every_message_type_belongs_to_one_feature() -> None:
+    assert set(FEATURE_OF) == set(MsgType)
+
+
+def test_the_browser_keeps_no_copy_of_a_rule_constant() -> None:
+    """Reach, rates and features come from protocol.js, never as numbers in the client."""
+    client = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "server/web/js").glob("*.js"))
+    assert re.search(r"BOOTH_REACH_M = LIMITS\.BOOTH_REACH_M\b", client)
+    assert not re.search(r"type\s*[<>]=?\s*MsgType\.", client), "classify types by FEATURE_OF"
 
 
 def test_protocol_doc_names_every_code_and_field() -> None:

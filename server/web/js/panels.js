@@ -2,13 +2,16 @@
 // products and promotions, and the quiz dialog. Each builder returns fresh DOM from the state;
 // callers re-render on the state's "change" events. Server text only ever goes in as text.
 
-import { ErrorCode, MsgType } from "../protocol.js";
+import { ErrorCode, FEATURE_OF, Feature, LIMITS, MsgType } from "../protocol.js";
 import { announce, el, fill } from "./dom.js";
 import { currentLang, onLang, pick, pickOther, t, toggleLang } from "./i18n.js";
 import { randomToken, saveVisitor } from "./identity.js";
 
-/** The server refuses a redeem from further than 6 m; a little less leaves room for lag. */
-export const BOOTH_REACH_M = 5.5;
+/**
+ * How close to a booth the client brings the visitor before a redeem: the server's reach less
+ * a margin, since the server judges the last position it accepted, a move or two behind.
+ */
+export const BOOTH_REACH_M = LIMITS.BOOTH_REACH_M - 0.5;
 
 /** A visitor-facing sentence for an error code from the server. */
 export function errorText(code) {
@@ -80,7 +83,7 @@ export async function ask(conn, state, type, fields) {
   }
   if (reply.type === MsgType.ERROR) {
     if (reply.code === ErrorCode.UNSUPPORTED) {
-      if (type >= MsgType.BOOTH_STATE) state.boothsSupported = false;
+      if (FEATURE_OF[type] === Feature.BOOTHS) state.boothsSupported = false;
       else state.learningSupported = false;
       state.changed("support");
     }
