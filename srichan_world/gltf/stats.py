@@ -51,9 +51,12 @@ def glb_json(glb: bytes) -> dict[str, Any]:
     if chunk_type != CHUNK_JSON or 20 + chunk_length > len(glb):
         raise GlbError("first chunk is not a complete JSON chunk")
     try:
-        return json.loads(glb[20 : 20 + chunk_length].decode("utf-8"))
+        doc = json.loads(glb[20 : 20 + chunk_length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise GlbError(f"JSON chunk does not parse: {exc}") from None
+    if not isinstance(doc, dict):
+        raise GlbError("the JSON chunk is not an object")
+    return doc
 
 
 def stats_of(glb: bytes) -> BuildStats:

@@ -6,7 +6,8 @@ per-cell batch is encoded once per tick and shared by every observer of that cel
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import msgpack
 
@@ -16,8 +17,8 @@ from srichan_world.protocol.fields import check_fields, wire_fields
 from srichan_world.protocol.limits import CID_MAX, MAX_ARRAY, MAX_FRAME_BYTES, MAX_STR_CHARS
 from srichan_world.protocol.messages import CLIENT_TYPES, MESSAGES, Message, update_record
 
-_packb = msgpack.packb
-_unpackb = msgpack.unpackb
+_packb: Callable[..., bytes] = msgpack.packb
+_unpackb: Callable[..., Any] = msgpack.unpackb
 
 
 def encode(message: Message) -> bytes:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from srichan_world.errors import ProtocolError
 from srichan_world.scene.model import Text
+
+T = TypeVar("T")
 
 
 def _fail(path: str, expected: str, value: object) -> ProtocolError:
@@ -101,7 +102,7 @@ class Seq(Kind):
     max_len: int
     min_len: int = 0
 
-    def check(self, value: object, path: str) -> tuple:
+    def check(self, value: object, path: str) -> tuple[Any, ...]:
         if type(value) is not list:
             raise _fail(path, "an array", value)
         if not self.min_len <= len(value) <= self.max_len:
@@ -145,39 +146,51 @@ class Data(Kind):
         return value
 
     def _walk(self, value: object, path: str, depth: int) -> None:
-        kind = type(value)
-        if value is None or kind in (bool, int):
+        if value is None or type(value) is bool or type(value) is int:
             return
-        if kind is float:
-            if not math.isfinite(value):  # type: ignore[arg-type]
+        if type(value) is float:
+            if not math.isfinite(value):
                 raise ProtocolError(f"{path}: numbers must be finite")
-            return
-        if kind is str:
-            if len(value) > self.max_chars:  # type: ignore[arg-type]
+        elif type(value) is str:
+            if len(value) > self.max_chars:
                 raise ProtocolError(f"{path}: longer than {self.max_chars} characters")
-            return
-        if kind not in (list, dict):
-            raise _fail(path, "plain data", value)
-        if depth >= self.max_depth:
-            raise ProtocolError(f"{path}: nested deeper than {self.max_depth}")
-        if len(value) > self.max_len:  # type: ignore[arg-type]
-            raise ProtocolError(f"{path}: more than {self.max_len} items")
-        if kind is list:
-            for i, v in enumerate(value):  # type: ignore[arg-type]
+        elif type(value) is list:
+            self._nest(path, depth, len(value))
+            for i, v in enumerate(value):
                 self._walk(v, f"{path}[{i}]", depth + 1)
-        else:
-            for k, v in value.items():  # type: ignore[union-attr]
+        elif type(value) is dict:
+            self._nest(path, depth, len(value))
+            for k, v in value.items():
                 if type(k) is not str or len(k) > self.max_chars:
                     raise ProtocolError(f"{path}: map keys must be short strings")
                 self._walk(v, f"{path}.{k}", depth + 1)
+        else:
+            raise _fail(path, "plain data", value)
+
+    def _nest(self, path: str, depth: int, items: int) -> None:
+        if depth >= self.max_depth:
+            raise ProtocolError(f"{path}: nested deeper than {self.max_depth}")
+        if items > self.max_len:
+            raise ProtocolError(f"{path}: more than {self.max_len} items")
 
 
-@cache
-def spec_of(cls: type) -> tuple[tuple[str, Kind], ...]:
+Spec = tuple[tuple[str, Kind], ...]
+_SPECS: dict[type, Spec] = {}
+
+
+def spec_of(cls: type) -> Spec:
     """``(name, kind)`` of every wire field of a message or record class, in wire order.
 
     The kind is the ``Annotated`` metadata of the field; ``cid`` is the envelope's, not a field.
+    Read once per class (``functools.cache`` would do, but mypy cannot pass it a class).
     """
+    spec = _SPECS.get(cls)
+    if spec is None:
+        spec = _SPECS[cls] = _read_spec(cls)
+    return spec
+
+
+def _read_spec(cls: type) -> Spec:
     hints = get_type_hints(cls, include_extras=True)
     spec = []
     for f in dataclasses.fields(cls):
@@ -190,7 +203,7 @@ def spec_of(cls: type) -> tuple[tuple[str, Kind], ...]:
     return tuple(spec)
 
 
-def required_count(spec: tuple[tuple[str, Kind], ...]) -> int:
+def required_count(spec: Spec) -> int:
     """Fields after the last non-optional one may be left out on the wire."""
     n = len(spec)
     while n and isinstance(spec[n - 1][1], Opt):
@@ -198,7 +211,7 @@ def required_count(spec: tuple[tuple[str, Kind], ...]) -> int:
     return n
 
 
-def check_fields(cls: type, values: list, path: str, **extra: Any) -> Any:
+def check_fields(cls: type[T], values: list[object], path: str, **extra: Any) -> T:
     """Build ``cls`` from the positional wire ``values``, checking every one."""
     spec = spec_of(cls)
     if not required_count(spec) <= len(values) <= len(spec):
@@ -207,7 +220,7 @@ def check_fields(cls: type, values: list, path: str, **extra: Any) -> Any:
     return cls(*args, **extra)
 
 
-def wire_fields(value: Any) -> list:
+def wire_fields(value: object) -> list[object]:
     return [kind.wire(getattr(value, name)) for name, kind in spec_of(type(value))]
 
 

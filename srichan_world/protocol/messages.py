@@ -364,7 +364,9 @@ class BoothState(Message):
     TYPE = MsgType.BOOTH_STATE
     slot: Annotated[str, ID]
     version: Annotated[int, COUNT]
-    booth: Annotated[dict | None, Opt(Data(L.MAX_DATA_DEPTH, L.MAX_ARRAY, L.MAX_STR_CHARS))]
+    booth: Annotated[
+        dict[str, Any] | None, Opt(Data(L.MAX_DATA_DEPTH, L.MAX_ARRAY, L.MAX_STR_CHARS))
+    ]
     """The booth's public config (shop name, promotions…), ``None`` for an empty slot."""
 
 

@@ -7,8 +7,9 @@ what "inside the street" means. Points are ``(x, z)`` tuples in metres on the gr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Point = tuple[float, float]
 Polygon = tuple[Point, ...]
@@ -160,7 +161,7 @@ class Walkable:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, list]) -> Walkable:
+    def from_json(cls, data: Mapping[str, Any]) -> Walkable:
         return cls(
             corridor=tuple((float(x), float(z)) for x, z in data["corridor"]),
             obstacles=tuple(tuple((float(x), float(z)) for x, z in o) for o in data["obstacles"]),

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from srichan_world.scene.geometry import (
     InterestGrid,
+    Polygon,
     Polyline,
     Walkable,
     distance_to_polygon,
@@ -102,7 +103,7 @@ class _Reader:
 
     # -- primitives -------------------------------------------------------------------------
 
-    def table(self, data: Any, path: str, allowed: set[str], required: set[str]) -> dict:
+    def table(self, data: Any, path: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.fail(path, "must be a table")
             return {}
@@ -114,7 +115,7 @@ class _Reader:
 
     def number(
         self,
-        data: dict,
+        data: dict[str, Any],
         key: str,
         path: str,
         default: float | None = None,
@@ -140,7 +141,13 @@ class _Reader:
         return float(value)
 
     def integer(
-        self, data: dict, key: str, path: str, default: int | None = None, lo: int = 0, hi: int = 0
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        default: int | None = None,
+        lo: int = 0,
+        hi: int = 0,
     ) -> int:
         where = f"{path}.{key}"
         value = data.get(key, default)
@@ -153,7 +160,9 @@ class _Reader:
             self.fail(where, f"must be between {lo} and {hi}")
         return value
 
-    def string(self, data: dict, key: str, path: str, choices: tuple[str, ...] = ()) -> str:
+    def string(
+        self, data: dict[str, Any], key: str, path: str, choices: tuple[str, ...] = ()
+    ) -> str:
         where = f"{path}.{key}"
         value = data.get(key, "")
         if not isinstance(value, str):
@@ -163,13 +172,15 @@ class _Reader:
             self.fail(where, f"must be one of {', '.join(choices)}")
         return value
 
-    def slug(self, data: dict, key: str, path: str, pattern: re.Pattern[str] = SLUG) -> str:
+    def slug(
+        self, data: dict[str, Any], key: str, path: str, pattern: re.Pattern[str] = SLUG
+    ) -> str:
         value = self.string(data, key, path)
         if value and not pattern.match(value):
             self.fail(f"{path}.{key}", f"must match {pattern.pattern}")
         return value
 
-    def text(self, data: dict, key: str, path: str, max_len: int = 600) -> Text:
+    def text(self, data: dict[str, Any], key: str, path: str, max_len: int = 600) -> Text:
         where = f"{path}.{key}"
         value = data.get(key)
         if value is None:
@@ -179,7 +190,9 @@ class _Reader:
             return Text("", "")
         return self.bilingual(value, where, max_len)
 
-    def bilingual(self, value: dict, where: str, max_len: int, thai_script: bool = True) -> Text:
+    def bilingual(
+        self, value: dict[str, Any], where: str, max_len: int, thai_script: bool = True
+    ) -> Text:
         """``thai_script`` catches English pasted into the Thai field; short choices such as
         a year (2567) legitimately have none."""
         self.table(value, where, {"th", "en"}, set())
@@ -198,7 +211,7 @@ class _Reader:
             self.fail(f"{where}.th", "Thai text has no Thai characters")
         return Text(parts["th"], parts["en"])
 
-    def array(self, data: dict, key: str, path: str) -> list:
+    def array(self, data: dict[str, Any], key: str, path: str) -> list[Any]:
         value = data.get(key, [])
         if not isinstance(value, list):
             self.fail(f"{path}.{key}" if path else key, "must be an array")
@@ -207,7 +220,7 @@ class _Reader:
 
     # -- sections ---------------------------------------------------------------------------
 
-    def scene(self, data: dict) -> Scene:
+    def scene(self, data: dict[str, Any]) -> Scene:
         top = self.table(
             data,
             "",
@@ -482,6 +495,7 @@ def _place(scene: Scene) -> Scene:
     landmarks = []
     for lm in scene.landmarks:
         heading = line.heading(lm.station)
+        footprints: tuple[Polygon, ...]
         if lm.side == "across":
             half = lm.width / 2
             footprints = (
@@ -526,6 +540,10 @@ def _place(scene: Scene) -> Scene:
     )
 
 
+_Placed = Landmark | QuizPoint | BoothSlot | SpawnPoint
+"""What stands at a station along the road."""
+
+
 def _cross_check(scene: Scene) -> list[Problem]:
     problems: list[Problem] = []
     add: Callable[[str, str], None] = lambda path, msg: problems.append(Problem(path, msg))  # noqa: E731
@@ -533,13 +551,14 @@ def _cross_check(scene: Scene) -> list[Problem]:
     length = street.centreline.length
 
     seen: dict[str, str] = {}
-    for section, items in (
+    identified: list[tuple[str, Sequence[_Placed | Quest]]] = [
         ("landmarks", scene.landmarks),
         ("quiz_points", scene.quiz_points),
         ("quests", scene.quests),
         ("booth_slots", scene.booth_slots),
         ("spawn_points", scene.spawn_points),
-    ):
+    ]
+    for section, items in identified:
         for i, item in enumerate(items):
             path = f"{section}[{i}].id"
             if item.id in seen:
@@ -549,19 +568,20 @@ def _cross_check(scene: Scene) -> list[Problem]:
 
     if street.walkable_half_width <= street.paved_half:
         add("street.walkable_half_width", "must be wider than the carriageway and sidewalk")
-    for section, items in (
+    placed: list[tuple[str, Sequence[_Placed]]] = [
         ("landmarks", scene.landmarks),
         ("quiz_points", scene.quiz_points),
         ("booth_slots", scene.booth_slots),
         ("spawn_points", scene.spawn_points),
-    ):
+    ]
+    for section, items in placed:
         for i, item in enumerate(items):
             if item.station > length:
                 add(f"{section}[{i}].station", f"is past the end of the road ({length:g} m)")
 
     landmark_ids = {lm.id: lm for lm in scene.landmarks}
-    for i, (a, b) in enumerate(zip(scene.landmarks, scene.landmarks[1:], strict=False)):
-        if b.station <= a.station:
+    for i, (before, after) in enumerate(zip(scene.landmarks, scene.landmarks[1:], strict=False)):
+        if after.station <= before.station:
             add(f"landmarks[{i + 1}].station", "landmarks must be in order along the road")
     for i, lm in enumerate(scene.landmarks):
         path = f"landmarks[{i}]"
@@ -587,19 +607,19 @@ def _cross_check(scene: Scene) -> list[Problem]:
     per_landmark = dict.fromkeys(landmark_ids, 0)
     for i, q in enumerate(scene.quiz_points):
         path = f"quiz_points[{i}]"
-        lm = landmark_ids.get(q.landmark)
-        if lm is None:
+        near = landmark_ids.get(q.landmark)
+        if near is None:
             add(f"{path}.landmark", f"unknown landmark {q.landmark!r}")
         else:
-            per_landmark[lm.id] += 1
-            gap = min(distance_to_polygon(q.position, f) for f in lm.footprints)
+            per_landmark[near.id] += 1
+            gap = min(distance_to_polygon(q.position, f) for f in near.footprints)
             if gap > QUIZ_MAX_DISTANCE:
-                add(path, f"is {gap:.0f} m from {lm.id}; must be within {QUIZ_MAX_DISTANCE:g} m")
+                add(path, f"is {gap:.0f} m from {near.id}; must be within {QUIZ_MAX_DISTANCE:g} m")
         if not scene.walkable.contains(q.position):
             add(f"{path}.offset", "is off the walkable area")
-        for j, other in enumerate(scene.quiz_points[:i]):
-            if math.dist(q.position, other.position) < q.radius + other.radius:
-                add(path, f"trigger circle overlaps quiz_points[{j}] ({other.id})")
+        for j, other_quiz in enumerate(scene.quiz_points[:i]):
+            if math.dist(q.position, other_quiz.position) < q.radius + other_quiz.radius:
+                add(path, f"trigger circle overlaps quiz_points[{j}] ({other_quiz.id})")
     for lm_id, count in per_landmark.items():
         if count < 2:
             add("quiz_points", f"landmark {lm_id!r} needs at least 2 quiz points (has {count})")
@@ -624,9 +644,9 @@ def _cross_check(scene: Scene) -> list[Problem]:
         road = street.centreline.corridor(street.carriageway_half)
         if any(point_in_polygon(p, road) for p in _shrunk(b.footprint)):
             add(f"{path}.offset", "stands on the carriageway")
-        for j, other in enumerate(scene.booth_slots[:i]):
-            if polygons_overlap(b.footprint, other.footprint):
-                add(path, f"overlaps booth_slots[{j}] ({other.id})")
+        for j, other_slot in enumerate(scene.booth_slots[:i]):
+            if polygons_overlap(b.footprint, other_slot.footprint):
+                add(path, f"overlaps booth_slots[{j}] ({other_slot.id})")
 
     if not scene.spawn_points:
         add("spawn_points", "needs at least one spawn point")

@@ -24,7 +24,9 @@ def _text(max_len: int) -> dict[str, Any]:
     }
 
 
-def _num(lo: float | None = None, hi: float | None = None, exclusive: bool = False) -> dict:
+def _num(
+    lo: float | None = None, hi: float | None = None, exclusive: bool = False
+) -> dict[str, Any]:
     s: dict[str, Any] = {"type": "number"}
     if lo is not None:
         s["exclusiveMinimum" if exclusive else "minimum"] = lo

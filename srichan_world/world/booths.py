@@ -228,7 +228,7 @@ class _Form:
     def fail(self, path: str, th: str, en: str) -> None:
         self.errors.append(FieldError(path, th, en))
 
-    def text(self, data: Mapping[str, Any], path: str, limit: int, *, required: str) -> Text:
+    def text(self, data: object, path: str, limit: int, *, required: str) -> Text:
         """A ``{th, en}`` pair; ``required`` is ``"both"``, ``"th"`` or ``"none"``."""
         raw = data if isinstance(data, Mapping) else {}
         values = {}

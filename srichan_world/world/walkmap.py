@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
-from srichan_world.scene.geometry import Walkable
+from srichan_world.scene.geometry import Polygon, Walkable
 
 _OUT, _IN, _EDGE = 0, 1, 2
 
 
-def _inside(xs: np.ndarray, zs: np.ndarray, polygon: tuple) -> np.ndarray:
+def _inside(xs: np.ndarray, zs: np.ndarray, polygon: Polygon) -> np.ndarray:
     """Even-odd rule for many points at once: ``(n,) bool`` for ``(n,)`` coordinates."""
     inside = np.zeros(xs.shape, dtype=bool)
     n = len(polygon)
@@ -56,7 +56,7 @@ class WalkMap:
             self._mark_edges(state, polygon)
         self.state = state.tobytes()
 
-    def _mark_edges(self, state: np.ndarray, polygon: tuple) -> None:
+    def _mark_edges(self, state: np.ndarray, polygon: Polygon) -> None:
         """Mark every cell a boundary segment passes through (and its neighbours) as mixed.
 
         Samples every quarter cell: a crossed cell holds a segment point within an eighth of

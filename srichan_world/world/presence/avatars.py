@@ -8,6 +8,8 @@ resume window, and a *remote* avatar (another process's visitor) has none at all
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgpack
 
 from srichan_world.protocol import limits as L
@@ -15,7 +17,7 @@ from srichan_world.protocol.codes import MsgType
 from srichan_world.protocol.messages import Hello
 from srichan_world.world.ratelimit import TokenBucket
 
-_packb = msgpack.packb
+_packb: Callable[..., bytes] = msgpack.packb
 
 
 class Session:
@@ -140,7 +142,12 @@ def full_record(a: Avatar) -> bytes:
     return _packb([a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True)
 
 
-def resume_state(a: Avatar) -> list:
+ResumeState = list[int | str | list[int]]
+"""``[x cm, z cm, heading byte, anim, name, look]``: what a process needs to take over an
+avatar whose visitor resumes there."""
+
+
+def resume_state(a: Avatar) -> ResumeState:
     return [
         round(a.x * 100),
         round(a.z * 100),

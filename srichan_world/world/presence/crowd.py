@@ -24,7 +24,10 @@ from srichan_world.world.presence.settings import PresenceSettings
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
 
-_packb = msgpack.packb
+_packb: Callable[..., bytes] = msgpack.packb
+
+Batches = dict[int, list[bytes]]
+"""One tick's update records by interest cell."""
 
 
 def new_token() -> str:
@@ -148,10 +151,10 @@ class Crowd:
         row = 0 if row < 0 else g.rows - 1 if row >= g.rows else row
         return row * g.cols + col
 
-    def _collect(self) -> tuple[dict[int, bytes], dict[int, list]]:
+    def _collect(self) -> tuple[dict[int, bytes], Batches]:
         """Encode each dirty avatar's changed fields once; batch the records by cell."""
         frags: dict[int, bytes] = {}
-        batches: dict[int, list] = {}
+        batches: Batches = {}
         avatars = self.avatars
         cells = self.cells
         cell_of = self._cell_of

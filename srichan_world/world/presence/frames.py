@@ -9,15 +9,17 @@ visibility changes (enters and leaves) and the one-line frame assembly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgpack
 import numpy as np
 
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
 from srichan_world.world.presence.avatars import Avatar, Group
-from srichan_world.world.presence.crowd import Crowd
+from srichan_world.world.presence.crowd import Batches, Crowd
 
-_packb = msgpack.packb
+_packb: Callable[..., bytes] = msgpack.packb
 _FRAME_HEAD = bytes((0x98, int(MsgType.FRAME), 0xC0))
 _EMPTY_ARRAY = b"\x90"
 _SMALL_INTS = [_packb(i) for i in range(4096)]
@@ -35,7 +37,7 @@ class TickFrames:
         self,
         world: Crowd,
         frags: dict[int, bytes],
-        cell_batches: dict[int, list],
+        cell_batches: Batches,
         event_cells: set[int],
         cell_events: dict[int, list[tuple[int, int, int]]],
     ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import msgpack
 
@@ -18,13 +19,18 @@ from srichan_world.protocol import limits as L
 from srichan_world.protocol.codes import Anim, CloseCode, ErrorCode, MsgType
 from srichan_world.scene.manifest import Manifest
 from srichan_world.world.names import clean_name
-from srichan_world.world.presence.avatars import Avatar, full_record, resume_state
-from srichan_world.world.presence.crowd import Crowd, new_token
+from srichan_world.world.presence.avatars import (
+    Avatar,
+    ResumeState,
+    full_record,
+    resume_state,
+)
+from srichan_world.world.presence.crowd import Batches, Crowd, new_token
 from srichan_world.world.presence.effects import Effect, Send
 from srichan_world.world.presence.settings import PresenceSettings
 
-_packb = msgpack.packb
-_unpackb = msgpack.unpackb
+_packb: Callable[..., bytes] = msgpack.packb
+_unpackb: Callable[..., Any] = msgpack.unpackb
 _ANIMS = frozenset(int(a) for a in Anim)
 _SAID = frozenset((int(MsgType.CHAT_SAID), int(MsgType.EMOTED)))
 
@@ -40,7 +46,7 @@ class CellNews:
     """Full records (msgpack ``[id, x, z, heading, anim, name, look]``) of avatars that
     arrived in the cell, or of all of them when the roster was asked for."""
     leaves: list[int]
-    said: list[list]
+    said: list[list[int | bytes]]
     """``[MsgType, encoded message]`` of each chat and emote said there."""
 
 
@@ -51,15 +57,15 @@ class TickNews:
     cells: dict[int, CellNews]
     watched: set[int]
     """Cells some visitor of this world can see: the others' news of them is wanted."""
-    released: list[tuple[str, list]]
+    released: list[tuple[str, ResumeState]]
     """``(resume token, state)`` of avatars whose connection dropped (see :meth:`adopt`)."""
 
 
 def merge_halves(
-    early: tuple[dict[int, bytes], dict[int, list]],
+    early: tuple[dict[int, bytes], Batches],
     frags: dict[int, bytes],
-    batches: dict[int, list],
-) -> tuple[dict[int, bytes], dict[int, list]]:
+    batches: Batches,
+) -> tuple[dict[int, bytes], Batches]:
     """One tick's updates from its two halves (:meth:`PresenceWorld.collect`, then ``tick``).
     Cell batches keep both records of an avatar that changed in both (clients apply a frame's
     updates in order); the per-avatar records are combined, the later fields winning."""
@@ -99,9 +105,9 @@ class SharedCrowd(Crowd):
         self._sharing = False
         self._remote = 0
         self._news: dict[int, CellNews] = {}
-        self._released: list[tuple[str, list]] = []
+        self._released: list[tuple[str, ResumeState]] = []
         self._remote_leaves: list[tuple[int, int]] = []
-        self._early: tuple[dict[int, bytes], dict[int, list]] | None = None
+        self._early: tuple[dict[int, bytes], Batches] | None = None
         self._noted = 0
         """Events before this index were filed as news already."""
 
@@ -139,7 +145,7 @@ class SharedCrowd(Crowd):
                 news[cell] = CellNews([], records, [], [])
             else:
                 got.enters[:] = records  # the roster holds every arrival too
-        seen_from = {a.cell for s in self.sessions.values() if (a := s.avatar) is not None}
+        seen_from = {v.cell for s in self.sessions.values() if (v := s.avatar) is not None}
         neigh = self.neigh
         watched: set[int] = set()
         for cell in seen_from:
@@ -147,7 +153,9 @@ class SharedCrowd(Crowd):
         released, self._released = self._released, []
         return TickNews(news, watched, released)
 
-    def remote_news(self, cell: int, updates: list, enters: list, leaves: list) -> None:
+    def remote_news(
+        self, cell: int, updates: list[Any], enters: list[Any], leaves: list[Any]
+    ) -> None:
         """Another process's news of ``cell`` (see :meth:`take_news`): its avatars become,
         move and leave as *remote* avatars here, shown in frames like this world's own.
         Records naming this world's own ids are ignored."""
@@ -200,7 +208,7 @@ class SharedCrowd(Crowd):
     def knows_token(self, token: str) -> bool:
         return token in self.tokens
 
-    def resume_states(self) -> list[tuple[str, list]]:
+    def resume_states(self) -> list[tuple[str, ResumeState]]:
         """``(resume token, state)`` of every avatar of this world's own visitors, the state
         being what :meth:`adopt` takes: ``[x cm, z cm, heading byte, anim, name, look]``."""
         first, last = self._first_id, self._last_id
@@ -286,7 +294,7 @@ class SharedCrowd(Crowd):
                 if new >= 0 and a is not None:
                     news_of(new).enters.append(full_record(a))
 
-    def _add_remote(self, rec: list) -> None:
+    def _add_remote(self, rec: list[Any]) -> None:
         if len(rec) != 7 or not all(type(v) is int for v in rec[1:5]):
             return
         aid, qx, qz, qh, anim, name, look = rec

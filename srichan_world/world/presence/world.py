@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import msgpack
 
@@ -49,7 +50,7 @@ from srichan_world.world.presence.settings import PresenceSettings
 from srichan_world.world.presence.sharing import SharedCrowd, merge_halves
 from srichan_world.world.ratelimit import TokenBucket
 
-_unpackb = msgpack.unpackb
+_unpackb: Callable[..., Any] = msgpack.unpackb
 _hypot = math.hypot
 _ANIMS = frozenset(int(a) for a in Anim)
 _MAX_BYTES = L.MAX_FRAME_BYTES
@@ -182,6 +183,8 @@ class PresenceWorld(SharedCrowd):
         frames = TickFrames(self, frags, cell_batches, event_cells, cell_events)
         frames.choose_nearest(observers)
         for_observer = frames.for_observer
+        # an observer's avatar has its session (observers come from sessions), so no test here:
+        # this line runs once per observer per tick
         items = [(a.session.id, for_observer(a)) for a in observers]  # type: ignore[union-attr]
         effects.append(Frames(items))
         return effects
