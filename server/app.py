@@ -132,6 +132,7 @@ def _presence_settings(settings: Settings) -> PresenceSettings:
         tick_hz=settings.tick_hz,
         max_speed=settings.max_speed,
         resume_window_s=settings.resume_window_s,
+        start_at_first_quest=settings.spawn == "start",
     )
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from server.redis_client import SCHEMES as REDIS_SCHEMES
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
+SPAWN_RULES = ("start", "rotate")
 MAX_WORKERS = 16
 """A street has 16 avatar-id lanes, one per process (server/bus/presence_relay.py)."""
 
@@ -40,6 +41,9 @@ class Settings:
     resume_window_s: float = 30.0
     workers: int = 1
     admin_token: str = ""
+    spawn: str = "start"
+    """Where new visitors appear: ``start`` (beside the street's first quest, facing it) or
+    ``rotate`` (every spawn point in turn, to spread a crowd)."""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 
@@ -56,6 +60,7 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("resume_window_s", "SRICHAN_RESUME_WINDOW_S", float, "seconds a dropped avatar waits"),
     ("workers", "SRICHAN_WORKERS", int, "server processes on the port (more than 1 needs Redis)"),
     ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
+    ("spawn", "SRICHAN_SPAWN", str, "new visitors appear at the first quest (start) or rotate"),
 )
 
 
@@ -112,6 +117,8 @@ def validate(settings: Settings) -> list[str]:
     manifest = settings.scene_dir / f"{settings.scene_name}.manifest.json"
     if not manifest.is_file():
         problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")
+    if settings.spawn not in SPAWN_RULES:
+        problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
     if settings.admin_token and len(settings.admin_token) < 16:
         problems.append("admin_token: must be at least 16 characters")
     return problems

@@ -17,6 +17,8 @@ export const MsgType = Object.freeze({
   PING: 10,
   PONG: 11,
   ERROR: 12,
+  TRAVEL: 13,
+  TRAVELLED: 14,
   SET_NICKNAME: 32,
   QUIZ_OPEN: 33,
   QUIZ_QUESTION: 34,
@@ -54,6 +56,7 @@ export const ErrorCode = Object.freeze({
   RATE_LIMITED: 26,
   TEXT_TOO_LONG: 27,
   BAD_TEXT: 28,
+  UNKNOWN_LANDMARK: 29,
   UNKNOWN_QUIZ: 40,
   TOO_FAR: 41,
   NO_ATTEMPTS_LEFT: 42,
@@ -143,6 +146,8 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.PING]: Feature.PRESENCE,
   [MsgType.PONG]: Feature.PRESENCE,
   [MsgType.ERROR]: Feature.PRESENCE,
+  [MsgType.TRAVEL]: Feature.PRESENCE,
+  [MsgType.TRAVELLED]: Feature.PRESENCE,
   [MsgType.SET_NICKNAME]: Feature.LEARNING,
   [MsgType.QUIZ_OPEN]: Feature.LEARNING,
   [MsgType.QUIZ_QUESTION]: Feature.LEARNING,
@@ -187,6 +192,8 @@ export const RATE_LIMITS = Object.freeze({
   CHAT: Object.freeze({ rate: 1, burst: 5 }),
   EMOTE: Object.freeze({ rate: 2, burst: 6 }),
   PING: Object.freeze({ rate: 2, burst: 10 }),
+  TRAVEL: Object.freeze({ rate: 0.05, burst: 3 }),
+  SET_NICKNAME: Object.freeze({ rate: 0.1, burst: 3 }),
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
 });
 
@@ -212,6 +219,8 @@ export const FIELDS = Object.freeze({
   [MsgType.PING]: Object.freeze(["t"]),
   [MsgType.PONG]: Object.freeze(["t", "server_time"]),
   [MsgType.ERROR]: Object.freeze(["code", "message"]),
+  [MsgType.TRAVEL]: Object.freeze(["landmark"]),
+  [MsgType.TRAVELLED]: Object.freeze(["landmark", "x", "z", "heading"]),
   [MsgType.SET_NICKNAME]: Object.freeze(["name"]),
   [MsgType.QUIZ_OPEN]: Object.freeze(["quiz_id"]),
   [MsgType.QUIZ_QUESTION]: Object.freeze(["quiz_id", "question", "choices", "attempts_left", "reward", "already_awarded"]),
@@ -235,4 +244,4 @@ export const RECORDS = Object.freeze({
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM]);

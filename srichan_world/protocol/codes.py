@@ -32,6 +32,8 @@ class MsgType(IntEnum):
     PING = 10  # C→S
     PONG = 11  # S→C
     ERROR = 12  # S→C
+    TRAVEL = 13  # C→S: jump to a landmark's arrival point (rate-limited)
+    TRAVELLED = 14  # S→C: where the jump put the avatar
     # learning
     SET_NICKNAME = 32  # C→S
     QUIZ_OPEN = 33  # C→S
@@ -71,6 +73,8 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.PING: Feature.PRESENCE,
     MsgType.PONG: Feature.PRESENCE,
     MsgType.ERROR: Feature.PRESENCE,
+    MsgType.TRAVEL: Feature.PRESENCE,
+    MsgType.TRAVELLED: Feature.PRESENCE,
     MsgType.SET_NICKNAME: Feature.LEARNING,
     MsgType.QUIZ_OPEN: Feature.LEARNING,
     MsgType.QUIZ_QUESTION: Feature.LEARNING,
@@ -97,6 +101,7 @@ PRESENCE_TYPES = frozenset(
         MsgType.CHAT,
         MsgType.EMOTE,
         MsgType.PING,
+        MsgType.TRAVEL,
     }
 )
 """Client requests the presence world answers itself; the others go to pluggable handlers."""
@@ -127,6 +132,7 @@ class ErrorCode(IntEnum):
     RATE_LIMITED = 26
     TEXT_TOO_LONG = 27
     BAD_TEXT = 28  # empty after trimming, or control characters
+    UNKNOWN_LANDMARK = 29  # travel to a landmark the scene does not have
     # learning
     UNKNOWN_QUIZ = 40
     TOO_FAR = 41  # not within the quiz point's radius

@@ -66,6 +66,8 @@ RATE_LIMITS: dict[MsgType, Rate] = {
     MsgType.CHAT: Rate(1.0, 5),
     MsgType.EMOTE: Rate(2.0, 6),
     MsgType.PING: Rate(2.0, 10),
+    MsgType.TRAVEL: Rate(1 / 20, 3),
+    MsgType.SET_NICKNAME: Rate(1 / 10, 3),
 }
 DEFAULT_RATE = Rate(5.0, 20)
 """For every client→server type not listed in :data:`RATE_LIMITS`."""

@@ -187,6 +187,25 @@ class Correction(Message):
 
 
 @dataclass(frozen=True)
+class Travel(Message):
+    """Jump to a landmark's arrival point: seconds instead of minutes between landmarks."""
+
+    TYPE = MsgType.TRAVEL
+    landmark: Annotated[str, ID]
+
+
+@dataclass(frozen=True)
+class Travelled(Message):
+    """The jump was made: where the avatar now stands, facing the landmark."""
+
+    TYPE = MsgType.TRAVELLED
+    landmark: Annotated[str, ID]
+    x: Annotated[float, METRES]
+    z: Annotated[float, METRES]
+    heading: Annotated[float, Float()]
+
+
+@dataclass(frozen=True)
 class Frame(Message):
     TYPE = MsgType.FRAME
     tick: Annotated[int, COUNT]
@@ -395,6 +414,8 @@ MESSAGES: dict[MsgType, type[Message]] = {
         Welcome,
         Move,
         Correction,
+        Travel,
+        Travelled,
         Frame,
         Chat,
         ChatSaid,
@@ -427,6 +448,7 @@ CLIENT_TYPES = frozenset(
         MsgType.CHAT,
         MsgType.EMOTE,
         MsgType.PING,
+        MsgType.TRAVEL,
         MsgType.SET_NICKNAME,
         MsgType.QUIZ_OPEN,
         MsgType.QUIZ_ANSWER,

@@ -170,7 +170,7 @@ class LearningDesk:
         balance: int = yield ReadBalance(visitor.id)
         coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor.id)
         wallet = Wallet(balance, wallet_coupons(coupons))
-        return Outcome([wallet, *(progress_message(u) for u in standing)])
+        return Outcome([wallet, *(progress_message(u) for u in standing)], name=visitor.nickname)
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
         try:
@@ -257,7 +257,7 @@ class LearningDesk:
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         self.board.mark()
-        return Outcome([Nickname(visitor.nickname or "")])
+        return Outcome([Nickname(visitor.nickname or "")], name=visitor.nickname)
 
     def wallet(self, asker: Asker, now: float) -> Program[Outcome]:
         try:

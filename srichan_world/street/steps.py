@@ -132,6 +132,8 @@ class Outcome:
     """xAPI statements the store kept, for the LRS."""
     tokens: int = 0
     """Tokens paid by this request (answers and quest bonuses), for the metrics."""
+    name: str | None = None
+    """The visitor's name as stored, for their avatar (one name everywhere)."""
 
 
 Program = Generator[Step, Any, T]

@@ -36,6 +36,7 @@ from srichan_world.protocol.messages import (
     Hello,
     LeaderboardGet,
     Message,
+    Nickname,
     QuizAnswer,
     QuizOpen,
     Redeem,
@@ -337,6 +338,10 @@ class Street:
         self, session: int, msg: Message | None, outcome: Outcome, now: float
     ) -> list[StreetEffect]:
         effects: list[StreetEffect] = [self._send(session, m, msg) for m in outcome.replies]
+        renamed = outcome.name is not None and self.world.rename(session, outcome.name)
+        if renamed and not any(isinstance(m, Nickname) for m in outcome.replies):
+            # entered with a stored name: the client learns it as it would from set_nickname
+            effects.append(self._send(session, Nickname(outcome.name or ""), msg))
         if self.learning is not None:
             for visitor_id, message in outcome.tell:
                 data = encode(message)

@@ -9,7 +9,6 @@ import aiohttp
 import pytest
 
 from server.keys import STORE
-from server.ws.client import PresenceClient
 from srichan_world.world.owners import link_hash
 from tests.browser.conftest import (
     PHONE,
@@ -51,16 +50,16 @@ async def owner_publishes(server: Server, slot: str, booth: dict) -> None:
 
 
 async def test_owner_edit_appears_live(server: Server, new_page: NewPage) -> None:
-    # The third spawn point is by the Business Hub, where the booths are.
-    ws = server.url.replace("http", "ws", 1) + "/ws"
-    bots = [await PresenceClient.connect(ws) for _ in range(2)]
-    for i, bot in enumerate(bots):
-        await bot.hello(f"ตัวกัน {i}")
     page = await new_page(f"{server.url}/?mode=list", PHONE)
     await wait_welcomed(page)
-    for bot in bots:
-        await bot.close()
-    assert await page.evaluate("srichan.state.me.x") > 500
+    # Visitors start at the City Gate; a jump takes this one to the Business Hub's booths.
+    travelled = await page.evaluate(
+        """async () => {
+          const { MsgType } = await import('/static/protocol.js');
+          return srichan.conn.request(MsgType.TRAVEL, { landmark: 'business-hub' });
+        }"""
+    )
+    assert travelled["x"] > 500
     await owner_publishes(server, "B02", BOOTH)
     item = page.locator("#booths li.booth[data-slot=B02]")
     await item.wait_for(timeout=10_000)

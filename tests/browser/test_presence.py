@@ -6,7 +6,6 @@ import pytest
 from playwright.async_api import Page
 
 from server.keys import PUMP
-from server.ws.client import PresenceClient
 from tests.browser.conftest import NewPage, Server, wait_first_frame, wait_welcomed
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -15,18 +14,11 @@ SEEN = "[...srichan.state.avatars.values()].map(a => ({id: a.id, name: a.name, x
 
 
 async def two_at_the_gate(server: Server, new_page: NewPage) -> tuple[Page, Page]:
-    """Spawn points are handed out in turn (gate, museum, hub): two throwaway visitors take
-    the museum and the hub, so both browsers start at the City Gate."""
+    """New visitors start side by side where the first quest starts: the City Gate."""
     a = await new_page(f"{server.url}/?quality=low")
     await wait_welcomed(a)
-    ws = server.url.replace("http", "ws", 1) + "/ws"
-    bots = [await PresenceClient.connect(ws) for _ in range(2)]
-    for i, bot in enumerate(bots):
-        await bot.hello(f"ตัวกัน {i}")
     b = await new_page(f"{server.url}/?quality=low")
     await wait_welcomed(b)
-    for bot in bots:
-        await bot.close()
     await wait_first_frame(a)
     await wait_first_frame(b)
     return a, b
@@ -39,7 +31,7 @@ async def test_two_visitors_see_each_other_walk_and_leave(
     a_id, a_name = await a.evaluate("[srichan.state.me.id, srichan.state.me.name]")
     await b.wait_for_function(f"srichan.state.avatars.has({a_id})", timeout=5000)
     start_x = await b.evaluate(f"srichan.state.avatars.get({a_id}).last.x")
-    # A walks forward (along +x, the spawn heading) for 1.5 s with the keyboard.
+    # A walks forward (mostly along +x: the start faces the gate ahead) for 1.5 s.
     await a.locator("#street-canvas").click()
     await a.keyboard.down("KeyW")
     await a.wait_for_timeout(1500)

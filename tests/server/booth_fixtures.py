@@ -58,6 +58,7 @@ def booth_settings(tmp_path: Path) -> Settings:
         scene_dir=folder,
         store=f"sqlite:///{tmp_path}/booths.db",
         admin_token=ADMIN_TOKEN,
+        spawn="rotate",  # the tests' visitors start at B01 and B02 in turn
     )
 
 

@@ -54,7 +54,7 @@ async def open_street(scene_text: str, on_leave: Sequence[LeaveHook] = ()) -> As
         {"id": "near", "position": list(NEAR), "heading": 0.0},
         {"id": "far", "position": list(FAR), "heading": 180.0},
     ]
-    settings = PresenceSettings(tick_hz=20, heartbeat_s=5)
+    settings = PresenceSettings(tick_hz=20, heartbeat_s=5, start_at_first_quest=False)
     app = create_presence_app(Manifest.parse(manifest), settings, on_leave=on_leave)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -222,3 +222,16 @@ def test_a_presence_only_street_says_unsupported_with_the_cid(small_scene_text: 
 def test_a_bot_without_identity_is_presence_only(harness: Harness) -> None:
     harness.join(1, identity=False)
     assert harness.steps == [] and harness.replies(1, Error) == []
+
+
+def test_one_name_the_stored_nickname_goes_on_the_avatar(harness: Harness) -> None:
+    harness.join(1)
+    for result in (Visitor(VISITOR, "น้องแก่น"), {}, 5, ()):
+        harness.answer(result, 1)
+    avatar = harness.street.world.sessions[1].avatar
+    assert avatar is not None and avatar.name == "น้องแก่น", "entered with the stored name"
+    assert harness.replies(1, Nickname) == [Nickname("น้องแก่น", cid=7)]
+    harness.send(1, SetNickname("ยายคำ", cid=8))
+    harness.answer(Visitor(VISITOR, "ยายคำ"))
+    assert avatar.name == "ยายคำ"
+    assert harness.replies(1, Nickname)[-1] == Nickname("ยายคำ", cid=8)

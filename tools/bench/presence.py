@@ -178,7 +178,8 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
     gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # both modes
     ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
     if mode == "product":
-        settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000)
+        # the crowd starts spread over the bench's spawn points, not at the first quest
+        settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000, start_at_first_quest=False)
         app = create_presence_app(Manifest.parse(manifest), settings)
         metrics = app[METRICS]
         observe = metrics.tick_seconds.observe

@@ -149,7 +149,7 @@ def _start(mode: str, scene_dir: Path, tmp: Path, redis: Any) -> tuple[subproces
     store = f"sqlite:///{tmp}/bench-{time.monotonic_ns()}.db" if mode == "sqlite" else redis.url
     workers = "2" if mode == "redis2" else "1"
     cmd = [srichan, "serve", "--port", "0", "--scene-dir", str(scene_dir), "--store", store]
-    cmd += ["--workers", workers]
+    cmd += ["--workers", workers, "--spawn", "rotate"]  # the crowd starts spread out
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRICHAN_")}
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env

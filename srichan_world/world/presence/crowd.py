@@ -20,6 +20,7 @@ from srichan_world.protocol.messages import Error, Message
 from srichan_world.scene.manifest import Manifest
 from srichan_world.world.presence.avatars import Avatar, Group, Session, heading_byte
 from srichan_world.world.presence.effects import Close, Effect, Send
+from srichan_world.world.presence.places import Place, arrival_points, start_places
 from srichan_world.world.presence.settings import PresenceSettings
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
@@ -47,9 +48,15 @@ class Crowd:
         self.settings = s = settings or PresenceSettings()
         self.grid = manifest.grid
         self.walk = WalkMap(manifest.walkable)
-        self.spawns = [(*p.position, p.heading) for p in manifest.spawn_points]
-        if not self.spawns:
+        if not manifest.spawn_points:
             raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
+        self.spawns: list[Place] = (
+            start_places(manifest, self.walk.contains)
+            if s.start_at_first_quest
+            else [(*p.position, p.heading) for p in manifest.spawn_points]
+        )
+        self.arrivals = arrival_points(manifest, self.walk.contains)
+        """Each landmark's arrival point, where ``travel`` lands."""
         self._token = token_factory
         g = self.grid
         ncells = g.cols * g.rows

@@ -32,6 +32,10 @@ class PresenceSettings:
     stuck_timeout_s: float = 10.0
     """A connection that has not finished a send for this long is closed (slow client)."""
     heartbeat_s: float = 20.0
+    start_at_first_quest: bool = True
+    """New avatars start beside the spawn point nearest the street's first quest, facing it
+    (see ``places.py``); False hands out the scene's spawn points in turn (the presence
+    benchmark spreads its crowd that way)."""
     gc_threshold: int = 50_000
     """Allocations between young-generation collections while the pump runs (Python's
     default, 700, means ~100 collections and 50–160 ms full-heap pauses per second at 1,500

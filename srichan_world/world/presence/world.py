@@ -38,6 +38,8 @@ from srichan_world.protocol.messages import (
     Move,
     Ping,
     Pong,
+    Travel,
+    Travelled,
     Welcome,
 )
 from srichan_world.scene.manifest import Manifest
@@ -133,6 +135,8 @@ class PresenceWorld(SharedCrowd):
             return self._chat(s, a, msg)
         if isinstance(msg, EmoteMsg):
             return self._emote(s, a, msg)
+        if isinstance(msg, Travel):
+            return self._travel(s, a, msg)
         return [Dispatch(s.id, msg)]
 
     def disconnect(self, session: int, now: float) -> list[Effect]:
@@ -306,6 +310,35 @@ class PresenceWorld(SharedCrowd):
             a.dirty = True
             self.dirty.append(a)
         return ()
+
+    def _travel(self, s: Session, a: Avatar, m: Travel) -> list[Effect]:
+        """A jump to a landmark's arrival point (rate-limited like every request, at
+        ``RATE_LIMITS[TRAVEL]``): the avatar is there at the next frame."""
+        place = self.arrivals.get(m.landmark)
+        if place is None:
+            return [self._error(s, ErrorCode.UNKNOWN_LANDMARK, "no such landmark", m.cid)]
+        x, z, heading = place
+        a.x, a.z, a.heading, a.anim = x, z, heading, int(Anim.IDLE)
+        if not a.dirty:
+            a.dirty = True
+            self.dirty.append(a)
+        return [self._reply(s, Travelled(m.landmark, x, z, heading, cid=m.cid))]
+
+    def rename(self, session: int, name: str) -> bool:
+        """The session's visitor chose a new name (or entered with one): it shows on the
+        avatar, and every observer nearby gets a fresh view (``reset``, enters with the new
+        name) at the next frame. Renames are rare and rate-limited (``RATE_LIMITS``)."""
+        s = self.sessions.get(session)
+        a = s.avatar if s is not None else None
+        cleaned = clean_name(name)
+        if a is None or cleaned is None or cleaned == a.name:
+            return False
+        a.name = cleaned
+        for cell in self.neigh[a.cell]:
+            for other in self.cells[cell].values():
+                if other is not a:
+                    other.reset = True
+        return True
 
     def _correct(self, s: Session, a: Avatar, reason: ErrorCode, cid: int | None) -> Send:
         return self._reply(s, Correction(int(reason), a.x, a.z, a.heading, a.anim, cid=cid))
