@@ -27,6 +27,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = scene.add_subparsers(dest="scene_command", required=True)
     check = sub.add_parser("check", help="report every problem in a scene file")
     check.add_argument("file", type=Path)
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: file:line:column: path: message (stderr); json: one report on stdout",
+    )
     check.set_defaults(func=cmd_check)
     build = sub.add_parser("build", help="compile a scene to GLB + manifest + answers")
     build.add_argument("file", type=Path)
@@ -52,19 +58,53 @@ def read_scene(path: Path) -> Scene:
         return load_scene_text(text)
     except SceneError as exc:
         for problem in exc.problems:
-            print(f"{path}: {problem}", file=sys.stderr)
+            print(f"{problem.where(str(path))}: {problem}", file=sys.stderr)
         print(f"{path}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
         raise SystemExit(1) from None
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    scene = read_scene(args.file)
-    print(
-        f"{args.file}: ok — {len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
+def _summary(scene: Scene) -> str:
+    return (
+        f"{len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
         f"points, {len(scene.quests)} quests, {len(scene.booth_slots)} booth slots, "
         f"{len(scene.spawn_points)} spawn points"
     )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        return _check_json(args.file)
+    scene = read_scene(args.file)
+    print(f"{args.file}: ok — {_summary(scene)}")
     return 0
+
+
+def _check_json(path: Path) -> int:
+    """One JSON report on stdout for editors and CI: ``{"file", "ok", "problems": [...]}``;
+    each problem has file, line, column (1-based, 0 if unknown), path, id, message and
+    did_you_mean."""
+    report: dict[str, Any] = {"file": str(path), "ok": True, "problems": []}
+    try:
+        scene = load_scene_text(path.read_text(encoding="utf-8"))
+        report["summary"] = _summary(scene)
+    except (OSError, UnicodeDecodeError) as exc:
+        report["ok"] = False
+        report["problems"] = [
+            {
+                "file": str(path),
+                "line": 0,
+                "column": 0,
+                "path": "",
+                "id": "",
+                "message": f"cannot read: {exc}",
+                "did_you_mean": "",
+            }
+        ]
+    except SceneError as exc:
+        report["ok"] = False
+        report["problems"] = [{"file": str(path)} | p.to_json() for p in exc.problems]
+    sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    return 0 if report["ok"] else 1
 
 
 def canonical_json(value: Any) -> bytes:
