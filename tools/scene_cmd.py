@@ -133,6 +133,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         ("draw calls", stats.draw_calls, None),
         ("nodes", stats.nodes, None),
         ("GLB bytes", stats.glb_bytes, budget.max_glb_bytes),
+        ("GLB gzipped", stats.glb_gzip_bytes, None),
+        ("fallback", len(result.fallback), None),
     ]
     print(f"{'':12}{'value':>12}{'budget':>12}")
     for name, value, limit in rows:
@@ -157,7 +159,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     write_atomic(args.out / f"{stem}.glb", result.glb)
     write_atomic(args.out / f"{stem}.manifest.json", canonical_json(manifest))
     write_atomic(args.out / f"{stem}.answers.json", canonical_json(secret))
-    print(f"wrote {args.out}/{stem}.glb, .manifest.json, .answers.json — scene {content_hash[:12]}")
+    write_atomic(args.out / f"{stem}.fallback.glb", result.fallback)
+    print(
+        f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json — "
+        f"scene {content_hash[:12]}"
+    )
     return 0
 
 

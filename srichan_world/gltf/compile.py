@@ -1,35 +1,48 @@
-"""The scene compiler: a validated :class:`Scene` in, one deterministic GLB out.
+"""The scene compiler: a validated :class:`Scene` in, deterministic GLBs out.
 
 Static geometry is merged into one mesh per material (a phone pays per draw call, not per
-box), welded and written without normals (viewers shade flat). Game data rides on empty
-marker nodes (:mod:`srichan_world.gltf.markers`). The same scene gives byte-identical
-output on every run and under any ``PYTHONHASHSEED``: parts are collected in scene order,
-names are derived from ids, and the JSON is finished by :func:`_finish`.
+box), welded and written without normals (viewers shade flat). Trees and lamps are stored once
+each and drawn as GPU instances (EXT_mesh_gpu_instancing). Game data rides on empty marker
+nodes (:mod:`srichan_world.gltf.markers`). The same scene gives byte-identical output on every
+run and under any ``PYTHONHASHSEED``: parts are collected in scene order, names are derived from
+ids, and the JSON is finished by :func:`_finish`.
+
+Two GLBs come out of one build:
+
+- ``glb``, the lean one a browser downloads: instanced, then quantised and meshopt-compressed
+  by gltfpack (:mod:`srichan_world.gltf.pack`);
+- ``fallback``, for a client without EXT_meshopt_compression or EXT_mesh_gpu_instancing: plain
+  float attributes, the copies merged, no required extension.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import trimesh
+from trimesh.exchange import gltf as trimesh_gltf
 from trimesh.exchange.gltf import export_glb
 from trimesh.visual.material import PBRMaterial
 
 from srichan_world.gltf.landmarks import BUILDERS, frame
 from srichan_world.gltf.markers import markers, scene_extras
+from srichan_world.gltf.pack import pack
 from srichan_world.gltf.palette import Material, Palette
 from srichan_world.gltf.solids import Solid, merged
 from srichan_world.gltf.stats import BuildStats, over_budget, stats_of
-from srichan_world.gltf.street import street_parts
+from srichan_world.gltf.street import Instances, furniture, street_parts
 from srichan_world.scene.model import Scene
 
 __all__ = ["BuildResult", "BuildStats", "build_glb", "over_budget", "stats_of"]
 
 GENERATOR = "srichan-world scene compiler"
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+FLOAT = 5126
+INSTANCING = "EXT_mesh_gpu_instancing"
 WELD_DECIMALS = 3
 """Vertices closer than a millimetre are one vertex (no normals or UVs to keep apart)."""
 
@@ -37,11 +50,27 @@ WELD_DECIMALS = 3
 @dataclass(frozen=True)
 class BuildResult:
     glb: bytes
+    """The lean GLB (instanced, quantised, meshopt-compressed)."""
     stats: BuildStats
+    fallback: bytes = b""
+    """The same street with no required extension (plain attributes, copies merged)."""
 
 
-def build_glb(scene: Scene) -> BuildResult:
-    """Compile ``scene`` (as returned by the loader) into a GLB and measure it."""
+def build_glb(scene: Scene, lean: bool = True) -> BuildResult:
+    """Compile ``scene`` (as returned by the loader) into GLBs and measure the one shipped.
+
+    ``lean=False`` skips gltfpack: ``glb`` is then the fallback (no node.js needed).
+    """
+    fallback = assemble(scene, instanced=False)
+    if not lean:
+        return BuildResult(glb=fallback, stats=stats_of(fallback), fallback=fallback)
+    glb = pack(assemble(scene, instanced=True))
+    return BuildResult(glb=glb, stats=stats_of(glb), fallback=fallback)
+
+
+def assemble(scene: Scene, instanced: bool = True) -> bytes:
+    """The scene as a plain trimesh-written GLB; ``instanced`` draws trees and lamps as GPU
+    instances, else their copies are merged into the per-material meshes."""
     palette = Palette(lm.colors for lm in scene.landmarks)
     buckets: dict[Material, list[Solid]] = {}
     for lm in scene.landmarks:
@@ -50,26 +79,75 @@ def build_glb(scene: Scene) -> BuildResult:
             buckets.setdefault(palette.pick(role, lm.colors), []).append(solid.moved(place))
     for role, solid in street_parts(scene):
         buckets.setdefault(palette.pick(role), []).append(solid)
+    copies = furniture(scene)
+    if not instanced:
+        for item in copies:
+            buckets.setdefault(palette.pick(item.role), []).append(item.merged())
 
     out = trimesh.Scene(base_frame="world")
     for material, solids in buckets.items():
-        vertices, faces = _welded(merged(solids))
-        if len(faces) == 0:
-            continue
-        mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
-        # The colour only keeps trimesh from merging materials; _finish writes the exact one.
-        pbr = PBRMaterial(name=material.name, baseColorFactor=material.rgba8)
-        mesh.visual = trimesh.visual.TextureVisuals(material=pbr)
-        name = f"mesh_{material.name}"
-        out.add_geometry(mesh, node_name=name, geom_name=name)
+        _add_mesh(out, f"mesh_{material.name}", material, merged(solids))
+    instances: dict[str, Instances] = {}
+    if instanced:
+        for item in copies:
+            material = palette.pick(item.role)
+            buckets.setdefault(material, [])
+            _add_mesh(out, item.name, material, item.template)
+            instances[item.name] = item
     for marker in markers(scene):
         out.graph.update(
             frame_from="world", frame_to=marker.name, matrix=marker.matrix, metadata=marker.extras
         )
     out.metadata.update(scene_extras(scene))
     materials = {m.name: m for m in buckets}
-    glb = export_glb(out, include_normals=False, tree_postprocessor=lambda t: _finish(t, materials))
-    return BuildResult(glb=glb, stats=stats_of(glb))
+    return export_glb(
+        out,
+        include_normals=False,
+        buffer_postprocessor=lambda items, tree: _instancing(items, tree, instances),
+        tree_postprocessor=lambda t: _finish(t, materials),
+    )
+
+
+def _add_mesh(out: trimesh.Scene, name: str, material: Material, solid: Solid) -> None:
+    vertices, faces = _welded(solid)
+    if len(faces) == 0:
+        return
+    mesh = trimesh.Trimesh(vertices, faces, process=False, validate=False)
+    # The colour only keeps trimesh from merging materials; _finish writes the exact one.
+    pbr = PBRMaterial(name=material.name, baseColorFactor=material.rgba8)
+    mesh.visual = trimesh.visual.TextureVisuals(material=pbr)
+    out.add_geometry(mesh, node_name=name, geom_name=name)
+
+
+def _instancing(
+    buffer_items: MutableMapping[Any, bytes], tree: dict[str, Any], instances: dict[str, Instances]
+) -> None:
+    """Give each furniture node its EXT_mesh_gpu_instancing TRANSLATION/ROTATION/SCALE."""
+    for node in tree.get("nodes", []):
+        item = instances.get(node.get("name", ""))
+        if item is None:
+            continue
+        attributes = {}
+        for attribute, data in zip(
+            ("TRANSLATION", "ROTATION", "SCALE"), _trs_arrays(item.matrices), strict=True
+        ):
+            blob = {"componentType": FLOAT, "type": f"VEC{data.shape[1]}", "count": len(data)}
+            attributes[attribute] = trimesh_gltf._data_append(
+                tree["accessors"], buffer_items, blob, np.ascontiguousarray(data, dtype="<f4")
+            )
+        node["extensions"] = {INSTANCING: {"attributes": attributes}}
+        tree["extensionsUsed"] = sorted({*tree.get("extensionsUsed", []), INSTANCING})
+
+
+def _trs_arrays(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, 4, 4)`` yaw + uniform scale + move as ``(n, 3)`` translations, ``(n, 4)`` xyzw
+    quaternions and ``(n, 3)`` scales."""
+    translation = matrices[:, :3, 3]
+    scale = np.linalg.norm(matrices[:, :3, 0], axis=1)
+    yaw = np.arctan2(matrices[:, 0, 2], matrices[:, 0, 0])
+    zeros = np.zeros_like(yaw)
+    rotation = np.column_stack([zeros, np.sin(yaw / 2), zeros, np.cos(yaw / 2)])
+    return translation, rotation, np.repeat(scale[:, None], 3, axis=1)
 
 
 def _welded(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
