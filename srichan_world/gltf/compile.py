@@ -17,6 +17,7 @@ Two GLBs come out of one build:
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import trimesh
+from PIL import Image
 from trimesh.exchange import gltf as trimesh_gltf
 from trimesh.exchange.gltf import export_glb
 from trimesh.visual.material import PBRMaterial
@@ -32,6 +34,7 @@ from srichan_world.gltf.landmarks import BUILDERS, frame
 from srichan_world.gltf.markers import markers, scene_extras
 from srichan_world.gltf.pack import pack
 from srichan_world.gltf.palette import Material, Palette
+from srichan_world.gltf.signs import Signs, signs
 from srichan_world.gltf.solids import Solid, merged
 from srichan_world.gltf.stats import BuildStats, over_budget, stats_of
 from srichan_world.gltf.street import Instances, furniture, street_parts
@@ -43,6 +46,8 @@ GENERATOR = "srichan-world scene compiler"
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
 FLOAT = 5126
 INSTANCING = "EXT_mesh_gpu_instancing"
+UNLIT = "KHR_materials_unlit"
+SIGN_MATERIAL = "sign"
 WELD_DECIMALS = 3
 """Vertices closer than a millimetre are one vertex (no normals or UVs to keep apart)."""
 
@@ -79,6 +84,10 @@ def assemble(scene: Scene, instanced: bool = True) -> bytes:
             buckets.setdefault(palette.pick(role, lm.colors), []).append(solid.moved(place))
     for role, solid in street_parts(scene):
         buckets.setdefault(palette.pick(role), []).append(solid)
+    boards = signs(scene.landmarks)
+    if boards is not None:
+        for role, solid in boards.posts:
+            buckets.setdefault(palette.pick(role), []).append(solid)
     copies = furniture(scene)
     if not instanced:
         for item in copies:
@@ -94,6 +103,8 @@ def assemble(scene: Scene, instanced: bool = True) -> bytes:
             buckets.setdefault(material, [])
             _add_mesh(out, item.name, material, item.template)
             instances[item.name] = item
+    if boards is not None:
+        _add_signs(out, boards)
     for marker in markers(scene):
         out.graph.update(
             frame_from="world", frame_to=marker.name, matrix=marker.matrix, metadata=marker.extras
@@ -103,7 +114,7 @@ def assemble(scene: Scene, instanced: bool = True) -> bytes:
     return export_glb(
         out,
         include_normals=False,
-        buffer_postprocessor=lambda items, tree: _instancing(items, tree, instances),
+        buffer_postprocessor=lambda items, tree: _buffers(items, tree, instances, boards),
         tree_postprocessor=lambda t: _finish(t, materials),
     )
 
@@ -117,6 +128,45 @@ def _add_mesh(out: trimesh.Scene, name: str, material: Material, solid: Solid) -
     pbr = PBRMaterial(name=material.name, baseColorFactor=material.rgba8)
     mesh.visual = trimesh.visual.TextureVisuals(material=pbr)
     out.add_geometry(mesh, node_name=name, geom_name=name)
+
+
+def _add_signs(out: trimesh.Scene, boards: Signs) -> None:
+    """The sign faces: one mesh, textured from the name atlas (see :func:`_sign_material`)."""
+    mesh = trimesh.Trimesh(boards.vertices, boards.faces, process=False, validate=False)
+    uv = boards.uv.copy()
+    uv[:, 1] = 1.0 - uv[:, 1]  # trimesh counts V from the bottom and flips it on export
+    image = Image.open(io.BytesIO(boards.atlas))
+    pbr = PBRMaterial(name=SIGN_MATERIAL, baseColorTexture=image)
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=pbr)
+    out.add_geometry(mesh, node_name="signs", geom_name="signs")
+
+
+def _sign_material(written: dict[str, Any]) -> dict[str, Any]:
+    """The atlas as an unlit texture: names read the same in sun and shade."""
+    texture = written["pbrMetallicRoughness"]["baseColorTexture"]
+    return {
+        "name": SIGN_MATERIAL,
+        "pbrMetallicRoughness": {
+            "baseColorTexture": {"index": texture["index"]},
+            "metallicFactor": 0.0,
+            "roughnessFactor": 1.0,
+        },
+        "extensions": {UNLIT: {}},
+    }
+
+
+def _buffers(
+    buffer_items: MutableMapping[Any, bytes],
+    tree: dict[str, Any],
+    instances: dict[str, Instances],
+    boards: Signs | None,
+) -> None:
+    _instancing(buffer_items, tree, instances)
+    if boards is not None and tree.get("images"):
+        # trimesh re-encodes the atlas as 8-bit RGB; ship our 4-bit palette PNG instead.
+        (image,) = tree["images"]
+        key = list(buffer_items)[image["bufferView"]]
+        buffer_items[key] = boards.atlas + b"\0" * (-len(boards.atlas) % 4)
 
 
 def _instancing(
@@ -166,7 +216,12 @@ def _welded(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
 def _finish(tree: dict[str, Any], materials: dict[str, Material]) -> None:
     """Last touches to the glTF JSON: exact linear colours, TRS nodes, sorted extension list."""
     tree["asset"] = {"version": "2.0", "generator": GENERATOR}
-    tree["materials"] = [materials[m["name"]].to_gltf() for m in tree.get("materials", [])]
+    tree["materials"] = [
+        _sign_material(m) if m["name"] == SIGN_MATERIAL else materials[m["name"]].to_gltf()
+        for m in tree.get("materials", [])
+    ]
+    if any(m["name"] == SIGN_MATERIAL for m in tree["materials"]):
+        tree["extensionsUsed"] = [*tree.get("extensionsUsed", []), UNLIT]
     accessors, views = tree.get("accessors", []), tree.get("bufferViews", [])
     for mesh in tree.get("meshes", []):
         if not mesh.get("extras"):

@@ -34,6 +34,8 @@ def test_one_mesh_per_material_and_draw_calls_equal_materials(mini_build: BuildR
 def test_materials_are_flat_pbr_without_vertex_colours(mini_build: BuildResult, which: str) -> None:
     doc = glb_json(getattr(mini_build, which))
     for material in doc["materials"]:
+        if material["name"] == "sign":
+            continue  # the textured name signs: tests/gltf/test_signs.py
         pbr = material["pbrMetallicRoughness"]
         assert pbr["metallicFactor"] == 0.0
         assert 0.1 <= pbr.get("roughnessFactor", 1.0) <= 1.0
@@ -43,12 +45,18 @@ def test_materials_are_flat_pbr_without_vertex_colours(mini_build: BuildResult, 
     assert glass and glass[0]["alphaMode"] == "BLEND"
     for mesh in doc["meshes"]:
         for prim in mesh["primitives"]:
-            assert set(prim["attributes"]) == {"POSITION"}, "no COLOR_0, no normals: flat shading"
+            textured = doc["materials"][prim["material"]]["name"] == "sign"
+            expected = {"POSITION", "TEXCOORD_0"} if textured else {"POSITION"}
+            assert set(prim["attributes"]) == expected, "no COLOR_0, no normals: flat shading"
 
 
 def test_author_colours_become_linear_base_colours(mini_build: BuildResult) -> None:
     doc = glb_json(mini_build.glb)
-    by_name = {m["name"]: m["pbrMetallicRoughness"]["baseColorFactor"] for m in doc["materials"]}
+    by_name = {
+        m["name"]: m["pbrMetallicRoughness"]["baseColorFactor"]
+        for m in doc["materials"]
+        if m["name"] != "sign"
+    }
     # The gate's #b3261e: sRGB 179/255 decodes to linear 0.4508.
     r, g, b, a = by_name["color-b3261e"]
     assert round(r, 3) == 0.451 and g < 0.03 and b < 0.02 and a == 1.0
@@ -73,7 +81,7 @@ def test_trees_and_lamps_are_gpu_instances_in_the_lean_glb(mini_build: BuildResu
         for p in m["primitives"]
     }
     assert indices <= {5121, 5123}, "8- or 16-bit indices"
-    assert len(mini_build.glb) * 3 < len(mini_build.fallback)
+    assert len(mini_build.glb) * 2 < len(mini_build.fallback)
 
 
 def test_same_scene_builds_byte_identical_in_process(mini_scene: Scene) -> None:
@@ -112,7 +120,7 @@ def test_srichan_fits_its_budget_with_room_to_spare(
     stats, budget = srichan_build.stats, srichan_scene.budget
     assert over_budget(stats, budget) == []
     assert stats.triangles <= budget.max_triangles // 2
-    assert stats.materials <= budget.max_materials * 3 // 4
+    assert stats.materials <= budget.max_materials * 4 // 5
     assert stats.glb_bytes <= budget.max_glb_bytes // 4
 
 

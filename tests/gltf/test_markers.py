@@ -128,7 +128,7 @@ def test_marker_nodes_have_no_mesh_and_spawn_extension_is_declared(
         "a viewer that ignores spawn points must still load"
     )
     if which == "fallback":
-        assert doc["extensionsUsed"] == ["OMI_spawn_point"]
+        assert doc["extensionsUsed"] == ["KHR_materials_unlit", "OMI_spawn_point"]
         assert "extensionsRequired" not in doc, "the fallback needs no extension"
     spawns = [n for n in doc["nodes"] if "OMI_spawn_point" in n.get("extensions", {})]
     assert len(spawns) == 2
