@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from srichan_world.scene.load import SceneError, load_scene_text
 from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.scene.model import Scene
 from srichan_world.scene.preview import preview_svg
+from srichan_world.scene.problems import Problem, annotate
 from srichan_world.scene.schema import scene_schema
 
 
@@ -55,7 +57,7 @@ def read_scene(path: Path) -> Scene:
         print(f"{path}: cannot read: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     try:
-        return load_scene_text(text)
+        return load_scene_text(text, path.parent)
     except SceneError as exc:
         for problem in exc.problems:
             print(f"{problem.where(str(path))}: {problem}", file=sys.stderr)
@@ -75,8 +77,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         return _check_json(args.file)
     scene = read_scene(args.file)
+    problems = model_problems(scene, args.file)
+    for problem in problems:
+        print(f"{problem.where(str(args.file))}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
     print(f"{args.file}: ok — {_summary(scene)}")
     return 0
+
+
+def model_problems(scene: Scene, path: Path) -> list[Problem]:
+    """Imported landmark models checked as the build will (validator, budget), as problems
+    pointing at their ``model = …`` line."""
+    if not any(lm.model for lm in scene.landmarks):
+        return []
+    from srichan_world.gltf.imported import ModelError, load_model  # imports trimesh
+
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    for i, lm in enumerate(scene.landmarks):
+        if lm.model:
+            try:
+                load_model(path.parent / lm.model, lm, scene.budget)
+            except ModelError as exc:
+                problems.append(Problem(f"landmarks[{i}].model", str(exc)))
+    return annotate(problems, text, tomllib.loads(text))
 
 
 def _check_json(path: Path) -> int:
@@ -85,8 +111,12 @@ def _check_json(path: Path) -> int:
     did_you_mean."""
     report: dict[str, Any] = {"file": str(path), "ok": True, "problems": []}
     try:
-        scene = load_scene_text(path.read_text(encoding="utf-8"))
+        scene = load_scene_text(path.read_text(encoding="utf-8"), path.parent)
         report["summary"] = _summary(scene)
+        problems = model_problems(scene, path)
+        if problems:
+            report["ok"] = False
+            report["problems"] = [{"file": str(path)} | p.to_json() for p in problems]
     except (OSError, UnicodeDecodeError) as exc:
         report["ok"] = False
         report["problems"] = [
@@ -120,10 +150,17 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from srichan_world.gltf.compile import build_glb, over_budget  # trimesh is slow to import
+    from srichan_world.gltf.imported import ModelError
+    from srichan_world.gltf.pack import PackError
 
     started = time.perf_counter()
     scene = read_scene(args.file)
-    result = build_glb(scene)
+    try:
+        result = build_glb(scene, base=args.file.parent)
+    except (ModelError, PackError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        print(f"{args.file}: nothing written", file=sys.stderr)
+        return 1
     stats = result.stats
     elapsed = time.perf_counter() - started
     budget = scene.budget

@@ -21,6 +21,7 @@ import io
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from trimesh.exchange import gltf as trimesh_gltf
 from trimesh.exchange.gltf import export_glb
 from trimesh.visual.material import PBRMaterial
 
+from srichan_world.gltf.imported import ImportedModel, load_model
 from srichan_world.gltf.landmarks import BUILDERS, frame
 from srichan_world.gltf.markers import markers, scene_extras
 from srichan_world.gltf.pack import pack
@@ -61,24 +63,41 @@ class BuildResult:
     """The same street with no required extension (plain attributes, copies merged)."""
 
 
-def build_glb(scene: Scene, lean: bool = True) -> BuildResult:
+def build_glb(scene: Scene, lean: bool = True, base: Path | None = None) -> BuildResult:
     """Compile ``scene`` (as returned by the loader) into GLBs and measure the one shipped.
 
-    ``lean=False`` skips gltfpack: ``glb`` is then the fallback (no node.js needed).
+    ``lean=False`` skips gltfpack: ``glb`` is then the fallback (no node.js needed). ``base``
+    is the scene file's folder, where landmark ``model`` paths start (default: the current
+    directory); a bad model raises :class:`~srichan_world.gltf.imported.ModelError`.
     """
-    fallback = assemble(scene, instanced=False)
+    models = load_models(scene, base)
+    fallback = assemble(scene, instanced=False, models=models)
     if not lean:
         return BuildResult(glb=fallback, stats=stats_of(fallback), fallback=fallback)
-    glb = pack(assemble(scene, instanced=True))
+    glb = pack(assemble(scene, instanced=True, models=models))
     return BuildResult(glb=glb, stats=stats_of(glb), fallback=fallback)
 
 
-def assemble(scene: Scene, instanced: bool = True) -> bytes:
+def load_models(scene: Scene, base: Path | None = None) -> dict[str, ImportedModel]:
+    """Every landmark's imported model, by landmark id (checked, fitted, measured)."""
+    folder = Path(".") if base is None else base
+    return {
+        lm.id: load_model(folder / lm.model, lm, scene.budget) for lm in scene.landmarks if lm.model
+    }
+
+
+def assemble(
+    scene: Scene, instanced: bool = True, models: dict[str, ImportedModel] | None = None
+) -> bytes:
     """The scene as a plain trimesh-written GLB; ``instanced`` draws trees and lamps as GPU
-    instances, else their copies are merged into the per-material meshes."""
+    instances, else their copies are merged into the per-material meshes. ``models`` replace
+    the procedural builder of their landmarks."""
+    models = models or {}
     palette = Palette(lm.colors for lm in scene.landmarks)
     buckets: dict[Material, list[Solid]] = {}
     for lm in scene.landmarks:
+        if lm.id in models:
+            continue
         place = frame(lm)
         for role, solid in BUILDERS[lm.kind](lm):
             buckets.setdefault(palette.pick(role, lm.colors), []).append(solid.moved(place))
@@ -109,6 +128,14 @@ def assemble(scene: Scene, instanced: bool = True) -> bytes:
         out.graph.update(
             frame_from="world", frame_to=marker.name, matrix=marker.matrix, metadata=marker.extras
         )
+    for lm_id, model in models.items():
+        for i, (name, mesh) in enumerate(model.meshes):
+            out.add_geometry(
+                mesh.copy(),
+                node_name=f"model_{lm_id}_{i}",
+                geom_name=name,
+                parent_node_name=f"landmark_{lm_id}",
+            )
     out.metadata.update(scene_extras(scene))
     materials = {m.name: m for m in buckets}
     return export_glb(
@@ -216,10 +243,7 @@ def _welded(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
 def _finish(tree: dict[str, Any], materials: dict[str, Material]) -> None:
     """Last touches to the glTF JSON: exact linear colours, TRS nodes, sorted extension list."""
     tree["asset"] = {"version": "2.0", "generator": GENERATOR}
-    tree["materials"] = [
-        _sign_material(m) if m["name"] == SIGN_MATERIAL else materials[m["name"]].to_gltf()
-        for m in tree.get("materials", [])
-    ]
+    tree["materials"] = [_material(m, materials) for m in tree.get("materials", [])]
     if any(m["name"] == SIGN_MATERIAL for m in tree["materials"]):
         tree["extensionsUsed"] = [*tree.get("extensionsUsed", []), UNLIT]
     accessors, views = tree.get("accessors", []), tree.get("bufferViews", [])
@@ -235,6 +259,17 @@ def _finish(tree: dict[str, Any], materials: dict[str, Material]) -> None:
             node.update(_trs(node.pop("matrix")))
     if "extensionsUsed" in tree:
         tree["extensionsUsed"] = sorted(tree["extensionsUsed"])
+
+
+def _material(written: dict[str, Any], materials: dict[str, Material]) -> dict[str, Any]:
+    """Ours exactly as the palette says; the signs' atlas; an imported model's as trimesh
+    wrote it."""
+    name = written.get("name", "")
+    if name == SIGN_MATERIAL:
+        return _sign_material(written)
+    if name in materials:
+        return materials[name].to_gltf()
+    return written
 
 
 def _trs(matrix: list[float]) -> dict[str, list[float]]:

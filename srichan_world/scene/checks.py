@@ -166,6 +166,8 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
     for i, lm in enumerate(scene.landmarks):
         path = f"landmarks[{i}]"
         mine = {path: LANDMARK_PLACE}
+        if lm.model and lm.kind == "gate":
+            add(f"{path}.model", "a gate stands on two footprints: it cannot be a model")
         if lm.side == "across":
             if lm.kind != "gate":
                 add(f"{path}.side", '"across" is only for a gate', {path: ("kind", "side")})

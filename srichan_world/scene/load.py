@@ -15,6 +15,7 @@ error (TOML syntax errors aside: there is no document to read then):
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from srichan_world.scene.checks import QUIZ_MAX_DISTANCE, cross_check, place
@@ -34,20 +35,29 @@ __all__ = [
 ]
 
 
-def load_scene_text(text: str) -> Scene:
-    """Parse TOML text; a syntax error becomes a single :class:`Problem` with its position."""
+def load_scene_text(text: str, base: Path | None = None) -> Scene:
+    """Parse TOML text; a syntax error becomes a single :class:`Problem` with its position.
+
+    ``base`` is the scene file's folder: given, landmark ``model`` files must exist there.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SceneError([syntax_problem(exc)]) from None
-    return load_scene(data, text)
+    return load_scene(data, text, base)
 
 
-def load_scene(data: dict[str, Any], text: str | None = None) -> Scene:
+def load_scene(data: dict[str, Any], text: str | None = None, base: Path | None = None) -> Scene:
     """Read, place and check ``data``; ``text`` (its TOML source) adds lines and columns."""
     reader = Reader()
     scene = reader.scene(data)
     problems = reader.problems
+    if base is not None:
+        problems += [
+            Problem(f"landmarks[{i}].model", f"file not found: {base / lm.model}")
+            for i, lm in enumerate(scene.landmarks)
+            if lm.model and not (base / lm.model).is_file()
+        ]
     # Without a street nothing can be placed: every geometric verdict would be about the
     # stand-in road.
     if not any(p.path.startswith("street") or p.path == "" for p in problems):

@@ -15,8 +15,10 @@ from srichan_world.scene.geometry import Polyline
 from srichan_world.scene.model import (
     LANDMARK_KINDS,
     MARKINGS,
+    MODEL_SUFFIXES,
     QUEST_ORDERS,
     SIDES,
+    UP_AXES,
     BoothSlot,
     Budget,
     Colors,
@@ -206,12 +208,29 @@ class Reader:
         )
 
     def budget(self, data: Any) -> Budget:
-        d = self.table(data, "budget", {"max_triangles", "max_materials", "max_glb_bytes"}, set())
+        keys = {
+            "max_triangles",
+            "max_materials",
+            "max_glb_bytes",
+            "max_model_triangles",
+            "max_model_materials",
+            "max_texture_size",
+        }
+        d = self.table(data, "budget", keys, set())
         b = Budget()
         return Budget(
             max_triangles=self.integer(d, "max_triangles", "budget", b.max_triangles, 1, 10**7),
             max_materials=self.integer(d, "max_materials", "budget", b.max_materials, 1, 1024),
             max_glb_bytes=self.integer(d, "max_glb_bytes", "budget", b.max_glb_bytes, 1, 10**9),
+            max_model_triangles=self.integer(
+                d, "max_model_triangles", "budget", b.max_model_triangles, 1, 10**7
+            ),
+            max_model_materials=self.integer(
+                d, "max_model_materials", "budget", b.max_model_materials, 1, 1024
+            ),
+            max_texture_size=self.integer(
+                d, "max_texture_size", "budget", b.max_texture_size, 1, 16384
+            ),
         )
 
     def policy(self, data: Any) -> Policy:
@@ -292,8 +311,11 @@ class Reader:
             "storeys",
             "highlight",
             "colors",
+            "model",
+            "model_up",
         }
-        d = self.table(data, path, keys, keys - {"highlight", "setback", "storeys"})
+        optional = {"highlight", "setback", "storeys", "model", "model_up"}
+        d = self.table(data, path, keys, keys - optional)
         colors = self.table(
             d.get("colors", {}), f"{path}.colors", {"primary", "secondary", "roof"}, set()
         )
@@ -322,7 +344,22 @@ class Reader:
             storeys=self.integer(d, "storeys", path, 1, 1, 80),
             highlight=highlight,
             colors=Colors(**palette),
+            model=self.model_path(d, path),
+            model_up=self.string({"model_up": "y"} | d, "model_up", path, UP_AXES),
         )
+
+    def model_path(self, data: dict, path: str) -> str:
+        """A path relative to the scene file (``../assets/models/x.glb`` is fine), ending in
+        .glb or .gltf."""
+        value = self.string(data, "model", path)
+        where = f"{path}.model"
+        if not value:
+            return ""
+        if not value.lower().endswith(MODEL_SUFFIXES):
+            self.fail(where, "must be a .glb or .gltf file")
+        elif value.startswith(("/", "\\")) or ":" in value:
+            self.fail(where, "must be a path relative to the scene file")
+        return value
 
     def quiz_point(self, data: Any, path: str) -> QuizPoint:
         keys = {

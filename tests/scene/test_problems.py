@@ -104,7 +104,10 @@ def test_source_map_places_nested_values(small_scene_text: str) -> None:
 def test_scene_check_prints_file_line_column_and_json(
     srichan_scene_text: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "street.toml"
+    # the copy keeps the street's layout, so the museum's model is found
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "assets").symlink_to(ROOT / "assets")
+    path = tmp_path / "scenes" / "street.toml"
     path.write_text(authored(srichan_scene_text), encoding="utf-8")
     run = [sys.executable, "-m", "tools.cli", "scene", "check", str(path)]
     text = subprocess.run(run, capture_output=True, text=True, cwd=ROOT)

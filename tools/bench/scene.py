@@ -100,10 +100,10 @@ def measure(name: str, scene: Scene, repeat: int) -> dict[str, Any]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        result = build_glb(scene)
+        result = build_glb(scene, base=SCENE.parent)
         times.append(time.perf_counter() - start)
     tracemalloc.start()
-    build_glb(scene)
+    build_glb(scene, base=SCENE.parent)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     stats = result.stats
