@@ -128,13 +128,17 @@ def assemble(
         out.graph.update(
             frame_from="world", frame_to=marker.name, matrix=marker.matrix, metadata=marker.extras
         )
+    shared: dict[tuple[Path, float, str], str] = {}
     for lm_id, model in models.items():
         for i, (name, mesh) in enumerate(model.meshes):
-            out.add_geometry(
-                mesh.copy(),
-                node_name=f"model_{lm_id}_{i}",
-                geom_name=name,
-                parent_node_name=f"landmark_{lm_id}",
+            # one copy of the geometry per file and size, however many landmarks use it
+            key = (model.path, round(model.scale, 9), f"{name}_{i}")
+            node, parent = f"model_{lm_id}_{i}", f"landmark_{lm_id}"
+            if key in shared:
+                out.graph.update(frame_from=parent, frame_to=node, geometry=shared[key])
+                continue
+            shared[key] = out.add_geometry(
+                mesh.copy(), node_name=node, geom_name=f"{name}_{i}", parent_node_name=parent
             )
     out.metadata.update(scene_extras(scene))
     materials = {m.name: m for m in buckets}

@@ -12,8 +12,9 @@ builder. On the way in, the model
 4. must fit the budget: triangles, materials and the longest side of any texture.
 
 Every failure is a :class:`ModelError` that names the file. The meshes keep their own
-materials (renamed ``model-<landmark id>-<name>`` so they never collide with the palette) and
-hang below the landmark's marker node, so the client finds the building under its marker.
+materials (renamed ``model-<file stem>-<name>`` so they never collide with the palette; two
+landmarks using one file share them) and hang below the landmark's marker node, so the client
+finds the building under its marker.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def load_model(path: Path, lm: Landmark, budget: Budget, validated: bool = False
         mesh.apply_transform(move)
         material = getattr(mesh.visual, "material", None)
         base = getattr(material, "name", None) or f"material-{i}"
-        name = f"model-{lm.id}-{base}"
+        name = f"model-{path.stem}-{base}"
         _check_textures(path, material, budget)
         if isinstance(material, PBRMaterial):
             material.name = name
