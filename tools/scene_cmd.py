@@ -13,6 +13,7 @@ import os
 import sys
 import time
 import tomllib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from srichan_world.scene.load import SceneError, load_scene_text
 from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.scene.model import Scene
 from srichan_world.scene.preview import preview_svg
+from srichan_world.scene.preview_page import VIEWER, preview_html
 from srichan_world.scene.problems import Problem, annotate
 from srichan_world.scene.schema import scene_schema
 
@@ -40,9 +42,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("file", type=Path)
     build.add_argument("--out", type=Path, default=Path("assets/build"))
     build.set_defaults(func=cmd_build)
-    preview = sub.add_parser("preview", help="write a top-down SVG plan")
+    preview = sub.add_parser(
+        "preview", help="write a top-down plan (.svg, or .html to search it), or --serve it"
+    )
     preview.add_argument("file", type=Path)
-    preview.add_argument("-o", "--output", type=Path, required=True)
+    preview.add_argument("-o", "--output", type=Path, help="plan.svg or plan.html")
+    preview.add_argument(
+        "--serve", action="store_true", help="build the street and serve plan + 3D view"
+    )
+    preview.add_argument("--port", type=int, default=8765)
     preview.set_defaults(func=cmd_preview)
     schema = sub.add_parser("schema", help="print the JSON Schema of the scene format")
     schema.add_argument("-o", "--output", type=Path)
@@ -206,10 +214,64 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     scene = read_scene(args.file)
+    if args.serve:
+        server = preview_server(args.file, scene, args.port)
+        host, port = server.server_address[:2]
+        print(f"author preview on http://{host}:{port}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        return 0
+    if args.output is None:
+        print("scene preview: give -o plan.svg / plan.html, or --serve", file=sys.stderr)
+        return 2
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.output, preview_svg(scene).encode())
+    if args.output.suffix.lower() in (".html", ".htm"):
+        write_atomic(args.output, preview_html(scene).encode())
+    else:
+        write_atomic(args.output, preview_svg(scene).encode())
     print(f"wrote {args.output}")
     return 0
+
+
+VENDOR = Path(__file__).resolve().parents[1] / "node_modules" / "three"
+
+
+def preview_server(path: Path, scene: Scene, port: int = 0) -> ThreadingHTTPServer:
+    """A loopback HTTP server for the author page: ``/`` (plan + 3D), ``/street.glb`` (built
+    now), ``/viewer.js`` and ``/vendor/three/…`` (from node_modules). Not for the internet."""
+    from srichan_world.gltf.compile import build_glb  # trimesh is slow to import
+
+    glb = build_glb(scene, base=path.parent).glb
+    files: dict[str, tuple[bytes, str]] = {
+        "/": (preview_html(scene, with_3d=True).encode(), "text/html; charset=utf-8"),
+        "/street.glb": (glb, "model/gltf-binary"),
+        "/viewer.js": (VIEWER.encode(), "text/javascript"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind = files.get(self.path.split("?")[0], (b"", ""))
+            if not kind and self.path.startswith("/vendor/three/"):
+                target = (VENDOR / self.path.removeprefix("/vendor/three/")).resolve()
+                if target.is_relative_to(VENDOR.resolve()) and target.is_file():
+                    body, kind = target.read_bytes(), "text/javascript"
+            if not kind:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
