@@ -81,9 +81,14 @@ def build_glb(scene: Scene, lean: bool = True, base: Path | None = None) -> Buil
 def load_models(scene: Scene, base: Path | None = None) -> dict[str, ImportedModel]:
     """Every landmark's imported model, by landmark id (checked, fitted, measured)."""
     folder = Path(".") if base is None else base
-    return {
-        lm.id: load_model(folder / lm.model, lm, scene.budget) for lm in scene.landmarks if lm.model
-    }
+    valid: set[Path] = set()  # validate each file once, however many landmarks use it
+    models = {}
+    for lm in scene.landmarks:
+        if lm.model:
+            path = folder / lm.model
+            models[lm.id] = load_model(path, lm, scene.budget, validated=path in valid)
+            valid.add(path)
+    return models
 
 
 def assemble(
@@ -137,8 +142,9 @@ def assemble(
             if key in shared:
                 out.graph.update(frame_from=parent, frame_to=node, geometry=shared[key])
                 continue
-            shared[key] = out.add_geometry(
-                mesh.copy(), node_name=node, geom_name=f"{name}_{i}", parent_node_name=parent
+            shared[key] = geometry = f"{name}_{len(shared)}"
+            out.add_geometry(
+                mesh.copy(), node_name=node, geom_name=geometry, parent_node_name=parent
             )
     out.metadata.update(scene_extras(scene))
     materials = {m.name: m for m in buckets}

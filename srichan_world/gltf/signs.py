@@ -29,6 +29,8 @@ from srichan_world.scene.model import Landmark
 
 CELL = (512, 128)
 """Pixels per sign in the atlas: a 4:1 board."""
+MAX_ATLAS = 4096
+"""Longest side of the atlas (every WebGL device takes 4096)."""
 MARGIN = 18
 BOARD = (0x1E, 0x5B, 0x3A)
 """Thai municipal green; white letters."""
@@ -69,13 +71,11 @@ def signs(landmarks: tuple[Landmark, ...]) -> Signs | None:
     """The signs of ``landmarks`` (``None`` when there are none)."""
     if not landmarks:
         return None
-    rows = 1 << max(0, math.ceil(math.log2(len(landmarks))))
-    atlas_h = rows * CELL[1]
+    layout = Layout.of(landmarks)
     posts: list[tuple[str, Solid]] = []
     quads: list[tuple[np.ndarray, np.ndarray]] = []
-    for row, lm in enumerate(landmarks):
-        v_top, v_bottom = row * CELL[1] / atlas_h, (row + 1) * CELL[1] / atlas_h
-        cell_uv = np.array([[0.0, v_bottom], [1.0, v_bottom], [1.0, v_top], [0.0, v_top]])
+    for lm in landmarks:
+        cell_uv = layout.uv(_key(lm))
         place = frame(lm)
         for local, width in _boards(lm):
             m = place @ local
@@ -94,7 +94,55 @@ def signs(landmarks: tuple[Landmark, ...]) -> Signs | None:
     uv = np.concatenate([u for _, u in quads])
     base = np.arange(len(quads))[:, None] * 4
     faces = np.concatenate([base + np.array([0, 1, 2]), base + np.array([0, 2, 3])])
-    return Signs(posts, vertices, faces.astype(np.int64), uv, atlas(landmarks, rows))
+    return Signs(posts, vertices, faces.astype(np.int64), uv, atlas(layout))
+
+
+SignKey = tuple[str, str, bool]
+
+
+def _key(lm: Landmark) -> SignKey:
+    """Landmarks with the same names (and highlight) share one cell of the atlas."""
+    return (lm.name.th, lm.name.en, lm.highlight)
+
+
+def _pow2(n: float) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each distinct sign sits in the atlas: a grid of power-of-two size, at most
+    ``MAX_ATLAS`` pixels a side (cells shrink by halves when there are very many signs)."""
+
+    cells: dict[SignKey, tuple[int, int]]
+    """``(column, row)`` of each sign."""
+    cell: tuple[int, int]
+    size: tuple[int, int]
+
+    @classmethod
+    def of(cls, landmarks: tuple[Landmark, ...]) -> Layout:
+        keys = list(dict.fromkeys(_key(lm) for lm in landmarks))
+        shrink = 1
+        while len(keys) > (MAX_ATLAS // (CELL[0] // shrink)) * (MAX_ATLAS // (CELL[1] // shrink)):
+            shrink *= 2
+            if CELL[1] // shrink < 16:
+                raise SignError(f"{len(keys)} distinct signs do not fit one atlas")
+        cell = (CELL[0] // shrink, CELL[1] // shrink)
+        # roughly square: cells are 4:1, so about half as many columns as rows
+        cols = min(MAX_ATLAS // cell[0], _pow2(math.sqrt(len(keys)) / 2))
+        if len(keys) <= 8:
+            cols = 1
+        rows = _pow2(math.ceil(len(keys) / cols))
+        cells = {key: (i % cols, i // cols) for i, key in enumerate(keys)}
+        return cls(cells, cell, (cols * cell[0], rows * cell[1]))
+
+    def uv(self, key: SignKey) -> np.ndarray:
+        """The cell's corners (bottom-left, bottom-right, top-right, top-left) in glTF UVs."""
+        col, row = self.cells[key]
+        (cw, ch), (w, h) = self.cell, self.size
+        u0, u1 = col * cw / w, (col + 1) * cw / w
+        v_top, v_bottom = row * ch / h, (row + 1) * ch / h
+        return np.array([[u0, v_bottom], [u1, v_bottom], [u1, v_top], [u0, v_top]])
 
 
 def _front_board(lm: Landmark) -> tuple[float, float, float, float]:
@@ -162,23 +210,30 @@ def _fitted(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> Imag
     return _font(8)
 
 
-def atlas(landmarks: tuple[Landmark, ...], rows: int) -> bytes:
-    """The atlas PNG: one ``CELL`` per landmark, top to bottom, Thai above English."""
-    w, h = CELL
-    image = Image.new("RGB", (w, rows * h), BOARD)
-    draw = ImageDraw.Draw(image)
-    inner = w - 2 * MARGIN
-    for row, lm in enumerate(landmarks):
-        top = row * h
-        border = GOLD if lm.highlight else INK
-        draw.rectangle((4, top + 4, w - 5, top + h - 5), outline=border, width=4)
-        # Baselines leave room for Thai marks above (ตึ, เจ้า) and below (ฎ, ุ) the line.
-        thai = _fitted(draw, lm.name.th, 46, inner)
-        english = _fitted(draw, lm.name.en, 26, inner)
-        draw.text((w / 2, top + 70), lm.name.th, font=thai, fill=INK, anchor="ms")
-        draw.text((w / 2, top + h - 20), lm.name.en, font=english, fill=INK, anchor="ms")
+def atlas(layout: Layout) -> bytes:
+    """The atlas PNG: each distinct sign drawn once in its cell, Thai above English."""
+    image = Image.new("RGB", layout.size, BOARD)
+    for (th, en, highlight), (col, row) in layout.cells.items():
+        cell = _cell(th, en, highlight)
+        if cell.size != layout.cell:
+            cell = cell.resize(layout.cell, Image.Resampling.LANCZOS)
+        image.paste(cell, (col * layout.cell[0], row * layout.cell[1]))
     out = io.BytesIO()
     # 16 grey-green levels are plenty for anti-aliased white on green: a 4-bit palette PNG.
     image = image.quantize(colors=16, dither=Image.Dither.NONE)
     image.save(out, format="PNG", optimize=True, bits=4)
     return out.getvalue()
+
+
+def _cell(th: str, en: str, highlight: bool) -> Image.Image:
+    w, h = CELL
+    image = Image.new("RGB", CELL, BOARD)
+    draw = ImageDraw.Draw(image)
+    inner = w - 2 * MARGIN
+    draw.rectangle((4, 4, w - 5, h - 5), outline=GOLD if highlight else INK, width=4)
+    # Baselines leave room for Thai marks above (ตึ, เจ้า) and below (ฎ, ุ) the line.
+    thai = _fitted(draw, th, 46, inner)
+    english = _fitted(draw, en, 26, inner)
+    draw.text((w / 2, 70), th, font=thai, fill=INK, anchor="ms")
+    draw.text((w / 2, h - 20), en, font=english, fill=INK, anchor="ms")
+    return image

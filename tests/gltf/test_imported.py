@@ -121,3 +121,21 @@ def test_scene_check_points_at_a_missing_or_bad_model(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout
     assert f"{bad}:{line + 1}:1: landmarks[4].model:" in done.stderr  # one budget line more
     assert "m.glb: 12 triangles is over the model budget" in done.stderr
+
+
+def test_landmarks_using_one_file_share_its_geometry_and_materials() -> None:
+    import tomllib
+
+    from srichan_world.gltf.compile import build_glb
+    from srichan_world.scene.load import load_scene
+    from tools.bench.scene import SCENE, repeated
+
+    scene = load_scene(repeated(tomllib.loads(SCENE.read_text(encoding="utf-8")), 3))
+    doc = glb_json(build_glb(scene, lean=False, base=SCENE.parent).glb)
+    nodes = doc["nodes"]
+    markers = [n for n in nodes if n.get("name", "").startswith("landmark_treasury-museum")]
+    assert len(markers) == 3
+    used = [sorted(nodes[c]["mesh"] for c in m["children"]) for m in markers]
+    assert used[0] == used[1] == used[2] and len(used[0]) == 4, "one copy of the model's meshes"
+    names = [m["name"] for m in doc["materials"] if m["name"].startswith("model-")]
+    assert len(names) == len(set(names)) == 4

@@ -3,6 +3,7 @@ textured mesh, in both GLBs."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -11,8 +12,8 @@ from PIL import Image
 
 from srichan_world.gltf.compile import BuildResult
 from srichan_world.gltf.glb import read_glb
-from srichan_world.gltf.signs import BOARD, CELL, signs
-from srichan_world.scene.model import Scene
+from srichan_world.gltf.signs import BOARD, CELL, Layout, signs
+from srichan_world.scene.model import Scene, Text
 
 
 def test_one_cell_per_landmark_with_thai_and_english_ink(srichan_scene: Scene) -> None:
@@ -68,3 +69,16 @@ def test_signs_are_one_unlit_textured_draw(
         start = view.get("byteOffset", 0)
         png = binary[start : start + view["byteLength"]]
         assert png[: len(boards.atlas)] == boards.atlas, "our 4-bit palette PNG, not a re-encode"
+
+
+def test_long_streets_share_cells_and_stay_within_one_4096_atlas(srichan_scene: Scene) -> None:
+    lm = srichan_scene.landmarks[1]
+    repeated = tuple(dataclasses.replace(lm, id=f"x-{i}") for i in range(50))
+    assert Layout.of(repeated).size == (CELL[0], CELL[1]), "one name, one cell"
+    many = tuple(
+        dataclasses.replace(lm, id=f"x-{i}", name=Text(f"ศาล {i}", f"Shrine {i}"))
+        for i in range(300)
+    )
+    layout = Layout.of(many)
+    assert max(layout.size) <= 4096 and layout.cell == (256, 64)
+    assert len(set(layout.cells.values())) == 300
