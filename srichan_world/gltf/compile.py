@@ -148,12 +148,13 @@ def assemble(
             )
     out.metadata.update(scene_extras(scene))
     materials = {m.name: m for m in buckets}
-    return export_glb(
+    glb: bytes = export_glb(
         out,
         include_normals=False,
         buffer_postprocessor=lambda items, tree: _buffers(items, tree, instances, boards),
         tree_postprocessor=lambda t: _finish(t, materials),
     )
+    return glb
 
 
 def _add_mesh(out: trimesh.Scene, name: str, material: Material, solid: Solid) -> None:
@@ -220,7 +221,10 @@ def _instancing(
         ):
             blob = {"componentType": FLOAT, "type": f"VEC{data.shape[1]}", "count": len(data)}
             attributes[attribute] = trimesh_gltf._data_append(
-                tree["accessors"], buffer_items, blob, np.ascontiguousarray(data, dtype="<f4")
+                tree["accessors"],
+                buffer_items,  # type: ignore[arg-type]  # trimesh's IndexedDict, passed through
+                blob,
+                np.ascontiguousarray(data, dtype="<f4"),
             )
         node["extensions"] = {INSTANCING: {"attributes": attributes}}
         tree["extensionsUsed"] = sorted({*tree.get("extensionsUsed", []), INSTANCING})

@@ -76,7 +76,7 @@ def load_model(path: Path, lm: Landmark, budget: Budget, validated: bool = False
         shown = "; ".join(errors[:3]) + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else "")
         raise ModelError(f"{path}: {len(errors)} glTF validation error(s): {shown}")
     try:
-        loaded = trimesh.load(path, force="scene")
+        loaded = trimesh.load_scene(path)
     except Exception as exc:  # trimesh raises many kinds on files the validator accepted
         raise ModelError(f"{path}: cannot read: {exc}") from None
     meshes = [m for m in loaded.dump() if isinstance(m, trimesh.Trimesh) and len(m.faces)]

@@ -9,27 +9,28 @@ about the stand-in, not the author's value): each check names the fields it read
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from srichan_world.scene.geometry import (
     InterestGrid,
+    Polygon,
     Walkable,
     distance_to_polygon,
     oriented_rectangle,
     point_in_polygon,
     polygons_overlap,
 )
-from srichan_world.scene.model import Scene
+from srichan_world.scene.model import BoothSlot, Landmark, Quest, QuizPoint, Scene, SpawnPoint
 from srichan_world.scene.problems import Problem, nearest
 
 QUIZ_MAX_DISTANCE = 40.0
 """A quiz point must stand within this many metres of its landmark's footprint."""
 
-LANDMARK_PLACE = ("station", "side", "setback", "width", "depth", "kind")
-QUIZ_PLACE = ("station", "offset", "radius")
-BOOTH_PLACE = ("station", "offset", "facing", "width", "depth")
-SPAWN_PLACE = ("station", "offset")
+LANDMARK_PLACE: tuple[str, ...] = ("station", "side", "setback", "width", "depth", "kind")
+QUIZ_PLACE: tuple[str, ...] = ("station", "offset", "radius")
+BOOTH_PLACE: tuple[str, ...] = ("station", "offset", "facing", "width", "depth")
+SPAWN_PLACE: tuple[str, ...] = ("station", "offset")
 
 
 def place(scene: Scene) -> Scene:
@@ -39,6 +40,7 @@ def place(scene: Scene) -> Scene:
     landmarks = []
     for lm in scene.landmarks:
         heading = line.heading(lm.station)
+        footprints: tuple[Polygon, ...]
         if lm.side == "across":
             half = lm.width / 2
             footprints = (
@@ -83,6 +85,12 @@ def place(scene: Scene) -> Scene:
     )
 
 
+_Placed = Landmark | QuizPoint | BoothSlot | SpawnPoint
+"""What stands at a station along the road."""
+Uses = Mapping[str, Iterable[str]]
+"""Item path -> the fields of it a check reads."""
+
+
 class _Checker:
     """Collects cross-check problems, skipping those that rest on a replaced value."""
 
@@ -104,7 +112,7 @@ class _Checker:
         self,
         path: str,
         message: str,
-        uses: dict[str, Iterable[str]] | None = None,
+        uses: Uses | None = None,
         did_you_mean: str = "",
     ) -> None:
         """Report ``message`` at ``path`` unless an item in ``uses`` (item -> fields) is broken."""
@@ -122,13 +130,14 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
     length = street.centreline.length
 
     seen: dict[str, str] = {}
-    for section, items in (
+    identified: list[tuple[str, Sequence[_Placed | Quest]]] = [
         ("landmarks", scene.landmarks),
         ("quiz_points", scene.quiz_points),
         ("quests", scene.quests),
         ("booth_slots", scene.booth_slots),
         ("spawn_points", scene.spawn_points),
-    ):
+    ]
+    for section, items in identified:
         for i, item in enumerate(items):
             path = f"{section}[{i}].id"
             if not item.id:
@@ -140,12 +149,13 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
 
     if street.walkable_half_width <= street.paved_half:
         add("street.walkable_half_width", "must be wider than the carriageway and sidewalk")
-    for section, items in (
+    placed: list[tuple[str, Sequence[_Placed]]] = [
         ("landmarks", scene.landmarks),
         ("quiz_points", scene.quiz_points),
         ("booth_slots", scene.booth_slots),
         ("spawn_points", scene.spawn_points),
-    ):
+    ]
+    for section, items in placed:
         for i, item in enumerate(items):
             if item.station > length:
                 add(
@@ -156,8 +166,8 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
 
     landmark_ids = {lm.id: lm for lm in scene.landmarks}
     landmark_index = {lm.id: i for i, lm in enumerate(scene.landmarks)}
-    for i, (a, b) in enumerate(zip(scene.landmarks, scene.landmarks[1:], strict=False)):
-        if b.station <= a.station:
+    for i, (before, after) in enumerate(zip(scene.landmarks, scene.landmarks[1:], strict=False)):
+        if after.station <= before.station:
             add(
                 f"landmarks[{i + 1}].station",
                 "landmarks must be in order along the road",
@@ -207,8 +217,8 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
     for i, q in enumerate(scene.quiz_points):
         path = f"quiz_points[{i}]"
         mine = {path: QUIZ_PLACE}
-        lm = landmark_ids.get(q.landmark)
-        if lm is None:
+        near = landmark_ids.get(q.landmark)
+        if near is None:
             add(
                 f"{path}.landmark",
                 f"unknown landmark {q.landmark!r}",
@@ -216,21 +226,21 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
                 nearest(q.landmark, landmark_ids),
             )
         else:
-            per_landmark[lm.id] += 1
-            gap = min(distance_to_polygon(q.position, f) for f in lm.footprints)
+            per_landmark[near.id] += 1
+            gap = min(distance_to_polygon(q.position, f) for f in near.footprints)
             if gap > QUIZ_MAX_DISTANCE:
                 add(
                     path,
-                    f"is {gap:.0f} m from {lm.id}; must be within {QUIZ_MAX_DISTANCE:g} m",
-                    mine | {f"landmarks[{landmark_index[lm.id]}]": LANDMARK_PLACE},
+                    f"is {gap:.0f} m from {near.id}; must be within {QUIZ_MAX_DISTANCE:g} m",
+                    mine | {f"landmarks[{landmark_index[near.id]}]": LANDMARK_PLACE},
                 )
         if not scene.walkable.contains(q.position):
             add(f"{path}.offset", "is off the walkable area", mine)
-        for j, other in enumerate(scene.quiz_points[:i]):
-            if math.dist(q.position, other.position) < q.radius + other.radius:
+        for j, other_quiz in enumerate(scene.quiz_points[:i]):
+            if math.dist(q.position, other_quiz.position) < q.radius + other_quiz.radius:
                 add(
                     path,
-                    f"trigger circle overlaps quiz_points[{j}] ({other.id})",
+                    f"trigger circle overlaps quiz_points[{j}] ({other_quiz.id})",
                     mine | {f"quiz_points[{j}]": QUIZ_PLACE},
                 )
     if not any(p.startswith("quiz_points[") and p.endswith(("]", ".landmark")) for p in faulty):
@@ -264,18 +274,20 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
     for i, b in enumerate(scene.booth_slots):
         path = f"booth_slots[{i}]"
         mine = {path: BOOTH_PLACE}
-        for k, lm in enumerate(scene.landmarks):
-            if any(polygons_overlap(b.footprint, f) for f in lm.footprints):
-                add(path, f"stands inside {lm.id}", mine | {f"landmarks[{k}]": LANDMARK_PLACE})
+        for k, building in enumerate(scene.landmarks):
+            if any(polygons_overlap(b.footprint, f) for f in building.footprints):
+                add(
+                    path, f"stands inside {building.id}", mine | {f"landmarks[{k}]": LANDMARK_PLACE}
+                )
         if not all(point_in_polygon(p, scene.walkable.corridor) for p in _shrunk(b.footprint)):
             add(f"{path}.offset", "is off the walkable area", mine)
         if any(point_in_polygon(p, road) for p in _shrunk(b.footprint)):
             add(f"{path}.offset", "stands on the carriageway", mine)
-        for j, other in enumerate(scene.booth_slots[:i]):
-            if polygons_overlap(b.footprint, other.footprint):
+        for j, other_slot in enumerate(scene.booth_slots[:i]):
+            if polygons_overlap(b.footprint, other_slot.footprint):
                 add(
                     path,
-                    f"overlaps booth_slots[{j}] ({other.id})",
+                    f"overlaps booth_slots[{j}] ({other_slot.id})",
                     mine | {f"booth_slots[{j}]": BOOTH_PLACE},
                 )
 

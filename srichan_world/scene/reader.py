@@ -18,6 +18,7 @@ from srichan_world.scene.model import (
     MODEL_SUFFIXES,
     QUEST_ORDERS,
     SIDES,
+    STEP_KINDS,
     UP_AXES,
     BoothSlot,
     Budget,
@@ -49,7 +50,7 @@ class Reader:
 
     # -- primitives -------------------------------------------------------------------------
 
-    def table(self, data: Any, path: str, allowed: set[str], required: set[str]) -> dict:
+    def table(self, data: Any, path: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.fail(path, "must be a table")
             return {}
@@ -61,7 +62,7 @@ class Reader:
 
     def number(
         self,
-        data: dict,
+        data: dict[str, Any],
         key: str,
         path: str,
         default: float | None = None,
@@ -87,7 +88,13 @@ class Reader:
         return float(value)
 
     def integer(
-        self, data: dict, key: str, path: str, default: int | None = None, lo: int = 0, hi: int = 0
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        default: int | None = None,
+        lo: int = 0,
+        hi: int = 0,
     ) -> int:
         where = f"{path}.{key}"
         value = data.get(key, default)
@@ -100,7 +107,9 @@ class Reader:
             self.fail(where, f"must be between {lo} and {hi}")
         return value
 
-    def string(self, data: dict, key: str, path: str, choices: tuple[str, ...] = ()) -> str:
+    def string(
+        self, data: dict[str, Any], key: str, path: str, choices: tuple[str, ...] = ()
+    ) -> str:
         where = f"{path}.{key}"
         value = data.get(key, "")
         if not isinstance(value, str):
@@ -110,13 +119,15 @@ class Reader:
             self.fail(where, f"must be one of {', '.join(choices)}", nearest(value, choices))
         return value
 
-    def slug(self, data: dict, key: str, path: str, pattern: re.Pattern[str] = SLUG) -> str:
+    def slug(
+        self, data: dict[str, Any], key: str, path: str, pattern: re.Pattern[str] = SLUG
+    ) -> str:
         value = self.string(data, key, path)
         if value and not pattern.match(value):
             self.fail(f"{path}.{key}", f"must match {pattern.pattern}")
         return value
 
-    def text(self, data: dict, key: str, path: str, max_len: int = 600) -> Text:
+    def text(self, data: dict[str, Any], key: str, path: str, max_len: int = 600) -> Text:
         where = f"{path}.{key}"
         value = data.get(key)
         if value is None:
@@ -126,7 +137,9 @@ class Reader:
             return Text("", "")
         return self.bilingual(value, where, max_len)
 
-    def bilingual(self, value: dict, where: str, max_len: int, thai_script: bool = True) -> Text:
+    def bilingual(
+        self, value: dict[str, Any], where: str, max_len: int, thai_script: bool = True
+    ) -> Text:
         """``thai_script`` catches English pasted into the Thai field; short choices such as
         a year (2567) legitimately have none."""
         self.table(value, where, {"th", "en"}, set())
@@ -145,7 +158,7 @@ class Reader:
             self.fail(f"{where}.th", "Thai text has no Thai characters")
         return Text(parts["th"], parts["en"])
 
-    def array(self, data: dict, key: str, path: str) -> list:
+    def array(self, data: dict[str, Any], key: str, path: str) -> list[Any]:
         value = data.get(key, [])
         if not isinstance(value, list):
             self.fail(f"{path}.{key}" if path else key, "must be an array")
@@ -154,7 +167,7 @@ class Reader:
 
     # -- sections ---------------------------------------------------------------------------
 
-    def scene(self, data: dict) -> Scene:
+    def scene(self, data: dict[str, Any]) -> Scene:
         top = self.table(
             data,
             "",
@@ -348,7 +361,7 @@ class Reader:
             model_up=self.string({"model_up": "y"} | d, "model_up", path, UP_AXES),
         )
 
-    def model_path(self, data: dict, path: str) -> str:
+    def model_path(self, data: dict[str, Any], path: str) -> str:
         """A path relative to the scene file (``../assets/models/x.glb`` is fine), ending in
         .glb or .gltf."""
         value = self.string(data, "model", path)
@@ -417,7 +430,7 @@ class Reader:
             self.fail(f"{path}.steps", "must have at least 2 steps")
         for i, s in enumerate(raw):
             where = f"{path}.steps[{i}]"
-            if not isinstance(s, dict) or len(s) != 1 or next(iter(s)) not in ("quiz", "visit"):
+            if not isinstance(s, dict) or len(s) != 1 or next(iter(s)) not in STEP_KINDS:
                 self.fail(where, 'must be { quiz = "id" } or { visit = "id" }')
                 continue
             kind, target = next(iter(s.items()))
