@@ -12,6 +12,8 @@ import json
 import os
 import sys
 import time
+import tomllib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ from srichan_world.scene.load import SceneError, load_scene_text
 from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.scene.model import Scene
 from srichan_world.scene.preview import preview_svg
+from srichan_world.scene.preview_page import VIEWER, preview_html
+from srichan_world.scene.problems import Problem, annotate
 from srichan_world.scene.schema import scene_schema
 
 
@@ -27,14 +31,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = scene.add_subparsers(dest="scene_command", required=True)
     check = sub.add_parser("check", help="report every problem in a scene file")
     check.add_argument("file", type=Path)
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: file:line:column: path: message (stderr); json: one report on stdout",
+    )
     check.set_defaults(func=cmd_check)
     build = sub.add_parser("build", help="compile a scene to GLB + manifest + answers")
     build.add_argument("file", type=Path)
     build.add_argument("--out", type=Path, default=Path("assets/build"))
     build.set_defaults(func=cmd_build)
-    preview = sub.add_parser("preview", help="write a top-down SVG plan")
+    preview = sub.add_parser(
+        "preview", help="write a top-down plan (.svg, or .html to search it), or --serve it"
+    )
     preview.add_argument("file", type=Path)
-    preview.add_argument("-o", "--output", type=Path, required=True)
+    preview.add_argument("-o", "--output", type=Path, help="plan.svg or plan.html")
+    preview.add_argument(
+        "--serve", action="store_true", help="build the street and serve plan + 3D view"
+    )
+    preview.add_argument("--port", type=int, default=8765)
     preview.set_defaults(func=cmd_preview)
     schema = sub.add_parser("schema", help="print the JSON Schema of the scene format")
     schema.add_argument("-o", "--output", type=Path)
@@ -49,22 +65,84 @@ def read_scene(path: Path) -> Scene:
         print(f"{path}: cannot read: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     try:
-        return load_scene_text(text)
+        return load_scene_text(text, path.parent)
     except SceneError as exc:
         for problem in exc.problems:
-            print(f"{path}: {problem}", file=sys.stderr)
+            print(f"{problem.where(str(path))}: {problem}", file=sys.stderr)
         print(f"{path}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
         raise SystemExit(1) from None
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    scene = read_scene(args.file)
-    print(
-        f"{args.file}: ok — {len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
+def _summary(scene: Scene) -> str:
+    return (
+        f"{len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
         f"points, {len(scene.quests)} quests, {len(scene.booth_slots)} booth slots, "
         f"{len(scene.spawn_points)} spawn points"
     )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        return _check_json(args.file)
+    scene = read_scene(args.file)
+    problems = model_problems(scene, args.file)
+    for problem in problems:
+        print(f"{problem.where(str(args.file))}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{args.file}: ok — {_summary(scene)}")
     return 0
+
+
+def model_problems(scene: Scene, path: Path) -> list[Problem]:
+    """Imported landmark models checked as the build will (validator, budget), as problems
+    pointing at their ``model = …`` line."""
+    if not any(lm.model for lm in scene.landmarks):
+        return []
+    from srichan_world.gltf.imported import ModelError, load_model  # imports trimesh
+
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    for i, lm in enumerate(scene.landmarks):
+        if lm.model:
+            try:
+                load_model(path.parent / lm.model, lm, scene.budget)
+            except ModelError as exc:
+                problems.append(Problem(f"landmarks[{i}].model", str(exc)))
+    return annotate(problems, text, tomllib.loads(text))
+
+
+def _check_json(path: Path) -> int:
+    """One JSON report on stdout for editors and CI: ``{"file", "ok", "problems": [...]}``;
+    each problem has file, line, column (1-based, 0 if unknown), path, id, message and
+    did_you_mean."""
+    report: dict[str, Any] = {"file": str(path), "ok": True, "problems": []}
+    try:
+        scene = load_scene_text(path.read_text(encoding="utf-8"), path.parent)
+        report["summary"] = _summary(scene)
+        problems = model_problems(scene, path)
+        if problems:
+            report["ok"] = False
+            report["problems"] = [{"file": str(path)} | p.to_json() for p in problems]
+    except (OSError, UnicodeDecodeError) as exc:
+        report["ok"] = False
+        report["problems"] = [
+            {
+                "file": str(path),
+                "line": 0,
+                "column": 0,
+                "path": "",
+                "id": "",
+                "message": f"cannot read: {exc}",
+                "did_you_mean": "",
+            }
+        ]
+    except SceneError as exc:
+        report["ok"] = False
+        report["problems"] = [{"file": str(path)} | p.to_json() for p in exc.problems]
+    sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    return 0 if report["ok"] else 1
 
 
 def canonical_json(value: Any) -> bytes:
@@ -80,10 +158,17 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from srichan_world.gltf.compile import build_glb, over_budget  # trimesh is slow to import
+    from srichan_world.gltf.imported import ModelError
+    from srichan_world.gltf.pack import PackError
 
     started = time.perf_counter()
     scene = read_scene(args.file)
-    result = build_glb(scene)
+    try:
+        result = build_glb(scene, base=args.file.parent)
+    except (ModelError, PackError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        print(f"{args.file}: nothing written", file=sys.stderr)
+        return 1
     stats = result.stats
     elapsed = time.perf_counter() - started
     budget = scene.budget
@@ -93,6 +178,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         ("draw calls", stats.draw_calls, None),
         ("nodes", stats.nodes, None),
         ("GLB bytes", stats.glb_bytes, budget.max_glb_bytes),
+        ("GLB gzipped", stats.glb_gzip_bytes, None),
+        ("fallback", len(result.fallback), None),
     ]
     print(f"{'':12}{'value':>12}{'budget':>12}")
     for name, value, limit in rows:
@@ -117,16 +204,74 @@ def cmd_build(args: argparse.Namespace) -> int:
     write_atomic(args.out / f"{stem}.glb", result.glb)
     write_atomic(args.out / f"{stem}.manifest.json", canonical_json(manifest))
     write_atomic(args.out / f"{stem}.answers.json", canonical_json(secret))
-    print(f"wrote {args.out}/{stem}.glb, .manifest.json, .answers.json — scene {content_hash[:12]}")
+    write_atomic(args.out / f"{stem}.fallback.glb", result.fallback)
+    print(
+        f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json — "
+        f"scene {content_hash[:12]}"
+    )
     return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
     scene = read_scene(args.file)
+    if args.serve:
+        server = preview_server(args.file, scene, args.port)
+        host, port = server.server_address[:2]
+        print(f"author preview on http://{host}:{port}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        return 0
+    if args.output is None:
+        print("scene preview: give -o plan.svg / plan.html, or --serve", file=sys.stderr)
+        return 2
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.output, preview_svg(scene).encode())
+    if args.output.suffix.lower() in (".html", ".htm"):
+        write_atomic(args.output, preview_html(scene).encode())
+    else:
+        write_atomic(args.output, preview_svg(scene).encode())
     print(f"wrote {args.output}")
     return 0
+
+
+VENDOR = Path(__file__).resolve().parents[1] / "node_modules" / "three"
+
+
+def preview_server(path: Path, scene: Scene, port: int = 0) -> ThreadingHTTPServer:
+    """A loopback HTTP server for the author page: ``/`` (plan + 3D), ``/street.glb`` (built
+    now), ``/viewer.js`` and ``/vendor/three/…`` (from node_modules). Not for the internet."""
+    from srichan_world.gltf.compile import build_glb  # trimesh is slow to import
+
+    glb = build_glb(scene, base=path.parent).glb
+    files: dict[str, tuple[bytes, str]] = {
+        "/": (preview_html(scene, with_3d=True).encode(), "text/html; charset=utf-8"),
+        "/street.glb": (glb, "model/gltf-binary"),
+        "/viewer.js": (VIEWER.encode(), "text/javascript"),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind = files.get(self.path.split("?")[0], (b"", ""))
+            if not kind and self.path.startswith("/vendor/three/"):
+                target = (VENDOR / self.path.removeprefix("/vendor/three/")).resolve()
+                if target.is_relative_to(VENDOR.resolve()) and target.is_file():
+                    body, kind = target.read_bytes(), "text/javascript"
+            if not kind:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

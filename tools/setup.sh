@@ -9,6 +9,9 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v chromium >/dev/null || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi garuda || need_apt+=(fonts-thai-tlwg)
+# Pillow's wheels bundle libraqm (Thai shaping for the landmark signs) but load FriBiDi from
+# the system.
+ldconfig -p 2>/dev/null | grep -q libfribidi || need_apt+=(libfribidi0)
 fc-list 2>/dev/null | grep -qi "noto color emoji" || need_apt+=(fonts-noto-color-emoji)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
@@ -44,6 +47,7 @@ if [ -f package-lock.json ]; then
     # browsers that accept gzip (2.6 MB of three.js becomes ~0.6 MB on the wire).
     find node_modules/three/build node_modules/three/examples/jsm/loaders \
       node_modules/three/examples/jsm/utils node_modules/three/examples/jsm/renderers \
+      node_modules/three/examples/jsm/libs \
       node_modules/@msgpack/msgpack/dist.esm -maxdepth 1 \( -name '*.js' -o -name '*.mjs' \) \
       -exec gzip -kf9 {} +
     echo "$want" > node_modules/.srichan-stamp

@@ -4,6 +4,11 @@ Every quiz point, booth slot, spawn point and landmark becomes a node without a 
 place on the street, carrying its public data in ``extras.srichan`` (three.js: ``userData``).
 Spawn points also carry the ``OMI_spawn_point`` extension. What a visitor must not see before
 answering — a quiz's correct choice and its explanation — is never written here.
+
+A quiz marker carries where and how the quiz triggers (landmark, radius, reward, attempts,
+cooldown), not its question and choices: those reach the browser in the manifest and from the
+server when the visitor steps in, so repeating them here only made every visitor download the
+Thai and English quiz text twice (a seventh of the gzipped GLB).
 """
 
 from __future__ import annotations
@@ -69,8 +74,6 @@ def _quiz(q: QuizPoint) -> Marker:
         "reward": q.reward,
         "attempts": q.attempts,
         "cooldown_s": q.cooldown_s,
-        "question": q.question.to_json(),
-        "choices": [c.to_json() for c in q.choices],
     }
     return Marker(f"quiz_{q.id}", placement(q.position[0], q.position[1], 0.0), {NAMESPACE: data})
 

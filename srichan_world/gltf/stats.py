@@ -26,9 +26,10 @@ class GlbError(ValueError):
 @dataclass(frozen=True)
 class BuildStats:
     triangles: int
+    """Triangles drawn, every GPU instance counted."""
     materials: int
     draw_calls: int
-    """Primitives drawn, counting every node that instances a mesh."""
+    """Primitives drawn, counting every node that uses a mesh (GPU instances: one call)."""
     nodes: int
     glb_bytes: int
     glb_gzip_bytes: int
@@ -84,15 +85,23 @@ def _count(doc: dict[str, Any], glb: bytes) -> BuildStats:
             triangles += count // 3
         per_mesh.append((triangles, len(mesh.get("primitives", []))))
     nodes = doc.get("nodes", [])
-    drawn = [per_mesh[n["mesh"]] for n in nodes if "mesh" in n]
+    drawn = [(per_mesh[n["mesh"]], _copies(n, accessors)) for n in nodes if "mesh" in n]
     return BuildStats(
-        triangles=sum(t for t, _ in drawn),
+        triangles=sum(t * copies for (t, _), copies in drawn),
         materials=len(doc.get("materials", [])),
-        draw_calls=sum(p for _, p in drawn),
+        draw_calls=sum(p for (_, p), _ in drawn),
         nodes=len(nodes),
         glb_bytes=len(glb),
         glb_gzip_bytes=len(gzip.compress(glb, compresslevel=9, mtime=0)),
     )
+
+
+def _copies(node: dict[str, Any], accessors: list[dict[str, Any]]) -> int:
+    """How many times the node's mesh is drawn: its GPU instances, else once."""
+    instancing = node.get("extensions", {}).get("EXT_mesh_gpu_instancing")
+    if not instancing:
+        return 1
+    return int(accessors[next(iter(instancing["attributes"].values()))]["count"])
 
 
 def over_budget(stats: BuildStats, budget: Budget) -> list[str]:

@@ -1,6 +1,10 @@
 """The street itself: carriageway, kerbed sidewalks, verges, lane markings, trees, lamps and
 the empty booth kiosks, all laid along the centreline polyline.
 
+Trees and lamps are :class:`Instances`: one template and a placement per copy, so the GLB can
+store each template once and draw its copies in one instanced call (EXT_mesh_gpu_instancing);
+:meth:`Instances.merged` gives the copies as plain geometry for a GLB without the extension.
+
 Heights: the carriageway and verges are at ``y = 0`` (where avatars stand), sidewalks are
 ``SIDEWALK_TOP`` higher, markings float ``MARKING_LIFT`` above the asphalt so that they never
 z-fight with it on a phone's depth buffer.
@@ -28,8 +32,21 @@ TREE_CLEARANCE = 1.6
 LAMP_CLEARANCE = 0.6
 
 
+@dataclass(frozen=True)
+class Instances:
+    """Copies of one ``template`` solid: ``matrices (n, 4, 4)`` yaw, uniform scale and move."""
+
+    name: str
+    role: str
+    template: Solid
+    matrices: np.ndarray
+
+    def merged(self) -> Solid:
+        return _instances(self.template, self.matrices)
+
+
 def street_parts(scene: Scene) -> list[Part]:
-    """Everything that is not a landmark, in world coordinates."""
+    """Everything that is neither a landmark nor street furniture, in world coordinates."""
     street = scene.street
     points = street.centreline.points
     ch, ph, wh = street.carriageway_half, street.paved_half, street.walkable_half_width
@@ -39,8 +56,6 @@ def street_parts(scene: Scene) -> list[Part]:
     for lo, hi in ((ph, wh), (-wh, -ph)):
         parts.append(("ground", _band(points, lo, hi, -0.1, 0.0)))
     parts += _markings(street)
-    parts += _trees(tree_spots(scene))
-    parts += _lamps(lamp_spots(scene))
     for booth in scene.booth_slots:
         parts += kiosk(booth)
     return parts
@@ -225,7 +240,12 @@ def _instances(template: Solid, matrices: np.ndarray) -> Solid:
     return Solid(v.reshape(-1, 3), (template.faces[None] + offsets).reshape(-1, 3))
 
 
-def _trees(spots: list[Spot]) -> list[Part]:
+def furniture(scene: Scene) -> list[Instances]:
+    """Trees and lamps, each part of them one :class:`Instances` (none if there are no spots)."""
+    return [i for i in (*_trees(tree_spots(scene)), *_lamps(lamp_spots(scene))) if len(i.matrices)]
+
+
+def _trees(spots: list[Spot]) -> list[Instances]:
     matrices = []
     for i, spot in enumerate(spots):
         scale = 0.85 + 0.3 * ((i * 0.6180339887) % 1.0)
@@ -235,10 +255,13 @@ def _trees(spots: list[Spot]) -> list[Part]:
     stack = np.array(matrices).reshape(-1, 4, 4)
     trunk = cylinder(0.18, 2.8, sections=5)
     crown = blob((1.8, 1.5, 1.8), (0.0, 3.9, 0.0))
-    return [("bark", _instances(trunk, stack)), ("foliage", _instances(crown, stack))]
+    return [
+        Instances("tree_trunk", "bark", trunk, stack),
+        Instances("tree_crown", "foliage", crown, stack),
+    ]
 
 
-def _lamps(spots: list[Spot]) -> list[Part]:
+def _lamps(spots: list[Spot]) -> list[Instances]:
     # Built with the arm along +Z: for a lamp left of travel, +Z points at the road.
     turns = [spot.heading + (0.0 if spot.side > 0 else 180.0) for spot in spots]
     stack = np.array(
@@ -249,7 +272,10 @@ def _lamps(spots: list[Spot]) -> list[Part]:
     ).reshape(-1, 4, 4)
     pole = merged([box((0.16, 6.0, 0.16)), box((0.1, 0.1, 1.6), (0.0, 5.9, 0.75))])
     head = box((0.3, 0.15, 0.6), (0.0, 5.8, 1.4))
-    return [("metal", _instances(pole, stack)), ("paint", _instances(head, stack))]
+    return [
+        Instances("lamp_pole", "metal", pole, stack),
+        Instances("lamp_head", "paint", head, stack),
+    ]
 
 
 def kiosk(booth: BoothSlot) -> list[Part]:

@@ -15,6 +15,8 @@ SIDES = ("north", "south", "across")
 MARKINGS = ("dashed", "solid", "double", "none")
 QUEST_ORDERS = ("ordered", "free")
 STEP_KINDS = ("quiz", "visit")
+MODEL_SUFFIXES = (".glb", ".gltf")
+UP_AXES = ("y", "z")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class Budget:
     max_triangles: int = 50_000
     max_materials: int = 32
     max_glb_bytes: int = 3_000_000
+    max_model_triangles: int = 20_000
+    """Per imported landmark model."""
+    max_model_materials: int = 8
+    max_texture_size: int = 2048
+    """Longest side, in pixels, of any texture of an imported model."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,10 @@ class Landmark:
     storeys: int
     highlight: bool
     colors: Colors
+    model: str = ""
+    """An artist's glTF/GLB, relative to the scene file; ``""``: the procedural builder."""
+    model_up: str = "y"
+    """The model's up axis: ``"y"`` (glTF's) or ``"z"`` (some exporters')."""
     position: Point = (0.0, 0.0)
     heading: float = 0.0
     footprints: tuple[Polygon, ...] = ()

@@ -72,6 +72,13 @@ def scene_schema() -> dict[str, Any]:
             "storeys": _int(1, 80),
             "highlight": {"type": "boolean"},
             "colors": _obj({"primary": COLOR, "secondary": COLOR, "roof": COLOR}, []),
+            "model": {
+                "type": "string",
+                "pattern": "\\.(glb|gltf|GLB|GLTF)$",
+                "description": "An artist's glTF/GLB relative to the scene file, fitted to the "
+                "footprint; absent: the procedural builder for the kind.",
+            },
+            "model_up": {"enum": ["y", "z"]},
         },
         [
             "id",
@@ -182,6 +189,9 @@ def scene_schema() -> dict[str, Any]:
                         "max_triangles": _int(1, 10**7),
                         "max_materials": _int(1, 1024),
                         "max_glb_bytes": _int(1, 10**9),
+                        "max_model_triangles": _int(1, 10**7),
+                        "max_model_materials": _int(1, 1024),
+                        "max_texture_size": _int(1, 16384),
                     },
                     [],
                 ),

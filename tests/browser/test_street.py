@@ -47,7 +47,7 @@ async def test_street_renders_with_road_and_sky(server: Server, new_page: NewPag
         "[document.getElementById('load-progress').value,"
         " document.getElementById('load-progress').max]"
     )
-    assert maximum > 100_000 and value == maximum
+    assert maximum > 20_000 and value == maximum  # the meshopt-compressed GLB is ~58 KB
 
 
 async def test_blank_canvas_fails_the_colour_check() -> None:

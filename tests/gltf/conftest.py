@@ -12,6 +12,7 @@ from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.model import Scene
 
 MINI = Path(__file__).parent / "data" / "mini.toml"
+SCENES = Path(__file__).resolve().parents[2] / "scenes"
 
 
 @pytest.fixture(scope="session")
@@ -31,4 +32,4 @@ def srichan_scene(srichan_scene_text: str) -> Scene:
 
 @pytest.fixture(scope="session")
 def srichan_build(srichan_scene: Scene) -> BuildResult:
-    return build_glb(srichan_scene)
+    return build_glb(srichan_scene, base=SCENES)

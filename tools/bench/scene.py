@@ -2,8 +2,10 @@
 
 Builds the Sri Chan scene and generated streets with 10× and 100× as many landmarks (the
 seven repeated along a longer road, with their quiz points and spawns; booths while the
-``Bnn`` ids last), then compares each GLB with what ``gltfpack -kn -km -ke`` (nodes, materials
-and extras kept) makes of it. Prints a table and writes JSON.
+``Bnn`` ids last). Compares the lean GLB we ship with the plain fallback GLB of the same street
+and with what ``gltfpack -cc`` makes of that fallback (the issue's yardstick: it also drops the
+marker nodes and extras the game needs) and ``gltfpack -cc -kn -km -ke`` (keeps them). Prints a
+table and writes JSON.
 
 Usage: .venv/bin/python -m tools.bench.scene [--json bench-results/scene.json] [--repeat 3]
 Targets: Sri Chan builds in < 2 s, gzipped GLB ≤ 300 KB, time grows no worse than linearly.
@@ -18,7 +20,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -33,11 +34,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from srichan_world.gltf.compile import build_glb  # noqa: E402
+from srichan_world.gltf.pack import PackError, gltfpack_command  # noqa: E402
 from srichan_world.scene.load import load_scene  # noqa: E402
 from srichan_world.scene.model import Scene  # noqa: E402
 
 SCENE = ROOT / "scenes" / "srichan.toml"
-GLTFPACK = ROOT / "node_modules" / ".bin" / "gltfpack"
+BASELINE_GZIP_BYTES = 67_825
+"""The Sri Chan GLB before the lean build (commit 7264dfa: plain floats, 32-bit indices)."""
+TARGET_RATIO_TO_GLTFPACK = 1.1
 TARGET_SECONDS = 2.0
 TARGET_GZIP_BYTES = 300_000
 MAX_GROWTH_EXPONENT = 1.1
@@ -77,15 +81,17 @@ def repeated(data: dict[str, Any], copies: int) -> dict[str, Any]:
     return out
 
 
-def gltfpack_sizes(glb: bytes) -> dict[str, Any]:
-    """Size of gltfpack's output (nodes, materials, extras kept), or why it could not run."""
-    if not GLTFPACK.exists() or shutil.which("node") is None:
-        return {"error": "gltfpack not installed (npm ci)"}
+def gltfpack_sizes(glb: bytes, *flags: str) -> dict[str, Any]:
+    """Size of ``gltfpack <flags>`` applied to ``glb``, or why it could not run."""
+    try:
+        command = gltfpack_command()
+    except PackError as exc:
+        return {"error": str(exc)}
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.glb", Path(tmp) / "out.glb"
         src.write_bytes(glb)
         done = subprocess.run(
-            [str(GLTFPACK), "-i", str(src), "-o", str(dst), "-kn", "-km", "-ke"],
+            [*command, "-i", str(src), "-o", str(dst), *flags],
             capture_output=True,
             text=True,
             timeout=300,
@@ -100,10 +106,10 @@ def measure(name: str, scene: Scene, repeat: int) -> dict[str, Any]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        result = build_glb(scene)
+        result = build_glb(scene, base=SCENE.parent)
         times.append(time.perf_counter() - start)
     tracemalloc.start()
-    build_glb(scene)
+    build_glb(scene, base=SCENE.parent)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     stats = result.stats
@@ -117,7 +123,10 @@ def measure(name: str, scene: Scene, repeat: int) -> dict[str, Any]:
         "build_s_all": [round(t, 4) for t in times],
         "peak_mib": round(peak / 2**20, 1),
         **stats.to_json(),
-        "gltfpack": gltfpack_sizes(result.glb),
+        "fallback_bytes": len(result.fallback),
+        "fallback_gzip_bytes": len(gzip.compress(result.fallback, 9, mtime=0)),
+        "gltfpack": gltfpack_sizes(result.fallback, "-cc"),
+        "gltfpack_keep": gltfpack_sizes(result.fallback, "-cc", "-kn", "-km", "-ke"),
     }
 
 
@@ -127,18 +136,20 @@ def kib(n: int | None) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
-        f"{'scene':<12}{'landmarks':>10}{'build s':>9}{'peak MiB':>9}{'triangles':>11}"
+        f"{'scene':<13}{'landmarks':>10}{'build s':>9}{'peak MiB':>9}{'triangles':>11}"
         f"{'mat':>5}{'draws':>6}{'nodes':>7}{'GLB KiB':>9}{'gzip KiB':>9}"
-        f"{'packed KiB':>11}{'p.gzip KiB':>11}"
+        f"{'fallback gz':>12}{'-cc gz':>8}{'-cc -k* gz':>11}{'vs -cc':>8}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
-        packed = r["gltfpack"]
+        cc, keep = r["gltfpack"], r["gltfpack_keep"]
+        ratio = r["glb_gzip_bytes"] / cc["gzip_bytes"] if "gzip_bytes" in cc else None
         lines.append(
-            f"{r['scene']:<12}{r['landmarks']:>10}{r['build_s_median']:>9.3f}{r['peak_mib']:>9.1f}"
+            f"{r['scene']:<13}{r['landmarks']:>10}{r['build_s_median']:>9.3f}{r['peak_mib']:>9.1f}"
             f"{r['triangles']:>11,}{r['materials']:>5}{r['draw_calls']:>6}{r['nodes']:>7,}"
             f"{kib(r['glb_bytes']):>9}{kib(r['glb_gzip_bytes']):>9}"
-            f"{kib(packed.get('bytes')):>11}{kib(packed.get('gzip_bytes')):>11}"
+            f"{kib(r['fallback_gzip_bytes']):>12}{kib(cc.get('gzip_bytes')):>8}"
+            f"{kib(keep.get('gzip_bytes')):>11}{'—' if ratio is None else f'{ratio:.2f}×':>8}"
         )
     errors = {r["gltfpack"]["error"] for r in rows if "error" in r["gltfpack"]}
     lines += [f"gltfpack: {e}" for e in sorted(errors)]
@@ -169,6 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     if base["scene"] == "srichan":
         checks["srichan_under_2s"] = base["build_s_median"] < TARGET_SECONDS
         checks["srichan_gzip_under_300kb"] = base["glb_gzip_bytes"] <= TARGET_GZIP_BYTES
+        checks["smaller_than_before"] = round(BASELINE_GZIP_BYTES / base["glb_gzip_bytes"], 2)
+        if "gzip_bytes" in base["gltfpack"]:
+            ratio = base["glb_gzip_bytes"] / base["gltfpack"]["gzip_bytes"]
+            checks["ratio_to_gltfpack_cc"] = round(ratio, 3)
+            checks["within_1_1x_of_gltfpack_cc"] = ratio <= TARGET_RATIO_TO_GLTFPACK
+            keep = base["gltfpack_keep"]["gzip_bytes"]
+            checks["ratio_to_gltfpack_cc_keeping_game_data"] = round(
+                base["glb_gzip_bytes"] / keep, 3
+            )
     if len(rows) >= 2:
         small, big = rows[-2], rows[-1]
         exponent = math.log(big["build_s_median"] / small["build_s_median"]) / math.log(

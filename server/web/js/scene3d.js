@@ -4,6 +4,7 @@
 
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
+import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
 import { mergeGeometries } from "three/addons/utils/BufferGeometryUtils.js";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
 import { el } from "./dom.js";
@@ -16,8 +17,10 @@ const QUIZ_COLOURS = { new: 0xffc93c, retry: 0xff9f1c, correct: 0x4caf50, used: 
 const LABEL_RANGE = 70; // metres within which avatar names show
 const LANDMARK_LABEL_RANGE = 160;
 
+// The street GLB is meshopt-compressed (EXT_meshopt_compression) with GPU-instanced trees
+// and lamps (EXT_mesh_gpu_instancing, which GLTFLoader reads on its own).
 function glbParse(buffer) {
-  const loader = new GLTFLoader();
+  const loader = new GLTFLoader().setMeshoptDecoder(MeshoptDecoder);
   return new Promise((resolve, reject) => loader.parse(buffer, "", resolve, reject));
 }
 
