@@ -25,10 +25,11 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from server.config import DEFAULT_STORE
 from server.store import Store, StoreError, open_store
+from server.store.base import Audit, Booths, Owners
 from srichan_world.errors import Refused
 from srichan_world.world.owners import LINK_TTL_S, SHOP_ID, link_hash
 
@@ -106,6 +107,10 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class OwnersAndBooths(Owners, Booths, Protocol):
+    """What ``revoke --slot`` uses: the booth to find its shop, then the shop's revocation."""
+
+
 class Usage(Exception):
     """Input the command cannot use: exit 2 with the message."""
 
@@ -159,7 +164,7 @@ def new_shop_id(name: str) -> str:
     return f"{slug}-{suffix}" if len(slug) >= 3 else f"shop-{suffix}"
 
 
-async def _print_link(store: Store, shop_id: str, base_url: str) -> None:
+async def _print_link(store: Owners, shop_id: str, base_url: str) -> None:
     token = secrets.token_urlsafe(32)
     now = time.time()
     await store.issue_sign_in(shop_id, link_hash(token), now + LINK_TTL_S, now)
@@ -168,7 +173,7 @@ async def _print_link(store: Store, shop_id: str, base_url: str) -> None:
     print(f"{base_url.rstrip('/')}/owner/login#{token}")
 
 
-async def cmd_add(args: argparse.Namespace, store: Store) -> int:
+async def cmd_add(args: argparse.Namespace, store: Owners) -> int:
     shop_id = args.shop_id or new_shop_id(args.shop)
     if not SHOP_ID.match(shop_id):
         raise Usage(f"shop id {shop_id!r}: 3-32 of a-z 0-9 -")
@@ -179,12 +184,12 @@ async def cmd_add(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
-async def cmd_link(args: argparse.Namespace, store: Store) -> int:
+async def cmd_link(args: argparse.Namespace, store: Owners) -> int:
     await _print_link(store, args.shop_id, args.base_url)
     return 0
 
 
-async def cmd_revoke(args: argparse.Namespace, store: Store) -> int:
+async def cmd_revoke(args: argparse.Namespace, store: OwnersAndBooths) -> int:
     shop_id = args.shop_id
     if shop_id is None:
         booth = await store.booth(args.slot)
@@ -197,14 +202,14 @@ async def cmd_revoke(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
-async def cmd_hide(args: argparse.Namespace, store: Store) -> int:
+async def cmd_hide(args: argparse.Namespace, store: Booths) -> int:
     booth = await store.set_booth_hidden(args.slot, args.hidden, "admin", time.time())
     state = "hidden from" if booth.hidden else "shown on"
     print(f"Booth {args.slot} is {state} the street (a running server updates within seconds).")
     return 0
 
 
-async def cmd_list(args: argparse.Namespace, store: Store) -> int:
+async def cmd_list(args: argparse.Namespace, store: Owners) -> int:
     owners = await store.owners()
     print(f"{'shop id':<34}{'slots':<16}{'status':<10}name")
     for o in owners:
@@ -213,7 +218,7 @@ async def cmd_list(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
-async def cmd_audit(args: argparse.Namespace, store: Store) -> int:
+async def cmd_audit(args: argparse.Namespace, store: Audit) -> int:
     for a in await store.owner_actions(after=args.after, limit=args.limit):
         at = datetime.fromtimestamp(a.at, UTC).astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M:%S")
         print(f"{a.seq:>6}  {at}  {a.actor:<28}{a.action:<14}{a.slot or '-':<6}{a.detail}")

@@ -23,10 +23,11 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from server.health import FailureStreak
 from server.integrations.images import photo_id, process_photo
-from server.store import Store
+from server.store.base import Audit, Booths, Coupons, Owners
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import BOOTH_RATES, Rate
@@ -77,6 +78,10 @@ class BoothUpdate:
 Subscriber = Callable[[BoothUpdate], None]
 
 
+class StreetStore(Booths, Coupons, Owners, Audit, Protocol):
+    """The store areas the booth service uses."""
+
+
 def photo_url(image_id: str) -> str:
     return f"/booth-images/{image_id}"
 
@@ -94,7 +99,7 @@ class BoothService:
         self.slots: dict[str, SlotPlace] = {}
         for b in manifest.booth_slots:
             self.slots[b.id] = SlotPlace(b.id, b.position, self.grid.cell_of(b.position))
-        self._store: Store | None = None
+        self._store: StreetStore | None = None
         self._rates = dict(rates)
         self._states: dict[str, BoothState] = {}
         self._subscribers: list[Subscriber] = []
@@ -103,12 +108,12 @@ class BoothService:
         """Per interest cell, the slots seen from it (filled as cells are visited)."""
 
     @property
-    def store(self) -> Store:
+    def store(self) -> StreetStore:
         if self._store is None:
             raise RuntimeError("BoothService.start(store) was not called")
         return self._store
 
-    async def start(self, store: Store) -> None:
+    async def start(self, store: StreetStore) -> None:
         """Attach the store and load every booth's current state (publishing nothing)."""
         self._store = store
         for record in await store.booths():

@@ -1,12 +1,19 @@
-"""The store interface, in the words of the domain.
+"""The store interface, in the words of the domain, one small protocol per area.
 
-Every durable fact of Sri Chan World goes through one :class:`Store`: visitors, quiz attempts
-and awards, quest progress, the token ledger, leaderboards, xAPI statements, and the shops'
-booths, owners, photos and coupons. Operations that
-must not be split (an award is "not yet awarded? within the cap? pay, mark, record" at once) are
-single methods, so each implementation makes them atomic in its own way (a SQLite transaction,
-a Redis transaction) and the rules stay in ``srichan_world``: implementations call the same pure
-functions (``AttemptPolicy``, ``quests.advance``, ``ledger.allowance``) inside their atomic step.
+Every durable fact of Sri Chan World goes through a store, in six areas:
+
+* :class:`VisitorLedger`: visitors (id, secret, nickname) and the token ledger;
+* :class:`LearningRecords`: quiz attempts and awards, quest progress, leaderboards, xAPI;
+* :class:`Booths`: the shops' stalls on the street, drafts and photos;
+* :class:`Coupons`: what visitors buy with tokens, and the shops' checks at the counter;
+* :class:`Owners`: which shop holds which slot, sign-in links and sessions;
+* :class:`Audit`: the ledger recomputed, and the owners' action log.
+
+:class:`Store` is their union, for the app; a service or command takes the narrowest area
+(or union of areas) it uses. Operations that must not be split (an award is "not yet awarded?
+within the cap? pay, mark, record" at once) are single methods, so each implementation makes
+them atomic in its own way (a SQLite transaction, a Redis script) and the rules stay in
+``srichan_world``.
 
 Refusals raise :class:`~srichan_world.errors.Refused` with an ``ErrorCode``; failures of
 the storage itself raise :class:`StoreError`.
@@ -51,14 +58,9 @@ class StatementPage:
     """Pass as ``after`` for the following page; ``None`` when there is nothing more yet."""
 
 
-class Store(Protocol):
-    """What the world needs from durable storage. All methods are safe to call concurrently."""
+class VisitorLedger(Protocol):
+    """Visitors and their tokens: who a visitor is, and the double-entry ledger."""
 
-    async def close(self) -> None:
-        """Finish pending work and release the storage; later calls raise ``StoreError``."""
-        ...
-
-    # Visitors
     async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
         """Create the visitor, or return it when it exists with this secret.
 
@@ -75,7 +77,24 @@ class Store(Protocol):
         """Trim and validate (``Refused(BAD_NAME)``), then store the nickname."""
         ...
 
-    # Quizzes
+    async def transfer(self, transfer: Transfer) -> Entry:
+        """Move tokens once per key. The same key again returns the first entry; the same key
+        for another movement raises ``Refused(KEY_CONFLICT)``; a payer short of funds
+        raises ``Refused(INSUFFICIENT_TOKENS)``; a malformed transfer raises ``ValueError``."""
+        ...
+
+    async def balance(self, account: str) -> int: ...
+
+    async def entries(
+        self, account: str | None = None, *, after: int = 0, limit: int = 100
+    ) -> tuple[Entry, ...]:
+        """Ledger entries with ``seq > after`` (touching ``account`` if given), oldest first."""
+        ...
+
+
+class LearningRecords(Protocol):
+    """What visitors learned: quiz attempts and awards, quests, leaderboards, xAPI."""
+
     async def quiz_attempts(self, visitor_id: str, quiz_key: str) -> AttemptState:
         """The visitor's attempts on one quiz version (a fresh state if none)."""
         ...
@@ -87,7 +106,6 @@ class Store(Protocol):
         statement. Raises ``Refused(BAD_IDENTITY)`` for an unregistered visitor."""
         ...
 
-    # Quests
     async def advance_quests(
         self,
         visitor_id: str,
@@ -105,26 +123,6 @@ class Store(Protocol):
         """Progress by quest key (``id@version``)."""
         ...
 
-    # Ledger
-    async def transfer(self, transfer: Transfer) -> Entry:
-        """Move tokens once per key. The same key again returns the first entry; the same key
-        for another movement raises ``Refused(KEY_CONFLICT)``; a payer short of funds
-        raises ``Refused(INSUFFICIENT_TOKENS)``; a malformed transfer raises ``ValueError``."""
-        ...
-
-    async def balance(self, account: str) -> int: ...
-
-    async def entries(
-        self, account: str | None = None, *, after: int = 0, limit: int = 100
-    ) -> tuple[Entry, ...]:
-        """Ledger entries with ``seq > after`` (touching ``account`` if given), oldest first."""
-        ...
-
-    async def audit(self) -> AuditReport:
-        """Recompute every balance from the entries and check the ledger's invariants."""
-        ...
-
-    # Leaderboards and learning records
     async def leaderboard(self, board: Board, now: float, limit: int = 10) -> tuple[LeaderRow, ...]:
         """Top learners of the week containing ``now`` (Bangkok time) or of all time."""
         ...
@@ -135,59 +133,10 @@ class Store(Protocol):
         """xAPI statements stored at or after ``since`` (Unix seconds), in storage order."""
         ...
 
-    # Shops and their owners (see srichan_world.world.owners)
-    async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
-        """Give ``slot`` to the shop, creating it (or bringing a revoked shop back).
 
-        Granting a slot the shop already holds is a no-op; a slot held by another shop raises
-        ``Refused(SLOT_TAKEN)``; a malformed id or name raises ``ValueError``. Audited.
-        """
-        ...
+class Booths(Protocol):
+    """The stalls on the street (see srichan_world.world.booths), their drafts and photos."""
 
-    async def issue_sign_in(
-        self, shop_id: str, link_hash: str, expires_at: float, now: float
-    ) -> None:
-        """Keep a one-time sign-in link (its hash) for an active shop, else
-        ``Refused(NOT_BOOTH_OWNER)``."""
-        ...
-
-    async def sign_in(
-        self, link_hash: str, session_hash: str, expires_at: float, now: float
-    ) -> OwnerSession:
-        """Atomically use the link (once) and open a session; an unknown, used or expired link
-        or a revoked shop raises ``Refused(SIGN_IN_INVALID)``. Audited."""
-        ...
-
-    async def owner_session(self, session_hash: str, now: float) -> OwnerSession:
-        """The signed-in owner with their current slots, or ``Refused(SESSION_INVALID)``."""
-        ...
-
-    async def end_session(self, session_hash: str) -> None:
-        """Sign out; ending an unknown session is a no-op."""
-        ...
-
-    async def revoke_shop(self, shop_id: str, now: float) -> tuple[str, ...]:
-        """End every session and link of the shop and take back its slots, clearing their
-        booths (the street shows them empty). Returns the slots taken back; an unknown shop
-        raises ``Refused(NOT_BOOTH_OWNER)``. The shop's ledger account stays. Audited."""
-        ...
-
-    async def owners(self) -> tuple[Owner, ...]:
-        """Every shop ever granted a slot, revoked ones included."""
-        ...
-
-    async def note_action(
-        self, actor: str, action: str, slot: str | None, detail: str, now: float
-    ) -> None:
-        """Add a line to the owner audit log (for actions that change nothing, e.g. a refused
-        coupon check)."""
-        ...
-
-    async def owner_actions(self, *, after: int = 0, limit: int = 100) -> tuple[OwnerAction, ...]:
-        """Audit log lines with ``seq > after``, oldest first."""
-        ...
-
-    # Booths (see srichan_world.world.booths)
     async def booth(self, slot: str) -> BoothRecord | None:
         """The slot's record, ``None`` if the store has never heard of it."""
         ...
@@ -232,7 +181,10 @@ class Store(Protocol):
         """``(content type, bytes)`` of a kept photo, or ``None``."""
         ...
 
-    # Coupons (see srichan_world.world.coupons)
+
+class Coupons(Protocol):
+    """What visitors buy with tokens, and the shops' checks (see srichan_world.world.coupons)."""
+
     async def redeem(self, redemption: Redemption) -> CouponRecord:
         """Atomically: the same ``(visitor, key)`` again returns the first coupon (another
         slot or promotion under that key: ``Refused(KEY_CONFLICT)``); else the booth is on the
@@ -258,4 +210,75 @@ class Store(Protocol):
         """Mark a coupon shown at the counter as used, exactly once. Refusals:
         ``NOT_BOOTH_OWNER``, ``COUPON_UNKNOWN``, ``COUPON_OTHER_SHOP`` (another slot's or
         shop's), ``COUPON_USED``, ``COUPON_EXPIRED``. Audited."""
+        ...
+
+
+class Owners(Protocol):
+    """Which shop holds which slot, and how its owner signs in (srichan_world.world.owners)."""
+
+    async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
+        """Give ``slot`` to the shop, creating it (or bringing a revoked shop back).
+
+        Granting a slot the shop already holds is a no-op; a slot held by another shop raises
+        ``Refused(SLOT_TAKEN)``; a malformed id or name raises ``ValueError``. Audited.
+        """
+        ...
+
+    async def issue_sign_in(
+        self, shop_id: str, link_hash: str, expires_at: float, now: float
+    ) -> None:
+        """Keep a one-time sign-in link (its hash) for an active shop, else
+        ``Refused(NOT_BOOTH_OWNER)``."""
+        ...
+
+    async def sign_in(
+        self, link_hash: str, session_hash: str, expires_at: float, now: float
+    ) -> OwnerSession:
+        """Atomically use the link (once) and open a session; an unknown, used or expired link
+        or a revoked shop raises ``Refused(SIGN_IN_INVALID)``. Audited."""
+        ...
+
+    async def owner_session(self, session_hash: str, now: float) -> OwnerSession:
+        """The signed-in owner with their current slots, or ``Refused(SESSION_INVALID)``."""
+        ...
+
+    async def end_session(self, session_hash: str) -> None:
+        """Sign out; ending an unknown session is a no-op."""
+        ...
+
+    async def revoke_shop(self, shop_id: str, now: float) -> tuple[str, ...]:
+        """End every session and link of the shop and take back its slots, clearing their
+        booths (the street shows them empty). Returns the slots taken back; an unknown shop
+        raises ``Refused(NOT_BOOTH_OWNER)``. The shop's ledger account stays. Audited."""
+        ...
+
+    async def owners(self) -> tuple[Owner, ...]:
+        """Every shop ever granted a slot, revoked ones included."""
+        ...
+
+
+class Audit(Protocol):
+    """What an auditor reads: the ledger recomputed from its entries, the owners' log."""
+
+    async def audit(self) -> AuditReport:
+        """Recompute every balance from the entries and check the ledger's invariants."""
+        ...
+
+    async def note_action(
+        self, actor: str, action: str, slot: str | None, detail: str, now: float
+    ) -> None:
+        """Add a line to the owner audit log (for actions that change nothing, e.g. a refused
+        coupon check)."""
+        ...
+
+    async def owner_actions(self, *, after: int = 0, limit: int = 100) -> tuple[OwnerAction, ...]:
+        """Audit log lines with ``seq > after``, oldest first."""
+        ...
+
+
+class Store(VisitorLedger, LearningRecords, Booths, Coupons, Owners, Audit, Protocol):
+    """Every area at once: what the app opens. All methods are safe to call concurrently."""
+
+    async def close(self) -> None:
+        """Finish pending work and release the storage; later calls raise ``StoreError``."""
         ...
