@@ -40,6 +40,13 @@ IMAGE_PRUNE_AGE_S = 3600.0
 """An unused photo younger than this may belong to a form still being filled in: kept."""
 
 
+def page(limit: int) -> int:
+    """``limit`` as a page size, or ``ValueError`` outside ``1..PAGE_MAX``."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise ValueError(f"limit must be 1..{PAGE_MAX}")
+    return limit
+
+
 class StoreError(Exception):
     """The storage failed or cannot be used (closed, unreadable, schema from a newer program)."""
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from server.store import Store
-from server.store.sqlite.store import SYNCHRONOUS, SQLiteStore
+from server.store.sqlite.schema import SYNCHRONOUS
+from server.store.sqlite.store import SQLiteStore
 from srichan_world.scene.model import QuizPoint, Text
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 from srichan_world.world.quizzes import QuizBook, QuizDesk, QuizPrompt

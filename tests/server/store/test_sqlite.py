@@ -9,7 +9,8 @@ import pytest
 
 from server.store import StoreError, open_store
 from server.store.audit import audit_report
-from server.store.sqlite.store import MIGRATIONS, SQLiteStore
+from server.store.sqlite.schema import MIGRATIONS
+from server.store.sqlite.store import SQLiteStore
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from tests.server.store.conftest import SECRET, T0, make_answer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from server.store.sqlite.store import MIGRATIONS, SQLiteStore
+from server.store.sqlite.schema import MIGRATIONS
+from server.store.sqlite.store import SQLiteStore
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.owners import link_hash, session_hash
 from tests.server.store.conftest import SECRET

@@ -1,0 +1,213 @@
+"""Booths in SQLite: ``booth_slots`` (draft, street copy, version), ``promotions``, photos."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
+from server.store.sqlite.audit import note
+from server.store.sqlite.database import Database
+from server.store.sqlite.owners import require_holder
+from srichan_world.errors import Refused
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.ledger import shop_account
+
+
+class SQLiteBooths(Database):
+    """The stalls on the street."""
+
+    async def booth(self, slot: str) -> BoothRecord | None:
+        return await self._call(lambda c: booth_of(c, slot), write=False)
+
+    async def booths(self) -> tuple[BoothRecord, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[BoothRecord, ...]:
+            slots = [r[0] for r in conn.execute("SELECT slot FROM booth_slots ORDER BY slot")]
+            return tuple(b for slot in slots if (b := booth_of(conn, slot)) is not None)
+
+        return await self._call(run, write=False)
+
+    async def booth_versions(self) -> dict[str, int]:
+        return await self._call(
+            lambda c: dict(c.execute("SELECT slot, version FROM booth_slots").fetchall()),
+            write=False,
+        )
+
+    async def save_booth_draft(
+        self, slot: str, shop_id: str, draft: BoothConfig, now: float
+    ) -> BoothRecord:
+        body = json.dumps(draft.to_json(), ensure_ascii=False, sort_keys=True)
+
+        def run(conn: sqlite3.Connection) -> BoothRecord:
+            require_holder(conn, slot, shop_id)
+            kept = {
+                r[0] for r in conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
+            }
+            missing = sorted(draft.photos() - kept)
+            if missing:
+                raise Refused(ErrorCode.BAD_BOOTH, f"photos not uploaded for {slot}: {missing}")
+            conn.execute(
+                "UPDATE booth_slots SET draft = ?, updated_at = ? WHERE slot = ?",
+                (body, now, slot),
+            )
+            note(conn, shop_account(shop_id), "save_draft", slot, "", now)
+            return require_booth(conn, slot)
+
+        return await self._call(run, write=True)
+
+    async def publish_booth(self, slot: str, shop_id: str, now: float) -> BoothRecord:
+        def run(conn: sqlite3.Connection) -> BoothRecord:
+            require_holder(conn, slot, shop_id)
+            (draft,) = conn.execute(
+                "SELECT draft FROM booth_slots WHERE slot = ?", (slot,)
+            ).fetchone()
+            if draft is None:
+                raise Refused(ErrorCode.BAD_BOOTH, "save a draft before publishing")
+            config = BoothConfig.from_json(json.loads(draft))
+            conn.execute("UPDATE promotions SET live = 0 WHERE slot = ?", (slot,))
+            for p in config.promotions:
+                conn.execute(
+                    "INSERT INTO promotions (slot, id, title, cost, coupons, issued, valid_from, "
+                    "valid_to, live) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1) "
+                    "ON CONFLICT (slot, id) DO UPDATE SET title = excluded.title, "
+                    "cost = excluded.cost, coupons = max(excluded.coupons, issued), "
+                    "valid_from = excluded.valid_from, valid_to = excluded.valid_to, live = 1",
+                    (
+                        slot,
+                        p.id,
+                        json_text(p.title.to_json()),
+                        p.cost,
+                        p.coupons,
+                        p.valid_from,
+                        p.valid_to,
+                    ),
+                )
+            conn.execute(
+                "UPDATE booth_slots SET published = draft, version = version + 1, "
+                "updated_at = ? WHERE slot = ?",
+                (now, slot),
+            )
+            note(conn, shop_account(shop_id), "publish", slot, "", now)
+            return require_booth(conn, slot)
+
+        return await self._call(run, write=True)
+
+    async def set_booth_hidden(
+        self, slot: str, hidden: bool, actor: str, now: float
+    ) -> BoothRecord:
+        def run(conn: sqlite3.Connection) -> BoothRecord:
+            row = conn.execute("SELECT hidden FROM booth_slots WHERE slot = ?", (slot,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO booth_slots (slot, hidden, version, updated_at) "
+                    "VALUES (?, ?, 1, ?)",
+                    (slot, int(hidden), now),
+                )
+            elif bool(row[0]) != hidden:
+                conn.execute(
+                    "UPDATE booth_slots SET hidden = ?, version = version + 1, updated_at = ? "
+                    "WHERE slot = ?",
+                    (int(hidden), now, slot),
+                )
+            if row is None or bool(row[0]) != hidden:
+                note(conn, actor, "hide" if hidden else "show", slot, "", now)
+            return require_booth(conn, slot)
+
+        return await self._call(run, write=True)
+
+    async def put_image(
+        self, slot: str, shop_id: str, image_id: str, content_type: str, data: bytes, now: float
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            require_holder(conn, slot, shop_id)
+            if conn.execute("SELECT 1 FROM booth_images WHERE id = ?", (image_id,)).fetchone():
+                return
+            (count,) = conn.execute(
+                "SELECT count(*) FROM booth_images WHERE slot = ?", (slot,)
+            ).fetchone()
+            if count >= IMAGES_PER_SLOT:
+                used = photos_in_use(conn, slot)
+                old = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM booth_images WHERE slot = ? AND created_at <= ? "
+                        "ORDER BY created_at, id",
+                        (slot, now - IMAGE_PRUNE_AGE_S),
+                    )
+                    if r[0] not in used
+                ]
+                need = count - IMAGES_PER_SLOT + 1
+                if len(old) < need:
+                    raise Refused(
+                        ErrorCode.IMAGE_LIMIT,
+                        f"{slot} keeps at most {IMAGES_PER_SLOT} photos; save, then try later",
+                    )
+                conn.executemany(
+                    "DELETE FROM booth_images WHERE id = ?", [(i,) for i in old[:need]]
+                )
+            conn.execute(
+                "INSERT INTO booth_images (id, slot, content_type, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (image_id, slot, content_type, data, now),
+            )
+            note(conn, shop_account(shop_id), "upload", slot, image_id, now)
+
+        await self._call(run, write=True)
+
+    async def image(self, image_id: str) -> tuple[str, bytes] | None:
+        def run(conn: sqlite3.Connection) -> tuple[str, bytes] | None:
+            row = conn.execute(
+                "SELECT content_type, data FROM booth_images WHERE id = ?", (image_id,)
+            ).fetchone()
+            return None if row is None else (row[0], bytes(row[1]))
+
+        return await self._call(run, write=False)
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def booth_of(conn: sqlite3.Connection, slot: str) -> BoothRecord | None:
+    row = conn.execute(
+        "SELECT shop_id, draft, published, hidden, version, updated_at FROM booth_slots "
+        "WHERE slot = ?",
+        (slot,),
+    ).fetchone()
+    if row is None:
+        return None
+    shop_id, draft, published, hidden, version, updated_at = row
+    issued = dict(
+        conn.execute("SELECT id, issued FROM promotions WHERE slot = ? AND live = 1", (slot,))
+    )
+    return BoothRecord(
+        slot=slot,
+        shop_id=shop_id,
+        draft=None if draft is None else BoothConfig.from_json(json.loads(draft)),
+        published=None if published is None else BoothConfig.from_json(json.loads(published)),
+        hidden=bool(hidden),
+        version=version,
+        issued=issued,
+        updated_at=updated_at,
+        photos=frozenset(
+            r[0] for r in conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
+        ),
+    )
+
+
+def require_booth(conn: sqlite3.Connection, slot: str) -> BoothRecord:
+    booth = booth_of(conn, slot)
+    assert booth is not None, "called after the row was written"
+    return booth
+
+
+def photos_in_use(conn: sqlite3.Connection, slot: str) -> frozenset[str]:
+    used: set[str] = set()
+    for body in (
+        conn.execute("SELECT draft, published FROM booth_slots WHERE slot = ?", (slot,)).fetchone()
+        or ()
+    ):
+        if body is not None:
+            used |= BoothConfig.from_json(json.loads(body)).photos()
+    return frozenset(used)

@@ -1,0 +1,147 @@
+"""Visitors and the token ledger in SQLite: tables ``visitors``, ``accounts``, ``transfers``."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from server.store.base import Visitor, page
+from server.store.sqlite.database import Database
+from srichan_world.errors import Refused
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world import ledger
+from srichan_world.world.ledger import Entry, Transfer
+from srichan_world.world.visitors import (
+    check_credentials,
+    hash_secret,
+    normalize_nickname,
+    secret_matches,
+)
+
+
+class SQLiteVisitorLedger(Database):
+    """Visitors and their tokens."""
+
+    async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
+        check_credentials(visitor_id, secret)
+
+        def run(conn: sqlite3.Connection) -> Visitor:
+            row = conn.execute(
+                "SELECT secret_hash, nickname, created_at FROM visitors WHERE id = ?",
+                (visitor_id,),
+            ).fetchone()
+            if row is not None:
+                if not secret_matches(secret, row[0]):
+                    raise Refused(ErrorCode.BAD_IDENTITY, "this visitor id belongs to someone else")
+                return Visitor(visitor_id, row[1], row[2])
+            conn.execute(
+                "INSERT INTO visitors (id, secret_hash, nickname, created_at) "
+                "VALUES (?, ?, NULL, ?)",
+                (visitor_id, hash_secret(secret), now),
+            )
+            return Visitor(visitor_id, None, now)
+
+        return await self._call(run, write=True)
+
+    async def authenticate_visitor(self, visitor_id: str, secret: str) -> Visitor:
+        check_credentials(visitor_id, secret)
+
+        def run(conn: sqlite3.Connection) -> Visitor:
+            row = conn.execute(
+                "SELECT secret_hash, nickname, created_at FROM visitors WHERE id = ?",
+                (visitor_id,),
+            ).fetchone()
+            if row is None or not secret_matches(secret, row[0]):
+                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor or wrong secret")
+            return Visitor(visitor_id, row[1], row[2])
+
+        return await self._call(run, write=False)
+
+    async def set_nickname(self, visitor_id: str, nickname: str) -> Visitor:
+        name = normalize_nickname(nickname)
+
+        def run(conn: sqlite3.Connection) -> Visitor:
+            row = conn.execute(
+                "UPDATE visitors SET nickname = ? WHERE id = ? RETURNING created_at",
+                (name, visitor_id),
+            ).fetchone()
+            if row is None:
+                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+            return Visitor(visitor_id, name, row[0])
+
+        return await self._call(run, write=True)
+
+    async def transfer(self, transfer: Transfer) -> Entry:
+        transfer.check()
+        return await self._call(lambda c: move(c, transfer), write=True)
+
+    async def balance(self, account: str) -> int:
+        return await self._call(lambda c: balance_of(c, account), write=False)
+
+    async def entries(
+        self, account: str | None = None, *, after: int = 0, limit: int = 100
+    ) -> tuple[Entry, ...]:
+        limit = page(limit)
+
+        def run(conn: sqlite3.Connection) -> tuple[Entry, ...]:
+            columns = "seq, key, source, target, amount, reason, at"
+            if account is None:
+                rows = conn.execute(
+                    f"SELECT {columns} FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, limit),
+                )
+            else:
+                rows = conn.execute(
+                    f"SELECT {columns} FROM transfers WHERE seq > ? AND source = ? "
+                    f"UNION ALL SELECT {columns} FROM transfers WHERE seq > ? AND target = ? "
+                    "ORDER BY seq LIMIT ?",
+                    (after, account, after, account, limit),
+                )
+            return tuple(entry_of(row) for row in rows)
+
+        return await self._call(run, write=False)
+
+
+def require_visitor(conn: sqlite3.Connection, visitor_id: str) -> None:
+    if conn.execute("SELECT 1 FROM visitors WHERE id = ?", (visitor_id,)).fetchone() is None:
+        raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+
+
+def balance_of(conn: sqlite3.Connection, account: str) -> int:
+    row = conn.execute("SELECT balance FROM accounts WHERE id = ?", (account,)).fetchone()
+    return 0 if row is None else row[0]
+
+
+def entry_of(row: tuple[Any, ...]) -> Entry:
+    seq, key, source, target, amount, reason, at = row
+    return Entry(seq, Transfer(key, source, target, amount, reason, at))
+
+
+def move(conn: sqlite3.Connection, t: Transfer) -> Entry:
+    row = conn.execute(
+        "SELECT seq, key, source, target, amount, reason, at FROM transfers WHERE key = ?",
+        (t.key,),
+    ).fetchone()
+    if row is not None:
+        existing = entry_of(row)
+        if not existing.transfer.same_movement(t):
+            raise Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+        return existing
+    if not ledger.is_issuing(t.source) and balance_of(conn, t.source) < t.amount:
+        raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
+    for account, delta in ((t.source, -t.amount), (t.target, t.amount)):
+        # Not an upsert: SQLite checks the CHECK constraint on the row *to insert* first.
+        moved = conn.execute(
+            "UPDATE accounts SET balance = balance + ? WHERE id = ?", (delta, account)
+        ).rowcount
+        if not moved:
+            conn.execute(
+                "INSERT INTO accounts (id, issuing, balance) VALUES (?, ?, ?)",
+                (account, int(ledger.is_issuing(account)), delta),
+            )
+    (seq,) = conn.execute(
+        "INSERT INTO transfers (key, source, target, amount, reason, at) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        (t.key, t.source, t.target, t.amount, t.reason, t.at),
+    ).fetchone()
+    return Entry(seq, t)
