@@ -8,23 +8,13 @@ photo's bytes. See server/store/redis/store.py for why, and docs/deploy.md.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
-from redis.exceptions import RedisClusterException, RedisError
-
-from server.store.base import PAGE_MAX, StoreError
-from server.store.redis import lua as redis_lua
 from srichan_world.world import ledger
 from srichan_world.world.ledger import Transfer
 
-T = TypeVar("T")
-P = ParamSpec("P")
 G = "srichan:{g}"
 SEQ = f"{G}:seq"
 KEYS = f"{G}:keys"
@@ -113,61 +103,6 @@ def statement_item(statement: dict[str, Any], now: float) -> dict[str, Any]:
     return {"kind": "S", "id": statement["id"], "body": dumps(statement), "now": repr(now)}
 
 
-def page(limit: int) -> int:
-    if not 1 <= limit <= PAGE_MAX:
-        raise ValueError(f"limit must be 1..{PAGE_MAX}")
-    return limit
-
-
-class Turns:
-    """One ``asyncio.Lock`` per visitor, kept only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def __call__(self, name: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(name, (asyncio.Lock(), 0))
-        self._locks[name] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[name]
-            if users == 1:
-                del self._locks[name]
-            else:
-                self._locks[name] = (lock, users - 1)
-
-
-@dataclass(frozen=True)
-class Scripts:
-    """The registered Lua scripts (EVALSHA, loaded again on NOSCRIPT)."""
-
-    view: Any
-    commit: Any
-    register: Any
-    nickname: Any
-    debit: Any
-    credit: Any
-    refund: Any
-    ack: Any
-    post: Any
-    entries: Any
-    statements: Any
-    street_read: Any
-    street_commit: Any
-
-    @classmethod
-    def of(cls, client: Any) -> Scripts:
-        return cls(
-            **{
-                name: client.register_script(getattr(redis_lua, name.upper()))
-                for name in cls.__dataclass_fields__
-            }
-        )
-
-
 # -- the street: shops, booths, photos, sessions, coupons (sequencer slot) -------------------
 STREET_REV = f"{G}:street"
 """Bumped by every change to the street: the compare-and-set guard of its commits."""
@@ -182,7 +117,6 @@ ACTION_SEQ = f"{G}:actseq"
 COUPONS = f"{G}:coupons"
 COUPON_SEQ = f"{G}:cpnseq"
 CODES = f"{G}:codes"
-REDEMPTIONS = f"{G}:rdm"
 STREET_KEYS = (*POST_KEYS, STREET_REV)
 
 
@@ -242,20 +176,3 @@ def item_args(items: Iterable[dict[str, Any]], keys: KeyList) -> list[Any]:
             args += ["B", item["visitor"], item["member"], item["ver"]]
             args += [keys.at(board), keys.at(members), keys.at(versions)]
     return args
-
-
-def guarded(
-    method: Callable[Concatenate[Any, P], Awaitable[T]],
-) -> Callable[Concatenate[Any, P], Awaitable[T]]:
-    """Refuse calls on a closed store and report Redis failures as ``StoreError``."""
-
-    @functools.wraps(method)
-    async def guarded(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self._client is None:
-            raise StoreError("the store is closed")
-        try:
-            return await method(self, *args, **kwargs)
-        except (RedisError, RedisClusterException) as exc:
-            raise StoreError(f"redis: {exc}") from exc
-
-    return guarded

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from server.store import StoreError, open_store
-from server.store.redis.store import SCHEMA_KEY, RedisStore
+from server.store.redis.keys import SCHEMA_KEY
+from server.store.redis.store import RedisStore
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
@@ -53,13 +54,14 @@ class CutOff(Exception):
 
 
 def cut_off(store: RedisStore, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
-    """Make the store's next ``step`` (``_post``, ``_deliver``) fail, as if the process died."""
+    """Make the store's next cross-slot ``step`` (``post``, ``deliver``) fail, as if the process
+    died."""
 
     async def dies(*args: Any, **kwargs: Any) -> Any:
         monkeypatch.undo()
         raise CutOff(step)
 
-    monkeypatch.setattr(store, step, dies)
+    monkeypatch.setattr(store._slots, step, dies)
 
 
 # -- URLs ---------------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ async def test_every_key_carries_a_visitor_or_sequencer_hash_tag(store: RedisSto
     await store.save_booth_draft("B01", "auntie-daeng", config(promotion(cost=5)), T0)
     await store.publish_booth("B01", "auntie-daeng", T0)
     await store.redeem(redemption(BOB, "key-00001"))
-    keys = [k async for k in store._redis.scan_iter(match="*")]
+    keys = [k async for k in store._conn.redis.scan_iter(match="*")]
     assert len(keys) > 30
     assert [k for k in keys if not TAGGED.match(k)] == []
     slots = {TAGGED.match(k).group(1) for k in keys}  # type: ignore[union-attr]
@@ -160,7 +162,7 @@ async def test_an_award_cut_off_before_the_sequencer_is_finished_by_settle(
     url: str, store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.register_visitor(ALICE, SECRET, T0)
-    cut_off(store, monkeypatch, "_post")
+    cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
         await store.record_answer(make_answer(ALICE, "a1"), CAP)
     assert await pool_and_visitor(store, ALICE) == (0, 10), "half done: credited, not sequenced"
@@ -184,7 +186,7 @@ async def test_a_visitors_next_action_finishes_their_leftovers(
     store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.register_visitor(ALICE, SECRET, T0)
-    cut_off(store, monkeypatch, "_post")
+    cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
         await store.record_answer(make_answer(ALICE, "a1"), CAP)
     await store.record_answer(make_answer(ALICE, "a2", correct=False), CAP)
@@ -197,7 +199,7 @@ async def test_the_audit_settles_first_and_reports_nothing_left(
     store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.register_visitor(ALICE, SECRET, T0)
-    cut_off(store, monkeypatch, "_post")
+    cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
         await store.record_answer(make_answer(ALICE, "a1"), CAP)
     report = await store.audit()
@@ -210,7 +212,7 @@ async def test_a_redemption_cut_off_after_the_debit_completes_on_retry(
 ) -> None:
     await gift(store, ALICE, 30, "g1")
     redeem = Transfer("r1", visitor_account(ALICE), SHOP, 12, "redeem", T0)
-    cut_off(store, monkeypatch, "_post")
+    cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
         await store.transfer(redeem)
     assert await store.balance(visitor_account(ALICE)) == 18
@@ -225,7 +227,7 @@ async def test_a_redemption_cut_off_after_the_debit_completes_on_retry(
 async def test_a_gift_cut_off_before_the_visitors_credit_completes_on_retry(
     store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cut_off(store, monkeypatch, "_deliver")
+    cut_off(store, monkeypatch, "deliver")
     with pytest.raises(CutOff):
         await gift(store, ALICE, 25, "g1")
     assert await pool_and_visitor(store, ALICE) == (-25, 0)
@@ -239,7 +241,7 @@ async def test_a_gift_cut_off_before_the_visitors_credit_completes_on_retry(
 async def test_an_unsettled_gift_is_delivered_by_settle(
     store: RedisStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cut_off(store, monkeypatch, "_deliver")
+    cut_off(store, monkeypatch, "deliver")
     with pytest.raises(CutOff):
         await gift(store, ALICE, 25, "g1")
     assert await store.settle() == 1
@@ -350,7 +352,7 @@ async def test_an_answer_key_cannot_be_used_by_another_visitor(store: RedisStore
     with pytest.raises(Refused) as caught:
         await store.record_answer(make_answer(ALICE, desk_key), CAP)
     assert caught.value.code == ErrorCode.ANSWER_REPLAYED
-    assert await store._redis.hkeys("srichan:{g}:answers") == ["shared-key"]
+    assert await store._conn.redis.hkeys("srichan:{g}:answers") == ["shared-key"]
 
 
 # -- statements ---------------------------------------------------------------------------------

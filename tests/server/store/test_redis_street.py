@@ -113,7 +113,7 @@ async def test_a_redemption_cut_off_after_the_debit_is_issued_by_settle(
         monkeypatch.undo()
         raise CutOff
 
-    monkeypatch.setattr(store, "_confirm", dies)
+    monkeypatch.setattr(store._sales, "confirm", dies)
     with pytest.raises(CutOff):
         await store.redeem(redemption(ALICE, "key-00001"))
     assert await store.balance(visitor_account(ALICE)) == 40, "paid, not yet issued"
@@ -137,7 +137,7 @@ async def test_a_refused_attempt_stays_refused_even_if_stock_comes_back(
     await visitor_with(store, ALICE, 50)
     await visitor_with(store, BOB, 50)
     other = await open_store(url)
-    real_confirm, real_scripts = store._confirm, store._scripts
+    real_confirm, real_scripts = store._sales.confirm, store._conn.scripts
 
     async def bob_buys_first(*args: Any) -> Any:
         await other.redeem(redemption(BOB, "key-00001"))  # between Alice's debit and decision
@@ -146,14 +146,14 @@ async def test_a_refused_attempt_stays_refused_even_if_stock_comes_back(
     async def refund_dies(*args: Any) -> None:
         raise CutOff
 
-    monkeypatch.setattr(store, "_confirm", bob_buys_first)
-    store._scripts = dataclasses.replace(real_scripts, refund=refund_dies)
+    monkeypatch.setattr(store._sales, "confirm", bob_buys_first)
+    store._conn.scripts = dataclasses.replace(real_scripts, refund=refund_dies)
     try:
         with pytest.raises(CutOff):
             await store.redeem(redemption(ALICE, "key-00001"))
     finally:
         monkeypatch.undo()
-        store._scripts = real_scripts
+        store._conn.scripts = real_scripts
         await other.close()
     assert await store.balance(visitor_account(ALICE)) == 40, "refused, not yet given back"
     await store.save_booth_draft("B01", SHOP, config(promotion(coupons=5, cost=10)), T0)
@@ -174,12 +174,12 @@ async def test_photos_live_in_slots_of_their_own(store: RedisStore) -> None:
     assert await store.image(PHOTO) == ("image/webp", data)
     key = image_bytes_key(PHOTO)
     assert key == f"srichan:{{img:{PHOTO}}}"
-    await store._redis.delete(key)  # bytes lost after registering (a cut-off upload)
+    await store._conn.redis.delete(key)  # bytes lost after registering (a cut-off upload)
     assert await store.image(PHOTO) is None
     await store.put_image("B01", SHOP, PHOTO, "image/webp", data, T0 + 1)
     assert await store.image(PHOTO) == ("image/webp", data), "uploading again repairs it"
     await store.revoke_shop(SHOP, T0 + 2)
-    assert await store._redis.exists(key) == 0, "a revoked booth's photos are deleted"
+    assert await store._conn.redis.exists(key) == 0, "a revoked booth's photos are deleted"
     assert await store.image(PHOTO) is None
 
 

@@ -1,0 +1,177 @@
+"""Booths in Redis: drafts, the street copy and versions, promotions, and photos (registered
+in the sequencer slot, their bytes in a slot of their own: the registration decides, the
+bytes follow)."""
+
+from __future__ import annotations
+
+import json
+
+from redis.client import NEVER_DECODE
+
+from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
+from server.store.redis.connection import Connection, guarded
+from server.store.redis.keys import (
+    BOOTH_VERSIONS,
+    BOOTHS,
+    IMAGE_SLOTS,
+    image_bytes_key,
+    images_key,
+    promotions_key,
+)
+from server.store.redis.street import Changes, Street, StreetView, booth_record, empty_booth
+from srichan_world.errors import Refused
+from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.ledger import shop_account
+
+
+class RedisBooths:
+    """The stalls on the street."""
+
+    _conn: Connection
+    _street: Street
+
+    @guarded
+    async def booth(self, slot: str) -> BoothRecord | None:
+        return (await self._street.read(slots=[slot])).record(slot)
+
+    @guarded
+    async def booths(self) -> tuple[BoothRecord, ...]:
+        slots = sorted((await self._street.read()).booths)
+        street = await self._street.read(slots=slots)
+        return tuple(b for slot in slots if (b := street.record(slot)) is not None)
+
+    @guarded
+    async def booth_versions(self) -> dict[str, int]:
+        return {
+            slot: int(v) for slot, v in (await self._conn.redis.hgetall(BOOTH_VERSIONS)).items()
+        }
+
+    @guarded
+    async def save_booth_draft(
+        self, slot: str, shop_id: str, draft: BoothConfig, now: float
+    ) -> BoothRecord:
+        def decide(street: StreetView) -> tuple[Changes, BoothRecord]:
+            street.require_holder(slot, shop_id)
+            missing = sorted(draft.photos() - set(street.images[slot]))
+            if missing:
+                raise Refused(ErrorCode.BAD_BOOTH, f"photos not uploaded for {slot}: {missing}")
+            booth = street.booths[slot] | {"draft": draft.to_json(), "updated_at": now}
+            changes = Changes()
+            changes.hset(BOOTHS, slot, booth)
+            changes.note(shop_account(shop_id), "save_draft", slot, "", now)
+            version = street.versions.get(slot, 0)
+            promotions, images = street.promotions[slot], street.images[slot]
+            return changes, booth_record(slot, booth, version, promotions, images)
+
+        return (await self._street.change(decide, slots=[slot]))[0]
+
+    @guarded
+    async def publish_booth(self, slot: str, shop_id: str, now: float) -> BoothRecord:
+        def decide(street: StreetView) -> tuple[Changes, BoothRecord]:
+            street.require_holder(slot, shop_id)
+            booth = street.booths[slot]
+            if booth["draft"] is None:
+                raise Refused(ErrorCode.BAD_BOOTH, "save a draft before publishing")
+            config = BoothConfig.from_json(booth["draft"])
+            promotions = {pid: p | {"live": False} for pid, p in street.promotions[slot].items()}
+            for p in config.promotions:
+                issued = promotions[p.id]["issued"] if p.id in promotions else 0
+                promotions[p.id] = {
+                    "title": p.title.to_json(),
+                    "cost": p.cost,
+                    "coupons": max(p.coupons, issued),
+                    "issued": issued,
+                    "valid_from": p.valid_from,
+                    "valid_to": p.valid_to,
+                    "live": True,
+                }
+            changes = Changes()
+            for pid, promotion in promotions.items():
+                changes.hset(promotions_key(slot), pid, promotion)
+            booth = booth | {"published": booth["draft"], "updated_at": now}
+            changes.hset(BOOTHS, slot, booth)
+            changes.hincrby(BOOTH_VERSIONS, slot, 1)
+            changes.note(shop_account(shop_id), "publish", slot, "", now)
+            version = street.versions.get(slot, 0) + 1
+            return changes, booth_record(slot, booth, version, promotions, street.images[slot])
+
+        return (await self._street.change(decide, slots=[slot]))[0]
+
+    @guarded
+    async def set_booth_hidden(
+        self, slot: str, hidden: bool, actor: str, now: float
+    ) -> BoothRecord:
+        def decide(street: StreetView) -> tuple[Changes, BoothRecord]:
+            booth = street.booths.get(slot)
+            version = street.versions.get(slot, 0)
+            changes = Changes()
+            if booth is None:
+                booth, version = empty_booth(None, now, hidden=hidden), 1
+                changes.hset(BOOTHS, slot, booth)
+                changes.hset(BOOTH_VERSIONS, slot, "1")
+            elif booth["hidden"] != hidden:
+                booth, version = booth | {"hidden": hidden, "updated_at": now}, version + 1
+                changes.hset(BOOTHS, slot, booth)
+                changes.hincrby(BOOTH_VERSIONS, slot, 1)
+            if changes:
+                changes.note(actor, "hide" if hidden else "show", slot, "", now)
+            return changes, booth_record(
+                slot, booth, version, street.promotions[slot], street.images[slot]
+            )
+
+        return (await self._street.change(decide, slots=[slot]))[0]
+
+    @guarded
+    async def put_image(
+        self, slot: str, shop_id: str, image_id: str, content_type: str, data: bytes, now: float
+    ) -> None:
+        def decide(street: StreetView) -> tuple[Changes, bool]:
+            street.require_holder(slot, shop_id)
+            changes = Changes()
+            if street.fields[(IMAGE_SLOTS, image_id)] is not None:
+                return changes, False
+            images = street.images[slot]
+            if len(images) >= IMAGES_PER_SLOT:
+                used: set[str] = set()
+                for body in (street.booths[slot]["draft"], street.booths[slot]["published"]):
+                    if body is not None:
+                        used |= BoothConfig.from_json(body).photos()
+                old = sorted(
+                    (row["created_at"], held)
+                    for held, row in images.items()
+                    if row["created_at"] <= now - IMAGE_PRUNE_AGE_S and held not in used
+                )
+                need = len(images) - IMAGES_PER_SLOT + 1
+                if len(old) < need:
+                    raise Refused(
+                        ErrorCode.IMAGE_LIMIT,
+                        f"{slot} keeps at most {IMAGES_PER_SLOT} photos; save, then try later",
+                    )
+                for _, held in old[:need]:
+                    changes.hdel(images_key(slot), held)
+                    changes.hdel(IMAGE_SLOTS, held)
+                    changes.drop_images.append(held)
+            row = {"content_type": content_type, "created_at": now}
+            changes.hset(images_key(slot), image_id, row)
+            changes.hset(IMAGE_SLOTS, image_id, slot)
+            changes.note(shop_account(shop_id), "upload", slot, image_id, now)
+            return changes, True
+
+        added, _ = await self._street.change(decide, slots=[slot], fields=[(IMAGE_SLOTS, image_id)])
+        # The registration decided; the bytes follow (the same id is the same bytes, so
+        # writing them again repairs a photo whose bytes were cut off after registering).
+        await self._conn.redis.set(image_bytes_key(image_id), data, nx=not added)
+
+    @guarded
+    async def image(self, image_id: str) -> tuple[str, bytes] | None:
+        slot = await self._conn.redis.hget(IMAGE_SLOTS, image_id)
+        if slot is None:
+            return None
+        row = await self._conn.redis.hget(images_key(slot), image_id)
+        data = await self._conn.redis.execute_command(
+            "GET", image_bytes_key(image_id), **{NEVER_DECODE: True}
+        )
+        if row is None or data is None:
+            return None
+        return json.loads(row)["content_type"], bytes(data)
