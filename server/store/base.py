@@ -21,17 +21,16 @@ the storage itself raise :class:`StoreError`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redemption
-from srichan_world.world.leaderboard import Board, LeaderRow
+from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
-from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
-from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
+from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
+from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
 
 PAGE_MAX = 1000
 IMAGES_PER_SLOT = 36
@@ -45,6 +44,22 @@ def page(limit: int) -> int:
     if not 1 <= limit <= PAGE_MAX:
         raise ValueError(f"limit must be 1..{PAGE_MAX}")
     return limit
+
+
+def board_limit(limit: int) -> int:
+    """``limit`` as a number of leaderboard rows, or ``ValueError`` outside ``1..BOARD_MAX``."""
+    if not 1 <= limit <= BOARD_MAX:
+        raise ValueError(f"limit must be 1..{BOARD_MAX}")
+    return limit
+
+
+def statement_cursor(after: str | None) -> int:
+    """The position ``after`` names in a store's statement stream (0: from the start), or
+    ``ValueError`` for a cursor no store gave out."""
+    try:
+        return int(after) if after is not None else 0
+    except ValueError:
+        raise ValueError(f"after {after!r} is not a cursor this store returned") from None
 
 
 class StoreError(Exception):
@@ -106,24 +121,16 @@ class LearningRecords(Protocol):
         """The visitor's attempts on one quiz version (a fresh state if none)."""
         ...
 
-    async def record_answer(self, answer: Answer, daily_cap: int) -> AnswerOutcome:
-        """Atomically: refuse a known answer key (``ANSWER_REPLAYED``) or a quiz in cooldown
-        (``COOLDOWN``); count the attempt; on the first correct answer to this quiz
-        version pay the reward clipped to the daily cap from the city pool; keep the xAPI
-        statement. Raises ``Refused(BAD_IDENTITY)`` for an unregistered visitor."""
+    async def record_answer(self, plan: AnswerPlan) -> AnswerOutcome | AttemptsChanged:
+        """Apply the plan of a graded answer as :class:`~srichan_world.world.quizzes.AnswerPlan`
+        says, atomically: the same answer key again raises ``Refused(ANSWER_REPLAYED)``; on
+        attempts other than the plan's, nothing is done and the answer is what is held."""
         ...
 
-    async def advance_quests(
-        self,
-        visitor_id: str,
-        fact: QuestFact,
-        quests: Sequence[QuestEntry],
-        now: float,
-        daily_cap: int,
-    ) -> tuple[QuestUpdate, ...]:
-        """Atomically apply ``fact`` to each quest; a quest completed by it pays its bonus (once
-        per quest version, clipped to the daily cap) and records a "completed" statement.
-        Returns the quests that changed."""
+    async def advance_quests(self, plan: QuestPlan) -> tuple[QuestUpdate, ...] | ProgressChanged:
+        """Apply the plan of a quest fact as :class:`~srichan_world.world.quests.QuestPlan`
+        says, atomically: the quests that changed; on progress other than the plan's, nothing is
+        done and the answer is what is held."""
         ...
 
     async def quest_progress(self, visitor_id: str) -> dict[str, QuestState]:

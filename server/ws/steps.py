@@ -53,10 +53,10 @@ class StoreSteps:
                 return await store.coupons_of(visitor_id)
             case ReadAttempts(visitor_id, quiz_key):
                 return await store.quiz_attempts(visitor_id, quiz_key)
-            case RecordAnswer(answer, daily_cap):
-                return await store.record_answer(answer, daily_cap)
-            case AdvanceQuests(visitor_id, fact, quests, now, daily_cap):
-                return await store.advance_quests(visitor_id, fact, quests, now, daily_cap)
+            case RecordAnswer(plan):
+                return await store.record_answer(plan)
+            case AdvanceQuests(plan):
+                return await store.advance_quests(plan)
             case SetNickname(visitor_id, name):
                 return await store.set_nickname(visitor_id, name)
             case ReadLeaderboard(board, now, limit):

@@ -12,6 +12,11 @@ Should the store be unreachable in the middle of a request, nothing is lost: an 
 not recorded can be sent again (the same answer has the same key, so it counts once), and
 quest facts that were not stored wait for the visitor's next move. What the protocol promises
 is in ``docs/protocol.md`` (*Learning rules*).
+
+An answer or a quest fact is planned here on the state last known (the attempts read when the
+quiz was opened, the quest progress read on entering and kept up to date), and the store
+applies the plan (:func:`record_answer`, :func:`advance_quests`); when another tab or process
+changed that state first, the store answers with what it holds and the program plans again.
 """
 
 from __future__ import annotations
@@ -51,21 +56,25 @@ from srichan_world.street.steps import (
     SetNickname,
     StoreUnavailable,
 )
-from srichan_world.world import xapi
 from srichan_world.world.coupons import CouponRecord
 from srichan_world.world.leaderboard import Board, ChangeThrottle, LeaderRow
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.periods import week_of
 from srichan_world.world.quests import (
+    ProgressChanged,
     QuestBook,
+    QuestEntry,
     QuestFact,
     QuestState,
     QuestUpdate,
     VisitTracker,
+    plan_quests,
     progress,
 )
 from srichan_world.world.quizzes import (
+    Answer,
     AnswerOutcome,
+    AttemptsChanged,
     AttemptState,
     QuizBook,
     QuizDesk,
@@ -73,6 +82,9 @@ from srichan_world.world.quizzes import (
 )
 
 BOARD_SIZE = 10
+PLAN_TRIES = 32
+"""Plans made again when the store holds another state: only a visitor's own requests racing
+each other (tabs on several processes) make it more than once."""
 
 Boards = tuple[tuple[LeaderRow, ...], tuple[LeaderRow, ...], str]
 """This week's rows, all-time rows, and the week they are for."""
@@ -117,6 +129,9 @@ class LearningDesk:
         self._unsent: dict[str, tuple[QuestFact, ...]] = {}
         """Quest facts the store could not take (unreachable), by visitor: tried again first
         on their next move, so a visit made while the store was away still counts."""
+        self._progress: dict[str, dict[str, QuestState]] = {}
+        """Each entered visitor's quest progress as last read or applied: what the next quest
+        fact is planned on."""
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -131,6 +146,7 @@ class LearningDesk:
         if not sessions:
             del self._sessions_of[visitor_id]
             self._unsent.pop(visitor_id, None)
+            self._progress.pop(visitor_id, None)
             self.desk.forget(visitor_id)
 
     def sessions_of(self, visitor_id: str) -> frozenset[int]:
@@ -166,6 +182,7 @@ class LearningDesk:
         self._visitor_of[asker.session] = visitor.id
         self._sessions_of.setdefault(visitor.id, set()).add(asker.session)
         states: dict[str, QuestState] = yield ReadQuestProgress(visitor.id)
+        self._progress[visitor.id] = dict(states)
         standing = [progress(e, states.get(e.key, QuestState())) for e in self.quests]
         balance: int = yield ReadBalance(visitor.id)
         coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor.id)
@@ -204,7 +221,7 @@ class LearningDesk:
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         try:
-            outcome: AnswerOutcome = yield RecordAnswer(answer, self.cap)
+            outcome = yield from record_answer(answer, self.cap)
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         except StoreUnavailable:
@@ -293,13 +310,14 @@ class LearningDesk:
         not yet applied wait for the visitor's next move (advancing is idempotent), and the
         error goes on (or, with ``keep``, what was done so far is returned)."""
         updates: tuple[QuestUpdate, ...] = ()
+        known = self._progress.setdefault(visitor_id, {})
         for i, fact in enumerate(facts):
             affected = self.quests.affected_by(fact)
             if not affected:
                 continue
             try:
-                changed: tuple[QuestUpdate, ...] = yield AdvanceQuests(
-                    visitor_id, fact, affected, now, self.cap
+                changed = yield from advance_quests(
+                    visitor_id, fact, affected, known, now, self.cap, done
                 )
             except StoreUnavailable:
                 if visitor_id in self._sessions_of:
@@ -311,14 +329,46 @@ class LearningDesk:
                 done.tokens += update.bonus_awarded
                 if update.just_completed:
                     self.board.mark()
-                    entry = next(e for e in affected if e.quest.id == update.quest_id)
-                    # the statement the store kept (same key, same id): see Store.advance_quests
-                    key = f"quest:{visitor_id}:{entry.key}"
-                    done.statements.append(
-                        xapi.completed_statement(key, visitor_id, entry.quest, entry.version, now)
-                    )
             updates += changed
         return updates
+
+
+def record_answer(answer: Answer, daily_cap: int) -> Program[AnswerOutcome]:
+    """Plan ``answer`` on the attempts the quiz desk saw and have the store record it; when the
+    store holds other attempts by now, plan again on those."""
+    seen = answer.seen
+    for _ in range(PLAN_TRIES):
+        result: AnswerOutcome | AttemptsChanged = yield RecordAnswer(answer.plan(seen, daily_cap))
+        if not isinstance(result, AttemptsChanged):
+            return result
+        seen = result.held
+    raise StoreUnavailable(f"{answer.visitor_id}'s attempts on {answer.quiz_key} kept changing")
+
+
+def advance_quests(
+    visitor_id: str,
+    fact: QuestFact,
+    entries: Sequence[QuestEntry],
+    known: dict[str, QuestState],
+    now: float,
+    daily_cap: int,
+    done: Outcome | None = None,
+) -> Program[tuple[QuestUpdate, ...]]:
+    """Plan ``fact`` on the quest progress ``known`` (kept up to date in place) and have the
+    store apply it; when the store holds other progress by now, plan again on that. The
+    "completed" statements kept go to ``done``."""
+    for _ in range(PLAN_TRIES):
+        plan = plan_quests(visitor_id, fact, entries, known, now, daily_cap)
+        result: tuple[QuestUpdate, ...] | ProgressChanged = yield AdvanceQuests(plan)
+        if isinstance(result, ProgressChanged):
+            known.update(result.held)
+            continue
+        for change in plan.changes:
+            known[change.entry.key] = change.after
+            if done is not None and change.statement is not None:
+                done.statements.append(change.statement)
+        return result
+    raise StoreUnavailable(f"{visitor_id}'s quest progress kept changing")
 
 
 # -- messages -----------------------------------------------------------------------------------

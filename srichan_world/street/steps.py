@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from srichan_world.protocol.messages import Message
 from srichan_world.world.coupons import Redemption
 from srichan_world.world.leaderboard import Board
-from srichan_world.world.quests import QuestEntry, QuestFact
-from srichan_world.world.quizzes import Answer
+from srichan_world.world.quests import QuestPlan
+from srichan_world.world.quizzes import AnswerPlan
 
 T = TypeVar("T")
 
@@ -76,21 +76,18 @@ class ReadAttempts(Step):
 
 @dataclass(frozen=True)
 class RecordAnswer(Step):
-    """Count the attempt; pay the reward once per quiz version, clipped to the daily cap."""
+    """Apply an answer's plan: the attempt counted, the reward paid once per quiz version,
+    clipped to the daily cap (or the attempts the store holds, if not those planned on)."""
 
-    answer: Answer
-    daily_cap: int
+    plan: AnswerPlan
 
 
 @dataclass(frozen=True)
 class AdvanceQuests(Step):
-    """Apply one fact to the quests it affects; a completed quest pays its bonus once."""
+    """Apply a quest fact's plan: a completed quest pays its bonus once (or the progress the
+    store holds, if not that planned on)."""
 
-    visitor_id: str
-    fact: QuestFact
-    quests: tuple[QuestEntry, ...]
-    now: float
-    daily_cap: int
+    plan: QuestPlan
 
 
 @dataclass(frozen=True)

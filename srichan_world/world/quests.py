@@ -4,8 +4,12 @@ A step is done by a *fact*: a quiz point answered correctly, or a landmark visit
 came within :data:`VISIT_DISTANCE_M` of its footprint). In a *free* quest any step may be done
 at any time; in an *ordered* quest a fact counts only when it does the next step, so doing
 things out of order is simply not counted yet (a quiz can be answered again, and earns nothing
-twice, so nothing is lost). The completion bonus is paid once per quest version by the store,
-which applies :func:`advance` inside its transaction.
+twice, so nothing is lost). A fact becomes a :class:`QuestPlan` (:func:`plan_quests`) against
+the progress the store held: each quest's new state and, on completion, the bonus (an
+:class:`~srichan_world.world.awards.Award`, once per quest version, clipped by the store to the
+daily cap) and the "completed" statement. The store applies it only while it still holds that
+progress; else it answers with the progress it holds (:class:`ProgressChanged`) and the caller
+plans again.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from srichan_world.scene.geometry import Point, Polygon, distance_to_polygon
 from srichan_world.scene.model import Quest, Scene, Text
+from srichan_world.world import xapi
+from srichan_world.world.awards import Award, Payout
 
 VISIT_DISTANCE_M = 15.0
 """A landmark counts as visited within this distance of its footprint: enough to count walking
@@ -105,6 +112,90 @@ def progress(entry: QuestEntry, state: QuestState) -> QuestUpdate:
         bonus_awarded=0,
         capped=False,
     )
+
+
+@dataclass(frozen=True)
+class QuestChange:
+    """One quest a fact moves on, from ``seen`` to ``after``; a completion carries the bonus
+    and the statement."""
+
+    entry: QuestEntry
+    seen: QuestState
+    after: QuestState
+    award: Award | None
+    statement: dict[str, Any] | None
+
+    def update(self, payout: Payout) -> QuestUpdate:
+        """The visitor's view of the change, once the store paid ``payout`` for the bonus."""
+        update = progress(self.entry, self.after)
+        if self.award is None:
+            return update
+        return replace(update, just_completed=True, bonus_awarded=payout.paid, capped=payout.capped)
+
+
+@dataclass(frozen=True)
+class QuestPlan:
+    """What one fact changes in a visitor's quests, decided against the progress ``seen`` of
+    every quest the fact concerns (those it moves on and those it leaves as they are).
+
+    A store applies it for a registered visitor (else ``BAD_IDENTITY``), atomically, and only
+    while it holds ``seen``: else it changes nothing and answers :class:`ProgressChanged` with
+    what it holds, to plan again on. It writes each change's ``after``, pays each bonus clipped
+    to the day's cap, and keeps each statement.
+    """
+
+    visitor_id: str
+    now: float
+    seen: Mapping[str, QuestState]
+    """By quest key."""
+    changes: tuple[QuestChange, ...]
+
+    def updates(self, payouts: Sequence[Payout]) -> tuple[QuestUpdate, ...]:
+        """The changes as the visitor sees them, with what the store paid for each in order."""
+        return tuple(c.update(p) for c, p in zip(self.changes, payouts, strict=True))
+
+
+def plan_quests(
+    visitor_id: str,
+    fact: QuestFact,
+    entries: Iterable[QuestEntry],
+    states: Mapping[str, QuestState],
+    now: float,
+    daily_cap: int,
+) -> QuestPlan:
+    """What ``fact`` changes in the quests ``entries``, from their ``states`` held by key."""
+    concerned = {e.key: e for e in entries}
+    seen_all = {key: states.get(key, QuestState()) for key in concerned}
+    changes = []
+    for entry in concerned.values():
+        seen = seen_all[entry.key]
+        after = advance(entry.quest, seen, fact, now)
+        if after == seen:
+            continue
+        award = statement = None
+        if after.completed_at is not None:
+            quest = entry.quest
+            award = Award(
+                visitor_id,
+                f"quest:{entry.key}",
+                quest.bonus,
+                f"quest {entry.key}",
+                now,
+                daily_cap,
+                1,
+            )
+            key = f"quest:{visitor_id}:{entry.key}"
+            statement = xapi.completed_statement(key, visitor_id, quest, entry.version, now)
+        changes.append(QuestChange(entry, seen, after, award, statement))
+    return QuestPlan(visitor_id, now, seen_all, tuple(changes))
+
+
+@dataclass(frozen=True)
+class ProgressChanged:
+    """A store's answer to a :class:`QuestPlan` made on progress it no longer holds: nothing
+    was done; ``held`` is the progress it holds now of the plan's quests, by key."""
+
+    held: dict[str, QuestState]
 
 
 class QuestBook:

@@ -3,9 +3,14 @@
 The browser never learns a correct choice before it answers. To answer, a visitor first *opens*
 a quiz point; the rules check that the avatar's server-known position is inside the trigger
 radius and hand out the question and choices. An answer must match an opening and uses it up:
-an answer to a quiz never opened, or a replayed one, is refused and earns nothing. The award
-itself (once per visitor per quiz *version*) is decided atomically by the store, which
-re-checks the attempt policy with the same pure functions as here.
+an answer to a quiz never opened, or a replayed one, is refused and earns nothing.
+
+A graded :class:`Answer` becomes an :class:`AnswerPlan` (:meth:`Answer.plan`) against the
+attempts the store held: the attempt counted, the reward due on a first correct answer (an
+:class:`~srichan_world.world.awards.Award`, clipped by the store to the daily cap), the xAPI
+statement, or the cooldown's refusal. The store applies the plan once per answer key and only
+while it still holds those attempts; else it answers with the attempts it holds
+(:class:`AttemptsChanged`) and the caller plans again.
 
 Everything here is pure: time comes in as ``now``; nonces are random strings made by the caller.
 """
@@ -19,11 +24,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from srichan_world.errors import Refused
+from srichan_world.errors import Refusal, Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import QuizPoint, Scene, Text
 from srichan_world.world import xapi
+from srichan_world.world.awards import Award, Payout
 from srichan_world.world.quests import QuestUpdate
 
 OPENING_TTL_S = 600.0
@@ -130,7 +136,7 @@ class QuizPrompt:
 
 @dataclass(frozen=True)
 class Answer:
-    """A graded answer, ready for the store's atomic ``record_answer``."""
+    """A graded answer, to be planned (:meth:`plan`) and recorded by the store."""
 
     key: str
     """Idempotency key, one per opening: the same opening can never be counted twice."""
@@ -144,6 +150,71 @@ class Answer:
     explanation: Text
     statement: dict[str, Any]
     now: float
+    seen: AttemptState = AttemptState()
+    """The attempts read when the quiz was opened: what the store most likely still holds."""
+
+    def plan(self, seen: AttemptState, daily_cap: int) -> AnswerPlan:
+        """What this answer changes if the store holds ``seen``."""
+        try:
+            self.policy.check(seen, self.now)
+            refusal = None
+        except Refused as exc:
+            refusal = exc.refusal
+        award = None
+        if self.correct and not seen.awarded and refusal is None:
+            reason = f"quiz {self.quiz_key}"
+            award = Award(
+                self.visitor_id, f"quiz:{self.quiz_key}", self.reward, reason, self.now, daily_cap
+            )
+        after = self.policy.after(seen, self.correct, self.now)
+        return AnswerPlan(self, seen, refusal, after, award)
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    """What one graded answer changes, decided against the attempts ``seen``.
+
+    A store applies it once per ``answer.key`` (again: ``ANSWER_REPLAYED``) for a registered
+    visitor (else ``BAD_IDENTITY``), atomically, and only while the visitor's attempts on the
+    quiz version are still ``seen``: else it changes nothing and answers
+    :class:`AttemptsChanged` with the attempts it holds, to plan again on. Then it raises the
+    ``refusal`` if there is one, or writes ``after``, pays the ``award`` clipped to the day's cap
+    and keeps the statement.
+    """
+
+    answer: Answer
+    seen: AttemptState
+    refusal: Refusal | None
+    """``COOLDOWN`` while every attempt is used: what :meth:`check` raises."""
+    after: AttemptState
+    award: Award | None
+    """The reward of the first correct answer to this quiz version."""
+
+    def check(self) -> None:
+        """Refuse as planned (the cooldown); a store calls it once it found ``seen`` held."""
+        if self.refusal is not None:
+            raise Refused(self.refusal.code, self.refusal.detail, self.refusal.retry_at)
+
+    def outcome(self, payout: Payout, balance: int) -> AnswerOutcome:
+        """What the visitor is told, once the store paid ``payout`` and holds ``balance``."""
+        policy = self.answer.policy
+        left = policy.left(self.after, self.answer.now)
+        return AnswerOutcome(
+            awarded=payout.paid,
+            balance=balance,
+            already_awarded=self.seen.awarded,
+            capped=payout.capped,
+            attempts_left=left,
+            retry_at=self.after.last_wrong_at + policy.cooldown_s if left == 0 else None,
+        )
+
+
+@dataclass(frozen=True)
+class AttemptsChanged:
+    """A store's answer to an :class:`AnswerPlan` made on attempts it no longer holds (another
+    tab or process answered first): nothing was done; ``held`` is what it holds now."""
+
+    held: AttemptState
 
 
 @dataclass(frozen=True)
@@ -166,6 +237,7 @@ class _Opening:
     nonce: str
     version: str
     opened_at: float
+    seen: AttemptState
 
 
 class QuizDesk:
@@ -211,7 +283,7 @@ class QuizDesk:
         slot = (visitor_id, quiz.id)
         self._open.pop(slot, None)
         self._answered.pop(slot, None)
-        self._open[slot] = _Opening(nonce, entry.version, now)
+        self._open[slot] = _Opening(nonce, entry.version, now, state)
         return QuizPrompt(
             quiz_id=quiz.id,
             question=quiz.question,
@@ -269,6 +341,7 @@ class QuizDesk:
                 key, visitor_id, quiz, entry.version, choice, correct, now
             ),
             now=now,
+            seen=held.seen,
         )
 
     def reopen(self, answer: Answer) -> None:
@@ -281,7 +354,7 @@ class QuizDesk:
         self._answered.pop(slot, None)
         nonce = answer.key.rpartition(":")[2]  # answer:<visitor>:<nonce>; nonces have no ":"
         version = answer.quiz_key.rpartition("@")[2]
-        self._open[slot] = _Opening(nonce, version, answer.now)
+        self._open[slot] = _Opening(nonce, version, answer.now, answer.seen)
 
     def forget(self, visitor_id: str) -> None:
         """Drop a visitor's openings (their last connection closed)."""

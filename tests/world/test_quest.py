@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from srichan_world.world.awards import Payout
 from srichan_world.world.quests import (
     QuestBook,
     QuestEntry,
@@ -9,6 +10,7 @@ from srichan_world.world.quests import (
     QuestState,
     VisitTracker,
     advance,
+    plan_quests,
     progress,
     quest_version,
 )
@@ -95,3 +97,26 @@ def test_visits_are_reported_when_an_avatar_comes_near_a_footprint() -> None:
     assert tracker.observe("v", (110.0, 0.0)) == (QuestFact("visit", "museum"),), "came back"
     tracker.forget("w")
     assert tracker.observe("w", (110.0, -15.0)) == (QuestFact("visit", "museum"),)
+
+
+def test_a_plan_moves_the_quests_a_fact_does_and_a_completion_carries_bonus_and_statement() -> None:
+    walk = QuestEntry(quest("walk", order="ordered", steps=STEPS[:2], bonus=50), "v1")
+    free = QuestEntry(quest("free", order="free", steps=STEPS[1:]), "v1")
+    states = {walk.key: QuestState(frozenset({0}))}
+    plan = plan_quests("visitor-aaaa", Q_GATE, [walk, free, walk], states, 200.0, daily_cap=500)
+    by_key = {c.entry.key: c for c in plan.changes}
+    assert list(by_key) == [walk.key, free.key], "each quest once, in order"
+    assert plan.seen == {walk.key: states[walk.key], free.key: QuestState()}
+    done = by_key[walk.key]
+    assert done.seen == states[walk.key] and done.after.completed_at == 200.0
+    assert done.award is not None and (done.award.amount, done.award.quests_completed) == (50, 1)
+    assert done.statement is not None and done.statement["verb"]["id"].endswith("completed")
+    assert by_key[free.key].award is None and by_key[free.key].statement is None
+    updates = plan.updates([Payout(20, True), Payout(0, False)])
+    assert (updates[0].just_completed, updates[0].bonus_awarded, updates[0].capped) == (
+        True,
+        20,
+        True,
+    )
+    assert updates[1].done == (0,) and not updates[1].just_completed
+    assert plan_quests("visitor-aaaa", GATE, [walk], states, 201.0, 500).changes == ()

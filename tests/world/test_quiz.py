@@ -11,6 +11,7 @@ from srichan_world.errors import Refusal, Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.model import Text
+from srichan_world.world.awards import Payout
 from srichan_world.world.quizzes import (
     ANSWER_SLACK_M,
     OPENING_TTL_S,
@@ -268,3 +269,43 @@ def test_a_result_explains_right_answers_and_the_last_wrong_one_only() -> None:
     last = quiz_result(wrong, _outcome(awarded=0, attempts_left=0, retry_at=T0 + 30))
     assert last.explanation is not None and last.explanation.th.startswith("ขอนแก่น")
     assert last.retry_at == T0 + 30
+
+
+# -- plans --------------------------------------------------------------------------------------
+
+
+def test_the_desk_hands_on_the_attempts_it_opened_with() -> None:
+    d = desk()
+    state = AttemptState(wrong=1, last_wrong_at=T0 - 5)
+    assert isinstance(d.open(V, "q-gate", (0.0, 0.0), T0, state, "n1"), QuizPrompt)
+    answer = d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 1)
+    assert isinstance(answer, Answer) and answer.seen == state
+
+
+def test_a_first_right_answer_plans_the_reward_clipped_by_the_store() -> None:
+    d = desk(quiz(reward=25))
+    opened(d)
+    answer = d.answer(V, "q-gate", 1, (0.0, 0.0), T0 + 1)
+    assert isinstance(answer, Answer)
+    plan = answer.plan(FRESH, daily_cap=30)
+    assert plan.refusal is None and plan.after == FRESH
+    assert plan.award is not None and plan.award.key == f"quiz:{answer.quiz_key}"
+    assert plan.award.transfer_key == f"award:{V}:quiz:{answer.quiz_key}"
+    clipped = plan.award.payout(earned_today=20)
+    assert (clipped.paid, clipped.capped) == (10, True)
+    assert plan.outcome(clipped, balance=10).awarded == 10
+    assert answer.plan(dataclasses.replace(FRESH, awarded=True), 30).award is None
+
+
+def test_a_wrong_answer_plans_the_attempt_and_the_last_one_the_cooldown() -> None:
+    d = desk(quiz(attempts=2, cooldown_s=30.0))
+    opened(d)
+    answer = d.answer(V, "q-gate", 0, (0.0, 0.0), T0)
+    assert isinstance(answer, Answer)
+    first = answer.plan(FRESH, 500)
+    assert first.award is None and first.after == AttemptState(wrong=1, last_wrong_at=T0)
+    last = answer.plan(first.after, 500)
+    outcome = last.outcome(Payout(0, False), balance=0)
+    assert (outcome.attempts_left, outcome.retry_at) == (0, T0 + 30)
+    locked = answer.plan(last.after, 500)
+    assert locked.refusal is not None and locked.refusal.code == ErrorCode.COOLDOWN

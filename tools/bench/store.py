@@ -19,7 +19,9 @@ from typing import Any
 from server.store import Store
 from server.store.sqlite.schema import SYNCHRONOUS
 from server.store.sqlite.store import SQLiteStore
+from server.ws.steps import StoreSteps
 from srichan_world.scene.model import QuizPoint, Text
+from srichan_world.street.learning import record_answer
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 from srichan_world.world.quizzes import QuizBook, QuizDesk, QuizPrompt
 
@@ -66,7 +68,8 @@ async def measure(store: Store, ops: int, concurrency: int, tag: str) -> dict[st
         assert isinstance(prompt, QuizPrompt)
         answers.append(desk.answer(v, QUIZ.id, 0, (0.0, 0.0), 1.0))
     start = time.perf_counter()
-    await asyncio.gather(*(timed(lambda a=a: store.record_answer(a, 500)) for a in answers))
+    steps = StoreSteps(store)
+    await asyncio.gather(*(timed(lambda a=a: steps.run(record_answer(a, 500))) for a in answers))
     award_s = time.perf_counter() - start
     award_lat = sorted(latencies)
     latencies.clear()

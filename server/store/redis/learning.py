@@ -1,14 +1,15 @@
 """Learning records in Redis: attempts, answers, awards, quest progress and earnings in the
-visitor's slot; statements and leaderboards in the sequencer's, reached through the outbox."""
+visitor's slot; statements and leaderboards in the sequencer's, reached through the outbox.
+Answers and quest facts arrive as plans; one compare-and-set commit of the visitor's slot
+applies one (see :mod:`server.store.redis.slots`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
-from server.store.base import StatementPage, page
+from server.store.base import StatementPage, board_limit, page, statement_cursor
 from server.store.redis.connection import Connection, guarded
 from server.store.redis.keys import (
     ANS,
@@ -30,13 +31,11 @@ from server.store.redis.keys import (
 from server.store.redis.slots import View, VisitorSlots, Writes
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world import ledger, xapi
-from srichan_world.world import quests as quest_rules
-from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow, day_key, earning_periods
+from srichan_world.world.awards import UNPAID, Award, Payout
+from srichan_world.world.leaderboard import Board, LeaderRow, earning_periods
 from srichan_world.world.leaderboard import period_key as board_period
-from srichan_world.world.ledger import CITY_POOL, Transfer
-from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
-from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
+from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
+from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
 from srichan_world.world.visitors import display_name
 
 TOKENS_TOP = 10**15
@@ -56,18 +55,8 @@ def _board_row(member: str) -> tuple[str, int, int]:
     return visitor_id, TOKENS_TOP - int(tokens_left), QUESTS_TOP - int(quests_left)
 
 
-class _Earnings:
-    """A visitor's earnings rows (tokens, quests, updated_at) for the periods of ``now``."""
-
-    def __init__(self, view: View, now: float) -> None:
-        self.rows: dict[str, tuple[int, int, float]] = {}
-        for period in earning_periods(now):
-            raw = view.get(EARN, period)
-            self.rows[period] = tuple(json.loads(raw)) if raw else (0, 0, 0.0)  # type: ignore[assignment]
-
-    @staticmethod
-    def fields(now: float) -> list[tuple[int, str]]:
-        return [(EARN, period) for period in earning_periods(now)]
+def _earning_fields(now: float) -> list[tuple[int, str]]:
+    return [(EARN, period) for period in earning_periods(now)]
 
 
 class RedisLearning:
@@ -82,125 +71,63 @@ class RedisLearning:
         return _attempts(view, quiz_key)
 
     @guarded
-    async def record_answer(self, answer: Answer, daily_cap: int) -> AnswerOutcome:
-        visitor_id, quiz_key, now = answer.visitor_id, answer.quiz_key, answer.now
+    async def record_answer(self, plan: AnswerPlan) -> AnswerOutcome | AttemptsChanged:
+        answer = plan.answer
+        visitor_id, quiz_key = answer.visitor_id, answer.quiz_key
         await self._claim_answer_key(answer.key, visitor_id)
-        award_key = f"quiz:{quiz_key}"
-        fields = [(ANS, answer.key), (ATT, quiz_key), (AWD, award_key), *_Earnings.fields(now)]
+        fields = [(ANS, answer.key), (ATT, quiz_key), (AWD, f"quiz:{quiz_key}")]
+        fields += _earning_fields(answer.now)
 
-        def decide(view: View) -> tuple[Writes, Callable[[int], AnswerOutcome]]:
+        def decide(view: View) -> tuple[Writes, Callable[[int], AnswerOutcome | AttemptsChanged]]:
             if view.get(ANS, answer.key) is not None:
                 raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
-            if not view.registered:
-                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
-            state = _attempts(view, quiz_key)
-            answer.policy.check(state, now)
-            after = answer.policy.after(state, answer.correct, now)
-            plan = Writes()
-            plan.put(ATT, quiz_key, [after.wrong, after.last_wrong_at])
-            paid, capped = 0, False
-            if answer.correct and not state.awarded:
-                paid, capped = _award(
-                    plan,
-                    _Earnings(view, now),
-                    view.next_version,
-                    visitor_id,
-                    award_key,
-                    answer.reward,
-                    f"quiz {quiz_key}",
-                    now,
-                    daily_cap,
-                    quests_completed=0,
-                )
-            plan.put(
-                ANS,
-                answer.key,
-                {
-                    "quiz_key": quiz_key,
-                    "choice": answer.choice,
-                    "correct": answer.correct,
-                    "awarded": paid,
-                    "at": now,
-                },
+            _require_registered(view)
+            held = _attempts(view, quiz_key)
+            if held != plan.seen:
+                return Writes(), lambda _balance: AttemptsChanged(held)
+            plan.check()
+            writes = Writes()
+            writes.put(ATT, quiz_key, [plan.after.wrong, plan.after.last_wrong_at])
+            payout = UNPAID if plan.award is None else _pay(writes, view, plan.award)
+            row = {
+                "quiz_key": quiz_key,
+                "choice": answer.choice,
+                "correct": answer.correct,
+                "awarded": payout.paid,
+                "at": answer.now,
+            }
+            writes.put(ANS, answer.key, row)
+            writes.queue(
+                f"s:{answer.statement['id']}", statement_item(answer.statement, answer.now)
             )
-            plan.queue(f"s:{answer.statement['id']}", statement_item(answer.statement, now))
-            left = answer.policy.left(after, now)
-
-            def outcome(balance: int) -> AnswerOutcome:
-                return AnswerOutcome(
-                    awarded=paid,
-                    balance=balance,
-                    already_awarded=state.awarded,
-                    capped=capped,
-                    attempts_left=left,
-                    retry_at=after.last_wrong_at + answer.policy.cooldown_s if left == 0 else None,
-                )
-
-            return plan, outcome
+            return writes, lambda balance: plan.outcome(payout, balance)
 
         return await self._slots.update(visitor_id, fields, decide)
 
     @guarded
-    async def advance_quests(
-        self,
-        visitor_id: str,
-        fact: QuestFact,
-        quests: Sequence[QuestEntry],
-        now: float,
-        daily_cap: int,
-    ) -> tuple[QuestUpdate, ...]:
-        fields = [(QST, e.key) for e in quests] + [(AWD, f"quest:{e.key}") for e in quests]
-        fields += _Earnings.fields(now)
+    async def advance_quests(self, plan: QuestPlan) -> tuple[QuestUpdate, ...] | ProgressChanged:
+        fields = [(QST, key) for key in plan.seen]
+        fields += [(AWD, c.award.key) for c in plan.changes if c.award is not None]
+        fields += _earning_fields(plan.now)
 
-        def decide(view: View) -> tuple[Writes, Callable[[int], tuple[QuestUpdate, ...]]]:
-            if not view.registered:
-                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
-            plan, earnings = Writes(), _Earnings(view, now)
-            states: dict[str, QuestState] = {}
-            awarded: set[str] = set()
-            updates: list[QuestUpdate] = []
-            for entry in quests:
-                if entry.key in states:
-                    state = states[entry.key]
-                else:
-                    state = _quest_state(view.get(QST, entry.key))
-                after = quest_rules.advance(entry.quest, state, fact, now)
-                if after == state:
-                    continue
-                states[entry.key] = after
-                plan.put(QST, entry.key, _quest_json(after))
-                update = quest_rules.progress(entry, after)
-                if after.completed_at is not None:
-                    award_key = f"quest:{entry.key}"
-                    already = award_key in awarded or view.get(AWD, award_key) is not None
-                    awarded.add(award_key)
-                    paid, capped = (0, False)
-                    if not already:
-                        paid, capped = _award(
-                            plan,
-                            earnings,
-                            view.next_version,
-                            visitor_id,
-                            award_key,
-                            entry.quest.bonus,
-                            f"quest {entry.key}",
-                            now,
-                            daily_cap,
-                            quests_completed=1,
-                        )
-                    statement = xapi.completed_statement(
-                        f"quest:{visitor_id}:{entry.key}",
-                        visitor_id,
-                        entry.quest,
-                        entry.version,
-                        now,
-                    )
-                    plan.queue(f"s:{statement['id']}", statement_item(statement, now))
-                    update = replace(update, just_completed=True, bonus_awarded=paid, capped=capped)
-                updates.append(update)
-            return plan, lambda _balance: tuple(updates)
+        def decide(
+            view: View,
+        ) -> tuple[Writes, Callable[[int], tuple[QuestUpdate, ...] | ProgressChanged]]:
+            _require_registered(view)
+            held = {key: _quest_state(view.get(QST, key)) for key in plan.seen}
+            if held != plan.seen:
+                return Writes(), lambda _balance: ProgressChanged(held)
+            writes = Writes()
+            payouts = []
+            for change in plan.changes:
+                writes.put(QST, change.entry.key, _quest_json(change.after))
+                payouts.append(UNPAID if change.award is None else _pay(writes, view, change.award))
+                if change.statement is not None:
+                    item = statement_item(change.statement, plan.now)
+                    writes.queue(f"s:{change.statement['id']}", item)
+            return writes, lambda _balance: plan.updates(payouts)
 
-        return await self._slots.update(visitor_id, fields, decide)
+        return await self._slots.update(plan.visitor_id, fields, decide)
 
     @guarded
     async def quest_progress(self, visitor_id: str) -> dict[str, QuestState]:
@@ -209,8 +136,7 @@ class RedisLearning:
 
     @guarded
     async def leaderboard(self, board: Board, now: float, limit: int = 10) -> tuple[LeaderRow, ...]:
-        if not 1 <= limit <= BOARD_MAX:
-            raise ValueError(f"limit must be 1..{BOARD_MAX}")
+        limit = board_limit(limit)
         board_key = board_keys(board_period(Board(board), now))[0]
         members = await self._conn.redis.zrange(board_key, 0, limit - 1)
         rows = [_board_row(m) for m in members]
@@ -230,10 +156,7 @@ class RedisLearning:
         self, since: float, *, after: str | None = None, limit: int = 100
     ) -> StatementPage:
         limit = page(limit)
-        try:
-            cursor = int(after) if after is not None else 0
-        except ValueError:
-            raise ValueError(f"after {after!r} is not a cursor this store returned") from None
+        cursor = statement_cursor(after)
         since = float(since)
         if since != since:
             raise ValueError("since must be a number, not NaN")
@@ -260,6 +183,11 @@ class RedisLearning:
             raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
 
 
+def _require_registered(view: View) -> None:
+    if not view.registered:
+        raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+
+
 def _attempts(view: View, quiz_key: str) -> AttemptState:
     raw = view.get(ATT, quiz_key)
     wrong, last = json.loads(raw) if raw else (0, 0.0)
@@ -277,45 +205,41 @@ def _quest_json(state: QuestState) -> dict[str, Any]:
     return {"done": sorted(state.done), "completed_at": state.completed_at}
 
 
-def _award(
-    plan: Writes,
-    earnings: _Earnings,
-    version: int,
-    visitor_id: str,
-    award_key: str,
-    amount: int,
-    reason: str,
-    now: float,
-    daily_cap: int,
-    *,
-    quests_completed: int,
-) -> tuple[int, bool]:
-    """Plan an award not yet given, clipped to the day's allowance: credit the visitor, queue
-    the pool's side, record earnings and leaderboard rows. Returns ``(paid, capped)``."""
-    paid = ledger.allowance(amount, earnings.rows[day_key(now)][0], daily_cap)
+def _pay(writes: Writes, view: View, award: Award) -> Payout:
+    """Write an award not yet given, clipped to what the day still allows (as this commit
+    leaves the day's earnings): credit the visitor, queue the pool's side, count earnings and
+    leaderboard rows."""
+    if view.get(AWD, award.key) is not None:
+        return UNPAID
+    rows = {period: _earnings(writes, view, period) for period in award.periods}
+    payout = award.payout(rows[award.day][0])
     transfer_key = None
-    if paid > 0:
-        transfer_key = f"award:{visitor_id}:{award_key}"
-        t = Transfer(transfer_key, CITY_POOL, ledger.visitor_account(visitor_id), paid, reason, now)
-        plan.delta += paid
-        plan.put(LEGS, f"cr:{transfer_key}", "")
-        plan.queue(f"m:{transfer_key}", movement(t, debit_here=True, leg=f"cr:{transfer_key}"))
-    plan.put(AWD, award_key, {"amount": paid, "transfer_key": transfer_key, "at": now})
-    if paid > 0 or quests_completed:
-        for period, (tokens, quests, _) in list(earnings.rows.items()):
-            row = (tokens + paid, quests + quests_completed, now)
-            earnings.rows[period] = row
-            plan.put(EARN, period, list(row))
+    if payout.paid > 0:
+        transfer_key = award.transfer_key
+        writes.delta += payout.paid
+        writes.put(LEGS, f"cr:{transfer_key}", "")
+        item = movement(award.transfer(payout.paid), debit_here=True, leg=f"cr:{transfer_key}")
+        writes.queue(f"m:{transfer_key}", item)
+    writes.put(
+        AWD, award.key, {"amount": payout.paid, "transfer_key": transfer_key, "at": award.at}
+    )
+    earned = award.earned(payout)
+    if earned is not None:
+        version = view.next_version
+        for period, (tokens, quests, _) in rows.items():
+            row = [tokens + earned[0], quests + earned[1], award.at]
+            writes.put(EARN, period, row)
             if not period.startswith("D:"):
-                member = board_member(visitor_id, row[0], row[1], now)
-                plan.queue(
-                    f"b:{period}:{version}",
-                    {
-                        "kind": "B",
-                        "period": period,
-                        "visitor": visitor_id,
-                        "member": member,
-                        "ver": version,
-                    },
-                )
-    return paid, paid < amount
+                member = board_member(award.visitor_id, row[0], row[1], award.at)
+                board_row = {"kind": "B", "period": period, "visitor": award.visitor_id}
+                board_row |= {"member": member, "ver": version}
+                writes.queue(f"b:{period}:{version}", board_row)
+    return payout
+
+
+def _earnings(writes: Writes, view: View, period: str) -> tuple[int, int, float]:
+    """The visitor's earnings row for ``period`` (tokens, quests, updated at), as ``writes``
+    leave it: a plan may pay several awards in one commit."""
+    raw = writes.value(EARN, period) or view.get(EARN, period)
+    tokens, quests, at = json.loads(raw) if raw else (0, 0, 0.0)
+    return tokens, quests, at

@@ -80,6 +80,10 @@ class Writes:
         self.items[item_id] = item
         self.put(OUT, item_id, item)
 
+    def value(self, key_index: int, name: str) -> str | None:
+        """What this commit writes to a field (its last write), or ``None``."""
+        return next((v for k, n, v in reversed(self.writes) if (k, n) == (key_index, name)), None)
+
 
 class VisitorSlots:
     """Reads and commits of visitors' slots, and the cross-slot steps they queue."""
@@ -109,22 +113,24 @@ class VisitorSlots:
         fields: Sequence[tuple[int, str]],
         decide: Callable[[View], tuple[Writes, Callable[[int], T]]],
     ) -> T:
-        """Read the visitor's slot, decide with the rules, commit if nothing changed in between
-        (else again), then do the global steps of what was committed (and of any leftovers)."""
+        """Read the visitor's slot, let ``decide`` check a plan's conditions against it and say
+        what to write, commit if nothing changed in between (else again), then do the global
+        steps of what was committed (and of any leftovers). ``decide`` may raise to write
+        nothing."""
         keys = visitor_keys(visitor_id)
         async with self._conn.turns(visitor_id):
             for attempt in range(CAS_TRIES):
                 view = await self.view(visitor_id, fields)
-                plan, finish = decide(view)
-                if not plan.writes:
+                writes, finish = decide(view)
+                if not writes.writes:
                     await self.flush(visitor_id, view.outbox)
                     return finish(0)
-                args: list[Any] = [view.version, plan.delta]
-                for write in plan.writes:
+                args: list[Any] = [view.version, writes.delta]
+                for write in writes.writes:
                     args += write
                 ok, _, balance = await self._conn.scripts.commit(keys, args)
                 if ok:
-                    await self.flush(visitor_id, view.outbox | plan.items)
+                    await self.flush(visitor_id, view.outbox | writes.items)
                     return finish(int(balance))
                 await asyncio.sleep(random.uniform(0, 0.001 * (attempt + 1)))
         raise StoreError(f"visitor {visitor_id} kept changing; gave up after {CAS_TRIES} tries")

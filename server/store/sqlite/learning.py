@@ -1,26 +1,23 @@
 """Learning records in SQLite: quiz attempts and answers, awards and earnings, quest progress,
-xAPI statements."""
+xAPI statements. Answers and quest facts arrive as plans; a transaction applies one."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
-from server.store.base import StatementPage, page
+from server.store.base import StatementPage, board_limit, page, statement_cursor
 from server.store.sqlite.database import Database
 from server.store.sqlite.ledger import balance_of, move, require_visitor
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world import ledger, xapi
-from srichan_world.world import quests as quest_rules
-from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow, day_key, earning_periods
+from srichan_world.world.awards import UNPAID, Award, Payout
+from srichan_world.world.leaderboard import Board, LeaderRow
 from srichan_world.world.leaderboard import period_key as board_period
-from srichan_world.world.ledger import Transfer
-from srichan_world.world.quests import QuestEntry, QuestFact, QuestState, QuestUpdate
-from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptState
+from srichan_world.world.ledger import visitor_account
+from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
+from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
 from srichan_world.world.visitors import display_name
 
 
@@ -30,32 +27,24 @@ class SQLiteLearning(Database):
     async def quiz_attempts(self, visitor_id: str, quiz_key: str) -> AttemptState:
         return await self._call(lambda c: attempts_of(c, visitor_id, quiz_key), write=False)
 
-    async def record_answer(self, answer: Answer, daily_cap: int) -> AnswerOutcome:
-        def run(conn: sqlite3.Connection) -> AnswerOutcome:
+    async def record_answer(self, plan: AnswerPlan) -> AnswerOutcome | AttemptsChanged:
+        answer = plan.answer
+
+        def run(conn: sqlite3.Connection) -> AnswerOutcome | AttemptsChanged:
             if conn.execute("SELECT 1 FROM answers WHERE key = ?", (answer.key,)).fetchone():
                 raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
             require_visitor(conn, answer.visitor_id)
-            state = attempts_of(conn, answer.visitor_id, answer.quiz_key)
-            answer.policy.check(state, answer.now)
-            after = answer.policy.after(state, answer.correct, answer.now)
+            held = attempts_of(conn, answer.visitor_id, answer.quiz_key)
+            if held != plan.seen:
+                return AttemptsChanged(held)
+            plan.check()
             conn.execute(
                 "INSERT INTO quiz_attempts (visitor_id, quiz_key, wrong, last_wrong_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (visitor_id, quiz_key) "
                 "DO UPDATE SET wrong = excluded.wrong, last_wrong_at = excluded.last_wrong_at",
-                (answer.visitor_id, answer.quiz_key, after.wrong, after.last_wrong_at),
+                (answer.visitor_id, answer.quiz_key, plan.after.wrong, plan.after.last_wrong_at),
             )
-            paid, capped = 0, False
-            if answer.correct and not state.awarded:
-                paid, capped = pay_award(
-                    conn,
-                    answer.visitor_id,
-                    f"quiz:{answer.quiz_key}",
-                    answer.reward,
-                    f"quiz {answer.quiz_key}",
-                    answer.now,
-                    daily_cap,
-                    quests_completed=0,
-                )
+            payout = UNPAID if plan.award is None else pay(conn, plan.award)
             conn.execute(
                 "INSERT INTO answers (key, visitor_id, quiz_key, choice, correct, awarded, at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -65,65 +54,41 @@ class SQLiteLearning(Database):
                     answer.quiz_key,
                     answer.choice,
                     int(answer.correct),
-                    paid,
+                    payout.paid,
                     answer.now,
                 ),
             )
             keep_statement(conn, answer.statement, answer.now)
-            left = answer.policy.left(after, answer.now)
-            return AnswerOutcome(
-                awarded=paid,
-                balance=balance_of(conn, ledger.visitor_account(answer.visitor_id)),
-                already_awarded=state.awarded,
-                capped=capped,
-                attempts_left=left,
-                retry_at=after.last_wrong_at + answer.policy.cooldown_s if left == 0 else None,
-            )
+            return plan.outcome(payout, balance_of(conn, visitor_account(answer.visitor_id)))
 
         return await self._call(run, write=True)
 
-    async def advance_quests(
-        self,
-        visitor_id: str,
-        fact: QuestFact,
-        quests: Sequence[QuestEntry],
-        now: float,
-        daily_cap: int,
-    ) -> tuple[QuestUpdate, ...]:
-        def run(conn: sqlite3.Connection) -> tuple[QuestUpdate, ...]:
+    async def advance_quests(self, plan: QuestPlan) -> tuple[QuestUpdate, ...] | ProgressChanged:
+        visitor_id = plan.visitor_id
+
+        def run(conn: sqlite3.Connection) -> tuple[QuestUpdate, ...] | ProgressChanged:
             require_visitor(conn, visitor_id)
-            updates = []
-            for entry in quests:
-                state = quest_state_of(conn, visitor_id, entry.key)
-                after = quest_rules.advance(entry.quest, state, fact, now)
-                if after == state:
-                    continue
+            held = {key: quest_state_of(conn, visitor_id, key) for key in plan.seen}
+            if held != plan.seen:
+                return ProgressChanged(held)
+            payouts = []
+            for change in plan.changes:
+                after = change.after
                 conn.execute(
                     "INSERT INTO quest_progress (visitor_id, quest_key, done, completed_at) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT (visitor_id, quest_key) "
                     "DO UPDATE SET done = excluded.done, completed_at = excluded.completed_at",
-                    (visitor_id, entry.key, json.dumps(sorted(after.done)), after.completed_at),
-                )
-                update = quest_rules.progress(entry, after)
-                if after.completed_at is not None:
-                    paid, capped = pay_award(
-                        conn,
+                    (
                         visitor_id,
-                        f"quest:{entry.key}",
-                        entry.quest.bonus,
-                        f"quest {entry.key}",
-                        now,
-                        daily_cap,
-                        quests_completed=1,
-                    )
-                    key = f"quest:{visitor_id}:{entry.key}"
-                    statement = xapi.completed_statement(
-                        key, visitor_id, entry.quest, entry.version, now
-                    )
-                    keep_statement(conn, statement, now)
-                    update = replace(update, just_completed=True, bonus_awarded=paid, capped=capped)
-                updates.append(update)
-            return tuple(updates)
+                        change.entry.key,
+                        json.dumps(sorted(after.done)),
+                        after.completed_at,
+                    ),
+                )
+                payouts.append(UNPAID if change.award is None else pay(conn, change.award))
+                if change.statement is not None:
+                    keep_statement(conn, change.statement, plan.now)
+            return plan.updates(payouts)
 
         return await self._call(run, write=True)
 
@@ -138,8 +103,7 @@ class SQLiteLearning(Database):
         return await self._call(run, write=False)
 
     async def leaderboard(self, board: Board, now: float, limit: int = 10) -> tuple[LeaderRow, ...]:
-        if not 1 <= limit <= BOARD_MAX:
-            raise ValueError(f"limit must be 1..{BOARD_MAX}")
+        limit = board_limit(limit)
         period = board_period(Board(board), now)
 
         def run(conn: sqlite3.Connection) -> tuple[LeaderRow, ...]:
@@ -161,10 +125,7 @@ class SQLiteLearning(Database):
         self, since: float, *, after: str | None = None, limit: int = 100
     ) -> StatementPage:
         limit = page(limit)
-        try:
-            cursor = int(after) if after is not None else 0
-        except ValueError:
-            raise ValueError(f"after {after!r} is not a cursor this store returned") from None
+        cursor = statement_cursor(after)
 
         def run(conn: sqlite3.Connection) -> StatementPage:
             rows = conn.execute(
@@ -201,56 +162,36 @@ def quest_state_of(conn: sqlite3.Connection, visitor_id: str, quest_key: str) ->
     return QuestState() if row is None else QuestState(frozenset(json.loads(row[0])), row[1])
 
 
-def pay_award(
-    conn: sqlite3.Connection,
-    visitor_id: str,
-    award_key: str,
-    amount: int,
-    reason: str,
-    now: float,
-    daily_cap: int,
-    *,
-    quests_completed: int,
-) -> tuple[int, bool]:
-    """Pay an award once, clipped to the day's allowance; returns ``(paid, capped)``."""
+def pay(conn: sqlite3.Connection, award: Award) -> Payout:
+    """Pay an award once per key, clipped to what the day still allows; count its earnings."""
+    visitor_id = award.visitor_id
     if conn.execute(
-        "SELECT 1 FROM awards WHERE visitor_id = ? AND award_key = ?", (visitor_id, award_key)
+        "SELECT 1 FROM awards WHERE visitor_id = ? AND award_key = ?", (visitor_id, award.key)
     ).fetchone():
-        return 0, False
+        return UNPAID
     row = conn.execute(
-        "SELECT tokens FROM earnings WHERE visitor_id = ? AND period = ?",
-        (visitor_id, day_key(now)),
+        "SELECT tokens FROM earnings WHERE visitor_id = ? AND period = ?", (visitor_id, award.day)
     ).fetchone()
-    paid = ledger.allowance(amount, row[0] if row else 0, daily_cap)
+    payout = award.payout(row[0] if row else 0)
     transfer_key = None
-    if paid > 0:
-        transfer_key = f"award:{visitor_id}:{award_key}"
-        move(
-            conn,
-            Transfer(
-                transfer_key,
-                ledger.CITY_POOL,
-                ledger.visitor_account(visitor_id),
-                paid,
-                reason,
-                now,
-            ),
-        )
+    if payout.paid > 0:
+        transfer_key = move(conn, award.transfer(payout.paid)).transfer.key
     conn.execute(
         "INSERT INTO awards (visitor_id, award_key, amount, transfer_key, at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (visitor_id, award_key, paid, transfer_key, now),
+        (visitor_id, award.key, payout.paid, transfer_key, award.at),
     )
-    if paid > 0 or quests_completed:
-        for period in earning_periods(now):
+    earned = award.earned(payout)
+    if earned is not None:
+        for period in award.periods:
             conn.execute(
                 "INSERT INTO earnings (visitor_id, period, tokens, quests, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (visitor_id, period) DO UPDATE SET "
                 "tokens = tokens + excluded.tokens, quests = quests + excluded.quests, "
                 "updated_at = excluded.updated_at",
-                (visitor_id, period, paid, quests_completed, now),
+                (visitor_id, period, *earned, award.at),
             )
-    return paid, paid < amount
+    return payout
 
 
 def keep_statement(conn: sqlite3.Connection, statement: dict[str, Any], now: float) -> None:

@@ -8,15 +8,18 @@ and flush them before each test; they are skipped only when redis-server is not 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from server.store import Store, open_store
+from server.ws.steps import StoreSteps
 from srichan_world.scene.model import QuizPoint
+from srichan_world.street import learning as programs
 from srichan_world.world import xapi
-from srichan_world.world.quizzes import Answer, AttemptPolicy, quiz_version
+from srichan_world.world.quests import QuestEntry, QuestFact, QuestUpdate
+from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptPolicy, quiz_version
 from tests.world.learning_fixtures import quiz
 from tools import redis_servers
 
@@ -118,3 +121,24 @@ def make_answer(
         statement=xapi.answered_statement(key, visitor_id, q, version, choice, correct, now),
         now=now,
     )
+
+
+async def record_answer(store: Store, answer: Answer, daily_cap: int) -> AnswerOutcome:
+    """Record an answer as the street does: plan it, have the store apply the plan, plan again
+    on what the store holds if it changed. Raises ``Refused``."""
+    outcome: AnswerOutcome = await StoreSteps(store).run(programs.record_answer(answer, daily_cap))
+    return outcome
+
+
+async def advance_quests(
+    store: Store,
+    visitor_id: str,
+    fact: QuestFact,
+    entries: Sequence[QuestEntry],
+    now: float,
+    daily_cap: int,
+) -> tuple[QuestUpdate, ...]:
+    """Advance quests as the street does, knowing nothing of the visitor's progress first."""
+    program = programs.advance_quests(visitor_id, fact, entries, {}, now, daily_cap)
+    updates: tuple[QuestUpdate, ...] = await StoreSteps(store).run(program)
+    return updates

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from server.store import open_store
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
-from tests.server.store.conftest import make_answer
+from tests.server.store.conftest import make_answer, record_answer
 from tests.world.learning_fixtures import quiz
 
 RESTLESS = quiz(cooldown_s=0.0)
@@ -31,7 +31,7 @@ async def main(url: str, visitor_id: str, secret: str, limit: int) -> None:
     for i in range(limit):
         if i % 10 == 0:
             wrong = make_answer(visitor_id, f"answer-{i}", correct=False, q=RESTLESS)
-            await store.record_answer(wrong, 500)
+            await record_answer(store, wrong, 500)
         key = f"credit-{i}"
         account = visitor_account(visitor_id)
         await store.transfer(Transfer(key, CITY_POOL, account, 1, "durability test", time.time()))

@@ -11,8 +11,22 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
-from srichan_world.world.quests import QuestBook, QuestFact
-from tests.server.store.conftest import SECRET, T0, StoreFactory, make_answer
+from srichan_world.world.quests import (
+    ProgressChanged,
+    QuestBook,
+    QuestFact,
+    QuestState,
+    plan_quests,
+)
+from srichan_world.world.quizzes import AnswerOutcome, AttemptsChanged, AttemptState
+from tests.server.store.conftest import (
+    SECRET,
+    T0,
+    StoreFactory,
+    advance_quests,
+    make_answer,
+    record_answer,
+)
 from tests.world.learning_fixtures import quest, quiz
 
 ALICE = "alice-0000001"
@@ -135,7 +149,7 @@ async def test_the_ledger_sums_to_zero_and_the_audit_agrees(store: Store) -> Non
     await registered(store, ALICE, BOB)
     await credit(store, ALICE, 70, "k1")
     await credit(store, BOB, 20, "k2")
-    await store.record_answer(make_answer(ALICE, "a1"), CAP)
+    await record_answer(store, make_answer(ALICE, "a1"), CAP)
     await store.transfer(Transfer("r1", visitor_account(ALICE), SHOP, 55, "redeem", T0))
     balances = [
         await store.balance(a)
@@ -168,22 +182,22 @@ async def test_entries_page_by_seq_and_filter_by_account(store: Store) -> None:
 
 async def test_the_first_correct_answer_awards_once_per_quiz_version(store: Store) -> None:
     await registered(store, ALICE)
-    first = await store.record_answer(make_answer(ALICE, "a1"), CAP)
+    first = await record_answer(store, make_answer(ALICE, "a1"), CAP)
     assert (first.awarded, first.balance, first.already_awarded) == (10, 10, False)
-    second = await store.record_answer(make_answer(ALICE, "a2", now=T0 + 60), CAP)
+    second = await record_answer(store, make_answer(ALICE, "a2", now=T0 + 60), CAP)
     assert (second.awarded, second.balance, second.already_awarded) == (0, 10, True)
     state = await store.quiz_attempts(ALICE, make_answer(ALICE, "x").quiz_key)
     assert state.awarded
     rewritten = quiz(question=quiz().question.__class__("ถามใหม่", "Asked anew"))
-    third = await store.record_answer(make_answer(ALICE, "a3", q=rewritten), CAP)
+    third = await record_answer(store, make_answer(ALICE, "a3", q=rewritten), CAP)
     assert third.awarded == 10, "a rewritten question is a new version"
     assert len(await store.entries(visitor_account(ALICE))) == 2
 
 
 async def test_a_replayed_answer_key_is_refused_and_earns_nothing(store: Store) -> None:
     await registered(store, ALICE)
-    await store.record_answer(make_answer(ALICE, "a1", correct=False), CAP)
-    await refused(ErrorCode.ANSWER_REPLAYED, store.record_answer(make_answer(ALICE, "a1"), CAP))
+    await record_answer(store, make_answer(ALICE, "a1", correct=False), CAP)
+    await refused(ErrorCode.ANSWER_REPLAYED, record_answer(store, make_answer(ALICE, "a1"), CAP))
     assert await store.balance(visitor_account(ALICE)) == 0
     state = await store.quiz_attempts(ALICE, make_answer(ALICE, "x").quiz_key)
     assert state.wrong == 1, "the replay did not count as an attempt"
@@ -192,20 +206,36 @@ async def test_a_replayed_answer_key_is_refused_and_earns_nothing(store: Store) 
 async def test_wrong_answers_use_attempts_then_the_cooldown_refuses(store: Store) -> None:
     await registered(store, ALICE)
     outcomes = [
-        await store.record_answer(make_answer(ALICE, f"w{i}", correct=False, now=T0 + i), CAP)
+        await record_answer(store, make_answer(ALICE, f"w{i}", correct=False, now=T0 + i), CAP)
         for i in range(3)
     ]
     assert [o.attempts_left for o in outcomes] == [2, 1, 0]
     assert outcomes[-1].retry_at == T0 + 2 + 30
     late = make_answer(ALICE, "w3", now=T0 + 10)
-    refusal = await refused(ErrorCode.COOLDOWN, store.record_answer(late, CAP))
+    refusal = await refused(ErrorCode.COOLDOWN, record_answer(store, late, CAP))
     assert refusal.refusal.retry_at == T0 + 32
-    after = await store.record_answer(make_answer(ALICE, "w4", now=T0 + 32), CAP)
+    after = await record_answer(store, make_answer(ALICE, "w4", now=T0 + 32), CAP)
     assert after.awarded == 10 and after.attempts_left == 3
 
 
+async def test_a_plan_on_attempts_no_longer_held_is_stale_and_changes_nothing(
+    store: Store,
+) -> None:
+    await registered(store, ALICE)
+    answer = make_answer(ALICE, "a1")
+    stale = await store.record_answer(answer.plan(AttemptState(wrong=1, last_wrong_at=T0), CAP))
+    assert stale == AttemptsChanged(AttemptState()), "what the store holds, to plan again on"
+    assert await store.quiz_attempts(ALICE, answer.quiz_key) == AttemptState()
+    assert (await store.statements_since(0.0)).statements == ()
+    outcome = await store.record_answer(answer.plan(stale.held, CAP))
+    assert isinstance(outcome, AnswerOutcome)
+    assert outcome.awarded == 10, "the stale plan did not use up the answer key"
+    with pytest.raises(Refused):
+        await store.record_answer(answer.plan(AttemptState(), CAP))
+
+
 async def test_answers_need_a_registered_visitor(store: Store) -> None:
-    await refused(ErrorCode.BAD_IDENTITY, store.record_answer(make_answer(ALICE, "a1"), CAP))
+    await refused(ErrorCode.BAD_IDENTITY, record_answer(store, make_answer(ALICE, "a1"), CAP))
     assert await store.entries() == ()
 
 
@@ -213,16 +243,16 @@ async def test_the_daily_cap_clips_and_resets_at_bangkok_midnight(store: Store) 
     await registered(store, ALICE)
     quizzes = [quiz(f"q{i}", reward=10) for i in range(4)]
     paid = [
-        await store.record_answer(make_answer(ALICE, f"a{i}", q=q), 25)
+        await record_answer(store, make_answer(ALICE, f"a{i}", q=q), 25)
         for i, q in enumerate(quizzes[:3])
     ]
     assert [(o.awarded, o.capped) for o in paid] == [(10, False), (10, False), (5, True)]
     # Saturday 11:13 + 13 h is Sunday 00:13 in Bangkok: a new day.
-    tomorrow = await store.record_answer(
-        make_answer(ALICE, "a3", q=quizzes[3], now=T0 + 13 * 3600), 25
+    tomorrow = await record_answer(
+        store, make_answer(ALICE, "a3", q=quizzes[3], now=T0 + 13 * 3600), 25
     )
     assert (tomorrow.awarded, tomorrow.capped, tomorrow.balance) == (10, False, 35)
-    again = await store.record_answer(make_answer(ALICE, "a4", q=quizzes[2], now=T0 + DAY), 25)
+    again = await record_answer(store, make_answer(ALICE, "a4", q=quizzes[2], now=T0 + DAY), 25)
     assert again.awarded == 0 and again.already_awarded, "a clipped award is still the award"
 
 
@@ -231,7 +261,7 @@ async def test_many_simultaneous_answers_and_retries_award_exactly_once(store: S
     distinct = [make_answer(ALICE, f"a{i}") for i in range(40)]
     retries = [make_answer(ALICE, "a0") for _ in range(20)]
     results = await asyncio.gather(
-        *(store.record_answer(a, CAP) for a in distinct + retries), return_exceptions=True
+        *(record_answer(store, a, CAP) for a in distinct + retries), return_exceptions=True
     )
     outcomes = [r for r in results if not isinstance(r, BaseException)]
     errors = [r for r in results if isinstance(r, BaseException)]
@@ -254,7 +284,7 @@ BOOK = QuestBook(
 
 
 async def advance(store: Store, visitor: str, fact: QuestFact, now: float = T0, cap: int = CAP):  # type: ignore[no-untyped-def]
-    return await store.advance_quests(visitor, fact, BOOK.affected_by(fact), now, cap)
+    return await advance_quests(store, visitor, fact, BOOK.affected_by(fact), now, cap)
 
 
 async def test_quest_steps_advance_and_the_bonus_is_paid_once(store: Store) -> None:
@@ -285,7 +315,7 @@ async def test_an_ordered_quest_ignores_steps_out_of_order(store: Store) -> None
 
 async def test_quest_bonuses_respect_the_daily_cap(store: Store) -> None:
     await registered(store, ALICE)
-    await store.record_answer(make_answer(ALICE, "a1", q=quiz(reward=20)), 30)
+    await record_answer(store, make_answer(ALICE, "a1", q=quiz(reward=20)), 30)
     await advance(store, ALICE, QuestFact("visit", "city-gate"), cap=30)
     (walk,) = [
         u
@@ -294,6 +324,25 @@ async def test_quest_bonuses_respect_the_daily_cap(store: Store) -> None:
     ]
     assert (walk.bonus_awarded, walk.capped) == (10, True)
     assert await store.balance(visitor_account(ALICE)) == 30
+
+
+async def test_a_quest_plan_on_progress_no_longer_held_is_stale_and_changes_nothing(
+    store: Store,
+) -> None:
+    await registered(store, ALICE)
+    gate, q_gate = QuestFact("visit", "city-gate"), QuestFact("quiz", "q-gate")
+    first = plan_quests(ALICE, gate, BOOK.affected_by(gate), {}, T0, CAP)
+    await store.advance_quests(first)
+    walk, free = (e.key for e in BOOK)
+    wrong_about_free = {walk: QuestState(frozenset({0})), free: QuestState(frozenset({1}))}
+    completes_walk = plan_quests(ALICE, q_gate, BOOK.affected_by(q_gate), wrong_about_free, T0, CAP)
+    walked = {walk: QuestState(frozenset({0}))}
+    assert await store.advance_quests(first) == ProgressChanged(walked)
+    stale = await store.advance_quests(completes_walk)
+    assert stale == ProgressChanged(walked | {free: QuestState()}), "every quest planned on"
+    assert await store.quest_progress(ALICE) == {walk: QuestState(frozenset({0}))}
+    assert await store.balance(visitor_account(ALICE)) == 0, "no bonus from a stale plan"
+    assert (await store.statements_since(0.0)).statements == ()
 
 
 async def test_quests_need_a_registered_visitor(store: Store) -> None:
@@ -306,9 +355,9 @@ async def test_quests_need_a_registered_visitor(store: Store) -> None:
 async def test_leaderboards_rank_by_tokens_then_quests_then_who_was_first(store: Store) -> None:
     await registered(store, ALICE, BOB, CAROL)
     await store.set_nickname(BOB, "บ๊อบ")
-    await store.record_answer(make_answer(ALICE, "a1", q=quiz("q1", reward=30), now=T0 + 1), CAP)
-    await store.record_answer(make_answer(BOB, "b1", q=quiz("q1", reward=30), now=T0 + 2), CAP)
-    await store.record_answer(make_answer(CAROL, "c1", q=quiz("q2", reward=40), now=T0 + 3), CAP)
+    await record_answer(store, make_answer(ALICE, "a1", q=quiz("q1", reward=30), now=T0 + 1), CAP)
+    await record_answer(store, make_answer(BOB, "b1", q=quiz("q1", reward=30), now=T0 + 2), CAP)
+    await record_answer(store, make_answer(CAROL, "c1", q=quiz("q2", reward=40), now=T0 + 3), CAP)
     await credit(store, BOB, 1000, "gift")  # not earned by learning: does not count
     board = await store.leaderboard(Board.ALL, T0 + 10)
     assert [(r.rank, r.visitor_id, r.tokens) for r in board] == [
@@ -326,9 +375,9 @@ async def test_leaderboards_rank_by_tokens_then_quests_then_who_was_first(store:
 
 async def test_the_weekly_board_only_counts_this_bangkok_week(store: Store) -> None:
     await registered(store, ALICE, BOB)
-    await store.record_answer(make_answer(ALICE, "a1", now=T0), CAP)  # Saturday, week 19
+    await record_answer(store, make_answer(ALICE, "a1", now=T0), CAP)  # Saturday, week 19
     next_week = T0 + 2 * DAY  # Monday 11 May, week 20
-    await store.record_answer(make_answer(BOB, "b1", now=next_week), CAP)
+    await record_answer(store, make_answer(BOB, "b1", now=next_week), CAP)
     assert [r.visitor_id for r in await store.leaderboard(Board.WEEK, T0)] == [ALICE]
     assert [r.visitor_id for r in await store.leaderboard(Board.WEEK, next_week)] == [BOB]
     assert {r.visitor_id for r in await store.leaderboard(Board.ALL, next_week)} == {ALICE, BOB}
@@ -342,8 +391,8 @@ async def test_the_weekly_board_only_counts_this_bangkok_week(store: Store) -> N
 async def test_statements_page_since_a_time_without_gaps_or_duplicates(store: Store) -> None:
     await registered(store, ALICE)
     for i in range(7):
-        await store.record_answer(
-            make_answer(ALICE, f"a{i}", correct=i == 6, now=T0 + 100 * i), CAP
+        await record_answer(
+            store, make_answer(ALICE, f"a{i}", correct=i == 6, now=T0 + 100 * i), CAP
         )
     await advance(store, ALICE, QuestFact("visit", "city-gate"), T0 + 700)
     await advance(store, ALICE, QuestFact("quiz", "q-gate"), T0 + 701)  # completes "walk"
@@ -373,7 +422,7 @@ async def test_everything_survives_close_and_reopen(store_factory: StoreFactory)
     store = await store_factory()
     await registered(store, ALICE)
     await store.set_nickname(ALICE, "แก่นใจ")
-    await store.record_answer(make_answer(ALICE, "a1"), CAP)
+    await record_answer(store, make_answer(ALICE, "a1"), CAP)
     await advance(store, ALICE, QuestFact("visit", "city-gate"))
     await store.transfer(Transfer("r1", visitor_account(ALICE), SHOP, 4, "redeem", T0))
     before = (
@@ -393,7 +442,7 @@ async def test_everything_survives_close_and_reopen(store_factory: StoreFactory)
     )
     assert after == before
     assert await reopened.balance(visitor_account(ALICE)) == 6
-    await refused(ErrorCode.ANSWER_REPLAYED, reopened.record_answer(make_answer(ALICE, "a1"), CAP))
-    again = await reopened.record_answer(make_answer(ALICE, "a2"), CAP)
+    await refused(ErrorCode.ANSWER_REPLAYED, record_answer(reopened, make_answer(ALICE, "a1"), CAP))
+    again = await record_answer(reopened, make_answer(ALICE, "a2"), CAP)
     assert again.already_awarded and again.awarded == 0
     assert (await reopened.audit()).ok

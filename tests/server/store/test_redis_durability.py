@@ -12,7 +12,7 @@ from server.store import open_store
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
-from tests.server.store.conftest import SECRET, T0, make_answer
+from tests.server.store.conftest import SECRET, T0, advance_quests, make_answer, record_answer
 from tests.server.store.credit_worker import credits_until_killed
 from tests.world.learning_fixtures import quest, quiz
 from tools import redis_servers
@@ -43,8 +43,8 @@ async def test_everything_survives_a_redis_kill_and_restart(
         await store.register_visitor(VISITOR, SECRET, T0)
         await store.set_nickname(VISITOR, "ศรีจันทร์")
         for fact in (QuestFact("visit", "city-gate"), QuestFact("quiz", "q-gate")):
-            await store.advance_quests(VISITOR, fact, book.affected_by(fact), T0, 500)
-        await store.record_answer(make_answer(VISITOR, "a1", q=quiz(reward=30)), 500)
+            await advance_quests(store, VISITOR, fact, book.affected_by(fact), T0, 500)
+        await record_answer(store, make_answer(VISITOR, "a1", q=quiz(reward=30)), 500)
         redeem = Transfer("r1", visitor_account(VISITOR), shop_account("B01"), 45, "redeem", T0)
         await store.transfer(redeem)
         before = (

@@ -19,7 +19,15 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.quests import QuestBook, QuestFact
-from tests.server.store.conftest import SECRET, T0, make_answer, store_url
+from srichan_world.world.quizzes import AttemptState
+from tests.server.store.conftest import (
+    SECRET,
+    T0,
+    advance_quests,
+    make_answer,
+    record_answer,
+    store_url,
+)
 from tests.world.booth_fixtures import config, promotion, redemption
 from tests.world.learning_fixtures import quest, quiz
 from tools import redis_servers
@@ -133,9 +141,9 @@ async def test_every_key_carries_a_visitor_or_sequencer_hash_tag(store: RedisSto
     book = QuestBook([quest("walk", "ordered", (("visit", "city-gate"), ("quiz", "q-gate")))])
     await store.register_visitor(ALICE, SECRET, T0)
     await store.set_nickname(ALICE, "แก่น")
-    await store.record_answer(make_answer(ALICE, "a1"), CAP)
+    await record_answer(store, make_answer(ALICE, "a1"), CAP)
     fact = QuestFact("visit", "city-gate")
-    await store.advance_quests(ALICE, fact, book.affected_by(fact), T0, CAP)
+    await advance_quests(store, ALICE, fact, book.affected_by(fact), T0, CAP)
     await store.transfer(Transfer("r1", visitor_account(ALICE), SHOP, 3, "redeem", T0))
     await store.register_visitor(BOB, SECRET, T0)
     await gift(store, BOB, 5, "g1")
@@ -164,7 +172,7 @@ async def test_an_award_cut_off_before_the_sequencer_is_finished_by_settle(
     await store.register_visitor(ALICE, SECRET, T0)
     cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
-        await store.record_answer(make_answer(ALICE, "a1"), CAP)
+        await record_answer(store, make_answer(ALICE, "a1"), CAP)
     assert await pool_and_visitor(store, ALICE) == (0, 10), "half done: credited, not sequenced"
     assert await store.entries() == ()
     other = await open_store(url)  # another process finds the work left over
@@ -178,7 +186,7 @@ async def test_an_award_cut_off_before_the_sequencer_is_finished_by_settle(
     assert len((await store.statements_since(0.0)).statements) == 1
     assert [r.tokens for r in await store.leaderboard(Board.ALL, T0)] == [10]
     assert (await store.audit()).ok
-    retry = await store.record_answer(make_answer(ALICE, "a2"), CAP)
+    retry = await record_answer(store, make_answer(ALICE, "a2"), CAP)
     assert retry.already_awarded and retry.awarded == 0
 
 
@@ -188,8 +196,8 @@ async def test_a_visitors_next_action_finishes_their_leftovers(
     await store.register_visitor(ALICE, SECRET, T0)
     cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
-        await store.record_answer(make_answer(ALICE, "a1"), CAP)
-    await store.record_answer(make_answer(ALICE, "a2", correct=False), CAP)
+        await record_answer(store, make_answer(ALICE, "a1"), CAP)
+    await record_answer(store, make_answer(ALICE, "a2", correct=False), CAP)
     assert await pool_and_visitor(store, ALICE) == (-10, 10)
     assert len((await store.statements_since(0.0)).statements) == 2
     assert (await store.audit()).ok
@@ -201,7 +209,7 @@ async def test_the_audit_settles_first_and_reports_nothing_left(
     await store.register_visitor(ALICE, SECRET, T0)
     cut_off(store, monkeypatch, "post")
     with pytest.raises(CutOff):
-        await store.record_answer(make_answer(ALICE, "a1"), CAP)
+        await record_answer(store, make_answer(ALICE, "a1"), CAP)
     report = await store.audit()
     assert report.ok, report.problems
     assert sum(a.derived for a in report.accounts) == 0
@@ -316,13 +324,13 @@ async def test_two_processes_answering_for_one_visitor_award_once(url: str) -> N
         await first.register_visitor(ALICE, SECRET, T0)
         answers = [make_answer(ALICE, f"a{i}") for i in range(24)]
         results = await asyncio.gather(
-            *((first if i % 2 else second).record_answer(a, CAP) for i, a in enumerate(answers))
+            *(record_answer((first if i % 2 else second), a, CAP) for i, a in enumerate(answers))
         )
         assert sum(r.awarded for r in results) == 10
         assert sum(not r.already_awarded for r in results) == 1
         wrong = [make_answer(ALICE, f"w{i}", correct=False, q=quiz("q2")) for i in range(10)]
         outcomes = await asyncio.gather(
-            *((first if i % 2 else second).record_answer(a, CAP) for i, a in enumerate(wrong)),
+            *(record_answer((first if i % 2 else second), a, CAP) for i, a in enumerate(wrong)),
             return_exceptions=True,
         )
         accepted = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -339,18 +347,18 @@ async def test_two_processes_answering_for_one_visitor_award_once(url: str) -> N
 async def test_an_answer_key_cannot_be_used_by_another_visitor(store: RedisStore) -> None:
     await store.register_visitor(ALICE, SECRET, T0)
     await store.register_visitor(BOB, SECRET, T0)
-    await store.record_answer(make_answer(ALICE, "shared-key", correct=False), CAP)
+    await record_answer(store, make_answer(ALICE, "shared-key", correct=False), CAP)
     with pytest.raises(Refused) as caught:
-        await store.record_answer(make_answer(BOB, "shared-key"), CAP)
+        await record_answer(store, make_answer(BOB, "shared-key"), CAP)
     assert caught.value.code == ErrorCode.ANSWER_REPLAYED
     assert await store.balance(visitor_account(BOB)) == 0
     desk_key = f"answer:{ALICE}:nonce-1"  # the quiz desk's form names its visitor
     with pytest.raises(Refused) as caught:
-        await store.record_answer(make_answer(BOB, desk_key), CAP)
+        await record_answer(store, make_answer(BOB, desk_key), CAP)
     assert caught.value.code == ErrorCode.ANSWER_REPLAYED
-    assert (await store.record_answer(make_answer(ALICE, desk_key), CAP)).awarded == 10
+    assert (await record_answer(store, make_answer(ALICE, desk_key), CAP)).awarded == 10
     with pytest.raises(Refused) as caught:
-        await store.record_answer(make_answer(ALICE, desk_key), CAP)
+        await record_answer(store, make_answer(ALICE, desk_key), CAP)
     assert caught.value.code == ErrorCode.ANSWER_REPLAYED
     assert await store._conn.redis.hkeys("srichan:{g}:answers") == ["shared-key"]
 
@@ -360,8 +368,8 @@ async def test_an_answer_key_cannot_be_used_by_another_visitor(store: RedisStore
 
 async def test_a_late_statement_is_filed_at_the_latest_time_never_lost(store: RedisStore) -> None:
     await store.register_visitor(ALICE, SECRET, T0)
-    await store.record_answer(make_answer(ALICE, "a1", correct=False, now=T0 + 100), CAP)
-    await store.record_answer(make_answer(ALICE, "a2", correct=False, now=T0 + 50), CAP)
+    await record_answer(store, make_answer(ALICE, "a1", correct=False, now=T0 + 100), CAP)
+    await record_answer(store, make_answer(ALICE, "a2", correct=False, now=T0 + 50), CAP)
     page = await store.statements_since(T0 + 100)
     assert [s["timestamp"] for s in page.statements] == [
         "2026-05-09T04:15:00.000Z",
@@ -390,7 +398,7 @@ async def test_redis_going_away_is_a_store_error(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="redis"):
             await store.balance(visitor_account(ALICE))
         with pytest.raises(StoreError):
-            await store.record_answer(make_answer(ALICE, "a1"), CAP)
+            await store.record_answer(make_answer(ALICE, "a1").plan(AttemptState(), CAP))
     finally:
         await store.close()
         server.stop()

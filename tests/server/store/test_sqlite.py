@@ -12,7 +12,7 @@ from server.store.audit import audit_report
 from server.store.sqlite.schema import MIGRATIONS
 from server.store.sqlite.store import SQLiteStore
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
-from tests.server.store.conftest import SECRET, T0, make_answer
+from tests.server.store.conftest import SECRET, T0, make_answer, record_answer
 
 ALICE = "alice-0000001"
 
@@ -118,7 +118,7 @@ async def test_the_audit_catches_tampering_behind_the_stores_back(tmp_path: Path
     path = tmp_path / "s.db"
     store = await SQLiteStore.open(path)
     await store.register_visitor(ALICE, SECRET, T0)
-    await store.record_answer(make_answer(ALICE, "a1"), 500)
+    await record_answer(store, make_answer(ALICE, "a1"), 500)
     report = await audit_report(store)
     assert report.ok and report.table().endswith("OK")
     await store.close()
@@ -142,7 +142,7 @@ async def test_the_audit_notices_an_award_without_its_transfer(tmp_path: Path) -
     path = tmp_path / "s.db"
     store = await SQLiteStore.open(path)
     await store.register_visitor(ALICE, SECRET, T0)
-    await store.record_answer(make_answer(ALICE, "a1"), 500)
+    await record_answer(store, make_answer(ALICE, "a1"), 500)
     await store.close()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE awards SET transfer_key = 'nowhere'")

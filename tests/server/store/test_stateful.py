@@ -23,7 +23,7 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.periods import day_of
 from srichan_world.world.quizzes import quiz_version
-from tests.server.store.conftest import SECRET, T0, make_answer
+from tests.server.store.conftest import SECRET, T0, make_answer, record_answer
 from tests.world.learning_fixtures import quiz
 
 T = TypeVar("T")
@@ -67,8 +67,8 @@ class StoreMachine(RuleBasedStateMachine):
     def answer(self, visitor: str, q: Any, correct: bool) -> None:
         key = self.next_key("answer-")
         outcome = self.run(
-            self.store.record_answer(
-                make_answer(visitor, key, correct=correct, now=self.now, q=q), CAP
+            record_answer(
+                self.store, make_answer(visitor, key, correct=correct, now=self.now, q=q), CAP
             )
         )
         self.answer_keys.append(key)
@@ -90,7 +90,7 @@ class StoreMachine(RuleBasedStateMachine):
         key = data.draw(st.sampled_from(self.answer_keys))
         visitor = data.draw(st.sampled_from(VISITORS))
         try:
-            self.run(self.store.record_answer(make_answer(visitor, key, now=self.now), CAP))
+            self.run(record_answer(self.store, make_answer(visitor, key, now=self.now), CAP))
         except Refused as exc:
             assert exc.code == ErrorCode.ANSWER_REPLAYED
         else:
