@@ -153,7 +153,7 @@ class BoothService:
             if known is not None and known.version >= versions[name]:
                 continue
             record = await self.store.booth(name)
-            if record is not None and self._changed(record):
+            if record is not None and self.show(record):
                 published += 1
         return published
 
@@ -171,8 +171,8 @@ class BoothService:
     def _message(self, record: BoothRecord) -> BoothState:
         return BoothState(record.slot, record.version, public_view(record, photo_url))
 
-    def _changed(self, record: BoothRecord) -> bool:
-        """Remember and send a newer state; an older one (a late reply) is ignored."""
+    def show(self, record: BoothRecord) -> bool:
+        """Remember and send a newer state of a booth; an older one (a late reply) is ignored."""
         known = self._states.get(record.slot)
         if known is not None and known.version >= record.version:
             return False
@@ -246,7 +246,7 @@ class BoothService:
         self.check_owner(owner, slot)
         self._allow("edit", owner.shop_id, now)
         record = await self.store.publish_booth(slot, owner.shop_id, now)
-        self._changed(record)
+        self.show(record)
         return record
 
     async def upload_photo(self, owner: OwnerSession, slot: str, data: bytes, now: float) -> str:
@@ -290,7 +290,7 @@ class BoothService:
         if slot not in self.slots:
             raise Refused(ErrorCode.UNKNOWN_BOOTH, f"the scene has no booth slot {slot}")
         record = await self.store.set_booth_hidden(slot, hidden, "admin", now)
-        self._changed(record)
+        self.show(record)
         return record
 
     async def audit_log(self, after: int = 0, limit: int = 100) -> tuple[OwnerAction, ...]:

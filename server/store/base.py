@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from srichan_world.world.booths import BoothConfig, BoothRecord
-from srichan_world.world.coupons import CouponRecord, Redemption
+from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
@@ -199,15 +199,16 @@ class Booths(Protocol):
 class Coupons(Protocol):
     """What visitors buy with tokens, and the shops' checks (see srichan_world.world.coupons)."""
 
-    async def redeem(self, redemption: Redemption) -> CouponRecord:
-        """Atomically: the same ``(visitor, key)`` again returns the first coupon (another
-        slot or promotion under that key: ``Refused(KEY_CONFLICT)``); else the booth is on the
-        street (``UNKNOWN_BOOTH``), the promotion published (``UNKNOWN_PROMOTION``), open
-        (``PROMOTION_NOT_STARTED`` / ``PROMOTION_ENDED``), at the expected cost
-        (``PROMOTION_CHANGED``) and not sold out (``SOLD_OUT``); the cost moves from the visitor
-        to the shop (``INSUFFICIENT_TOKENS``), the stock goes down, the booth version goes up
-        and the coupon is written with the first candidate code not yet taken. A refusal
-        changes nothing. ``BAD_IDENTITY`` for an unregistered visitor."""
+    async def redeem(self, redemption: Redemption, secret: str) -> Redeemed:
+        """Apply the redemption plan atomically for the visitor whose ``secret`` this is (else
+        ``Refused(BAD_IDENTITY)``): the same ``(visitor, key)`` again returns the first coupon
+        (another slot or promotion under that key: ``KEY_CONFLICT``); else the plan's
+        conditions (:meth:`~srichan_world.world.coupons.Redemption.sale`) hold on the booth
+        and promotion as stored, the cost moves from the visitor to the shop
+        (``INSUFFICIENT_TOKENS``), the stock goes down, the booth version goes up and the coupon
+        is written with the first candidate code not yet taken. A refusal changes nothing.
+        Returns the coupon with the visitor's balance and the booth after it, so nobody needs
+        to read them again."""
         ...
 
     async def coupons_of(self, visitor_id: str) -> tuple[CouponRecord, ...]:

@@ -12,7 +12,6 @@ from server.store import Store, StoreError
 from srichan_world.errors import Refused
 from srichan_world.street.steps import (
     AdvanceQuests,
-    AuthenticateVisitor,
     Program,
     ReadAttempts,
     ReadBalance,
@@ -21,9 +20,9 @@ from srichan_world.street.steps import (
     ReadQuestProgress,
     RecordAnswer,
     Redeem,
-    RefreshBooth,
     RegisterVisitor,
     SetNickname,
+    ShowBooth,
     Step,
     StoreUnavailable,
     T,
@@ -43,8 +42,6 @@ class StoreSteps:
         match step:
             case RegisterVisitor(visitor_id, secret, now):
                 return await store.register_visitor(visitor_id, secret, now)
-            case AuthenticateVisitor(visitor_id, secret):
-                return await store.authenticate_visitor(visitor_id, secret)
             case ReadQuestProgress(visitor_id):
                 return await store.quest_progress(visitor_id)
             case ReadBalance(visitor_id):
@@ -61,10 +58,10 @@ class StoreSteps:
                 return await store.set_nickname(visitor_id, name)
             case ReadLeaderboard(board, now, limit):
                 return await store.leaderboard(board, now, limit)
-            case Redeem(redemption):
-                return await store.redeem(redemption)
-            case RefreshBooth(slot) if self.booths is not None:
-                return await self.booths.refresh(slot)
+            case Redeem(redemption, secret):
+                return await store.redeem(redemption, secret)
+            case ShowBooth(booth) if self.booths is not None:
+                return self.booths.show(booth)
         raise TypeError(f"no store operation for {type(step).__name__}")
 
     async def run(self, program: Program[T]) -> T:

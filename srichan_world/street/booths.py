@@ -2,8 +2,10 @@
 
 A ``redeem`` is checked before the store sees it (a known slot, a well-formed idempotency key,
 the visitor standing within reach of the booth, the visitor's redeem rate), then bought in one
-atomic store step that checks stock, cost and balance itself (``docs/booths.md``). The same key
-again returns the same coupon and spends nothing more, so a retry after a lost reply is safe.
+atomic store step (a :class:`~srichan_world.world.coupons.Redemption` plan) that checks the
+visitor's secret, the stock, cost and balance itself (``docs/booths.md``) and answers with the
+coupon, the balance and the booth after it: one store call. The same key again returns the
+same coupon and spends nothing more, so a retry after a lost reply is safe.
 """
 
 from __future__ import annotations
@@ -18,19 +20,13 @@ from srichan_world.protocol.limits import BOOTH_RATES, BOOTH_REACH_M, Rate
 from srichan_world.protocol.messages import CouponIssued, Redeem
 from srichan_world.scene.geometry import Point
 from srichan_world.street.learning import Asker, refusal_message
-from srichan_world.street.steps import (
-    AuthenticateVisitor,
-    Outcome,
-    Program,
-    ReadBalance,
-    RefreshBooth,
-)
+from srichan_world.street.steps import Outcome, Program, ShowBooth
 from srichan_world.street.steps import Redeem as RedeemStep
 from srichan_world.world.coupons import (
     CODE_CANDIDATES,
     COUPON_LIFETIME_S,
     KEY,
-    CouponRecord,
+    Redeemed,
     Redemption,
     new_code,
 )
@@ -58,14 +54,12 @@ class BoothCounter:
         try:
             if not asker.visitor_id or not asker.visitor_secret:
                 raise Refused(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")
-            yield AuthenticateVisitor(asker.visitor_id, asker.visitor_secret)
             redemption = self._check(asker, asker.visitor_id, msg, now)
-            coupon: CouponRecord = yield RedeemStep(redemption)
+            redeemed: Redeemed = yield RedeemStep(redemption, asker.visitor_secret)
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
-        yield RefreshBooth(msg.slot)
-        balance: int = yield ReadBalance(asker.visitor_id)
-        return Outcome([CouponIssued(coupon.to_message(), balance)])
+        yield ShowBooth(redeemed.booth)
+        return Outcome([CouponIssued(redeemed.coupon.to_message(), redeemed.balance)])
 
     def _check(self, asker: Asker, visitor_id: str, msg: Redeem, now: float) -> Redemption:
         place = self.slots.get(msg.slot)

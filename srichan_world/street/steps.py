@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from srichan_world.protocol.messages import Message
+from srichan_world.world.booths import BoothRecord
 from srichan_world.world.coupons import Redemption
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.quests import QuestPlan
@@ -45,12 +46,6 @@ class RegisterVisitor(Step):
     visitor_id: str
     secret: str
     now: float
-
-
-@dataclass(frozen=True)
-class AuthenticateVisitor(Step):
-    visitor_id: str
-    secret: str
 
 
 @dataclass(frozen=True)
@@ -105,16 +100,20 @@ class ReadLeaderboard(Step):
 
 @dataclass(frozen=True)
 class Redeem(Step):
-    """Buy one coupon atomically (stock, cost and balance checked inside), once per key."""
+    """Buy one coupon atomically for the visitor whose ``secret`` this is (identity, stock,
+    cost and balance checked inside), once per key: the coupon, the balance and the booth
+    after it."""
 
     redemption: Redemption
+    secret: str
 
 
 @dataclass(frozen=True)
-class RefreshBooth(Step):
-    """Re-read one booth and show its new version to whoever sees it (stock changed)."""
+class ShowBooth(Step):
+    """Show a booth as the store left it to whoever sees it (its stock changed): no store
+    call, the record came back with the step that changed it."""
 
-    slot: str
+    booth: BoothRecord
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -121,17 +121,17 @@ class BoothConfig:
     def from_json(cls, data: Mapping[str, Any]) -> BoothConfig:
         """Read back what :meth:`to_json` wrote (trusted storage, so no validation here)."""
         return cls(
-            name=_text(data["name"]),
-            description=_text(data["description"]),
+            name=text_of(data["name"]),
+            description=text_of(data["description"]),
             awning=data["awning"],
             products=tuple(
-                Product(_text(p["name"]), parse_price(p["price"]), p["photo"])
+                Product(text_of(p["name"]), parse_price(p["price"]), p["photo"])
                 for p in data["products"]
             ),
             promotions=tuple(
                 Promotion(
                     p["id"],
-                    _text(p["title"]),
+                    text_of(p["title"]),
                     p["cost"],
                     p["coupons"],
                     p["valid_from"],
@@ -169,6 +169,12 @@ class BoothRecord:
     def left(self, promotion: Promotion) -> int:
         return max(0, promotion.coupons - self.issued.get(promotion.id, 0))
 
+    def sold(self, promotion_id: str) -> BoothRecord:
+        """The record after one coupon of the promotion is sold: one fewer left, and a new
+        version for visitors to be sent."""
+        issued = {**self.issued, promotion_id: self.issued.get(promotion_id, 0) + 1}
+        return replace(self, version=self.version + 1, issued=issued)
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -188,6 +194,11 @@ class Invalid(ValueError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.path}: {e.en}" for e in errors))
         self.errors = tuple(errors)
+
+
+def text_of(data: Mapping[str, str]) -> Text:
+    """A ``{th, en}`` pair as :meth:`Text.to_json` stored it."""
+    return Text(data["th"], data["en"])
 
 
 def clean_text(raw: object) -> str | None:
@@ -403,7 +414,3 @@ def public_view(record: BoothRecord, photo_url: Callable[[str], str]) -> dict[st
             for p in config.promotions
         ],
     }
-
-
-def _text(data: Mapping[str, str]) -> Text:
-    return Text(data["th"], data["en"])

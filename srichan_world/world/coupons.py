@@ -1,10 +1,14 @@
 """Coupons: what a visitor gets for learning tokens, and how a shop checks one.
 
-A coupon is issued by one atomic step (:class:`Redemption`, carried out by the store): the
-promotion is open and not sold out, the tokens move from the visitor to the shop, the stock goes
-down and the coupon is written, or nothing happens at all. The visitor's client supplies the
-redemption ``key``, so a retry (a lost reply, a reconnect) returns the same coupon and spends
-nothing twice.
+A coupon is issued by one atomic step: a :class:`Redemption` is the plan, carried out by the
+store. Whether the booth may sell rests on what only the store knows at that instant (the
+booth on the street, the promotion's price, window and stock, the visitor's balance), so the
+plan carries those conditions and :meth:`Redemption.sale` is the one rule every store checks
+inside its step; then the tokens move from the visitor to the shop (a balance short of the
+cost refuses), the stock goes down, the booth's version goes up and the coupon is written with
+the first candidate code not taken, or nothing happens at all. The visitor's client supplies
+the redemption ``key``, so a retry (a lost reply, a reconnect) returns the same coupon and
+spends nothing twice.
 
 The code a visitor shows at the counter is 8 characters from an alphabet without look-alikes
 (no 0/O, 1/I/L), about 40 bits: short enough to read aloud, too many to guess at the
@@ -14,13 +18,15 @@ verification rate limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import Coupon
 from srichan_world.scene.model import Text
+from srichan_world.world.booths import BoothRecord, Promotion
+from srichan_world.world.ledger import Transfer, shop_account, visitor_account
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -55,6 +61,14 @@ def display_code(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Sale:
+    """What the booth sells a coupon for, as the store found it."""
+
+    shop_id: str
+    promotion: Promotion
+
+
+@dataclass(frozen=True)
 class Redemption:
     """One visitor's request to buy one coupon, with everything the store needs to do it."""
 
@@ -73,6 +87,68 @@ class Redemption:
     @property
     def transfer_key(self) -> str:
         return f"redeem:{self.visitor_id}:{self.key}"
+
+    def sale(
+        self, booth: BoothRecord | None, promotion: Promotion | None, *, paid: int | None = None
+    ) -> Sale:
+        """The booth's conditions for selling one coupon now, checked by the store inside its
+        atomic step on what it holds: the ``booth`` record and its live ``promotion`` of this
+        id. ``paid`` is what the visitor was already charged, if anything; a price other than
+        that or the one the visitor saw is a change. Raises ``Refused``."""
+        if booth is None or booth.on_street is None or booth.shop_id is None:
+            raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth open at {self.slot}")
+        if promotion is None:
+            raise Refused(ErrorCode.UNKNOWN_PROMOTION, f"{self.slot} has no {self.promotion_id!r}")
+        window = promotion.window_refusal(self.now)
+        if window == "not_started":
+            raise Refused(ErrorCode.PROMOTION_NOT_STARTED, "not yet", retry_at=promotion.valid_from)
+        if window == "ended":
+            raise Refused(ErrorCode.PROMOTION_ENDED, "this promotion is over")
+        for seen in (self.expected_cost, paid):
+            if seen is not None and seen != promotion.cost:
+                raise Refused(ErrorCode.PROMOTION_CHANGED, f"it now costs {promotion.cost} tokens")
+        if booth.left(promotion) <= 0:
+            raise Refused(ErrorCode.SOLD_OUT, "no coupons left")
+        return Sale(booth.shop_id, promotion)
+
+    def payment(self, sale: Sale) -> Transfer:
+        """The tokens from the visitor to the shop (the store refuses a short balance)."""
+        return Transfer(
+            self.transfer_key,
+            visitor_account(self.visitor_id),
+            shop_account(sale.shop_id),
+            sale.promotion.cost,
+            f"coupon {self.slot}/{self.promotion_id}",
+            self.now,
+        )
+
+    def code(self, taken: Container[str]) -> str | None:
+        """The first candidate code no coupon has, or ``None`` (offer fresh ones)."""
+        return next((c for c in self.codes if c not in taken), None)
+
+    def coupon(self, sale: Sale, code: str) -> CouponRecord:
+        return CouponRecord(
+            coupon_id=self.coupon_id,
+            code=code,
+            visitor_id=self.visitor_id,
+            shop_id=sale.shop_id,
+            slot=self.slot,
+            promotion_id=self.promotion_id,
+            title=sale.promotion.title,
+            cost=sale.promotion.cost,
+            issued_at=self.now,
+            expires_at=self.expires_at,
+        )
+
+    def same(self, first: CouponRecord) -> CouponRecord:
+        """The coupon bought earlier under this key, or ``KEY_CONFLICT`` if it bought another."""
+        self.require_same(first.slot, first.promotion_id)
+        return first
+
+    def require_same(self, slot: str, promotion_id: str) -> None:
+        """``KEY_CONFLICT`` unless an earlier purchase under this key was of this promotion."""
+        if (slot, promotion_id) != (self.slot, self.promotion_id):
+            raise Refused(ErrorCode.KEY_CONFLICT, f"key {self.key!r} bought another coupon")
 
 
 @dataclass(frozen=True)
@@ -113,6 +189,45 @@ class CouponRecord:
             code=self.code,
             expires_at=int(self.expires_at),
         )
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """What a store did for a redemption: the coupon, the visitor's balance after paying, and
+    the booth as visitors see it now (one fewer left, a new version)."""
+
+    coupon: CouponRecord
+    balance: int
+    booth: BoothRecord
+
+
+def coupon_problems(
+    coupons: Iterable[tuple[CouponRecord, str]],
+    transfers: Mapping[str, Transfer],
+    promotions: Iterable[tuple[str, str, int, str | None]],
+) -> list[str]:
+    """Each coupon was paid for: its transfer (``coupons`` pairs each with its transfer key) went
+    from its visitor to its shop at its cost; and each promotion (slot, id, issued, the slot's
+    shop) counts as issued the coupons its shop sold."""
+    held = list(coupons)
+    problems = []
+    for coupon, transfer_key in held:
+        t = transfers.get(transfer_key)
+        if t is None or (t.source, t.target, t.amount) != (
+            visitor_account(coupon.visitor_id),
+            shop_account(coupon.shop_id),
+            coupon.cost,
+        ):
+            problems.append(f"coupon {coupon.code} has no matching transfer")
+    for slot, promotion_id, issued, shop_id in promotions:
+        sold = sum(
+            (c.slot, c.promotion_id, c.shop_id) == (slot, promotion_id, shop_id) for c, _ in held
+        )
+        if issued != sold:
+            problems.append(
+                f"promotion {slot}/{promotion_id} says {issued} issued but {sold} coupons exist"
+            )
+    return problems
 
 
 def check_redemption(r: Redemption) -> None:

@@ -42,6 +42,13 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
 
 
+def require_secret(secret: str, stored_hash: str | None) -> None:
+    """Refuse (``BAD_IDENTITY``) a visitor the store holds no secret hash for (``None``) or
+    whose ``secret`` does not match it."""
+    if stored_hash is None or not secret_matches(secret, stored_hash):
+        raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor or wrong secret")
+
+
 def normalize_nickname(raw: str) -> str:
     """Trim and NFC-normalise a nickname, or raise ``Refused(BAD_NAME)``.
 

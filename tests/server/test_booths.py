@@ -143,6 +143,24 @@ async def test_two_visitors_race_for_the_last_coupon_through_the_service(setup: 
     assert setup.updates[-1].message.booth["promotions"][0]["left"] == 0, "stock is published"
 
 
+async def test_a_redeem_is_one_store_transaction(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await setup.service.publish(setup.owner, "B01", setup.now)
+    calls: list[bool] = []
+    store_call = setup.store._call  # type: ignore[attr-defined]
+
+    async def counted(fn: object, *, write: bool) -> object:
+        calls.append(write)
+        return await store_call(fn, write=write)
+
+    monkeypatch.setattr(setup.store, "_call", counted)
+    _coupon, balance = await setup.redeem(ALICE, "B01", "free0tea", "one-trip-1", AT_B01, setup.now)
+    assert calls == [True], "check the secret, pay, issue, read balance and booth: at once"
+    assert balance == 70 and setup.service.state("B01").version == 2  # type: ignore[union-attr]
+    assert setup.updates[-1].message.booth["promotions"][0]["left"] == 0, "stock is shown"
+
+
 async def test_a_retried_redeem_returns_the_same_coupon(setup: Setup) -> None:
     await setup.service.publish(setup.owner, "B01", setup.now)
     first = await setup.redeem(ALICE, "B01", "free0tea", "retry-key-1", AT_B01, setup.now)

@@ -316,7 +316,9 @@ async def test_tokens_and_coupons_follow_the_visitor_on_either_store(
         await store.grant_slot("B01", "auntie-daeng", "ร้านป้าแดง", 0.0)
         await store.save_booth_draft("B01", "auntie-daeng", config(promotion(cost=10)), 0.0)
         await store.publish_booth("B01", "auntie-daeng", 0.0)
-        coupon = await store.redeem(redemption(vid, "key-00000001", expected_cost=10))
+        coupon = (
+            await store.redeem(redemption(vid, "key-00000001", expected_cost=10), secret)
+        ).coupon
 
         back = await Walker.join(street.url, "ลูกค้า", vid, secret)
         wallet = await back.wallet()

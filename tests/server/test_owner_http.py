@@ -13,7 +13,7 @@ from PIL import Image
 
 from srichan_world.world.coupons import display_code
 from srichan_world.world.owners import link_hash
-from tests.server.booth_fixtures import Actor, BoothSite, booth_site
+from tests.server.booth_fixtures import VISITOR_SECRET, Actor, BoothSite, booth_site
 from tests.world.booth_fixtures import redemption
 
 SHOP = "auntie-daeng"
@@ -47,7 +47,11 @@ def form(name_th: str = "ร้านป้าแดง ชาไทย", **chan
 
 
 async def coupon_code(site: BoothSite, key: str = "matrix-key-1", slot: str = "B01") -> str:
-    coupon = await site.store.redeem(redemption("visitor-0001", key, slot=slot, now=time.time()))
+    coupon = (
+        await site.store.redeem(
+            redemption("visitor-0001", key, slot=slot, now=time.time()), VISITOR_SECRET
+        )
+    ).coupon
     return coupon.code
 
 

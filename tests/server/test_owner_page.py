@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.async_api import Page, async_playwright, expect
 
 from srichan_world.world.owners import link_hash
-from tests.server.booth_fixtures import BoothSite, booth_site
+from tests.server.booth_fixtures import VISITOR_SECRET, BoothSite, booth_site
 from tests.world.booth_fixtures import redemption
 
 CHROMIUM = os.environ.get("SRICHAN_CHROMIUM", "/usr/bin/chromium")
@@ -90,7 +90,11 @@ async def test_an_owner_edits_and_publishes_from_a_phone(site: BoothSite, phone:
 
 
 async def test_an_owner_checks_a_coupon_once(site: BoothSite, phone: Page) -> None:
-    coupon = await site.store.redeem(redemption("visitor-0001", "page-key-1", now=time.time()))
+    coupon = (
+        await site.store.redeem(
+            redemption("visitor-0001", "page-key-1", now=time.time()), VISITOR_SECRET
+        )
+    ).coupon
     await open_link(site, phone, "coupon-link-" + "c" * 32)
     code = phone.locator("#code")
     await code.fill(f"{coupon.code[:4].lower()}-{coupon.code[4:].lower()}")

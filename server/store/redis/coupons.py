@@ -43,10 +43,10 @@ from server.store.redis.keys import (
 from server.store.redis.street import Changes, Street, StreetView
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.scene.model import Text
-from srichan_world.world.booths import Promotion
-from srichan_world.world.coupons import CouponRecord, Redemption, check_redemption
-from srichan_world.world.ledger import Transfer, shop_account, visitor_account
+from srichan_world.world.booths import BoothRecord, text_of
+from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption, check_redemption
+from srichan_world.world.ledger import shop_account
+from srichan_world.world.visitors import check_credentials, require_secret
 
 REFUSAL_TTL_S = 86_400
 """How long a refused redemption attempt is remembered: far beyond any replay of it."""
@@ -75,9 +75,7 @@ def coupon_from(raw: str) -> CouponRecord:
 
 def coupon_of(held: dict[str, Any]) -> CouponRecord:
     title = held["title"]
-    return CouponRecord(
-        **{name: held[name] for name in COUPON_FIELDS}, title=Text(title["th"], title["en"])
-    )
+    return CouponRecord(**{name: held[name] for name in COUPON_FIELDS}, title=text_of(title))
 
 
 def newest_first(raws: Iterable[str | None]) -> list[tuple[CouponRecord, str]]:
@@ -99,43 +97,40 @@ class RedisCoupons:
     _sales: Sales
 
     @guarded
-    async def redeem(self, redemption: Redemption) -> CouponRecord:
+    async def redeem(self, redemption: Redemption, secret: str) -> Redeemed:
         r = redemption
         check_redemption(r)
+        check_credentials(r.visitor_id, secret)
         rid = redemption_id(r.visitor_id, r.key)
+        attempt = uuid.uuid4().hex
+        keys = visitor_keys(r.visitor_id)
         async with self._conn.turns(r.visitor_id):
-            registered, street = await asyncio.gather(
-                self._conn.redis.hexists(visitor_keys(r.visitor_id)[HASH - 1], "secret"),
-                self._street.read(slots=[r.slot], fields=[(COUPONS, rid)]),
+            stored, street = await asyncio.gather(
+                self._conn.redis.hget(keys[HASH - 1], "secret"), self._sales.read(r, attempt)
             )
+            require_secret(secret, stored)
             held = street.fields[(COUPONS, rid)]
             if held is not None:
-                return same_redemption(coupon_from(held), r)
-            if not registered:
-                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
-            cost, shop_id = sale(street, r)
-            payment = Transfer(
-                r.transfer_key,
-                visitor_account(r.visitor_id),
-                shop_account(shop_id),
-                cost,
-                f"coupon {r.slot}/{r.promotion_id}",
-                r.now,
+                booth = street.record(r.slot)
+                assert booth is not None, "slots are never deleted"
+                return Redeemed(r.same(coupon_from(held)), await self._balance(keys), booth)
+            payment = r.payment(
+                r.sale(street.record(r.slot), street.promotion(r.slot, r.promotion_id))
             )
             leg = f"dr:{payment.key}"
             item_id = f"c:{rid}"
             item = {
                 "kind": "C",
-                "attempt": uuid.uuid4().hex,
+                "attempt": attempt,
                 "redemption": redemption_json(r),
                 "movement": movement(payment, debit_here=False, leg=leg),
             }
-            keys = visitor_keys(r.visitor_id)
             status, detail = await self._conn.scripts.debit(
                 [keys[BAL - 1], keys[LEGS - 1], keys[OUT - 1]],
-                [leg, f"cr:{payment.key}", cost, item_id, dumps(item)],
+                [leg, f"cr:{payment.key}", payment.amount, item_id, dumps(item)],
             )
             if status == "short":
+                cost = payment.amount
                 raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"this coupon costs {cost} tokens")
             if status == "conflict":
                 raise Refused(ErrorCode.KEY_CONFLICT, f"key {r.key!r} was used for a transfer")
@@ -143,13 +138,20 @@ class RedisCoupons:
                 held = await self._conn.redis.hget(COUPONS, rid)
                 if held is None:
                     raise StoreError(f"redemption {rid} was paid but its coupon is missing")
-                return same_redemption(coupon_from(held), r)
+                booth = (await self._street.read(slots=[r.slot])).record(r.slot)
+                assert booth is not None, "slots are never deleted"
+                return Redeemed(r.same(coupon_from(held)), await self._balance(keys), booth)
+            first: StreetView | None = street
             if status == "pending" and detail:
-                item = json.loads(detail)
-                queued = item["redemption"]
-                if (queued["slot"], queued["promotion_id"]) != (r.slot, r.promotion_id):
-                    raise Refused(ErrorCode.KEY_CONFLICT, f"key {r.key!r} bought another coupon")
-            return await self._sales.confirm(r.visitor_id, item_id, item)
+                item = json.loads(detail)  # an earlier attempt, paid: decide on it
+                r.require_same(item["redemption"]["slot"], item["redemption"]["promotion_id"])
+                first = None
+            coupon, booth = await self._sales.confirm(r.visitor_id, item_id, item, first)
+            left = int(detail) if status == "new" else await self._balance(keys)
+            return Redeemed(coupon, left, booth)
+
+    async def _balance(self, keys: list[str]) -> int:
+        return int(await self._conn.redis.get(keys[BAL - 1]) or 0)
 
     @guarded
     async def coupons_of(self, visitor_id: str) -> tuple[CouponRecord, ...]:
@@ -196,72 +198,73 @@ class Sales:
         self._conn = conn
         self._street = street
 
-    async def confirm(self, visitor_id: str, item_id: str, item: dict[str, Any]) -> CouponRecord:
+    async def read(self, r: Redemption, attempt: str) -> StreetView:
+        """Everything :meth:`confirm` decides on, read at one instant."""
+        return await self._street.read(slots=[r.slot], fields=self._reads(r, attempt))
+
+    async def confirm(
+        self,
+        visitor_id: str,
+        item_id: str,
+        item: dict[str, Any],
+        street: StreetView | None = None,
+    ) -> tuple[CouponRecord, BoothRecord]:
         """The street's decision on a paid redemption attempt, once; then give the debit back
-        (refused) or mark it done (issued). Also how ``settle`` finishes one cut off."""
+        (refused) or mark it done (issued). Decides first on ``street`` if given (as
+        :meth:`read` read it). Also how ``settle`` finishes one cut off."""
         queued = item["redemption"]
         r = Redemption(**(queued | {"codes": tuple(queued["codes"])}))
         rid = redemption_id(r.visitor_id, r.key)
-        attempt = item["attempt"]
         payment = item["movement"]
-        cost = payment["amount"]
-        decided = refusal_key(rid, attempt)
+        decided = refusal_key(rid, item["attempt"])
 
         def decide(street: StreetView) -> tuple[Changes, tuple[str, Any]]:
             changes = Changes()
+            booth = street.record(r.slot)
             held = street.fields[(COUPONS, rid)]
             if held is not None:
-                return changes, ("issued", coupon_from(held))
+                return changes, ("issued", (coupon_from(held), booth))
             refused = street.fields[(decided, None)]
             if refused is not None:
                 return changes, ("refused", json.loads(refused))
             try:
-                sale(street, r, paid=cost)
+                sale = r.sale(
+                    booth, street.promotion(r.slot, r.promotion_id), paid=payment["amount"]
+                )
             except Refused as refusal:
                 why = refusal.refusal
                 reason = {"code": int(why.code), "detail": why.detail, "retry_at": why.retry_at}
                 changes.setex(decided, REFUSAL_TTL_S, reason)
                 return changes, ("refused", reason)
-            code = next((c for c in r.codes if street.fields[(CODES, c)] is None), None)
+            code = r.code({c for c in r.codes if street.fields[(CODES, c)] is not None})
             if code is None:
                 reason = {"code": None, "detail": "every candidate coupon code is taken"}
                 changes.setex(decided, REFUSAL_TTL_S, reason)
                 return changes, ("refused", reason)
-            shop_id = street.booths[r.slot]["shop_id"]
-            promotion = street.promotions[r.slot][r.promotion_id]
+            coupon = r.coupon(sale, code)
             seq = int(street.fields[(COUPON_SEQ, None)] or 0) + 1
-            title = promotion["title"]
-            coupon = CouponRecord(
-                coupon_id=r.coupon_id,
-                code=code,
-                visitor_id=r.visitor_id,
-                shop_id=shop_id,
-                slot=r.slot,
-                promotion_id=r.promotion_id,
-                title=Text(title["th"], title["en"]),
-                cost=cost,
-                issued_at=r.now,
-                expires_at=r.expires_at,
-            )
             changes.hset(COUPONS, rid, coupon_json(coupon, seq, r.transfer_key))
             changes.hset(CODES, code, rid)
             changes.set(COUPON_SEQ, seq)
             changes.hset(visitor_coupons_key(r.visitor_id), rid, str(seq))
             changes.hset(booth_coupons_key(r.slot), rid, str(seq))
+            promotion = street.promotions[r.slot][r.promotion_id]
             sold = promotion | {"issued": promotion["issued"] + 1}
             changes.hset(promotions_key(r.slot), r.promotion_id, sold)
             changes.hincrby(BOOTH_VERSIONS, r.slot, 1)
             changes.items.append(payment)
-            return changes, ("issued", coupon)
+            assert booth is not None, "the sale found it"
+            return changes, ("issued", (coupon, booth.sold(r.promotion_id)))
 
-        reads = [(COUPONS, rid), (decided, None), (COUPON_SEQ, None)]
-        reads += [(CODES, c) for c in r.codes]
-        (outcome, detail), posted = await self._street.change(decide, slots=[r.slot], fields=reads)
+        reads = self._reads(r, item["attempt"])
+        (outcome, detail), posted = await self._street.change(
+            decide, first=street, slots=[r.slot], fields=reads
+        )
         keys = visitor_keys(visitor_id)
         if outcome == "refused":
             await self._conn.scripts.refund(
                 [keys[BAL - 1], keys[LEGS - 1], keys[OUT - 1]],
-                [payment["leg"], cost, item_id, dumps(item)],
+                [payment["leg"], payment["amount"], item_id, dumps(item)],
             )
             if detail["code"] is None:
                 raise StoreError(f"{detail['detail']}; offer fresh ones")
@@ -270,7 +273,14 @@ class Sales:
         await self._conn.scripts.ack(
             [keys[LEGS - 1], keys[OUT - 1]], [1, payment["leg"], str(seq), item_id]
         )
-        return detail
+        coupon, booth = detail
+        return coupon, booth
+
+    @staticmethod
+    def _reads(r: Redemption, attempt: str) -> list[tuple[str, str | None]]:
+        rid = redemption_id(r.visitor_id, r.key)
+        reads: list[tuple[str, str | None]] = [(COUPONS, rid), (refusal_key(rid, attempt), None)]
+        return reads + [(COUPON_SEQ, None)] + [(CODES, c) for c in r.codes]
 
 
 def redemption_json(r: Redemption) -> dict[str, Any]:
@@ -285,41 +295,3 @@ def redemption_json(r: Redemption) -> dict[str, Any]:
         "now": r.now,
         "expires_at": r.expires_at,
     }
-
-
-def same_redemption(coupon: CouponRecord, r: Redemption) -> CouponRecord:
-    """The first coupon bought under this key, or ``KEY_CONFLICT`` if it bought another."""
-    if (coupon.slot, coupon.promotion_id) != (r.slot, r.promotion_id):
-        raise Refused(ErrorCode.KEY_CONFLICT, f"key {r.key!r} bought another coupon")
-    return coupon
-
-
-def sale(street: StreetView, r: Redemption, *, paid: int | None = None) -> tuple[int, str]:
-    """The booth's rules for selling one coupon now: ``(cost, shop id)`` or ``Refused``.
-    ``paid`` is what the visitor's debit took; a different current cost is a change."""
-    record = street.record(r.slot)
-    if record is None or record.on_street is None or record.shop_id is None:
-        raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth open at {r.slot}")
-    row = street.promotions.get(r.slot, {}).get(r.promotion_id)
-    if row is None or not row["live"]:
-        raise Refused(ErrorCode.UNKNOWN_PROMOTION, f"{r.slot} has no {r.promotion_id!r}")
-    title = row["title"]
-    promotion = Promotion(
-        r.promotion_id,
-        Text(title["th"], title["en"]),
-        row["cost"],
-        row["coupons"],
-        row["valid_from"],
-        row["valid_to"],
-    )
-    window = promotion.window_refusal(r.now)
-    if window == "not_started":
-        raise Refused(ErrorCode.PROMOTION_NOT_STARTED, "not yet", retry_at=promotion.valid_from)
-    if window == "ended":
-        raise Refused(ErrorCode.PROMOTION_ENDED, "this promotion is over")
-    for seen in (r.expected_cost, paid):
-        if seen is not None and seen != promotion.cost:
-            raise Refused(ErrorCode.PROMOTION_CHANGED, f"it now costs {promotion.cost} tokens")
-    if record.left(promotion) <= 0:
-        raise Refused(ErrorCode.SOLD_OUT, "no coupons left")
-    return promotion.cost, record.shop_id

@@ -81,14 +81,15 @@ local balance = tonumber(redis.call('GET', KEYS[1]) or '0')
 if balance < tonumber(ARGV[3]) then
   return {'short', tostring(balance)}
 end
-redis.call('DECRBY', KEYS[1], ARGV[3])
+local left = redis.call('DECRBY', KEYS[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], '')
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
-return {'new', ''}
+return {'new', tostring(left)}
 """
 """The paying side of a transfer from a visitor: KEYS bal, legs, out; ARGV debit leg field,
 credit leg field (same key), amount, outbox id, outbox item. Debits once per key and queues
-the global step; ``pending``/``done`` report an earlier call with this key."""
+the global step (``new`` with the balance left); ``pending``/``done`` report an earlier call
+with this key."""
 
 CREDIT = """
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then

@@ -37,7 +37,7 @@ from server.store.redis.keys import (
 )
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.booths import BoothConfig, BoothRecord, Promotion, text_of
 from srichan_world.world.owners import Owner
 
 T = TypeVar("T")
@@ -74,6 +74,14 @@ class StreetView:
         shop = self.shops.get(shop_id)
         if booth is None or booth["shop_id"] != shop_id or not shop or shop["revoked_at"]:
             raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+
+    def promotion(self, slot: str, promotion_id: str) -> Promotion | None:
+        """The slot's published promotion of this id with its stock (the street's terms)."""
+        row = self.promotions.get(slot, {}).get(promotion_id)
+        if row is None or not row["live"]:
+            return None
+        terms = (row["cost"], row["coupons"], row["valid_from"], row["valid_to"])
+        return Promotion(promotion_id, text_of(row["title"]), *terms)
 
     def record(self, slot: str) -> BoothRecord | None:
         booth = self.booths.get(slot)
@@ -218,12 +226,17 @@ class Street:
         return bool(ok), posted
 
     async def change(
-        self, decide: Callable[[StreetView], tuple[Changes, T]], **reads: Any
+        self,
+        decide: Callable[[StreetView], tuple[Changes, T]],
+        first: StreetView | None = None,
+        **reads: Any,
     ) -> tuple[T, list[Any]]:
-        """Read, decide, commit if the street did not change meanwhile (else again)."""
+        """Read, decide, commit if the street did not change meanwhile (else again). ``first``
+        is a read of the same ``reads`` made just before, to decide on first."""
         async with self._conn.turns(STREET_TURN):
             for attempt in range(STREET_TRIES):
-                street = await self.read(**reads)
+                street = first or await self.read(**reads)
+                first = None
                 changes, result = decide(street)
                 if not changes:
                     return result, []

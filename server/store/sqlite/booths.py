@@ -11,7 +11,7 @@ from server.store.sqlite.database import Database
 from server.store.sqlite.owners import require_holder
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.booths import BoothConfig, BoothRecord, Promotion, text_of
 from srichan_world.world.ledger import shop_account
 
 
@@ -194,6 +194,19 @@ def booth_of(conn: sqlite3.Connection, slot: str) -> BoothRecord | None:
             r[0] for r in conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
         ),
     )
+
+
+def live_promotion(conn: sqlite3.Connection, slot: str, promotion_id: str) -> Promotion | None:
+    """The slot's published promotion of this id with its stock (the street's terms)."""
+    row = conn.execute(
+        "SELECT title, cost, coupons, valid_from, valid_to FROM promotions "
+        "WHERE slot = ? AND id = ? AND live = 1",
+        (slot, promotion_id),
+    ).fetchone()
+    if row is None:
+        return None
+    title, cost, coupons, valid_from, valid_to = row
+    return Promotion(promotion_id, text_of(json.loads(title)), cost, coupons, valid_from, valid_to)
 
 
 def require_booth(conn: sqlite3.Connection, slot: str) -> BoothRecord:

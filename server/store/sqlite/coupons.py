@@ -9,78 +9,48 @@ from typing import Any
 
 from server.store.base import PAGE_MAX, StoreError, page
 from server.store.sqlite.audit import note
+from server.store.sqlite.booths import booth_of, json_text, live_promotion
 from server.store.sqlite.database import Database
-from server.store.sqlite.ledger import move, require_visitor
+from server.store.sqlite.ledger import balance_of, move, secret_hash_of
 from server.store.sqlite.owners import require_holder
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.scene.model import Text
-from srichan_world.world import ledger
-from srichan_world.world.coupons import CouponRecord, Redemption, check_redemption
-from srichan_world.world.ledger import Transfer, shop_account
+from srichan_world.world.booths import text_of
+from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption, check_redemption
+from srichan_world.world.ledger import shop_account, visitor_account
+from srichan_world.world.visitors import check_credentials, require_secret
 
 
 class SQLiteCoupons(Database):
     """What visitors buy with tokens, and the shops' checks."""
 
-    async def redeem(self, redemption: Redemption) -> CouponRecord:
+    async def redeem(self, redemption: Redemption, secret: str) -> Redeemed:
         r = redemption
         check_redemption(r)
+        check_credentials(r.visitor_id, secret)
 
-        def run(conn: sqlite3.Connection) -> CouponRecord:
+        def run(conn: sqlite3.Connection) -> Redeemed:
+            require_secret(secret, secret_hash_of(conn, r.visitor_id))
+            account = visitor_account(r.visitor_id)
             row = conn.execute(
                 f"SELECT {COUPON_COLUMNS} FROM coupons WHERE visitor_id = ? AND key = ?",
                 (r.visitor_id, r.key),
             ).fetchone()
+            booth = booth_of(conn, r.slot)
             if row is not None:
-                first = coupon_of(row)
-                if (first.slot, first.promotion_id) != (r.slot, r.promotion_id):
-                    raise Refused(ErrorCode.KEY_CONFLICT, f"key {r.key!r} bought another coupon")
-                return first
-            require_visitor(conn, r.visitor_id)
-            booth = conn.execute(
-                "SELECT shop_id FROM booth_slots WHERE slot = ? AND shop_id IS NOT NULL "
-                "AND published IS NOT NULL AND hidden = 0",
-                (r.slot,),
-            ).fetchone()
-            if booth is None:
-                raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth open at {r.slot}")
-            shop_id = booth[0]
-            promo = conn.execute(
-                "SELECT title, cost, coupons, issued, valid_from, valid_to FROM promotions "
-                "WHERE slot = ? AND id = ? AND live = 1",
-                (r.slot, r.promotion_id),
-            ).fetchone()
-            if promo is None:
-                raise Refused(ErrorCode.UNKNOWN_PROMOTION, f"{r.slot} has no {r.promotion_id!r}")
-            title, cost, coupons, issued, valid_from, valid_to = promo
-            if r.now < valid_from:
-                raise Refused(ErrorCode.PROMOTION_NOT_STARTED, "not yet", retry_at=valid_from)
-            if r.now >= valid_to:
-                raise Refused(ErrorCode.PROMOTION_ENDED, "this promotion is over")
-            if r.expected_cost is not None and r.expected_cost != cost:
-                raise Refused(ErrorCode.PROMOTION_CHANGED, f"it now costs {cost} tokens")
-            if issued >= coupons:
-                raise Refused(ErrorCode.SOLD_OUT, "no coupons left")
-            move(
-                conn,
-                Transfer(
-                    r.transfer_key,
-                    ledger.visitor_account(r.visitor_id),
-                    shop_account(shop_id),
-                    cost,
-                    f"coupon {r.slot}/{r.promotion_id}",
-                    r.now,
-                ),
-            )
+                first = r.same(coupon_of(row))
+                assert booth is not None, "slots are never deleted"
+                return Redeemed(first, balance_of(conn, account), booth)
+            sale = r.sale(booth, live_promotion(conn, r.slot, r.promotion_id))
+            move(conn, r.payment(sale))
+            marks = ",".join("?" * len(r.codes))
             taken = {
                 c
                 for (c,) in conn.execute(
-                    f"SELECT code FROM coupons WHERE code IN ({','.join('?' * len(r.codes))})",
-                    r.codes,
+                    f"SELECT code FROM coupons WHERE code IN ({marks})", r.codes
                 )
             }
-            code = next((c for c in r.codes if c not in taken), None)
+            code = r.code(taken)
             if code is None:
                 raise StoreError("every candidate coupon code is taken; offer fresh ones")
             conn.execute(
@@ -88,18 +58,7 @@ class SQLiteCoupons(Database):
                 (r.slot, r.promotion_id),
             )
             conn.execute("UPDATE booth_slots SET version = version + 1 WHERE slot = ?", (r.slot,))
-            coupon = CouponRecord(
-                coupon_id=r.coupon_id,
-                code=code,
-                visitor_id=r.visitor_id,
-                shop_id=shop_id,
-                slot=r.slot,
-                promotion_id=r.promotion_id,
-                title=text_of(json.loads(title)),
-                cost=cost,
-                issued_at=r.now,
-                expires_at=r.expires_at,
-            )
+            coupon = r.coupon(sale, code)
             conn.execute(
                 "INSERT INTO coupons (id, code, visitor_id, key, shop_id, slot, promotion_id, "
                 "title, cost, transfer_key, issued_at, expires_at) "
@@ -109,17 +68,18 @@ class SQLiteCoupons(Database):
                     code,
                     r.visitor_id,
                     r.key,
-                    shop_id,
+                    coupon.shop_id,
                     r.slot,
                     r.promotion_id,
-                    title,
-                    cost,
+                    json_text(coupon.title.to_json()),
+                    coupon.cost,
                     r.transfer_key,
                     r.now,
                     r.expires_at,
                 ),
             )
-            return coupon
+            assert booth is not None, "the sale found it"
+            return Redeemed(coupon, balance_of(conn, account), booth.sold(r.promotion_id))
 
         return await self._call(run, write=True)
 
@@ -173,10 +133,6 @@ class SQLiteCoupons(Database):
 COUPON_COLUMNS = (
     "id, code, visitor_id, shop_id, slot, promotion_id, title, cost, issued_at, expires_at, used_at"
 )
-
-
-def text_of(data: dict[str, str]) -> Text:
-    return Text(data["th"], data["en"])
 
 
 def coupon_of(row: tuple[Any, ...]) -> CouponRecord:

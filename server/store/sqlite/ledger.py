@@ -15,6 +15,7 @@ from srichan_world.world.visitors import (
     check_credentials,
     hash_secret,
     normalize_nickname,
+    require_secret,
     secret_matches,
 )
 
@@ -51,8 +52,7 @@ class SQLiteVisitorLedger(Database):
                 "SELECT secret_hash, nickname, created_at FROM visitors WHERE id = ?",
                 (visitor_id,),
             ).fetchone()
-            if row is None or not secret_matches(secret, row[0]):
-                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor or wrong secret")
+            require_secret(secret, None if row is None else row[0])
             return Visitor(visitor_id, row[1], row[2])
 
         return await self._call(run, write=False)
@@ -105,6 +105,11 @@ class SQLiteVisitorLedger(Database):
 def require_visitor(conn: sqlite3.Connection, visitor_id: str) -> None:
     if conn.execute("SELECT 1 FROM visitors WHERE id = ?", (visitor_id,)).fetchone() is None:
         raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+
+
+def secret_hash_of(conn: sqlite3.Connection, visitor_id: str) -> str | None:
+    row = conn.execute("SELECT secret_hash FROM visitors WHERE id = ?", (visitor_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def balance_of(conn: sqlite3.Connection, account: str) -> int:

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from server.store import Store, open_store
+from server.store.base import Coupons
 from server.ws.steps import StoreSteps
 from srichan_world.scene.model import QuizPoint
 from srichan_world.street import learning as programs
 from srichan_world.world import xapi
+from srichan_world.world.coupons import CouponRecord, Redemption
 from srichan_world.world.quests import QuestEntry, QuestFact, QuestUpdate
 from srichan_world.world.quizzes import Answer, AnswerOutcome, AttemptPolicy, quiz_version
 from tests.world.learning_fixtures import quiz
@@ -142,3 +144,8 @@ async def advance_quests(
     program = programs.advance_quests(visitor_id, fact, entries, {}, now, daily_cap)
     updates: tuple[QuestUpdate, ...] = await StoreSteps(store).run(program)
     return updates
+
+
+async def buy(store: Coupons, redemption: Redemption, secret: str = SECRET) -> CouponRecord:
+    """Redeem as the visitor registered with ``secret``; the coupon."""
+    return (await store.redeem(redemption, secret)).coupon

@@ -17,7 +17,7 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.owners import link_hash, session_hash
-from tests.server.store.conftest import SECRET, StoreFactory
+from tests.server.store.conftest import SECRET, StoreFactory, buy
 from tests.world.booth_fixtures import DAY, T0, code, config, promotion, redemption
 
 ALICE = "alice-0000001"
@@ -124,7 +124,7 @@ async def test_revoking_a_shop_ends_every_session_and_empties_its_booths(store: 
     await store.issue_sign_in(SHOP, link_hash("M" * 43), T0 + DAY, T0)
     await store.sign_in(link_hash(LINK), session_hash(SESSION), T0 + DAY, T0)
     await visitor_with(store, ALICE, 100)
-    await store.redeem(redemption(ALICE, "key-00001"))
+    await buy(store, redemption(ALICE, "key-00001"))
     before = (await store.booth("B01")).version  # type: ignore[union-attr]
     assert await store.revoke_shop(SHOP, T0 + 10) == ("B01", "B02")
     await refused(ErrorCode.SESSION_INVALID, store.owner_session(session_hash(SESSION), T0 + 11))
@@ -202,20 +202,20 @@ async def test_old_unused_photos_make_room_and_fresh_ones_are_kept(store: Store)
 async def test_republishing_keeps_the_coupons_already_issued(store: Store) -> None:
     await open_booth(store, "B01", SHOP, promotion(coupons=5))
     await visitor_with(store, ALICE, 100)
-    await store.redeem(redemption(ALICE, "key-00001"))
-    await store.redeem(redemption(ALICE, "key-00002"))
+    await buy(store, redemption(ALICE, "key-00001"))
+    await buy(store, redemption(ALICE, "key-00002"))
     fewer = config(promotion(coupons=1), promotion("second1", cost=5))
     await store.save_booth_draft("B01", SHOP, fewer, T0)
     booth = await store.publish_booth("B01", SHOP, T0)
     assert booth.issued == {"free0tea": 2, "second1": 0}
     free = booth.published.promotion("free0tea")  # type: ignore[union-attr]
     assert free is not None and booth.left(free) == 0
-    await refused(ErrorCode.SOLD_OUT, store.redeem(redemption(ALICE, "key-00003")))
+    await refused(ErrorCode.SOLD_OUT, buy(store, redemption(ALICE, "key-00003")))
     dropped = await store.save_booth_draft("B01", SHOP, config(promotion("second1", cost=5)), T0)
     assert dropped.issued == {"free0tea": 2, "second1": 0}, "a draft changes nothing live"
     live = await store.publish_booth("B01", SHOP, T0)
     assert live.issued == {"second1": 0}
-    await refused(ErrorCode.UNKNOWN_PROMOTION, store.redeem(redemption(ALICE, "key-00004")))
+    await refused(ErrorCode.UNKNOWN_PROMOTION, buy(store, redemption(ALICE, "key-00004")))
 
 
 async def test_an_admin_hides_and_shows_a_booth(store: Store) -> None:
@@ -224,7 +224,7 @@ async def test_an_admin_hides_and_shows_a_booth(store: Store) -> None:
     hidden = await store.set_booth_hidden("B01", True, "admin", T0)
     assert hidden.hidden and hidden.on_street is None and hidden.version == 2
     assert (await store.set_booth_hidden("B01", True, "admin", T0)).version == 2, "no change"
-    await refused(ErrorCode.UNKNOWN_BOOTH, store.redeem(redemption(ALICE, "key-00001")))
+    await refused(ErrorCode.UNKNOWN_BOOTH, buy(store, redemption(ALICE, "key-00001")))
     shown = await store.set_booth_hidden("B01", False, "admin", T0)
     assert shown.on_street == config() and shown.version == 3
     empty = await store.set_booth_hidden("B05", True, "admin", T0)
@@ -238,7 +238,7 @@ async def test_redeeming_moves_tokens_to_the_shop_and_issues_one_coupon(store: S
     await open_booth(store)
     await visitor_with(store, ALICE, 100)
     r = redemption(ALICE, "key-00001", expected_cost=30)
-    coupon = await store.redeem(r)
+    coupon = await buy(store, r)
     assert coupon.code == r.codes[0] and coupon.shop_id == SHOP and coupon.cost == 30
     assert coupon.title.th == "ชาไทยฟรี 1 แก้ว" and coupon.usable(T0)
     assert await store.balance(visitor_account(ALICE)) == 70
@@ -251,19 +251,37 @@ async def test_redeeming_moves_tokens_to_the_shop_and_issues_one_coupon(store: S
     assert (await store.audit()).ok
 
 
+async def test_a_redemption_tells_the_balance_and_the_booth_after_it(store: Store) -> None:
+    await open_booth(store)
+    await visitor_with(store, ALICE, 100)
+    redeemed = await store.redeem(redemption(ALICE, "key-00001"), SECRET)
+    assert redeemed.balance == 70 == await store.balance(visitor_account(ALICE))
+    assert redeemed.booth == await store.booth("B01")
+    assert redeemed.booth.version == 2 and redeemed.booth.issued == {"free0tea": 1}
+    again = await store.redeem(redemption(ALICE, "key-00001"), SECRET)
+    assert again == redeemed, "a retry tells the same"
+    accounts = (visitor_account(ALICE), shop_account(SHOP))
+    before = await snapshot(store, *accounts)
+    wrong = SECRET[:-1] + "X"
+    await refused(ErrorCode.BAD_IDENTITY, store.redeem(redemption(ALICE, "key-00002"), wrong))
+    await refused(ErrorCode.BAD_IDENTITY, store.redeem(redemption(ALICE, "key-00001"), wrong))
+    await refused(ErrorCode.BAD_IDENTITY, store.redeem(redemption(ALICE, "key-00002"), "short"))
+    assert await snapshot(store, *accounts) == before
+
+
 async def test_a_retried_redemption_returns_the_same_coupon_and_spends_once(store: Store) -> None:
     await open_booth(store)
     await visitor_with(store, ALICE, 100)
-    first = await store.redeem(redemption(ALICE, "key-00001"))
+    first = await buy(store, redemption(ALICE, "key-00001"))
     retries = await asyncio.gather(
-        *(store.redeem(redemption(ALICE, "key-00001", now=T0 + i)) for i in range(10))
+        *(buy(store, redemption(ALICE, "key-00001", now=T0 + i)) for i in range(10))
     )
     assert set(retries) == {first}
     assert await store.balance(visitor_account(ALICE)) == 70
     other = redemption(ALICE, "key-00001", promotion_id="another1")
-    await refused(ErrorCode.KEY_CONFLICT, store.redeem(other))
+    await refused(ErrorCode.KEY_CONFLICT, buy(store, other))
     await visitor_with(store, BOB, 100)
-    assert (await store.redeem(redemption(BOB, "key-00001"))).visitor_id == BOB, "keys per visitor"
+    assert (await buy(store, redemption(BOB, "key-00001"))).visitor_id == BOB, "keys per visitor"
 
 
 @pytest.mark.parametrize(
@@ -286,19 +304,19 @@ async def test_a_refused_redemption_spends_nothing(store: Store, change: dict, c
     accounts = (visitor_account(ALICE), visitor_account(BOB), shop_account(SHOP))
     before = await snapshot(store, *accounts)
     r = replace(redemption(ALICE, "key-00001"), **change)
-    await refused(code_, store.redeem(r))
+    await refused(code_, buy(store, r))
     assert await snapshot(store, *accounts) == before
     assert await store.coupons_of(ALICE) == () and await store.coupons_of(BOB) == ()
-    retry = await store.redeem(redemption(ALICE, "key-00001"))
+    retry = await buy(store, redemption(ALICE, "key-00001"))
     assert retry.visitor_id == ALICE, "a refused key is not burnt: the retry goes through"
 
 
 async def test_sold_out_is_refused_and_nothing_is_spent(store: Store) -> None:
     await open_booth(store, "B01", SHOP, promotion(coupons=1))
     await visitor_with(store, ALICE, 100)
-    await store.redeem(redemption(ALICE, "key-00001"))
+    await buy(store, redemption(ALICE, "key-00001"))
     before = await snapshot(store, visitor_account(ALICE))
-    await refused(ErrorCode.SOLD_OUT, store.redeem(redemption(ALICE, "key-00002")))
+    await refused(ErrorCode.SOLD_OUT, buy(store, redemption(ALICE, "key-00002")))
     assert await snapshot(store, visitor_account(ALICE)) == before
 
 
@@ -307,8 +325,8 @@ async def test_two_visitors_racing_for_the_last_coupon(store: Store) -> None:
     await visitor_with(store, ALICE, 100)
     await visitor_with(store, BOB, 100)
     results = await asyncio.gather(
-        store.redeem(redemption(ALICE, "key-00001")),
-        store.redeem(redemption(BOB, "key-00001")),
+        buy(store, redemption(ALICE, "key-00001")),
+        buy(store, redemption(BOB, "key-00001")),
         return_exceptions=True,
     )
     won = [r for r in results if not isinstance(r, BaseException)]
@@ -329,7 +347,7 @@ async def test_many_visitors_never_oversell(store: Store) -> None:
     for v in visitors:
         await visitor_with(store, v, 15)
     results = await asyncio.gather(
-        *(store.redeem(redemption(v, "key-00001")) for v in visitors), return_exceptions=True
+        *(buy(store, redemption(v, "key-00001")) for v in visitors), return_exceptions=True
     )
     coupons = [r for r in results if not isinstance(r, BaseException)]
     assert len(coupons) == 3 and len({c.code for c in coupons}) == 3
@@ -341,11 +359,11 @@ async def test_many_visitors_never_oversell(store: Store) -> None:
 async def test_a_taken_code_is_skipped_and_no_fresh_code_is_an_error(store: Store) -> None:
     await open_booth(store)
     await visitor_with(store, ALICE, 100)
-    first = await store.redeem(redemption(ALICE, "key-00001", codes=("22222222", "33333333")))
-    second = await store.redeem(redemption(ALICE, "key-00002", codes=("22222222", "44444444")))
+    first = await buy(store, redemption(ALICE, "key-00001", codes=("22222222", "33333333")))
+    second = await buy(store, redemption(ALICE, "key-00002", codes=("22222222", "44444444")))
     assert (first.code, second.code) == ("22222222", "44444444")
     with pytest.raises(StoreError):
-        await store.redeem(redemption(ALICE, "key-00003", codes=("22222222", "44444444")))
+        await buy(store, redemption(ALICE, "key-00003", codes=("22222222", "44444444")))
     assert await store.balance(visitor_account(ALICE)) == 40, "the failed one spent nothing"
     for bad in (
         redemption(ALICE, "short"),
@@ -353,13 +371,13 @@ async def test_a_taken_code_is_skipped_and_no_fresh_code_is_an_error(store: Stor
         replace(redemption(ALICE, "key-00005"), codes=()),
     ):
         with pytest.raises(ValueError):
-            await store.redeem(bad)
+            await buy(store, bad)
 
 
 async def test_a_coupon_is_marked_used_exactly_once(store: Store) -> None:
     await open_booth(store)
     await visitor_with(store, ALICE, 100)
-    coupon = await store.redeem(redemption(ALICE, "key-00001"))
+    coupon = await buy(store, redemption(ALICE, "key-00001"))
     used = await store.verify_coupon(coupon.code, "B01", SHOP, T0 + 60)
     assert used.used_at == T0 + 60 and not used.usable(T0 + 61)
     again = await refused(ErrorCode.COUPON_USED, store.verify_coupon(coupon.code, "B01", SHOP, T0))
@@ -370,7 +388,7 @@ async def test_a_coupon_is_marked_used_exactly_once(store: Store) -> None:
 async def test_checking_one_coupon_twice_at_once_succeeds_once(store: Store) -> None:
     await open_booth(store)
     await visitor_with(store, ALICE, 100)
-    coupon = await store.redeem(redemption(ALICE, "key-00001"))
+    coupon = await buy(store, redemption(ALICE, "key-00001"))
     results = await asyncio.gather(
         *(store.verify_coupon(coupon.code, "B01", SHOP, T0 + i) for i in range(6)),
         return_exceptions=True,
@@ -387,8 +405,8 @@ async def test_unknown_expired_and_other_shops_coupons_are_refused(store: Store)
     await open_booth(store)
     await open_booth(store, "B02", OTHER)
     await visitor_with(store, ALICE, 100)
-    mine = await store.redeem(redemption(ALICE, "key-00001"))
-    theirs = await store.redeem(redemption(ALICE, "key-00002", slot="B02"))
+    mine = await buy(store, redemption(ALICE, "key-00001"))
+    theirs = await buy(store, redemption(ALICE, "key-00002", slot="B02"))
     await refused(ErrorCode.COUPON_UNKNOWN, store.verify_coupon(code(99), "B01", SHOP, T0))
     await refused(ErrorCode.COUPON_OTHER_SHOP, store.verify_coupon(theirs.code, "B01", SHOP, T0))
     await refused(ErrorCode.NOT_BOOTH_OWNER, store.verify_coupon(mine.code, "B01", OTHER, T0))
@@ -427,7 +445,7 @@ async def test_booths_and_coupons_survive_close_and_reopen(store_factory: StoreF
     await store.sign_in(link_hash(LINK), session_hash(SESSION), T0 + DAY, T0)
     await store.put_image("B01", SHOP, PHOTO, "image/webp", b"RIFF", T0)
     await visitor_with(store, ALICE, 100)
-    coupon = await store.redeem(redemption(ALICE, "key-00001"))
+    coupon = await buy(store, redemption(ALICE, "key-00001"))
     before = (await store.booths(), await store.coupons_of(ALICE), await store.owner_actions())
     await store.close()
     reopened = await store_factory()
@@ -439,5 +457,5 @@ async def test_booths_and_coupons_survive_close_and_reopen(store_factory: StoreF
     assert after == before
     assert (await reopened.owner_session(session_hash(SESSION), T0)).shop_id == SHOP
     assert await reopened.image(PHOTO) == ("image/webp", b"RIFF")
-    assert (await reopened.redeem(redemption(ALICE, "key-00001"))) == coupon
+    assert (await buy(reopened, redemption(ALICE, "key-00001"))) == coupon
     assert (await reopened.audit()).ok

@@ -24,6 +24,7 @@ from tests.server.store.conftest import (
     SECRET,
     T0,
     advance_quests,
+    buy,
     make_answer,
     record_answer,
     store_url,
@@ -151,7 +152,7 @@ async def test_every_key_carries_a_visitor_or_sequencer_hash_tag(store: RedisSto
     await store.put_image("B01", "auntie-daeng", "ab" * 16, "image/webp", b"RIFF", T0)
     await store.save_booth_draft("B01", "auntie-daeng", config(promotion(cost=5)), T0)
     await store.publish_booth("B01", "auntie-daeng", T0)
-    await store.redeem(redemption(BOB, "key-00001"))
+    await buy(store, redemption(BOB, "key-00001"))
     keys = [k async for k in store._conn.redis.scan_iter(match="*")]
     assert len(keys) > 30
     assert [k for k in keys if not TAGGED.match(k)] == []

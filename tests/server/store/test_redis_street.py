@@ -17,7 +17,7 @@ from server.store.redis.store import RedisStore
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
-from tests.server.store.conftest import SECRET, store_url
+from tests.server.store.conftest import SECRET, buy, store_url
 from tests.world.booth_fixtures import T0, config, promotion, redemption
 
 pytestmark = pytest.mark.redis
@@ -65,7 +65,7 @@ async def test_three_processes_never_oversell(url: str) -> None:
         for v in visitors:
             await visitor_with(stores[0], v, 25)
         results = await asyncio.gather(
-            *(stores[i % 3].redeem(redemption(v, "key-00001")) for i, v in enumerate(visitors)),
+            *(buy(stores[i % 3], redemption(v, "key-00001")) for i, v in enumerate(visitors)),
             return_exceptions=True,
         )
         coupons = [r for r in results if not isinstance(r, BaseException)]
@@ -89,7 +89,7 @@ async def test_two_processes_checking_one_coupon_use_it_once(url: str) -> None:
     try:
         await open_booth(first, coupons=2)
         await visitor_with(first, ALICE, 50)
-        coupon = await first.redeem(redemption(ALICE, "key-00001"))
+        coupon = await buy(first, redemption(ALICE, "key-00001"))
         checks = await asyncio.gather(
             *((first, second)[i % 2].verify_coupon(coupon.code, "B01", SHOP, T0 + i)
               for i in range(8)),
@@ -115,7 +115,7 @@ async def test_a_redemption_cut_off_after_the_debit_is_issued_by_settle(
 
     monkeypatch.setattr(store._sales, "confirm", dies)
     with pytest.raises(CutOff):
-        await store.redeem(redemption(ALICE, "key-00001"))
+        await buy(store, redemption(ALICE, "key-00001"))
     assert await store.balance(visitor_account(ALICE)) == 40, "paid, not yet issued"
     assert await store.coupons_of(ALICE) == ()
     other = await open_store(url)
@@ -124,7 +124,7 @@ async def test_a_redemption_cut_off_after_the_debit_is_issued_by_settle(
     finally:
         await other.close()
     (coupon,) = await store.coupons_of(ALICE)
-    assert await store.redeem(redemption(ALICE, "key-00001")) == coupon, "the retry finds it"
+    assert await buy(store, redemption(ALICE, "key-00001")) == coupon, "the retry finds it"
     assert await store.balance(shop_account(SHOP)) == 10
     assert (await store.booth("B01")).issued == {"free0tea": 1}  # type: ignore[union-attr]
     assert (await store.audit()).ok
@@ -140,7 +140,7 @@ async def test_a_refused_attempt_stays_refused_even_if_stock_comes_back(
     real_confirm, real_scripts = store._sales.confirm, store._conn.scripts
 
     async def bob_buys_first(*args: Any) -> Any:
-        await other.redeem(redemption(BOB, "key-00001"))  # between Alice's debit and decision
+        await buy(other, redemption(BOB, "key-00001"))  # between Alice's debit and decision
         return await real_confirm(*args)
 
     async def refund_dies(*args: Any) -> None:
@@ -150,7 +150,7 @@ async def test_a_refused_attempt_stays_refused_even_if_stock_comes_back(
     store._conn.scripts = dataclasses.replace(real_scripts, refund=refund_dies)
     try:
         with pytest.raises(CutOff):
-            await store.redeem(redemption(ALICE, "key-00001"))
+            await buy(store, redemption(ALICE, "key-00001"))
     finally:
         monkeypatch.undo()
         store._conn.scripts = real_scripts
@@ -161,7 +161,7 @@ async def test_a_refused_attempt_stays_refused_even_if_stock_comes_back(
     assert await store.settle() == 1
     assert await store.balance(visitor_account(ALICE)) == 50, "the refusal was final"
     assert await store.coupons_of(ALICE) == ()
-    again = await store.redeem(redemption(ALICE, "key-00001"))
+    again = await buy(store, redemption(ALICE, "key-00001"))
     assert again.visitor_id == ALICE, "a new attempt under the same key may buy now"
     assert await store.balance(visitor_account(ALICE)) == 40
     assert (await store.audit()).ok

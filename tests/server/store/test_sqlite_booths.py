@@ -9,7 +9,7 @@ from server.store.sqlite.schema import MIGRATIONS
 from server.store.sqlite.store import SQLiteStore
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.owners import link_hash, session_hash
-from tests.server.store.conftest import SECRET
+from tests.server.store.conftest import SECRET, buy
 from tests.world.booth_fixtures import T0, config, redemption
 
 ALICE = "alice-0000001"
@@ -66,7 +66,7 @@ async def test_the_audit_notices_a_coupon_without_its_payment(tmp_path: Path) ->
     await store.publish_booth("B01", SHOP, T0)
     await store.register_visitor(ALICE, SECRET, T0)
     await store.transfer(Transfer("gift", CITY_POOL, visitor_account(ALICE), 100, "gift", T0))
-    coupon = await store.redeem(redemption(ALICE, "key-00001"))
+    coupon = await buy(store, redemption(ALICE, "key-00001"))
     assert (await store.audit()).ok
     await store.close()
     with sqlite3.connect(path) as conn:
