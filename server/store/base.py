@@ -33,10 +33,6 @@ from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, Q
 from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
 
 PAGE_MAX = 1000
-IMAGES_PER_SLOT = 36
-"""Photos kept per booth slot; older unused ones make room for new uploads."""
-IMAGE_PRUNE_AGE_S = 3600.0
-"""An unused photo younger than this may belong to a form still being filled in: kept."""
 
 
 def page(limit: int) -> int:
@@ -186,9 +182,9 @@ class Booths(Protocol):
     async def put_image(
         self, slot: str, shop_id: str, image_id: str, content_type: str, data: bytes, now: float
     ) -> None:
-        """Keep a re-encoded photo for the slot (same id again: a no-op). When the slot holds
-        ``IMAGES_PER_SLOT`` photos the oldest unused ones older than ``IMAGE_PRUNE_AGE_S``
-        go; if none can, ``Refused(IMAGE_LIMIT)``. ``NOT_BOOTH_OWNER`` as above."""
+        """Keep a re-encoded photo for the slot (same id again: a no-op), making room as
+        :func:`~srichan_world.world.booths.photos_to_drop` says (``Refused(IMAGE_LIMIT)`` when
+        it cannot). ``NOT_BOOTH_OWNER`` as above."""
         ...
 
     async def image(self, image_id: str) -> tuple[str, bytes] | None:

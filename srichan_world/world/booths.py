@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from srichan_world.errors import Refused
+from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.model import Text
 
 SLOT_ID = re.compile(r"^B[0-9]{2}$")
@@ -45,6 +47,10 @@ PROMOTION_SPAN_MAX_S = 366 * 86_400
 TIME_MIN = 1_704_067_200  # 2024-01-01 UTC
 TIME_MAX = 4_102_444_800  # 2100-01-01 UTC
 DEFAULT_AWNING = "#c0392b"
+IMAGES_PER_SLOT = 36
+"""Photos kept per booth slot; older unused ones make room for new uploads."""
+IMAGE_PRUNE_AGE_S = 3600.0
+"""An unused photo younger than this may belong to a form still being filled in: kept."""
 
 _REFUSED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
@@ -68,6 +74,11 @@ class Promotion:
     valid_from: int
     valid_to: int
     """Unix seconds; a coupon may be redeemed while ``valid_from <= now < valid_to``."""
+
+    def stock(self, issued: int) -> int:
+        """Coupons offered once published: never fewer than already issued (a promotion
+        offering fewer is sold out), so issued coupons stay counted."""
+        return max(self.coupons, issued)
 
     def window_refusal(self, now: float) -> str | None:
         """``"not_started"``, ``"ended"`` or ``None`` when ``now`` is inside the window."""
@@ -174,6 +185,47 @@ class BoothRecord:
         version for visitors to be sent."""
         issued = {**self.issued, promotion_id: self.issued.get(promotion_id, 0) + 1}
         return replace(self, version=self.version + 1, issued=issued)
+
+
+def photos_in_use(*configs: BoothConfig | None) -> frozenset[str]:
+    """The photos a draft or the street copy shows: never pruned."""
+    return frozenset(p for c in configs if c is not None for p in c.photos())
+
+
+def require_photos(slot: str, draft: BoothConfig, kept: Iterable[str]) -> None:
+    """A draft may show only photos uploaded for its slot (``BAD_BOOTH``)."""
+    missing = sorted(draft.photos() - set(kept))
+    if missing:
+        raise Refused(ErrorCode.BAD_BOOTH, f"photos not uploaded for {slot}: {missing}")
+
+
+def to_publish(draft: BoothConfig | None) -> BoothConfig:
+    """What publishing puts on the street: the saved draft (``BAD_BOOTH`` without one)."""
+    if draft is None:
+        raise Refused(ErrorCode.BAD_BOOTH, "save a draft before publishing")
+    return draft
+
+
+def photos_to_drop(
+    slot: str, photos: Mapping[str, float], in_use: frozenset[str], now: float
+) -> list[str]:
+    """The photos to delete so one more fits (``photos``: each kept one's upload time): none
+    while the slot has room, else the oldest unused ones older than :data:`IMAGE_PRUNE_AGE_S`;
+    ``IMAGE_LIMIT`` when not enough of them can go."""
+    need = len(photos) - IMAGES_PER_SLOT + 1
+    if need <= 0:
+        return []
+    old = sorted(
+        (at, photo)
+        for photo, at in photos.items()
+        if at <= now - IMAGE_PRUNE_AGE_S and photo not in in_use
+    )
+    if len(old) < need:
+        raise Refused(
+            ErrorCode.IMAGE_LIMIT,
+            f"{slot} keeps at most {IMAGES_PER_SLOT} photos; save, then try later",
+        )
+    return [photo for _, photo in old[:need]]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from srichan_world.errors import Refused
+from srichan_world.protocol.codes import ErrorCode
+
 CITY_POOL = "pool:city"
 ACCOUNT = re.compile(r"^(pool|visitor|shop):[A-Za-z0-9_.@-]{1,64}$")
 ISSUING_KINDS = frozenset({"pool"})
@@ -64,6 +67,16 @@ class Transfer:
             raise ValueError("amount must be a positive whole number")
         if not isinstance(self.reason, str) or not 1 <= len(self.reason) <= REASON_MAX:
             raise ValueError(f"reason must be 1-{REASON_MAX} characters")
+
+    def conflict(self) -> Refused:
+        """The refusal of a key already recorded for another movement."""
+        return Refused(ErrorCode.KEY_CONFLICT, f"key {self.key!r} was used for another transfer")
+
+    def short(self) -> Refused:
+        """The refusal of a payer (never an issuing account) holding less than the amount."""
+        return Refused(
+            ErrorCode.INSUFFICIENT_TOKENS, f"{self.source} holds less than {self.amount}"
+        )
 
     def same_movement(self, other: Transfer) -> bool:
         """A retry repeats the movement; its time may differ."""

@@ -5,6 +5,8 @@ link on the owner's phone exchanges it (once) for a session; the session proves 
 is on every later request, and a per-session CSRF token proves a request came from the owner's
 own page. The store keeps only hashes of links and sessions; a CSRF token is derived from the
 session secret, so it needs no storage at all. Revoking a shop ends all its sessions at once.
+
+The checks below are made by every store inside its atomic step, on what it holds then.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from srichan_world.errors import Refused
+from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import SLOT_ID, clean_text
 
 SHOP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,31}$")
@@ -108,3 +112,37 @@ def checked_grant(slot: str, shop_id: str, shop_name: str) -> str:
     if not name or len(name) > SHOP_NAME_MAX:
         raise ValueError(f"shop name: 1-{SHOP_NAME_MAX} characters, no control codes")
     return name
+
+
+def grants(slot: str, shop_id: str, holder: str | None) -> bool:
+    """Whether giving ``slot`` to the shop changes who holds it (``holder``: its shop now, if
+    any): not when the shop holds it already; ``SLOT_TAKEN`` when another shop does."""
+    if holder not in (None, shop_id):
+        raise Refused(ErrorCode.SLOT_TAKEN, f"slot {slot} belongs to shop {holder}")
+    return holder is None
+
+
+def require_active(shop_id: str, active: bool) -> None:
+    """Links are issued to a shop that exists and is not revoked (``NOT_BOOTH_OWNER``)."""
+    if not active:
+        raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"no active shop {shop_id!r}")
+
+
+def require_holder(slot: str, shop_id: str, holder: str | None, active: bool) -> None:
+    """Only the active shop holding ``slot`` edits its booth or sees its coupons."""
+    if holder != shop_id or not active:
+        raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+
+
+def require_link(expires_at: float | None, active: bool, now: float) -> None:
+    """A sign-in link works once (``expires_at`` ``None``: unknown or used), until it expires,
+    for a shop not revoked; else ``SIGN_IN_INVALID``."""
+    if expires_at is None or expires_at <= now or not active:
+        raise Refused(ErrorCode.SIGN_IN_INVALID, "this sign-in link is unknown, used or expired")
+
+
+def require_session(expires_at: float | None, active: bool, now: float) -> None:
+    """A session (``expires_at`` ``None``: unknown or ended) lasts until it expires or its shop
+    is revoked; else ``SESSION_INVALID``."""
+    if expires_at is None or expires_at <= now or not active:
+        raise Refused(ErrorCode.SESSION_INVALID, "sign in again with a new link")

@@ -38,6 +38,11 @@ ANSWER_SLACK_M = 2.0
 """An answer may come from this much beyond the trigger radius: avatars drift while reading."""
 
 
+def replayed() -> Refused:
+    """The refusal of an answer already graded (its key seen before)."""
+    return Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
+
+
 def quiz_version(quiz: QuizPoint) -> str:
     """A hash of what is asked (question, choices, correct choice): rewritten means new."""
     content = {
@@ -312,7 +317,7 @@ class QuizDesk:
         held = self._open.get(slot)
         if held is None:
             if slot in self._answered:
-                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
+                raise replayed()
             raise Refused(ErrorCode.NO_OPEN_QUIZ, "open the quiz before answering")
         if held.version != entry.version:
             del self._open[slot]

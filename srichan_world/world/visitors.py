@@ -42,6 +42,17 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
 
 
+def require_owner(secret: str, stored_hash: str) -> None:
+    """Registering an id that exists is a no-op for its owner; anyone else is refused."""
+    if not secret_matches(secret, stored_hash):
+        raise Refused(ErrorCode.BAD_IDENTITY, "this visitor id belongs to someone else")
+
+
+def unknown_visitor() -> Refused:
+    """The refusal of a request for a visitor the store has never registered."""
+    return Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+
+
 def require_secret(secret: str, stored_hash: str | None) -> None:
     """Refuse (``BAD_IDENTITY``) a visitor the store holds no secret hash for (``None``) or
     whose ``secret`` does not match it."""

@@ -13,7 +13,6 @@ from server.store.redis.connection import Connection, guarded
 from server.store.redis.coupons import newest_first
 from server.store.redis.keys import (
     ACTIONS,
-    AWD,
     BALANCES,
     COUPONS,
     CREDITS,
@@ -28,13 +27,11 @@ from server.store.redis.keys import (
 from server.store.redis.slots import VisitorSlots
 from server.store.redis.street import Changes, Street
 from srichan_world.world import ledger
+from srichan_world.world.awards import GivenAward, award_problems
+from srichan_world.world.coupons import coupon_problems
 from srichan_world.world.ledger import (
-    CITY_POOL,
     AuditReport,
     Entry,
-    Transfer,
-    shop_account,
-    visitor_account,
 )
 from srichan_world.world.owners import OwnerAction
 
@@ -85,10 +82,28 @@ class RedisAudit:
         for key, held in zip(balance_keys, await self._get_many(balance_keys), strict=True):
             stored[ledger.visitor_account(visitor_of_key(key, ":bal"))] = int(held or 0)
         report = ledger.audit(entries, stored)
-        by_key = {e.transfer.key: e.transfer for e in entries}
+        transfers = {e.transfer.key: e.transfer for e in entries}
+        awards: list[GivenAward] = []
+        earned: dict[str, int] = {}
         async for key in redis.scan_iter(match=f"{VISITOR_PATTERN}:awd"):
-            problems += await self._award_problems(visitor_of_key(key, ":awd"), by_key)
-        problems += await self._coupon_problems(by_key)
+            visitor_id = visitor_of_key(key, ":awd")
+            for award_key, raw in (await redis.hgetall(key)).items():
+                held = json.loads(raw)
+                awards.append(
+                    GivenAward(visitor_id, award_key, held["amount"], held["transfer_key"])
+                )
+            all_time = await redis.hget(visitor_keys(visitor_id)[EARN - 1], "all")
+            earned[visitor_id] = json.loads(all_time)[0] if all_time else 0
+        problems += award_problems(awards, transfers, earned)
+        coupons = newest_first((await redis.hgetall(COUPONS)).values())
+        street = await self._street.read()
+        street = await self._street.read(slots=sorted(street.booths))
+        promotions = [
+            (slot, pid, promotion["issued"], street.booths[slot]["shop_id"])
+            for slot, held in street.promotions.items()
+            for pid, promotion in held.items()
+        ]
+        problems += coupon_problems(coupons, transfers, promotions)
         waiting = await redis.hlen(CREDITS)
         async for key in redis.scan_iter(match=f"{VISITOR_PATTERN}:out"):
             waiting += await redis.hlen(key)
@@ -103,28 +118,6 @@ class RedisAudit:
         for key in keys:
             pipe.get(key)
         return list(await pipe.execute())
-
-    async def _award_problems(self, visitor_id: str, transfers: dict[str, Transfer]) -> list[str]:
-        """Awards and the ledger must agree, as in the SQLite store's audit."""
-        keys = visitor_keys(visitor_id)
-        awards = await self._conn.redis.hgetall(keys[AWD - 1])
-        earned_all = await self._conn.redis.hget(keys[EARN - 1], "all")
-        problems = []
-        total = 0
-        for award_key, raw in awards.items():
-            award = json.loads(raw)
-            total += award["amount"]
-            if award["amount"] <= 0:
-                continue
-            t = transfers.get(award["transfer_key"])
-            if t is None or t.amount != award["amount"] or t.source != CITY_POOL:
-                problems.append(f"award {award_key} of {visitor_id} has no matching transfer")
-        earned = json.loads(earned_all)[0] if earned_all else 0
-        if total != earned:
-            problems.append(
-                f"{visitor_id}: awards total {total} but learning earnings say {earned}"
-            )
-        return problems
 
     @guarded
     async def note_action(
@@ -150,34 +143,3 @@ class RedisAudit:
                 )
             )
         return tuple(actions)
-
-    async def _coupon_problems(self, transfers: dict[str, Transfer]) -> list[str]:
-        """Each coupon was paid for: its transfer went from its visitor to its shop at its
-        cost; and a promotion never counts more coupons issued than exist."""
-        problems = []
-        coupons = newest_first((await self._conn.redis.hgetall(COUPONS)).values())
-        for coupon, transfer_key in coupons:
-            t = transfers.get(transfer_key)
-            if (
-                t is None
-                or t.amount != coupon.cost
-                or t.source != visitor_account(coupon.visitor_id)
-                or t.target != shop_account(coupon.shop_id)
-            ):
-                problems.append(f"coupon {coupon.code} has no matching transfer")
-        street = await self._street.read()
-        street = await self._street.read(slots=sorted(street.booths))
-        for slot, promotions in street.promotions.items():
-            shop_id = street.booths[slot]["shop_id"]
-            for pid, promotion in promotions.items():
-                counted = sum(
-                    1
-                    for c, _ in coupons
-                    if (c.slot, c.promotion_id, c.shop_id) == (slot, pid, shop_id)
-                )
-                if promotion["issued"] != counted:
-                    problems.append(
-                        f"promotion {slot}/{pid} says {promotion['issued']} issued "
-                        f"but {counted} coupons exist"
-                    )
-        return problems

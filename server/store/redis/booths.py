@@ -8,7 +8,6 @@ import json
 
 from redis.client import NEVER_DECODE
 
-from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
 from server.store.redis.connection import Connection, guarded
 from server.store.redis.keys import (
     BOOTH_VERSIONS,
@@ -19,9 +18,14 @@ from server.store.redis.keys import (
     promotions_key,
 )
 from server.store.redis.street import Changes, Street, StreetView, booth_record, empty_booth
-from srichan_world.errors import Refused
-from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world.booths import BoothConfig, BoothRecord
+from srichan_world.world.booths import (
+    BoothConfig,
+    BoothRecord,
+    photos_in_use,
+    photos_to_drop,
+    require_photos,
+    to_publish,
+)
 from srichan_world.world.ledger import shop_account
 
 
@@ -53,9 +57,7 @@ class RedisBooths:
     ) -> BoothRecord:
         def decide(street: StreetView) -> tuple[Changes, BoothRecord]:
             street.require_holder(slot, shop_id)
-            missing = sorted(draft.photos() - set(street.images[slot]))
-            if missing:
-                raise Refused(ErrorCode.BAD_BOOTH, f"photos not uploaded for {slot}: {missing}")
+            require_photos(slot, draft, street.images[slot])
             booth = street.booths[slot] | {"draft": draft.to_json(), "updated_at": now}
             changes = Changes()
             changes.hset(BOOTHS, slot, booth)
@@ -71,16 +73,15 @@ class RedisBooths:
         def decide(street: StreetView) -> tuple[Changes, BoothRecord]:
             street.require_holder(slot, shop_id)
             booth = street.booths[slot]
-            if booth["draft"] is None:
-                raise Refused(ErrorCode.BAD_BOOTH, "save a draft before publishing")
-            config = BoothConfig.from_json(booth["draft"])
+            draft = booth["draft"]
+            config = to_publish(None if draft is None else BoothConfig.from_json(draft))
             promotions = {pid: p | {"live": False} for pid, p in street.promotions[slot].items()}
             for p in config.promotions:
                 issued = promotions[p.id]["issued"] if p.id in promotions else 0
                 promotions[p.id] = {
                     "title": p.title.to_json(),
                     "cost": p.cost,
-                    "coupons": max(p.coupons, issued),
+                    "coupons": p.stock(issued),
                     "issued": issued,
                     "valid_from": p.valid_from,
                     "valid_to": p.valid_to,
@@ -131,27 +132,16 @@ class RedisBooths:
             changes = Changes()
             if street.fields[(IMAGE_SLOTS, image_id)] is not None:
                 return changes, False
-            images = street.images[slot]
-            if len(images) >= IMAGES_PER_SLOT:
-                used: set[str] = set()
-                for body in (street.booths[slot]["draft"], street.booths[slot]["published"]):
-                    if body is not None:
-                        used |= BoothConfig.from_json(body).photos()
-                old = sorted(
-                    (row["created_at"], held)
-                    for held, row in images.items()
-                    if row["created_at"] <= now - IMAGE_PRUNE_AGE_S and held not in used
-                )
-                need = len(images) - IMAGES_PER_SLOT + 1
-                if len(old) < need:
-                    raise Refused(
-                        ErrorCode.IMAGE_LIMIT,
-                        f"{slot} keeps at most {IMAGES_PER_SLOT} photos; save, then try later",
-                    )
-                for _, held in old[:need]:
-                    changes.hdel(images_key(slot), held)
-                    changes.hdel(IMAGE_SLOTS, held)
-                    changes.drop_images.append(held)
+            booth = street.booths[slot]
+            shown = (
+                None if b is None else BoothConfig.from_json(b)
+                for b in (booth["draft"], booth["published"])
+            )
+            kept = {held: row["created_at"] for held, row in street.images[slot].items()}
+            for held in photos_to_drop(slot, kept, photos_in_use(*shown), now):
+                changes.hdel(images_key(slot), held)
+                changes.hdel(IMAGE_SLOTS, held)
+                changes.drop_images.append(held)
             row = {"content_type": content_type, "created_at": now}
             changes.hset(images_key(slot), image_id, row)
             changes.hset(IMAGE_SLOTS, image_id, slot)

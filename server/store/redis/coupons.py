@@ -130,10 +130,9 @@ class RedisCoupons:
                 [leg, f"cr:{payment.key}", payment.amount, item_id, dumps(item)],
             )
             if status == "short":
-                cost = payment.amount
-                raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"this coupon costs {cost} tokens")
+                raise payment.short()
             if status == "conflict":
-                raise Refused(ErrorCode.KEY_CONFLICT, f"key {r.key!r} was used for a transfer")
+                raise payment.conflict()
             if status == "done":
                 held = await self._conn.redis.hget(COUPONS, rid)
                 if held is None:

@@ -35,8 +35,14 @@ from srichan_world.world.awards import UNPAID, Award, Payout
 from srichan_world.world.leaderboard import Board, LeaderRow, earning_periods
 from srichan_world.world.leaderboard import period_key as board_period
 from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
-from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
-from srichan_world.world.visitors import display_name
+from srichan_world.world.quizzes import (
+    AnswerOutcome,
+    AnswerPlan,
+    AttemptsChanged,
+    AttemptState,
+    replayed,
+)
+from srichan_world.world.visitors import display_name, unknown_visitor
 
 TOKENS_TOP = 10**15
 QUESTS_TOP = 10**9
@@ -80,7 +86,7 @@ class RedisLearning:
 
         def decide(view: View) -> tuple[Writes, Callable[[int], AnswerOutcome | AttemptsChanged]]:
             if view.get(ANS, answer.key) is not None:
-                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
+                raise replayed()
             _require_registered(view)
             held = _attempts(view, quiz_key)
             if held != plan.seen:
@@ -180,12 +186,12 @@ class RedisLearning:
             return
         claimed = await self._conn.redis.hsetnx(ANSWERS, key, visitor_id)
         if not claimed and await self._conn.redis.hget(ANSWERS, key) != visitor_id:
-            raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
+            raise replayed()
 
 
 def _require_registered(view: View) -> None:
     if not view.registered:
-        raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+        raise unknown_visitor()
 
 
 def _attempts(view: View, quiz_key: str) -> AttemptState:

@@ -18,14 +18,8 @@ from server.store.redis.keys import (
 from server.store.redis.slots import VisitorSlots
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world import ledger
+from srichan_world.world import ledger, visitors
 from srichan_world.world.ledger import Entry, Transfer
-from srichan_world.world.visitors import (
-    check_credentials,
-    hash_secret,
-    normalize_nickname,
-    secret_matches,
-)
 
 RESERVED_PREFIXES = ("award:", "redeem:")
 """Transfer keys the store makes for awards and coupons; ``transfer()`` refuses them."""
@@ -39,32 +33,30 @@ class RedisVisitorLedger:
 
     @guarded
     async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
-        check_credentials(visitor_id, secret)
+        visitors.check_credentials(visitor_id, secret)
         held = await self._conn.scripts.register(
-            [visitor_keys(visitor_id)[HASH - 1]], [hash_secret(secret), repr(float(now))]
+            [visitor_keys(visitor_id)[HASH - 1]], [visitors.hash_secret(secret), repr(float(now))]
         )
         if not held:
             return Visitor(visitor_id, None, now)
-        if not secret_matches(secret, held[0]):
-            raise Refused(ErrorCode.BAD_IDENTITY, "this visitor id belongs to someone else")
+        visitors.require_owner(secret, held[0])
         return Visitor(visitor_id, held[1], float(held[2]))
 
     @guarded
     async def authenticate_visitor(self, visitor_id: str, secret: str) -> Visitor:
-        check_credentials(visitor_id, secret)
+        visitors.check_credentials(visitor_id, secret)
         stored, nick, created = await self._conn.redis.hmget(
             visitor_keys(visitor_id)[HASH - 1], "secret", "nick", "created"
         )
-        if stored is None or not secret_matches(secret, stored):
-            raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor or wrong secret")
+        visitors.require_secret(secret, stored)
         return Visitor(visitor_id, nick, float(created))
 
     @guarded
     async def set_nickname(self, visitor_id: str, nickname: str) -> Visitor:
-        name = normalize_nickname(nickname)
+        name = visitors.normalize_nickname(nickname)
         created = await self._conn.scripts.nickname([visitor_keys(visitor_id)[HASH - 1]], [name])
         if created is None:
-            raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+            raise visitors.unknown_visitor()
         return Visitor(visitor_id, name, float(created))
 
     @guarded

@@ -18,8 +18,9 @@ from server.store.redis.keys import (
 from server.store.redis.street import Changes, Street, StreetView, empty_booth
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world import owners as rules
 from srichan_world.world.ledger import shop_account
-from srichan_world.world.owners import Owner, OwnerSession, checked_grant
+from srichan_world.world.owners import Owner, OwnerSession
 
 
 class RedisOwners:
@@ -30,13 +31,11 @@ class RedisOwners:
 
     @guarded
     async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
-        name = checked_grant(slot, shop_id, shop_name)
+        name = rules.checked_grant(slot, shop_id, shop_name)
 
         def decide(street: StreetView) -> tuple[Changes, Owner]:
             booth = street.booths.get(slot)
-            holder = None if booth is None else booth["shop_id"]
-            if holder not in (None, shop_id):
-                raise Refused(ErrorCode.SLOT_TAKEN, f"slot {slot} belongs to shop {holder}")
+            takes = rules.grants(slot, shop_id, None if booth is None else booth["shop_id"])
             changes = Changes()
             shop = street.shops.get(shop_id)
             created = now if shop is None else shop["created_at"]
@@ -44,9 +43,9 @@ class RedisOwners:
             if booth is None:
                 changes.hset(BOOTHS, slot, empty_booth(shop_id, now))
                 changes.hset(BOOTH_VERSIONS, slot, "0")
-            elif holder is None:
+            elif takes:
                 changes.hset(BOOTHS, slot, booth | {"shop_id": shop_id, "updated_at": now})
-            if holder is None:
+            if takes:
                 changes.note("admin", "grant", slot, f"{shop_id} {name}", now)
             slots = tuple(sorted({*street.slots_of(shop_id), slot}))
             return changes, Owner(shop_id, name, slots, created, None)
@@ -58,9 +57,7 @@ class RedisOwners:
         self, shop_id: str, link_hash: str, expires_at: float, now: float
     ) -> None:
         def decide(street: StreetView) -> tuple[Changes, None]:
-            shop = street.shops.get(shop_id)
-            if shop is None or shop["revoked_at"] is not None:
-                raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"no active shop {shop_id!r}")
+            rules.require_active(shop_id, street.active(shop_id))
             changes = Changes()
             link = {"shop_id": shop_id, "created_at": now, "expires_at": expires_at}
             changes.hset(LINKS, link_hash, link)
@@ -75,11 +72,9 @@ class RedisOwners:
     ) -> OwnerSession:
         def decide(street: StreetView) -> tuple[Changes, OwnerSession]:
             link = street.links.get(link_hash)
-            shop = None if link is None else street.shops.get(link["shop_id"])
-            if link is None or link["expires_at"] <= now or not shop or shop["revoked_at"]:
-                raise Refused(
-                    ErrorCode.SIGN_IN_INVALID, "this sign-in link is unknown, used or expired"
-                )
+            active = link is not None and street.active(link["shop_id"])
+            rules.require_link(None if link is None else link["expires_at"], active, now)
+            assert link is not None, "require_link refuses a missing link"
             changes = Changes()
             changes.hdel(LINKS, link_hash)
             for key, table in ((LINKS, street.links), (SESSIONS, street.sessions)):
@@ -90,8 +85,8 @@ class RedisOwners:
             session = {"shop_id": shop_id, "created_at": now, "expires_at": expires_at}
             changes.hset(SESSIONS, session_hash, session)
             changes.note(shop_account(shop_id), "sign_in", None, "", now)
-            slots = street.slots_of(shop_id)
-            return changes, OwnerSession(shop_id, shop["name"], slots, expires_at)
+            name = street.shops[shop_id]["name"]
+            return changes, OwnerSession(shop_id, name, street.slots_of(shop_id), expires_at)
 
         return (await self._street.change(decide, links=True, sessions=True))[0]
 
@@ -100,11 +95,12 @@ class RedisOwners:
         street = await self._street.read(fields=[(SESSIONS, session_hash)])
         raw = street.fields[(SESSIONS, session_hash)]
         session = None if raw is None else json.loads(raw)
-        shop = None if session is None else street.shops.get(session["shop_id"])
-        if session is None or not shop or shop["revoked_at"] or session["expires_at"] <= now:
-            raise Refused(ErrorCode.SESSION_INVALID, "sign in again with a new link")
-        shop_id = session["shop_id"]
-        return OwnerSession(shop_id, shop["name"], street.slots_of(shop_id), session["expires_at"])
+        active = session is not None and street.active(session["shop_id"])
+        rules.require_session(None if session is None else session["expires_at"], active, now)
+        assert session is not None, "require_session refuses a missing session"
+        shop_id, expires_at = session["shop_id"], session["expires_at"]
+        name = street.shops[shop_id]["name"]
+        return OwnerSession(shop_id, name, street.slots_of(shop_id), expires_at)
 
     @guarded
     async def end_session(self, session_hash: str) -> None:

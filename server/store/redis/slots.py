@@ -38,7 +38,6 @@ from server.store.redis.keys import (
     visitor_of_key,
 )
 from srichan_world.errors import Refused
-from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import Entry, Transfer
 
 T = TypeVar("T")
@@ -198,10 +197,10 @@ class VisitorSlots:
     async def from_sequencer(self, t: Transfer) -> Entry:
         ((status, seq, body, waiting),) = await self.post([movement(t, debit_here=True, leg=None)])
         if status == "short":
-            raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
+            raise t.short()
         held = transfer_of(body)
         if not held.same_movement(t):
-            raise Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+            raise t.conflict()
         if int(waiting):
             await self.deliver(held, int(seq))
         return Entry(int(seq), held)
@@ -214,9 +213,9 @@ class VisitorSlots:
             [keys[BAL - 1], keys[LEGS - 1], keys[OUT - 1]],
             [f"dr:{t.key}", f"cr:{t.key}", t.amount, item_id, dumps(item)],
         )
-        conflict = Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+        conflict = t.conflict()
         if status == "short":
-            raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
+            raise t.short()
         if status == "conflict":
             raise conflict
         if status == "done":

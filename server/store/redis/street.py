@@ -35,8 +35,7 @@ from server.store.redis.keys import (
     item_args,
     promotions_key,
 )
-from srichan_world.errors import Refused
-from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world import owners as owner_rules
 from srichan_world.world.booths import BoothConfig, BoothRecord, Promotion, text_of
 from srichan_world.world.owners import Owner
 
@@ -69,11 +68,15 @@ class StreetView:
             shop_id, shop["name"], self.slots_of(shop_id), shop["created_at"], shop["revoked_at"]
         )
 
+    def active(self, shop_id: str) -> bool:
+        """The shop exists and is not revoked."""
+        shop = self.shops.get(shop_id)
+        return shop is not None and shop["revoked_at"] is None
+
     def require_holder(self, slot: str, shop_id: str) -> None:
         booth = self.booths.get(slot)
-        shop = self.shops.get(shop_id)
-        if booth is None or booth["shop_id"] != shop_id or not shop or shop["revoked_at"]:
-            raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+        holder = None if booth is None else booth["shop_id"]
+        owner_rules.require_holder(slot, shop_id, holder, self.active(shop_id))
 
     def promotion(self, slot: str, promotion_id: str) -> Promotion | None:
         """The slot's published promotion of this id with its stock (the street's terms)."""

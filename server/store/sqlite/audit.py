@@ -4,13 +4,16 @@ the ``owner_actions`` log."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 
 from server.store.base import page
+from server.store.sqlite.coupons import COUPON_COLUMNS, coupon_of
 from server.store.sqlite.database import Database
 from server.store.sqlite.ledger import entry_of
+from server.store.sqlite.owners import note
 from srichan_world.world import ledger
+from srichan_world.world.awards import GivenAward, award_problems
+from srichan_world.world.coupons import coupon_problems
 from srichan_world.world.ledger import AuditReport
 from srichan_world.world.owners import OwnerAction
 
@@ -24,9 +27,22 @@ class SQLiteAudit(Database):
             rows = conn.execute(
                 "SELECT seq, key, source, target, amount, reason, at FROM transfers ORDER BY seq"
             )
-            report = ledger.audit((entry_of(row) for row in rows), stored)
-            extra = (*award_problems(conn), *coupon_problems(conn))
-            return replace(report, problems=report.problems + extra)
+            entries = [entry_of(row) for row in rows]
+            report = ledger.audit(entries, stored)
+            transfers = {e.transfer.key: e.transfer for e in entries}
+            awards = conn.execute("SELECT visitor_id, award_key, amount, transfer_key FROM awards")
+            earned = conn.execute("SELECT visitor_id, tokens FROM earnings WHERE period = 'all'")
+            coupons = conn.execute(f"SELECT {COUPON_COLUMNS}, transfer_key FROM coupons")
+            promotions = conn.execute(
+                "SELECT p.slot, p.id, p.issued, b.shop_id FROM promotions AS p "
+                "JOIN booth_slots AS b ON b.slot = p.slot"
+            )
+            problems = award_problems(
+                (GivenAward(*row) for row in awards), transfers, dict(earned.fetchall())
+            )
+            sold = [(coupon_of(row[:-1]), row[-1]) for row in coupons]
+            problems += coupon_problems(sold, transfers, promotions)
+            return replace(report, problems=report.problems + tuple(problems))
 
         return await self._call(run, write=False)
 
@@ -47,52 +63,3 @@ class SQLiteAudit(Database):
             return tuple(OwnerAction(*row) for row in rows)
 
         return await self._call(run, write=False)
-
-
-def note(
-    conn: sqlite3.Connection, actor: str, action: str, slot: str | None, detail: str, now: float
-) -> None:
-    conn.execute(
-        "INSERT INTO owner_actions (at, actor, action, slot, detail) VALUES (?, ?, ?, ?, ?)",
-        (now, actor, action, slot, detail),
-    )
-
-
-def award_problems(conn: sqlite3.Connection) -> Iterator[str]:
-    """Awards and the ledger must agree: each paid award has its transfer from the pool, and
-    each visitor's all-time learning earnings equal the sum of their awards."""
-    missing = conn.execute(
-        "SELECT a.visitor_id, a.award_key FROM awards AS a LEFT JOIN transfers AS t "
-        "ON t.key = a.transfer_key WHERE a.amount > 0 AND (t.seq IS NULL OR t.amount <> a.amount "
-        "OR t.source <> ?)",
-        (ledger.CITY_POOL,),
-    )
-    for visitor_id, award_key in missing:
-        yield f"award {award_key} of {visitor_id} has no matching transfer"
-    mismatched = conn.execute(
-        "SELECT a.visitor_id, sum(a.amount), coalesce(e.tokens, 0) FROM awards AS a "
-        "LEFT JOIN earnings AS e ON e.visitor_id = a.visitor_id AND e.period = 'all' "
-        "GROUP BY a.visitor_id HAVING sum(a.amount) <> coalesce(e.tokens, 0)"
-    )
-    for visitor_id, awarded, earned in mismatched:
-        yield f"{visitor_id}: awards total {awarded} but learning earnings say {earned}"
-
-
-def coupon_problems(conn: sqlite3.Connection) -> Iterator[str]:
-    """Each coupon was paid for: its transfer went from its visitor to its shop at its cost,
-    and a promotion never counts more coupons issued than it has."""
-    unpaid = conn.execute(
-        "SELECT c.code FROM coupons AS c LEFT JOIN transfers AS t ON t.key = c.transfer_key "
-        "WHERE t.seq IS NULL OR t.amount <> c.cost OR t.source <> 'visitor:' || c.visitor_id "
-        "OR t.target <> 'shop:' || c.shop_id"
-    )
-    for (code,) in unpaid:
-        yield f"coupon {code} has no matching transfer"
-    miscounted = conn.execute(
-        "SELECT p.slot, p.id, p.issued, count(c.id) FROM promotions AS p "
-        "JOIN booth_slots AS b ON b.slot = p.slot "
-        "LEFT JOIN coupons AS c ON c.slot = p.slot AND c.promotion_id = p.id "
-        "AND c.shop_id = b.shop_id GROUP BY p.slot, p.id HAVING p.issued <> count(c.id)"
-    )
-    for slot, pid, issued, counted in miscounted:
-        yield f"promotion {slot}/{pid} says {issued} issued but {counted} coupons exist"

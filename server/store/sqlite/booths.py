@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
-from server.store.sqlite.audit import note
 from server.store.sqlite.database import Database
-from server.store.sqlite.owners import require_holder
-from srichan_world.errors import Refused
-from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world.booths import BoothConfig, BoothRecord, Promotion, text_of
+from server.store.sqlite.owners import note, require_holder
+from srichan_world.world.booths import (
+    BoothConfig,
+    BoothRecord,
+    Promotion,
+    photos_in_use,
+    photos_to_drop,
+    require_photos,
+    text_of,
+    to_publish,
+)
 from srichan_world.world.ledger import shop_account
 
 
@@ -41,12 +46,8 @@ class SQLiteBooths(Database):
 
         def run(conn: sqlite3.Connection) -> BoothRecord:
             require_holder(conn, slot, shop_id)
-            kept = {
-                r[0] for r in conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
-            }
-            missing = sorted(draft.photos() - kept)
-            if missing:
-                raise Refused(ErrorCode.BAD_BOOTH, f"photos not uploaded for {slot}: {missing}")
+            kept = conn.execute("SELECT id FROM booth_images WHERE slot = ?", (slot,))
+            require_photos(slot, draft, (r[0] for r in kept))
             conn.execute(
                 "UPDATE booth_slots SET draft = ?, updated_at = ? WHERE slot = ?",
                 (body, now, slot),
@@ -62,23 +63,22 @@ class SQLiteBooths(Database):
             (draft,) = conn.execute(
                 "SELECT draft FROM booth_slots WHERE slot = ?", (slot,)
             ).fetchone()
-            if draft is None:
-                raise Refused(ErrorCode.BAD_BOOTH, "save a draft before publishing")
-            config = BoothConfig.from_json(json.loads(draft))
+            config = to_publish(None if draft is None else BoothConfig.from_json(json.loads(draft)))
+            issued = dict(conn.execute("SELECT id, issued FROM promotions WHERE slot = ?", (slot,)))
             conn.execute("UPDATE promotions SET live = 0 WHERE slot = ?", (slot,))
             for p in config.promotions:
                 conn.execute(
                     "INSERT INTO promotions (slot, id, title, cost, coupons, issued, valid_from, "
                     "valid_to, live) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1) "
                     "ON CONFLICT (slot, id) DO UPDATE SET title = excluded.title, "
-                    "cost = excluded.cost, coupons = max(excluded.coupons, issued), "
+                    "cost = excluded.cost, coupons = excluded.coupons, "
                     "valid_from = excluded.valid_from, valid_to = excluded.valid_to, live = 1",
                     (
                         slot,
                         p.id,
                         json_text(p.title.to_json()),
                         p.cost,
-                        p.coupons,
+                        p.stock(issued.get(p.id, 0)),
                         p.valid_from,
                         p.valid_to,
                     ),
@@ -123,29 +123,11 @@ class SQLiteBooths(Database):
             require_holder(conn, slot, shop_id)
             if conn.execute("SELECT 1 FROM booth_images WHERE id = ?", (image_id,)).fetchone():
                 return
-            (count,) = conn.execute(
-                "SELECT count(*) FROM booth_images WHERE slot = ?", (slot,)
-            ).fetchone()
-            if count >= IMAGES_PER_SLOT:
-                used = photos_in_use(conn, slot)
-                old = [
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT id FROM booth_images WHERE slot = ? AND created_at <= ? "
-                        "ORDER BY created_at, id",
-                        (slot, now - IMAGE_PRUNE_AGE_S),
-                    )
-                    if r[0] not in used
-                ]
-                need = count - IMAGES_PER_SLOT + 1
-                if len(old) < need:
-                    raise Refused(
-                        ErrorCode.IMAGE_LIMIT,
-                        f"{slot} keeps at most {IMAGES_PER_SLOT} photos; save, then try later",
-                    )
-                conn.executemany(
-                    "DELETE FROM booth_images WHERE id = ?", [(i,) for i in old[:need]]
-                )
+            kept = dict(
+                conn.execute("SELECT id, created_at FROM booth_images WHERE slot = ?", (slot,))
+            )
+            drop = photos_to_drop(slot, kept, shown_photos(conn, slot), now)
+            conn.executemany("DELETE FROM booth_images WHERE id = ?", [(i,) for i in drop])
             conn.execute(
                 "INSERT INTO booth_images (id, slot, content_type, data, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -215,12 +197,11 @@ def require_booth(conn: sqlite3.Connection, slot: str) -> BoothRecord:
     return booth
 
 
-def photos_in_use(conn: sqlite3.Connection, slot: str) -> frozenset[str]:
-    used: set[str] = set()
-    for body in (
-        conn.execute("SELECT draft, published FROM booth_slots WHERE slot = ?", (slot,)).fetchone()
-        or ()
-    ):
-        if body is not None:
-            used |= BoothConfig.from_json(json.loads(body)).photos()
-    return frozenset(used)
+def shown_photos(conn: sqlite3.Connection, slot: str) -> frozenset[str]:
+    draft, published = conn.execute(
+        "SELECT draft, published FROM booth_slots WHERE slot = ?", (slot,)
+    ).fetchone()
+    configs = (
+        None if b is None else BoothConfig.from_json(json.loads(b)) for b in (draft, published)
+    )
+    return photos_in_use(*configs)

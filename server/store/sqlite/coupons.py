@@ -8,11 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 from server.store.base import PAGE_MAX, StoreError, page
-from server.store.sqlite.audit import note
 from server.store.sqlite.booths import booth_of, json_text, live_promotion
 from server.store.sqlite.database import Database
 from server.store.sqlite.ledger import balance_of, move, secret_hash_of
-from server.store.sqlite.owners import require_holder
+from server.store.sqlite.owners import note, require_holder
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import text_of

@@ -10,14 +10,18 @@ from typing import Any
 from server.store.base import StatementPage, board_limit, page, statement_cursor
 from server.store.sqlite.database import Database
 from server.store.sqlite.ledger import balance_of, move, require_visitor
-from srichan_world.errors import Refused
-from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.awards import UNPAID, Award, Payout
 from srichan_world.world.leaderboard import Board, LeaderRow
 from srichan_world.world.leaderboard import period_key as board_period
 from srichan_world.world.ledger import visitor_account
 from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
-from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
+from srichan_world.world.quizzes import (
+    AnswerOutcome,
+    AnswerPlan,
+    AttemptsChanged,
+    AttemptState,
+    replayed,
+)
 from srichan_world.world.visitors import display_name
 
 
@@ -32,7 +36,7 @@ class SQLiteLearning(Database):
 
         def run(conn: sqlite3.Connection) -> AnswerOutcome | AttemptsChanged:
             if conn.execute("SELECT 1 FROM answers WHERE key = ?", (answer.key,)).fetchone():
-                raise Refused(ErrorCode.ANSWER_REPLAYED, "this answer was already graded")
+                raise replayed()
             require_visitor(conn, answer.visitor_id)
             held = attempts_of(conn, answer.visitor_id, answer.quiz_key)
             if held != plan.seen:

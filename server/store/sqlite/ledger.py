@@ -7,58 +7,42 @@ from typing import Any
 
 from server.store.base import Visitor, page
 from server.store.sqlite.database import Database
-from srichan_world.errors import Refused
-from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world import ledger
+from srichan_world.world import ledger, visitors
 from srichan_world.world.ledger import Entry, Transfer
-from srichan_world.world.visitors import (
-    check_credentials,
-    hash_secret,
-    normalize_nickname,
-    require_secret,
-    secret_matches,
-)
 
 
 class SQLiteVisitorLedger(Database):
     """Visitors and their tokens."""
 
     async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
-        check_credentials(visitor_id, secret)
+        visitors.check_credentials(visitor_id, secret)
 
         def run(conn: sqlite3.Connection) -> Visitor:
-            row = conn.execute(
-                "SELECT secret_hash, nickname, created_at FROM visitors WHERE id = ?",
-                (visitor_id,),
-            ).fetchone()
+            row = visitor_row(conn, visitor_id)
             if row is not None:
-                if not secret_matches(secret, row[0]):
-                    raise Refused(ErrorCode.BAD_IDENTITY, "this visitor id belongs to someone else")
+                visitors.require_owner(secret, row[0])
                 return Visitor(visitor_id, row[1], row[2])
             conn.execute(
                 "INSERT INTO visitors (id, secret_hash, nickname, created_at) "
                 "VALUES (?, ?, NULL, ?)",
-                (visitor_id, hash_secret(secret), now),
+                (visitor_id, visitors.hash_secret(secret), now),
             )
             return Visitor(visitor_id, None, now)
 
         return await self._call(run, write=True)
 
     async def authenticate_visitor(self, visitor_id: str, secret: str) -> Visitor:
-        check_credentials(visitor_id, secret)
+        visitors.check_credentials(visitor_id, secret)
 
         def run(conn: sqlite3.Connection) -> Visitor:
-            row = conn.execute(
-                "SELECT secret_hash, nickname, created_at FROM visitors WHERE id = ?",
-                (visitor_id,),
-            ).fetchone()
-            require_secret(secret, None if row is None else row[0])
+            row = visitor_row(conn, visitor_id)
+            visitors.require_secret(secret, None if row is None else row[0])
             return Visitor(visitor_id, row[1], row[2])
 
         return await self._call(run, write=False)
 
     async def set_nickname(self, visitor_id: str, nickname: str) -> Visitor:
-        name = normalize_nickname(nickname)
+        name = visitors.normalize_nickname(nickname)
 
         def run(conn: sqlite3.Connection) -> Visitor:
             row = conn.execute(
@@ -66,7 +50,7 @@ class SQLiteVisitorLedger(Database):
                 (name, visitor_id),
             ).fetchone()
             if row is None:
-                raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+                raise visitors.unknown_visitor()
             return Visitor(visitor_id, name, row[0])
 
         return await self._call(run, write=True)
@@ -104,7 +88,15 @@ class SQLiteVisitorLedger(Database):
 
 def require_visitor(conn: sqlite3.Connection, visitor_id: str) -> None:
     if conn.execute("SELECT 1 FROM visitors WHERE id = ?", (visitor_id,)).fetchone() is None:
-        raise Refused(ErrorCode.BAD_IDENTITY, "unknown visitor")
+        raise visitors.unknown_visitor()
+
+
+def visitor_row(conn: sqlite3.Connection, visitor_id: str) -> tuple[str, str | None, float] | None:
+    """The visitor's secret hash, nickname and registration time, if registered."""
+    row = conn.execute(
+        "SELECT secret_hash, nickname, created_at FROM visitors WHERE id = ?", (visitor_id,)
+    ).fetchone()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def secret_hash_of(conn: sqlite3.Connection, visitor_id: str) -> str | None:
@@ -130,10 +122,10 @@ def move(conn: sqlite3.Connection, t: Transfer) -> Entry:
     if row is not None:
         existing = entry_of(row)
         if not existing.transfer.same_movement(t):
-            raise Refused(ErrorCode.KEY_CONFLICT, f"key {t.key!r} was used for another transfer")
+            raise t.conflict()
         return existing
     if not ledger.is_issuing(t.source) and balance_of(conn, t.source) < t.amount:
-        raise Refused(ErrorCode.INSUFFICIENT_TOKENS, f"{t.source} holds less than {t.amount}")
+        raise t.short()
     for account, delta in ((t.source, -t.amount), (t.target, t.amount)):
         # Not an upsert: SQLite checks the CHECK constraint on the row *to insert* first.
         moved = conn.execute(

@@ -4,43 +4,40 @@ from __future__ import annotations
 
 import sqlite3
 
-from server.store.sqlite.audit import note
 from server.store.sqlite.database import Database
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world import owners as rules
 from srichan_world.world.ledger import shop_account
-from srichan_world.world.owners import Owner, OwnerSession, checked_grant
+from srichan_world.world.owners import Owner, OwnerSession
 
 
 class SQLiteOwners(Database):
     """Which shop holds which slot, and its owner's sign-in."""
 
     async def grant_slot(self, slot: str, shop_id: str, shop_name: str, now: float) -> Owner:
-        name = checked_grant(slot, shop_id, shop_name)
+        name = rules.checked_grant(slot, shop_id, shop_name)
 
         def run(conn: sqlite3.Connection) -> Owner:
-            holder = conn.execute(
-                "SELECT shop_id FROM booth_slots WHERE slot = ?", (slot,)
-            ).fetchone()
-            if holder is not None and holder[0] not in (None, shop_id):
-                raise Refused(ErrorCode.SLOT_TAKEN, f"slot {slot} belongs to shop {holder[0]}")
+            row = conn.execute("SELECT shop_id FROM booth_slots WHERE slot = ?", (slot,)).fetchone()
+            changes = rules.grants(slot, shop_id, None if row is None else row[0])
             conn.execute(
                 "INSERT INTO shops (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) "
                 "DO UPDATE SET name = excluded.name, revoked_at = NULL",
                 (shop_id, name, now),
             )
-            if holder is None:
+            if row is None:
                 conn.execute(
                     "INSERT INTO booth_slots (slot, shop_id, version, updated_at) "
                     "VALUES (?, ?, 0, ?)",
                     (slot, shop_id, now),
                 )
-            elif holder[0] is None:
+            elif changes:
                 conn.execute(
                     "UPDATE booth_slots SET shop_id = ?, updated_at = ? WHERE slot = ?",
                     (shop_id, now, slot),
                 )
-            if holder is None or holder[0] is None:
+            if changes:
                 note(conn, "admin", "grant", slot, f"{shop_id} {name}", now)
             return owner_of(conn, shop_id)
 
@@ -51,8 +48,7 @@ class SQLiteOwners(Database):
     ) -> None:
         def run(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT revoked_at FROM shops WHERE id = ?", (shop_id,)).fetchone()
-            if row is None or row[0] is not None:
-                raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"no active shop {shop_id!r}")
+            rules.require_active(shop_id, row is not None and row[0] is None)
             conn.execute(
                 "INSERT INTO sign_in_links (hash, shop_id, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -71,11 +67,8 @@ class SQLiteOwners(Database):
                 "JOIN shops AS s ON s.id = l.shop_id WHERE l.hash = ?",
                 (link_hash,),
             ).fetchone()
-            if row is None or row[1] <= now or row[2] is not None:
-                raise Refused(
-                    ErrorCode.SIGN_IN_INVALID, "this sign-in link is unknown, used or expired"
-                )
-            shop_id = row[0]
+            shop_id, link_expires, revoked_at = row or (None, None, None)
+            rules.require_link(link_expires, revoked_at is None, now)
             conn.execute(
                 "DELETE FROM sign_in_links WHERE hash = ? OR expires_at <= ?", (link_hash, now)
             )
@@ -93,14 +86,13 @@ class SQLiteOwners(Database):
     async def owner_session(self, session_hash: str, now: float) -> OwnerSession:
         def run(conn: sqlite3.Connection) -> OwnerSession:
             row = conn.execute(
-                "SELECT o.shop_id, o.expires_at FROM owner_sessions AS o "
-                "JOIN shops AS s ON s.id = o.shop_id "
-                "WHERE o.hash = ? AND s.revoked_at IS NULL",
+                "SELECT o.shop_id, o.expires_at, s.revoked_at FROM owner_sessions AS o "
+                "JOIN shops AS s ON s.id = o.shop_id WHERE o.hash = ?",
                 (session_hash,),
             ).fetchone()
-            if row is None or row[1] <= now:
-                raise Refused(ErrorCode.SESSION_INVALID, "sign in again with a new link")
-            return session_of(conn, row[0], row[1])
+            shop_id, session_expires, revoked_at = row or (None, None, None)
+            rules.require_session(session_expires, revoked_at is None, now)
+            return session_of(conn, shop_id, session_expires)
 
         return await self._call(run, write=False)
 
@@ -160,9 +152,18 @@ def session_of(conn: sqlite3.Connection, shop_id: str, expires_at: float) -> Own
 
 def require_holder(conn: sqlite3.Connection, slot: str, shop_id: str) -> None:
     row = conn.execute(
-        "SELECT 1 FROM booth_slots AS b JOIN shops AS s ON s.id = b.shop_id "
-        "WHERE b.slot = ? AND b.shop_id = ? AND s.revoked_at IS NULL",
-        (slot, shop_id),
+        "SELECT b.shop_id, s.revoked_at FROM booth_slots AS b "
+        "JOIN shops AS s ON s.id = b.shop_id WHERE b.slot = ?",
+        (slot,),
     ).fetchone()
-    if row is None:
-        raise Refused(ErrorCode.NOT_BOOTH_OWNER, f"slot {slot} is not this shop's")
+    holder, revoked_at = row or (None, None)
+    rules.require_holder(slot, shop_id, holder, revoked_at is None)
+
+
+def note(
+    conn: sqlite3.Connection, actor: str, action: str, slot: str | None, detail: str, now: float
+) -> None:
+    conn.execute(
+        "INSERT INTO owner_actions (at, actor, action, slot, detail) VALUES (?, ?, ?, ?, ?)",
+        (now, actor, action, slot, detail),
+    )

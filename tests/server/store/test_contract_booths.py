@@ -12,9 +12,9 @@ from dataclasses import replace
 import pytest
 
 from server.store import Store, StoreError
-from server.store.base import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world.booths import IMAGE_PRUNE_AGE_S, IMAGES_PER_SLOT
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.owners import link_hash, session_hash
 from tests.server.store.conftest import SECRET, StoreFactory, buy
