@@ -16,7 +16,7 @@ from server.store.audit import audit_report
 from srichan_world.world.ledger import AuditReport
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ledger = subparsers.add_parser("ledger", help="inspect the learning-token ledger")
     sub = ledger.add_subparsers(dest="ledger_command", required=True)
     audit = sub.add_parser("audit", help="recompute balances from entries; exit 1 on a problem")

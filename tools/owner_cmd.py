@@ -36,7 +36,7 @@ from srichan_world.world.owners import LINK_TTL_S, SHOP_ID, link_hash
 BANGKOK = timezone(timedelta(hours=7))
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     owner = subparsers.add_parser("owner", help="booth owners: slots, sign-in links, revocation")
     sub = owner.add_subparsers(dest="owner_command", required=True)
 

@@ -141,8 +141,9 @@ def require_link(expires_at: float | None, active: bool, now: float) -> None:
         raise Refused(ErrorCode.SIGN_IN_INVALID, "this sign-in link is unknown, used or expired")
 
 
-def require_session(expires_at: float | None, active: bool, now: float) -> None:
+def require_session(expires_at: float | None, active: bool, now: float) -> float:
     """A session (``expires_at`` ``None``: unknown or ended) lasts until it expires or its shop
-    is revoked; else ``SESSION_INVALID``."""
+    is revoked; else ``SESSION_INVALID``. Returns when it expires."""
     if expires_at is None or expires_at <= now or not active:
         raise Refused(ErrorCode.SESSION_INVALID, "sign in again with a new link")
+    return expires_at

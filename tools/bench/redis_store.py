@@ -50,7 +50,7 @@ async def run(folder: Path, ops: int) -> list[dict[str, Any]]:
     }
     kinds |= {name: (server.url, [server]) for name, server in standalone.items()}
     kinds["redis cluster ×3 everysec"] = (cluster.url, list(cluster.nodes))
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         for name, (url, servers) in kinds.items():
             for concurrency in (1, 32):

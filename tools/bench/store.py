@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from server.ws.steps import StoreSteps
 from srichan_world.scene.model import QuizPoint, Text
 from srichan_world.street.learning import record_answer
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
-from srichan_world.world.quizzes import QuizBook, QuizDesk, QuizPrompt
+from srichan_world.world.quizzes import Answer, QuizBook, QuizDesk, QuizPrompt
 
 SECRET = "bench-secret-0123456789abcdef"
 QUIZ = QuizPoint(
@@ -66,10 +67,12 @@ async def measure(store: Store, ops: int, concurrency: int, tag: str) -> dict[st
     for v in visitors:
         prompt = desk.open(v, QUIZ.id, (0.0, 0.0), 1.0, await store.quiz_attempts(v, "x"), v)
         assert isinstance(prompt, QuizPrompt)
-        answers.append(desk.answer(v, QUIZ.id, 0, (0.0, 0.0), 1.0))
+        answer = desk.answer(v, QUIZ.id, 0, (0.0, 0.0), 1.0)
+        assert isinstance(answer, Answer)
+        answers.append(answer)
     start = time.perf_counter()
     steps = StoreSteps(store)
-    await asyncio.gather(*(timed(lambda a=a: steps.run(record_answer(a, 500))) for a in answers))
+    await asyncio.gather(*(timed(partial(steps.run, record_answer(a, 500))) for a in answers))
     award_s = time.perf_counter() - start
     award_lat = sorted(latencies)
     latencies.clear()
@@ -78,7 +81,7 @@ async def measure(store: Store, ops: int, concurrency: int, tag: str) -> dict[st
         for v in visitors
     ]
     start = time.perf_counter()
-    await asyncio.gather(*(timed(lambda t=t: store.transfer(t)) for t in redeems))
+    await asyncio.gather(*(timed(partial(store.transfer, t)) for t in redeems))
     redeem_s = time.perf_counter() - start
     redeem_lat = sorted(latencies)
     report = await store.audit()

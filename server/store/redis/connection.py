@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -19,6 +19,7 @@ from server.store.redis.keys import SCHEMA_KEY
 
 T = TypeVar("T")
 P = ParamSpec("P")
+A = TypeVar("A", bound="Held")
 SCHEMA = 1
 """Bump when the key layout changes; a store refuses data written by a newer program."""
 
@@ -130,12 +131,12 @@ class Held(Protocol):
 
 
 def guarded(
-    method: Callable[Concatenate[Any, P], Awaitable[T]],
-) -> Callable[Concatenate[Any, P], Awaitable[T]]:
+    method: Callable[Concatenate[A, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[A, P], Coroutine[Any, Any, T]]:
     """Refuse calls on a closed store and report Redis failures as ``StoreError``."""
 
     @functools.wraps(method)
-    async def guarded(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
+    async def guarded(self: A, /, *args: P.args, **kwargs: P.kwargs) -> T:
         if self._conn.closed:
             raise StoreError("the store is closed")
         try:

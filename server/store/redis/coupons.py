@@ -183,7 +183,7 @@ class RedisCoupons:
             coupon = coupon_from(held)
             coupon.check_verifiable(slot, shop_id, now)
             changes = Changes()
-            changes.hset(COUPONS, rid, json.loads(held) | {"used_at": now})  # type: ignore[arg-type]
+            changes.hset(COUPONS, rid, json.loads(held) | {"used_at": now})
             changes.note(shop_account(shop_id), "verify", slot, f"{code} ok", now)
             return changes, replace(coupon, used_at=now)
 

@@ -233,13 +233,14 @@ def _pay(writes: Writes, view: View, award: Award) -> Payout:
     if earned is not None:
         version = view.next_version
         for period, (tokens, quests, _) in rows.items():
-            row = [tokens + earned[0], quests + earned[1], award.at]
-            writes.put(EARN, period, row)
+            tokens, quests = tokens + earned[0], quests + earned[1]
+            writes.put(EARN, period, [tokens, quests, award.at])
             if not period.startswith("D:"):
-                member = board_member(award.visitor_id, row[0], row[1], award.at)
+                member = board_member(award.visitor_id, tokens, quests, award.at)
                 board_row = {"kind": "B", "period": period, "visitor": award.visitor_id}
-                board_row |= {"member": member, "ver": version}
-                writes.queue(f"b:{period}:{version}", board_row)
+                writes.queue(
+                    f"b:{period}:{version}", board_row | {"member": member, "ver": version}
+                )
     return payout
 
 

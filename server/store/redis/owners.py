@@ -95,12 +95,10 @@ class RedisOwners:
         street = await self._street.read(fields=[(SESSIONS, session_hash)])
         raw = street.fields[(SESSIONS, session_hash)]
         session = None if raw is None else json.loads(raw)
-        active = session is not None and street.active(session["shop_id"])
-        rules.require_session(None if session is None else session["expires_at"], active, now)
-        assert session is not None, "require_session refuses a missing session"
-        shop_id, expires_at = session["shop_id"], session["expires_at"]
+        shop_id, expires_at = (session["shop_id"], session["expires_at"]) if session else ("", None)
+        until = rules.require_session(expires_at, street.active(shop_id), now)
         name = street.shops[shop_id]["name"]
-        return OwnerSession(shop_id, name, street.slots_of(shop_id), expires_at)
+        return OwnerSession(shop_id, name, street.slots_of(shop_id), until)
 
     @guarded
     async def end_session(self, session_hash: str) -> None:

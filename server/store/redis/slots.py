@@ -181,8 +181,8 @@ class VisitorSlots:
 
     async def post(self, items: Sequence[dict[str, Any]]) -> list[list[Any]]:
         keys = KeyList(POST_KEYS)
-        args = item_args(items, keys)
-        return await self._conn.scripts.post(keys.names, args)
+        results: list[list[Any]] = await self._conn.scripts.post(keys.names, item_args(items, keys))
+        return results
 
     async def deliver(self, t: Transfer, seq: int) -> None:
         """The receiving visitor's side of a sequenced movement, then clear it as pending."""

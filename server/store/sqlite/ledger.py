@@ -35,9 +35,9 @@ class SQLiteVisitorLedger(Database):
         visitors.check_credentials(visitor_id, secret)
 
         def run(conn: sqlite3.Connection) -> Visitor:
-            row = visitor_row(conn, visitor_id)
-            visitors.require_secret(secret, None if row is None else row[0])
-            return Visitor(visitor_id, row[1], row[2])
+            stored, nickname, created_at = visitor_row(conn, visitor_id) or (None, None, 0.0)
+            visitors.require_secret(secret, stored)
+            return Visitor(visitor_id, nickname, created_at)
 
         return await self._call(run, write=False)
 

@@ -67,7 +67,7 @@ class SQLiteOwners(Database):
                 "JOIN shops AS s ON s.id = l.shop_id WHERE l.hash = ?",
                 (link_hash,),
             ).fetchone()
-            shop_id, link_expires, revoked_at = row or (None, None, None)
+            shop_id, link_expires, revoked_at = row or ("", None, None)
             rules.require_link(link_expires, revoked_at is None, now)
             conn.execute(
                 "DELETE FROM sign_in_links WHERE hash = ? OR expires_at <= ?", (link_hash, now)
@@ -90,9 +90,9 @@ class SQLiteOwners(Database):
                 "JOIN shops AS s ON s.id = o.shop_id WHERE o.hash = ?",
                 (session_hash,),
             ).fetchone()
-            shop_id, session_expires, revoked_at = row or (None, None, None)
-            rules.require_session(session_expires, revoked_at is None, now)
-            return session_of(conn, shop_id, session_expires)
+            shop_id, session_expires, revoked_at = row or ("", None, None)
+            until = rules.require_session(session_expires, revoked_at is None, now)
+            return session_of(conn, shop_id, until)
 
         return await self._call(run, write=False)
 
