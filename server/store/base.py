@@ -10,10 +10,19 @@ Every durable fact of Sri Chan World goes through a store, in six areas:
 * :class:`Audit`: the ledger recomputed, and the owners' action log.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
-(or union of areas) it uses. Operations that must not be split (an award is "not yet awarded?
-within the cap? pay, mark, record" at once) are single methods, so each implementation makes
-them atomic in its own way (a SQLite transaction, a Redis script) and the rules stay in
-``srichan_world``.
+(or union of areas) it uses.
+
+A store applies a plan the rules computed; it does not decide. What an answer, a quest fact or
+a redemption changes is a plan object made in ``srichan_world`` (:class:`~srichan_world.world.
+quizzes.AnswerPlan`, :class:`~srichan_world.world.quests.QuestPlan`, :class:`~srichan_world.
+world.coupons.Redemption`) with its idempotency key. Where the outcome rests on what only the
+store knows inside its atomic step, the plan carries the condition and the one function that
+checks it: the attempts or progress it was planned on (else nothing is done and the store
+answers with what it holds, for the rules to plan again), the day's cap in
+:meth:`~srichan_world.world.awards.Award.payout`, the booth's terms and stock in
+:meth:`~srichan_world.world.coupons.Redemption.sale`, the payer's funds. Each implementation
+applies a plan atomically in its own way (a SQLite transaction, a Redis compare-and-set
+script) and once per key.
 
 Refusals raise :class:`~srichan_world.errors.Refused` with an ``ErrorCode``; failures of
 the storage itself raise :class:`StoreError`.

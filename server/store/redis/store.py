@@ -24,11 +24,13 @@ a single server or a cluster:
   script, so one shard carries a street many times over.
 * ``srichan:{img:<image id>}``: a photo's bytes, spread over the cluster.
 
-Atomicity. Decisions are made in Python by the pure rules (``AttemptPolicy``,
-``quests.advance``, ``ledger.allowance``) over a consistent read of the visitor's slot, and
-committed by a compare-and-set script that applies the writes only if the visitor's state
-version is unchanged (else read and decide again). One process also serialises each
-visitor's requests, so retries only happen between processes.
+Atomicity. The rules send plans (an answer, a quest fact, a redemption: see
+:mod:`server.store.base`). A plan's conditions (the state it rests on, the day's cap, the
+stock, the funds) are checked with the rules' own functions over a consistent read of the
+visitor's slot (or of the street), and the writes are committed by a compare-and-set script
+that applies them only if the slot's state version (the street's revision) is unchanged, else
+the store reads and checks again. One process also serialises each visitor's requests, so
+retries only happen between processes.
 
 Transfers across slots. A movement has a paying and a receiving side, possibly in different
 slots. Rule: *the side that can refuse goes first, atomically with the idempotency key*:
