@@ -12,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("srichan_world", "server", "tools")
+MAX_SOURCE_LINES = 600
+"""One idea per module: past this a file holds more than one (benchmarks are exempt)."""
 IO_LIBRARIES = frozenset(
     {"aiohttp", "asyncio", "hiredis", "redis", "socket", "sqlite3", "ssl", "websockets"}
 )
@@ -129,3 +131,14 @@ def test_no_module_imports_the_app_module() -> None:
         if "server.app" in targets and name.startswith("server.")
     )
     assert importers == []
+
+
+def test_source_files_hold_one_idea() -> None:
+    long = []
+    for name, path in _modules().items():
+        if name.startswith("tools.bench"):
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_SOURCE_LINES:
+            long.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    assert long == []

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The test command: install what is missing, lint, then run the whole test suite.
+# The test command: install what is missing, lint, type-check, then run the whole test suite.
 #   bash tools/test.sh [pytest args…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 npx --no-install prettier --check server/web/js server/web/css server/web/owner server/web/index.html
 set +e
 .venv/bin/python -m pytest "$@"

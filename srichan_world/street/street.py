@@ -252,6 +252,8 @@ class Street:
             if isinstance(msg, LeaderboardGet):
                 return lambda: self._leaderboard(session, msg, now)
         if booths is not None and isinstance(msg, Redeem):
+            if learning is not None and learning.entered(session) is None:
+                return lambda: _refused(ErrorCode.NO_IDENTITY, "enter with your identity first")
             return lambda: booths.redeem(self._asker(session), msg, now)
         return None
 
@@ -394,3 +396,9 @@ class Street:
         if request is not None and message.cid is None and request.cid is not None:
             message = replace(message, cid=request.cid)
         return Send(session, encode(message), message.TYPE)
+
+
+def _refused(code: ErrorCode, detail: str) -> Program[Outcome]:
+    """A request refused before any store step: a program with no steps."""
+    yield from ()
+    return Outcome([Error(int(code), detail)])

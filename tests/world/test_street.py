@@ -20,6 +20,7 @@ from srichan_world.protocol.messages import (
     Message,
     Nickname,
     QuizOpen,
+    Redeem,
     SetNickname,
     Wallet,
     WalletGet,
@@ -235,3 +236,12 @@ def test_one_name_the_stored_nickname_goes_on_the_avatar(harness: Harness) -> No
     harness.answer(Visitor(VISITOR, "ยายคำ"))
     assert avatar.name == "ยายคำ"
     assert harness.replies(1, Nickname)[-1] == Nickname("ยายคำ", cid=8)
+
+
+def test_a_redeem_before_the_identity_was_checked_is_refused_first(harness: Harness) -> None:
+    harness.join(1)  # the hello's RegisterVisitor step is still open
+    harness.send(1, Redeem("B01", "free0tea", "redeem-key-0001", cid=11))
+    harness.answer(Refused(ErrorCode.BAD_IDENTITY, "another secret"), 1)
+    errors = harness.replies(1, Error)
+    assert [e.code for e in errors] == [ErrorCode.BAD_IDENTITY, ErrorCode.NO_IDENTITY]
+    assert errors[-1].cid == 11 and harness.steps == [], "nothing reached the store"
