@@ -43,6 +43,7 @@ from server.redis_client import is_redis_url, open_client, pubsub_url
 from server.scene_files import SceneFiles
 from server.services.booths import POLL_S, BoothService
 from server.store import open_store
+from server.tasks import cancel
 from server.ws.booths import BoothFanout
 from server.ws.learning import WATCH_S, LearningLoop
 from server.ws.pump import LeaveHook, Pump
@@ -191,16 +192,10 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             booths.poll_forever(booth_poll_s),
             fanout.sweep_forever(),
         ):
-            stack.push_async_callback(_cancel, asyncio.create_task(loop))
+            stack.push_async_callback(cancel, asyncio.create_task(loop))
         yield
 
 
 async def _recovered(pump: Pump) -> None:
     """The store answers again: the street enters the sessions whose hello met the outage."""
     pump.apply(pump.street.recovered(time.time()))
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

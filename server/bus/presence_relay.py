@@ -45,6 +45,7 @@ import msgpack
 from redis.exceptions import RedisError
 
 from server.bus.redis import RedisBus, command
+from server.tasks import cancel
 from server.ws.pump import Pump
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
@@ -171,10 +172,7 @@ class PresenceRelay:
         self._lane_task = asyncio.create_task(self._renew_lane())
 
     async def close(self) -> None:
-        if self._lane_task is not None:
-            self._lane_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._lane_task
+        await cancel(self._lane_task)
         for task in list(self._tasks):
             task.cancel()
         self._write_resume_states(self.world.resume_states())

@@ -25,7 +25,6 @@ stores (:func:`server.redis_client.pubsub_url`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -37,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 import hiredis
 
 from server.bus import Listener
+from server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -173,11 +173,8 @@ class RedisBus:
         await asyncio.wait_for(self._ready.wait(), timeout)
 
     async def close(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
+        await cancel(self._runner)
+        self._runner = None
         self._drop()
 
     # -- subscribing ------------------------------------------------------------------------

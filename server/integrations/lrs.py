@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from server.config import ConfigError
+from server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +141,7 @@ class LrsForwarder:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), self.config.shutdown_grace_s)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)
         left = self._queue.qsize()
         if left:
             log.warning("LRS: %d statements not forwarded at shutdown", left)

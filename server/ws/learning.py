@@ -11,7 +11,6 @@ configured.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from server.health import FailureStreak
 from server.integrations.lrs import LrsConfig, LrsForwarder
+from server.tasks import cancel
 from server.ws.pump import Pump
 from srichan_world.street.street import Learned
 
@@ -71,10 +71,7 @@ class LearningLoop:
         self._watcher = asyncio.create_task(self._watch())
 
     async def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await cancel(self._watcher)
         if self.forwarder is not None:
             await self.forwarder.close()
 

@@ -30,6 +30,7 @@ from aiohttp import WSMsgType, web
 
 from server.metrics import Metrics
 from server.store import StoreError
+from server.tasks import cancel
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
@@ -165,10 +166,8 @@ class Pump:
 
     async def stop(self) -> None:
         """Stop ticking and close every socket; the reverse of :meth:`start`."""
-        for task in [*self._tasks, *([self._ticker] if self._ticker else [])]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in [*self._tasks, self._ticker]:
+            await cancel(task)
         await self.shutdown()
         if self._gc_threshold is not None:
             gc.set_threshold(*self._gc_threshold)
