@@ -92,6 +92,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 NewPage = Callable[..., Awaitable[Page]]
+WELCOMED_JS = "try { localStorage.setItem('srichan.flag.welcomed', '1'); } catch {}"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -100,8 +101,12 @@ async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    async def open_page(url: str, device: dict | None = None) -> Page:
-        context = await browser.new_context(**(device or DESKTOP))
+    async def open_page(url: str, device: dict | None = None, *, welcomed: bool = True) -> Page:
+        """`welcomed=False` is a first visit: the welcome dialog shows; by default it is taken
+        as seen already, so tests about other things start on the street."""
+        context = await browser.new_context(**{"locale": "th-TH", **(device or DESKTOP)})
+        if welcomed:
+            await context.add_init_script(WELCOMED_JS)
         contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -114,14 +119,14 @@ async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
     assert not errors, f"errors in the page: {errors}"
 
 
-async def wait_welcomed(page: Page, timeout: float = 20_000) -> None:
+async def wait_welcomed(page: Page, timeout: float = 40_000) -> None:
     await page.wait_for_function(
         "window.srichan && window.srichan.state.me && window.srichan.conn.online",
         timeout=timeout,
     )
 
 
-async def wait_first_frame(page: Page, timeout: float = 30_000) -> None:
+async def wait_first_frame(page: Page, timeout: float = 60_000) -> None:
     await page.wait_for_function("document.body.dataset.firstFrame", timeout=timeout)
 
 

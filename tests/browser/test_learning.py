@@ -48,7 +48,7 @@ async def answer_and_check(page: Page, choice: int, reward: int, shot: str) -> N
     await page.wait_for_function(
         f"document.getElementById('balance-value').textContent === '{reward}'", timeout=5000
     )
-    await dialog.locator(".actions button").click()
+    await dialog.locator("[data-key=quiz-close]").click()
     assert not await dialog.is_visible()
 
 
@@ -60,9 +60,10 @@ async def test_quiz_in_3d_credits_tokens(
     await wait_welcomed(page)
     await wait_first_frame(page)
     assert await page.evaluate("[srichan.local.x, srichan.local.z]") == [6, -3]
-    await page.locator("#street-canvas").click()
+    await page.evaluate("document.activeElement.blur()")  # keys to the street
     # Walk along the road (+x), then step left (north, −z) into the glowing circle.
-    await hold_until(page, "KeyW", f"srichan.local.x >= {qx - 0.5}")
+    # A new avatar faces the guide's next step: this question.
+    await hold_until(page, "KeyW", f"srichan.local.x >= {qx - 0.5} || srichan.quiz.isOpen")
     await hold_until(page, "KeyA", f"srichan.local.z <= {qz + 1.5} || srichan.quiz.isOpen")
     await answer_and_check(page, correct, reward, "quiz-desktop.png")
     # The quest tracker counts the answered quiz as a step of "Learning City 101".

@@ -1,27 +1,50 @@
 // The 3D mode: download the street with real progress, then walk. The client owns its
 // avatar's position (predicts it, collides with the walkable area) and tells the server with
 // `move` at most 10 times a second; other avatars are drawn ~100 ms in the past, interpolated.
+//
+// Besides the joystick and the keys, the avatar walks by itself: "take me there" for the
+// guide's next step, or a tap on the ground, a building or a glowing quiz circle. That walk
+// (a Route at AUTO_WALK_SPEED, under the server's limit) is shown in the guide with the
+// distance and time left and a Stop button; any joystick or key input stops it too.
 
 import { Anim, MsgType } from "../protocol.js";
 import { Controls } from "./controls.js";
 import { announce } from "./dom.js";
-import { Walkable } from "./geometry.js";
+import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
+import { Guide, showWelcome, walkLeftText } from "./guide.js";
 import { Hud } from "./hud.js";
-import { onLang, t } from "./i18n.js";
-import { QuizDialog } from "./panels.js";
+import { onLang, pick, t } from "./i18n.js";
+import { syncName } from "./names.js";
+import { onPrefs } from "./prefs.js";
 import { fpsProbe, initialQuality, qualitySetting } from "./quality.js";
+import { QuizDialog } from "./quiz.js";
 import { Street3D } from "./scene3d.js";
+import { AUTO_WALK_SPEED, Route } from "./walker.js";
 
 const WALK_SPEED = 4.0; // m/s
 const RUN_SPEED = 6.5; // m/s, under the server's 8 m/s limit
 const SEND_EVERY_MS = 100;
 const PITCH_MIN = 0.05;
 const PITCH_MAX = 1.25;
+const GUIDE_EVERY_MS = 250;
+
+/** Heading in degrees (0 = +x, 90 = −z) from `from` towards `to`. */
+function headingTo(from, to) {
+  return (Math.atan2(-(to[1] - from[1]), to[0] - from[0]) * 180) / Math.PI;
+}
+
+/** Turn angle `a` towards `b` (degrees) by the fraction `k`, the short way round. */
+function turnTowards(a, b, k) {
+  const d = ((b - a + 540) % 360) - 180;
+  return (a + d * Math.min(1, k) + 360) % 360;
+}
 
 /** `glb` is the promise of the street's bytes (main.js starts the download early). */
 export async function start3d({ manifest, state, conn, visitor, loading, glb }) {
   const walkable = new Walkable(manifest);
+  const road = new Road(manifest.street.centreline);
+  const guide = new Guide(state, walkable, road);
   const buffer = await glb;
   loading.building();
   const stage = document.getElementById("stage");
@@ -39,30 +62,139 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     anim: Anim.IDLE,
   };
   let yaw = spawn.heading;
-  let pitch = 0.32;
+  let pitch = 0.36;
   street.addAvatar(0, { name: "", look: conn.hello().look, mine: true });
 
-  const hud = new Hud(state, conn, visitor);
-  const quiz = new QuizDialog(document.getElementById("quiz-dialog"), conn, state);
+  // -- walking by itself ------------------------------------------------------------------------
+  let auto = null; // {route, label, target}
+
+  function walkTo(point, label, target = {}) {
+    const route = Route.plan(walkable, [local.x, local.z], point);
+    if (!route) {
+      announce(t("noPath"), { tone: "warn" });
+      return false;
+    }
+    auto = { route, label, target };
+    street.setDestination(route.end);
+    street.focusOn(null);
+    announce(`${t("walkingTo")} ${label} · ${walkLeftText(route.remaining, AUTO_WALK_SPEED)}`, {
+      toast: false,
+    });
+    return true;
+  }
+
+  function stopAuto() {
+    if (!auto) return;
+    auto = null;
+    street.setDestination(null);
+    local.anim = Anim.IDLE;
+  }
+
+  function arrive() {
+    const { target, label } = auto;
+    stopAuto();
+    announce(`${t("arrived")} ${label}`, { tone: "good" });
+    const lm = target.landmark;
+    if (lm && Math.hypot(lm.position[0] - local.x, lm.position[1] - local.z) > 3) {
+      yaw = headingTo([local.x, local.z], lm.position);
+      local.heading = yaw;
+      street.focusOn(lm);
+    }
+    if (target.quizId) {
+      const q = state.quizIndex.get(target.quizId);
+      const inside = q && Math.hypot(q.position[0] - local.x, q.position[1] - local.z) < q.radius;
+      if (inside && !quiz.isOpen) openQuiz(q.id, null);
+    }
+  }
+
+  /** Follow the guide: walk to the next step of the quest being followed. */
+  function goNext() {
+    const next = guide.next([local.x, local.z]);
+    const target = next?.step?.target;
+    if (target) walkTo(target.point, target.label, target);
+  }
+
+  function openQuiz(quizId, opener = document.activeElement) {
+    if (state.learningSupported === false) {
+      announce(t("quizNotWired"), { tone: "warn" });
+      return;
+    }
+    // Make sure the server knows we are here before asking (it checks the radius).
+    sendMove(performance.now(), true);
+    quiz.open(quizId, { opener });
+  }
+
+  const hud = new Hud(state, conn, visitor, guide, {
+    takeMeThere: (target) => walkTo(target.point, target.label, target),
+    stopWalk: () => {
+      stopAuto();
+      announce(t("walkStopped"));
+    },
+    openQuiz: (quizId) => openQuiz(quizId),
+    showWelcome: () => welcome(true),
+  });
+  const quiz = new QuizDialog(document.getElementById("quiz-dialog"), conn, state, {
+    onNext: goNext,
+    fallbackFocus: () => document.querySelector("#guide button"),
+  });
+  const welcomeDialog = document.getElementById("welcome-dialog");
+  const welcome = (force = false) => showWelcome(welcomeDialog, { onGo: goNext, force });
+
+  /** A tap on the street: walk to the quiz circle, building or spot that was tapped. */
+  function onTap(clientX, clientY) {
+    if (!state.me || !conn.online) return;
+    const hit = street.pick(clientX, clientY);
+    if (!hit) return;
+    if (hit.quizId) {
+      const q = state.quizIndex.get(hit.quizId);
+      const lm = state.landmarkIndex.get(q.landmark);
+      walkTo(q.position, `${t("quizPoint")} · ${pick(lm?.name)}`, {
+        quizId: q.id,
+        landmark: lm ?? null,
+      });
+    } else if (hit.landmark) {
+      walkTo(guide.front(hit.landmark), pick(hit.landmark.name), { landmark: hit.landmark });
+    } else if (Math.hypot(hit.point[0] - local.x, hit.point[1] - local.z) > 1.5) {
+      walkTo(walkable.nearestFit(hit.point), t("chosenSpot"));
+    }
+  }
+
   const joystickEl = document.getElementById("joystick");
   const touch = matchMedia("(pointer: coarse)").matches || "ontouchstart" in window;
   joystickEl.hidden = !touch;
-  const controls = new Controls(street.renderer.domElement, joystickEl);
+  const controls = new Controls(street.renderer.domElement, joystickEl, { onTap });
   document.getElementById("hud").hidden = false;
+  // The stage sits under the top bar, whose height changes with the text size.
+  const resize = () => requestAnimationFrame(() => street.resize());
+  new ResizeObserver(resize).observe(stage);
+  onPrefs(resize);
 
   // -- server events -------------------------------------------------------------------------
   const sync = { sentAt: 0, sent: null };
+  /** A fresh avatar faces where the guide leads (not a wall); a resumed one keeps its view. */
+  function faceTheGuide() {
+    const target = guide.next([local.x, local.z])?.step?.target;
+    if (!target) return;
+    yaw = headingTo([local.x, local.z], target.point);
+    local.heading = yaw;
+  }
   state.addEventListener("change", (e) => {
     const { what, msg, entered, left, resumed, slot } = e.detail;
     if (what === "welcome") {
       const me = state.me;
       street.me.setName(me.name);
       if (!resumed) {
+        stopAuto();
         Object.assign(local, { x: me.x, z: me.z, heading: me.heading, anim: me.anim });
         yaw = me.heading;
+        faceTheGuide();
       }
       sync.sent = null;
+      syncName(conn, visitor);
+    } else if (what === "my_name") {
+      street.me.setName(e.detail.name);
     } else if (what === "correction") {
+      stopAuto();
       Object.assign(local, { x: msg.x, z: msg.z, heading: msg.heading, anim: msg.anim });
       sync.sent = { ...local };
     } else if (what === "frame") {
@@ -105,6 +237,8 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     street.me.setName(state.me.name);
     Object.assign(local, { x: state.me.x, z: state.me.z, heading: state.me.heading });
     yaw = state.me.heading;
+    if (!conn.welcome?.resumed) faceTheGuide();
+    syncName(conn, visitor);
   }
   syncAvatars();
   for (const [slot, b] of state.booths) street.setBooth(slot, b.booth);
@@ -113,25 +247,24 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
 
   // -- quiz points: stepping into one opens its question ---------------------------------------
   let insideQuiz = null;
-  function checkQuizPoints() {
+  function quizHere() {
     let here = null;
     for (const q of manifest.quiz_points) {
       if (Math.hypot(q.position[0] - local.x, q.position[1] - local.z) < q.radius - 0.3) here = q;
     }
+    return here;
+  }
+  function checkQuizPoints() {
+    const here = quizHere();
     if (here?.id === insideQuiz) return;
     insideQuiz = here?.id ?? null;
-    if (!here || quiz.isOpen || !conn.online) return;
+    // Walking by itself past other circles opens nothing: only where it was sent.
+    if (!here || quiz.isOpen || !conn.online || auto) return;
     if (state.quizFinished(here.id)) {
       announce(`${t("quizDone")} ✓`, { tone: "good" });
       return;
     }
-    if (state.learningSupported === false) {
-      announce(t("quizNotWired"), { tone: "warn" });
-      return;
-    }
-    // Make sure the server knows we are here before asking (it checks the radius).
-    sendMove(performance.now(), true);
-    quiz.open(here.id);
+    openQuiz(here.id, null);
   }
 
   function sendMove(nowMs, force = false) {
@@ -151,6 +284,33 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     state.moveMe(local.x, local.z, local.heading, local.anim);
   }
 
+  let lastGuide = 0;
+  function updateGuide(nowMs) {
+    if (nowMs - lastGuide < GUIDE_EVERY_MS) return;
+    lastGuide = nowMs;
+    if (auto) {
+      hud.renderGuide({
+        kind: "walk",
+        label: auto.label,
+        remaining: auto.route.remaining,
+        total: auto.route.total,
+        speed: AUTO_WALK_SPEED,
+      });
+      return;
+    }
+    if (insideQuiz && !quiz.isOpen && !state.quizFinished(insideQuiz)) {
+      const q = state.quizIndex.get(insideQuiz);
+      hud.renderGuide({
+        kind: "quiz",
+        quizId: insideQuiz,
+        label: pick(state.landmarkIndex.get(q.landmark)?.name),
+      });
+      return;
+    }
+    const next = guide.next([local.x, local.z]);
+    hud.renderGuide(next ? { kind: "next", next, pos: [local.x, local.z] } : { kind: "done" });
+  }
+
   // -- the frame loop ------------------------------------------------------------------------
   const probe =
     qualitySetting() === "auto" && quality === "high"
@@ -166,13 +326,17 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     const dt = Math.min(0.1, (now - last) / 1000);
     const frameMs = now - last;
     last = now;
-    controls.enabled = !quiz.isOpen && !hud.panel.open;
+    const dialogOpen = quiz.isOpen || hud.panel.open || welcomeDialog.open;
+    controls.enabled = !dialogOpen;
     const input = controls.read(dt);
     yaw += input.yawDelta;
     pitch = Math.max(PITCH_MIN, Math.min(PITCH_MAX, pitch + input.pitchDelta));
+    if (input.yawDelta || input.pitchDelta) street.focusOn(null);
     const canWalk = conn.online && state.me;
     const moving = canWalk && (input.forward !== 0 || input.strafe !== 0);
     if (moving) {
+      stopAuto();
+      street.focusOn(null);
       const a = (yaw * Math.PI) / 180;
       const fx = Math.cos(a);
       const fz = -Math.sin(a);
@@ -185,16 +349,26 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
         [local.x + mx * speed * dt, local.z + mz * speed * dt],
       );
       const target = (Math.atan2(-mz, mx) * 180) / Math.PI;
-      const turn = ((target - local.heading + 540) % 360) - 180;
-      local.heading = (local.heading + turn * Math.min(1, dt * 12) + 360) % 360;
+      local.heading = turnTowards(local.heading, target, dt * 12);
       local.x = nx;
       local.z = nz;
       local.anim = input.run ? Anim.RUN : Anim.WALK;
+    } else if (auto && canWalk && !dialogOpen) {
+      // Never more than the time that really passed (dt is capped), so the server agrees.
+      const step = auto.route.advance(AUTO_WALK_SPEED * dt, local.heading);
+      local.x = step.x;
+      local.z = step.z;
+      local.heading = turnTowards(local.heading, step.heading, dt * 10);
+      local.anim = Anim.RUN;
+      // The view turns with the walk, so the visitor sees where they are going.
+      if (!controls.dragging) yaw = turnTowards(yaw, local.heading, dt * 2.5);
+      if (auto.route.done) arrive();
     } else if (local.anim === Anim.WALK || local.anim === Anim.RUN) {
       local.anim = Anim.IDLE;
     }
     sendMove(now);
     if (canWalk) checkQuizPoints();
+    updateGuide(now);
 
     const nowS = now / 1000;
     street.me.pose(local.x, local.z, local.heading, local.anim, dt, nowS);
@@ -208,13 +382,20 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     street.follow(local.x, local.z, yaw, pitch, dt);
     street.render(dt, [local.x, local.z]);
     hud.renderCard(hud.nearLandmark(local.x, local.z));
-    hud.drawMinimap([local.x, local.z], local.heading, now, (id) => state.quizzes.get(id)?.status);
+    hud.drawMinimap(
+      [local.x, local.z],
+      local.heading,
+      now,
+      (id) => state.quizzes.get(id)?.status,
+      auto ? auto.route.end : null,
+    );
     frames += 1;
     if (frames > 3 && probe) probe(frameMs);
     if (frames === 1) {
       loading.done();
       document.body.dataset.firstFrame = String(Math.round(performance.now()));
       window.dispatchEvent(new CustomEvent("srichan:first-frame"));
+      welcome();
     }
     requestAnimationFrame(loop);
   };
@@ -227,6 +408,11 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     local,
     quiz,
     hud,
+    guide,
+    walkTo,
+    get auto() {
+      return auto;
+    },
     view: {
       get yaw() {
         return yaw;

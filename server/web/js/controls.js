@@ -1,6 +1,7 @@
 // Input: keyboard (W A S D or arrows to walk, Shift to run, Q/E to turn for keyboard-only
-// visitors), drag-look with mouse or finger, and an on-screen joystick on touch screens.
-// `read()` gives the intent of this frame; the app turns it into movement.
+// visitors), drag-look with mouse or finger, a tap (a short press that hardly moves) to walk
+// to what was tapped, and an on-screen joystick on touch screens. `read()` gives the intent of
+// this frame; the app turns it into movement.
 
 const WALK_KEYS = {
   KeyW: [1, 0],
@@ -16,6 +17,8 @@ const TURN_KEYS = { KeyQ: 1, KeyE: -1 };
 const TURN_SPEED = 90; // degrees per second with Q/E
 const DRAG_YAW = 0.25; // degrees per pixel
 const DRAG_PITCH = 0.005; // radians per pixel
+const TAP_MAX_PX = 10; // a press that moves less than this ...
+const TAP_MAX_MS = 500; // ... and ends within this is a tap, not a drag
 
 function typing() {
   const a = document.activeElement;
@@ -24,13 +27,14 @@ function typing() {
 
 export class Controls {
   /** `surface` takes drag-look; `joystick` is the joystick's base element (or null). */
-  constructor(surface, joystick) {
+  constructor(surface, joystick, { onTap = null } = {}) {
     this.keys = new Set();
     this.yawDelta = 0;
     this.pitchDelta = 0;
     this.stick = { x: 0, y: 0 };
     this.enabled = true;
     this.drag = null;
+    this.onTap = onTap;
     this.onKeyDown = (e) => {
       if (!this.enabled || typing() || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.code in WALK_KEYS || e.code in TURN_KEYS || e.key === "Shift") {
@@ -50,21 +54,35 @@ export class Controls {
   dragLook(surface) {
     surface.addEventListener("pointerdown", (e) => {
       if (this.drag) return;
-      this.drag = { id: e.pointerId, x: e.clientX, y: e.clientY };
+      this.drag = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: 0, t: performance.now() };
       surface.setPointerCapture(e.pointerId);
     });
     surface.addEventListener("pointermove", (e) => {
       if (!this.drag || e.pointerId !== this.drag.id) return;
-      this.yawDelta -= (e.clientX - this.drag.x) * DRAG_YAW;
-      this.pitchDelta += (e.clientY - this.drag.y) * DRAG_PITCH;
+      const dx = e.clientX - this.drag.x;
+      const dy = e.clientY - this.drag.y;
+      this.drag.moved += Math.hypot(dx, dy);
+      this.yawDelta -= dx * DRAG_YAW;
+      this.pitchDelta += dy * DRAG_PITCH;
       this.drag.x = e.clientX;
       this.drag.y = e.clientY;
     });
     const end = (e) => {
-      if (this.drag && e.pointerId === this.drag.id) this.drag = null;
+      const d = this.drag;
+      if (!d || e.pointerId !== d.id) return;
+      this.drag = null;
+      const tap = d.moved < TAP_MAX_PX && performance.now() - d.t < TAP_MAX_MS;
+      if (tap && e.type === "pointerup" && this.enabled && this.onTap) {
+        this.onTap(e.clientX, e.clientY);
+      }
     };
     surface.addEventListener("pointerup", end);
     surface.addEventListener("pointercancel", end);
+  }
+
+  /** True while a finger or the mouse is dragging the view. */
+  get dragging() {
+    return this.drag !== null && this.drag.moved >= TAP_MAX_PX;
   }
 
   joystick(base) {

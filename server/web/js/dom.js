@@ -23,13 +23,24 @@ export function fill(node, ...children) {
   return node;
 }
 
-/** A short message for screen readers (aria-live region) and a toast for everyone. */
-export function announce(text, { tone = "info", ms = 3500 } = {}) {
+/** Replace `container`'s children, keeping keyboard focus on the "same" control (by data-key). */
+export function rerender(container, ...children) {
+  const focused = document.activeElement;
+  const key = container.contains(focused) ? focused?.dataset?.key : null;
+  fill(container, ...children);
+  if (key) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+}
+
+/**
+ * A short message for screen readers (aria-live region) and a toast for everyone; `toast:
+ * false` when the page already shows the same thing (the guide during a walk).
+ */
+export function announce(text, { tone = "info", ms = 3500, toast = true } = {}) {
   const live = document.getElementById("live");
   if (live) live.textContent = text;
   const host = document.getElementById("toasts");
-  if (!host) return;
-  const toast = el("div", { class: `toast toast-${tone}`, text });
-  host.append(toast);
-  setTimeout(() => toast.remove(), ms);
+  if (!host || !toast) return;
+  const node = el("div", { class: `toast toast-${tone}`, text });
+  host.append(node);
+  setTimeout(() => node.remove(), ms);
 }

@@ -82,6 +82,7 @@ export class Walkable {
     }
     this.obstacles = manifest.walkable.obstacles.map((polygon) => ({
       polygon,
+      key: JSON.stringify(polygon),
       box: bounds(polygon),
       height: heights.get(JSON.stringify(polygon)) ?? 10,
     }));
@@ -167,6 +168,23 @@ export class Walkable {
     return best;
   }
 
+  /**
+   * True when a building other than those in `skip` (a Set of `JSON.stringify(polygon)`)
+   * stands taller than the sight line from `a` at height `ay` to `b` at height `by` where it
+   * crosses it: what is at `b` is hidden from `a`.
+   */
+  sightBlocked(a, ay, b, by, skip = null) {
+    for (const o of this.obstacles) {
+      if (skip?.has(o.key)) continue;
+      const p = o.polygon;
+      for (let i = 0; i < p.length; i++) {
+        const t = segmentHit(a, b, p[i], p[(i + 1) % p.length]);
+        if (t !== null && o.height > ay + (by - ay) * t) return true;
+      }
+    }
+    return false;
+  }
+
   /** The nearest point that fits, searching outwards from `point` (spawn and corrections). */
   nearestFit(point) {
     if (this.fits(point)) return point;
@@ -196,6 +214,24 @@ export class Road {
       total += seg;
     }
     this.length = total;
+  }
+
+  /** The point on the centreline at `station` metres from its start (clamped to the ends). */
+  pointAt(station) {
+    let remaining = Math.max(0, station);
+    const pts = this.points;
+    for (let i = 1; i < pts.length; i++) {
+      const seg = this.lengths[i - 1];
+      if (remaining <= seg || i === pts.length - 1) {
+        const k = Math.min(1, remaining / seg);
+        return [
+          pts[i - 1][0] + (pts[i][0] - pts[i - 1][0]) * k,
+          pts[i - 1][1] + (pts[i][1] - pts[i - 1][1]) * k,
+        ];
+      }
+      remaining -= seg;
+    }
+    return pts[0];
   }
 
   /** [station, offset] of the point's projection on the centreline. */

@@ -1,49 +1,75 @@
-// The 3D mode's overlay: quest tracker, minimap, landmark card, chat with emotes, people
-// count, and the panel dialog (quests, wallet, booths, leaderboard).
+// The 3D mode's overlay, laid out so the street keeps most of the screen: the guide (the one
+// next action, or the walk in progress), a small minimap, the landmark chip (expands on tap),
+// the joystick on touch screens, chat and emotes behind one button, the bottom bar (icon and
+// word), and the panel dialog (quests, wallet, shops, leaderboard, settings).
 
 import { MsgType } from "../protocol.js";
-import { el, fill } from "./dom.js";
-import { onLang, pick, pickOther, t } from "./i18n.js";
+import { el, fill, rerender } from "./dom.js";
+import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
+import { distanceToPolygon } from "./geometry.js";
+import { distanceText, walkLeftText } from "./guide.js";
+import { currentLang, onLang, pick, pickOther, t } from "./i18n.js";
 import {
   BOOTH_REACH_M,
   ask,
-  nicknameForm,
   boothsView,
-  currentQuest,
   leaderboardView,
-  nextStepText,
-  questProgress,
   questsView,
   redeem,
   walletView,
 } from "./panels.js";
-import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
-import { distanceToPolygon } from "./geometry.js";
+import { settingsView } from "./settings.js";
+import { speakerButton } from "./speech.js";
+
+const CHAT_FEED_MS = 9000;
 
 export class Hud {
-  constructor(state, conn, visitor) {
+  /**
+   * `actions`: {takeMeThere(target), stopWalk(), openQuiz(quizId), showWelcome()} from the
+   * 3D app; `guide` the shared Guide.
+   */
+  constructor(state, conn, visitor, guide, actions) {
     this.state = state;
     this.conn = conn;
     this.visitor = visitor;
+    this.guideModel = guide;
+    this.actions = actions;
     this.root = document.getElementById("hud");
-    this.tracker = document.getElementById("quest-tracker-body");
+    this.guideEl = document.getElementById("guide");
     this.card = document.getElementById("landmark-card");
     this.minimap = document.getElementById("minimap");
     this.chatLog = document.getElementById("chat-log");
+    this.chatFeed = document.getElementById("chat-feed");
+    this.chatSheet = document.getElementById("chat-sheet");
+    this.chatToggle = document.getElementById("chat-toggle");
+    this.chatCount = document.getElementById("chat-count");
     this.people = document.getElementById("people");
     this.panel = document.getElementById("panel-dialog");
     this.panelKind = null;
+    this.panelOpener = null;
     this.cardLandmark = null;
+    this.cardOpen = false;
     this.lastMinimap = 0;
+    this.guideKey = "";
+    this.guideInfo = null;
+    this.unread = 0;
     this.setupChat();
     this.setupPanels();
+    // Phones stack the minimap, the chips and the joystick above the bottom bar.
+    const bar = this.root.querySelector(".hud-buttons");
+    const root = document.documentElement.style;
+    new ResizeObserver(() => root.setProperty("--bar-h", `${bar.offsetHeight + 6}px`)).observe(bar);
+    new ResizeObserver(() =>
+      root.setProperty("--guide-h", `${this.guideEl.offsetHeight}px`),
+    ).observe(this.guideEl);
     state.addEventListener("change", (e) => this.onChange(e.detail));
     onLang(() => this.refresh());
     this.refresh();
   }
 
   refresh() {
-    this.renderTracker();
+    this.guideKey = "";
+    if (this.guideInfo) this.renderGuide(this.guideInfo);
     this.renderEmotes();
     this.renderCard(this.cardLandmark, true);
     if (this.panel.open) this.renderPanel();
@@ -52,14 +78,14 @@ export class Hud {
       ? t("touchHint")
       : t("controlsHint");
     this.renderPeople();
+    this.renderChatCount();
   }
 
   onChange({ what, msg }) {
-    if (what === "quests" || what === "quiz_result" || what === "welcome") this.renderTracker();
     if (what === "chat") this.addChat(msg.name, msg.text);
     if (what === "frame") this.renderPeople();
-    const live = ["wallet", "leaderboard", "booth", "quests", "support", "coupon"];
-    if (this.panel.open && this.panelKind !== "profile" && live.includes(what)) {
+    const live = ["wallet", "leaderboard", "booth", "quests", "support", "coupon", "my_name"];
+    if (this.panel.open && this.panelKind !== "settings" && live.includes(what)) {
       this.renderPanel();
     }
   }
@@ -67,43 +93,160 @@ export class Hud {
   renderPeople() {
     const n = this.state.avatars.size + this.state.more + (this.state.me ? 1 : 0);
     this.people.textContent = n ? `${n} ${t("peopleHere")}` : "";
+    this.people.hidden = !n;
   }
 
-  renderTracker() {
-    const quest = currentQuest(this.state);
-    if (!quest) {
-      fill(this.tracker, el("p", { text: t("questDone") }));
-      return;
+  // -- the guide: one next action -------------------------------------------------------------
+
+  /**
+   * `info` is one of {kind: "walk", label, remaining, total, speed}, {kind: "quiz", quizId,
+   * label}, {kind: "next", next, pos} or {kind: "done"}. The structure is rebuilt only when
+   * what it says changes; distances update in place (focus stays on the button).
+   */
+  renderGuide(info) {
+    this.guideInfo = info;
+    const key = this.guideKeyOf(info);
+    if (key !== this.guideKey) {
+      this.guideKey = key;
+      rerender(this.guideEl, ...this.guideBody(info));
+      this.guideEl.dataset.kind = info.kind;
     }
-    const p = questProgress(this.state, quest);
-    fill(
-      this.tracker,
-      el("p", { class: "tracker-quest", text: pick(quest.title) }),
-      el(
-        "p",
-        { class: "tracker-line" },
-        el("progress", { max: p.total, value: p.done, "aria-label": pick(quest.title) }),
-        ` ${p.done}/${p.total}`,
-      ),
-      el("p", { class: "tracker-next", text: `→ ${nextStepText(this.state, quest)}` }),
-    );
+    const live = this.guideEl.querySelector(".guide-live");
+    if (!live) return;
+    if (info.kind === "walk") {
+      live.textContent = walkLeftText(info.remaining, info.speed);
+      const bar = this.guideEl.querySelector("progress");
+      bar.max = Math.max(1, info.total);
+      bar.value = Math.max(0, info.total - info.remaining);
+    } else if (info.kind === "next" && info.next.step?.target && info.pos) {
+      live.textContent = distanceText(info.pos, info.next.step.target.point);
+    }
   }
 
-  /** Show the landmark the visitor is close to (name and short description), or hide. */
+  guideKeyOf(info) {
+    if (info.kind === "walk") return `walk:${info.label}`;
+    if (info.kind === "quiz") return `quiz:${info.quizId}`;
+    if (info.kind === "next") {
+      const { quest, progress, step } = info.next;
+      return `next:${quest.id}:${progress.done}:${step?.index}:${step?.label}`;
+    }
+    return "done";
+  }
+
+  guideBody(info) {
+    if (info.kind === "walk") {
+      return [
+        el(
+          "p",
+          { class: "guide-title" },
+          `🚶 ${t("walkingTo")} `,
+          el("strong", { text: info.label }),
+        ),
+        el("p", { class: "guide-live" }),
+        el("progress", { max: 1, value: 0, "aria-label": t("walkingTo") }),
+        el("button", {
+          type: "button",
+          class: "secondary",
+          "data-key": "guide-stop",
+          text: t("stopWalk"),
+          onclick: () => this.actions.stopWalk(),
+        }),
+      ];
+    }
+    if (info.kind === "quiz") {
+      return [
+        el(
+          "p",
+          { class: "guide-title" },
+          `❓ ${t("atQuizPoint")} `,
+          el("strong", { text: info.label }),
+        ),
+        el("button", {
+          type: "button",
+          class: "primary",
+          "data-key": "guide-open",
+          text: t("openQuestion"),
+          onclick: () => this.actions.openQuiz(info.quizId),
+        }),
+      ];
+    }
+    if (info.kind === "next") {
+      const { quest, progress, step } = info.next;
+      const out = [
+        el(
+          "p",
+          { class: "guide-quest" },
+          el("span", { text: pick(quest.title) }),
+          ` · ${progress.done}/${progress.total}`,
+        ),
+        el(
+          "p",
+          { class: "guide-title" },
+          `${t("next")}: `,
+          el("strong", { text: step?.label ?? "" }),
+        ),
+      ];
+      if (step?.target) {
+        out.push(
+          el("p", { class: "guide-live" }),
+          el("button", {
+            type: "button",
+            class: "primary",
+            "data-key": "guide-go",
+            text: `🚶 ${t("takeMeThere")}`,
+            onclick: () => this.actions.takeMeThere(step.target),
+          }),
+        );
+      }
+      return out;
+    }
+    return [el("p", { class: "guide-title", text: `✓ ${t("allQuestsDone")}` })];
+  }
+
+  // -- the landmark chip ------------------------------------------------------------------------
+
+  /** Show the landmark the visitor is close to (a chip; its card on tap), or hide. */
   renderCard(lm, force = false) {
     if (lm === this.cardLandmark && !force) return;
+    if (lm !== this.cardLandmark) this.cardOpen = false;
     this.cardLandmark = lm;
     if (!lm) {
       this.card.hidden = true;
       return;
     }
-    fill(
-      this.card,
-      el("h2", { text: pick(lm.name) }),
-      el("p", { class: "other-lang", text: pickOther(lm.name) }),
-      el("p", { text: pick(lm.description) }),
-      lm.highlight ? el("p", { class: "badge", text: `★ ${t("highlight")}` }) : null,
+    const open = this.cardOpen;
+    const toggle = el(
+      "button",
+      {
+        type: "button",
+        class: "chip-btn",
+        "aria-expanded": open ? "true" : "false",
+        "data-key": "landmark-toggle",
+        onclick: () => {
+          this.cardOpen = !this.cardOpen;
+          this.renderCard(this.cardLandmark, true);
+        },
+      },
+      el("span", { "aria-hidden": "true", text: "📍" }),
+      el("span", { class: "chip-name", text: pick(lm.name) }),
+      el("span", { "aria-hidden": "true", class: "chev", text: open ? "▾" : "▸" }),
     );
+    const details = open
+      ? el(
+          "div",
+          { class: "chip-details" },
+          el("p", {
+            class: "other-lang",
+            lang: currentLang() === "th" ? "en" : "th",
+            text: pickOther(lm.name),
+          }),
+          el("p", { text: pick(lm.description) }),
+          lm.highlight ? el("p", { class: "badge", text: `★ ${t("highlight")}` }) : null,
+          speakerButton(() => `${pick(lm.name)}. ${pick(lm.description)}`),
+        )
+      : null;
+    rerender(this.card, toggle, details);
+    this.card.classList.toggle("open", open);
     this.card.hidden = false;
   }
 
@@ -125,7 +268,7 @@ export class Hud {
 
   // -- minimap ------------------------------------------------------------------------------
 
-  drawMinimap(me, heading, nowMs, quizStatus) {
+  drawMinimap(me, heading, nowMs, quizStatus, destination = null) {
     if (nowMs - this.lastMinimap < 150) return;
     this.lastMinimap = nowMs;
     const c = this.minimap;
@@ -182,6 +325,13 @@ export class Hud {
       ctx.arc(sx(p.x), sy(p.z), 2.5, 0, Math.PI * 2);
       ctx.fill();
     }
+    if (destination) {
+      ctx.strokeStyle = "#1a73e8";
+      ctx.lineWidth = 3;
+      ctx.beginPath();
+      ctx.arc(sx(destination[0]), sy(destination[1]), 6, 0, Math.PI * 2);
+      ctx.stroke();
+    }
     // Me: an arrow along my heading (screen up is north, −z).
     const hr = (heading * Math.PI) / 180;
     const dx = Math.cos(hr);
@@ -204,7 +354,7 @@ export class Hud {
     ctx.stroke();
   }
 
-  // -- chat and emotes ----------------------------------------------------------------------
+  // -- chat and emotes: one button opens both ---------------------------------------------------
 
   setupChat() {
     const form = document.getElementById("chat-form");
@@ -215,14 +365,49 @@ export class Hud {
       if (!text) return;
       this.conn.send(MsgType.CHAT, { text });
       input.value = "";
-      input.blur();
+    });
+    this.chatToggle.addEventListener("click", () => this.setChatOpen(this.chatSheet.hidden));
+    document.getElementById("chat-close").addEventListener("click", () => {
+      this.setChatOpen(false);
+      this.chatToggle.focus();
+    });
+    this.chatSheet.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        this.setChatOpen(false);
+        this.chatToggle.focus();
+      }
     });
     window.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && document.activeElement === document.body) {
-        input.focus();
+        this.setChatOpen(true);
         e.preventDefault();
       }
     });
+  }
+
+  get chatOpen() {
+    return !this.chatSheet.hidden;
+  }
+
+  setChatOpen(open) {
+    this.chatSheet.hidden = !open;
+    this.chatToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    this.chatFeed.hidden = open;
+    if (open) {
+      this.unread = 0;
+      this.renderChatCount();
+      this.chatLog.scrollTop = this.chatLog.scrollHeight;
+      document.getElementById("chat-input").focus();
+    }
+  }
+
+  renderChatCount() {
+    this.chatCount.hidden = !this.unread;
+    this.chatCount.textContent = this.unread ? String(this.unread) : "";
+    this.chatToggle.setAttribute(
+      "aria-label",
+      this.unread ? `${t("chat")} (${t("unread", { n: this.unread })})` : t("chat"),
+    );
   }
 
   renderEmotes() {
@@ -247,31 +432,49 @@ export class Hud {
   }
 
   addChat(name, text) {
-    this.chatLog.append(el("p", {}, el("strong", { text: `${name}: ` }), el("span", { text })));
-    while (this.chatLog.children.length > 6) this.chatLog.firstElementChild.remove();
+    const line = () => el("p", {}, el("strong", { text: `${name}: ` }), el("span", { text }));
+    this.chatLog.append(line());
+    while (this.chatLog.children.length > 30) this.chatLog.firstElementChild.remove();
+    this.chatLog.scrollTop = this.chatLog.scrollHeight;
+    if (this.chatOpen) return;
+    // Closed: a short-lived line above the bar, and a count on the button.
+    this.unread += 1;
+    this.renderChatCount();
+    const feed = line();
+    this.chatFeed.append(feed);
+    while (this.chatFeed.children.length > 2) this.chatFeed.firstElementChild.remove();
+    setTimeout(() => feed.remove(), CHAT_FEED_MS);
   }
 
   // -- panels -------------------------------------------------------------------------------
 
   setupPanels() {
     for (const btn of document.querySelectorAll("[data-panel]")) {
-      btn.addEventListener("click", () => this.openPanel(btn.dataset.panel));
+      btn.addEventListener("click", () => this.openPanel(btn.dataset.panel, btn));
     }
+    document
+      .getElementById("btn-settings")
+      .addEventListener("click", (e) => this.openPanel("settings", e.currentTarget));
     this.panel.addEventListener("close", () => {
       if (this.panelKind === "leaderboard" && this.conn.online) {
         this.conn.send(MsgType.LEADERBOARD_GET, { follow: false });
       }
+      const opener = this.panelOpener;
+      this.panelOpener = null;
+      if (opener?.isConnected) opener.focus();
     });
   }
 
-  openPanel(kind) {
+  openPanel(kind, opener = null) {
     this.panelKind = kind;
+    if (opener) this.panelOpener = opener;
     if (kind === "wallet") ask(this.conn, this.state, MsgType.WALLET_GET, {});
     // While the board is open the server pushes changes (follow); closing stops them.
     if (kind === "leaderboard")
       ask(this.conn, this.state, MsgType.LEADERBOARD_GET, { follow: true });
     this.renderPanel();
     if (!this.panel.open) this.panel.showModal();
+    this.panel.querySelector("#panel-title")?.focus();
   }
 
   renderPanel() {
@@ -281,10 +484,20 @@ export class Hud {
       wallet: "wallet",
       booths: "booths",
       leaderboard: "leaderboard",
-      profile: "profile",
+      settings: "settingsTitle",
     };
     let body;
-    if (kind === "profile") body = nicknameForm(this.conn, this.state, this.visitor);
+    if (kind === "settings")
+      body = settingsView({
+        conn: this.conn,
+        state: this.state,
+        visitor: this.visitor,
+        mode: "3d",
+        onWelcome: () => {
+          this.panel.close();
+          this.actions.showWelcome();
+        },
+      });
     else if (kind === "quests") body = questsView(this.state);
     else if (kind === "wallet") body = walletView(this.state);
     else if (kind === "leaderboard") body = leaderboardView(this.state);
@@ -299,7 +512,7 @@ export class Hud {
           : null,
       });
     }
-    fill(
+    rerender(
       this.panel,
       el(
         "div",
@@ -307,10 +520,11 @@ export class Hud {
         el(
           "header",
           { class: "dialog-head" },
-          el("h2", { id: "panel-title", text: t(titles[kind]) }),
+          el("h2", { id: "panel-title", tabindex: "-1", text: t(titles[kind]) }),
           el("button", {
             type: "button",
             class: "secondary",
+            "data-key": "panel-close",
             text: t("close"),
             onclick: () => this.panel.close(),
           }),

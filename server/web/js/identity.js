@@ -1,6 +1,6 @@
 // The anonymous visitor: an id and a secret made up once in this browser and kept in
 // localStorage, so tokens and coupons survive reloads, reconnects and server restarts. Also the
-// display name and the avatar's look, chosen at random the first time.
+// display name (see names.js) and the avatar's look, chosen at random the first time.
 
 const KEY = "srichan.visitor";
 export const PALETTE_BODY = ["#f1c27d", "#e0ac69", "#c68642", "#8d5524", "#ffdbac", "#d9a066"];
@@ -33,6 +33,13 @@ export function randomToken(nBytes) {
   return base64url(bytes);
 }
 
+const THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙";
+
+/** `4189` → `"๔๑๘๙"`. */
+export function thaiDigits(n) {
+  return String(n).replace(/[0-9]/g, (d) => THAI_DIGITS[Number(d)]);
+}
+
 function randomInt(n) {
   const a = new Uint32Array(1);
   crypto.getRandomValues(a);
@@ -43,7 +50,7 @@ function fresh() {
   return {
     visitor_id: randomToken(16), // 22 characters of [A-Za-z0-9_-]
     visitor_secret: randomToken(32), // 256 random bits
-    name: `ผู้มาเยือน ${1000 + randomInt(9000)}`,
+    name: `ผู้มาเยือน ${thaiDigits(1000 + randomInt(9000))}`, // a friendly default, changeable
     look: [randomInt(PALETTE_BODY.length), randomInt(PALETTE_SHIRT.length), randomInt(HATS)],
   };
 }

@@ -1,36 +1,40 @@
 // The list mode: the whole street as plain, semantic HTML for screen readers, old phones and
-// slow links (and the automatic fallback without WebGL). Landmarks in order along the road,
-// each with its quiz points; choosing one walks the avatar there for real, then opens the
-// quiz. Quests, booths, wallet, leaderboard, people nearby and chat, like the 3D mode.
+// slow links (and the automatic fallback without WebGL). At the top, where you are and the one
+// next step with "take me there"; then the landmarks in order along the road, each with its
+// quiz points; choosing one walks the avatar there for real (a banner at the bottom of the
+// screen says where to, how far and how long, with Stop), then opens the quiz. Quests, booths,
+// wallet, leaderboard, people nearby, chat and the settings, like the 3D mode.
 
 import { MsgType } from "../protocol.js";
-import { announce, el, fill } from "./dom.js";
+import { announce, el, fill, rerender } from "./dom.js";
 import { Road, Walkable } from "./geometry.js";
-import { EMOTE_KEYS } from "./emotes.js";
+import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
+import { Guide, showWelcome, walkLeftText } from "./guide.js";
 import { onLang, pick, pickOther, t } from "./i18n.js";
+import { syncName } from "./names.js";
 import {
   BOOTH_REACH_M,
-  QuizDialog,
   ask,
   boothsView,
   leaderboardView,
-  nicknameForm,
   questsView,
   redeem,
   walletView,
 } from "./panels.js";
+import { QuizDialog } from "./quiz.js";
+import { settingsView } from "./settings.js";
+import { speakerButton } from "./speech.js";
 import { Walker } from "./walker.js";
 
-/** Re-render `container` keeping keyboard focus on the "same" control (by data-key). */
-function rerender(container, ...children) {
-  const focused = document.activeElement;
-  const key = container.contains(focused) ? focused?.dataset?.key : null;
-  fill(container, ...children);
-  if (key) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
-}
+const ARRIVED_SHOWN_MS = 8000;
 
 function section(id, titleKey) {
-  const heading = el("h2", { id: `${id}-title`, "data-i18n": titleKey, text: t(titleKey) });
+  const heading = el("h2", {
+    id: `${id}-title`,
+    "data-i18n": titleKey,
+    tabindex: "-1",
+    text: t(titleKey),
+  });
   const body = el("div", { class: "section-body" });
   const node = el(
     "section",
@@ -46,63 +50,18 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   main.hidden = false;
   const walkable = new Walkable(manifest);
   const road = new Road(manifest.street.centreline);
+  const guide = new Guide(state, walkable, road);
   const walker = new Walker(conn, state, walkable);
-  const quiz = new QuizDialog(document.getElementById("quiz-dialog"), conn, state);
+  const quiz = new QuizDialog(document.getElementById("quiz-dialog"), conn, state, {
+    onNext: () => goNext(),
+    fallbackFocus: () => document.querySelector("[data-key=next-go]"),
+  });
 
-  /** A point in front of a landmark: from the centreline towards the building until blocked. */
-  function frontOf(lm) {
-    const [station] = road.locate(lm.position);
-    const start = walkable.nearestFit(placeOnRoad(station));
-    const [dx, dz] = [lm.position[0] - start[0], lm.position[1] - start[1]];
-    const len = Math.hypot(dx, dz) || 1;
-    let best = start;
-    for (let s = 0.5; s < len; s += 0.5) {
-      const p = [start[0] + (dx / len) * s, start[1] + (dz / len) * s];
-      if (!walkable.fits(p)) break;
-      best = p;
-    }
-    // Stop a couple of metres short of the wall.
-    const back = Math.max(0, Math.hypot(best[0] - start[0], best[1] - start[1]) - 2);
-    return [start[0] + (dx / len) * back, start[1] + (dz / len) * back];
-  }
-
-  function placeOnRoad(station) {
-    let remaining = station;
-    const pts = road.points;
-    for (let i = 1; i < pts.length; i++) {
-      const seg = road.lengths[i - 1];
-      if (remaining <= seg || i === pts.length - 1) {
-        const k = Math.min(1, remaining / seg);
-        return [
-          pts[i - 1][0] + (pts[i][0] - pts[i - 1][0]) * k,
-          pts[i - 1][1] + (pts[i][1] - pts[i - 1][1]) * k,
-        ];
-      }
-      remaining -= seg;
-    }
-    return pts[0];
-  }
-
-  // -- where am I -------------------------------------------------------------------------------
+  // -- where am I, and the next step -------------------------------------------------------------
   const where = section("where", "youAreAt");
   const whereText = el("p", { id: "where-text" });
-  const walkStatus = el("p", { id: "walk-status", role: "status" });
-  const walkBar = el("progress", {
-    id: "walk-progress",
-    max: 1,
-    value: 0,
-    hidden: true,
-    "aria-label": t("walkingTo"),
-  });
-  const stopBtn = el("button", {
-    type: "button",
-    class: "secondary",
-    hidden: true,
-    "data-key": "stop-walk",
-    text: t("close"),
-    onclick: () => walker.stop("stopped"),
-  });
-  where.body.append(whereText, walkBar, walkStatus, stopBtn);
+  const nextBox = el("div", { class: "next-step", id: "next-step" });
+  where.body.append(whereText, nextBox);
   if (fallback) where.body.prepend(el("p", { class: "notice", role: "note", text: t("noWebgl") }));
 
   function nearestLandmark(x, z) {
@@ -129,32 +88,124 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     whereText.textContent = `${t("station")} ${Math.round(station)} m · ${t("nearby")}: ${pick(lm.name)} (${t("metresAway", { n: Math.round(d) })})`;
   }
 
+  let nextKey = "";
+  function renderNext(force = false) {
+    const me = state.me;
+    const info = guide.next(me ? [me.x, me.z] : null);
+    const step = info?.step;
+    const dist =
+      me && step?.target
+        ? t("metresAway", {
+            n: Math.round(Math.hypot(step.target.point[0] - me.x, step.target.point[1] - me.z)),
+          })
+        : "";
+    const key = info ? `${info.quest.id}:${info.progress.done}:${step?.label}:${dist}` : "done";
+    if (key === nextKey && !force) return;
+    nextKey = key;
+    if (!info) {
+      rerender(nextBox, el("p", { class: "next-title", text: `✓ ${t("allQuestsDone")}` }));
+      return;
+    }
+    rerender(
+      nextBox,
+      el(
+        "p",
+        { class: "next-quest" },
+        `${t("quests")}: ${pick(info.quest.title)} · ${info.progress.done}/${info.progress.total}`,
+      ),
+      el("p", { class: "next-title" }, `${t("next")}: `, el("strong", { text: step?.label ?? "" })),
+      dist ? el("p", { class: "dist", text: dist }) : null,
+      step?.target
+        ? el("button", {
+            type: "button",
+            class: "primary",
+            "data-key": "next-go",
+            text: `🚶 ${t("takeMeThere")}`,
+            onclick: () => goNext(),
+          })
+        : null,
+    );
+  }
+
+  // -- the walk banner: where to, how far, how long, Stop --------------------------------------
+  const walkTitle = el("p", { class: "walk-title", id: "walk-status" });
+  const walkStatus = el("p", { class: "walk-left" });
+  const walkBar = el("progress", { id: "walk-progress", max: 1, value: 0 });
+  const stopBtn = el("button", {
+    type: "button",
+    class: "secondary",
+    "data-key": "stop-walk",
+    onclick: () => {
+      if (walker.walking) walker.stop("stopped");
+      else banner.hidden = true;
+    },
+  });
+  const banner = el(
+    "div",
+    { class: "walk-banner", id: "walk-banner", role: "status", hidden: true },
+    el("div", { class: "walk-text" }, walkTitle, walkStatus, walkBar),
+    stopBtn,
+  );
+  document.body.append(banner);
   let walkLabel = "";
+  let hideTimer = null;
+
   walker.addEventListener("progress", (e) => {
-    const { remaining, total } = e.detail;
+    const { remaining, total, speed } = e.detail;
     walkBar.max = Math.max(1, total);
     walkBar.value = Math.max(0, total - remaining);
+    walkStatus.textContent = walkLeftText(remaining, speed);
     renderWhere();
     refreshDistances();
   });
 
-  /** Walk to `target`, telling the visitor (politely, once) where they go and when they arrive. */
+  /** Walk to `target`, showing where, how far and how long in the banner, with Stop. */
   async function walkTo(target, label) {
+    clearTimeout(hideTimer);
     walkLabel = label;
-    walkStatus.textContent = `${t("walkingTo")} ${label}…`;
+    walkTitle.textContent = `🚶 ${t("walkingTo")} ${label}`;
+    walkStatus.textContent = "";
     walkBar.hidden = false;
-    stopBtn.hidden = false;
-    const result = await walker.walkTo(target);
-    walkBar.hidden = true;
-    stopBtn.hidden = true;
+    stopBtn.textContent = t("stopWalk");
+    banner.hidden = false;
+    document.body.classList.add("walking");
+    const pending = walker.walkTo(target);
+    const job = walker.job;
+    if (job)
+      announce(`${t("walkingTo")} ${label} · ${walkLeftText(job.route.total, walker.speed)}`);
+    const result = await pending;
+    document.body.classList.remove("walking");
     renderWhere();
     refreshDistances();
+    renderNext();
+    walkBar.hidden = true;
+    stopBtn.textContent = t("close");
     if (result === "arrived") {
-      walkStatus.textContent = `${t("arrived")} ${walkLabel}`;
+      walkTitle.textContent = `✓ ${t("arrived")} ${walkLabel}`;
+      walkStatus.textContent = "";
+      hideTimer = setTimeout(() => {
+        if (!walker.walking) banner.hidden = true;
+      }, ARRIVED_SHOWN_MS);
       return true;
     }
-    walkStatus.textContent = result === "offline" ? t("connOffline") : t("errorGeneric");
+    walkTitle.textContent =
+      result === "offline"
+        ? t("connOffline")
+        : result === "stopped"
+          ? t("walkStopped")
+          : t("errorGeneric");
+    walkStatus.textContent = "";
     return false;
+  }
+
+  /** Follow the guide: walk to the next step, and open its question there. */
+  async function goNext() {
+    const me = state.me;
+    const step = guide.next(me ? [me.x, me.z] : null)?.step;
+    const target = step?.target;
+    if (!target) return;
+    if (target.quizId) await openQuiz(state.quizIndex.get(target.quizId));
+    else await walkTo(target.point, target.label);
   }
 
   // -- landmarks in order, each with its quiz points ------------------------------------------
@@ -216,13 +267,18 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
             lm.highlight ? el("p", { class: "badge", text: `★ ${t("highlight")}` }) : null,
             el("p", { text: pick(lm.description) }),
             dist,
-            el("button", {
-              type: "button",
-              class: "secondary",
-              "data-key": `walk:${lm.id}`,
-              text: t("walkHere"),
-              onclick: () => walkTo(frontOf(lm), pick(lm.name)),
-            }),
+            el(
+              "div",
+              { class: "row" },
+              el("button", {
+                type: "button",
+                class: "secondary",
+                "data-key": `walk:${lm.id}`,
+                text: t("walkHere"),
+                onclick: () => walkTo(guide.front(lm), pick(lm.name)),
+              }),
+              speakerButton(() => `${pick(lm.name)}. ${pick(lm.description)}`),
+            ),
             quizzes.length ? el("h4", { text: t("quizPoint") }) : null,
             quizzes.length ? qlist : null,
           ),
@@ -240,6 +296,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
         ? t("metresAway", { n: Math.round(Math.hypot(point[0] - me.x, point[1] - me.z)) })
         : "";
     }
+    renderNext();
   }
 
   function refreshQuizzes() {
@@ -254,7 +311,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
             : s === "retry"
               ? `${t("quizAttemptsLeft")} ${q.attempts_left}`
               : "";
-      row.button.disabled = s === "correct" || s === "used";
+      row.button.disabled = s === "correct" || state.quizFinished(id);
     }
   }
 
@@ -263,6 +320,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       announce(t("quizNotWired"), { tone: "warn" });
       return;
     }
+    const opener = document.activeElement;
     const me = state.me;
     const far = !me || Math.hypot(q.position[0] - me.x, q.position[1] - me.z) > q.radius - 0.5;
     if (far) {
@@ -270,7 +328,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       const arrived = await walkTo(q.position, `${t("quizPoint")} · ${pick(lm?.name)}`);
       if (!arrived) return;
     }
-    await quiz.open(q.id);
+    await quiz.open(q.id, { opener });
   }
 
   // -- quests, booths, wallet, leaderboard -----------------------------------------------------
@@ -317,12 +375,9 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
 
   function renderBooths() {
     const view = boothsView(state, redeemHere, { distanceTo: state.me ? boothDistance : null });
-    // Each open booth gets a "walk here" button, and keys that keep focus across renders.
+    // Each open booth gets a "walk here" button.
     for (const item of view.querySelectorAll?.("li.booth") ?? []) {
       const slot = item.dataset.slot;
-      for (const b of item.querySelectorAll("button.redeem")) {
-        b.dataset.key = `redeem:${slot}:${b.closest("li").dataset.promotion}`;
-      }
       const label = pick(state.booths.get(slot)?.booth?.name) || slot;
       item.append(
         el("button", {
@@ -355,7 +410,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     rerender(boardBody, leaderboardView(state));
   }
 
-  // -- people nearby, nickname, chat and emotes -------------------------------------------------
+  // -- people nearby, chat and emotes, settings --------------------------------------------------
   const people = section("people", "peopleHere");
   const peopleList = el("ul", { class: "people-list" });
   people.body.append(peopleList);
@@ -387,29 +442,50 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   const emotes = el("div", { class: "emotes", role: "group" });
   chat.body.append(chatLog, chatForm, emotes);
 
-  const nick = section("nickname-section", "nickname");
+  const settings = section("settings-section", "settingsTitle");
+  function renderSettings() {
+    rerender(
+      settings.body,
+      settingsView({
+        conn,
+        state,
+        visitor,
+        mode: "list",
+        prefix: "list",
+        onWelcome: () => welcome(true),
+      }),
+    );
+  }
+  document.getElementById("btn-settings").addEventListener("click", () => {
+    settings.node.scrollIntoView({ block: "start" });
+    settings.node.querySelector("h2").focus();
+  });
+
   function renderChatChrome() {
     chatLabel.textContent = t("chat");
     chatInput.placeholder = t("chatPlaceholder");
     sendBtn.textContent = t("send");
-    rerender(nick.body, nicknameForm(conn, state, visitor));
     emotes.setAttribute("aria-label", t("emotes"));
     fill(
       emotes,
       ...EMOTE_KEYS.map((key, i) =>
-        el("button", {
-          type: "button",
-          class: "secondary",
-          "data-key": `emote:${i}`,
-          text: t(key),
-          onclick: () => conn.send(MsgType.EMOTE, { emote: i }),
-        }),
+        el(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            "data-key": `emote:${i}`,
+            onclick: () => conn.send(MsgType.EMOTE, { emote: i }),
+          },
+          el("span", { "aria-hidden": "true", text: `${EMOTE_ICONS[i]} ` }),
+          t(key),
+        ),
       ),
     );
   }
 
   // A table of contents: the page is long, and screen readers jump by links too.
-  const sections = [landmarks, quests, booths, wallet, board, people, chat, nick];
+  const sections = [landmarks, quests, booths, wallet, board, people, chat, settings];
   const toc = el(
     "nav",
     { class: "toc", "aria-labelledby": "toc-title" },
@@ -434,29 +510,41 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   function renderAll() {
     for (const h of main.querySelectorAll("h2[data-i18n]")) h.textContent = t(h.dataset.i18n);
     walkBar.setAttribute("aria-label", t("walkingTo"));
-    stopBtn.textContent = t("close");
+    stopBtn.textContent = walker.walking ? t("stopWalk") : t("close");
     renderWhere();
     buildLandmarks();
+    renderNext(true);
     renderQuests();
     renderBooths();
     renderWallet();
     renderBoard();
     renderPeople();
     renderChatChrome();
+    renderSettings();
     renderToc();
   }
+
+  const welcomeDialog = document.getElementById("welcome-dialog");
+  const welcome = (force = false) => showWelcome(welcomeDialog, { onGo: goNext, force });
 
   state.addEventListener("change", (e) => {
     const { what, msg, entered, left, reset } = e.detail;
     // The board is on the page all the time, so follow its changes from the start.
-    if (what === "welcome") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
+    if (what === "welcome") {
+      conn.send(MsgType.LEADERBOARD_GET, { follow: true });
+      syncName(conn, visitor);
+    }
+    if (what === "my_name") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
     if (what === "welcome" || what === "correction") {
       renderWhere();
       refreshDistances();
       renderBooths();
     }
     if (what === "quiz_result" || what === "quiz_question") refreshQuizzes();
-    if (["quests", "quiz_result", "welcome"].includes(what)) renderQuests();
+    if (["quests", "quiz_result", "welcome"].includes(what)) {
+      renderQuests();
+      renderNext();
+    }
     if (what === "booth" || what === "support") renderBooths();
     if (what === "wallet" || what === "coupon") {
       renderWallet();
@@ -481,6 +569,10 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   });
   onLang(renderAll);
   renderAll();
-  if (conn.online) conn.send(MsgType.LEADERBOARD_GET, { follow: true });
-  window.srichan = { state, conn, walker, quiz };
+  if (conn.online) {
+    conn.send(MsgType.LEADERBOARD_GET, { follow: true });
+    syncName(conn, visitor);
+  }
+  welcome();
+  window.srichan = { state, conn, walker, quiz, guide };
 }

@@ -1,13 +1,14 @@
-// Start-up: language, mode (3D, or the list mode when asked for or when WebGL is missing),
-// the scene manifest, the WebSocket session, then the chosen mode. The list mode never
-// downloads three.js or the GLB.
+// Start-up: display preferences and language, mode (3D, or the list mode when asked for or
+// when WebGL is missing), the scene manifest, the WebSocket session, then the chosen mode. The
+// list mode never downloads three.js or the GLB.
 
 import { announce } from "./dom.js";
 import { downloadGlb } from "./download.js";
 import { applyStatic, onLang, t, toggleLang } from "./i18n.js";
 import { loadVisitor } from "./identity.js";
 import { ConnState, Connection } from "./net.js";
-import { qualitySetting, setQualitySetting } from "./quality.js";
+import { applyPrefs } from "./prefs.js";
+import { switchMode } from "./settings.js";
 import { WorldState } from "./state.js";
 
 const MODE_KEY = "srichan.mode";
@@ -36,17 +37,6 @@ export function chooseMode(search = location.search) {
   if (asked === "list") return { mode: "list", fallback: false };
   if (!webglAvailable()) return { mode: "list", fallback: true };
   return { mode: "3d", fallback: false };
-}
-
-function switchMode(to) {
-  try {
-    localStorage.setItem(MODE_KEY, to);
-  } catch {
-    // The address below still carries the choice.
-  }
-  const url = new URL(location.href);
-  url.searchParams.set("mode", to);
-  location.assign(url);
 }
 
 /** The loading screen: real byte progress while the GLB downloads. */
@@ -92,24 +82,11 @@ function topBar(state, conn, mode) {
   langBtn.addEventListener("click", toggleLang);
   const modeBtn = document.getElementById("btn-mode");
   modeBtn.addEventListener("click", () => switchMode(mode === "list" ? "3d" : "list"));
-  const qualityBtn = document.getElementById("btn-quality");
-  const order = ["auto", "high", "low"];
-  qualityBtn.addEventListener("click", () => {
-    const next = order[(order.indexOf(qualitySetting()) + 1) % order.length];
-    setQualitySetting(next);
-    const url = new URL(location.href);
-    url.searchParams.delete("quality");
-    location.assign(url);
-  });
   const conns = document.getElementById("conn");
   const balance = document.getElementById("balance-value");
   const render = () => {
     langBtn.lang = t("langToggle") === "English" ? "en" : "th";
     modeBtn.textContent = mode === "list" ? t("mode3d") : t("listMode");
-    const q = qualitySetting();
-    const qLabel = { auto: "qualityAuto", high: "qualityHigh", low: "qualityLow" }[q];
-    qualityBtn.textContent = `${t("quality")}: ${t(qLabel)}`;
-    qualityBtn.removeAttribute("aria-label");
     const s = state.connection.state;
     conns.dataset.state = s;
     const key = {
@@ -187,6 +164,7 @@ function preload(urls) {
 }
 
 async function boot() {
+  applyPrefs();
   applyStatic(document);
   const { mode, fallback } = chooseMode();
   document.body.dataset.mode = mode;

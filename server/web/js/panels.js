@@ -1,11 +1,13 @@
 // The views both modes share: quests, wallet with coupons, leaderboard, booths with their
-// products and promotions, and the quiz dialog. Each builder returns fresh DOM from the state;
-// callers re-render on the state's "change" events. Server text only ever goes in as text.
+// products and promotions, and redeeming (after a confirmation). Each builder returns fresh DOM
+// from the state; callers re-render on the state's "change" events. Server text only ever goes
+// in as text.
 
 import { ErrorCode, FEATURE_OF, Feature, LIMITS, MsgType } from "../protocol.js";
-import { announce, el, fill } from "./dom.js";
-import { currentLang, onLang, pick, pickOther, t, toggleLang } from "./i18n.js";
-import { randomToken, saveVisitor } from "./identity.js";
+import { announce, el } from "./dom.js";
+import { confirmDialog } from "./confirm.js";
+import { currentLang, pick, t } from "./i18n.js";
+import { randomToken } from "./identity.js";
 
 /**
  * How close to a booth the client brings the visitor before a redeem: the server's reach less
@@ -94,7 +96,7 @@ export async function ask(conn, state, type, fields) {
 }
 
 /** "Answer · City Gate" (tracker) or, with `detail`, followed by the question itself. */
-function stepLabel(state, step, detail = false) {
+export function stepLabel(state, step, detail = false) {
   const [kind, target] = Object.entries(step)[0];
   if (kind === "quiz") {
     const q = state.quizIndex.get(target);
@@ -107,7 +109,7 @@ function stepLabel(state, step, detail = false) {
 }
 
 /** Which steps of a quest are known done: ordered quests fill from the start. */
-function stepsDone(state, quest, progress) {
+export function stepsDone(state, quest, progress) {
   if (progress?.steps)
     return quest.steps.map((_, i) => progress.completed || progress.steps.includes(i));
   return quest.steps.map((step, i) => {
@@ -162,19 +164,8 @@ export function questsView(state, { headingLevel = "h3" } = {}) {
   return list;
 }
 
-/** The one quest to show in the compact HUD tracker: the first not completed. */
-export function currentQuest(state) {
-  return state.manifest.quests.find((q) => !questProgress(state, q).completed) || null;
-}
-
-export function nextStepText(state, quest) {
-  const done = stepsDone(state, quest, state.quests.get(quest.id));
-  const i = done.indexOf(false);
-  return i < 0 ? t("questDone") : stepLabel(state, quest.steps[i]);
-}
-
-/** `ABCD2345` → `ABCD-2345`: easier to read out at the counter. */
-function displayCode(code) {
+/** `ABCD2345` → `ABCD-2345`: easier to read out at the counter. Used everywhere a code shows. */
+export function displayCode(code) {
   return /^[A-Z0-9]{8}$/.test(code) ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
 }
 
@@ -183,12 +174,36 @@ function couponQr(coupon) {
   return el("img", {
     class: "qr",
     src: `/coupon-qr/${encodeURIComponent(coupon.code)}.svg`,
-    alt: `${t("couponQr")} ${coupon.code}`,
-    width: 120,
-    height: 120,
-    loading: "lazy",
+    alt: `${t("couponQr")} ${displayCode(coupon.code)}`,
+    width: 140,
+    height: 140,
     onerror: (e) => e.target.remove(),
   });
+}
+
+/** One coupon as the shop will see it: title, shop, code, expiry and QR code. */
+export function couponCard(state, c, { headingLevel = "h3", fresh = false } = {}) {
+  const booth = state.booths.get(c.slot)?.booth;
+  return el(
+    "li",
+    { class: fresh ? "coupon fresh" : "coupon", "data-coupon": c.coupon_id },
+    el(headingLevel, { text: pick(c.title) }),
+    booth ? el("p", { class: "shop", text: pick(booth.name) || c.slot }) : null,
+    el(
+      "p",
+      {},
+      el("span", { text: `${t("couponCode")}: ` }),
+      el("code", { class: "code", text: displayCode(c.code) }),
+    ),
+    c.expires_at
+      ? el("p", {
+          class: "expires",
+          text: `${t("expires")}: ${new Date(c.expires_at * 1000).toLocaleString(currentLang() === "th" ? "th-TH" : "en-GB")}`,
+        })
+      : null,
+    couponQr(c),
+    el("p", { class: "field-hint", text: t("showAtCounter") }),
+  );
 }
 
 export function walletView(state) {
@@ -210,30 +225,7 @@ export function walletView(state) {
     return wrap;
   }
   const list = el("ul", { class: "coupons" });
-  for (const c of state.coupons) {
-    const booth = state.booths.get(c.slot)?.booth;
-    list.append(
-      el(
-        "li",
-        { class: "coupon" },
-        el("h3", { text: pick(c.title) }),
-        booth ? el("p", { class: "shop", text: pick(booth.name) || c.slot }) : null,
-        el(
-          "p",
-          {},
-          el("span", { text: `${t("couponCode")}: ` }),
-          el("code", { class: "code", text: displayCode(c.code) }),
-        ),
-        c.expires_at
-          ? el("p", {
-              class: "expires",
-              text: `${t("expires")}: ${new Date(c.expires_at * 1000).toLocaleString(currentLang() === "th" ? "th-TH" : "en-GB")}`,
-            })
-          : null,
-        couponQr(c),
-      ),
-    );
-  }
+  for (const c of [...state.coupons].reverse()) list.append(couponCard(state, c));
   wrap.append(list);
   return wrap;
 }
@@ -372,21 +364,24 @@ export function boothsView(
       for (const promo of promos) {
         let blocker = promo.id ? promoBlocker(state, promo, nowS) : t("errorGeneric");
         if (!blocker && reach && distanceTo && distanceTo(slot) > reach) blocker = t("boothTooFar");
+        const titleId = `promo-${slot}-${promo.id}`;
         ul.append(
           el(
             "li",
             { "data-promotion": promo.id },
-            el("span", { text: pick(promo.title) }),
+            el("span", { id: titleId, text: pick(promo.title) }),
             el("span", { class: "cost", text: ` · ${promo.cost} ${t("tokens")}` }),
             typeof promo.left === "number"
               ? el("span", { class: "left", text: ` · ${t("left", { n: promo.left })}` })
               : null,
+            // The accessible name is the visible text; the promotion's title describes it.
             el("button", {
               type: "button",
               class: "primary redeem",
               disabled: blocker !== null,
               text: blocker ?? t("redeem"),
-              "aria-label": `${t("redeem")}: ${pick(promo.title)}${blocker ? ` (${blocker})` : ""}`,
+              "aria-describedby": titleId,
+              "data-key": `redeem:${slot}:${promo.id}`,
               onclick: () => onRedeem(slot, promo),
             }),
           ),
@@ -394,51 +389,44 @@ export function boothsView(
       }
       item.append(ul);
     }
+    // Coupons from this shop, newest first: the one just redeemed shows here at once.
+    const mine = state.coupons.filter((c) => c.slot === slot).reverse();
+    if (mine.length) {
+      item.append(
+        el("h4", { text: t("yourCoupons") }),
+        el(
+          "ul",
+          { class: "coupons" },
+          ...mine.map((c) =>
+            couponCard(state, c, {
+              headingLevel: "h5",
+              fresh: c.coupon_id === state.lastCoupon,
+            }),
+          ),
+        ),
+      );
+    }
     list.append(item);
   }
   return list;
 }
 
-/**
- * The visitor's name: shown over the avatar and on the leaderboard. Saved on the server
- * (set_nickname) and in this browser, so the next hello uses it too.
- */
-export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
-  const input = el("input", {
-    id,
-    maxlength: 24,
-    value: visitor.name,
-    autocomplete: "nickname",
-    required: true,
-  });
-  const form = el(
-    "form",
-    { class: "nick-form" },
-    el("label", { for: id, text: t("nickname") }),
-    input,
-    el("button", {
-      type: "submit",
-      class: "primary",
-      "data-key": "nick-save",
-      text: t("setNickname"),
-    }),
-  );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const name = input.value.trim();
-    if (!name) return;
-    const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name });
-    if (!reply) return;
-    visitor.name = reply.name || name; // as stored: trimmed, NFC
-    input.value = visitor.name;
-    saveVisitor(visitor);
-    announce(`${t("nicknameSaved")}: ${visitor.name}`, { tone: "good" });
-  });
-  return form;
-}
-
-/** Redeem a promotion; the coupon shows up in the wallet through the state. */
+/** Redeem a promotion after the visitor confirms cost, balance after and shop; the coupon
+ * shows up in the booth panel and the wallet through the state. */
 export async function redeem(conn, state, slot, promo) {
+  const shop = pick(state.booths.get(slot)?.booth?.name) || slot;
+  const balance = state.balance ?? 0;
+  const ok = await confirmDialog({
+    title: t("confirmRedeemTitle"),
+    rows: [
+      [t("promotion"), pick(promo.title)],
+      [t("shop"), shop],
+      [t("cost"), `${promo.cost} ${t("tokens")}`],
+      [t("balanceAfter"), `${balance - promo.cost} ${t("tokens")}`],
+    ],
+    confirmText: `${t("confirmRedeem")} (${promo.cost} ${t("tokens")})`,
+  });
+  if (!ok) return null;
   // `key` makes a retry return the same coupon; `expected_cost` the price the visitor saw.
   const key = randomToken(16);
   const reply = await ask(conn, state, MsgType.REDEEM, {
@@ -448,213 +436,9 @@ export async function redeem(conn, state, slot, promo) {
     expected_cost: promo.cost,
   });
   if (reply?.type === MsgType.COUPON_ISSUED) {
-    announce(`${t("redeemed")}: ${pick(reply.coupon.title)} · ${reply.coupon.code}`, {
+    announce(`${t("redeemed")}: ${pick(reply.coupon.title)} · ${displayCode(reply.coupon.code)}`, {
       tone: "good",
     });
   }
   return reply;
-}
-
-/**
- * The quiz dialog: question with choices, then the result with the explanation and the
- * tokens earned. Thai first; the dialog has its own language toggle.
- */
-export class QuizDialog {
-  constructor(dialog, conn, state) {
-    this.dialog = dialog;
-    this.conn = conn;
-    this.state = state;
-    this.question = null;
-    this.result = null;
-    this.busy = false;
-    dialog.addEventListener("close", () => {
-      this.question = null;
-      this.result = null;
-      this.dialog.dispatchEvent(new CustomEvent("quizclosed"));
-    });
-    onLang(() => this.render());
-  }
-
-  get isOpen() {
-    return this.dialog.open;
-  }
-
-  /** Ask the server for the question of `quizId` and show it. */
-  async open(quizId) {
-    if (this.busy) return false;
-    this.busy = true;
-    try {
-      const reply = await ask(this.conn, this.state, MsgType.QUIZ_OPEN, { quiz_id: quizId });
-      if (reply?.type !== MsgType.QUIZ_QUESTION) return false;
-      this.question = reply;
-      this.result = null;
-      this.render();
-      if (!this.dialog.open) this.dialog.showModal();
-      return true;
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  async answer(choice) {
-    if (!this.question || this.busy) return;
-    this.busy = true;
-    try {
-      const reply = await ask(this.conn, this.state, MsgType.QUIZ_ANSWER, {
-        quiz_id: this.question.quiz_id,
-        choice,
-      });
-      if (reply?.type !== MsgType.QUIZ_RESULT) return;
-      this.result = { ...reply, choice };
-      this.render();
-      if (reply.correct && reply.reward > 0) this.celebrate(reply.reward);
-      announce(
-        reply.correct
-          ? `${t("quizCorrect")} ${t("quizEarned")} ${reply.reward} ${t("tokens")}`
-          : t("quizWrong"),
-        { tone: reply.correct ? "good" : "warn" },
-      );
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  render() {
-    const q = this.question;
-    if (!q) return;
-    const meta = this.state.quizIndex.get(q.quiz_id);
-    const lm = meta && this.state.landmarkIndex.get(meta.landmark);
-    const header = el(
-      "header",
-      { class: "dialog-head" },
-      el("p", { class: "kicker", text: `${t("quiz")}${lm ? ` · ${pick(lm.name)}` : ""}` }),
-      el("button", {
-        type: "button",
-        class: "lang-btn",
-        lang: currentLang() === "th" ? "en" : "th",
-        text: t("langToggle"),
-        "aria-label": t("langToggleLabel"),
-        onclick: () => toggleLang(),
-      }),
-    );
-    const title = el("h2", { id: "quiz-title", text: pick(q.question) });
-    const other = el("p", {
-      class: "other-lang",
-      lang: currentLang() === "th" ? "en" : "th",
-      text: pickOther(q.question),
-    });
-    const body = this.result ? this.resultView(q, this.result) : this.questionView(q);
-    fill(this.dialog, el("div", { class: "dialog-body" }, header, title, other, body));
-  }
-
-  questionView(q) {
-    const form = el("form", { method: "dialog", class: "quiz-form" });
-    const fieldset = el("fieldset", {}, el("legend", { class: "sr-only", text: pick(q.question) }));
-    q.choices.forEach((choice, i) => {
-      const id = `choice-${i}`;
-      fieldset.append(
-        el(
-          "label",
-          { class: "choice", for: id },
-          el("input", { type: "radio", name: "choice", id, value: i, required: true }),
-          el("span", { text: pick(choice) }),
-        ),
-      );
-    });
-    form.append(
-      fieldset,
-      el(
-        "p",
-        { class: "quiz-meta" },
-        q.already_awarded ? t("alreadyAwarded") : `+${q.reward} ${t("tokens")}`,
-        ` · ${t("quizAttemptsLeft")} ${q.attempts_left}`,
-      ),
-      el(
-        "div",
-        { class: "actions" },
-        el("button", {
-          type: "button",
-          class: "secondary",
-          text: t("close"),
-          onclick: () => this.dialog.close(),
-        }),
-        el("button", { type: "submit", class: "primary", text: t("quizAnswer") }),
-      ),
-    );
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const picked = form.querySelector("input[name=choice]:checked");
-      if (picked) this.answer(Number(picked.value));
-    });
-    return form;
-  }
-
-  resultView(q, r) {
-    const wrap = el("div", {
-      class: r.correct ? "quiz-result correct" : "quiz-result wrong",
-      role: "status",
-    });
-    wrap.append(
-      el("p", {
-        class: "verdict",
-        text: `${r.correct ? "✓" : "✗"} ${r.correct ? t("quizCorrect") : t("quizWrong")}`,
-      }),
-      el("p", { class: "your-choice", text: pick(q.choices[r.choice]) }),
-    );
-    if (r.correct) {
-      wrap.append(
-        el(
-          "p",
-          { class: "earned" },
-          `${t("quizEarned")} `,
-          el("strong", { class: "earned-value", text: `+${r.reward}` }),
-          ` ${t("tokens")}`,
-        ),
-      );
-      if (r.already_awarded)
-        wrap.append(el("p", { class: "quiz-meta", text: t("alreadyAwarded") }));
-      if (r.capped) wrap.append(el("p", { class: "quiz-meta", text: t("dailyCap") }));
-    } else if (r.attempts_left > 0) {
-      wrap.append(
-        el("p", {
-          class: "quiz-meta",
-          text: `${t("quizAttemptsLeft")} ${r.attempts_left}${r.cooldown_s > 0 ? ` · ${t("cooldown")} (${Math.ceil(r.cooldown_s)} s)` : ""}`,
-        }),
-      );
-    }
-    if (r.explanation) wrap.append(el("p", { class: "explanation", text: pick(r.explanation) }));
-    wrap.append(
-      el("p", { class: "balance-line", text: `${t("balance")}: ${r.balance} ${t("tokens")}` }),
-      el(
-        "div",
-        { class: "actions" },
-        el("button", {
-          type: "button",
-          class: "primary",
-          text: t("close"),
-          onclick: () => this.dialog.close(),
-          autofocus: true,
-        }),
-      ),
-    );
-    return wrap;
-  }
-
-  /** A small burst of confetti and coins; skipped when the visitor prefers less motion. */
-  celebrate(reward) {
-    if (window.matchMedia?.("(prefers-reduced-motion: reduce)").matches) return;
-    const burst = el("div", { class: "confetti", "aria-hidden": "true" });
-    const colours = ["#ffc93c", "#e63946", "#2a9d8f", "#457b9d", "#f4a261"];
-    const pieces = Math.min(40, 12 + reward);
-    for (let i = 0; i < pieces; i++) {
-      const piece = el("i");
-      piece.style.setProperty("--dx", `${(Math.random() - 0.5) * 360}px`);
-      piece.style.setProperty("--dy", `${-120 - Math.random() * 200}px`);
-      piece.style.setProperty("--r", `${Math.random() * 720}deg`);
-      piece.style.background = colours[i % colours.length];
-      burst.append(piece);
-    }
-    this.dialog.append(burst);
-    setTimeout(() => burst.remove(), 1600);
-  }
 }

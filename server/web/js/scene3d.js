@@ -1,6 +1,9 @@
-// The 3D street: renderer, sky and lights, the compiled GLB, avatars with name labels and chat
-// bubbles, glowing quiz points, booths with their live signs, and the third-person camera that
-// is pulled in when a building stands between it and the avatar.
+// The 3D street: renderer, sky and lights, the compiled GLB with the ground and the road going
+// on past both ends to the horizon, avatars with name labels and chat bubbles, glowing quiz
+// points, booths with their live signs, the destination of a walk, landmark labels decluttered
+// (nearest first, none hidden behind a building or on top of another), and the third-person
+// camera: pulled in when a building stands between it and the avatar, and stepping back to
+// frame a landmark (tall ones too) when the avatar arrives at it.
 
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
@@ -8,6 +11,7 @@ import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
 import { mergeGeometries } from "three/addons/utils/BufferGeometryUtils.js";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
 import { el } from "./dom.js";
+import { distanceToPolygon } from "./geometry.js";
 import { pick } from "./i18n.js";
 import { HATS, PALETTE_BODY, PALETTE_SHIRT } from "./identity.js";
 
@@ -16,6 +20,12 @@ const FOG = 0xd4e9f7;
 const QUIZ_COLOURS = { new: 0xffc93c, retry: 0xff9f1c, correct: 0x4caf50, used: 0x9e9e9e };
 const LABEL_RANGE = 70; // metres within which avatar names show
 const LANDMARK_LABEL_RANGE = 160;
+const DECLUTTER_MS = 120;
+const LABEL_GAP_PX = 6;
+const EXTEND_M = 700; // the road and ground go on this far past each end of the street
+const FOLLOW_DISTANCE = 8;
+const FOLLOW_LOOK_Y = 1.8;
+const HALF_FOV_FIT = 21; // degrees above and below the middle a framed view may use (HUD margins)
 
 // The street GLB is meshopt-compressed (EXT_meshopt_compression) with GPU-instanced trees
 // and lamps (EXT_mesh_gpu_instancing, which GLTFLoader reads on its own).
@@ -173,7 +183,8 @@ export class Street3D {
     this.scene.background = new THREE.Color(SKY);
     this.scene.fog = new THREE.Fog(FOG, low ? 60 : 90, low ? 220 : 340);
     this.camera = new THREE.PerspectiveCamera(60, 1, 0.1, 700);
-    this.cameraDistance = 7;
+    this.cameraDistance = FOLLOW_DISTANCE;
+    this.framed = null;
     this.lights();
     this.kit = new AvatarKit(low);
     this.avatars = new Map();
@@ -182,6 +193,11 @@ export class Street3D {
     this.boothViews = new Map();
     this.landmarkLabels = [];
     this.time = 0;
+    this.raycaster = new THREE.Raycaster();
+    this.focus = null; // the landmark the camera frames, or null
+    this.focusBlend = 0;
+    this.lastDeclutter = 0;
+    this.destination = this.destinationMarker();
     this.resize();
   }
 
@@ -228,11 +244,130 @@ export class Street3D {
       if (tag) this.markers.push({ ...tag, object: node });
     });
     this.street = gltf.scene;
-    if (this.quality === "low") this.cheapMaterials();
     this.scene.add(gltf.scene);
+    this.extendWorld();
+    if (this.quality === "low") this.cheapMaterials();
     this.addLandmarkLabels();
     this.addQuizMarkers();
     return gltf;
+  }
+
+  /**
+   * Ground to the horizon, and the road going on past both ends of the street, so that no
+   * view ends in empty sky. Colours come from the street's own materials.
+   */
+  extendWorld() {
+    const mats = new Map();
+    this.street.traverse((n) => {
+      if (n.isMesh && n.material?.name) mats.set(n.material.name, n.material);
+    });
+    const ground = mats.get("ground") ?? new THREE.MeshStandardMaterial({ color: 0x95ad6b });
+    const paving = mats.get("paving") ?? new THREE.MeshStandardMaterial({ color: 0xc8bfae });
+    const asphalt = new THREE.MeshStandardMaterial({ color: 0x5a5a5a, roughness: 0.9 });
+    const group = new THREE.Group();
+    group.name = "world-extension";
+    const plane = new THREE.Mesh(new THREE.PlaneGeometry(6000, 6000).rotateX(-Math.PI / 2), ground);
+    plane.position.y = -0.14;
+    group.add(plane);
+    const st = this.manifest.street;
+    const half = (st.lanes * st.lane_width) / 2;
+    const pave = half + st.sidewalk_width;
+    const line = st.centreline;
+    const ends = [
+      [line[0], line[1]],
+      [line[line.length - 1], line[line.length - 2]],
+    ];
+    for (const [end, before] of ends) {
+      const dx = end[0] - before[0];
+      const dz = end[1] - before[1];
+      const len = Math.hypot(dx, dz) || 1;
+      const angle = Math.atan2(-dz / len, dx / len);
+      const strip = (width, y, material) => {
+        const m = new THREE.Mesh(
+          new THREE.PlaneGeometry(EXTEND_M, width).rotateX(-Math.PI / 2),
+          material,
+        );
+        m.rotation.y = angle;
+        m.position.set(
+          end[0] + (dx / len) * (EXTEND_M / 2),
+          y,
+          end[1] + (dz / len) * (EXTEND_M / 2),
+        );
+        m.receiveShadow = this.quality !== "low";
+        return m;
+      };
+      group.add(strip(pave * 2, -0.02, paving), strip(half * 2, -0.01, asphalt));
+    }
+    this.scene.add(group);
+    this.extension = group;
+  }
+
+  /** A ring on the ground where a walk is going. */
+  destinationMarker() {
+    const ring = new THREE.Mesh(
+      new THREE.RingGeometry(0.55, 0.8, 40).rotateX(-Math.PI / 2),
+      new THREE.MeshBasicMaterial({
+        color: 0x1a73e8,
+        transparent: true,
+        opacity: 0.9,
+        depthWrite: false,
+      }),
+    );
+    ring.visible = false;
+    ring.renderOrder = 2;
+    this.scene.add(ring);
+    return ring;
+  }
+
+  /** Show the walk's destination [x, z], or hide it (null). */
+  setDestination(point) {
+    this.destination.visible = !!point;
+    if (point) this.destination.position.set(point[0], 0.1, point[1]);
+  }
+
+  /**
+   * What is under the screen point (clientX, clientY): {point: [x, z], quizId, landmark}, where
+   * quizId is a quiz circle's and landmark a building's that was tapped; null for the sky.
+   */
+  pick(clientX, clientY) {
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    const ndc = new THREE.Vector2(
+      ((clientX - rect.left) / rect.width) * 2 - 1,
+      -((clientY - rect.top) / rect.height) * 2 + 1,
+    );
+    this.raycaster.setFromCamera(ndc, this.camera);
+    const hit = this.raycaster.intersectObjects([this.street, this.extension], true)[0];
+    if (!hit) return null;
+    const p = hit.point;
+    let point = [p.x, p.z];
+    let landmark = null;
+    if (p.y > 0.4) {
+      // A wall or a roof: the building it belongs to, if it is a landmark.
+      let best = 3;
+      for (const lm of this.manifest.landmarks) {
+        for (const f of lm.footprints) {
+          const d = distanceToPolygon(point, f);
+          if (d < best) {
+            best = d;
+            landmark = lm;
+          }
+        }
+      }
+      if (!landmark) {
+        // Something small (a tree, a lamp): the ground where the ray would have met it.
+        const ground = new THREE.Vector3();
+        const plane = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
+        if (!this.raycaster.ray.intersectPlane(plane, ground)) return null;
+        point = [ground.x, ground.z];
+      }
+    }
+    let quizId = null;
+    for (const q of this.manifest.quiz_points) {
+      if (Math.hypot(q.position[0] - point[0], q.position[1] - point[1]) < q.radius + 0.5) {
+        quizId = q.id;
+      }
+    }
+    return { point, quizId, landmark: quizId ? null : landmark };
   }
 
   addLandmarkLabels() {
@@ -246,14 +381,18 @@ export class Street3D {
       const obj = new CSS2DObject(node);
       obj.position.set(lm.position[0], lm.height + 2.5, lm.position[1]);
       this.scene.add(obj);
-      this.landmarkLabels.push({ lm, obj, name });
+      const own = new Set(lm.footprints.map((f) => JSON.stringify(f)));
+      this.landmarkLabels.push({ lm, obj, name, node, own, size: null });
     }
     this.relabel();
   }
 
   /** Re-pick every bilingual label after a language switch. */
   relabel() {
-    for (const { lm, name } of this.landmarkLabels) name.textContent = pick(lm.name);
+    for (const label of this.landmarkLabels) {
+      label.name.textContent = pick(label.lm.name);
+      label.size = null; // measured again when next shown
+    }
     for (const [slot, view] of this.boothViews) this.fillBoothSign(view, slot);
   }
 
@@ -404,18 +543,24 @@ export class Street3D {
     this.camera.updateProjectionMatrix();
   }
 
+  /** Frame `lm` (a manifest landmark) from behind the avatar until the visitor moves; null
+   * goes back to the plain follow camera. */
+  focusOn(lm) {
+    this.focus = lm;
+  }
+
   /**
    * Place the camera behind the avatar at (x, z), looking along `yaw` (degrees, the heading
    * convention) tilted down by `pitch` radians; pull it in when a building is in the way.
+   * While a landmark is in focus the camera steps back until the whole of it fits the view.
    */
   follow(x, z, yaw, pitch, dt) {
-    const target = new THREE.Vector3(x, 1.6, z);
     const a = (yaw * Math.PI) / 180;
     const fx = Math.cos(a);
     const fz = -Math.sin(a);
-    const want = 7;
+    const want = FOLLOW_DISTANCE;
     const horiz = Math.cos(pitch) * want;
-    const camY = target.y + Math.sin(pitch) * want;
+    const camY = FOLLOW_LOOK_Y + Math.sin(pitch) * want;
     const far = [x - fx * horiz, z - fz * horiz];
     const clear = this.walkable.clearFraction([x, z], far, camY - 0.5);
     const allowed = clear >= 1 ? want : Math.max(0.6, want * clear - 0.4);
@@ -425,15 +570,121 @@ export class Street3D {
         ? allowed
         : this.cameraDistance + (allowed - this.cameraDistance) * Math.min(1, dt * 3);
     const d = this.cameraDistance;
-    this.camera.position.set(
+    const pos = new THREE.Vector3(
       x - fx * Math.cos(pitch) * d,
-      Math.max(0.4, target.y + Math.sin(pitch) * d),
+      Math.max(0.4, FOLLOW_LOOK_Y + Math.sin(pitch) * d),
       z - fz * Math.cos(pitch) * d,
     );
-    this.camera.lookAt(target);
+    const look = new THREE.Vector3(x, FOLLOW_LOOK_Y, z);
+    this.focusBlend = Math.max(
+      0,
+      Math.min(1, this.focusBlend + (this.focus ? 1 : -1) * Math.min(1, dt * 2)),
+    );
+    if (this.focusBlend > 0 && (this.focus || this.framed)) {
+      if (this.focus) this.framed = this.frame(x, z, this.focus);
+      const f = this.framed;
+      const k = this.focusBlend * this.focusBlend * (3 - 2 * this.focusBlend); // smoothstep
+      pos.lerp(f.pos, k);
+      look.lerp(f.look, k);
+    } else {
+      this.framed = null;
+    }
+    this.camera.position.copy(pos);
+    this.camera.lookAt(look);
     if (this.sun.castShadow) {
       this.sun.position.set(x - 60, 110, z + 45);
       this.sun.target.position.set(x, 0, z);
+    }
+  }
+
+  /**
+   * Camera position and look-at point that show `lm` whole (base to top) and the avatar at
+   * (x, z) in front of it: the camera steps back behind the avatar until both fit the view.
+   */
+  frame(x, z, lm) {
+    const [lx, lz] = lm.position;
+    let dx = lx - x;
+    let dz = lz - z;
+    const d0 = Math.hypot(dx, dz) || 1;
+    dx /= d0;
+    dz /= d0;
+    const top = lm.height + 1;
+    const camY = 3.2;
+    const span = (back) => {
+      const up = Math.atan2(top - camY, d0 + back);
+      const down = Math.max(Math.atan2(camY, d0 + back), Math.atan2(camY, back)); // feet
+      return { up, down };
+    };
+    let back = 8;
+    for (; back < 45; back += 1) {
+      const { up, down } = span(back);
+      if (((up + down) * 180) / Math.PI <= 2 * HALF_FOV_FIT) break;
+    }
+    // Not into a wall: as far back as the street allows.
+    const wanted = [x - dx * back, z - dz * back];
+    const clear = this.walkable.clearFraction([x, z], wanted, camY - 0.5);
+    if (clear < 1) back = Math.max(3, back * clear - 0.5);
+    const { up, down } = span(back);
+    const mid = (up - down) / 2;
+    const dist = d0 + back;
+    return {
+      pos: new THREE.Vector3(x - dx * back, camY, z - dz * back),
+      look: new THREE.Vector3(lx, camY + Math.tan(mid) * dist, lz),
+    };
+  }
+
+  /**
+   * Landmark labels, nearest first: hidden when out of range, behind the camera, behind a
+   * building, or where a nearer label already is, so they never pile up.
+   */
+  declutter(me) {
+    const cam = this.camera.position;
+    const w = this.container.clientWidth || window.innerWidth;
+    const h = this.container.clientHeight || window.innerHeight;
+    const v = new THREE.Vector3();
+    const order = this.landmarkLabels
+      .map((label) => ({
+        label,
+        d: Math.hypot(label.lm.position[0] - cam.x, label.lm.position[1] - cam.z),
+      }))
+      .sort((a, b) => a.d - b.d);
+    const placed = [];
+    for (const { label } of order) {
+      const { lm, obj } = label;
+      let show = Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
+      if (show) {
+        v.copy(obj.position).project(this.camera);
+        show = v.z < 1 && Math.abs(v.x) < 1.1 && Math.abs(v.y) < 1.1;
+      }
+      if (show) {
+        show = !this.walkable.sightBlocked(
+          [cam.x, cam.z],
+          cam.y,
+          lm.position,
+          obj.position.y,
+          label.own,
+        );
+      }
+      if (show) {
+        if (!label.size) {
+          // Measured once per text (it is laid out even while hidden by visibility only).
+          label.node.style.display = "";
+          label.size = [label.node.offsetWidth || 120, label.node.offsetHeight || 28];
+        }
+        const cx = ((v.x + 1) / 2) * w;
+        const cy = ((1 - v.y) / 2) * h;
+        const [lw, lh] = label.size;
+        const rect = [cx - lw / 2, cy - lh / 2, cx + lw / 2, cy + lh / 2];
+        const g = LABEL_GAP_PX;
+        // Wholly on the stage (not cut by its top edge), and clear of nearer labels.
+        show = rect[1] >= 0 && rect[0] >= -lw / 2 && rect[2] <= w + lw / 2;
+        show &&= !placed.some(
+          (r) =>
+            rect[0] < r[2] + g && rect[2] > r[0] - g && rect[1] < r[3] + g && rect[3] > r[1] - g,
+        );
+        if (show) placed.push(rect);
+      }
+      obj.visible = show;
     }
   }
 
@@ -450,10 +701,15 @@ export class Street3D {
       m.gem.rotation.y = t * 1.5;
       m.gem.position.y = 2.6 + Math.sin(t * 1.7) * 0.15;
     }
+    if (this.destination.visible) {
+      const s = 1 + 0.15 * Math.sin(t * 4);
+      this.destination.scale.set(s, 1, s);
+    }
     if (me) {
-      for (const { lm, obj } of this.landmarkLabels) {
-        obj.visible =
-          Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
+      const nowMs = performance.now();
+      if (nowMs - this.lastDeclutter > DECLUTTER_MS) {
+        this.lastDeclutter = nowMs;
+        this.declutter(me);
       }
       for (const view of this.avatars.values()) {
         const p = view.root.position;

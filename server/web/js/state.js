@@ -74,6 +74,7 @@ export class WorldState extends EventTarget {
     this.connection = { state: "connecting" };
     this.learningSupported = null; // null unknown, false when the server answered unsupported
     this.boothsSupported = null;
+    this.lastCoupon = null; // the coupon issued last in this page, shown highlighted
     this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
     this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
   }
@@ -153,6 +154,7 @@ export class WorldState extends EventTarget {
         this.balance = msg.balance;
         this.coupons = [...this.coupons.filter((c) => c.coupon_id !== msg.coupon.coupon_id)];
         this.coupons.push(msg.coupon);
+        this.lastCoupon = msg.coupon.coupon_id;
         this.changed("wallet");
         return this.changed("coupon", { msg });
       default:
@@ -260,9 +262,10 @@ export class WorldState extends EventTarget {
     this.changed("booth", { slot: msg.slot });
   }
 
-  /** A quiz point the visitor can no longer earn from (answered, or out of attempts). */
-  quizFinished(id) {
+  /** A quiz point the visitor cannot answer now (answered, or resting after every attempt). */
+  quizFinished(id, nowS = performance.now() / 1000) {
     const q = this.quizzes.get(id);
-    return q?.status === "correct" || q?.status === "used";
+    if (q?.status === "used") return (q.cooldown_until ?? 0) > nowS;
+    return q?.status === "correct";
   }
 }

@@ -1,0 +1,85 @@
+// One name per visitor: chosen once in this browser (a friendly default such as
+// "ผู้มาเยือน ๔๑๘๙"), sent in every hello (the avatar label and chat) and stored on the server as
+// the nickname (the leaderboards), changed in one place: the settings' name form.
+
+import { MsgType } from "../protocol.js";
+import { announce, el } from "./dom.js";
+import { t } from "./i18n.js";
+import { saveVisitor } from "./identity.js";
+import { ask } from "./panels.js";
+
+/**
+ * Make the server's nickname (shown on the leaderboards) the same as the name this browser
+ * says hello with (shown over the avatar and in chat), once per visitor. Without it a new
+ * visitor is "ผู้มาเยือน ๔๑๘๙" on the street and "ผู้เรียน / Learner roMI" on the board.
+ */
+export async function syncName(conn, visitor) {
+  if (visitor.name_synced === visitor.name) return;
+  let reply;
+  try {
+    reply = await conn.request(MsgType.SET_NICKNAME, { name: visitor.name });
+  } catch {
+    return; // offline: the next welcome tries again
+  }
+  if (reply.type !== MsgType.NICKNAME) return;
+  visitor.name_synced = visitor.name;
+  saveVisitor(visitor);
+}
+
+/** The visitor's own name changed: everything on this page that shows it follows at once. */
+function showMyName(state, name) {
+  if (state.me) state.me.name = name;
+  state.changed("my_name", { name });
+}
+
+/**
+ * The name form: saved on the server (set_nickname) and in this browser, so the next hello
+ * uses it too; the page shows the new name at once.
+ */
+export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
+  const hintId = `${id}-hint`;
+  const input = el("input", {
+    id,
+    maxlength: 24,
+    value: visitor.name,
+    autocomplete: "nickname",
+    required: true,
+    "aria-describedby": hintId,
+  });
+  input.value = visitor.name;
+  const form = el(
+    "form",
+    { class: "nick-form" },
+    el("label", { for: id, text: t("displayName") }),
+    el("p", { id: hintId, class: "field-hint", text: t("displayNameHint") }),
+    el(
+      "div",
+      { class: "row" },
+      input,
+      el("button", {
+        type: "submit",
+        class: "primary",
+        "data-key": "nick-save",
+        text: t("setNickname"),
+      }),
+    ),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = input.value.trim();
+    if (!name) {
+      announce(t("badName"), { tone: "warn" });
+      input.focus();
+      return;
+    }
+    const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name });
+    if (!reply) return;
+    visitor.name = reply.name || name; // as stored: trimmed, NFC
+    visitor.name_synced = visitor.name;
+    input.value = visitor.name;
+    saveVisitor(visitor);
+    showMyName(state, visitor.name);
+    announce(`${t("nicknameSaved")}: ${visitor.name}`, { tone: "good" });
+  });
+  return form;
+}
