@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
-from tests.browser.conftest import NewPage, Server, save_shot, wait_first_frame, wait_welcomed
+from tests.browser.conftest import (
+    PHONE,
+    NewPage,
+    Server,
+    save_shot,
+    wait_first_frame,
+    wait_welcomed,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -87,3 +94,76 @@ async def test_quiz_in_list_mode_walks_there_and_credits_tokens(
     assert str(reward) in await page.locator("#wallet .balance-value").inner_text()
     status = page.locator(f"[data-quiz={QUIZ}] .quiz-status")
     assert "ตอบแล้ว" in await status.inner_text()
+
+
+async def test_wrong_then_try_again_then_right_in_one_dialog(
+    server: Server, new_page: NewPage, compiled_scene: Path
+) -> None:
+    _, reward, correct = quiz_facts(compiled_scene, QUIZ)
+    wrong = (correct + 1) % 3
+    page = await new_page(f"{server.url}/?quality=low", PHONE)
+    await wait_first_frame(page)
+    await wait_welcomed(page)
+    # "Take me there" walks to the first question and opens it.
+    go = page.locator("#guide [data-key=guide-go]")
+    await go.tap()
+    dialog = page.locator("#quiz-dialog")
+    await dialog.locator("#quiz-title").wait_for(timeout=20_000)
+    await page.evaluate(
+        "window.closes = 0;"
+        " document.getElementById('quiz-dialog').addEventListener('close', () => closes++)"
+    )
+    assert await page.evaluate("document.activeElement.id") == "quiz-title"
+    wrong_text = await dialog.locator(f"label[for=choice-{wrong}]").inner_text()
+    # Keyboard: Tab from the question reaches the first choice; Space picks, Enter answers.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.name") == "choice"
+    await dialog.locator(f"#choice-{wrong}").focus()
+    await page.keyboard.press("Space")
+    await page.keyboard.press("Enter")
+    await dialog.locator(".quiz-result.wrong").wait_for(timeout=10_000)
+    assert await page.evaluate("document.activeElement.className") == "verdict"
+    mine = await dialog.locator(".your-choice").inner_text()
+    assert "คำตอบของคุณ" in mine and wrong_text in mine
+    assert "เหลือโอกาส 2" in await dialog.inner_text()
+    # Try again: the same question in the same dialog, the wrong choice marked.
+    await dialog.locator("[data-key=quiz-again]").tap()
+    await dialog.locator(".quiz-form").wait_for(timeout=10_000)
+    assert await page.evaluate("document.activeElement.id") == "quiz-title"
+    assert "ตอบไปแล้ว" in await dialog.locator(f"label[for=choice-{wrong}]").inner_text()
+    await dialog.locator(f"label[for=choice-{correct}]").tap()
+    await dialog.locator("[data-key=quiz-answer]").tap()
+    await dialog.locator(".quiz-result.correct").wait_for(timeout=10_000)
+    assert f"+{reward}" in await dialog.locator(".earned-value").inner_text()
+    assert await page.evaluate("closes") == 0, "one dialog from question to right answer"
+    await page.wait_for_function(
+        f"document.getElementById('balance-value').textContent === '{reward}'", timeout=5000
+    )
+    # Close gives focus back to what opened the dialog.
+    await dialog.locator("[data-key=quiz-close]").tap()
+    await page.wait_for_function("document.activeElement.dataset.key === 'guide-go'", timeout=2000)
+
+
+async def test_every_attempt_used_counts_the_cooldown_down(
+    server: Server, new_page: NewPage, compiled_scene: Path
+) -> None:
+    _, _, correct = quiz_facts(compiled_scene, QUIZ)
+    page = await new_page(f"{server.url}/?mode=list", PHONE)
+    await wait_welcomed(page)
+    await page.locator(f"[data-quiz={QUIZ}] button").tap()
+    dialog = page.locator("#quiz-dialog")
+    for attempt in range(3):
+        await dialog.locator(".quiz-form").wait_for(timeout=20_000)
+        await dialog.locator(f"label[for=choice-{(correct + 1 + attempt % 2) % 3}]").tap()
+        await dialog.locator("[data-key=quiz-answer]").tap()
+        await dialog.locator(".quiz-result.wrong").wait_for(timeout=10_000)
+        if attempt < 2:
+            await dialog.locator("[data-key=quiz-again]").tap()
+    again = dialog.locator("[data-key=quiz-again]")
+    assert await again.is_disabled()
+    first = await dialog.locator(".quiz-result .quiz-meta").first.inner_text()
+    assert "ลองใหม่ได้ในอีก" in first and "วินาที" in first
+    await page.wait_for_timeout(2100)
+    later = await dialog.locator(".quiz-result .quiz-meta").first.inner_text()
+    seconds = lambda text: int("".join(c for c in text if c.isdigit()))  # noqa: E731
+    assert seconds(later) < seconds(first)
