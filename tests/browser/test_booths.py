@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -82,4 +84,70 @@ async def test_axe_owner_page(server: Server, new_page: NewPage) -> None:
     # The owner page's strict CSP forbids injected scripts; the checker needs an exemption.
     page = await new_page(f"{server.url}/owner/login#{token}", PHONE | {"bypass_csp": True})
     await page.locator("input").first.wait_for(timeout=10_000)
+    assert await axe_violations(page) == []
+
+
+async def test_redeem_asks_first_and_shows_the_coupon_at_once(
+    server: Server, new_page: NewPage, compiled_scene: Path
+) -> None:
+    """A visitor earns 5 tokens at the hub, then redeems a 5-token promotion: a confirmation
+    with cost, balance after and shop first (Cancel spends nothing); then the coupon, code and
+    QR, in the shop's own entry and in the wallet, the code written the same way."""
+    page = await new_page(f"{server.url}/?mode=list", PHONE)
+    await wait_welcomed(page)
+    # Visitors start at the City Gate; a jump takes this one to the Business Hub's booths.
+    await page.evaluate(
+        """async () => {
+          const { MsgType } = await import('/static/protocol.js');
+          const r = await srichan.conn.request(MsgType.TRAVEL, { landmark: 'business-hub' });
+          srichan.state.moveMe(r.x, r.z, r.heading, 0);
+        }"""
+    )
+    now = int(time.time())
+    promo = {
+        "title": {"th": "ลด 10 บาท", "en": "10 baht off"},
+        "cost": 5,
+        "coupons": 10,
+        "valid_from": now - 60,
+        "valid_to": now + 86400,
+    }
+    await owner_publishes(server, "B02", BOOTH | {"promotions": [promo]})
+    answers = json.loads((compiled_scene / "srichan.answers.json").read_text(encoding="utf-8"))
+    correct = answers["quiz_points"]["q-hub-kgo"]["correct"]
+    await page.locator("[data-quiz=q-hub-kgo] button").tap()
+    await page.locator(f"#quiz-dialog label[for=choice-{correct}]").tap()
+    await page.locator("#quiz-dialog [data-key=quiz-answer]").tap()
+    await page.locator("#quiz-dialog .quiz-result.correct").wait_for(timeout=10_000)
+    await page.locator("#quiz-dialog [data-key=quiz-close]").tap()
+    await page.wait_for_function("srichan.state.balance === 5", timeout=5000)
+
+    item = page.locator("#booths li.booth[data-slot=B02]")
+    redeem = item.locator("button.redeem")
+    assert await redeem.inner_text() == "แลก"
+    confirm = page.locator("#confirm-dialog")
+    await redeem.tap()
+    await confirm.locator("#confirm-title").wait_for(timeout=15_000)
+    facts = await confirm.locator(".facts").inner_text()
+    assert "ลด 10 บาท" in facts and "ร้านข้าวเหนียวแม่ดวง" in facts
+    assert "5 โทเค็น" in facts and "คงเหลือหลังแลก" in facts and "0 โทเค็น" in facts
+    # Focus starts on Cancel, the safe choice; Cancel spends nothing.
+    assert await page.evaluate("document.activeElement.dataset.key") == "confirm-cancel"
+    await confirm.locator("[data-key=confirm-cancel]").tap()
+    await page.wait_for_timeout(500)
+    assert await page.evaluate("srichan.state.balance") == 5
+    assert await page.evaluate("srichan.state.coupons.length") == 0
+
+    await redeem.tap()
+    await confirm.locator("[data-key=confirm-ok]").tap()
+    coupon = item.locator(".coupon")
+    await coupon.wait_for(timeout=10_000)
+    code = await page.evaluate("srichan.state.coupons[0].code")
+    shown = f"{code[:4]}-{code[4:]}"
+    assert await coupon.locator(".code").inner_text() == shown
+    assert await coupon.locator("img.qr").count() == 1
+    assert await page.evaluate("srichan.state.balance") == 0
+    assert await page.locator("#wallet .coupon .code").inner_text() == shown
+    assert shown in await page.locator("#toasts").inner_text()
+    await coupon.scroll_into_view_if_needed()
+    save_shot("coupon-list-phone.png", await page.screenshot())
     assert await axe_violations(page) == []

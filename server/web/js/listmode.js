@@ -172,7 +172,9 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     const pending = walker.walkTo(target);
     const job = walker.job;
     if (job)
-      announce(`${t("walkingTo")} ${label} · ${walkLeftText(job.route.total, walker.speed)}`);
+      announce(`${t("walkingTo")} ${label} · ${walkLeftText(job.route.total, walker.speed)}`, {
+        toast: false, // the banner says it
+      });
     const result = await pending;
     document.body.classList.remove("walking");
     renderWhere();
