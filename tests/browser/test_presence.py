@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from playwright.async_api import Page
 
@@ -109,3 +113,50 @@ async def test_list_mode_walks_the_server_known_avatar(server: Server, new_page:
     # The gate spans the road: "walk here" stops 7 m before it, facing it.
     assert abs(view.x - 18.0) < 0.5 and abs(view.z) < 0.5
     assert "ประตูเมือง" in await page.locator("#where-text").inner_text()
+
+
+async def rename(page: Page, name: str) -> None:
+    """Change the name where it is changed: the settings."""
+    await page.locator("#btn-settings").click()
+    await page.locator("#set-nick").fill(name)
+    await page.locator("[data-key=nick-save]").click()
+    await page.locator("#toasts").filter(has_text=name).wait_for(timeout=5000)
+    await page.locator("#panel-dialog [data-key=panel-close]").click()
+
+
+async def test_one_name_on_the_avatar_and_the_leaderboard(
+    server: Server, new_page: NewPage, compiled_scene: Path
+) -> None:
+    a, b = await two_at_the_gate(server, new_page)
+    default = await a.evaluate("srichan.state.me.name")
+    assert re.fullmatch(r"ผู้มาเยือน [๐-๙]{4}", default), default
+    # A earns tokens (so A is on the boards): the guide walks to the first question.
+    correct = json.loads((compiled_scene / "srichan.answers.json").read_text(encoding="utf-8"))
+    correct = correct["quiz_points"]["q-gate-gnlc-date"]["correct"]
+    await a.locator("#guide [data-key=guide-go]").click()
+    await a.locator(f"#quiz-dialog label[for=choice-{correct}]").click(timeout=20_000)
+    await a.locator("#quiz-dialog [data-key=quiz-answer]").click()
+    await a.locator("#quiz-dialog [data-key=quiz-close]").click()
+    # B's leaderboard shows A by the name over A's head, not "ผู้เรียน / Learner …".
+    await b.locator("[data-panel=leaderboard]").click()
+    board = b.locator("#panel-dialog .leaderboard").first
+    await board.filter(has_text=default).wait_for(timeout=10_000)
+    assert "Learner" not in await board.inner_text()
+    # A renames once, in the settings: A's own label and B's board follow.
+    await rename(a, "ยายสมศรี")
+    await a.locator(".name-label.mine").filter(has_text="ยายสมศรี").wait_for(timeout=2000)
+    await board.filter(has_text="ยายสมศรี").wait_for(timeout=10_000)
+    assert default not in await board.inner_text()
+
+
+async def test_a_new_name_shows_over_the_avatar_for_everyone(
+    server: Server, new_page: NewPage
+) -> None:
+    a, b = await two_at_the_gate(server, new_page)
+    a_id = await a.evaluate("srichan.state.me.id")
+    await b.wait_for_function(f"srichan.state.avatars.has({a_id})", timeout=5000)
+    await rename(a, "ยายสมศรี")
+    await b.wait_for_function(
+        f"srichan.state.avatars.get({a_id})?.name === 'ยายสมศรี'", timeout=5000
+    )
+    assert "ยายสมศรี" in await b.locator(".name-label").all_inner_texts()
