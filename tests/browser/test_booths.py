@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from playwright.async_api import Dialog, Page
 
 from server.keys import STORE
 from srichan_world.world.owners import link_hash
@@ -151,3 +152,87 @@ async def test_redeem_asks_first_and_shows_the_coupon_at_once(
     await coupon.scroll_into_view_if_needed()
     save_shot("coupon-list-phone.png", await page.screenshot())
     assert await axe_violations(page) == []
+
+
+async def owner_page(server: Server, new_page: NewPage, slot: str = "B05") -> Page:
+    """The owner page on a phone, signed in through a one-time link."""
+    now = time.time()
+    await server.app[STORE].grant_slot(slot, "somsri-shop", "ร้านป้าศรี", now)
+    token = secrets.token_urlsafe(32)
+    await server.app[STORE].issue_sign_in("somsri-shop", link_hash(token), now + 3600, now)
+    page = await new_page(f"{server.url}/owner/login#{token}", PHONE | {"bypass_csp": True})
+    await page.locator('[data-path="name.th"]').wait_for(timeout=10_000)
+    return page
+
+
+async def test_owner_required_fields_and_errors_at_the_field(
+    server: Server, new_page: NewPage
+) -> None:
+    page = await owner_page(server, new_page)
+    # Both shop names are marked required, in Thai and in English.
+    for path in ("name.th", "name.en"):
+        label = page.locator(f'label:has([data-path="{path}"])')
+        assert "ต้องกรอก" in await label.inner_text() and "required" in await label.inner_text()
+    await page.fill('[data-path="name.th"]', "ร้านป้าศรี")
+    await page.locator("#save").tap()
+    english = page.locator('[data-path="name.en"]')
+    assert await english.get_attribute("aria-invalid") == "true"
+    error = page.locator('label:has([data-path="name.en"]) + .field-error')
+    assert "ต้องกรอก" in await error.inner_text()
+    assert await page.evaluate("document.activeElement.dataset.path") == "name.en"
+    assert "ยังไม่ได้บันทึก" in await page.locator("#form-status").inner_text()
+    # Filled in: saved and published.
+    await english.fill("Auntie Si's")
+    await page.locator("#save").tap()
+    await page.locator("#form-status").filter(has_text="เผยแพร่แล้ว").wait_for(timeout=10_000)
+    assert await english.get_attribute("aria-invalid") is None
+
+
+async def test_owner_unsaved_edits_survive_a_reload(server: Server, new_page: NewPage) -> None:
+    page = await owner_page(server, new_page)
+    await page.fill('[data-path="description.th"]', "ส้มตำปูปลาร้า")
+    await page.wait_for_timeout(500)  # kept after a short pause in typing
+    asked: list[str] = []
+
+    async def leave(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        await dialog.accept()
+
+    page.on("dialog", leave)
+    await page.reload()
+    await page.locator('[data-path="name.th"]').wait_for(timeout=10_000)
+    assert asked == ["beforeunload"], "leaving with unsaved edits asks first"
+    assert await page.input_value('[data-path="description.th"]') == "ส้มตำปูปลาร้า"
+    assert await page.locator("#restored").is_visible()
+    await page.locator("#discard").tap()
+    await page.locator("#restored").wait_for(state="hidden")
+    assert await page.input_value('[data-path="description.th"]') == ""
+
+
+async def test_owner_checks_a_coupon_from_the_top_and_by_camera(
+    server: Server, new_page: NewPage
+) -> None:
+    page = await new_page("about:blank", PHONE | {"bypass_csp": True})
+    # A camera that sees one QR code: BarcodeDetector and getUserMedia stand-ins.
+    await page.context.add_init_script(
+        "window.BarcodeDetector = class { async detect() { return [{ rawValue: 'abcd-2345' }]; } };"
+        "navigator.mediaDevices.getUserMedia = async () => {"
+        "  const c = document.createElement('canvas'); c.getContext('2d').fillRect(0, 0, 9, 9);"
+        "  return c.captureStream(); };"
+    )
+    now = time.time()
+    await server.app[STORE].grant_slot("B06", "cam-shop", "ร้านกล้อง", now)
+    token = secrets.token_urlsafe(32)
+    await server.app[STORE].issue_sign_in("cam-shop", link_hash(token), now + 3600, now)
+    await page.goto(f"{server.url}/owner/login#{token}")
+    jump = page.locator("#jump-verify")
+    await jump.wait_for(timeout=10_000)
+    box = await jump.bounding_box()
+    assert box and box["y"] + box["height"] <= 844, "Check a coupon is on the first screen"
+    await jump.tap()
+    assert await page.evaluate("document.activeElement.id") == "code"
+    await page.locator("#scan").tap()
+    result = page.locator("#verify-result")
+    await result.filter(has_text="✘").wait_for(timeout=10_000)  # unknown code, but checked
+    assert await page.input_value("#code") == "ABCD2345"
+    assert await page.locator("#scanner").is_hidden()

@@ -1,4 +1,8 @@
-// The owner page: sign in with a one-time link, edit and publish a booth, check coupons.
+// The owner page: sign in with a one-time link, check coupons (typed, or scanned with the
+// phone's camera where the browser has BarcodeDetector), edit and publish a booth. Required
+// fields are marked in both languages and checked before saving; every problem is shown at its
+// field. Edits not yet saved are kept in this browser (restored after a reload) and leaving the
+// page with them asks first.
 // Every text from the server or the owner goes into the page as textContent, never as HTML.
 
 const BANGKOK_OFFSET_S = 7 * 3600;
@@ -6,8 +10,11 @@ const MAX_PRODUCTS = 12;
 const MAX_PROMOTIONS = 6;
 const MAX_UPLOAD_BYTES = 1048576;
 
+const DRAFT_KEY = "srichan.owner.draft.";
+const SCAN_GIVE_UP_MS = 60000;
+
 const $ = (selector, root = document) => root.querySelector(selector);
-const state = { csrf: "", slots: [], slot: null, issued: {}, photos: {} };
+const state = { csrf: "", slots: [], slot: null, issued: {}, photos: {}, dirty: false };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -101,10 +108,14 @@ function addProduct(product = {}) {
   $('[data-field="photo-file"]', item).addEventListener("change", (e) =>
     uploadPhoto(item, e.target),
   );
-  $(".remove-photo", item).addEventListener("click", () => setPhoto(item, null));
+  $(".remove-photo", item).addEventListener("click", () => {
+    setPhoto(item, null);
+    markDirty();
+  });
   $(".remove", item).addEventListener("click", () => {
     item.remove();
     updateAddButtons();
+    markDirty();
   });
   list.append(item);
   updateAddButtons();
@@ -137,6 +148,7 @@ async function uploadPhoto(item, input) {
     });
     state.photos[result.id] = result.url;
     setPhoto(item, result.id);
+    markDirty();
   } catch (err) {
     error.replaceChildren(...both(err.body?.th || "อัปโหลดไม่สำเร็จ", err.message));
   } finally {
@@ -163,6 +175,7 @@ function addPromotion(promo = {}) {
   $(".remove", item).addEventListener("click", () => {
     item.remove();
     updateAddButtons();
+    markDirty();
   });
   list.append(item);
   updateAddButtons();
@@ -173,10 +186,7 @@ function updateAddButtons() {
   $("#add-promotion").disabled = $("#promotions").children.length >= MAX_PROMOTIONS;
 }
 
-function fillForm(booth) {
-  const config = booth.draft || booth.published || {};
-  state.issued = booth.issued || {};
-  state.photos = booth.photos || {};
+function fillConfig(config) {
   for (const input of document.querySelectorAll("#booth-form [data-path]")) {
     const [a, b] = input.dataset.path.split(".");
     const value = b ? config[a]?.[b] : config[a];
@@ -187,6 +197,13 @@ function fillForm(booth) {
   $("#promotions").replaceChildren();
   (config.products || []).forEach(addProduct);
   (config.promotions || []).forEach(addPromotion);
+}
+
+function fillForm(booth) {
+  const config = booth.draft || booth.published || {};
+  state.issued = booth.issued || {};
+  state.photos = booth.photos || {};
+  fillConfig(config);
   $("#slot-label").textContent = booth.slot;
   const published = booth.published ? "เผยแพร่แล้ว" : "ยังไม่เผยแพร่";
   const publishedEn = booth.published ? "Published" : "Not published yet";
@@ -196,6 +213,50 @@ function fillForm(booth) {
       `${publishedEn}${booth.hidden ? " · hidden by the admin" : ""}`,
     ),
   );
+}
+
+// -- edits not yet saved: kept in this browser, and leaving asks first -----------------------
+
+function draftKey() {
+  return `${DRAFT_KEY}${state.slot}`;
+}
+
+let draftTimer = null;
+function markDirty() {
+  state.dirty = true;
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => {
+    try {
+      localStorage.setItem(draftKey(), JSON.stringify(readForm()));
+    } catch {
+      // No storage: the warning on leaving still protects the edits.
+    }
+  }, 300);
+}
+
+function forgetDraft() {
+  clearTimeout(draftTimer);
+  state.dirty = false;
+  $("#restored").hidden = true;
+  try {
+    localStorage.removeItem(draftKey());
+  } catch {
+    // nothing kept
+  }
+}
+
+/** Edits kept from before a reload (different from what the server has) go back in the form. */
+function restoreDraft() {
+  let kept = null;
+  try {
+    kept = JSON.parse(localStorage.getItem(draftKey()) || "null");
+  } catch {
+    kept = null;
+  }
+  if (!kept || JSON.stringify(kept) === JSON.stringify(readForm())) return;
+  fillConfig(kept);
+  state.dirty = true;
+  $("#restored").hidden = false;
 }
 
 function paintAwning() {
@@ -228,25 +289,49 @@ function readForm() {
 function clearErrors() {
   for (const node of document.querySelectorAll(".field-error")) node.remove();
   for (const node of document.querySelectorAll("[data-error-for]")) node.replaceChildren();
-  for (const node of document.querySelectorAll("[aria-invalid]"))
+  for (const node of document.querySelectorAll("[aria-invalid]")) {
     node.removeAttribute("aria-invalid");
+    node.removeAttribute("aria-describedby");
+  }
 }
 
-/** Put each server error next to its field; errors without a field go to their section. */
+/** Required fields left empty, as errors in the server's shape ({path, th, en}). */
+function missing() {
+  const errors = [];
+  const need = (input, path) => {
+    if (input && !input.value.trim()) errors.push({ path, th: "ต้องกรอก", en: "required" });
+  };
+  for (const input of document.querySelectorAll("#booth-form [data-path][required]")) {
+    need(input, input.dataset.path);
+  }
+  for (const list of ["products", "promotions"]) {
+    [...$(`#${list}`).children].forEach((item, i) => {
+      for (const input of item.querySelectorAll("[data-field][required]")) {
+        need(input, `${list}[${i}].${input.dataset.field}`);
+      }
+    });
+  }
+  return errors;
+}
+
+/** Put each error next to its field (and name it there for screen readers); errors without a
+ * field go to their section. Focus goes to the first field to fix. */
 function showErrors(errors) {
   let first = null;
-  for (const error of errors) {
+  errors.forEach((error, n) => {
     const input = fieldFor(error.path);
-    const message = el("p", { class: "err field-error" }, ...both(error.th, error.en));
+    const id = `err-${n}`;
+    const message = el("p", { class: "err field-error", id }, "⚠ ", ...both(error.th, error.en));
     if (input) {
       input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", id);
       input.closest("label").after(message);
       first = first || input;
     } else {
       const section = $(`[data-error-for="${error.path.split(/[.[]/)[0] || "name"}"]`);
       (section || $("#form-status")).append(message);
     }
-  }
+  });
   if (first) first.focus();
 }
 
@@ -263,12 +348,24 @@ async function save(event) {
   event.preventDefault();
   clearErrors();
   const status = $("#form-status");
+  const empty = missing();
+  if (empty.length) {
+    showErrors(empty);
+    setStatus(
+      status,
+      "bad",
+      `ยังไม่ได้บันทึก: กรอกช่องที่มีเครื่องหมาย * ให้ครบ (${empty.length} ช่อง)`,
+      `Not saved: fill in the ${empty.length} required field(s) marked *`,
+    );
+    return;
+  }
   const button = $("#save");
   button.disabled = true;
   setStatus(status, "info", "กำลังบันทึก…", "Saving…");
   try {
     await api("PUT", `/owner/api/booths/${state.slot}/draft`, readForm());
     const booth = await api("POST", `/owner/api/booths/${state.slot}/publish`);
+    forgetDraft();
     fillForm(booth);
     setStatus(
       status,
@@ -277,8 +374,18 @@ async function save(event) {
       "Saved and published: visitors see it now.",
     );
   } catch (err) {
-    if (err.body?.errors) showErrors(err.body.errors);
-    setStatus(status, "bad", err.body?.th || "บันทึกไม่สำเร็จ", err.message);
+    const errors = err.body?.errors || [];
+    if (errors.length) {
+      showErrors(errors);
+      setStatus(
+        status,
+        "bad",
+        `ยังไม่ได้บันทึก: แก้ ${errors.length} ช่องที่มีข้อความสีแดง`,
+        `Not saved: fix the ${errors.length} field(s) shown in red`,
+      );
+    } else {
+      setStatus(status, "bad", err.body?.th || "บันทึกไม่สำเร็จ", err.message);
+    }
     if (err.status === 401) signedOut();
   } finally {
     button.disabled = false;
@@ -291,8 +398,12 @@ async function verify(event) {
   event.preventDefault();
   const input = $("#code");
   const result = $("#verify-result");
-  const code = input.value.trim();
-  if (!code) return;
+  const code = cleanCode(input.value);
+  if (!code) {
+    setStatus(result, "bad", "พิมพ์รหัสคูปองก่อน", "Type the coupon code first");
+    input.focus();
+    return;
+  }
   try {
     const answer = await api("POST", `/owner/api/booths/${state.slot}/coupons/verify`, { code });
     const c = answer.coupon;
@@ -312,33 +423,58 @@ async function verify(event) {
   }
 }
 
+/** A code as typed or scanned: letters and digits only, upper case (the QR holds the code). */
+function cleanCode(raw) {
+  return String(raw || "")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
+}
+
+let scanning = null;
+
+function stopScan() {
+  if (!scanning) return;
+  scanning.stream.getTracks().forEach((t) => t.stop());
+  scanning = null;
+  $("#scanner").hidden = true;
+  $("#scan").hidden = false;
+}
+
 async function scan() {
-  const video = $("#camera");
+  const status = $("#scan-status");
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
   } catch {
+    setStatus($("#verify-result"), "bad", "เปิดกล้องไม่ได้ พิมพ์รหัสแทน", "No camera: type the code");
     return;
   }
   const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+  const video = $("#camera");
   video.srcObject = stream;
-  video.hidden = false;
-  await video.play();
-  const stop = () => {
-    stream.getTracks().forEach((t) => t.stop());
-    video.hidden = true;
-  };
-  const started = Date.now();
+  $("#scanner").hidden = false;
+  $("#scan").hidden = true;
+  status.replaceChildren(
+    ...both("ส่องกล้องไปที่คิวอาร์โค้ดของคูปอง", "Point the camera at the coupon's QR code"),
+  );
+  scanning = { stream, started: Date.now() };
+  const mine = scanning;
+  await video.play().catch(() => null);
   const look = async () => {
-    if (Date.now() - started > 30000) return stop();
+    if (scanning !== mine) return;
+    if (Date.now() - mine.started > SCAN_GIVE_UP_MS) {
+      stopScan();
+      return;
+    }
     const codes = await detector.detect(video).catch(() => []);
-    if (codes.length) {
-      stop();
-      $("#code").value = codes[0].rawValue;
+    const code = codes.map((c) => cleanCode(c.rawValue)).find((c) => c.length >= 4);
+    if (code) {
+      stopScan();
+      $("#code").value = code;
       $("#verify-form").requestSubmit();
       return;
     }
-    requestAnimationFrame(look);
+    setTimeout(look, 150);
   };
   look();
 }
@@ -367,8 +503,10 @@ async function loadRedemptions() {
 // -- signing in and out -----------------------------------------------------------------------
 
 function signedOut() {
+  stopScan();
   $("#editor").hidden = true;
   $("#sign-out").hidden = true;
+  $("#jump-verify").hidden = true;
   $("#signed-out").hidden = false;
   $("#who").textContent = "";
 }
@@ -389,15 +527,24 @@ async function signInFromLink() {
 async function openSlot(slot) {
   state.slot = slot;
   const booth = await api("GET", `/owner/api/booths/${slot}`);
+  state.dirty = false;
+  $("#restored").hidden = true;
   fillForm(booth);
+  restoreDraft();
   $("#verify-result").replaceChildren();
   loadRedemptions();
 }
 
 async function start() {
   $("#booth-form").addEventListener("submit", save);
-  $("#add-product").addEventListener("click", () => addProduct());
-  $("#add-promotion").addEventListener("click", () => addPromotion());
+  $("#add-product").addEventListener("click", () => {
+    addProduct();
+    markDirty();
+  });
+  $("#add-promotion").addEventListener("click", () => {
+    addPromotion();
+    markDirty();
+  });
   $('[data-path="awning"]').addEventListener("input", paintAwning);
   $("#verify-form").addEventListener("submit", verify);
   $("#reload-redemptions").addEventListener("click", loadRedemptions);
@@ -406,10 +553,27 @@ async function start() {
     await api("POST", "/owner/api/logout").catch(() => null);
     signedOut();
   });
-  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+  if ("BarcodeDetector" in window && navigator.mediaDevices?.getUserMedia) {
     $("#scan").hidden = false;
     $("#scan").addEventListener("click", scan);
+    $("#scan-stop").addEventListener("click", stopScan);
   }
+  $("#booth-form").addEventListener("input", markDirty);
+  $("#booth-form").addEventListener("change", markDirty);
+  $("#discard").addEventListener("click", async () => {
+    forgetDraft();
+    await openSlot(state.slot);
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (!state.dirty) return;
+    e.preventDefault();
+    e.returnValue = ""; // the browser asks "leave the page?"
+  });
+  $("#jump-verify").addEventListener("click", (e) => {
+    e.preventDefault();
+    $("#verify-card").scrollIntoView({ block: "start" });
+    $("#code").focus();
+  });
   let me = await signInFromLink();
   if (me === "failed") {
     signedOut();
@@ -429,6 +593,7 @@ async function start() {
   $("#status").hidden = true;
   $("#who").textContent = me.name;
   $("#sign-out").hidden = false;
+  $("#jump-verify").hidden = false;
   $("#editor").hidden = false;
   $("#slot").replaceChildren(...me.slots.map((s) => el("option", { value: s, text: s })));
   $("#slot-picker").hidden = me.slots.length < 2;
