@@ -217,6 +217,11 @@ export function t(key, vars = null) {
   return vars ? text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? "")) : text;
 }
 
+/** Every interface string in both languages (the glossary check reads them). */
+export function interfaceStrings() {
+  return Object.values(STRINGS).flat();
+}
+
 /** Choose from a bilingual `{th, en}` value, falling back to whichever is present. */
 export function pick(text) {
   if (text == null) return "";
