@@ -203,3 +203,27 @@ async def test_tap_on_the_street_walks_there(server: Server, new_page: NewPage) 
     assert abs(here[0] - end[0]) < 0.2 and abs(here[1] - end[1]) < 0.2
     assert here != start
     assert await page.evaluate("srichan.state.corrections") == 0
+
+
+async def test_far_away_take_me_there_jumps_then_walks(server: Server, new_page: NewPage) -> None:
+    """A step 150 m away (the Kaen tower's question): *take me there* asks the server for a jump
+    to the landmark's arrival point, walks the few metres left and opens the question."""
+    page = await street_page(new_page, server.url, PHONE)
+    started = time.monotonic()
+    jumped = await page.evaluate(
+        """async () => {
+          const s = srichan;
+          const kaen = s.state.landmarkIndex.get('kaen-building');
+          const x0 = s.local.x;
+          await s.takeMeThere({ point: s.state.quizIndex.get('q-kaen-sdg4').position,
+                                quizId: 'q-kaen-sdg4', landmark: kaen, label: 'ตึกแก่น' });
+          return s.local.x - x0;
+        }"""
+    )
+    assert jumped > 100, "the avatar jumped, it did not walk 150 m"
+    await page.locator("#quiz-dialog #quiz-title").wait_for(timeout=60_000)
+    seconds = time.monotonic() - started
+    record("far_question_by_jump", {"taps": 1, "seconds": round(seconds, 1)})
+    assert seconds <= 60
+    assert await page.evaluate("srichan.quiz.quizId") == "q-kaen-sdg4"
+    assert await page.evaluate("srichan.state.corrections") == 0

@@ -20,6 +20,7 @@ import { onPrefs } from "./prefs.js";
 import { fpsProbe, initialQuality, qualitySetting } from "./quality.js";
 import { QuizDialog } from "./quiz.js";
 import { Street3D } from "./scene3d.js";
+import { TRAVEL_MIN_M, canTravel, travel } from "./travel.js";
 import { AUTO_WALK_SPEED, Route } from "./walker.js";
 
 const WALK_SPEED = 4.0; // m/s
@@ -107,11 +108,23 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     }
   }
 
-  /** Follow the guide: walk to the next step of the quest being followed. */
+  /**
+   * Go to a guide target: far away, a server-approved jump to its landmark first (when the
+   * server offers one), then the walk that is left.
+   */
+  async function takeMeThere(target) {
+    const far = Math.hypot(target.point[0] - local.x, target.point[1] - local.z) > TRAVEL_MIN_M;
+    if (far && target.landmark && canTravel()) {
+      stopAuto();
+      await travel(conn, state, target.landmark.id); // moves `local` through "travelled"
+    }
+    walkTo(target.point, target.label, target);
+  }
+
+  /** Follow the guide: to the next step of the quest being followed. */
   function goNext() {
-    const next = guide.next([local.x, local.z]);
-    const target = next?.step?.target;
-    if (target) walkTo(target.point, target.label, target);
+    const target = guide.next([local.x, local.z])?.step?.target;
+    if (target) takeMeThere(target);
   }
 
   function openQuiz(quizId, opener = document.activeElement) {
@@ -125,7 +138,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
   }
 
   const hud = new Hud(state, conn, visitor, guide, {
-    takeMeThere: (target) => walkTo(target.point, target.label, target),
+    takeMeThere,
     stopWalk: () => {
       stopAuto();
       announce(t("walkStopped"));
@@ -191,6 +204,11 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       }
       sync.sent = null;
       syncName(conn, visitor);
+    } else if (what === "travelled") {
+      stopAuto();
+      Object.assign(local, { x: msg.x, z: msg.z, heading: msg.heading, anim: Anim.IDLE });
+      yaw = msg.heading;
+      sync.sent = { ...local };
     } else if (what === "my_name") {
       street.me.setName(e.detail.name);
     } else if (what === "correction") {
@@ -410,6 +428,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     hud,
     guide,
     walkTo,
+    takeMeThere,
     get auto() {
       return auto;
     },

@@ -24,6 +24,7 @@ import {
 import { QuizDialog } from "./quiz.js";
 import { settingsView } from "./settings.js";
 import { speakerButton } from "./speech.js";
+import { TRAVEL_MIN_M, canTravel, travel } from "./travel.js";
 import { Walker } from "./walker.js";
 
 const ARRIVED_SHOWN_MS = 8000;
@@ -200,12 +201,15 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     return false;
   }
 
-  /** Follow the guide: walk to the next step, and open its question there. */
+  /** Follow the guide: to the next step (far away, a server-approved jump first, when the
+   * server offers one), and open its question there. */
   async function goNext() {
     const me = state.me;
     const step = guide.next(me ? [me.x, me.z] : null)?.step;
     const target = step?.target;
     if (!target) return;
+    const far = me && Math.hypot(target.point[0] - me.x, target.point[1] - me.z) > TRAVEL_MIN_M;
+    if (far && target.landmark && canTravel()) await travel(conn, state, target.landmark.id);
     if (target.quizId) await openQuiz(state.quizIndex.get(target.quizId));
     else await walkTo(target.point, target.label);
   }
@@ -537,7 +541,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       syncName(conn, visitor);
     }
     if (what === "my_name") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
-    if (what === "welcome" || what === "correction") {
+    if (what === "welcome" || what === "correction" || what === "travelled") {
       renderWhere();
       refreshDistances();
       renderBooths();

@@ -101,6 +101,11 @@ export class WorldState extends EventTarget {
   }
 
   apply(msg) {
+    // A server-approved jump (fast travel), once the protocol has it: see travel.js.
+    if (MsgType.TRAVELLED !== undefined && msg.type === MsgType.TRAVELLED) {
+      this.moveMe(msg.x, msg.z, msg.heading, 0);
+      return this.changed("travelled", { msg });
+    }
     switch (msg.type) {
       case MsgType.WELCOME:
         return this.welcome(msg);
