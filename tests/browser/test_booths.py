@@ -191,7 +191,10 @@ async def test_owner_required_fields_and_errors_at_the_field(
 async def test_owner_unsaved_edits_survive_a_reload(server: Server, new_page: NewPage) -> None:
     page = await owner_page(server, new_page)
     await page.fill('[data-path="description.th"]', "ส้มตำปูปลาร้า")
-    await page.wait_for_timeout(500)  # kept after a short pause in typing
+    # Kept in this browser after a short pause in typing.
+    await page.wait_for_function(
+        "(localStorage.getItem('srichan.owner.draft.B05') || '').includes('ส้มตำ')", timeout=5000
+    )
     asked: list[str] = []
 
     async def leave(dialog: Dialog) -> None:

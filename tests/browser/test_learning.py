@@ -126,6 +126,7 @@ async def test_wrong_then_try_again_then_right_in_one_dialog(
     mine = await dialog.locator(".your-choice").inner_text()
     assert "คำตอบของคุณ" in mine and wrong_text in mine
     assert "เหลือโอกาส 2" in await dialog.inner_text()
+    save_shot("quiz-wrong-phone.png", await page.screenshot())
     # Try again: the same question in the same dialog, the wrong choice marked.
     await dialog.locator("[data-key=quiz-again]").tap()
     await dialog.locator(".quiz-form").wait_for(timeout=10_000)

@@ -21,6 +21,7 @@ const QUIZ_COLOURS = { new: 0xffc93c, retry: 0xff9f1c, correct: 0x4caf50, used: 
 const LABEL_RANGE = 70; // metres within which avatar names show
 const LANDMARK_LABEL_RANGE = 160;
 const DECLUTTER_MS = 120;
+const HUD_PANELS = ".guide, .landmark-chip, .minimap-wrap, .hud-btn, .people, .chat, .joystick";
 const LABEL_GAP_PX = 6;
 const EXTEND_M = 700; // the road and ground go on this far past each end of the street
 const FOLLOW_DISTANCE = 8;
@@ -261,17 +262,29 @@ export class Street3D {
     this.street.traverse((n) => {
       if (n.isMesh && n.material?.name) mats.set(n.material.name, n.material);
     });
-    const ground = mats.get("ground") ?? new THREE.MeshStandardMaterial({ color: 0x95ad6b });
-    const paving = mats.get("paving") ?? new THREE.MeshStandardMaterial({ color: 0xc8bfae });
-    const asphalt = new THREE.MeshStandardMaterial({ color: 0x5a5a5a, roughness: 0.9 });
+    // The street's own surfaces, found by looking straight down at the start of the road.
+    const st = this.manifest.street;
+    const half = (st.lanes * st.lane_width) / 2;
+    const pave = half + st.sidewalk_width;
+    const [sx, sz] = st.centreline[0];
+    const surface = (offset, fallback) => {
+      const ray = new THREE.Raycaster(
+        new THREE.Vector3(sx + 0.5, 20, sz + offset),
+        new THREE.Vector3(0, -1, 0),
+      );
+      return ray.intersectObject(this.street, true)[0]?.object.material ?? fallback;
+    };
+    const ground = surface(pave + 3, mats.get("ground") ?? new THREE.MeshStandardMaterial());
+    const paving = surface(half + 1.5, mats.get("paving") ?? new THREE.MeshStandardMaterial());
+    const asphalt = surface(
+      1.0,
+      new THREE.MeshStandardMaterial({ color: 0x5a5a5a, roughness: 0.9 }),
+    );
     const group = new THREE.Group();
     group.name = "world-extension";
     const plane = new THREE.Mesh(new THREE.PlaneGeometry(6000, 6000).rotateX(-Math.PI / 2), ground);
     plane.position.y = -0.14;
     group.add(plane);
-    const st = this.manifest.street;
-    const half = (st.lanes * st.lane_width) / 2;
-    const pave = half + st.sidewalk_width;
     const line = st.centreline;
     const ends = [
       [line[0], line[1]],
@@ -648,7 +661,19 @@ export class Street3D {
         d: Math.hypot(label.lm.position[0] - cam.x, label.lm.position[1] - cam.z),
       }))
       .sort((a, b) => a.d - b.d);
+    // The interface's panels count as taken: a label never sits half under one of them.
+    const stage = this.container.getBoundingClientRect();
     const placed = [];
+    for (const node of document.querySelectorAll(HUD_PANELS)) {
+      const r = node.getBoundingClientRect();
+      if (r.width && r.height)
+        placed.push([
+          r.left - stage.left,
+          r.top - stage.top,
+          r.right - stage.left,
+          r.bottom - stage.top,
+        ]);
+    }
     for (const { label } of order) {
       const { lm, obj } = label;
       let show = Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
