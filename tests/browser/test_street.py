@@ -98,15 +98,18 @@ async def test_screenshots_desktop_and_phone(server: Server, new_page: NewPage) 
     await wait_welcomed(desktop)
     await desktop.wait_for_timeout(800)
     shots.append(("street-desktop.png", await desktop.screenshot()))
+    await desktop.close()  # one page drawing at a time: SwiftShader is slow at high quality
     phone = await new_page(f"{server.url}/?quality={quality}", PHONE)
     await wait_first_frame(phone)
     await wait_welcomed(phone)
     assert await phone.locator("#joystick").is_visible(), "touch devices get a joystick"
     await phone.wait_for_timeout(800)
     shots.append(("street-phone.png", await phone.screenshot()))
+    await phone.close()
     listing = await new_page(f"{server.url}/?mode=list", PHONE)
     await wait_welcomed(listing)
     shots.append(("list-phone.png", await listing.screenshot()))
+    await listing.close()
     # A first visit: the welcome, over the street.
     first = await new_page(f"{server.url}/?quality={quality}", PHONE, welcomed=False)
     await wait_first_frame(first)
