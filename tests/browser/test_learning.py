@@ -168,3 +168,20 @@ async def test_every_attempt_used_counts_the_cooldown_down(
     later = await dialog.locator(".quiz-result .quiz-meta").first.inner_text()
     seconds = lambda text: int("".join(c for c in text if c.isdigit()))  # noqa: E731
     assert seconds(later) < seconds(first)
+
+
+async def test_closing_inside_the_circle_offers_the_question_again(
+    server: Server, new_page: NewPage
+) -> None:
+    page = await new_page(f"{server.url}/?quality=low", PHONE)
+    await wait_first_frame(page)
+    await wait_welcomed(page)
+    await page.locator("#guide [data-key=guide-go]").tap()
+    dialog = page.locator("#quiz-dialog")
+    await dialog.locator("#quiz-title").wait_for(timeout=20_000)
+    await dialog.locator("[data-key=quiz-close]").tap()
+    again = page.locator("#guide [data-key=guide-open]")
+    await again.wait_for(timeout=3000)
+    assert "คุณอยู่ที่จุดตอบคำถาม" in await page.locator("#guide").inner_text()
+    await again.tap()
+    await dialog.locator("#quiz-title").wait_for(timeout=10_000)
