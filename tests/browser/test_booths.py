@@ -203,13 +203,15 @@ async def test_owner_unsaved_edits_survive_a_reload(server: Server, new_page: Ne
 
     page.on("dialog", leave)
     await page.reload()
-    await page.locator('[data-path="name.th"]').wait_for(timeout=10_000)
+    await page.locator("#restored").wait_for(timeout=10_000)
     assert asked == ["beforeunload"], "leaving with unsaved edits asks first"
     assert await page.input_value('[data-path="description.th"]') == "ส้มตำปูปลาร้า"
-    assert await page.locator("#restored").is_visible()
     await page.locator("#discard").tap()
-    await page.locator("#restored").wait_for(state="hidden")
-    assert await page.input_value('[data-path="description.th"]') == ""
+    await page.wait_for_function(
+        "document.querySelector('[data-path=\"description.th\"]').value === ''", timeout=5000
+    )
+    assert await page.locator("#restored").is_hidden()
+    assert await page.evaluate("localStorage.getItem('srichan.owner.draft.B05')") is None
 
 
 async def test_owner_checks_a_coupon_from_the_top_and_by_camera(

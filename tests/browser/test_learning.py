@@ -108,7 +108,7 @@ async def test_wrong_then_try_again_then_right_in_one_dialog(
     go = page.locator("#guide [data-key=guide-go]")
     await go.tap()
     dialog = page.locator("#quiz-dialog")
-    await dialog.locator("#quiz-title").wait_for(timeout=20_000)
+    await dialog.locator("#quiz-title").wait_for(timeout=40_000)
     await page.evaluate(
         "window.closes = 0;"
         " document.getElementById('quiz-dialog').addEventListener('close', () => closes++)"
@@ -178,7 +178,7 @@ async def test_closing_inside_the_circle_offers_the_question_again(
     await wait_welcomed(page)
     await page.locator("#guide [data-key=guide-go]").tap()
     dialog = page.locator("#quiz-dialog")
-    await dialog.locator("#quiz-title").wait_for(timeout=20_000)
+    await dialog.locator("#quiz-title").wait_for(timeout=40_000)
     await dialog.locator("[data-key=quiz-close]").tap()
     again = page.locator("#guide [data-key=guide-open]")
     await again.wait_for(timeout=3000)

@@ -40,7 +40,8 @@ async def test_two_visitors_see_each_other_walk_and_leave(
     await a.evaluate("document.activeElement.blur()")  # keys to the street, not a button
     await a.keyboard.down("KeyW")
     try:
-        await a.wait_for_function(f"srichan.local.x > {start_x} + 2.5", timeout=10_000)
+        # At most 0.4 m a frame (frames are capped at 0.1 s): slow on a loaded machine.
+        await a.wait_for_function(f"srichan.local.x > {start_x} + 2.5", timeout=40_000)
     finally:
         await a.keyboard.up("KeyW")
     a_x = await a.evaluate("srichan.local.x")
@@ -127,19 +128,23 @@ async def rename(page: Page, name: str) -> None:
 async def test_one_name_on_the_avatar_and_the_leaderboard(
     server: Server, new_page: NewPage, compiled_scene: Path
 ) -> None:
-    a, b = await two_at_the_gate(server, new_page)
+    a = await new_page(f"{server.url}/?quality=low")
+    await wait_first_frame(a)
+    await wait_welcomed(a)
+    b = await new_page(f"{server.url}/?mode=list")  # the boards are global: B may be anywhere
+    await wait_welcomed(b)
     default = await a.evaluate("srichan.state.me.name")
     assert re.fullmatch(r"ผู้มาเยือน [๐-๙]{4}", default), default
     # A earns tokens (so A is on the boards): the guide walks to the first question.
     correct = json.loads((compiled_scene / "srichan.answers.json").read_text(encoding="utf-8"))
     correct = correct["quiz_points"]["q-gate-gnlc-date"]["correct"]
     await a.locator("#guide [data-key=guide-go]").click()
-    await a.locator(f"#quiz-dialog label[for=choice-{correct}]").click(timeout=20_000)
+    await a.locator("#quiz-dialog .quiz-form").wait_for(timeout=30_000)
+    await a.locator(f"#quiz-dialog label[for=choice-{correct}]").click(timeout=30_000)
     await a.locator("#quiz-dialog [data-key=quiz-answer]").click()
     await a.locator("#quiz-dialog [data-key=quiz-close]").click()
     # B's leaderboard shows A by the name over A's head, not "ผู้เรียน / Learner …".
-    await b.locator("[data-panel=leaderboard]").click()
-    board = b.locator("#panel-dialog .leaderboard").first
+    board = b.locator("#leaderboard .leaderboard").first
     await board.filter(has_text=default).wait_for(timeout=10_000)
     assert "Learner" not in await board.inner_text()
     # A renames once, in the settings: A's own label and B's board follow.
