@@ -150,6 +150,7 @@ async def test_redeem_asks_first_and_shows_the_coupon_at_once(
     assert await page.locator("#wallet .coupon .code").inner_text() == shown
     assert shown in await page.locator("#toasts").inner_text()
     await coupon.scroll_into_view_if_needed()
+    await page.wait_for_function("!document.querySelector('#toasts .toast')", timeout=10_000)
     save_shot("coupon-list-phone.png", await page.screenshot())
     assert await axe_violations(page) == []
 

@@ -170,6 +170,51 @@ async def test_a_new_visitor_reaches_the_first_question(server: Server, new_page
     assert await page.evaluate("document.activeElement.id") == "quiz-title"
 
 
+async def test_far_away_take_me_there_jumps_then_walks(server: Server, new_page: NewPage) -> None:
+    """A step 150 m away (the Kaen tower's question): *take me there* asks the server for a jump
+    to the landmark's arrival point, walks the few metres left and opens the question."""
+    page = await street_page(new_page, server.url, PHONE)
+    started = time.monotonic()
+    jumped = await page.evaluate(
+        """async () => {
+          const s = srichan;
+          const kaen = s.state.landmarkIndex.get('kaen-building');
+          const x0 = s.local.x;
+          await s.takeMeThere({ point: s.state.quizIndex.get('q-kaen-sdg4').position,
+                                quizId: 'q-kaen-sdg4', landmark: kaen, label: 'ตึกแก่น' });
+          return s.local.x - x0;
+        }"""
+    )
+    assert jumped > 100, "the avatar jumped, it did not walk 150 m"
+    await page.locator("#quiz-dialog #quiz-title").wait_for(timeout=60_000)
+    seconds = time.monotonic() - started
+    record("far_question_by_jump", {"taps": 1, "seconds": round(seconds, 1)})
+    assert seconds <= 60
+    assert await page.evaluate("srichan.quiz.quizId") == "q-kaen-sdg4"
+    assert await page.evaluate("srichan.state.corrections") == 0
+
+
+async def test_list_mode_guides_to_the_nearest_quest(server: Server, new_page: NewPage) -> None:
+    """After a jump to the Business Hub (no quest begun yet), the guide follows the quest
+    nearest to where the avatar now is: the hub's, not the gate's 555 m away."""
+    page = await new_page(f"{server.url}/?mode=list", PHONE, welcomed=False)
+    await wait_welcomed(page)
+    await page.evaluate(
+        "import('/static/protocol.js').then(({ MsgType }) =>"
+        " srichan.conn.request(MsgType.TRAVEL, { landmark: 'business-hub' }))"
+    )
+    await page.wait_for_function("srichan.state.me.x > 500", timeout=5000)
+    started = time.monotonic()
+    await page.locator("#welcome-dialog [data-key=welcome-go]").tap()
+    await page.locator("#quiz-dialog #quiz-title").wait_for(timeout=60_000)
+    seconds = round(time.monotonic() - started, 1)
+    record("first_quiz_list_spawn_hub", {"taps": 1, "seconds": seconds})
+    assert seconds <= 60
+    assert "KGO" in await page.locator("#quiz-title").inner_text()
+    next_text = await page.locator("#next-step").inner_text()
+    assert "ร้านค้าท้องถิ่น" in next_text, next_text
+
+
 async def test_take_me_there_and_stop(server: Server, new_page: NewPage) -> None:
     page = await street_page(new_page, server.url, PHONE)
     # Far away: the City Pillar Shrine, by tapping its quest's step in the quests panel is not
@@ -202,28 +247,4 @@ async def test_tap_on_the_street_walks_there(server: Server, new_page: NewPage) 
     here = await page.evaluate("[srichan.local.x, srichan.local.z]")
     assert abs(here[0] - end[0]) < 0.2 and abs(here[1] - end[1]) < 0.2
     assert here != start
-    assert await page.evaluate("srichan.state.corrections") == 0
-
-
-async def test_far_away_take_me_there_jumps_then_walks(server: Server, new_page: NewPage) -> None:
-    """A step 150 m away (the Kaen tower's question): *take me there* asks the server for a jump
-    to the landmark's arrival point, walks the few metres left and opens the question."""
-    page = await street_page(new_page, server.url, PHONE)
-    started = time.monotonic()
-    jumped = await page.evaluate(
-        """async () => {
-          const s = srichan;
-          const kaen = s.state.landmarkIndex.get('kaen-building');
-          const x0 = s.local.x;
-          await s.takeMeThere({ point: s.state.quizIndex.get('q-kaen-sdg4').position,
-                                quizId: 'q-kaen-sdg4', landmark: kaen, label: 'ตึกแก่น' });
-          return s.local.x - x0;
-        }"""
-    )
-    assert jumped > 100, "the avatar jumped, it did not walk 150 m"
-    await page.locator("#quiz-dialog #quiz-title").wait_for(timeout=60_000)
-    seconds = time.monotonic() - started
-    record("far_question_by_jump", {"taps": 1, "seconds": round(seconds, 1)})
-    assert seconds <= 60
-    assert await page.evaluate("srichan.quiz.quizId") == "q-kaen-sdg4"
     assert await page.evaluate("srichan.state.corrections") == 0

@@ -200,11 +200,13 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
         stopAuto();
         Object.assign(local, { x: me.x, z: me.z, heading: me.heading, anim: me.anim });
         yaw = me.heading;
+        guide.reconsider();
         faceTheGuide();
       }
       sync.sent = null;
       syncName(conn, visitor);
     } else if (what === "travelled") {
+      guide.reconsider();
       stopAuto();
       Object.assign(local, { x: msg.x, z: msg.z, heading: msg.heading, anim: Anim.IDLE });
       yaw = msg.heading;

@@ -99,9 +99,19 @@ export class Guide {
         }
       }
     }
+    if (!pickQ && !pos) return open[0] || null; // not placed yet: choose once we know where
     pickQ = pickQ || open[0] || null;
     this.questId = pickQ?.id ?? null;
     return pickQ;
+  }
+
+  /** After a jump or a new start: choose again, unless a quest is already begun. */
+  reconsider() {
+    const begun = this.state.manifest.quests.some((q) => {
+      const p = questProgress(this.state, q);
+      return p.done > 0 && !p.completed;
+    });
+    if (!begun) this.questId = null;
   }
 
   /** Everything the guide shows: {quest, progress, step} (step may be null), or null. */

@@ -540,8 +540,10 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
       conn.send(MsgType.LEADERBOARD_GET, { follow: true });
       syncName(conn, visitor);
     }
+    if (what === "welcome" || what === "travelled") guide.reconsider();
     if (what === "my_name") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
     if (what === "welcome" || what === "correction" || what === "travelled") {
+      renderNext(true);
       renderWhere();
       refreshDistances();
       renderBooths();
