@@ -15,7 +15,7 @@ import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { Guide, showWelcome, walkLeftText } from "./guide.js";
 import { Hud } from "./hud.js";
 import { onLang, pick, t } from "./i18n.js";
-import { syncName } from "./names.js";
+import { keepOneName } from "./names.js";
 import { onPrefs } from "./prefs.js";
 import { fpsProbe, initialQuality, qualitySetting } from "./quality.js";
 import { QuizDialog } from "./quiz.js";
@@ -204,7 +204,6 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
         faceTheGuide();
       }
       sync.sent = null;
-      syncName(conn, visitor);
     } else if (what === "travelled") {
       guide.reconsider();
       stopAuto();
@@ -258,8 +257,8 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     Object.assign(local, { x: state.me.x, z: state.me.z, heading: state.me.heading });
     yaw = state.me.heading;
     if (!conn.welcome?.resumed) faceTheGuide();
-    syncName(conn, visitor);
   }
+  keepOneName(conn, state, visitor);
   syncAvatars();
   for (const [slot, b] of state.booths) street.setBooth(slot, b.booth);
   for (const [id, q] of state.quizzes) street.setQuizStatus(id, q.status);

@@ -11,7 +11,7 @@ import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { Guide, showWelcome, walkLeftText } from "./guide.js";
 import { onLang, pick, pickOther, t } from "./i18n.js";
-import { syncName } from "./names.js";
+import { keepOneName } from "./names.js";
 import {
   BOOTH_REACH_M,
   ask,
@@ -536,10 +536,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   state.addEventListener("change", (e) => {
     const { what, msg, entered, left, reset } = e.detail;
     // The board is on the page all the time, so follow its changes from the start.
-    if (what === "welcome") {
-      conn.send(MsgType.LEADERBOARD_GET, { follow: true });
-      syncName(conn, visitor);
-    }
+    if (what === "welcome") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
     if (what === "welcome" || what === "travelled") guide.reconsider();
     if (what === "my_name") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
     if (what === "welcome" || what === "correction" || what === "travelled") {
@@ -577,10 +574,8 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   });
   onLang(renderAll);
   renderAll();
-  if (conn.online) {
-    conn.send(MsgType.LEADERBOARD_GET, { follow: true });
-    syncName(conn, visitor);
-  }
+  if (conn.online) conn.send(MsgType.LEADERBOARD_GET, { follow: true });
+  keepOneName(conn, state, visitor);
   welcome();
   window.srichan = { state, conn, walker, quiz, guide };
 }

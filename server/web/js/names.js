@@ -8,13 +8,37 @@ import { t } from "./i18n.js";
 import { saveVisitor } from "./identity.js";
 import { ask } from "./panels.js";
 
+/** How long after a welcome the server may still tell a stored name before this browser's
+ * name is sent as the nickname. */
+const SYNC_AFTER_MS = 1500;
+
 /**
- * Make the server's nickname (shown on the leaderboards) the same as the name this browser
- * says hello with (shown over the avatar and in chat), once per visitor. Without it a new
- * visitor is "ผู้มาเยือน ๔๑๘๙" on the street and "ผู้เรียน / Learner roMI" on the board.
+ * One name for this visitor: the name this browser says hello with (over the avatar, in chat)
+ * and the nickname the server keeps (on the leaderboards). On entering, a server that has a
+ * stored nickname says so (`nickname`): this browser adopts it. Otherwise, once, this
+ * browser's name becomes the nickname; without it a new visitor would be "ผู้มาเยือน ๔๑๘๙" on
+ * the street and "ผู้เรียน / Learner roMI" on the boards.
  */
-export async function syncName(conn, visitor) {
-  if (visitor.name_synced === visitor.name) return;
+export function keepOneName(conn, state, visitor) {
+  let timer = null;
+  state.addEventListener("change", (e) => {
+    const { what, name, fromServer } = e.detail;
+    if (what === "my_name" && fromServer && name) {
+      clearTimeout(timer);
+      visitor.name = name;
+      visitor.name_synced = name;
+      saveVisitor(visitor);
+    }
+    if (what === "welcome") {
+      clearTimeout(timer);
+      timer = setTimeout(() => syncName(conn, visitor), SYNC_AFTER_MS);
+    }
+  });
+  if (state.me) timer = setTimeout(() => syncName(conn, visitor), SYNC_AFTER_MS);
+}
+
+async function syncName(conn, visitor) {
+  if (visitor.name_synced === visitor.name || !conn.online) return;
   let reply;
   try {
     reply = await conn.request(MsgType.SET_NICKNAME, { name: visitor.name });

@@ -153,6 +153,12 @@ export class WorldState extends EventTarget {
           week: msg.week,
         };
         return this.changed("leaderboard");
+      case MsgType.NICKNAME:
+        // The name as the server keeps it (after set_nickname, or the stored one on entering):
+        // the one name shown everywhere.
+        if (!msg.name) return undefined;
+        if (this.me) this.me.name = msg.name;
+        return this.changed("my_name", { name: msg.name, fromServer: true });
       case MsgType.BOOTH_STATE:
         return this.boothState(msg);
       case MsgType.COUPON_ISSUED:
