@@ -153,6 +153,9 @@ const PRELOAD_3D = [
   "/vendor/three/examples/jsm/utils/SkeletonUtils.js",
   "/static/js/app3d.js",
   "/static/js/scene3d.js",
+  "/static/js/avatars3d.js",
+  "/static/js/camera3d.js",
+  "/static/js/labels3d.js",
 ];
 
 function preload(urls) {

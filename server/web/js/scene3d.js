@@ -1,156 +1,31 @@
 // The 3D street: renderer, sky and lights, the compiled GLB with the ground and the road going
-// on past both ends to the horizon, avatars with name labels and chat bubbles, glowing quiz
-// points, booths with their live signs, the destination of a walk, landmark labels decluttered
-// (nearest first, none hidden behind a building or on top of another), and the third-person
-// camera: pulled in when a building stands between it and the avatar, and stepping back to
-// frame a landmark (tall ones too) when the avatar arrives at it.
+// on past both ends to the horizon, glowing quiz points, booths with their live signs, the
+// destination of a walk and what a tap hits. Avatars (avatars3d.js), landmark labels
+// (labels3d.js) and the camera (camera3d.js) have their own modules.
 
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
-import { mergeGeometries } from "three/addons/utils/BufferGeometryUtils.js";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
+import { AvatarKit, AvatarView } from "./avatars3d.js";
+import { FollowCamera } from "./camera3d.js";
 import { el } from "./dom.js";
 import { distanceToPolygon } from "./geometry.js";
 import { pick } from "./i18n.js";
-import { HATS, PALETTE_BODY, PALETTE_SHIRT } from "./identity.js";
+import { LandmarkLabels } from "./labels3d.js";
 
 const SKY = 0xa9d6f5;
 const FOG = 0xd4e9f7;
 const QUIZ_COLOURS = { new: 0xffc93c, retry: 0xff9f1c, correct: 0x4caf50, used: 0x9e9e9e };
 const LABEL_RANGE = 70; // metres within which avatar names show
-const LANDMARK_LABEL_RANGE = 160;
 const DECLUTTER_MS = 120;
-const HUD_PANELS = ".guide, .landmark-chip, .minimap-wrap, .hud-btn, .people, .chat, .joystick";
-const LABEL_GAP_PX = 6;
 const EXTEND_M = 700; // the road and ground go on this far past each end of the street
-const FOLLOW_DISTANCE = 8;
-const FOLLOW_LOOK_Y = 1.8;
-const HALF_FOV_FIT = 21; // degrees above and below the middle a framed view may use (HUD margins)
 
 // The street GLB is meshopt-compressed (EXT_meshopt_compression) with GPU-instanced trees
 // and lamps (EXT_mesh_gpu_instancing, which GLTFLoader reads on its own).
 function glbParse(buffer) {
   const loader = new GLTFLoader().setMeshoptDecoder(MeshoptDecoder);
   return new Promise((resolve, reject) => loader.parse(buffer, "", resolve, reject));
-}
-
-/**
- * Avatar bodies: the parts of one look merged into one vertex-coloured geometry (one draw
- * call per avatar, cached per look), all sharing one material.
- */
-class AvatarKit {
-  constructor(low) {
-    this.material = low
-      ? new THREE.MeshLambertMaterial({ vertexColors: true })
-      : new THREE.MeshStandardMaterial({ vertexColors: true, roughness: 0.8, metalness: 0 });
-    this.legs = new THREE.CylinderGeometry(0.2, 0.22, 0.8, 10).translate(0, 0.4, 0);
-    this.body = new THREE.CapsuleGeometry(0.27, 0.5, 4, 12).translate(0, 1.15, 0);
-    this.head = new THREE.SphereGeometry(0.21, 16, 12).translate(0, 1.72, 0);
-    this.nose = new THREE.SphereGeometry(0.05, 8, 6).translate(0.2, 1.72, 0);
-    this.hats = [
-      null,
-      new THREE.CylinderGeometry(0.23, 0.23, 0.12, 14).translate(0, 1.9, 0),
-      new THREE.ConeGeometry(0.42, 0.22, 18).translate(0, 1.95, 0),
-      new THREE.SphereGeometry(0.11, 10, 8).translate(-0.12, 1.93, 0),
-    ];
-    this.geometries = new Map();
-  }
-
-  geometry(look) {
-    const key = look.join(",");
-    if (this.geometries.has(key)) return this.geometries.get(key);
-    const [skinI, shirtI, hatI] = look;
-    const skin = PALETTE_BODY[skinI % PALETTE_BODY.length];
-    const shirt = PALETTE_SHIRT[shirtI % PALETTE_SHIRT.length];
-    const parts = [
-      [this.legs, "#34495e"],
-      [this.body, shirt],
-      [this.head, skin],
-      [this.nose, skin],
-    ];
-    const hat = this.hats[hatI % HATS];
-    if (hat) parts.push([hat, hatI === 2 ? "#d8b56a" : hatI === 3 ? "#2b2b2b" : shirt]);
-    const coloured = parts.map(([geometry, hex]) => {
-      const g = geometry.clone();
-      const c = new THREE.Color(hex);
-      const n = g.attributes.position.count;
-      const colours = new Float32Array(n * 3);
-      for (let i = 0; i < n; i++) colours.set([c.r, c.g, c.b], i * 3);
-      g.setAttribute("color", new THREE.BufferAttribute(colours, 3));
-      return g;
-    });
-    const merged = mergeGeometries(coloured);
-    for (const g of coloured) g.dispose();
-    this.geometries.set(key, merged);
-    return merged;
-  }
-
-  build(look, shadows) {
-    const mesh = new THREE.Mesh(this.geometry(look), this.material);
-    mesh.castShadow = shadows;
-    return mesh;
-  }
-}
-
-/** One avatar in the scene: mesh, name label, bubble, and a little animation state. */
-class AvatarView {
-  constructor(kit, { name, look, mine, shadows }) {
-    this.root = new THREE.Group();
-    this.body = kit.build(look, shadows);
-    this.root.add(this.body);
-    this.labelEl = el("div", {
-      class: mine ? "name-label mine" : "name-label",
-      text: name,
-      hidden: !name,
-    });
-    this.label = new CSS2DObject(this.labelEl);
-    this.label.position.set(0, 2.25, 0);
-    this.root.add(this.label);
-    this.bubbleEl = el("div", { class: "bubble", hidden: true });
-    this.bubble = new CSS2DObject(this.bubbleEl);
-    this.bubble.position.set(0, 2.7, 0);
-    this.root.add(this.bubble);
-    this.bubbleUntil = 0;
-    this.phase = Math.random() * 10;
-    this.emote = null; // {kind, until}
-  }
-
-  setName(name) {
-    this.labelEl.textContent = name;
-    this.labelEl.hidden = !name;
-  }
-
-  say(text, nowS, seconds = 6) {
-    this.bubbleEl.textContent = text;
-    this.bubbleEl.hidden = false;
-    this.bubbleUntil = nowS + seconds;
-  }
-
-  pose(x, z, headingDeg, anim, dt, nowS) {
-    this.root.position.set(x, 0, z);
-    this.root.rotation.y = (headingDeg * Math.PI) / 180;
-    const moving = anim === 1 || anim === 2;
-    this.phase += dt * (anim === 2 ? 14 : 9);
-    let bob = moving ? Math.abs(Math.sin(this.phase)) * 0.08 : 0;
-    let spin = 0;
-    if (this.emote && nowS < this.emote.until) {
-      const k = this.emote.kind;
-      if (k === 6)
-        spin = (this.emote.until - nowS) * 6; // dance: turn around
-      else bob = Math.abs(Math.sin(nowS * 10)) * 0.18; // others: a happy hop
-    }
-    this.body.position.y = bob;
-    this.body.rotation.y = spin;
-    this.body.rotation.z = moving ? Math.sin(this.phase) * 0.05 : 0;
-    if (!this.bubbleEl.hidden && nowS > this.bubbleUntil) this.bubbleEl.hidden = true;
-  }
-
-  dispose() {
-    this.root.removeFromParent();
-    this.labelEl.remove();
-    this.bubbleEl.remove();
-  }
 }
 
 export class Street3D {
@@ -184,19 +59,16 @@ export class Street3D {
     this.scene.background = new THREE.Color(SKY);
     this.scene.fog = new THREE.Fog(FOG, low ? 60 : 90, low ? 220 : 340);
     this.camera = new THREE.PerspectiveCamera(60, 1, 0.1, 700);
-    this.cameraDistance = FOLLOW_DISTANCE;
-    this.framed = null;
+    this.view = new FollowCamera(this.camera, walkable);
     this.lights();
     this.kit = new AvatarKit(low);
     this.avatars = new Map();
     this.me = null;
     this.quizMarkers = new Map();
     this.boothViews = new Map();
-    this.landmarkLabels = [];
+    this.landmarkLabels = null;
     this.time = 0;
     this.raycaster = new THREE.Raycaster();
-    this.focus = null; // the landmark the camera frames, or null
-    this.focusBlend = 0;
     this.lastDeclutter = 0;
     this.destination = this.destinationMarker();
     this.resize();
@@ -384,28 +256,13 @@ export class Street3D {
   }
 
   addLandmarkLabels() {
-    for (const lm of this.manifest.landmarks) {
-      const name = el("span", { class: "lm-name" });
-      const node = el(
-        "div",
-        { class: lm.highlight ? "landmark-label highlight" : "landmark-label" },
-        name,
-      );
-      const obj = new CSS2DObject(node);
-      obj.position.set(lm.position[0], lm.height + 2.5, lm.position[1]);
-      this.scene.add(obj);
-      const own = new Set(lm.footprints.map((f) => JSON.stringify(f)));
-      this.landmarkLabels.push({ lm, obj, name, node, own, size: null });
-    }
+    this.landmarkLabels = new LandmarkLabels(this.scene, this.manifest, this.walkable);
     this.relabel();
   }
 
   /** Re-pick every bilingual label after a language switch. */
   relabel() {
-    for (const label of this.landmarkLabels) {
-      label.name.textContent = pick(label.lm.name);
-      label.size = null; // measured again when next shown
-    }
+    this.landmarkLabels?.relabel();
     for (const [slot, view] of this.boothViews) this.fillBoothSign(view, slot);
   }
 
@@ -556,161 +413,26 @@ export class Street3D {
     this.camera.updateProjectionMatrix();
   }
 
-  /** Frame `lm` (a manifest landmark) from behind the avatar until the visitor moves; null
-   * goes back to the plain follow camera. */
+  /** Frame `lm` (a manifest landmark) on arrival, until the visitor moves; null: follow. */
   focusOn(lm) {
-    this.focus = lm;
+    this.view.focusOn(lm);
   }
 
-  /**
-   * Place the camera behind the avatar at (x, z), looking along `yaw` (degrees, the heading
-   * convention) tilted down by `pitch` radians; pull it in when a building is in the way.
-   * While a landmark is in focus the camera steps back until the whole of it fits the view.
-   */
+  /** Place the camera (see FollowCamera.follow) and keep the sun's shadows around the avatar. */
   follow(x, z, yaw, pitch, dt) {
-    const a = (yaw * Math.PI) / 180;
-    const fx = Math.cos(a);
-    const fz = -Math.sin(a);
-    const want = FOLLOW_DISTANCE;
-    const horiz = Math.cos(pitch) * want;
-    const camY = FOLLOW_LOOK_Y + Math.sin(pitch) * want;
-    const far = [x - fx * horiz, z - fz * horiz];
-    const clear = this.walkable.clearFraction([x, z], far, camY - 0.5);
-    const allowed = clear >= 1 ? want : Math.max(0.6, want * clear - 0.4);
-    // Pull in at once (never show the inside of a wall), ease back out.
-    this.cameraDistance =
-      allowed < this.cameraDistance
-        ? allowed
-        : this.cameraDistance + (allowed - this.cameraDistance) * Math.min(1, dt * 3);
-    const d = this.cameraDistance;
-    const pos = new THREE.Vector3(
-      x - fx * Math.cos(pitch) * d,
-      Math.max(0.4, FOLLOW_LOOK_Y + Math.sin(pitch) * d),
-      z - fz * Math.cos(pitch) * d,
-    );
-    const look = new THREE.Vector3(x, FOLLOW_LOOK_Y, z);
-    this.focusBlend = Math.max(
-      0,
-      Math.min(1, this.focusBlend + (this.focus ? 1 : -1) * Math.min(1, dt * 2)),
-    );
-    if (this.focusBlend > 0 && (this.focus || this.framed)) {
-      if (this.focus) this.framed = this.frame(x, z, this.focus);
-      const f = this.framed;
-      const k = this.focusBlend * this.focusBlend * (3 - 2 * this.focusBlend); // smoothstep
-      pos.lerp(f.pos, k);
-      look.lerp(f.look, k);
-    } else {
-      this.framed = null;
-    }
-    this.camera.position.copy(pos);
-    this.camera.lookAt(look);
+    this.view.follow(x, z, yaw, pitch, dt);
     if (this.sun.castShadow) {
       this.sun.position.set(x - 60, 110, z + 45);
       this.sun.target.position.set(x, 0, z);
     }
   }
 
-  /**
-   * Camera position and look-at point that show `lm` whole (base to top) and the avatar at
-   * (x, z) in front of it: the camera steps back behind the avatar until both fit the view.
-   */
-  frame(x, z, lm) {
-    const [lx, lz] = lm.position;
-    let dx = lx - x;
-    let dz = lz - z;
-    const d0 = Math.hypot(dx, dz) || 1;
-    dx /= d0;
-    dz /= d0;
-    const top = lm.height + 1;
-    const camY = 3.2;
-    const span = (back) => {
-      const up = Math.atan2(top - camY, d0 + back);
-      const down = Math.max(Math.atan2(camY, d0 + back), Math.atan2(camY, back)); // feet
-      return { up, down };
-    };
-    let back = 8;
-    for (; back < 45; back += 1) {
-      const { up, down } = span(back);
-      if (((up + down) * 180) / Math.PI <= 2 * HALF_FOV_FIT) break;
-    }
-    // Not into a wall: as far back as the street allows.
-    const wanted = [x - dx * back, z - dz * back];
-    const clear = this.walkable.clearFraction([x, z], wanted, camY - 0.5);
-    if (clear < 1) back = Math.max(3, back * clear - 0.5);
-    const { up, down } = span(back);
-    const mid = (up - down) / 2;
-    const dist = d0 + back;
-    return {
-      pos: new THREE.Vector3(x - dx * back, camY, z - dz * back),
-      look: new THREE.Vector3(lx, camY + Math.tan(mid) * dist, lz),
-    };
+  get cameraDistance() {
+    return this.view.distance;
   }
 
-  /**
-   * Landmark labels, nearest first: hidden when out of range, behind the camera, behind a
-   * building, or where a nearer label already is, so they never pile up.
-   */
-  declutter(me) {
-    const cam = this.camera.position;
-    const w = this.container.clientWidth || window.innerWidth;
-    const h = this.container.clientHeight || window.innerHeight;
-    const v = new THREE.Vector3();
-    const order = this.landmarkLabels
-      .map((label) => ({
-        label,
-        d: Math.hypot(label.lm.position[0] - cam.x, label.lm.position[1] - cam.z),
-      }))
-      .sort((a, b) => a.d - b.d);
-    // The interface's panels count as taken: a label never sits half under one of them.
-    const stage = this.container.getBoundingClientRect();
-    const placed = [];
-    for (const node of document.querySelectorAll(HUD_PANELS)) {
-      const r = node.getBoundingClientRect();
-      if (r.width && r.height)
-        placed.push([
-          r.left - stage.left,
-          r.top - stage.top,
-          r.right - stage.left,
-          r.bottom - stage.top,
-        ]);
-    }
-    for (const { label } of order) {
-      const { lm, obj } = label;
-      let show = Math.hypot(lm.position[0] - me[0], lm.position[1] - me[1]) < LANDMARK_LABEL_RANGE;
-      if (show) {
-        v.copy(obj.position).project(this.camera);
-        show = v.z < 1 && Math.abs(v.x) < 1.1 && Math.abs(v.y) < 1.1;
-      }
-      if (show) {
-        show = !this.walkable.sightBlocked(
-          [cam.x, cam.z],
-          cam.y,
-          lm.position,
-          obj.position.y,
-          label.own,
-        );
-      }
-      if (show) {
-        if (!label.size) {
-          // Measured once per text (it is laid out even while hidden by visibility only).
-          label.node.style.display = "";
-          label.size = [label.node.offsetWidth || 120, label.node.offsetHeight || 28];
-        }
-        const cx = ((v.x + 1) / 2) * w;
-        const cy = ((1 - v.y) / 2) * h;
-        const [lw, lh] = label.size;
-        const rect = [cx - lw / 2, cy - lh / 2, cx + lw / 2, cy + lh / 2];
-        const g = LABEL_GAP_PX;
-        // Wholly on the stage (not cut by its top edge), and clear of nearer labels.
-        show = rect[1] >= 0 && rect[0] >= -lw / 2 && rect[2] <= w + lw / 2;
-        show &&= !placed.some(
-          (r) =>
-            rect[0] < r[2] + g && rect[2] > r[0] - g && rect[1] < r[3] + g && rect[3] > r[1] - g,
-        );
-        if (show) placed.push(rect);
-      }
-      obj.visible = show;
-    }
+  set cameraDistance(d) {
+    this.view.distance = d;
   }
 
   /** Animate markers and labels, then draw. `me` is the visitor's position for label ranges. */
@@ -734,7 +456,7 @@ export class Street3D {
       const nowMs = performance.now();
       if (nowMs - this.lastDeclutter > DECLUTTER_MS) {
         this.lastDeclutter = nowMs;
-        this.declutter(me);
+        this.landmarkLabels?.declutter(me, this.camera, this.container);
       }
       for (const view of this.avatars.values()) {
         const p = view.root.position;
