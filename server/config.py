@@ -4,18 +4,27 @@ Every setting has a flag and a ``SRICHAN_*`` environment variable (the flag wins
 build runs from a terminal, a systemd unit or a container. :func:`load_settings` returns the
 settings or raises :class:`ConfigError` listing every problem; the command line prints them and
 exits with status 2.
+
+The limits that keep one machine from locking the street (docs/security.md lists each with the
+test that attacks it) are settings too:
+
+| setting | default | what it bounds |
+|---|---|---|
+| ``trusted_proxies`` | none | peers whose ``X-Forwarded-For`` is believed (IPs or CIDRs) |
+| ``body_timeout_s`` | 10 | a request body may stall this long (60 s in all) |
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.redis_client import SCHEMES as REDIS_SCHEMES
+from srichan_world.world.admission import Network, parse_networks
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 SPAWN_RULES = ("start", "rotate")
@@ -44,12 +53,14 @@ class Settings:
     spawn: str = "start"
     """Where new visitors appear: ``start`` (beside the street's first quest, facing it) or
     ``rotate`` (every spawn point in turn, to spread a crowd)."""
+    trusted_proxies: tuple[Network, ...] = ()
+    body_timeout_s: float = 10.0
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 
 
-# name, env var, type, help
-_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
+# name, env var, type (or parser), help
+_OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("host", "SRICHAN_HOST", str, "address to listen on"),
     ("port", "SRICHAN_PORT", int, "TCP port (0 picks a free one)"),
     ("store", "SRICHAN_STORE", str, "sqlite:///path.db (default) or redis://host:port/db"),
@@ -61,7 +72,21 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("workers", "SRICHAN_WORKERS", int, "server processes on the port (more than 1 needs Redis)"),
     ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
     ("spawn", "SRICHAN_SPAWN", str, "new visitors appear at the first quest (start) or rotate"),
+    (
+        "trusted_proxies",
+        "SRICHAN_TRUSTED_PROXIES",
+        parse_networks,
+        "reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For is believed",
+    ),
+    ("body_timeout_s", "SRICHAN_BODY_TIMEOUT_S", float, "seconds a request body may stall"),
 )
+_KIND_NAMES: dict[Callable[[str], object], str] = {
+    int: "int",
+    float: "float",
+    str: "str",
+    Path: "path",
+    parse_networks: "list of IP networks (e.g. 10.0.0.0/8, ::1)",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +110,7 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.envi
         try:
             values[name] = kind(raw)
         except ValueError:
-            problems.append(f"{source}: {raw!r} is not a valid {kind.__name__}")
+            problems.append(f"{source}: {raw!r} is not a valid {_KIND_NAMES.get(kind, '')}")
     # each value was converted by its option's own type above, so the fields' types hold
     settings = Settings(**values)  # type: ignore[arg-type]
     problems += validate(settings)
@@ -121,4 +146,8 @@ def validate(settings: Settings) -> list[str]:
         problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
     if settings.admin_token and len(settings.admin_token) < 16:
         problems.append("admin_token: must be at least 16 characters")
+    for name, lo, hi, unit in (("body_timeout_s", 1, 120, " s"),):
+        value = getattr(settings, name)
+        if not lo <= value <= hi:
+            problems.append(f"{name}: {value:g} must be in [{lo:g}, {hi:g}]{unit}")
     return problems

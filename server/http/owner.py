@@ -7,8 +7,12 @@ session's CSRF token in ``X-CSRF-Token``, which only the owner's own page can re
 ``GET /owner/api/me``). The admin API takes ``Authorization: Bearer <SRICHAN_ADMIN_TOKEN>``.
 
 Refusals are JSON ``{"error", "code", "th", "en"}`` (plus ``errors`` by form field for a bad
-booth): 401 not signed in, 403 not yours or a cross-site request, 404 unknown, 409 a coupon
-refused, 422 invalid (a bad form, a bad or too large picture), 429 too many requests.
+booth): 401 not signed in, 403 not yours or a cross-site request, 404 unknown, 408 a body that
+stalled, 409 a coupon refused, 422 invalid (a bad form, a bad or too large picture), 429 too
+many requests. A bad form never costs a 500: the rules bound every field before parsing it, and
+anything they still let through unparsed is a 422 too. A coupon code that does not exist and
+one that belongs to another shop get the same answer, so the counter cannot be used to learn
+which codes exist elsewhere (the audit log keeps the real reason for the admin).
 
 | method | path | who |
 |---|---|---|
@@ -32,6 +36,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -41,19 +47,28 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from server.client_address import client_address, is_https
+from server.http.bodies import BodyTooLarge, BodyTooSlow, read_body
 from server.integrations.images import MAX_UPLOAD_BYTES, BadImage, qr_svg
 from server.keys import BOOTHS, SETTINGS
 from server.services.booths import photo_url
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world.booths import IMAGE_ID, BoothRecord, Invalid
+from srichan_world.world.booths import IMAGE_ID, BoothRecord, FieldError, Invalid
 from srichan_world.world.coupons import CODE, CouponRecord, display_code
 from srichan_world.world.owners import SESSION_TTL_S, OwnerSession, csrf_matches, csrf_token
+
+log = logging.getLogger(__name__)
 
 COOKIE = "srichan_owner"
 CSRF_HEADER = "X-CSRF-Token"
 JSON_MAX_BYTES = 64 * 1024
+JSON_DIGITS_MAX = 20
+"""A JSON number with more digits is read as infinity (every field then refuses it by name)
+instead of Python's ``ValueError`` for the whole body past 4,300 digits."""
+NO_SUCH_COUPON = "no coupon with this code for this booth"
 PAGE_DIR = Path(__file__).parents[1] / "web" / "owner"
+_COUNT = re.compile(r"^[0-9]{1,12}$")
 _ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 SECURITY_HEADERS = {
@@ -76,7 +91,6 @@ _STATUS = {
     ErrorCode.COUPON_UNKNOWN: 409,
     ErrorCode.COUPON_USED: 409,
     ErrorCode.COUPON_EXPIRED: 409,
-    ErrorCode.COUPON_OTHER_SHOP: 409,
     ErrorCode.IMAGE_LIMIT: 409,
     ErrorCode.BAD_BOOTH: 422,
     ErrorCode.BAD_IMAGE: 422,
@@ -87,10 +101,9 @@ _THAI = {
     ErrorCode.SESSION_INVALID: "กรุณาเข้าสู่ระบบใหม่ด้วยลิงก์ใหม่",
     ErrorCode.NOT_BOOTH_OWNER: "ซุ้มนี้ไม่ใช่ของร้านคุณ",
     ErrorCode.UNKNOWN_BOOTH: "ไม่พบซุ้มนี้",
-    ErrorCode.COUPON_UNKNOWN: "ไม่พบคูปองรหัสนี้",
+    ErrorCode.COUPON_UNKNOWN: "ไม่พบคูปองรหัสนี้ของซุ้มนี้",
     ErrorCode.COUPON_USED: "คูปองนี้ใช้ไปแล้ว",
     ErrorCode.COUPON_EXPIRED: "คูปองนี้หมดอายุแล้ว",
-    ErrorCode.COUPON_OTHER_SHOP: "คูปองนี้เป็นของร้านอื่น",
     ErrorCode.IMAGE_LIMIT: "รูปของซุ้มนี้เต็มแล้ว กรุณาบันทึกแล้วลองใหม่ภายหลัง",
     ErrorCode.BAD_BOOTH: "ข้อมูลซุ้มไม่ถูกต้อง",
     ErrorCode.RATE_LIMITED: "ทำรายการถี่เกินไป กรุณารอสักครู่",
@@ -130,7 +143,7 @@ OwnerHandler = Callable[[web.Request, OwnerSession], Awaitable[web.StreamRespons
 
 
 def _refusals(handler: Handler) -> Handler:
-    """Turn a refusal, an invalid form or a bad picture into its JSON response."""
+    """Turn a refusal, an invalid form, a bad picture or a stalled body into its JSON."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
@@ -155,6 +168,20 @@ def _refusals(handler: Handler) -> Handler:
                 dumps=_dumps,
                 headers=SECURITY_HEADERS,
             )
+        except BodyTooSlow:
+            response = web.json_response(
+                {
+                    "error": "request_timeout",
+                    "code": 0,
+                    "th": "ส่งข้อมูลช้าเกินไป กรุณาลองใหม่",
+                    "en": "the request body came too slowly; try again",
+                },
+                status=408,
+                dumps=_dumps,
+                headers=SECURITY_HEADERS,
+            )
+            response.force_close()
+            return response
 
     return wrapped
 
@@ -218,14 +245,26 @@ def admin_only(handler: Handler) -> Handler:
     return wrapped
 
 
+async def _body(request: web.Request, limit: int) -> bytes:
+    """The whole body, within the size and the time allowed (``BodyTooLarge``/``BodyTooSlow``)."""
+    return await read_body(request, limit, request.app[SETTINGS].body_timeout_s)
+
+
 async def _json_body(request: web.Request) -> Any:
-    data = await request.content.read(JSON_MAX_BYTES + 1)
-    if len(data) > JSON_MAX_BYTES:
-        raise Refused(ErrorCode.BAD_BOOTH, f"the request is over {JSON_MAX_BYTES} bytes")
     try:
-        return json.loads(data.decode("utf-8"))
+        data = await _body(request, JSON_MAX_BYTES)
+    except BodyTooLarge:
+        raise Refused(ErrorCode.BAD_BOOTH, f"the request is over {JSON_MAX_BYTES} bytes") from None
+    try:
+        return json.loads(data.decode("utf-8"), parse_int=_bounded_int)
     except (UnicodeDecodeError, ValueError):
         raise Refused(ErrorCode.BAD_VALUE, "the request body is not JSON") from None
+
+
+def _bounded_int(digits: str) -> int | float:
+    if len(digits) > JSON_DIGITS_MAX:
+        return -math.inf if digits.startswith("-") else math.inf
+    return int(digits)
 
 
 def _slot(request: web.Request) -> str:
@@ -258,7 +297,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     body = await _json_body(request)
     token = body.get("token") if isinstance(body, dict) else None
     service = request.app[BOOTHS]
-    secret, owner = await service.sign_in(str(token or ""), request.remote or "?", time.time())
+    trusted = request.app[SETTINGS].trusted_proxies
+    client = client_address(request, trusted)
+    secret, owner = await service.sign_in(str(token or ""), client, time.time())
     response = _ok(_me(owner, secret))
     response.set_cookie(
         COOKIE,
@@ -267,7 +308,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         path="/owner",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=is_https(request, trusted),
     )
     return response
 
@@ -304,7 +345,14 @@ async def get_booth(request: web.Request, owner: OwnerSession) -> web.StreamResp
 @owner_only
 async def put_draft(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     form = await _json_body(request)
-    record = await request.app[BOOTHS].save_draft(owner, _slot(request), form, time.time())
+    try:
+        record = await request.app[BOOTHS].save_draft(owner, _slot(request), form, time.time())
+    except Invalid:
+        raise
+    except (ValueError, ArithmeticError):  # input the rules let through unbounded: still a 422
+        log.exception("booth form for %s not caught by the form rules", _slot(request))
+        problem = FieldError("", "อ่านข้อมูลฟอร์มไม่ได้", "the form could not be read")
+        raise Invalid([problem]) from None
     return _ok(_booth_json(record))
 
 
@@ -318,10 +366,10 @@ async def publish(request: web.Request, owner: OwnerSession) -> web.StreamRespon
 async def upload_photo(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     service = request.app[BOOTHS]
     service.check_owner(owner, _slot(request))
-    declared = request.content_length
-    if declared is not None and declared > MAX_UPLOAD_BYTES:
-        raise BadImage("ไฟล์ใหญ่เกิน 1 MB", "the file is larger than 1 MB")
-    data = await request.content.read(MAX_UPLOAD_BYTES + 1)
+    try:
+        data = await _body(request, MAX_UPLOAD_BYTES)
+    except BodyTooLarge:
+        raise BadImage("ไฟล์ใหญ่เกิน 1 MB", "the file is larger than 1 MB") from None
     image_id = await service.upload_photo(owner, _slot(request), data, time.time())
     return _ok({"id": image_id, "url": photo_url(image_id)}, status=201)
 
@@ -336,7 +384,14 @@ async def redemptions(request: web.Request, owner: OwnerSession) -> web.StreamRe
 async def verify(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     body = await _json_body(request)
     typed = body.get("code") if isinstance(body, dict) else None
-    coupon = await request.app[BOOTHS].verify(owner, _slot(request), str(typed or ""), time.time())
+    try:
+        coupon = await request.app[BOOTHS].verify(
+            owner, _slot(request), str(typed or ""), time.time()
+        )
+    except Refused as exc:  # unknown and another shop's: one answer, no existence oracle
+        if exc.code in (ErrorCode.COUPON_UNKNOWN, ErrorCode.COUPON_OTHER_SHOP):
+            raise Refused(ErrorCode.COUPON_UNKNOWN, NO_SUCH_COUPON) from None
+        raise
     return _ok({"ok": True, "coupon": _coupon_json(coupon)})
 
 
@@ -415,12 +470,10 @@ async def hide(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def audit(request: web.Request) -> web.StreamResponse:
-    try:
-        after = int(request.query.get("after", "0"))
-        limit = int(request.query.get("limit", "100"))
-        actions = await request.app[BOOTHS].audit_log(after, limit)
-    except ValueError as exc:
-        raise Refused(ErrorCode.BAD_VALUE, f"after and limit must be numbers: {exc}") from None
+    after, limit = request.query.get("after", "0"), request.query.get("limit", "100")
+    if not (_COUNT.match(after) and _COUNT.match(limit)):
+        raise Refused(ErrorCode.BAD_VALUE, "after and limit must be whole numbers (12 digits)")
+    actions = await request.app[BOOTHS].audit_log(int(after), int(limit))
     return _ok({"actions": [a.to_json() for a in actions]})
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -103,7 +104,9 @@ class BoothService:
         self._rates = dict(rates)
         self._states: dict[str, BoothState] = {}
         self._subscribers: list[Subscriber] = []
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._buckets: OrderedDict[tuple[str, str], TokenBucket] = OrderedDict()
+        """Least recently used first: a full table forgets one, never all (which would hand
+        every limited client a fresh burst at once)."""
         self._near: dict[tuple[int, int], list[str]] = {}
         """Per interest cell, the slots seen from it (filled as cells are visited)."""
 
@@ -194,9 +197,11 @@ class BoothService:
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= _BUCKETS_MAX:
-                self._buckets.clear()  # idle buckets are full anyway: forgetting them is fair
+                self._buckets.popitem(last=False)
             rate = self._rates[kind]
             bucket = self._buckets[key] = TokenBucket(rate.rate, rate.burst, now)
+        else:
+            self._buckets.move_to_end(key)
         if not bucket.take(now):
             raise Refused(ErrorCode.RATE_LIMITED, f"too many {kind} requests; wait a little")
 

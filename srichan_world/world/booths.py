@@ -44,6 +44,12 @@ COST_MAX = 10_000
 COUPONS_MAX = 10_000
 """Most coupons one promotion may offer."""
 PROMOTION_SPAN_MAX_S = 366 * 86_400
+PRICE_CHARS_MAX = 16
+"""Longest price text read at all (``"100,000.00"`` is 10): longer input is refused unparsed."""
+WHOLE_CHARS_MAX = 12
+"""Longest text read as a whole number (a Unix time has 10 digits)."""
+TEXT_READ_FACTOR = 4
+"""A text field longer than this many times its limit is refused before it is normalised."""
 TIME_MIN = 1_704_067_200  # 2024-01-01 UTC
 TIME_MAX = 4_102_444_800  # 2100-01-01 UTC
 DEFAULT_AWNING = "#c0392b"
@@ -273,11 +279,19 @@ def parse_price(raw: object) -> int:
     """Baht as a number or a string with up to two decimals → satang; ``ValueError`` if not."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise ValueError("not a number")
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
+    if isinstance(raw, str) and len(raw) > PRICE_CHARS_MAX:
+        raise ValueError("too long")
+    if isinstance(raw, int) and raw.bit_length() > 64:
+        raise ValueError("too large")
+    text = str(raw).strip().replace(",", "")
+    if len(text) > PRICE_CHARS_MAX:
+        raise ValueError("too long")
+    try:  # quantize signals InvalidOperation past 28 digits ("1e30"): refused, not a crash
+        value = Decimal(text)
+        exact = value.is_finite() and value >= 0 and value == value.quantize(Decimal("0.01"))
     except InvalidOperation:
         raise ValueError("not a number") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+    if not exact:
         raise ValueError("at most two decimals, not negative")
     return int(value * 100)
 
@@ -297,7 +311,12 @@ class _Form:
         values = {}
         for lang in ("th", "en"):
             here = f"{path}.{lang}"
-            value = clean_text(raw.get(lang, ""))
+            given = raw.get(lang, "")
+            if isinstance(given, str) and len(given) > TEXT_READ_FACTOR * limit:
+                self.fail(here, f"ยาวเกิน {limit} ตัวอักษร", f"longer than {limit} characters")
+                values[lang] = ""
+                continue
+            value = clean_text(given)
             if value is None:
                 self.fail(here, "มีอักขระที่ใช้ไม่ได้", "contains characters that are not allowed")
                 value = ""
@@ -310,7 +329,7 @@ class _Form:
 
     def whole(self, raw: object, path: str, lo: int, hi: int) -> int | None:
         """A whole number in ``lo..hi`` (digits in a string too), or ``None`` when reported."""
-        if isinstance(raw, str) and raw.strip().isdecimal():
+        if isinstance(raw, str) and len(raw) <= WHOLE_CHARS_MAX and raw.strip().isdecimal():
             raw = int(raw.strip())
         if isinstance(raw, bool) or not isinstance(raw, int) or not lo <= raw <= hi:
             self.fail(path, f"ต้องเป็นจำนวนเต็ม {lo}–{hi}", f"must be a whole number {lo}-{hi}")

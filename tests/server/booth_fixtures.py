@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,11 +126,12 @@ class BoothSite:
 
 
 @asynccontextmanager
-async def booth_site(tmp_path: Path) -> AsyncIterator[BoothSite]:
+async def booth_site(tmp_path: Path, **changes: Any) -> AsyncIterator[BoothSite]:
     """The app as ``create_app`` builds it (with the WebSocket at ``/ws``),
     on a loopback port, with shops: ``owner`` (B01, with a published booth), ``other`` (B02),
-    ``revoked`` (held B01 before it was revoked), ``admin``, ``visitor`` and ``nobody``."""
-    app = create_app(booth_settings(tmp_path), booth_poll_s=0.2)
+    ``revoked`` (held B01 before it was revoked), ``admin``, ``visitor`` and ``nobody``.
+    ``changes`` replace settings (e.g. ``trusted_proxies``)."""
+    app = create_app(replace(booth_settings(tmp_path), **changes), booth_poll_s=0.2)
     client = TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar())
     await client.start_server()
     try:
