@@ -6,8 +6,10 @@ objects to hook itself in. Reading :func:`create_app` and :func:`_running` top t
 reading the server's architecture (docs/architecture.md draws it):
 
 * at build time (synchronous, may raise ``ConfigError``): the scene; the street (the pure
-  entry point for every WebSocket message: presence, learning, booths) and its pump; the booth
-  service for owners (not yet on a store); every route;
+  entry point for every WebSocket message: presence, learning, booths) and its pump; admission
+  control (per-address limits, asked once per WebSocket handshake in front of the pump;
+  server/runner.py asks it for unfinished connections); the booth service for owners (not yet
+  on a store); every route;
 * at startup (:func:`_running`, in order): open the store → watch its health → join the bus
   (in-process, or Redis pub/sub with a Redis store) → start the booth service on the store →
   share presence with other processes (Redis only) → give the pump the store steps → watch
@@ -37,13 +39,25 @@ from server.config import ConfigError, Settings
 from server.health import StoreHealth
 from server.http import owner, scene, status, xapi
 from server.integrations.lrs import LrsConfig
-from server.keys import BOOTHS, BUS, HEALTH, LEARNING, METRICS, PUMP, SCENE, SETTINGS, STORE
+from server.keys import (
+    ADMISSION,
+    BOOTHS,
+    BUS,
+    HEALTH,
+    LEARNING,
+    METRICS,
+    PUMP,
+    SCENE,
+    SETTINGS,
+    STORE,
+)
 from server.metrics import Metrics
 from server.redis_client import is_redis_url, open_client, pubsub_url
 from server.scene_files import SceneFiles
 from server.services.booths import POLL_S, BoothService
 from server.store import open_store
 from server.tasks import cancel
+from server.ws.admission import SocketAdmission
 from server.ws.booths import BoothFanout
 from server.ws.learning import WATCH_S, LearningLoop
 from server.ws.pump import LeaveHook, Pump
@@ -52,6 +66,7 @@ from srichan_world.scene.manifest import Manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.street import Street
+from srichan_world.world.admission import Admission
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 
@@ -84,17 +99,20 @@ def create_app(
     world = PresenceWorld(files.manifest, presence)
     street = Street(world, LearningDesk(content), BoothCounter(slots))
     pump = Pump(street, presence, metrics)
+    admission = Admission(settings.admission_limits())
+    door = SocketAdmission(admission, settings.trusted_proxies, metrics)
 
     app = web.Application(middlewares=[status.store_errors])
     app[SETTINGS] = settings
     app[SCENE] = files
     app[METRICS] = metrics
     app[PUMP] = pump
+    app[ADMISSION] = admission
     app[BOOTHS] = booths
     app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
     status.add_routes(app)
     scene.add_routes(app, settings)
-    app.router.add_get("/ws", pump.handle)
+    app.router.add_get("/ws", door.wrap(pump.handle))
     owner.add_routes(app)
     xapi.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))

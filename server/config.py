@@ -6,11 +6,17 @@ settings or raises :class:`ConfigError` listing every problem; the command line 
 exits with status 2.
 
 The limits that keep one machine from locking the street (docs/security.md lists each with the
-test that attacks it) are settings too:
+test that attacks it) are settings too; their defaults let a crowd of ~200 people behind one
+address in (a school, a mobile carrier's CGNAT):
 
 | setting | default | what it bounds |
 |---|---|---|
 | ``trusted_proxies`` | none | peers whose ``X-Forwarded-For`` is believed (IPs or CIDRs) |
+| ``ws_per_address`` | 300 | WebSockets open at once per address (IPv4, IPv6 /64) |
+| ``hellos_per_minute`` / ``hello_burst`` | 120 / 300 | WebSocket handshakes per address |
+| ``pending_per_address`` | 128 | connections per address still sending their first head |
+| ``header_timeout_s`` | 10 | a new connection's first request head must be complete |
+| ``keepalive_timeout_s`` | 15 | idle keep-alive, and the next request head after a response |
 | ``body_timeout_s`` | 10 | a request body may stall this long (60 s in all) |
 """
 
@@ -24,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.redis_client import SCHEMES as REDIS_SCHEMES
-from srichan_world.world.admission import Network, parse_networks
+from srichan_world.world.admission import AdmissionLimits, Network, parse_networks
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 SPAWN_RULES = ("start", "rotate")
@@ -54,9 +60,23 @@ class Settings:
     """Where new visitors appear: ``start`` (beside the street's first quest, facing it) or
     ``rotate`` (every spawn point in turn, to spread a crowd)."""
     trusted_proxies: tuple[Network, ...] = ()
+    ws_per_address: int = AdmissionLimits.sockets_per_address
+    hellos_per_minute: float = AdmissionLimits.hellos_per_minute
+    hello_burst: int = AdmissionLimits.hello_burst
+    pending_per_address: int = AdmissionLimits.pending_per_address
+    header_timeout_s: float = 10.0
+    keepalive_timeout_s: float = 15.0
     body_timeout_s: float = 10.0
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
+
+    def admission_limits(self) -> AdmissionLimits:
+        return AdmissionLimits(
+            sockets_per_address=self.ws_per_address,
+            hellos_per_minute=self.hellos_per_minute,
+            hello_burst=self.hello_burst,
+            pending_per_address=self.pending_per_address,
+        )
 
 
 # name, env var, type (or parser), help
@@ -78,6 +98,17 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
         parse_networks,
         "reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For is believed",
     ),
+    ("ws_per_address", "SRICHAN_WS_PER_ADDRESS", int, "WebSockets open at once per address"),
+    ("hellos_per_minute", "SRICHAN_HELLOS_PER_MINUTE", float, "handshakes/min per address"),
+    ("hello_burst", "SRICHAN_HELLO_BURST", int, "handshakes at once per address"),
+    (
+        "pending_per_address",
+        "SRICHAN_PENDING_PER_ADDRESS",
+        int,
+        "connections per address still sending their first request head",
+    ),
+    ("header_timeout_s", "SRICHAN_HEADER_TIMEOUT_S", float, "seconds for a first request head"),
+    ("keepalive_timeout_s", "SRICHAN_KEEPALIVE_TIMEOUT_S", float, "idle keep-alive seconds"),
     ("body_timeout_s", "SRICHAN_BODY_TIMEOUT_S", float, "seconds a request body may stall"),
 )
 _KIND_NAMES: dict[Callable[[str], object], str] = {
@@ -146,7 +177,15 @@ def validate(settings: Settings) -> list[str]:
         problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
     if settings.admin_token and len(settings.admin_token) < 16:
         problems.append("admin_token: must be at least 16 characters")
-    for name, lo, hi, unit in (("body_timeout_s", 1, 120, " s"),):
+    for name, lo, hi, unit in (
+        ("ws_per_address", 1, 100_000, ""),
+        ("hellos_per_minute", 0.1, 100_000, ""),
+        ("hello_burst", 1, 100_000, ""),
+        ("pending_per_address", 1, 100_000, ""),
+        ("header_timeout_s", 1, 120, " s"),
+        ("keepalive_timeout_s", 1, 600, " s"),
+        ("body_timeout_s", 1, 120, " s"),
+    ):
         value = getattr(settings, name)
         if not lo <= value <= hi:
             problems.append(f"{name}: {value:g} must be in [{lo:g}, {hi:g}]{unit}")

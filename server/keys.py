@@ -17,12 +17,16 @@ from server.services.booths import BoothService
 from server.store import Store
 from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
+from srichan_world.world.admission import Admission
 
 SETTINGS = web.AppKey("settings", Settings)
 SCENE = web.AppKey("scene", SceneFiles)
 METRICS = web.AppKey("metrics", Metrics)
 PUMP = web.AppKey("pump", Pump)
 """The WebSocket pump and, through it, the presence world (``app[PUMP].world``)."""
+ADMISSION = web.AppKey("admission", Admission)
+"""Per-address limits: WebSockets (asked at ``/ws``) and unfinished connections (asked by
+server/runner.py's listener)."""
 BOOTHS = web.AppKey("booths", BoothService)
 LEARNING = web.AppKey("learning", LearningLoop)
 """The learning side's watcher, LRS forwarder and metrics (decisions: the street's)."""

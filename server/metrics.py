@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from srichan_world.world.admission import Reason
+
 
 class Metrics:
     """Every counter the service exports at ``GET /metrics``."""
@@ -34,4 +36,20 @@ class Metrics:
         )
         self.errors = Counter(
             "srichan_errors", "Error replies and error closes, by code", ["code"], registry=r
+        )
+        self.admission_refusals = Counter(
+            "srichan_admission_refusals",
+            "Connections turned away by a per-address limit, by reason",
+            ["reason"],
+            registry=r,
+        )
+        for reason in Reason:
+            self.admission_refusals.labels(reason.value)
+        self.admission_addresses = Gauge(
+            "srichan_admission_addresses", "Client addresses admission control tracks", registry=r
+        )
+        self.header_timeouts = Counter(
+            "srichan_header_timeouts",
+            "Connections closed without a complete first request head in time",
+            registry=r,
         )

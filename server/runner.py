@@ -1,5 +1,11 @@
 """Run one app on a port until SIGINT/SIGTERM, then shut down gracefully.
 
+Connections come in through the gate (server/connection_gate.py): a first request head within
+``header_timeout_s``, few unfinished connections per address. aiohttp then closes a kept-alive
+connection ``keepalive_timeout_s`` after a response unless the next request head is complete
+by then (its default waits an hour), and reads what is left of a body a handler did not want
+for at most ``LINGER_S``.
+
 Shutdown order: stop accepting, close every WebSocket with GOING_AWAY, let handlers finish,
 then close the store (flushing it) — aiohttp's runner cleanup does exactly this sequence.
 """
@@ -13,6 +19,26 @@ from collections.abc import Callable
 from aiohttp import web
 
 from server.config import Settings
+from server.connection_gate import Gate, listen
+from server.keys import ADMISSION, METRICS
+
+LINGER_S = 2.0
+"""How long an unread request body is read and thrown away before the connection closes."""
+
+
+def app_runner(app: web.Application, settings: Settings) -> web.AppRunner:
+    """The runner with the settings' HTTP timeouts (``runner.setup()`` is the caller's)."""
+    return web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=5.0,
+        keepalive_timeout=settings.keepalive_timeout_s,
+        lingering_time=LINGER_S,
+    )
+
+
+def gate_of(app: web.Application, settings: Settings) -> Gate:
+    return Gate(app[ADMISSION], app[METRICS], settings.header_timeout_s, settings.trusted_proxies)
 
 
 async def serve(
@@ -28,11 +54,12 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5.0)
+    runner = app_runner(app, settings)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    listener = await listen(
+        runner, settings.host, settings.port, gate_of(app, settings), reuse_port=reuse_port
+    )
+    host, port = listener.sockets[0].getsockname()[:2]
     if announce is not None:
         announce(f"http://{host}:{port}/")
     else:
@@ -41,4 +68,5 @@ async def serve(
         await stop.wait()
     finally:
         print("srichan serve: shutting down", flush=True)
+        listener.close()
         await runner.cleanup()

@@ -150,6 +150,9 @@ def _start(mode: str, scene_dir: Path, tmp: Path, redis: Any) -> tuple[subproces
     workers = "2" if mode == "redis2" else "1"
     cmd = [srichan, "serve", "--port", "0", "--scene-dir", str(scene_dir), "--store", store]
     cmd += ["--workers", workers, "--spawn", "rotate"]  # the crowd starts spread out
+    # every bot comes from 127.0.0.1: lift the per-address limits meant for the internet
+    cmd += ["--ws-per-address", "100000", "--hello-burst", "100000"]
+    cmd += ["--hellos-per-minute", "100000", "--pending-per-address", "100000"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRICHAN_")}
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env

@@ -1,0 +1,166 @@
+"""The gate in front of aiohttp: what a new TCP connection must do before it is trusted.
+
+aiohttp has size limits and ``keepalive_timeout`` but no deadline of its own for the request
+head, so a client that sends one header line every few seconds (slowloris), or nothing at all,
+keeps a connection, a parser and a file descriptor for as long as it likes. So each accepted
+connection is *pending* until its first request head is complete (the blank line after the
+headers), and while pending
+
+* it is closed ``header_timeout_s`` after it was opened (:attr:`Gate.header_timeout_s`,
+  counted in ``srichan_header_timeouts``);
+* its address may hold at most ``pending_per_address`` pending connections; one more is
+  answered ``429`` with ``Retry-After`` and closed (the rule:
+  :meth:`~srichan_world.world.admission.Admission.open_pending`).
+
+Connections from a trusted proxy are not counted per address (every client of the proxy shares
+its address; nginx applies the same limits itself, docs/deploy.md) but keep the deadline.
+
+Once the head is complete the gate steps out: the transport is handed to aiohttp's protocol
+(``set_protocol``), so the gate costs nothing per byte afterwards and nothing at all per
+WebSocket frame. aiohttp's own timer then bounds what follows: ``keepalive_timeout`` runs from
+the end of each response until the next request head is complete (a slowloris on a kept-alive
+connection is closed by it), and request bodies have deadlines where they are read
+(server/http/bodies.py). tests/server/test_connection_gate.py measures all of it with real
+sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from server.metrics import Metrics
+from srichan_world.world.admission import Admission, Network, address_key, is_trusted
+
+TOO_MANY = (
+    b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
+    b"Connection: close\r\n\r\n"
+)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What every connection of one listener is held to."""
+
+    admission: Admission
+    metrics: Metrics
+    header_timeout_s: float = 10.0
+    trusted: Sequence[Network] = ()
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+
+class _Pending(asyncio.Protocol):
+    """Wraps aiohttp's protocol for one connection until its first request head is complete."""
+
+    __slots__ = ("_address", "_gate", "_inner", "_seen", "_tail", "_timer", "_transport")
+
+    def __init__(self, gate: Gate, inner: asyncio.Protocol) -> None:
+        self._gate = gate
+        self._inner: asyncio.Protocol | None = inner
+        self._transport: asyncio.Transport | None = None
+        self._address: str | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._seen = False
+        self._tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport) and self._inner is not None
+        self._transport = transport
+        gate = self._gate
+        peer = transport.get_extra_info("peername")
+        ip = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        if not is_trusted(ip, gate.trusted):
+            address = address_key(ip)
+            denial = gate.admission.open_pending(address, gate.clock())
+            if denial is not None:
+                gate.metrics.admission_refusals.labels(denial.reason.value).inc()
+                self._inner = None  # aiohttp never hears of this connection
+                transport.write(TOO_MANY)
+                transport.close()
+                return
+            self._address = address
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(gate.header_timeout_s, self._expire)
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        inner = self._inner
+        if inner is None:
+            return
+        inner.data_received(data)
+        if self._head_complete(data) and self._transport is not None:
+            self._settle()
+            self._transport.set_protocol(inner)  # from here on aiohttp alone: no per-byte cost
+
+    def eof_received(self) -> bool | None:
+        return None if self._inner is None else self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._settle()
+        if self._inner is not None:
+            self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.resume_writing()
+
+    def _head_complete(self, data: bytes) -> bool:
+        """True once the blank line ending the first head arrived (empty lines before a
+        request line are not it)."""
+        if not self._seen:
+            data = data.lstrip(b"\r\n")
+            if not data:
+                return False
+            self._seen = True
+        window = self._tail + data
+        if b"\n\r\n" in window or b"\n\n" in window:
+            return True
+        self._tail = window[-2:]
+        return False
+
+    def _settle(self) -> None:
+        """No longer pending: stop the clock and the per-address count (idempotent)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._address is not None:
+            self._gate.admission.close_pending(self._address)
+            self._address = None
+
+    def _expire(self) -> None:
+        self._timer = None
+        self._gate.metrics.header_timeouts.inc()
+        if self._transport is not None:
+            self._transport.abort()
+
+
+async def listen(
+    runner: web.BaseRunner,
+    host: str,
+    port: int,
+    gate: Gate,
+    *,
+    reuse_port: bool = False,
+    backlog: int = 1024,
+) -> asyncio.Server:
+    """Accept connections for ``runner`` (after ``setup()``) through ``gate``; close the
+    returned server before ``runner.cleanup()``."""
+    server = runner.server
+    if server is None:
+        raise RuntimeError("call runner.setup() before listen()")
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: _Pending(gate, server()),
+        host,
+        port,
+        backlog=backlog,
+        reuse_port=reuse_port or None,
+    )
