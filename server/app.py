@@ -59,6 +59,7 @@ from server.store import open_store
 from server.tasks import cancel
 from server.ws.admission import SocketAdmission
 from server.ws.booths import BoothFanout
+from server.ws.buffers import SocketLimits
 from server.ws.learning import WATCH_S, LearningLoop
 from server.ws.pump import LeaveHook, Pump
 from server.ws.steps import StoreSteps
@@ -98,7 +99,7 @@ def create_app(
     slots = {slot: place.position for slot, place in booths.slots.items()}
     world = PresenceWorld(files.manifest, presence)
     street = Street(world, LearningDesk(content), BoothCounter(slots))
-    pump = Pump(street, presence, metrics)
+    pump = Pump(street, presence, metrics, SocketLimits.cutting_within(settings.slow_client_s))
     admission = Admission(settings.admission_limits())
     door = SocketAdmission(admission, settings.trusted_proxies, metrics)
 

@@ -18,6 +18,7 @@ address in (a school, a mobile carrier's CGNAT):
 | ``header_timeout_s`` | 10 | a new connection's first request head must be complete |
 | ``keepalive_timeout_s`` | 15 | idle keep-alive, and the next request head after a response |
 | ``body_timeout_s`` | 10 | a request body may stall this long (60 s in all) |
+| ``slow_client_s`` | 10 | a WebSocket client that stops reading is cut within this |
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Settings:
     header_timeout_s: float = 10.0
     keepalive_timeout_s: float = 15.0
     body_timeout_s: float = 10.0
+    slow_client_s: float = 10.0
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 
@@ -110,6 +112,7 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("header_timeout_s", "SRICHAN_HEADER_TIMEOUT_S", float, "seconds for a first request head"),
     ("keepalive_timeout_s", "SRICHAN_KEEPALIVE_TIMEOUT_S", float, "idle keep-alive seconds"),
     ("body_timeout_s", "SRICHAN_BODY_TIMEOUT_S", float, "seconds a request body may stall"),
+    ("slow_client_s", "SRICHAN_SLOW_CLIENT_S", float, "seconds before a non-reader is cut"),
 )
 _KIND_NAMES: dict[Callable[[str], object], str] = {
     int: "int",
@@ -185,6 +188,7 @@ def validate(settings: Settings) -> list[str]:
         ("header_timeout_s", 1, 120, " s"),
         ("keepalive_timeout_s", 1, 600, " s"),
         ("body_timeout_s", 1, 120, " s"),
+        ("slow_client_s", 2, 60, " s"),
     ):
         value = getattr(settings, name)
         if not lo <= value <= hi:

@@ -5,7 +5,9 @@ One reader per connection feeds ``street.receive``; a fixed-rate tick loop calls
 client: a frame goes straight to the socket when its buffer is empty and nothing is queued
 (the write cannot block then), otherwise it is parked in the connection's outbox for its own
 writer task, replacing any older frame still waiting there. A connection whose writer makes
-no progress for ``stuck_timeout_s`` is cut off and counted.
+no progress for ``stuck_timeout_s`` is cut off and counted, and so is one that leaves a ping
+unanswered for ``answer_s``: each socket has small buffers and is pinged every ``answer_s``, so
+a client that stops reading is cut within ``2 * answer_s`` (server/ws/buffers.py says why).
 
 The pump decides nothing. Requests that need the store come out of the street as ``Apply``
 effects: the pump applies the step with the :class:`StepRunner` the app gives
@@ -31,6 +33,7 @@ from aiohttp import WSMsgType, web
 from server.metrics import Metrics
 from server.store import StoreError
 from server.tasks import cancel
+from server.ws.buffers import DEFAULT_LIMITS, SocketLimits, bound_buffers
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
@@ -80,6 +83,8 @@ class _Conn:
         "close_reason",
         "closing",
         "frame",
+        "ping_at",
+        "ping_due",
         "queue",
         "sid",
         "transport",
@@ -97,6 +102,9 @@ class _Conn:
         self.waiter: asyncio.Future[None] | None = None
         self.writer: asyncio.Task[None] | None = None
         self.busy_since: float | None = None
+        self.ping_at: float | None = None
+        """When the ping still unanswered was asked for."""
+        self.ping_due = False
         self.closing = False
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = b""
@@ -105,11 +113,18 @@ class _Conn:
 class Pump:
     """Moves bytes between the sockets and one street."""
 
-    def __init__(self, street: Street, settings: PresenceSettings, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        street: Street,
+        settings: PresenceSettings,
+        metrics: Metrics,
+        limits: SocketLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.street = street
         self.world = street.world
         self.settings = settings
         self.metrics = metrics
+        self.limits = limits
         self.conns: dict[int, _Conn] = {}
         self.steps: StepRunner | None = None
         self.on_store_error: Callable[[BaseException], None] = lambda _exc: None
@@ -135,6 +150,10 @@ class Pump:
         self._bytes_in = 0
         self._bytes_out = 0
         self._dropped = 0
+        self._ring: deque[int] = deque()
+        """Every session id, in the order they get their next ping (a slice per tick)."""
+        self._awaiting: deque[tuple[float, int]] = deque()
+        """``(asked at, session)`` of each ping sent, oldest first."""
 
     # -- app lifecycle ------------------------------------------------------------------------
 
@@ -186,15 +205,18 @@ class Pump:
         ws = web.WebSocketResponse(
             max_msg_size=MAX_FRAME_BYTES,
             compress=False,
-            heartbeat=self.settings.heartbeat_s,
+            autoping=False,  # pongs are read here: they time the client (see _ping_round)
+            writer_limit=self.limits.writer_chunk_bytes,
         )
         await ws.prepare(request)
         now = _clock
         transport = request.transport
         assert transport is not None
+        bound_buffers(transport, self.limits)
         sid = next(self._ids)
         conn = _Conn(sid, ws, transport)
         self.conns[sid] = conn
+        self._ring.append(sid)
         self.metrics.connections.inc()
         street = self.street
         self.apply(street.connect(sid, now()))
@@ -217,6 +239,10 @@ class Pump:
                         self.apply(effects)
                 elif msg.type in _CLOSING:
                     break
+                elif msg.type is WSMsgType.PONG:
+                    conn.ping_at = None
+                elif msg.type is WSMsgType.PING:
+                    await ws.pong(msg.data)
                 elif msg.type is WSMsgType.TEXT:
                     counts[-1] = counts.get(-1, 0) + 1
                     self._send(conn, encode(Error(ErrorCode.BAD_FRAME, "binary frames only")), 12)
@@ -249,6 +275,12 @@ class Pump:
                 elif conn.closing:
                     await ws.close(code=conn.close_code, message=conn.close_reason)
                     return
+                elif conn.ping_due:
+                    conn.ping_due = False
+                    conn.busy_since = _clock()
+                    await ws.ping()
+                    conn.busy_since = None
+                    continue
                 else:
                     conn.waiter = loop.create_future()
                     await conn.waiter
@@ -355,6 +387,7 @@ class Pump:
             try:
                 await self._send_frames(self.street.tick(now))
                 self._check_stuck(now)
+                self._ping_round(now)
             except Exception:  # a bug must not stop the street; it is logged and counted
                 log.exception("presence tick failed")
                 self._count_error(ErrorCode.INTERNAL)
@@ -406,6 +439,34 @@ class Pump:
         for conn in list(self.conns.values()):
             if conn.busy_since is not None and now - conn.busy_since > limit and not conn.closing:
                 self._cut(conn)
+
+    def _ping_round(self, now: float) -> None:
+        """Cut the sockets whose ping went unanswered for ``answer_s``; ping the next slice.
+
+        A whole round of the ring takes ``answer_s``, so each socket is pinged that often and
+        the pings are spread over the ticks. A ping leaves through the connection's writer,
+        behind whatever is queued for it, so a client that is behind but reading still answers.
+        """
+        answer = self.limits.answer_s
+        awaiting, conns = self._awaiting, self.conns
+        while awaiting and now - awaiting[0][0] >= answer:
+            asked, sid = awaiting.popleft()
+            conn = conns.get(sid)
+            if conn is not None and conn.ping_at == asked and not conn.closing:
+                self._cut(conn)
+        ring = self._ring
+        ticks = max(1, round(answer * self.settings.tick_hz))
+        for _ in range(-(-len(ring) // ticks)):
+            sid = ring.popleft()
+            conn = conns.get(sid)
+            if conn is None or conn.closing:
+                continue  # gone: it leaves the ring
+            ring.append(sid)
+            if conn.ping_at is None:
+                conn.ping_at = now
+                conn.ping_due = True
+                awaiting.append((now, sid))
+                self._wake(conn)
 
     def _flush_counts(self) -> None:
         m = self.metrics

@@ -49,18 +49,20 @@ def test_limits_and_trusted_proxies_come_from_flags_and_environment(scene_dir: P
         "SRICHAN_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
         "SRICHAN_WS_PER_ADDRESS": "1000",
     }
-    settings = load_settings(parse(["--hello-burst", "500"]), env)
+    settings = load_settings(parse(["--hello-burst", "500", "--slow-client-s", "6"]), env)
     assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
     limits = settings.admission_limits()
     assert (limits.sockets_per_address, limits.hello_burst) == (1000, 500)
+    assert settings.slow_client_s == 6.0
 
 
 def test_bad_limits_are_named(scene_dir: Path) -> None:
-    env = {"SRICHAN_SCENE_DIR": str(scene_dir), "SRICHAN_HEADER_TIMEOUT_S": "0"}
-    argv = ["--trusted-proxies", "nginx", "--ws-per-address", "0"]
+    env = {"SRICHAN_SCENE_DIR": str(scene_dir), "SRICHAN_SLOW_CLIENT_S": "100"}
+    argv = ["--trusted-proxies", "nginx", "--ws-per-address", "0", "--header-timeout-s", "0"]
     with pytest.raises(ConfigError) as info:
         load_settings(parse(argv), env)
     text = "\n".join(info.value.problems)
     assert "--trusted-proxies: 'nginx' is not a valid list of IP networks" in text
     assert "ws_per_address: 0 must be in [1, 100000]" in text
     assert "header_timeout_s: 0 must be in [1, 120] s" in text
+    assert "slow_client_s: 100 must be in [2, 60] s" in text
