@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# nginx: the reverse proxy of docs/deploy.md, started for real by tests/server/test_nginx.py
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null || need_apt+=(nginx)
+command -v openssl >/dev/null || need_apt+=(openssl)
 command -v chromium >/dev/null || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi garuda || need_apt+=(fonts-thai-tlwg)
 # Pillow's wheels bundle libraqm (Thai shaping for the landmark signs) but load FriBiDi from
@@ -21,6 +24,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if [[ " ${need_apt[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true  # tests start their own
+  fi
 fi
 
 stamp() { sha256sum "$@" | sha256sum | cut -c1-16; }
