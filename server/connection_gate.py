@@ -8,9 +8,12 @@ headers), and while pending
 
 * it is closed ``header_timeout_s`` after it was opened (:attr:`Gate.header_timeout_s`,
   counted in ``srichan_header_timeouts``);
-* its address may hold at most ``pending_per_address`` pending connections; one more is
-  answered ``429`` with ``Retry-After`` and closed (the rule:
-  :meth:`~srichan_world.world.admission.Admission.open_pending`).
+* once it has been pending for ``COUNT_AFTER_S`` it counts against its address, which may
+  hold at most ``pending_per_address`` such connections; one more is answered ``429`` with
+  ``Retry-After`` and closed (the rule:
+  :meth:`~srichan_world.world.admission.Admission.open_pending`). Honest clients send their
+  head within milliseconds and are never counted, so a crowd behind one address connecting
+  in the same instant (accepted in one batch, before any of them was read) is not refused.
 
 Connections from a trusted proxy are not counted per address (every client of the proxy shares
 its address; nginx applies the same limits itself, docs/deploy.md) but keep the deadline.
@@ -36,6 +39,8 @@ from aiohttp import web
 from server.metrics import Metrics
 from srichan_world.world.admission import Admission, Network, address_key, is_trusted
 
+COUNT_AFTER_S = 1.0
+"""A connection still without a whole head after this long counts against its address."""
 TOO_MANY = (
     b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
     b"Connection: close\r\n\r\n"
@@ -56,61 +61,46 @@ class Gate:
 class _Pending(asyncio.Protocol):
     """Wraps aiohttp's protocol for one connection until its first request head is complete."""
 
-    __slots__ = ("_address", "_gate", "_inner", "_seen", "_tail", "_timer", "_transport")
+    __slots__ = ("_address", "_gate", "_inner", "_ip", "_seen", "_tail", "_timer", "_transport")
 
     def __init__(self, gate: Gate, inner: asyncio.Protocol) -> None:
         self._gate = gate
-        self._inner: asyncio.Protocol | None = inner
+        self._inner = inner
         self._transport: asyncio.Transport | None = None
+        self._ip = "?"
         self._address: str | None = None
+        """Set while counted against its address (after ``COUNT_AFTER_S``)."""
         self._timer: asyncio.TimerHandle | None = None
         self._seen = False
         self._tail = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport) and self._inner is not None
+        assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        gate = self._gate
         peer = transport.get_extra_info("peername")
-        ip = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
-        if not is_trusted(ip, gate.trusted):
-            address = address_key(ip)
-            denial = gate.admission.open_pending(address, gate.clock())
-            if denial is not None:
-                gate.metrics.admission_refusals.labels(denial.reason.value).inc()
-                self._inner = None  # aiohttp never hears of this connection
-                transport.write(TOO_MANY)
-                transport.close()
-                return
-            self._address = address
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(gate.header_timeout_s, self._expire)
+        self._ip = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        delay = min(COUNT_AFTER_S, self._gate.header_timeout_s)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._still_pending)
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        inner = self._inner
-        if inner is None:
-            return
-        inner.data_received(data)
+        self._inner.data_received(data)
         if self._head_complete(data) and self._transport is not None:
             self._settle()
-            self._transport.set_protocol(inner)  # from here on aiohttp alone: no per-byte cost
+            self._transport.set_protocol(self._inner)  # aiohttp alone: no per-byte cost
 
     def eof_received(self) -> bool | None:
-        return None if self._inner is None else self._inner.eof_received()
+        return self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._settle()
-        if self._inner is not None:
-            self._inner.connection_lost(exc)
+        self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
-        if self._inner is not None:
-            self._inner.pause_writing()
+        self._inner.pause_writing()
 
     def resume_writing(self) -> None:
-        if self._inner is not None:
-            self._inner.resume_writing()
+        self._inner.resume_writing()
 
     def _head_complete(self, data: bytes) -> bool:
         """True once the blank line ending the first head arrived (empty lines before a
@@ -134,6 +124,25 @@ class _Pending(asyncio.Protocol):
         if self._address is not None:
             self._gate.admission.close_pending(self._address)
             self._address = None
+
+    def _still_pending(self) -> None:
+        """No whole head after ``COUNT_AFTER_S``: count it against its address (or refuse it
+        there), and close it at the deadline."""
+        gate, transport = self._gate, self._transport
+        self._timer = None
+        if transport is None or transport.is_closing():
+            return
+        if not is_trusted(self._ip, gate.trusted):
+            address = address_key(self._ip)
+            denial = gate.admission.open_pending(address, gate.clock())
+            if denial is not None:
+                gate.metrics.admission_refusals.labels(denial.reason.value).inc()
+                transport.write(TOO_MANY)
+                transport.close()
+                return
+            self._address = address
+        left = max(0.0, gate.header_timeout_s - COUNT_AFTER_S)
+        self._timer = asyncio.get_running_loop().call_later(left, self._expire)
 
     def _expire(self) -> None:
         self._timer = None

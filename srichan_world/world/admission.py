@@ -12,8 +12,9 @@ Per address, :class:`Admission` keeps
 * the WebSocket sockets open now (at most ``sockets_per_address``);
 * a token bucket of WebSocket handshakes (``hellos_per_minute`` on average, ``hello_burst`` at
   once: everyone behind a school's address reconnecting after a Wi-Fi drop gets back in);
-* the TCP connections that have not yet sent a whole request head (``pending_per_address``),
-  which is what slowloris and silent connections hold.
+* the TCP connections that have gone a second without sending a whole request head
+  (``pending_per_address``): what slowloris and silent connections hold, and honest clients,
+  who send theirs within milliseconds, never do.
 
 A refusal is a :class:`Denial` with a reason and the seconds after which trying again can
 succeed; the I/O layer answers it (HTTP 429 with ``Retry-After``) and counts it. The table is
@@ -66,7 +67,7 @@ class AdmissionLimits:
     hello_burst: int = 300
     """Handshakes at once: the whole crowd reconnecting after a network drop."""
     pending_per_address: int = 128
-    """TCP connections without a complete request head yet (a browser opens ~6 at a time)."""
+    """TCP connections still without a whole request head after a second."""
     addresses_max: int = 16_384
     """Addresses remembered; past it the least recently used is forgotten."""
     socket_retry_s: int = 30

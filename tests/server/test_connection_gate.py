@@ -18,7 +18,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.config import Settings
-from server.connection_gate import listen
+from server.connection_gate import COUNT_AFTER_S, listen
 from server.keys import ADMISSION, METRICS
 from server.runner import app_runner, gate_of
 from server.ws.client import PresenceClient
@@ -158,27 +158,43 @@ async def test_slowloris_and_silent_connections_are_dropped_and_honest_ones_are_
         assert s.app[METRICS].header_timeouts._value.get() == 2  # fresh and silent
 
 
-async def test_unfinished_connections_per_address_are_capped_at_once(settings: Settings) -> None:
-    quick = replace(settings, pending_per_address=5, header_timeout_s=2.0)
+async def test_unfinished_connections_per_address_are_capped(settings: Settings) -> None:
+    """Connections still without a head after a second count against their address."""
+    quick = replace(settings, pending_per_address=5, header_timeout_s=3.0)
     async with served(quick) as s:
         held = [await s.open("127.0.0.6") for _ in range(5)]
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(COUNT_AFTER_S + 0.2)
+        assert s.app[ADMISSION].holding("127.0.0.6") == (0, 5)
         reader, writer = await s.open("127.0.0.6")
-        answer = await asyncio.wait_for(reader.read(), 2.0)
+        started = time.monotonic()
+        answer = await asyncio.wait_for(reader.read(), 3.0)
         assert answer.startswith(b"HTTP/1.1 429") and b"Retry-After: 1" in answer
+        assert COUNT_AFTER_S - 0.1 <= time.monotonic() - started <= COUNT_AFTER_S + SLACK_S
         writer.close()
         other_reader, other_writer = await s.open("127.0.0.7")  # another address: served
         assert (await request(other_reader, other_writer)).startswith(b"HTTP/1.1 200")
         other_writer.close()
-        assert s.app[ADMISSION].holding("127.0.0.6") == (0, 5)
-        started = time.monotonic()
         for held_reader, _ in held:
-            await closed_after(held_reader, started, 2.0 + SLACK_S)
+            await closed_after(held_reader, started, 3.0 + SLACK_S)
         assert s.app[ADMISSION].holding("127.0.0.6") == (0, 0)  # released when they close
         for _, held_writer in held:
             held_writer.close()
         refused = s.app[METRICS].admission_refusals.labels("pending")._value.get()
         assert refused == 1
+
+
+async def test_a_crowd_connecting_at_once_from_one_address_is_not_refused(
+    settings: Settings,
+) -> None:
+    """Accepted in one batch, none read yet: honest heads arrive long before they count."""
+    quick = replace(settings, pending_per_address=5)
+    async with served(quick) as s:
+        opened = await asyncio.gather(*(s.open("127.0.0.12") for _ in range(60)))
+        heads = await asyncio.gather(*(request(r, w) for r, w in opened))
+        assert all(head.startswith(b"HTTP/1.1 200") for head in heads)
+        for _, writer in opened:
+            writer.close()
+        assert s.app[METRICS].admission_refusals.labels("pending")._value.get() == 0
 
 
 async def test_a_finished_head_releases_the_connection_from_the_gate(settings: Settings) -> None:
