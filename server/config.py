@@ -14,7 +14,7 @@ address in (a school, a mobile carrier's CGNAT):
 | ``trusted_proxies`` | none | peers whose ``X-Forwarded-For`` is believed (IPs or CIDRs) |
 | ``ws_per_address`` | 300 | WebSockets open at once per address (IPv4, IPv6 /64) |
 | ``hellos_per_minute`` / ``hello_burst`` | 120 / 300 | WebSocket handshakes per address |
-| ``pending_per_address`` | 128 | connections per address still sending their first head |
+| ``pending_per_address`` | 128 | connections per address without a whole head after 1 s |
 | ``header_timeout_s`` | 10 | a new connection's first request head must be complete |
 | ``keepalive_timeout_s`` | 15 | idle keep-alive, and the next request head after a response |
 | ``body_timeout_s`` | 10 | a request body may stall this long (60 s in all) |
@@ -107,7 +107,7 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
         "pending_per_address",
         "SRICHAN_PENDING_PER_ADDRESS",
         int,
-        "connections per address still sending their first request head",
+        "connections per address without a whole request head after a second",
     ),
     ("header_timeout_s", "SRICHAN_HEADER_TIMEOUT_S", float, "seconds for a first request head"),
     ("keepalive_timeout_s", "SRICHAN_KEEPALIVE_TIMEOUT_S", float, "idle keep-alive seconds"),
