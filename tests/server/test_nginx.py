@@ -43,7 +43,7 @@ pytestmark = pytest.mark.skipif(
 
 def nginx_block() -> str:
     text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```nginx\n(.*?)```", text, flags=re.S)
+    blocks: list[str] = re.findall(r"```nginx\n(.*?)```", text, flags=re.S)
     assert len(blocks) == 1, "docs/deploy.md should hold exactly one nginx block"
     return blocks[0]
 

@@ -37,11 +37,13 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
 
 
 def promotion(**changes: Any) -> dict[str, Any]:
-    return form()["promotions"][0] | changes
+    first: dict[str, Any] = form()["promotions"][0]
+    return first | changes
 
 
 def product(**changes: Any) -> dict[str, Any]:
-    return form()["products"][0] | changes
+    first: dict[str, Any] = form()["products"][0]
+    return first | changes
 
 
 async def put_raw(site: BoothSite, body: bytes) -> tuple[int, Any]:
@@ -114,10 +116,10 @@ async def test_no_value_anywhere_in_the_form_is_a_server_error(site: BoothSite, 
 async def test_a_stalled_body_is_a_408_that_closes_the_connection(site: BoothSite) -> None:
     headers = site.actors["owner"].headers(site.origin)
     reader, writer = await asyncio.open_connection("127.0.0.1", site.client.port)
-    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     writer.write(
         (
-            f"PUT {DRAFT} HTTP/1.1\r\nHost: 127.0.0.1:{site.client.port}\r\n{head}"
+            f"PUT {DRAFT} HTTP/1.1\r\nHost: 127.0.0.1:{site.client.port}\r\n{lines}"
             'Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{"name": '
         ).encode()
     )

@@ -27,8 +27,12 @@ async def server(settings: Settings) -> AsyncIterator[TestServer]:
         hellos_per_minute=60,
         trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),),
     )
-    async with TestServer(create_app(limited), host="127.0.0.1") as s:
-        yield s
+    server = TestServer(create_app(limited), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 def url(server: TestServer) -> str:
