@@ -252,10 +252,17 @@ class Street:
             if isinstance(msg, LeaderboardGet):
                 return lambda: self._leaderboard(session, msg, now)
         if booths is not None and isinstance(msg, Redeem):
-            if learning is not None and learning.entered(session) is None:
-                return lambda: _refused(ErrorCode.NO_IDENTITY, "enter with your identity first")
-            return lambda: booths.redeem(self._asker(session), msg, now)
+            return lambda: self._redeem(booths, session, msg, now)
         return None
+
+    def _redeem(
+        self, booths: BoothCounter, session: int, msg: Redeem, now: float
+    ) -> Program[Outcome]:
+        """Redeem once the session's identity was checked at its hello (decided when the
+        program runs: a hello held back by an outage is entered first)."""
+        if self.learning is not None and self.learning.entered(session) is None:
+            return _refused(ErrorCode.NO_IDENTITY, "enter with your identity first")
+        return booths.redeem(self._asker(session), msg, now)
 
     def _hello_program(self, session: int, now: float) -> Callable[[], Program[Any]]:
         learning = self.learning
