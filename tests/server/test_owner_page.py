@@ -66,7 +66,7 @@ async def test_an_owner_edits_and_publishes_from_a_phone(site: BoothSite, phone:
     await phone.locator("#save").click()
     await expect(phone.locator(".field-error").first).to_be_visible()
     errors = await phone.locator(".field-error").all_inner_texts()
-    assert any("ต้องกรอก" in e for e in errors) and any("baht" in e for e in errors)
+    assert any("ต้องกรอก" in e for e in errors) and any("baht" in e for e in errors), errors
     assert await name.get_attribute("aria-invalid") == "true"
 
     sneaky = "<b>ร้านป้าแดง</b> & ชา"

@@ -349,20 +349,26 @@ async function save(event) {
   clearErrors();
   const status = $("#form-status");
   const empty = missing();
-  if (empty.length) {
-    showErrors(empty);
-    setStatus(
-      status,
-      "bad",
-      `ยังไม่ได้บันทึก: กรอกช่องที่มีเครื่องหมาย * ให้ครบ (${empty.length} ช่อง)`,
-      `Not saved: fill in the ${empty.length} required field(s) marked *`,
-    );
-    return;
-  }
   const button = $("#save");
   button.disabled = true;
   setStatus(status, "info", "กำลังบันทึก…", "Saving…");
   try {
+    if (empty.length) {
+      // Not published with empty required fields, but the server still checks the rest, so
+      // the owner sees every problem at once.
+      await api("PUT", `/owner/api/booths/${state.slot}/draft`, readForm()).catch((err) => {
+        const found = (err.body?.errors || []).filter((e) => !empty.some((m) => m.path === e.path));
+        empty.push(...found);
+      });
+      showErrors(empty);
+      setStatus(
+        status,
+        "bad",
+        `ยังไม่ได้บันทึก: แก้ ${empty.length} ช่องที่มีข้อความสีแดง (ช่องที่มี * ต้องกรอก)`,
+        `Not saved: fix the ${empty.length} field(s) shown in red (fields marked * are required)`,
+      );
+      return;
+    }
     await api("PUT", `/owner/api/booths/${state.slot}/draft`, readForm());
     const booth = await api("POST", `/owner/api/booths/${state.slot}/publish`);
     forgetDraft();
