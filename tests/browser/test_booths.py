@@ -174,8 +174,9 @@ async def test_owner_required_fields_and_errors_at_the_field(
     await page.fill('[data-path="name.th"]', "ร้านป้าศรี")
     await page.locator("#save").tap()
     english = page.locator('[data-path="name.en"]')
-    assert await english.get_attribute("aria-invalid") == "true"
     error = page.locator('label:has([data-path="name.en"]) + .field-error')
+    await error.wait_for(timeout=10_000)  # shown with the server's findings on the rest
+    assert await english.get_attribute("aria-invalid") == "true"
     assert "ต้องกรอก" in await error.inner_text()
     assert await page.evaluate("document.activeElement.dataset.path") == "name.en"
     assert "ยังไม่ได้บันทึก" in await page.locator("#form-status").inner_text()
