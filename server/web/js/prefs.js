@@ -1,5 +1,5 @@
 // The visitor's display preferences, remembered in this browser: text size (it scales the
-// whole interface, because every size in app.css is in rem) and high contrast. Applied to
+// whole interface, because every size in the stylesheets is in rem) and high contrast. Applied to
 // <html> as data attributes before the first paint of the mode.
 
 const KEY = "srichan.prefs";
@@ -25,7 +25,7 @@ export function currentPrefs() {
   return { ...prefs };
 }
 
-/** Put the preferences on <html> (`data-text`, `data-contrast`), where app.css reads them. */
+/** Put the preferences on <html> (`data-text`, `data-contrast`), where the stylesheets read them. */
 export function applyPrefs(root = document.documentElement) {
   root.dataset.text = prefs.text;
   root.dataset.contrast = prefs.contrast;
