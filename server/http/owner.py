@@ -192,17 +192,18 @@ def _same_origin(request: web.Request) -> bool:
     return origin is not None and urlsplit(origin).netloc == request.host
 
 
-def _forbidden_cross_site() -> web.Response:
+def _refused(error: str, th: str, en: str, status: int, **headers: str) -> web.Response:
+    """A refusal that no protocol error code names (it concerns HTTP only), same JSON shape."""
+    body = {"error": error, "code": 0, "th": th, "en": en}
     return web.json_response(
-        {
-            "error": "cross_site",
-            "code": 0,
-            "th": "คำขอนี้ต้องมาจากหน้าเว็บของร้านเท่านั้น",
-            "en": "this request must come from the owner page of this site",
-        },
-        status=403,
-        dumps=_dumps,
-        headers=SECURITY_HEADERS,
+        body, status=status, dumps=_dumps, headers={**SECURITY_HEADERS, **headers}
+    )
+
+
+def _forbidden_cross_site() -> web.Response:
+    th = "คำขอนี้ต้องมาจากหน้าเว็บของร้านเท่านั้น"
+    return _refused(
+        "cross_site", th, "this request must come from the owner page of this site", 403
     )
 
 
@@ -229,17 +230,8 @@ def admin_only(handler: Handler) -> Handler:
         expected = request.app[SETTINGS].admin_token
         offered = request.headers.get("Authorization", "")
         if not expected or not hmac.compare_digest(offered.encode(), f"Bearer {expected}".encode()):
-            return web.json_response(
-                {
-                    "error": "admin_only",
-                    "code": 0,
-                    "th": "สำหรับผู้ดูแลระบบ",
-                    "en": "admin token needed",
-                },
-                status=401,
-                dumps=_dumps,
-                headers={**SECURITY_HEADERS, "WWW-Authenticate": "Bearer"},
-            )
+            auth = {"WWW-Authenticate": "Bearer"}
+            return _refused("admin_only", "สำหรับผู้ดูแลระบบ", "admin token needed", 401, **auth)
         return await handler(request)
 
     return wrapped

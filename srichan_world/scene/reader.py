@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from srichan_world.scene.geometry import Polyline
 from srichan_world.scene.model import (
@@ -34,6 +35,8 @@ from srichan_world.scene.model import (
     Text,
 )
 from srichan_world.scene.problems import Problem, nearest
+
+T = TypeVar("T")
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 BOOTH_ID = re.compile(r"^B[0-9]{2}$")
@@ -165,6 +168,10 @@ class Reader:
             return []
         return value
 
+    def each(self, data: dict[str, Any], key: str, read: Callable[[Any, str], T]) -> tuple[T, ...]:
+        """Every item of the top-level array ``key``, read with its path (``key[i]``)."""
+        return tuple(read(x, f"{key}[{i}]") for i, x in enumerate(self.array(data, key, "")))
+
     # -- sections ---------------------------------------------------------------------------
 
     def scene(self, data: dict[str, Any]) -> Scene:
@@ -199,25 +206,11 @@ class Reader:
             budget=self.budget(top.get("budget", {})),
             policy=self.policy(top.get("policy", {})),
             street=self.street(top.get("street", {})),
-            landmarks=tuple(
-                self.landmark(x, f"landmarks[{i}]")
-                for i, x in enumerate(self.array(top, "landmarks", ""))
-            ),
-            quiz_points=tuple(
-                self.quiz_point(x, f"quiz_points[{i}]")
-                for i, x in enumerate(self.array(top, "quiz_points", ""))
-            ),
-            quests=tuple(
-                self.quest(x, f"quests[{i}]") for i, x in enumerate(self.array(top, "quests", ""))
-            ),
-            booth_slots=tuple(
-                self.booth(x, f"booth_slots[{i}]")
-                for i, x in enumerate(self.array(top, "booth_slots", ""))
-            ),
-            spawn_points=tuple(
-                self.spawn(x, f"spawn_points[{i}]")
-                for i, x in enumerate(self.array(top, "spawn_points", ""))
-            ),
+            landmarks=self.each(top, "landmarks", self.landmark),
+            quiz_points=self.each(top, "quiz_points", self.quiz_point),
+            quests=self.each(top, "quests", self.quest),
+            booth_slots=self.each(top, "booth_slots", self.booth),
+            spawn_points=self.each(top, "spawn_points", self.spawn),
         )
 
     def budget(self, data: Any) -> Budget:
