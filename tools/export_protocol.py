@@ -36,6 +36,7 @@ from srichan_world.protocol.messages import (
     Enter,
     LeaderboardEntry,
 )
+from srichan_world.scene.glossary import GLOSSARY
 
 OUTPUT = Path(__file__).resolve().parent.parent / "server" / "web" / "protocol.js"
 
@@ -59,6 +60,7 @@ _LIMIT_NAMES = (
     "HELLO_TIMEOUT_S",
     "IDLE_TIMEOUT_S",
     "BOOTH_REACH_M",
+    "VISIT_DISTANCE_M",
 )
 
 
@@ -77,6 +79,21 @@ def _rates(name: str, rates: Mapping[str, limits.Rate]) -> str:
         for key, r in rates.items()
     )
     return f"export const {name} = Object.freeze({{\n{lines}}});\n\n"
+
+
+def _glossary() -> str:
+    def text(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = "".join(
+        f"  {name}: Object.freeze({{ th: {text(t.th)}, en: {text(t.en)}, "
+        f"avoid: Object.freeze({text(list(t.avoid))}) }}),\n"
+        for name, t in GLOSSARY.items()
+    )
+    return (
+        "/** The street's terms and the spellings to avoid (srichan_world/scene/glossary.py). */\n"
+        f"export const GLOSSARY = Object.freeze({{\n{lines}}});\n\n"
+    )
 
 
 def render() -> str:
@@ -114,6 +131,7 @@ def render() -> str:
         for cls in (Enter, Coupon, LeaderboardEntry)
     )
     parts.append(f"export const RECORDS = Object.freeze({{\n{record_lines}}});\n\n")
+    parts.append(_glossary())
     client = ", ".join(f"MsgType.{t.name}" for t in sorted(CLIENT_TYPES))
     parts.append(
         f"/** Types a client may send. */\nexport const CLIENT_TYPES = Object.freeze([{client}]);\n"

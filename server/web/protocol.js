@@ -184,6 +184,7 @@ export const LIMITS = Object.freeze({
   HELLO_TIMEOUT_S: 10,
   IDLE_TIMEOUT_S: 60,
   BOOTH_REACH_M: 6,
+  VISIT_DISTANCE_M: 15,
 });
 
 export const RATE_LIMITS = Object.freeze({
@@ -241,6 +242,20 @@ export const RECORDS = Object.freeze({
   Enter: Object.freeze(["id", "x", "z", "heading", "anim", "name", "look"]),
   Coupon: Object.freeze(["coupon_id", "slot", "promotion", "title", "code", "expires_at"]),
   LeaderboardEntry: Object.freeze(["rank", "name", "score", "quests"]),
+});
+
+/** The street's terms and the spellings to avoid (srichan_world/scene/glossary.py). */
+export const GLOSSARY = Object.freeze({
+  token: Object.freeze({ th: "โทเค็น", en: "token", avoid: Object.freeze(["โทเคน"]) }),
+  coupon: Object.freeze({ th: "คูปอง", en: "coupon", avoid: Object.freeze(["คูป้อง"]) }),
+  promotion: Object.freeze({ th: "โปรโมชัน", en: "promotion", avoid: Object.freeze(["โปรโมชั่น", "โปรโมชั้น"]) }),
+  quest: Object.freeze({ th: "ภารกิจ", en: "quest", avoid: Object.freeze(["เควส"]) }),
+  question: Object.freeze({ th: "คำถาม", en: "question", avoid: Object.freeze(["ควิซ"]) }),
+  shop: Object.freeze({ th: "ร้านค้า", en: "shop", avoid: Object.freeze([]) }),
+  wallet: Object.freeze({ th: "กระเป๋า", en: "wallet", avoid: Object.freeze(["วอลเล็ต"]) }),
+  leaderboard: Object.freeze({ th: "อันดับ", en: "leaderboard", avoid: Object.freeze([]) }),
+  visitor: Object.freeze({ th: "ผู้มาเยือน", en: "visitor", avoid: Object.freeze([]) }),
+  landmark: Object.freeze({ th: "สถานที่สำคัญ", en: "landmark", avoid: Object.freeze([]) }),
 });
 
 /** Types a client may send. */

@@ -75,6 +75,9 @@ DEFAULT_RATE = Rate(5.0, 20)
 ABUSE_STRIKES = Rate(0.5, 10)
 """Each refused-for-rate request costs a strike; running out closes the session (4003)."""
 
+VISIT_DISTANCE_M = 15.0
+"""A landmark counts as visited within this distance of its footprint: enough to count walking
+under the City Gate or along the sidewalk in front of a building (the guide relies on it)."""
 BOOTH_REACH_M = 6.0
 """A visitor redeems standing within this distance of the booth's centre (``booth_too_far``)."""
 BOOTH_RATES: dict[str, Rate] = {

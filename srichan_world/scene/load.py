@@ -9,7 +9,8 @@ error (TOML syntax errors aside: there is no document to read then):
    harmless stand-ins;
 2. :mod:`~srichan_world.scene.checks` places the scene and runs the cross-checks, skipping only
    those that would judge a stand-in;
-3. :mod:`~srichan_world.scene.problems` points each problem at its place in the text.
+3. :mod:`~srichan_world.scene.glossary` reports every avoided spelling of the street's terms;
+4. :mod:`~srichan_world.scene.problems` points each problem at its place in the text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from srichan_world.scene.checks import QUIZ_MAX_DISTANCE, cross_check, place
+from srichan_world.scene.glossary import glossary_problems
 from srichan_world.scene.model import Scene
 from srichan_world.scene.problems import Problem, SceneError, annotate, syntax_problem
 from srichan_world.scene.reader import BOOTH_ID, COLOR, SLUG, Reader
@@ -63,6 +65,7 @@ def load_scene(data: dict[str, Any], text: str | None = None, base: Path | None 
     if not any(p.path.startswith("street") or p.path == "" for p in problems):
         scene = place(scene)
         problems = problems + cross_check(scene, {p.path for p in problems})
+    problems = problems + glossary_problems(data)
     if problems:
         raise SceneError(annotate(problems, text, data))
     return scene

@@ -20,14 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from srichan_world.protocol.limits import VISIT_DISTANCE_M
 from srichan_world.scene.geometry import Point, Polygon, distance_to_polygon
 from srichan_world.scene.model import Quest, Scene, Text
 from srichan_world.world import xapi
 from srichan_world.world.awards import Award, Payout
 
-VISIT_DISTANCE_M = 15.0
-"""A landmark counts as visited within this distance of its footprint: enough to count walking
-under the City Gate or along the sidewalk in front of a building."""
 FACT_KINDS = ("quiz", "visit")
 
 

@@ -73,6 +73,26 @@ def normalize_nickname(raw: str) -> str:
     return name
 
 
+_THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+
+def default_name(visitor_id: str) -> str:
+    """The friendly name a new browser gives itself ("ผู้มาเยือน ๔๑๘๙"), derived from the
+    visitor id so that a leaderboard shows the same name for a visitor whose nickname never
+    reached the server. The browser computes it the same way (``defaultName`` in
+    ``server/web/js/identity.js``): a 32-bit FNV-1a of the id's UTF-8 bytes, mixed with
+    MurmurHash3's finaliser (FNV's low bits alone repeat across similar ids), mod 9000, + 1000."""
+    h = 0x811C9DC5
+    for byte in visitor_id.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return f"ผู้มาเยือน {1000 + h % 9000}".translate(_THAI_DIGITS)
+
+
 def display_name(visitor_id: str, nickname: str | None) -> str:
-    """What a leaderboard shows for a visitor who chose no nickname: a short stable tag."""
-    return nickname if nickname else f"ผู้เรียน / Learner {visitor_id[:4]}"
+    """What a leaderboard shows: the nickname, or the name the visitor's browser started with."""
+    return nickname if nickname else default_name(visitor_id)

@@ -9,6 +9,7 @@ import time
 import pytest
 from playwright.async_api import Page
 
+from srichan_world.world.visitors import default_name
 from tests.browser.conftest import (
     PHONE,
     NewPage,
@@ -248,3 +249,84 @@ async def test_tap_on_the_street_walks_there(server: Server, new_page: NewPage) 
     assert abs(here[0] - end[0]) < 0.2 and abs(here[1] - end[1]) < 0.2
     assert here != start
     assert await page.evaluate("srichan.state.corrections") == 0
+
+
+async def test_the_default_name_is_the_one_the_leaderboard_shows(
+    server: Server, new_page: NewPage
+) -> None:
+    """A visitor whose nickname never reached the server still has one name: the browser and
+    the leaderboard make it from the visitor id the same way."""
+    ids = [
+        "a",
+        "foobar",
+        "4f1c2a9e",
+        "Zx_9-kLmNoPqRsTuVwXyZ0",
+        *(f"visitor{i:04d}" for i in range(50)),
+    ]
+    page = await new_page(f"{server.url}/?mode=list")
+    shown = await page.evaluate(
+        """async (ids) => {
+          const { defaultName } = await import('/static/js/identity.js');
+          return ids.map(defaultName);
+        }""",
+        ids,
+    )
+    assert shown == [default_name(i) for i in ids]
+    await page.wait_for_function("localStorage.getItem('srichan.visitor') !== null")
+    mine = json.loads(await page.evaluate("localStorage.getItem('srichan.visitor')"))
+    assert mine["name"] == default_name(mine["visitor_id"]), "a new browser starts with it"
+
+
+async def test_the_guide_uses_the_servers_visit_distance(server: Server, new_page: NewPage) -> None:
+    """The guide sends a visitor straight to a question only where the server counts the visit
+    to its landmark on the way (VISIT_DISTANCE_M, exported in LIMITS)."""
+    page = await new_page(f"{server.url}/?mode=list")
+    near, far = await page.evaluate(
+        """async () => {
+          const { countsAsVisit } = await import('/static/js/guide.js');
+          const { LIMITS } = await import('/static/protocol.js');
+          const lm = { footprints: [[[0, 0], [10, 0], [10, 10], [0, 10]]] };
+          const d = LIMITS.VISIT_DISTANCE_M;
+          return [countsAsVisit([10 + d - 0.1, 5], lm), countsAsVisit([10 + d + 0.1, 5], lm)];
+        }"""
+    )
+    assert (near, far) == (True, False)
+
+
+UNSUPPORTED_JS = """async () => {
+  const { ask } = await import('/static/js/panels.js');
+  const { travel } = await import('/static/js/travel.js');
+  const { ErrorCode, MsgType } = await import('/static/protocol.js');
+  const asked = [];
+  // A server that has presence but answers every request unsupported (an older or partial one).
+  const conn = { request: async (type) => {
+    asked.push(type);
+    return { type: MsgType.ERROR, code: ErrorCode.UNSUPPORTED };
+  } };
+  const state = srichan.state;
+  const toasts = () => document.querySelectorAll('#toasts .toast').length;
+  const before = toasts();
+  const jumps = [await travel(conn, state, 'city-gate'), await travel(conn, state, 'city-gate')];
+  const afterTravel = { learning: state.learningSupported, booths: state.boothsSupported,
+                        toasts: toasts() - before };
+  await ask(conn, state, MsgType.LEADERBOARD_GET, {});
+  return { jumps, asked, afterTravel, learning: state.learningSupported,
+           booths: state.boothsSupported, toasts: toasts() - before };
+}"""
+
+
+async def test_an_unsupported_request_marks_only_its_own_feature(
+    server: Server, new_page: NewPage
+) -> None:
+    """A server without fast travel (a presence message) makes "take me there" walk, quietly
+    and without asking again; it does not switch off learning or booths. A learning request
+    answered unsupported does switch learning off, and says so."""
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    got = await page.evaluate(UNSUPPORTED_JS)
+    msg_type = await page.evaluate("import('/static/protocol.js').then((m) => m.MsgType)")
+    assert got["jumps"] == [None, None]
+    assert got["asked"] == [msg_type["TRAVEL"], msg_type["LEADERBOARD_GET"]], "travel asked once"
+    # learning is known supported once welcomed; booths stay unknown (None) until a booth_state
+    assert got["afterTravel"] == {"learning": True, "booths": None, "toasts": 0}
+    assert (got["learning"], got["booths"], got["toasts"]) == (False, None, 1)

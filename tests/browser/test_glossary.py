@@ -1,6 +1,7 @@
-"""One Thai glossary (server/web/js/glossary.js) for the interface's terms: the interface
-strings and the scene's text (everything a visitor reads: names, descriptions, questions,
-choices, explanations, quest titles) use its spelling, never one it avoids."""
+"""One Thai glossary (srichan_world/scene/glossary.py, in the browser through protocol.js) for
+the interface's terms: the interface strings and the scene's text (everything a visitor reads:
+names, descriptions, questions, choices, explanations, quest titles) use its spelling, never
+one it avoids. `scene check` holds scene files to it too (tests/scene/test_glossary.py)."""
 
 from __future__ import annotations
 

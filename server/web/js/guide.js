@@ -7,7 +7,9 @@
 // nearest, so wherever the server spawned them the first question is close. It changes only
 // when that quest is completed.
 
+import { LIMITS } from "../protocol.js";
 import { el, fill } from "./dom.js";
+import { distanceToPolygon } from "./geometry.js";
 import { currentLang, pick, t } from "./i18n.js";
 import { questProgress, stepLabel, stepsDone } from "./panels.js";
 import { flag, setFlag } from "./prefs.js";
@@ -30,6 +32,11 @@ export function frontOf(lm, walkable, road) {
   }
   const back = Math.max(0, Math.hypot(best[0] - start[0], best[1] - start[1]) - 2);
   return [start[0] + (dx / len) * back, start[1] + (dz / len) * back];
+}
+
+/** Whether standing at `point` counts as a visit to `lm` (the server's rule, in LIMITS). */
+export function countsAsVisit(point, lm) {
+  return lm.footprints.some((f) => distanceToPolygon(point, f) <= LIMITS.VISIT_DISTANCE_M);
 }
 
 export class Guide {
@@ -58,12 +65,12 @@ export class Guide {
     }
     const lm = state.landmarkIndex.get(id);
     if (!lm) return null;
-    // A visit followed by a question at the same place: go straight to the question (the
-    // visit counts on the way, the server sees the avatar pass within 15 m).
+    // A visit followed by a question at the same place: go straight to the question when the
+    // question stands close enough that the server counts the visit there.
     const after = quest.steps[index + 1];
     if (after && !done[index + 1] && after.quiz) {
       const q = state.quizIndex.get(after.quiz);
-      if (q?.landmark === lm.id)
+      if (q?.landmark === lm.id && countsAsVisit(q.position, lm))
         return { point: q.position, quizId: q.id, landmark: lm, label: pick(lm.name) };
     }
     return { point: this.front(lm), quizId: null, landmark: lm, label: pick(lm.name) };

@@ -40,6 +40,25 @@ export function thaiDigits(n) {
   return String(n).replace(/[0-9]/g, (d) => THAI_DIGITS[Number(d)]);
 }
 
+/**
+ * The friendly name a new visitor starts with ("ผู้มาเยือน ๔๑๘๙"), made from the visitor id the
+ * same way the server makes the leaderboard name of a visitor without a nickname
+ * (`default_name` in srichan_world/world/visitors.py), so both show one name: a 32-bit FNV-1a
+ * of the id's UTF-8 bytes, MurmurHash3's finaliser, mod 9000, + 1000.
+ */
+export function defaultName(visitorId) {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(visitorId)) {
+    h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return `ผู้มาเยือน ${thaiDigits(1000 + ((h >>> 0) % 9000))}`;
+}
+
 function randomInt(n) {
   const a = new Uint32Array(1);
   crypto.getRandomValues(a);
@@ -47,10 +66,11 @@ function randomInt(n) {
 }
 
 function fresh() {
+  const visitorId = randomToken(16); // 22 characters of [A-Za-z0-9_-]
   return {
-    visitor_id: randomToken(16), // 22 characters of [A-Za-z0-9_-]
+    visitor_id: visitorId,
     visitor_secret: randomToken(32), // 256 random bits
-    name: `ผู้มาเยือน ${thaiDigits(1000 + randomInt(9000))}`, // a friendly default, changeable
+    name: defaultName(visitorId), // a friendly default, changeable
     look: [randomInt(PALETTE_BODY.length), randomInt(PALETTE_SHIRT.length), randomInt(HATS)],
   };
 }

@@ -16,8 +16,8 @@ const SYNC_AFTER_MS = 1500;
  * One name for this visitor: the name this browser says hello with (over the avatar, in chat)
  * and the nickname the server keeps (on the leaderboards). On entering, a server that has a
  * stored nickname says so (`nickname`): this browser adopts it. Otherwise, once, this
- * browser's name becomes the nickname; without it a new visitor would be "ผู้มาเยือน ๔๑๘๙" on
- * the street and "ผู้เรียน / Learner roMI" on the boards.
+ * browser's name becomes the nickname, so a name chosen before entering reaches the boards too
+ * (without one, the boards show the default made from the visitor id, as this browser does).
  */
 export function keepOneName(conn, state, visitor) {
   let timer = null;

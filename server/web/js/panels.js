@@ -3,7 +3,7 @@
 // from the state; callers re-render on the state's "change" events. Server text only ever goes
 // in as text.
 
-import { ErrorCode, FEATURE_OF, Feature, LIMITS, MsgType } from "../protocol.js";
+import { ErrorCode, LIMITS, MsgType } from "../protocol.js";
 import { announce, el } from "./dom.js";
 import { confirmDialog } from "./confirm.js";
 import { currentLang, pick, t } from "./i18n.js";
@@ -67,9 +67,11 @@ export function retryDelayMs(attempt, random = Math.random) {
 /**
  * Send a request and return the reply, or announce why it failed and return null. A
  * store_unavailable reply is retried with the very same fields (a redeem keeps its key, an
- * answer its opening), so nothing is done twice.
+ * answer its opening), so nothing is done twice. A request this server does not support is
+ * remembered in `state` (see `markUnsupported`); with `fallback` (the caller has another way,
+ * as "take me there" walks when it cannot jump) that one is not announced.
  */
-export async function ask(conn, state, type, fields) {
+export async function ask(conn, state, type, fields, { fallback = false } = {}) {
   let reply;
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -84,12 +86,9 @@ export async function ask(conn, state, type, fields) {
     await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
   }
   if (reply.type === MsgType.ERROR) {
-    if (reply.code === ErrorCode.UNSUPPORTED) {
-      if (FEATURE_OF[type] === Feature.BOOTHS) state.boothsSupported = false;
-      else state.learningSupported = false;
-      state.changed("support");
-    }
-    announce(errorText(reply.code), { tone: "warn" });
+    const unsupported = reply.code === ErrorCode.UNSUPPORTED;
+    if (unsupported) state.markUnsupported(type);
+    if (!(unsupported && fallback)) announce(errorText(reply.code), { tone: "warn" });
     return null;
   }
   return reply;

@@ -3,7 +3,7 @@
 // mode and the list mode render from this one store; it changes only through `apply(msg)`
 // (server messages) and the few local setters, and says what changed with a "change" event.
 
-import { MsgType } from "../protocol.js";
+import { FEATURE_OF, Feature, MsgType } from "../protocol.js";
 
 const HISTORY = 12; // snapshots kept per avatar (~1.2 s at 10 Hz)
 export const INTERP_DELAY_S = 0.1;
@@ -74,9 +74,19 @@ export class WorldState extends EventTarget {
     this.connection = { state: "connecting" };
     this.learningSupported = null; // null unknown, false when the server answered unsupported
     this.boothsSupported = null;
+    this.unsupportedTypes = new Set(); // request types this server answered unsupported
     this.lastCoupon = null; // the coupon issued last in this page, shown highlighted
     this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
     this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
+  }
+
+  /** The server answered `unsupported` to a request of `type`: remember it (the caller need
+   * not ask again), and note a whole missing part (learning, booths) for the panels. */
+  markUnsupported(type) {
+    this.unsupportedTypes.add(type);
+    if (FEATURE_OF[type] === Feature.LEARNING) this.learningSupported = false;
+    if (FEATURE_OF[type] === Feature.BOOTHS) this.boothsSupported = false;
+    this.changed("support");
   }
 
   changed(what, detail = {}) {

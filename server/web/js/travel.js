@@ -1,8 +1,8 @@
 // Fast travel: a jump to a landmark's arrival point that the server approves (and rate-limits,
 // RATE_LIMITS.TRAVEL); the client only asks (`travel {landmark}`) and then shows where the
 // server put the avatar (`travelled {landmark, x, z, heading}`). A server without the messages
-// (protocol.js without them) makes `canTravel()` false, and "take me there" walks the whole way;
-// so does a refusal (too many jumps).
+// (protocol.js without them, or one answering `unsupported`) makes "take me there" walk the
+// whole way; so does a refusal (too many jumps).
 
 import { MsgType } from "../protocol.js";
 import { ask } from "./panels.js";
@@ -24,7 +24,13 @@ export function isTravelled(msg) {
  * put the avatar, or null (refused, rate-limited, offline: the caller walks instead).
  */
 export async function travel(conn, state, landmarkId) {
-  if (!canTravel()) return null;
-  const reply = await ask(conn, state, MsgType.TRAVEL, { landmark: landmarkId });
+  if (!canTravel() || state.unsupportedTypes.has(MsgType.TRAVEL)) return null;
+  const reply = await ask(
+    conn,
+    state,
+    MsgType.TRAVEL,
+    { landmark: landmarkId },
+    { fallback: true },
+  );
   return reply && isTravelled(reply) ? { x: reply.x, z: reply.z, heading: reply.heading } : null;
 }
