@@ -33,6 +33,7 @@ from trimesh.visual.material import PBRMaterial
 
 from srichan_world.gltf.imported import ImportedModel, load_model
 from srichan_world.gltf.landmarks import BUILDERS, frame
+from srichan_world.gltf.lod import LOD_EXTRAS_KEY, far_from
 from srichan_world.gltf.markers import markers, scene_extras
 from srichan_world.gltf.pack import pack
 from srichan_world.gltf.palette import Material, Palette
@@ -133,19 +134,7 @@ def assemble(
         out.graph.update(
             frame_from="world", frame_to=marker.name, matrix=marker.matrix, metadata=marker.extras
         )
-    shared: dict[tuple[Path, float, str], str] = {}
-    for lm_id, model in models.items():
-        for i, (name, mesh) in enumerate(model.meshes):
-            # one copy of the geometry per file and size, however many landmarks use it
-            key = (model.path, round(model.scale, 9), f"{name}_{i}")
-            node, parent = f"model_{lm_id}_{i}", f"landmark_{lm_id}"
-            if key in shared:
-                out.graph.update(frame_from=parent, frame_to=node, geometry=shared[key])
-                continue
-            shared[key] = geometry = f"{name}_{len(shared)}"
-            out.add_geometry(
-                mesh.copy(), node_name=node, geom_name=geometry, parent_node_name=parent
-            )
+    _add_models(out, scene, models)
     out.metadata.update(scene_extras(scene))
     materials = {m.name: m for m in buckets}
     glb: bytes = export_glb(
@@ -155,6 +144,35 @@ def assemble(
         tree_postprocessor=lambda t: _finish(t, materials),
     )
     return glb
+
+
+def _add_models(out: trimesh.Scene, scene: Scene, models: dict[str, ImportedModel]) -> None:
+    """Each imported model under its landmark's marker; one with a far copy as two levels
+    (``lod_<id>_near``, ``lod_<id>_far``) the client draws by distance."""
+    by_id = {lm.id: lm for lm in scene.landmarks}
+    shared: dict[tuple[Path, float, str], str] = {}
+    for lm_id, model in models.items():
+        levels = [("", model.meshes, f"landmark_{lm_id}")]
+        if model.far:
+            far_m = far_from(by_id[lm_id])
+            levels = []
+            for level, (tag, meshes) in enumerate((("near", model.meshes), ("far", model.far))):
+                group = f"lod_{lm_id}_{tag}"
+                extras = {LOD_EXTRAS_KEY: {"of": lm_id, "level": level, "far_m": far_m}}
+                out.graph.update(frame_from=f"landmark_{lm_id}", frame_to=group, metadata=extras)
+                levels.append((f"_{tag}" if level else "", meshes, group))
+        for suffix, meshes, parent in levels:
+            for i, (name, mesh) in enumerate(meshes):
+                # one copy of the geometry per file and size, however many landmarks use it
+                key = (model.path, round(model.scale, 9), f"{name}_{i}{suffix}")
+                node = f"model_{lm_id}_{i}{suffix}"
+                if key in shared:
+                    out.graph.update(frame_from=parent, frame_to=node, geometry=shared[key])
+                    continue
+                shared[key] = geometry = f"{name}_{len(shared)}"
+                out.add_geometry(
+                    mesh.copy(), node_name=node, geom_name=geometry, parent_node_name=parent
+                )
 
 
 def _add_mesh(out: trimesh.Scene, name: str, material: Material, solid: Solid) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import trimesh
 from trimesh.visual.material import PBRMaterial
 
+from srichan_world.gltf.lod import far_copy
 from srichan_world.scene.model import Budget, Landmark
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,8 @@ class ImportedModel:
     """How much the file was scaled to fit (1.0: it was in metres and the right size)."""
     triangles: int
     materials: int
+    far: tuple[tuple[str, trimesh.Trimesh], ...] = ()
+    """A simplified copy to draw from afar (:mod:`~srichan_world.gltf.lod`); ``()``: none."""
 
 
 def validate(path: Path) -> list[str]:
@@ -114,7 +117,10 @@ def load_model(path: Path, lm: Landmark, budget: Budget, validated: bool = False
             f"{path}: {len(materials)} materials is over the model budget of "
             f"{budget.max_model_materials} (budget.max_model_materials)"
         )
-    return ImportedModel(path, tuple(named), scale, triangles, len(materials))
+    meshes_in_frame = tuple(named)
+    return ImportedModel(
+        path, meshes_in_frame, scale, triangles, len(materials), far_copy(meshes_in_frame)
+    )
 
 
 def _check_textures(path: Path, material: object, budget: Budget) -> None:

@@ -33,10 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+import trimesh  # noqa: E402
+
 from srichan_world.gltf.compile import build_glb  # noqa: E402
+from srichan_world.gltf.lod import far_copy  # noqa: E402
 from srichan_world.gltf.pack import PackError, gltfpack_command  # noqa: E402
 from srichan_world.scene.load import load_scene  # noqa: E402
-from srichan_world.scene.model import Scene  # noqa: E402
+from srichan_world.scene.model import Budget, Scene  # noqa: E402
 
 SCENE = ROOT / "scenes" / "srichan.toml"
 BASELINE_GZIP_BYTES = 67_825
@@ -130,6 +134,23 @@ def measure(name: str, scene: Scene, repeat: int) -> dict[str, Any]:
     }
 
 
+def far_copy_cost(repeat: int) -> dict[str, Any]:
+    """What a far level of detail costs to make for a model at the budget's triangle limit."""
+    rings = math.isqrt(Budget().max_model_triangles // 4)  # a UV sphere has ~4 rings² faces
+    model = trimesh.creation.uv_sphere(radius=10.0, count=[rings, rings])
+    model.visual = trimesh.visual.TextureVisuals(uv=np.zeros((len(model.vertices), 2)))
+    times, far = [], ()
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        far = far_copy((("model", model),))
+        times.append(time.perf_counter() - start)
+    return {
+        "near_triangles": len(model.faces),
+        "far_triangles": sum(len(m.faces) for _, m in far),
+        "seconds_median": round(statistics.median(times), 4),
+    }
+
+
 def kib(n: int | None) -> str:
     return "—" if n is None else f"{n / 1024:,.0f}"
 
@@ -196,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         checks["growth_exponent"] = round(exponent, 3)
         checks["growth_linear"] = exponent <= MAX_GROWTH_EXPONENT
+    lod = far_copy_cost(args.repeat)
+    print(
+        f"far copy (LOD) of a {lod['near_triangles']:,}-triangle model: "
+        f"{lod['far_triangles']:,} triangles in {lod['seconds_median']:.3f} s (median)"
+    )
     print("checks: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
 
     report = {
@@ -212,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "checks": checks,
         "scenes": rows,
+        "far_copy": lod,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -12,6 +12,7 @@ import { FollowCamera } from "./camera3d.js";
 import { el } from "./dom.js";
 import { distanceToPolygon } from "./geometry.js";
 import { pick } from "./i18n.js";
+import { useLevelsOfDetail } from "./lod3d.js";
 import { LandmarkLabels } from "./labels3d.js";
 
 const SKY = 0xa9d6f5;
@@ -116,6 +117,7 @@ export class Street3D {
       const tag = node.userData?.srichan;
       if (tag) this.markers.push({ ...tag, object: node });
     });
+    useLevelsOfDetail(gltf.scene);
     this.street = gltf.scene;
     this.scene.add(gltf.scene);
     this.extendWorld();
