@@ -32,8 +32,9 @@ def quiz_facts(compiled_scene: Path, quiz_id: str) -> tuple[list[float], int, in
     return quiz["position"], quiz["reward"], answers["quiz_points"][quiz_id]["correct"]
 
 
-async def hold_until(page: Page, key: str, condition: str, timeout: float = 15_000) -> None:
-    """Hold a key until a condition on the page holds (frame rates vary, so no fixed times)."""
+async def hold_until(page: Page, key: str, condition: str, timeout: float = 60_000) -> None:
+    """Hold a key until a condition on the page holds (frame rates vary, so no fixed times; on a
+    loaded machine headless chromium may draw a few frames a second, hence the long limit)."""
     await page.keyboard.down(key)
     try:
         await page.wait_for_function(condition, timeout=timeout)
