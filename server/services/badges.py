@@ -39,7 +39,7 @@ class BadgeIssuer:
     def __init__(self, issuer: Issuer, achievements: dict[str, Achievement]) -> None:
         self.issuer = issuer
         self.achievements = achievements
-        self._status: tuple[tuple[int, ...], str, float] | None = None
+        self._status: tuple[tuple[tuple[int, ...], str], str, float] | None = None
         self._store: BadgeRecords | None = None
 
     @property
@@ -92,13 +92,15 @@ class BadgeIssuer:
         return jose.jwks(await self.store.signing_keys())
 
     async def status_token(self, now: float) -> str:
-        """The revocation list as a signed credential; signed again only when it changed (or
-        every :data:`STATUS_MAX_AGE_S`, so its ``validFrom`` stays recent)."""
+        """The revocation list as a signed credential; signed again only when it or the key
+        changed (or every :data:`STATUS_MAX_AGE_S`, so its ``validFrom`` stays recent)."""
         revoked = await self.store.revoked_indexes()
+        key = await self._signing_key()
+        seen = (revoked, key.kid)
         cached = self._status
-        if cached is not None and cached[0] == revoked and now - cached[2] < STATUS_MAX_AGE_S:
+        if cached is not None and cached[0] == seen and now - cached[2] < STATUS_MAX_AGE_S:
             return cached[1]
         document = status_list_credential(self.issuer, revoked, now)
-        token = jose.sign(jwt_claims(document), await self._signing_key())
-        self._status = (revoked, token, now)
+        token = jose.sign(jwt_claims(document), key)
+        self._status = (seen, token, now)
         return token
