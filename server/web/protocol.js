@@ -254,6 +254,7 @@ export const RECORDS = Object.freeze({
   Enter: Object.freeze(["id", "x", "z", "heading", "anim", "name", "look"]),
   Coupon: Object.freeze(["coupon_id", "slot", "promotion", "title", "code", "expires_at"]),
   LeaderboardEntry: Object.freeze(["rank", "name", "score", "quests"]),
+  Badge: Object.freeze(["credential_id", "achievement", "kind", "name", "issued_at", "revoked"]),
 });
 
 /** The street's terms and the spellings to avoid (srichan_world/scene/glossary.py). */
