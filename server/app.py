@@ -12,6 +12,7 @@ reading the server's architecture (docs/architecture.md draws it):
   on a store); every route;
 * at startup (:func:`_running`, in order): open the store → watch its health → join the bus
   (in-process, or Redis pub/sub with a Redis store) → start the booth service on the store →
+  start the badge issuer on the store (its first signing key) →
   share presence with other processes (Redis only) → give the pump the store steps → watch
   and tick;
 * at shutdown: the same in reverse (aiohttp first closes every WebSocket with GOING_AWAY).
