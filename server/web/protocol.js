@@ -269,6 +269,7 @@ export const GLOSSARY = Object.freeze({
   leaderboard: Object.freeze({ th: "อันดับ", en: "leaderboard", avoid: Object.freeze([]) }),
   visitor: Object.freeze({ th: "ผู้มาเยือน", en: "visitor", avoid: Object.freeze([]) }),
   landmark: Object.freeze({ th: "สถานที่สำคัญ", en: "landmark", avoid: Object.freeze([]) }),
+  badge: Object.freeze({ th: "เหรียญตรา", en: "badge", avoid: Object.freeze(["แบดจ์", "แบดจ"]) }),
 });
 
 /** Types a client may send. */

@@ -470,7 +470,7 @@ export class Hud {
     if (opener) this.panelOpener = opener;
     if (kind === "wallet") {
       ask(this.conn, this.state, MsgType.WALLET_GET, {});
-      ask(this.conn, this.state, MsgType.BADGES_GET, {});
+      ask(this.conn, this.state, MsgType.BADGES_GET, {}, { fallback: true });
     }
     // While the board is open the server pushes changes (follow); closing stops them.
     if (kind === "leaderboard")
