@@ -334,6 +334,11 @@ class BadgeRecords(Protocol):
         """The revocation-list indexes of every revoked badge."""
         ...
 
+    async def keep_statement(self, statement: dict[str, Any], now: float) -> None:
+        """Keep an xAPI statement about a badge, once per statement id (served by
+        ``statements_since`` with the others)."""
+        ...
+
 
 class Store(VisitorLedger, LearningRecords, Booths, Coupons, Owners, Audit, BadgeRecords, Protocol):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

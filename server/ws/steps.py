@@ -72,7 +72,8 @@ class StoreSteps:
                 return await store.redeem(redemption, secret)
             case ShowBooth(booth) if self.booths is not None:
                 return self.booths.show(booth)
-            case IssueBadge(grant) if self.badges is not None:
+            case IssueBadge(grant, statement) if self.badges is not None:
+                await store.keep_statement(statement, grant.now)
                 return await self.badges.issue(grant)
             case ReadBadges(visitor_id):
                 return await store.badges_of(visitor_id)

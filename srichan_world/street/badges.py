@@ -14,6 +14,7 @@ list carries credential ids, which are the unguessable keys to download each cre
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.limits import MAX_ARRAY
@@ -27,6 +28,7 @@ from srichan_world.street.steps import (
     ReadQuestProgress,
     StoreUnavailable,
 )
+from srichan_world.world import xapi
 from srichan_world.world.badges.achievements import Achievement, achievement_id
 from srichan_world.world.badges.records import Grant, IssuedBadge
 from srichan_world.world.quests import QuestBook, QuestState, QuestUpdate
@@ -40,23 +42,39 @@ class BadgeDesk:
         self.quests = quests
 
     def earned(
-        self, visitor_id: str, updates: Iterable[QuestUpdate], now: float
+        self,
+        visitor_id: str,
+        updates: Iterable[QuestUpdate],
+        now: float,
+        statements: list[dict[str, Any]],
     ) -> Program[list[BadgeEarned]]:
-        """Issue the badge of every quest ``updates`` just completed; what could not be
-        issued now is issued on the visitor's next ``badges_get``."""
+        """Issue the badge of every quest ``updates`` just completed (its xAPI statement goes
+        to ``statements``); what could not be issued now is issued on the visitor's next
+        ``badges_get``."""
         earned: list[BadgeEarned] = []
         for update in updates:
             if not update.just_completed:
                 continue
-            grant = Grant(visitor_id, achievement_id("quest", update.quest_id), "quest", now)
-            if grant.achievement_id not in self.achievements:
+            step = self._issue(visitor_id, achievement_id("quest", update.quest_id), now)
+            if step is None:
                 continue
             try:
-                issued: IssuedBadge = yield IssueBadge(grant)
+                issued: IssuedBadge = yield step
             except (StoreUnavailable, Refused):
                 continue
+            if issued.issued_at == now:
+                statements.append(step.statement)
             earned.append(BadgeEarned(self.record(issued)))
         return earned
+
+    def _issue(self, visitor_id: str, achievement: str, now: float) -> IssueBadge | None:
+        """The step issuing ``achievement`` with its "earned" statement (``None``: the scene
+        has no such achievement any more)."""
+        found = self.achievements.get(achievement)
+        if found is None:
+            return None
+        statement = xapi.earned_statement(visitor_id, found.id, found.name, found.description, now)
+        return IssueBadge(Grant(visitor_id, found.id, found.kind, now), statement)
 
     def badges(self, visitor_id: str, now: float) -> Program[Outcome]:
         """The visitor's badges, newest first, after issuing any a completed quest is owed."""
@@ -69,16 +87,20 @@ class BadgeDesk:
             if states.get(entry.key, QuestState()).completed_at is not None
             and achievement_id("quest", entry.quest.id) not in have
         ]
+        statements: list[dict[str, Any]] = []
         for quest_id in owed:
-            grant = Grant(visitor_id, achievement_id("quest", quest_id), "quest", now)
-            if grant.achievement_id in self.achievements:
-                try:
-                    yield IssueBadge(grant)
-                except Refused as exc:
-                    return Outcome([Error(int(exc.refusal.code), exc.refusal.detail)])
+            step = self._issue(visitor_id, achievement_id("quest", quest_id), now)
+            if step is None:
+                continue
+            try:
+                yield step
+            except Refused as exc:
+                return Outcome([Error(int(exc.refusal.code), exc.refusal.detail)])
+            statements.append(step.statement)
         if owed:
             held = yield ReadBadges(visitor_id)
-        return Outcome([Badges(tuple(self.record(b) for b in held[:MAX_ARRAY]))])
+        listed = Badges(tuple(self.record(b) for b in held[:MAX_ARRAY]))
+        return Outcome([listed], statements=statements)
 
     def record(self, badge: IssuedBadge) -> Badge:
         achievement = self.achievements.get(badge.achievement_id)

@@ -261,7 +261,9 @@ class LearningDesk:
         )
         progress_messages: list[Message] = [progress_message(u) for u in result.quests]
         if self.badges is not None:
-            progress_messages += yield from self.badges.earned(visitor_id, updates, now)
+            progress_messages += yield from self.badges.earned(
+                visitor_id, updates, now, done.statements
+            )
         done.replies = [reply, *progress_messages]
         done.tell = [(visitor_id, m) for m in progress_messages]
         done.tokens += result.awarded
@@ -278,7 +280,7 @@ class LearningDesk:
         updates = yield from self._apply(visitor_id, facts, now, done)
         told: list[Message] = [progress_message(u) for u in updates]
         if self.badges is not None:
-            told += yield from self.badges.earned(visitor_id, updates, now)
+            told += yield from self.badges.earned(visitor_id, updates, now, done.statements)
         done.tell = [(visitor_id, m) for m in told]
         return done
 

@@ -123,6 +123,9 @@ class IssueBadge(Step):
     the badge issued, or the one the visitor already held."""
 
     grant: Grant
+    statement: dict[str, Any]
+    """The xAPI "earned" statement, kept (once per id) before the badge is issued, so a badge
+    issued later (after an outage) still has it."""
 
 
 @dataclass(frozen=True)

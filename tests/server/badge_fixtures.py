@@ -21,7 +21,14 @@ from aiohttp import web
 from server.app import create_app
 from server.config import Settings
 from srichan_world.protocol.messages import BadgeEarned, QuizAnswer, QuizOpen, QuizResult
-from tests.server.learning_fixtures import MAX_SPEED, Q_MUSEUM_1, Street, Walker, compile_scene
+from tests.server.learning_fixtures import (
+    ADMIN_TOKEN,
+    MAX_SPEED,
+    Q_MUSEUM_1,
+    Street,
+    Walker,
+    compile_scene,
+)
 from tools import cli
 
 SCHEMAS = Path(__file__).parent.parent / "data" / "openbadges"
@@ -54,6 +61,7 @@ async def badge_street(tmp_path: Path, store: str | None = None) -> AsyncIterato
         store=store or f"sqlite:///{tmp_path}/street.db",
         max_speed=MAX_SPEED,
         public_url=f"http://127.0.0.1:{port}",
+        admin_token=ADMIN_TOKEN,
     )
     app = create_app(settings, environ={}, watch_s=0.05)
     runner = web.AppRunner(app, shutdown_timeout=2.0)

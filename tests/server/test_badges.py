@@ -26,7 +26,7 @@ from tests.server.badge_fixtures import (
     revoked_bit,
     srichan,
 )
-from tests.server.learning_fixtures import Walker, visitor
+from tests.server.learning_fixtures import ADMIN_TOKEN, Walker, visitor
 
 
 async def test_a_learner_earns_a_badge_that_verifies_until_it_is_revoked(
@@ -41,6 +41,10 @@ async def test_a_learner_earns_a_badge_that_verifies_until_it_is_revoked(
         assert earned.name.th == "เดินเรียนรู้" and earned.name.en == "Learning walk"
         listed = await me.ask(BadgesGet())
         assert isinstance(listed, Badges) and listed.badges == (earned,)
+        auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with http.get(f"{base}/api/xapi/statements?since=0", headers=auth) as response:
+            verbs = [s["verb"]["display"]["en-US"] for s in (await response.json())["statements"]]
+        assert verbs.count("earned") == 1 and verbs[-1] == "earned", verbs
 
         status, token, headers = await get(
             http, f"{base}/badges/credentials/{earned.credential_id}.jwt"

@@ -133,14 +133,18 @@ def badge(achievement_id: str) -> IssuedBadge:
 def test_a_completed_quest_asks_for_its_badge_and_an_outage_loses_nothing() -> None:
     q = quest()
     desk = BadgeDesk(achievements_of([q]), QuestBook([q]))
-    program = desk.earned("v-00000001", [update(q.id, False), update(q.id, True)], T0)
+    kept: list[dict[str, Any]] = []
+    program = desk.earned("v-00000001", [update(q.id, False), update(q.id, True)], T0, kept)
     step = program.send(None)
     assert isinstance(step, IssueBadge) and step.grant.achievement_id == f"quest-{q.id}"
+    assert step.statement["verb"]["id"] == "http://id.tincanapi.com/verb/earned"
+    assert step.statement["object"]["definition"]["name"]["th-TH"] == "เดินเรียนรู้"
     with pytest.raises(StopIteration) as done:
         program.send(badge(step.grant.achievement_id))
     assert [type(m) for m in done.value.value] == [BadgeEarned]
+    assert kept == [step.statement], "a fresh badge's statement goes to the LRS"
 
-    program = desk.earned("v-00000001", [update(q.id, True)], T0)
+    program = desk.earned("v-00000001", [update(q.id, True)], T0, kept)
     program.send(None)
     with pytest.raises(StopIteration) as done:
         program.throw(StoreUnavailable("down"))
@@ -158,6 +162,7 @@ def test_a_completed_quest_asks_for_its_badge_and_an_outage_loses_nothing() -> N
         program.send((badge(f"quest-{q.id}"),))
     listed = done.value.value.replies[0]
     assert isinstance(listed, Badges) and listed.badges[0].achievement == f"quest-{q.id}"
+    assert [s["verb"]["display"]["en-US"] for s in done.value.value.statements] == ["earned"]
 
     # A full revocation list is refused, with its code; nothing else breaks.
     program = desk.badges("v-00000001", T0)

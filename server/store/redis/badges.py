@@ -14,6 +14,8 @@ from dataclasses import asdict
 from typing import Any
 
 from server.store.redis.connection import Connection, guarded
+from server.store.redis.keys import statement_item
+from server.store.redis.slots import VisitorSlots
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.badges.jose import SigningKey
@@ -79,6 +81,7 @@ class RedisBadges:
     """Badges, signing keys and the revocation list's bits."""
 
     _conn: Connection
+    _slots: VisitorSlots
 
     def _script(self, name: str, source: str) -> Any:
         scripts: dict[str, Any] = self.__dict__.setdefault("_badge_scripts", {})
@@ -135,3 +138,7 @@ class RedisBadges:
     @guarded
     async def revoked_indexes(self) -> tuple[int, ...]:
         return tuple(sorted(int(i) for i in await self._conn.redis.smembers(REVOKED)))
+
+    @guarded
+    async def keep_statement(self, statement: dict[str, Any], now: float) -> None:
+        await self._slots.post([statement_item(statement, now)])

@@ -7,6 +7,7 @@ import sqlite3
 from typing import Any
 
 from server.store.sqlite.database import Database
+from server.store.sqlite.learning import keep_statement
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.badges.jose import SigningKey
@@ -112,3 +113,9 @@ class SQLiteBadges(Database):
             return tuple(r[0] for r in rows)
 
         return await self._call(run, write=False)
+
+    async def keep_statement(self, statement: dict[str, Any], now: float) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            keep_statement(conn, statement, now)
+
+        await self._call(run, write=True)

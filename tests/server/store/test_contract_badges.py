@@ -13,6 +13,8 @@ import pytest
 from server.store import Store
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.scene.model import Text
+from srichan_world.world import xapi
 from srichan_world.world.badges.jose import SigningKey
 from srichan_world.world.badges.records import IssuedBadge
 from tests.server.store.conftest import T0, StoreFactory
@@ -71,3 +73,11 @@ async def test_signing_keys_are_kept_in_order_and_never_twice(store: Store) -> N
     assert await store.add_signing_key(second) == (first, second)
     assert await store.add_signing_key(first) == (first, second)
     assert await store.signing_keys() == (first, second)
+
+
+async def test_a_badge_statement_is_kept_once_with_the_others(store: Store) -> None:
+    statement = xapi.earned_statement(ALICE, "quest-walk", Text("ก", "a"), Text("ข", "b"), T0)
+    await store.keep_statement(statement, T0)
+    await store.keep_statement(statement, T0 + 1)
+    kept = (await store.statements_since(T0 - 1)).statements
+    assert kept == (statement,)
