@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +15,7 @@ import pytest
 
 from server.ws.client import ServerError
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.messages import Badges, BadgesGet
+from srichan_world.protocol.messages import BadgeEarned, Badges, BadgesGet
 from srichan_world.world.badges.baking import unbake
 from tests.server.badge_fixtures import (
     CREDENTIAL_SCHEMA,
@@ -27,6 +28,7 @@ from tests.server.badge_fixtures import (
     srichan,
 )
 from tests.server.learning_fixtures import ADMIN_TOKEN, Walker, visitor
+from tools import redis_servers
 
 
 async def test_a_learner_earns_a_badge_that_verifies_until_it_is_revoked(
@@ -36,7 +38,11 @@ async def test_a_learner_earns_a_badge_that_verifies_until_it_is_revoked(
         base = street.http
         vid, secret = visitor(1)
         me = await Walker.join(street.url, "สมหญิง", vid, secret)
+        other_tab = await Walker.join(street.url, "สมหญิง", vid, secret)
         earned = (await complete_walk(me)).badge
+        told = await other_tab.client.next(BadgeEarned)
+        assert told.badge == earned and told.cid is None, "every tab hears of it"
+        await other_tab.close()
         assert (earned.achievement, earned.kind, earned.revoked) == ("quest-walk", "quest", False)
         assert earned.name.th == "เดินเรียนรู้" and earned.name.en == "Learning walk"
         listed = await me.ask(BadgesGet())
@@ -152,8 +158,21 @@ async def test_a_tampered_or_foreign_badge_is_refused_by_badge_verify(
         await me.close()
 
 
-async def test_rotating_the_key_keeps_old_badges_verifiable(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/street.db"
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    why = redis_servers.available()
+    if why:
+        pytest.skip(why)
+    server = redis_servers.start_server(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_rotating_the_key_keeps_old_badges_verifiable(
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    url = request.getfixturevalue("redis_url") if kind == "redis" else f"sqlite:///{tmp_path}/s.db"
     async with badge_street(tmp_path, url) as street, aiohttp.ClientSession() as http:
         base = street.http
         first = await Walker.join(street.url, "หนึ่ง", *visitor(3))
