@@ -12,6 +12,7 @@ reading the server's architecture (docs/architecture.md draws it):
   on a store); every route;
 * at startup (:func:`_running`, in order): open the store → watch its health → join the bus
   (in-process, or Redis pub/sub with a Redis store) → start the booth service on the store →
+  start the badge issuer on the store (its first signing key) →
   share presence with other processes (Redis only) → give the pump the store steps → watch
   and tick;
 * at shutdown: the same in reverse (aiohttp first closes every WebSocket with GOING_AWAY).
@@ -37,10 +38,12 @@ from server.bus.presence_relay import PresenceRelay
 from server.bus.redis import RedisBus
 from server.config import ConfigError, Settings
 from server.health import StoreHealth
+from server.http import badges as badge_routes
 from server.http import owner, scene, status, xapi
 from server.integrations.lrs import LrsConfig
 from server.keys import (
     ADMISSION,
+    BADGES,
     BOOTHS,
     BUS,
     HEALTH,
@@ -54,6 +57,7 @@ from server.keys import (
 from server.metrics import Metrics
 from server.redis_client import is_redis_url, open_client, pubsub_url
 from server.scene_files import SceneFiles
+from server.services.badges import BadgeIssuer
 from server.services.booths import POLL_S, BoothService
 from server.store import open_store
 from server.tasks import cancel
@@ -64,12 +68,16 @@ from server.ws.learning import WATCH_S, LearningLoop
 from server.ws.pump import LeaveHook, Pump
 from server.ws.steps import StoreSteps
 from srichan_world.scene.manifest import Manifest
+from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.street import Street
 from srichan_world.world.admission import Admission
+from srichan_world.world.badges.achievements import achievements_of
+from srichan_world.world.badges.credential import Issuer
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
+from srichan_world.world.quests import QuestBook
 
 RELAY_TIMEOUT_S = 2.0
 
@@ -98,7 +106,10 @@ def create_app(
     booths = BoothService(files.manifest)
     slots = {slot: place.position for slot, place in booths.slots.items()}
     world = PresenceWorld(files.manifest, presence)
-    street = Street(world, LearningDesk(content), BoothCounter(slots))
+    achievements = achievements_of(content.quests)
+    badges = BadgeIssuer(Issuer(settings.badge_base_url()), achievements)
+    badge_desk = BadgeDesk(achievements, QuestBook(content.quests))
+    street = Street(world, LearningDesk(content, badges=badge_desk), BoothCounter(slots))
     pump = Pump(street, presence, metrics, SocketLimits.cutting_within(settings.slow_client_s))
     admission = Admission(settings.admission_limits())
     door = SocketAdmission(admission, settings.trusted_proxies, metrics)
@@ -110,12 +121,14 @@ def create_app(
     app[PUMP] = pump
     app[ADMISSION] = admission
     app[BOOTHS] = booths
+    app[BADGES] = badges
     app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
     status.add_routes(app)
     scene.add_routes(app, settings)
     app.router.add_get("/ws", door.wrap(pump.handle))
     owner.add_routes(app)
     xapi.add_routes(app)
+    badge_routes.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
     app.on_shutdown.append(pump.shutdown)
     return app
@@ -179,6 +192,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         bus.on_disconnect.append(health.suspect)
 
         await booths.start(store)
+        await app[BADGES].start(store)
         fanout = BoothFanout(booths, pump)
         booths.subscribe(fanout.on_update)
         await BoothNotices(booths, bus).start()
@@ -194,7 +208,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             stack.push_async_callback(relay.close)
 
         pump.serve(
-            StoreSteps(store, booths),
+            StoreSteps(store, booths, app[BADGES]),
             on_leave=(fanout.forget,),
             sharing=relay,
             on_learned=learning.learned,

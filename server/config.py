@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +70,14 @@ class Settings:
     keepalive_timeout_s: float = 15.0
     body_timeout_s: float = 10.0
     slow_client_s: float = 10.0
+    public_url: str = ""
+    """The street's public origin (``https://host``): the base of every URL inside an Open
+    Badge. Empty: ``http://<host>:<port>``, fine on one machine only."""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
+
+    def badge_base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     def admission_limits(self) -> AdmissionLimits:
         return AdmissionLimits(
@@ -93,6 +100,7 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("resume_window_s", "SRICHAN_RESUME_WINDOW_S", float, "seconds a dropped avatar waits"),
     ("workers", "SRICHAN_WORKERS", int, "server processes on the port (more than 1 needs Redis)"),
     ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
+    ("public_url", "SRICHAN_PUBLIC_URL", str, "public origin, e.g. https://srichan.example"),
     ("spawn", "SRICHAN_SPAWN", str, "new visitors appear at the first quest (start) or rotate"),
     (
         "trusted_proxies",
@@ -178,6 +186,8 @@ def validate(settings: Settings) -> list[str]:
         problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")
     if settings.spawn not in SPAWN_RULES:
         problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
+    if settings.public_url and not re.fullmatch(r"https?://[^/\s]+/?", settings.public_url):
+        problems.append(f"public_url: {settings.public_url!r} must be http(s)://host[:port]")
     if settings.admin_token and len(settings.admin_token) < 16:
         problems.append("admin_token: must be at least 16 characters")
     for name, lo, hi, unit in (

@@ -13,6 +13,7 @@ from server.config import Settings
 from server.health import StoreHealth
 from server.metrics import Metrics
 from server.scene_files import SceneFiles
+from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.store import Store
 from server.ws.learning import LearningLoop
@@ -36,3 +37,5 @@ HEALTH = web.AppKey("store_health", StoreHealth)
 """Set at startup."""
 BUS = web.AppKey("bus", Bus)
 """Set at startup: the in-process bus, or Redis pub/sub with a Redis store."""
+BADGES = web.AppKey("badges", BadgeIssuer)
+"""The Open Badges issuer: keys, signing, public documents (its store is set at startup)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import bench_cmd, ledger_cmd, owner_cmd, scene_cmd, serve_cmd
+from tools import badge_cmd, bench_cmd, ledger_cmd, owner_cmd, scene_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_cmd.add_parser(sub)
     owner_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
+    badge_cmd.add_parser(sub)
     return parser
 
 

@@ -32,6 +32,7 @@ from srichan_world.protocol.fields import spec_of
 from srichan_world.protocol.messages import (
     CLIENT_TYPES,
     MESSAGES,
+    Badge,
     Coupon,
     Enter,
     LeaderboardEntry,
@@ -128,7 +129,7 @@ def render() -> str:
     )
     record_lines = "".join(
         f"  {cls.__name__}: Object.freeze({json.dumps([n for n, _ in spec_of(cls)])}),\n"
-        for cls in (Enter, Coupon, LeaderboardEntry)
+        for cls in (Enter, Coupon, LeaderboardEntry, Badge)
     )
     parts.append(f"export const RECORDS = Object.freeze({{\n{record_lines}}});\n\n")
     parts.append(_glossary())

@@ -1,13 +1,14 @@
 """The store interface, in the words of the domain, one small protocol per area.
 
-Every durable fact of Sri Chan World goes through a store, in six areas:
+Every durable fact of Sri Chan World goes through a store, in seven areas:
 
 * :class:`VisitorLedger`: visitors (id, secret, nickname) and the token ledger;
 * :class:`LearningRecords`: quiz attempts and awards, quest progress, leaderboards, xAPI;
 * :class:`Booths`: the shops' stalls on the street, drafts and photos;
 * :class:`Coupons`: what visitors buy with tokens, and the shops' checks at the counter;
 * :class:`Owners`: which shop holds which slot, sign-in links and sessions;
-* :class:`Audit`: the ledger recomputed, and the owners' action log.
+* :class:`Audit`: the ledger recomputed, and the owners' action log;
+* :class:`BadgeRecords`: Open Badges issued, their signing keys, the revocation list.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -33,6 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from srichan_world.world.badges.jose import SigningKey
+from srichan_world.world.badges.records import IssuedBadge
 from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
@@ -296,7 +299,48 @@ class Audit(Protocol):
         ...
 
 
-class Store(VisitorLedger, LearningRecords, Booths, Coupons, Owners, Audit, Protocol):
+class BadgeRecords(Protocol):
+    """Open Badges the city issued, its signing keys and the revocation list's bits."""
+
+    async def signing_keys(self) -> tuple[SigningKey, ...]:
+        """Every signing key ever used, oldest first; the last one signs."""
+        ...
+
+    async def add_signing_key(self, key: SigningKey) -> tuple[SigningKey, ...]:
+        """Append ``key`` (a key already kept is not added twice); every key after it."""
+        ...
+
+    async def next_status_index(self) -> int:
+        """A revocation-list index never handed out before (from 0 up)."""
+        ...
+
+    async def issue_badge(self, badge: IssuedBadge) -> IssuedBadge:
+        """Keep ``badge`` unless the visitor already holds one for that achievement: then
+        the one held (a visitor never gets two badges for one achievement)."""
+        ...
+
+    async def badges_of(self, visitor_id: str) -> tuple[IssuedBadge, ...]:
+        """The visitor's badges, newest first."""
+        ...
+
+    async def badge(self, credential_id: str) -> IssuedBadge | None: ...
+
+    async def revoke_badge(self, credential_id: str, now: float) -> IssuedBadge:
+        """Mark it revoked (once: revoking again keeps the first time); refused
+        ``UNKNOWN_BADGE`` for an id never issued."""
+        ...
+
+    async def revoked_indexes(self) -> tuple[int, ...]:
+        """The revocation-list indexes of every revoked badge."""
+        ...
+
+    async def keep_statement(self, statement: dict[str, Any], now: float) -> None:
+        """Keep an xAPI statement about a badge, once per statement id (served by
+        ``statements_since`` with the others)."""
+        ...
+
+
+class Store(VisitorLedger, LearningRecords, Booths, Coupons, Owners, Audit, BadgeRecords, Protocol):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""
 
     async def close(self) -> None:

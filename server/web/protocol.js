@@ -33,6 +33,9 @@ export const MsgType = Object.freeze({
   BOOTH_STATE: 48,
   REDEEM: 49,
   COUPON_ISSUED: 50,
+  BADGES_GET: 64,
+  BADGES: 65,
+  BADGE_EARNED: 66,
 });
 
 export const ErrorCode = Object.freeze({
@@ -89,6 +92,8 @@ export const ErrorCode = Object.freeze({
   UNSUPPORTED: 90,
   INTERNAL: 91,
   STORE_UNAVAILABLE: 92,
+  UNKNOWN_BADGE: 100,
+  STATUS_LIST_FULL: 101,
 });
 
 export const CloseCode = Object.freeze({
@@ -130,6 +135,7 @@ export const Feature = Object.freeze({
   PRESENCE: "presence",
   LEARNING: "learning",
   BOOTHS: "booths",
+  BADGES: "badges",
 });
 
 /** The feature of each message type: what a server without it answers unsupported. */
@@ -162,6 +168,9 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.BOOTH_STATE]: Feature.BOOTHS,
   [MsgType.REDEEM]: Feature.BOOTHS,
   [MsgType.COUPON_ISSUED]: Feature.BOOTHS,
+  [MsgType.BADGES_GET]: Feature.BADGES,
+  [MsgType.BADGES]: Feature.BADGES,
+  [MsgType.BADGE_EARNED]: Feature.BADGES,
 });
 
 export const LIMITS = Object.freeze({
@@ -236,12 +245,16 @@ export const FIELDS = Object.freeze({
   [MsgType.BOOTH_STATE]: Object.freeze(["slot", "version", "booth"]),
   [MsgType.REDEEM]: Object.freeze(["slot", "promotion", "key", "expected_cost"]),
   [MsgType.COUPON_ISSUED]: Object.freeze(["coupon", "balance"]),
+  [MsgType.BADGES_GET]: Object.freeze([]),
+  [MsgType.BADGES]: Object.freeze(["badges"]),
+  [MsgType.BADGE_EARNED]: Object.freeze(["badge"]),
 });
 
 export const RECORDS = Object.freeze({
   Enter: Object.freeze(["id", "x", "z", "heading", "anim", "name", "look"]),
   Coupon: Object.freeze(["coupon_id", "slot", "promotion", "title", "code", "expires_at"]),
   LeaderboardEntry: Object.freeze(["rank", "name", "score", "quests"]),
+  Badge: Object.freeze(["credential_id", "achievement", "kind", "name", "issued_at", "revoked"]),
 });
 
 /** The street's terms and the spellings to avoid (srichan_world/scene/glossary.py). */
@@ -256,7 +269,8 @@ export const GLOSSARY = Object.freeze({
   leaderboard: Object.freeze({ th: "อันดับ", en: "leaderboard", avoid: Object.freeze([]) }),
   visitor: Object.freeze({ th: "ผู้มาเยือน", en: "visitor", avoid: Object.freeze([]) }),
   landmark: Object.freeze({ th: "สถานที่สำคัญ", en: "landmark", avoid: Object.freeze([]) }),
+  badge: Object.freeze({ th: "เหรียญตรา", en: "badge", avoid: Object.freeze(["แบดจ์", "แบดจ"]) }),
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET]);

@@ -7,13 +7,16 @@ the program asks. A refusal the store raises (``Refused``) and an unreachable st
 
 from __future__ import annotations
 
+from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.store import Store, StoreError
 from srichan_world.errors import Refused
 from srichan_world.street.steps import (
     AdvanceQuests,
+    IssueBadge,
     Program,
     ReadAttempts,
+    ReadBadges,
     ReadBalance,
     ReadCoupons,
     ReadLeaderboard,
@@ -31,11 +34,18 @@ from srichan_world.world.ledger import visitor_account
 
 
 class StoreSteps:
-    """Each step as one call on the store (or, for a booth refresh, the booth service)."""
+    """Each step as one call on the store (or, for a booth refresh, the booth service; for a
+    badge, the issuer, which signs it before the store keeps it)."""
 
-    def __init__(self, store: Store, booths: BoothService | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        booths: BoothService | None = None,
+        badges: BadgeIssuer | None = None,
+    ) -> None:
         self.store = store
         self.booths = booths
+        self.badges = badges
 
     async def apply(self, step: Step) -> object:
         store = self.store
@@ -62,6 +72,11 @@ class StoreSteps:
                 return await store.redeem(redemption, secret)
             case ShowBooth(booth) if self.booths is not None:
                 return self.booths.show(booth)
+            case IssueBadge(grant, statement) if self.badges is not None:
+                await store.keep_statement(statement, grant.now)
+                return await self.badges.issue(grant)
+            case ReadBadges(visitor_id):
+                return await store.badges_of(visitor_id)
         raise TypeError(f"no store operation for {type(step).__name__}")
 
     async def run(self, program: Program[T]) -> T:

@@ -17,7 +17,8 @@ PROTOCOL_VERSION = 1
 
 class MsgType(IntEnum):
     """First element of every message. Codes are grouped by feature (1–31 presence, 32–47
-    learning, 48–63 booths), but which feature a type belongs to is :data:`FEATURE_OF`."""
+    learning, 48–63 booths, 64–71 badges), but which feature a type belongs to is
+    :data:`FEATURE_OF`."""
 
     # presence
     HELLO = 1  # C→S
@@ -50,6 +51,10 @@ class MsgType(IntEnum):
     BOOTH_STATE = 48  # S→C: snapshot or update of one booth's public config
     REDEEM = 49  # C→S
     COUPON_ISSUED = 50  # S→C
+    # badges (Open Badges 3.0 credentials)
+    BADGES_GET = 64  # C→S: the visitor's credentials
+    BADGES = 65  # S→C: reply to badges_get
+    BADGE_EARNED = 66  # S→C: a credential was just issued (to every tab of the visitor)
 
 
 class Feature(StrEnum):
@@ -58,6 +63,7 @@ class Feature(StrEnum):
     PRESENCE = "presence"
     LEARNING = "learning"
     BOOTHS = "booths"
+    BADGES = "badges"
 
 
 FEATURE_OF: dict[MsgType, Feature] = {
@@ -89,6 +95,9 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.BOOTH_STATE: Feature.BOOTHS,
     MsgType.REDEEM: Feature.BOOTHS,
     MsgType.COUPON_ISSUED: Feature.BOOTHS,
+    MsgType.BADGES_GET: Feature.BADGES,
+    MsgType.BADGES: Feature.BADGES,
+    MsgType.BADGE_EARNED: Feature.BADGES,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -168,6 +177,9 @@ class ErrorCode(IntEnum):
     UNSUPPORTED = 90  # no handler for this request on this server
     INTERNAL = 91
     STORE_UNAVAILABLE = 92  # the durable store is unreachable; retry later with the same key
+    # badges
+    UNKNOWN_BADGE = 100  # no credential with this id (or not yours): one answer for both
+    STATUS_LIST_FULL = 101  # the revocation list has no free index left
 
 
 class CloseCode(IntEnum):

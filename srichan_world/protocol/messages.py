@@ -407,6 +407,40 @@ class CouponIssued(Message):
     balance: Annotated[int, COUNT]
 
 
+# -- badges -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """One credential as the wallet lists it; the files are at ``/badges/credentials/<id>``."""
+
+    credential_id: Annotated[str, Str(32)]
+    achievement: Annotated[str, ID]
+    kind: Annotated[str, Str(16)]
+    name: Annotated[Text, BILINGUAL]
+    issued_at: Annotated[int, COUNT]
+    """Unix seconds."""
+    revoked: Annotated[bool, Bool()]
+
+
+@dataclass(frozen=True)
+class BadgesGet(Message):
+    TYPE = MsgType.BADGES_GET
+
+
+@dataclass(frozen=True)
+class Badges(Message):
+    TYPE = MsgType.BADGES
+    badges: Annotated[tuple[Badge, ...], Seq(Rec(Badge), L.MAX_ARRAY)]
+    """Newest first."""
+
+
+@dataclass(frozen=True)
+class BadgeEarned(Message):
+    TYPE = MsgType.BADGE_EARNED
+    badge: Annotated[Badge, Rec(Badge)]
+
+
 MESSAGES: dict[MsgType, type[Message]] = {
     cls.TYPE: cls
     for cls in (
@@ -438,6 +472,9 @@ MESSAGES: dict[MsgType, type[Message]] = {
         BoothState,
         Redeem,
         CouponIssued,
+        BadgesGet,
+        Badges,
+        BadgeEarned,
     )
 }
 
@@ -455,6 +492,7 @@ CLIENT_TYPES = frozenset(
         MsgType.WALLET_GET,
         MsgType.LEADERBOARD_GET,
         MsgType.REDEEM,
+        MsgType.BADGES_GET,
     }
 )
 """What a client may send; anything else from a client is an unknown type."""

@@ -36,6 +36,7 @@ GLOSSARY: Mapping[str, Term] = MappingProxyType(
         "leaderboard": Term("อันดับ", "leaderboard"),
         "visitor": Term("ผู้มาเยือน", "visitor"),
         "landmark": Term("สถานที่สำคัญ", "landmark"),
+        "badge": Term("เหรียญตรา", "badge", ("แบดจ์", "แบดจ")),
     }
 )
 

@@ -35,6 +35,7 @@ from srichan_world.protocol.messages import (
     Error,
     Leaderboard,
     LeaderboardEntry,
+    Message,
     Nickname,
     QuestProgress,
     QuizQuestion,
@@ -42,6 +43,7 @@ from srichan_world.protocol.messages import (
     Wallet,
 )
 from srichan_world.scene.geometry import Point
+from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.steps import (
     AdvanceQuests,
     Outcome,
@@ -117,8 +119,15 @@ def _nonce() -> str:
 class LearningDesk:
     """The learning rules of one process's sessions; every request method returns a program."""
 
-    def __init__(self, content: LearningContent, nonce: Callable[[], str] = _nonce) -> None:
+    def __init__(
+        self,
+        content: LearningContent,
+        nonce: Callable[[], str] = _nonce,
+        badges: BadgeDesk | None = None,
+    ) -> None:
         self.cap = content.policy.daily_earn_cap
+        self.badges = badges
+        """Issues a badge for each quest completed (``None``: a street without badges)."""
         self.desk = QuizDesk(QuizBook(content.quiz_points))
         self.quests = QuestBook(content.quests)
         self.visits = VisitTracker(content.footprints)
@@ -250,7 +259,11 @@ class LearningDesk:
             capped=result.capped,
             already_awarded=result.already_awarded,
         )
-        progress_messages = [progress_message(u) for u in result.quests]
+        progress_messages: list[Message] = [progress_message(u) for u in result.quests]
+        if self.badges is not None:
+            progress_messages += yield from self.badges.earned(
+                visitor_id, updates, now, done.statements
+            )
         done.replies = [reply, *progress_messages]
         done.tell = [(visitor_id, m) for m in progress_messages]
         done.tokens += result.awarded
@@ -265,7 +278,10 @@ class LearningDesk:
             return done
         facts = self._unsent.pop(visitor_id, ()) + self.visits.observe(str(session), position)
         updates = yield from self._apply(visitor_id, facts, now, done)
-        done.tell = [(visitor_id, progress_message(u)) for u in updates]
+        told: list[Message] = [progress_message(u) for u in updates]
+        if self.badges is not None:
+            told += yield from self.badges.earned(visitor_id, updates, now, done.statements)
+        done.tell = [(visitor_id, m) for m in told]
         return done
 
     def set_nickname(self, asker: Asker, name: str, now: float) -> Program[Outcome]:

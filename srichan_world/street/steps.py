@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from srichan_world.protocol.messages import Message
+from srichan_world.world.badges.records import Grant
 from srichan_world.world.booths import BoothRecord
 from srichan_world.world.coupons import Redemption
 from srichan_world.world.leaderboard import Board
@@ -114,6 +115,22 @@ class ShowBooth(Step):
     call, the record came back with the step that changed it."""
 
     booth: BoothRecord
+
+
+@dataclass(frozen=True)
+class IssueBadge(Step):
+    """Issue (sign and keep) the badge the grant names, once per visitor and achievement:
+    the badge issued, or the one the visitor already held."""
+
+    grant: Grant
+    statement: dict[str, Any]
+    """The xAPI "earned" statement, kept (once per id) before the badge is issued, so a badge
+    issued later (after an outage) still has it."""
+
+
+@dataclass(frozen=True)
+class ReadBadges(Step):
+    visitor_id: str
 
 
 @dataclass

@@ -32,6 +32,7 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import ErrorCode, MsgType
 from srichan_world.protocol.messages import (
+    BadgesGet,
     Error,
     Hello,
     LeaderboardGet,
@@ -253,7 +254,17 @@ class Street:
                 return lambda: self._leaderboard(session, msg, now)
         if booths is not None and isinstance(msg, Redeem):
             return lambda: self._redeem(booths, session, msg, now)
+        if learning is not None and learning.badges is not None and isinstance(msg, BadgesGet):
+            return lambda: self._badges(session, now)
         return None
+
+    def _badges(self, session: int, now: float) -> Program[Outcome]:
+        """A visitor's own badges only: the identity was checked at their hello."""
+        assert self.learning is not None and self.learning.badges is not None
+        visitor_id = self.learning.entered(session)
+        if visitor_id is None:
+            return _refused(ErrorCode.NO_IDENTITY, "enter with your identity first")
+        return self.learning.badges.badges(visitor_id, now)
 
     def _redeem(
         self, booths: BoothCounter, session: int, msg: Redeem, now: float

@@ -1,4 +1,4 @@
-"""xAPI statements for quiz answers and quest completions.
+"""xAPI statements for quiz answers, quest completions and badges earned.
 
 A learning city reports learning in a standard form: each answer and each completed quest
 becomes an xAPI 1.0.3 statement that any Learning Record Store can take. Visitors are
@@ -20,6 +20,9 @@ ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 MODULE = "http://adlnet.gov/expapi/activities/module"
+EARNED = "http://id.tincanapi.com/verb/earned"
+"""The xAPI registry's verb for receiving an award (ADL's own verbs have none)."""
+BADGE = "http://activitystrea.ms/schema/1.0/badge"
 PLATFORM = "Sri Chan World"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME_PAGE}/xapi/statements")
 
@@ -111,6 +114,33 @@ def completed_statement(
             },
         },
         "result": {"success": True, "completion": True},
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }
+
+
+def badge_activity_id(achievement_id: str) -> str:
+    return f"{HOME_PAGE}/activities/badge/{achievement_id}"
+
+
+def earned_statement(
+    visitor_id: str, achievement_id: str, name: Text, description: Text, now: float
+) -> dict[str, Any]:
+    """The statement for a badge earned: once per visitor and achievement (its id comes from
+    both), like the badge itself."""
+    return {
+        "id": statement_id(f"badge:{visitor_id}:{achievement_id}"),
+        "actor": _actor(visitor_id),
+        "verb": {"id": EARNED, "display": {"en-US": "earned", "th-TH": "ได้รับ"}},
+        "object": {
+            "objectType": "Activity",
+            "id": badge_activity_id(achievement_id),
+            "definition": {
+                "type": BADGE,
+                "name": _lang(name),
+                "description": _lang(description),
+            },
+        },
         "context": _context(),
         "timestamp": iso_timestamp(now),
     }

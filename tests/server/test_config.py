@@ -66,3 +66,14 @@ def test_bad_limits_are_named(scene_dir: Path) -> None:
     assert "ws_per_address: 0 must be in [1, 100000]" in text
     assert "header_timeout_s: 0 must be in [1, 120] s" in text
     assert "slow_client_s: 100 must be in [2, 60] s" in text
+
+
+def test_the_public_url_must_be_an_origin(scene_dir: Path) -> None:
+    env = {"SRICHAN_SCENE_DIR": str(scene_dir)}
+    for bad in ("srichan.example", "https://srichan.example/street", "ftp://x", "https://a b"):
+        with pytest.raises(ConfigError) as info:
+            load_settings(parse(["--public-url", bad]), env)
+        assert any(p.startswith("public_url:") for p in info.value.problems), bad
+    good = load_settings(parse(["--public-url", "https://srichan.example/"]), env)
+    assert good.badge_base_url() == "https://srichan.example"
+    assert load_settings(parse([]), env).badge_base_url() == "http://127.0.0.1:8080"

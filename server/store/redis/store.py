@@ -23,6 +23,8 @@ a single server or a cluster:
   statement stream, rankings) need one sequencer; its share of each operation is one small
   script, so one shard carries a street many times over.
 * ``srichan:{img:<image id>}``: a photo's bytes, spread over the cluster.
+* ``srichan:{badges}:…``: Open Badges, their signing keys and revocation bits (see
+  :mod:`server.store.redis.badges`).
 
 Atomicity. The rules send plans (an answer, a quest fact, a redemption: see
 :mod:`server.store.base`). A plan's conditions (the state it rests on, the day's cap, the
@@ -71,6 +73,7 @@ that crosses slots) and the street (:mod:`~server.store.redis.street`).
 from __future__ import annotations
 
 from server.store.redis.audit import RedisAudit
+from server.store.redis.badges import RedisBadges
 from server.store.redis.booths import RedisBooths
 from server.store.redis.connection import Connection
 from server.store.redis.coupons import RedisCoupons, Sales
@@ -82,7 +85,13 @@ from server.store.redis.street import Street
 
 
 class RedisStore(
-    RedisVisitorLedger, RedisLearning, RedisBooths, RedisCoupons, RedisOwners, RedisAudit
+    RedisVisitorLedger,
+    RedisLearning,
+    RedisBooths,
+    RedisCoupons,
+    RedisOwners,
+    RedisAudit,
+    RedisBadges,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

@@ -158,6 +158,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             detail TEXT NOT NULL
         )""",
     ),
+    (
+        """CREATE TABLE badge_keys (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kid TEXT NOT NULL UNIQUE,
+            private_jwk TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE badges (
+            id TEXT PRIMARY KEY,
+            visitor_id TEXT NOT NULL,
+            achievement_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            issued_at REAL NOT NULL,
+            status_index INTEGER NOT NULL UNIQUE,
+            token TEXT NOT NULL,
+            revoked_at REAL,
+            UNIQUE (visitor_id, achievement_id)
+        )""",
+        "CREATE INDEX badges_by_visitor ON badges (visitor_id, issued_at)",
+        "CREATE TABLE badge_status_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT)",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

@@ -14,6 +14,7 @@ event loop never blocks on disk and transactions in this process never interleav
 from __future__ import annotations
 
 from server.store.sqlite.audit import SQLiteAudit
+from server.store.sqlite.badges import SQLiteBadges
 from server.store.sqlite.booths import SQLiteBooths
 from server.store.sqlite.coupons import SQLiteCoupons
 from server.store.sqlite.learning import SQLiteLearning
@@ -22,7 +23,13 @@ from server.store.sqlite.owners import SQLiteOwners
 
 
 class SQLiteStore(
-    SQLiteVisitorLedger, SQLiteLearning, SQLiteBooths, SQLiteCoupons, SQLiteOwners, SQLiteAudit
+    SQLiteVisitorLedger,
+    SQLiteLearning,
+    SQLiteBooths,
+    SQLiteCoupons,
+    SQLiteOwners,
+    SQLiteAudit,
+    SQLiteBadges,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""

@@ -468,7 +468,10 @@ export class Hud {
   openPanel(kind, opener = null) {
     this.panelKind = kind;
     if (opener) this.panelOpener = opener;
-    if (kind === "wallet") ask(this.conn, this.state, MsgType.WALLET_GET, {});
+    if (kind === "wallet") {
+      ask(this.conn, this.state, MsgType.WALLET_GET, {});
+      ask(this.conn, this.state, MsgType.BADGES_GET, {}, { fallback: true });
+    }
     // While the board is open the server pushes changes (follow); closing stops them.
     if (kind === "leaderboard")
       ask(this.conn, this.state, MsgType.LEADERBOARD_GET, { follow: true });

@@ -2,9 +2,10 @@
 // when WebGL is missing), the scene manifest, the WebSocket session, then the chosen mode. The
 // list mode never downloads three.js or the GLB.
 
+import { MsgType } from "../protocol.js";
 import { announce } from "./dom.js";
 import { downloadGlb } from "./download.js";
-import { applyStatic, onLang, t, toggleLang } from "./i18n.js";
+import { applyStatic, onLang, pick, t, toggleLang } from "./i18n.js";
 import { loadVisitor } from "./identity.js";
 import { ConnState, Connection } from "./net.js";
 import { applyPrefs } from "./prefs.js";
@@ -127,7 +128,13 @@ function connect(state, visitor) {
     } catch {
       // fine
     }
-    // The server sends the wallet and the quests' progress after the welcome by itself.
+    // The server sends the wallet and the quests' progress after the welcome by itself;
+    // the badges are asked for (a server without them answers unsupported, ignored).
+    conn.send(MsgType.BADGES_GET, {});
+  });
+  state.addEventListener("change", (e) => {
+    if (e.detail.what === "badge")
+      announce(`${t("badgeEarned")}: ${pick(e.detail.msg.badge.name)}`);
   });
   conn.addEventListener("state", (e) => {
     if (e.detail.state === ConnState.OFFLINE && state.me)

@@ -9,6 +9,7 @@ const RECORD_FIELDS = {
   [MsgType.FRAME]: { enters: RECORDS.Enter },
   [MsgType.WALLET]: { coupons: RECORDS.Coupon },
   [MsgType.LEADERBOARD]: { entries: RECORDS.LeaderboardEntry, all_time: RECORDS.LeaderboardEntry },
+  [MsgType.BADGES]: { badges: RECORDS.Badge },
 };
 
 /** Turn a positional array into an object with the given field names. */
@@ -47,6 +48,9 @@ export function decodeMessage(bytes) {
   }
   if (type === MsgType.COUPON_ISSUED && Array.isArray(msg.coupon)) {
     msg.coupon = named(RECORDS.Coupon, msg.coupon);
+  }
+  if (type === MsgType.BADGE_EARNED && Array.isArray(msg.badge)) {
+    msg.badge = named(RECORDS.Badge, msg.badge);
   }
   if (type === MsgType.FRAME) msg.updates = parseUpdates(msg.updates || []);
   return msg;

@@ -221,12 +221,96 @@ export function walletView(state) {
   );
   if (!state.coupons.length) {
     wrap.append(el("p", { class: "empty", text: t("noCoupons") }));
-    return wrap;
+  } else {
+    const list = el("ul", { class: "coupons" });
+    for (const c of [...state.coupons].reverse()) list.append(couponCard(state, c));
+    wrap.append(list);
   }
-  const list = el("ul", { class: "coupons" });
-  for (const c of [...state.coupons].reverse()) list.append(couponCard(state, c));
-  wrap.append(list);
+  wrap.append(badgesView(state));
   return wrap;
+}
+
+/** The visitor's Open Badges: each with its image, the files to keep, and a link to share. */
+export function badgesView(state) {
+  const section = el("section", { class: "badges", "aria-labelledby": "badges-title" });
+  section.append(el("h3", { id: "badges-title", text: t("badges") }));
+  if (!state.badges.length) {
+    section.append(el("p", { class: "empty", text: t("noBadges") }));
+    return section;
+  }
+  const list = el("ul", { class: "badge-list" });
+  for (const b of state.badges) list.append(badgeCard(b));
+  section.append(list);
+  return section;
+}
+
+function badgeCard(b) {
+  const files = `/badges/credentials/${b.credential_id}`;
+  const verify = new URL(`/badges/verify/${b.credential_id}`, location.href).href;
+  const issued = new Date(b.issued_at * 1000).toLocaleDateString(
+    currentLang() === "th" ? "th-TH" : "en-GB",
+    { dateStyle: "long" },
+  );
+  const share = el("button", { type: "button", class: "share", text: t("badgeShare") });
+  share.addEventListener("click", () => shareLink(pick(b.name), verify));
+  return el(
+    "li",
+    { class: b.revoked ? "badge revoked" : "badge", "data-badge": b.credential_id },
+    el("img", {
+      class: "badge-image",
+      src: `/badges/achievements/${b.achievement}.svg`,
+      alt: "",
+      width: "72",
+      height: "72",
+    }),
+    el(
+      "div",
+      { class: "badge-body" },
+      el("h4", { text: pick(b.name) }),
+      el("p", { class: "issued", text: `${t("badgeIssued")} ${issued}` }),
+      b.revoked ? el("p", { class: "revoked-note", text: t("badgeRevoked") }) : null,
+      el(
+        "p",
+        { class: "badge-actions" },
+        el("a", {
+          class: "button",
+          href: `${files}.svg`,
+          download: `srichan-badge-${b.achievement}.svg`,
+          text: t("badgeDownloadImage"),
+        }),
+        el("a", {
+          class: "button",
+          href: `${files}.jwt`,
+          download: `srichan-badge-${b.achievement}.jwt`,
+          text: t("badgeDownloadCredential"),
+        }),
+        share,
+      ),
+      el(
+        "a",
+        { class: "verify-link", href: verify, target: "_blank", rel: "noopener" },
+        t("badgeVerify"),
+      ),
+    ),
+  );
+}
+
+/** Share the verification link: the phone's share sheet where there is one, else copy it. */
+async function shareLink(title, url) {
+  if (navigator.share) {
+    try {
+      await navigator.share({ title, url });
+      return;
+    } catch (err) {
+      if (err?.name === "AbortError") return;
+    }
+  }
+  try {
+    await navigator.clipboard.writeText(url);
+    announce(t("badgeLinkCopied"));
+  } catch {
+    announce(`${t("badgeLink")}: ${url}`, { ms: 10000 });
+  }
 }
 
 function boardTable(entries, you, caption) {

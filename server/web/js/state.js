@@ -67,6 +67,7 @@ export class WorldState extends EventTarget {
     this.clockOffset = null; // local seconds − server tick seconds, smallest seen (least delay)
     this.balance = null;
     this.coupons = [];
+    this.badges = []; // Open Badges the visitor earned, newest first (badges_get, badge_earned)
     this.quizzes = new Map(); // quiz_id → {status, attempts_left, cooldown_until, reward, ...}
     this.quests = new Map(); // quest_id → {done, total, completed, bonus}
     this.booths = new Map(); // slot → {version, booth}
@@ -171,6 +172,16 @@ export class WorldState extends EventTarget {
         return this.changed("my_name", { name: msg.name, fromServer: true });
       case MsgType.BOOTH_STATE:
         return this.boothState(msg);
+      case MsgType.BADGES:
+        this.badges = msg.badges;
+        return this.changed("wallet");
+      case MsgType.BADGE_EARNED:
+        this.badges = [
+          msg.badge,
+          ...this.badges.filter((b) => b.credential_id !== msg.badge.credential_id),
+        ];
+        this.changed("wallet");
+        return this.changed("badge", { msg });
       case MsgType.COUPON_ISSUED:
         this.balance = msg.balance;
         this.coupons = [...this.coupons.filter((c) => c.coupon_id !== msg.coupon.coupon_id)];

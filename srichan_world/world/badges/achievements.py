@@ -1,0 +1,66 @@
+"""What the city gives badges for: one :class:`Achievement` per quest (later courses, events).
+
+An achievement's id is ``<kind>-<source id>`` (``quest-heritage-walk``), stable across scene
+builds while the quest keeps its id, so its URL stays the same for every badge ever issued.
+Names and texts are Thai first, English second; Open Badges carries one string per field, so
+both languages go into that string, Thai first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from srichan_world.scene.model import Quest, Text
+
+KINDS = ("quest", "course", "event")
+"""What a credential may be about; only quests are issued today."""
+ACHIEVEMENT_ID = re.compile(r"^(quest|course|event)-[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Achievement:
+    id: str
+    kind: str
+    source: str
+    """The quest (course, event) id in the scene."""
+    name: Text
+    description: Text
+    criteria: Text
+
+
+def achievement_id(kind: str, source: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    return f"{kind}-{source}"
+
+
+def quest_achievement(quest: Quest) -> Achievement:
+    steps = len(quest.steps)
+    order_th = "ตามลำดับ" if quest.order == "ordered" else "ในลำดับใดก็ได้"
+    order_en = "in order" if quest.order == "ordered" else "in any order"
+    return Achievement(
+        id=achievement_id("quest", quest.id),
+        kind="quest",
+        source=quest.id,
+        name=quest.title,
+        description=quest.description,
+        criteria=Text(
+            th=f"ทำภารกิจ “{quest.title.th}” บนถนนศรีจันทร์เสมือนครบทั้ง {steps} ขั้น {order_th}: "
+            "ไปเยือนสถานที่และตอบคำถามให้ถูก",
+            en=f"Complete all {steps} steps of the quest “{quest.title.en}” on the virtual "
+            f"Sri Chan Road {order_en}: visit the places and answer the questions correctly.",
+        ),
+    )
+
+
+def achievements_of(quests: Iterable[Quest]) -> dict[str, Achievement]:
+    """Every achievement of the scene by id."""
+    found = (quest_achievement(q) for q in quests)
+    return {a.id: a for a in found}
+
+
+def both(text: Text, sep: str = " · ") -> str:
+    """Thai first, then English, in the one string Open Badges has for a field."""
+    return text.th if text.th == text.en else f"{text.th}{sep}{text.en}"
