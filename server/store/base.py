@@ -396,9 +396,7 @@ class Moderation(Protocol):
         """Reports with ``seq > after`` (of ``status``, or all for ``None``), oldest first."""
         ...
 
-    async def close_report(
-        self, seq: int, actor: str, note_text: str, now: float
-    ) -> ReportRecord:
+    async def close_report(self, seq: int, actor: str, note_text: str, now: float) -> ReportRecord:
         """Mark a report dealt with (again: a no-op); ``Refused(UNKNOWN_REPORT)``. Audited."""
         ...
 

@@ -439,6 +439,8 @@ class Badges(Message):
 class BadgeEarned(Message):
     TYPE = MsgType.BADGE_EARNED
     badge: Annotated[Badge, Rec(Badge)]
+
+
 # -- moderation -------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from srichan_world.protocol import limits as L
 from srichan_world.protocol.codes import NoticeKind, ReportReason, ReportTarget
 from srichan_world.scene.model import Text
+from srichan_world.world.chatfilter import WordFilter
 
 ACTIONS = ("warn", "mute", "unmute", "kick", "ban", "unban")
 MUTE_MAX_S = 7 * 86_400
@@ -119,7 +120,9 @@ class Sanction:
             raise ValueError("target: a visitor id")
         until = None
         if minutes is not None:
-            if not (isinstance(minutes, int | float) and 0 < minutes <= MUTE_MAX_S / 60):
+            if isinstance(minutes, bool) or not (
+                isinstance(minutes, int | float) and 0 < minutes <= MUTE_MAX_S / 60
+            ):
                 raise ValueError(f"minutes: 1 to {MUTE_MAX_S // 60}")
             until = at + float(minutes) * 60
         if action == "mute" and until is None:
@@ -292,3 +295,13 @@ class ReportRecord:
     @classmethod
     def from_stored(cls, data: dict[str, Any], seq: int, status: str) -> ReportRecord:
         return cls(**{**data, "context": tuple(data["context"]), "seq": seq, "status": status})
+
+
+class Guard:
+    """What the presence world asks before a chat line goes out or a visitor comes in: the
+    sanctions this process holds, the word filter, and the chat log for report context."""
+
+    def __init__(self) -> None:
+        self.sanctions = Sanctions()
+        self.filter = WordFilter()
+        self.log = ChatLog()

@@ -94,7 +94,9 @@ class RedisConsole:
         session = await self._get(OP_SESSIONS, session_hash)
         held = None if session is None else await self._get(OPERATORS, session["id"])
         active = held is not None and held["revoked_at"] is None
-        until = rules.require_session(None if session is None else session["expires_at"], active, now)
+        until = rules.require_session(
+            None if session is None else session["expires_at"], active, now
+        )
         assert session is not None and held is not None
         return OperatorSession(session["id"], held["name"], Role(held["role"]), until)
 

@@ -52,9 +52,7 @@ async def test_two_sign_ins_with_one_link_at_once_open_one_session(store: Store)
         return_exceptions=True,
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1
-    assert all(
-        r.code == ErrorCode.OPERATOR_LINK_INVALID for r in results if isinstance(r, Refused)
-    )
+    assert all(r.code == ErrorCode.OPERATOR_LINK_INVALID for r in results if isinstance(r, Refused))
 
 
 async def test_revoking_an_operator_ends_sessions_and_links_at_once(store: Store) -> None:
@@ -136,6 +134,10 @@ async def test_sanctions_and_the_word_list_are_kept_and_audited(store: Store) ->
     await store.set_chat_words(("ควาย",), "operator:noi", T0 + 3)
     assert await store.chat_words() == ("ควาย",)
     lines = [(a.actor, a.action, a.detail) for a in await store.owner_actions()]
-    assert lines[0] == ("operator:noi", "mute", f"bob-000000002 reason=harassment until {T0 + 600:.0f}")
+    assert lines[0] == (
+        "operator:noi",
+        "mute",
+        f"bob-000000002 reason=harassment until {T0 + 600:.0f}",
+    )
     assert lines[1] == ("operator:noi", "ban", "address 203.0.113.0/24 reason=spam")
     assert lines[3] == ("operator:noi", "chat_words", "1 words")
