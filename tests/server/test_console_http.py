@@ -128,7 +128,9 @@ async def test_a_link_signs_in_once_with_a_strict_cookie_for_the_console_only(
 
 
 @pytest.mark.parametrize("token", ["", "short", "x" * 200, None, 42, "owner-link-" + "o" * 32])
-async def test_malformed_unknown_and_owner_links_are_refused(site: BoothSite, token: object) -> None:
+async def test_malformed_unknown_and_owner_links_are_refused(
+    site: BoothSite, token: object
+) -> None:
     status, body = await call(site, "POST", "/api/admin/login", Operator("x"), {"token": token})
     assert status == 401 and body["error"] == "operator_link_invalid"
 
