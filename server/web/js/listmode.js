@@ -26,6 +26,7 @@ import { settingsView } from "./settings.js";
 import { speakerButton } from "./speech.js";
 import { TRAVEL_MIN_M, canTravel, travel } from "./travel.js";
 import { Walker } from "./walker.js";
+import { Safety } from "./safety.js";
 
 const ARRIVED_SHOWN_MS = 8000;
 
@@ -47,6 +48,7 @@ function section(id, titleKey) {
 }
 
 export async function startList({ manifest, state, conn, visitor, fallback }) {
+  const safety = new Safety(conn, state);
   const main = document.getElementById("list");
   main.hidden = false;
   const walkable = new Walkable(manifest);
@@ -558,9 +560,15 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     if (what === "leaderboard") renderBoard();
     if (what === "frame" && (entered.length || left.length || reset)) renderPeople();
     if (what === "chat") {
-      chatLog.append(
-        el("p", {}, el("strong", { text: `${msg.name}: ` }), el("span", { text: msg.text })),
+      const line = el(
+        "p",
+        {},
+        el("strong", { text: `${msg.name}: ` }),
+        el("span", { text: msg.text }),
       );
+      if (msg.avatar_id !== state.me?.id)
+        line.append(" ", safety.button(msg.avatar_id, msg.name, msg.text));
+      chatLog.append(line);
       while (chatLog.children.length > 20) chatLog.firstElementChild.remove();
     }
     if (what === "emote") {
