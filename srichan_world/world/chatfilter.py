@@ -7,8 +7,9 @@ PyThaiNLP's ``newmm`` engine (dictionary-based maximal matching over Thai charac
 clusters), with the listed words added to its dictionary so each is recognised as a word
 where it stands as one; a dictionary word that merely contains a listed word stays whole and
 is left alone. Latin-script words are compared case-insensitively. A masked word becomes as
-many ``＊`` as it has characters: the line still goes out, the reader sees that something
-was removed, and nothing is silently dropped.
+many ``*`` as it has characters (ASCII: the full-width ``＊`` is missing from common Thai
+fonts): the line still goes out, the reader sees that something was removed, and nothing is
+silently dropped.
 
 The dictionary (about 62,000 words) is built once per word list (under a second); checking
 a 200-character line takes about a millisecond (tools/bench is not needed at chat's 1/s).
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from pythainlp.corpus import thai_words
 from pythainlp.tokenize import Tokenizer
 
-MASK = "＊"
+MASK = "*"
 WORD_MAX_CHARS = 40
 WORDS_MAX = 500
 """The city's list is bounded: each word at most 40 characters, at most 500 words."""

@@ -93,7 +93,9 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_no_section(
     server: Server, new_page: NewPage
 ) -> None:
     await server.app[STORE].note_action("operator:noi", "mute", None, "visitor-abc", time.time())
-    page = await new_page(await operator_link(server, "boss", "admin"), DESKTOP | {"bypass_csp": True})
+    page = await new_page(
+        await operator_link(server, "boss", "admin"), DESKTOP | {"bypass_csp": True}
+    )
     links = page.get_by_role("navigation").get_by_role("link")
     await links.first.wait_for()
     assert await links.all_inner_texts() == [
@@ -108,10 +110,14 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_no_section(
     save_shot("console-audit-desktop.png", await page.screenshot(full_page=True))
     assert await axe_violations(page) == []
 
-    analyst = await new_page(await operator_link(server, "nid", "analyst"), PHONE | {"bypass_csp": True})
+    analyst = await new_page(
+        await operator_link(server, "nid", "analyst"), PHONE | {"bypass_csp": True}
+    )
     await analyst.get_by_text("ยังไม่มีส่วนสำหรับบทบาทนี้").wait_for()
     assert await analyst.locator("#nav").is_hidden()
-    assert await analyst.locator("#queue").is_hidden() and await analyst.locator("#audit").is_hidden()
+    assert (
+        await analyst.locator("#queue").is_hidden() and await analyst.locator("#audit").is_hidden()
+    )
 
 
 async def test_a_used_link_says_so_in_thai_and_english(server: Server, new_page: NewPage) -> None:
@@ -174,7 +180,9 @@ async def test_a_visitor_mutes_blocks_and_reports_and_is_told_why_when_muted(
             if s.hello is not None and s.hello.name != "ต้น"
         )
         assert visitor_id
-        mute = Sanction.checked("mute", visitor_id, ReportReason.SPAM, "operator:noi", time.time(), 15)
+        mute = Sanction.checked(
+            "mute", visitor_id, ReportReason.SPAM, "operator:noi", time.time(), 15
+        )
         await server.app[MODERATION].act(mute)
         notice = page.get_by_role("alertdialog")
         await notice.get_by_text("ผู้ดูแลปิดการแชทของคุณชั่วคราว: ส่งข้อความซ้ำหรือโฆษณา").wait_for()

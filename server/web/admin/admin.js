@@ -153,7 +153,7 @@ function contextList(lines) {
           {},
           el("b", { text: l.name }),
           ` ${l.text} `,
-          el("small", { text: `${l.ago_s} วินาทีก่อน · s ago` }),
+          el("small", { text: `${l.ago_s} วินาทีก่อน · ${l.ago_s} s ago` }),
         ),
       ),
     ),
