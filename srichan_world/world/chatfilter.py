@@ -11,8 +11,9 @@ many ``*`` as it has characters (ASCII: the full-width ``＊`` is missing from c
 fonts): the line still goes out, the reader sees that something was removed, and nothing is
 silently dropped.
 
-The dictionary (about 62,000 words) is built once per word list (under a second); checking
-a 200-character line takes about a millisecond (tools/bench is not needed at chat's 1/s).
+The dictionary (about 62,000 words) is built once per word list (about a second, so the
+server builds it in a worker thread); masking a 200-character line takes about 0.35 ms, far
+below chat's one line a second per visitor (tools/bench/chatfilter.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
