@@ -5,8 +5,8 @@ startup), applies it to this process's street and publishes it on ``srichan:mode
 every other process applies it when it hears it. A message is JSON, either
 ``{"sanction": {...}}`` (see :class:`~srichan_world.world.moderation.Sanction`) or
 ``{"words": [...]}``. A process whose bus was cut reads everything from the store again when
-it comes back (sanctions are replayed in order, which gives what holds now), so a lost
-message only delays an action until then.
+it comes back (sanctions are replayed in order, which gives what holds now; only a ban is
+acted on again), so a lost message only delays an action until then.
 
 Building the word filter's dictionary takes most of a second, so it is done in a worker
 thread and swapped in whole.
@@ -48,9 +48,13 @@ class ModerationRelay:
         self.bus.on_reconnect.append(self.catch_up)
 
     async def catch_up(self) -> None:
-        """Read every sanction and the word list from the store and hold them here."""
+        """Read every sanction and the word list from the store and hold them here. Replayed
+        sanctions tell nobody again (a warning or a kick happened once), except a ban: a
+        banned visitor still here missed it, and is closed now."""
+        now, wall = time.monotonic(), time.time()
         for sanction in await self.store.sanctions():
-            self._apply(sanction)
+            self.desk.guard.sanctions.apply(sanction, now, wall)
+        self.pump.apply(self.desk.enforce_bans(now))
         await self._use_words(await self.store.chat_words())
 
     async def act(self, sanction: Sanction) -> None:

@@ -89,3 +89,12 @@ class ModerationDesk:
             if sanction.action in ("kick", "ban"):
                 effects += self.world.send_off(session, f"{sanction.action} by a moderator")
         return effects
+
+    def enforce_bans(self, now: float) -> list[Effect]:
+        """Close the sessions of every visitor banned now (after sanctions were replayed)."""
+        effects: list[Effect] = []
+        for visitor_id in list(self.guard.sanctions.banned):
+            if self.guard.sanctions.is_banned(visitor_id, now):
+                for session in self.world.sessions_of(visitor_id):
+                    effects += self.world.send_off(session, "banned by a moderator")
+        return effects

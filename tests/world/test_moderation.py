@@ -273,3 +273,14 @@ def test_a_booth_report_carries_the_chat_near_the_booth() -> None:
     assert filed.slot == "B01" and filed.note == "ของปลอม"
     assert [c["text"] for c in filed.context] == ["ซุ้มนี้ขายของปลอม"]
     assert math.isclose(filed.at, WALL)
+
+
+def test_replayed_sanctions_close_only_visitors_banned_now() -> None:
+    s = Street1()
+    s.join("อลิซ", "alice")
+    bob, _ = s.join("บ๊อบ", "bob")
+    table = s.guard.sanctions
+    for action, who in [("ban", "alice"), ("unban", "alice"), ("ban", "bob"), ("kick", "alice")]:
+        table.apply(Sanction.checked(action, who, 0, "op", WALL), s.now, WALL)
+    s.apply(s.desk.enforce_bans(s.now))
+    assert s.closed == {bob: CloseCode.ABUSE}
