@@ -231,3 +231,15 @@ async def test_the_console_page_is_served_with_a_strict_policy(site: BoothSite) 
             assert response.headers["X-Content-Type-Options"] == "nosniff"
     async with site.client.get("/admin/static/..%2Fapp.py") as response:
         assert response.status == 404
+
+
+async def test_a_banned_address_prefix_is_refused_before_the_upgrade(site: BoothSite) -> None:
+    admin = site.actors["admin-op"]
+    ban = {"action": "ban", "target": "127.0.0.0/24", "reason": 0, "by_address": True}
+    assert (await call(site, "POST", "/api/admin/sanctions", admin, ban))[0] == 200
+    async with site.client.get("/ws", headers={"Upgrade": "websocket"}) as response:
+        assert response.status == 403 and (await response.json())["error"] == "banned"
+    lift = ban | {"action": "unban"}
+    assert (await call(site, "POST", "/api/admin/sanctions", admin, lift))[0] == 200
+    ws = await site.client.ws_connect("/ws")
+    await ws.close()
