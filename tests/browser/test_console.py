@@ -27,8 +27,10 @@ from tests.browser.conftest import (
     Server,
     axe_violations,
     save_shot,
+    wait_first_frame,
     wait_welcomed,
 )
+from tests.browser.test_booths import BOOTH, owner_publishes
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
@@ -190,5 +192,53 @@ async def test_a_visitor_mutes_blocks_and_reports_and_is_told_why_when_muted(
         await notice.get_by_text("อีกประมาณ 15 นาที").wait_for()
         save_shot(f"visitor-notice-{device}.png", await page.screenshot())
         assert await axe_violations(page) == []
+    finally:
+        await other.close()
+
+
+async def test_a_visitor_reports_a_booth(server: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{server.url}/?mode=list", PHONE)
+    await wait_welcomed(page)
+    await page.evaluate(
+        """async () => {
+          const { MsgType } = await import('/static/protocol.js');
+          return srichan.conn.request(MsgType.TRAVEL, { landmark: 'business-hub' });
+        }"""
+    )
+    await owner_publishes(server, "B02", BOOTH)
+    item = page.locator("#booths li.booth[data-slot=B02]")
+    await item.get_by_role("button", name="รายงานซุ้มนี้: ร้านข้าวเหนียวแม่ดวง").click()
+    dialog = page.locator("#safety-dialog")
+    await dialog.get_by_role("heading", name="รายงานซุ้มนี้ต่อผู้ดูแล").wait_for()
+    assert await dialog.get_by_role("button", name="ปิดเสียงแชทของคนนี้").count() == 0
+    await dialog.get_by_text("หลอกลวง").click()
+    await dialog.get_by_role("button", name="ส่งรายงาน").click()
+    await dialog.get_by_text("ขอบคุณ ผู้ดูแลจะตรวจสอบรายงานนี้").wait_for()
+    (report,) = await server.app[STORE].reports()
+    assert (report.target, report.slot, report.reason) == (
+        ReportTarget.BOOTH,
+        "B02",
+        ReportReason.SCAM,
+    )
+
+
+async def test_the_3d_chat_offers_the_same_options(server: Server, new_page: NewPage) -> None:
+    page = await new_page(server.url, PHONE)
+    await wait_welcomed(page)
+    await wait_first_frame(page)
+    other = await PresenceClient.connect(server.url.replace("http", "ws") + "/ws")
+    await other.hello("ต้น", (1, 2, 3), visitor_id="visitor-ton-0002", visitor_secret="t" * 40)
+    try:
+        await other.request(Chat(ABUSE))
+        await page.locator("#chat-toggle").click()
+        line = await chat_line(page, ABUSE)
+        await line.get_by_role("button", name="ตัวเลือกสำหรับ ต้น").click()
+        dialog = page.locator("#safety-dialog")
+        await dialog.get_by_role("button", name="บล็อก (ซ่อนแชทและตัวละคร)").wait_for()
+        save_shot("visitor-options-3d-phone.png", await page.screenshot())
+        await dialog.get_by_role("button", name="บล็อก (ซ่อนแชทและตัวละคร)").click()
+        await page.wait_for_function(
+            "JSON.parse(localStorage.getItem('srichan.safety')).blocked.includes('ต้น')"
+        )
     finally:
         await other.close()

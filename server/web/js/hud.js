@@ -514,6 +514,7 @@ export class Hud {
       const slots = new Map(this.state.manifest.booth_slots.map((b) => [b.id, b]));
       body = boothsView(this.state, (slot, promo) => redeem(this.conn, this.state, slot, promo), {
         reach: BOOTH_REACH_M,
+        onReport: (slot, name, opener) => this.safety.reportBooth(slot, name, opener),
         distanceTo: me
           ? (slot) =>
               Math.hypot(slots.get(slot).position[0] - me.x, slots.get(slot).position[1] - me.z)

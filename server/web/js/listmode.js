@@ -382,7 +382,10 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   }
 
   function renderBooths() {
-    const view = boothsView(state, redeemHere, { distanceTo: state.me ? boothDistance : null });
+    const view = boothsView(state, redeemHere, {
+      distanceTo: state.me ? boothDistance : null,
+      onReport: (slot, name, opener) => safety.reportBooth(slot, name, opener),
+    });
     // Each open booth gets a "walk here" button.
     for (const item of view.querySelectorAll?.("li.booth") ?? []) {
       const slot = item.dataset.slot;

@@ -19,6 +19,7 @@ const TEXT = {
   block: ["บล็อก (ซ่อนแชทและตัวละคร)", "Block (hide their chat and avatar)"],
   unblock: ["เลิกบล็อก", "Unblock"],
   report: ["รายงานต่อผู้ดูแล", "Report to the moderators"],
+  reportBooth: ["รายงานซุ้มนี้ต่อผู้ดูแล", "Report this booth to the moderators"],
   reportWhat: ["รายงานอะไร", "What to report"],
   thisMessage: ["ข้อความนี้", "This message"],
   thisPerson: ["คนนี้", "This person"],
@@ -128,13 +129,19 @@ export class Safety {
         class: "safety-btn",
         "aria-label": tt("options", { name }),
         title: tt("options", { name }),
-        onclick: (e) => this.open(avatarId, name, said, e.currentTarget),
+        onclick: (e) => this.open({ avatarId, name, said }, e.currentTarget),
       },
       el("span", { "aria-hidden": "true", text: "⋯" }),
     );
   }
 
-  open(avatarId, name, said, opener) {
+  /** The report form for booth `slot` (shown as `name`). */
+  reportBooth(slot, name, opener) {
+    this.open({ slot, name, said: null }, opener);
+  }
+
+  /** Options for an avatar (`avatarId`, `name`, perhaps a line it `said`) or a booth (`slot`). */
+  open({ avatarId = null, name, said = null, slot = null }, opener) {
     const muted = lists.muted.has(name);
     const blocked = lists.blocked.has(name);
     const done = () => {
@@ -168,11 +175,12 @@ export class Safety {
           e.preventDefault();
           const data = new FormData(form);
           const chat = said && data.get("what") === "chat";
+          const target = slot ? ReportTarget.BOOTH : ReportTarget.AVATAR;
           const fields = {
-            target: chat ? ReportTarget.CHAT : ReportTarget.AVATAR,
+            target: chat ? ReportTarget.CHAT : target,
             reason: Number(data.get("reason")),
-            avatar: avatarId,
-            slot: null,
+            avatar: slot ? null : avatarId,
+            slot,
             said: chat ? said : null,
             note: note.value.trim() || null,
           };
@@ -186,7 +194,7 @@ export class Safety {
           }
         },
       },
-      el("h3", { text: tt("report") }),
+      el("h3", { text: tt(slot ? "reportBooth" : "report") }),
       what,
       reasons,
       el("label", { for: "safety-note", text: tt("note") }),
@@ -206,28 +214,30 @@ export class Safety {
           el("button", { type: "button", class: "secondary", text: tt("close"), onclick: done }),
         ),
         said ? el("blockquote", { class: "safety-said", text: said }) : null,
-        el(
-          "div",
-          { class: "safety-actions" },
-          el("button", {
-            type: "button",
-            class: "secondary",
-            text: tt(muted ? "unmute" : "mute"),
-            onclick: () => {
-              this.setList("muted", name, !muted);
-              done();
-            },
-          }),
-          el("button", {
-            type: "button",
-            class: "secondary",
-            text: tt(blocked ? "unblock" : "block"),
-            onclick: () => {
-              this.setList("blocked", name, !blocked);
-              done();
-            },
-          }),
-        ),
+        slot
+          ? null
+          : el(
+              "div",
+              { class: "safety-actions" },
+              el("button", {
+                type: "button",
+                class: "secondary",
+                text: tt(muted ? "unmute" : "mute"),
+                onclick: () => {
+                  this.setList("muted", name, !muted);
+                  done();
+                },
+              }),
+              el("button", {
+                type: "button",
+                class: "secondary",
+                text: tt(blocked ? "unblock" : "block"),
+                onclick: () => {
+                  this.setList("blocked", name, !blocked);
+                  done();
+                },
+              }),
+            ),
         form,
       ),
     );
