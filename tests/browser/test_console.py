@@ -192,6 +192,20 @@ async def test_a_visitor_mutes_blocks_and_reports_and_is_told_why_when_muted(
         await notice.get_by_text("อีกประมาณ 15 นาที").wait_for()
         save_shot(f"visitor-notice-{device}.png", await page.screenshot())
         assert await axe_violations(page) == []
+        await notice.get_by_role("button", name="รับทราบ").click()
+
+        # their chat is refused, and they are told so
+        await page.locator("#list-chat-input").fill("ขอพูดหน่อย")
+        await page.locator("#list-chat-input").press("Enter")
+        await page.locator("#live", has_text="ผู้ดูแลปิดการแชทของคุณชั่วคราว").wait_for(state="attached")
+
+        # a kick: told why, and the page does not reconnect by itself
+        kick = Sanction.checked("kick", visitor_id, ReportReason.SPAM, "operator:noi", time.time())
+        await server.app[MODERATION].act(kick)
+        await notice.get_by_text("ผู้ดูแลนำคุณออกจากถนน: ส่งข้อความซ้ำหรือโฆษณา").wait_for()
+        await page.wait_for_function("srichan.conn.state === 'refused'")
+        await asyncio.sleep(1.5)
+        assert await page.evaluate("srichan.conn.state") == "refused"
     finally:
         await other.close()
 

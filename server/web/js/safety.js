@@ -6,7 +6,7 @@
 // the one thing a visitor sees that lasts across visits (avatar ids change every visit); the
 // city's moderators act on the visitor identity instead (see docs/operators.md).
 
-import { ErrorCode, MsgType, ReportReason, ReportTarget } from "../protocol.js";
+import { ErrorCode, MsgType, NoticeKind, ReportReason, ReportTarget } from "../protocol.js";
 import { announce, el, fill } from "./dom.js";
 import { currentLang } from "./i18n.js";
 
@@ -256,6 +256,8 @@ export class Safety {
   }
 
   showNotice(msg) {
+    // removed by a moderator: the close that follows is not retried (a reload comes back)
+    if (msg.kind === NoticeKind.KICK || msg.kind === NoticeKind.BAN) this.conn.stayClosed();
     const primary = currentLang() === "th" ? msg.text.th : msg.text.en;
     const other = currentLang() === "th" ? msg.text.en : msg.text.th;
     const minutes = msg.until ? Math.ceil(msg.until / 60) : null;
