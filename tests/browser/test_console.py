@@ -90,6 +90,19 @@ async def test_a_moderator_mutes_from_the_queue(
     assert mute.until is not None and 590 < mute.until - mute.at <= 600
     assert await server.app[STORE].reports() == (), "acting closed the report"
 
+    await owner_publishes(server, "B02", BOOTH)
+    booth = page.locator("#booth")
+    await booth.get_by_label("รหัสซุ้ม").fill("b02")
+    await booth.get_by_role("button", name="ซ่อนซุ้ม").click()
+    await booth.get_by_text("B02: ซ่อนซุ้มแล้ว").wait_for()
+    assert (await server.app[STORE].booth("B02")).hidden
+    await booth.get_by_role("button", name="แสดงซุ้มอีกครั้ง").click()
+    await booth.get_by_text("B02: แสดงซุ้มแล้ว").wait_for()
+    assert not (await server.app[STORE].booth("B02")).hidden
+    await booth.get_by_label("รหัสซุ้ม").fill("Z99")
+    await booth.get_by_role("button", name="ซ่อนซุ้ม").click()
+    await booth.get_by_text("ไม่พบซุ้มนี้").wait_for()
+
 
 async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_no_section(
     server: Server, new_page: NewPage

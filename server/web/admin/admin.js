@@ -332,6 +332,19 @@ async function saveWords(event) {
   }
 }
 
+async function hideBooth(event) {
+  event.preventDefault();
+  const hidden = event.submitter?.dataset.hidden !== "false";
+  const slot = $("#booth-slot").value.trim().toUpperCase();
+  try {
+    await api("POST", `/api/admin/booths/${encodeURIComponent(slot)}/hide`, { hidden });
+    const [th, en] = hidden ? ["ซ่อนซุ้มแล้ว", "hidden"] : ["แสดงซุ้มแล้ว", "shown"];
+    setStatus($("#booth-result"), "good", `${slot}: ${th}`, `${slot} is ${en}.`);
+  } catch (err) {
+    failed($("#booth-result"), err);
+  }
+}
+
 // -- shops (admin) ----------------------------------------------------------------------------
 
 async function loadShops() {
@@ -433,6 +446,7 @@ async function start() {
   $("#queue-status").addEventListener("change", loadQueue);
   $("#direct").addEventListener("submit", direct);
   $("#words").addEventListener("submit", saveWords);
+  $("#booth").addEventListener("submit", hideBooth);
   $("#audit-more").addEventListener("click", loadAudit);
   $("#direct-action").replaceChildren(
     ...ACTIONS.map(([value, th, en]) => el("option", { value, text: `${th} · ${en}` })),
