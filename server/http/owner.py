@@ -4,7 +4,9 @@ Owners sign in once with the link an admin gave them; after that a session cooki
 (``HttpOnly``, ``SameSite=Strict``, path ``/owner``) says who they are. Every request that
 changes something must also come from this site (its ``Origin`` names this host) and carry the
 session's CSRF token in ``X-CSRF-Token``, which only the owner's own page can read (from
-``GET /owner/api/me``). The admin API takes ``Authorization: Bearer <SRICHAN_ADMIN_TOKEN>``.
+``GET /owner/api/me``); the cookie, the CSRF check and the refusals are shared with the
+city's console (server/http/replies.py). The admin API takes ``Authorization: Bearer
+<SRICHAN_ADMIN_TOKEN>``.
 
 Refusals are JSON ``{"error", "code", "th", "en"}`` (plus ``errors`` by form field for a bad
 booth): 401 not signed in, 403 not yours or a cross-site request, 404 unknown, 408 a body that
@@ -78,7 +80,6 @@ PAGE_DIR = Path(__file__).parents[1] / "web" / "owner"
 _COUNT = re.compile(r"^[0-9]{1,12}$")
 _ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
-_secure, _ok, _refused = secure, ok, refused
 
 OwnerHandler = Callable[[web.Request, OwnerSession], Awaitable[web.StreamResponse]]
 
@@ -139,7 +140,7 @@ def admin_only(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         if not bearer_ok(request):
             auth = {"WWW-Authenticate": "Bearer"}
-            return _refused("admin_only", "สำหรับผู้ดูแลระบบ", "admin token needed", 401, **auth)
+            return refused("admin_only", "สำหรับผู้ดูแลระบบ", "admin token needed", 401, **auth)
         return await handler(request)
 
     return wrapped
@@ -169,7 +170,7 @@ def _slot(request: web.Request) -> str:
 
 
 async def page(_request: web.Request) -> web.StreamResponse:
-    return _secure(web.FileResponse(PAGE_DIR / "index.html"))
+    return secure(web.FileResponse(PAGE_DIR / "index.html"))
 
 
 async def page_asset(request: web.Request) -> web.StreamResponse:
@@ -178,7 +179,7 @@ async def page_asset(request: web.Request) -> web.StreamResponse:
     if not _ASSET.match(name) or not path.is_file():
         raise web.HTTPNotFound()
     response = web.FileResponse(path, headers={"Content-Type": _TYPES[name.rsplit(".", 1)[1]]})
-    return _secure(response)
+    return secure(response)
 
 
 # -- owner API -------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     trusted = request.app[SETTINGS].trusted_proxies
     client = client_address(request, trusted)
     secret, owner = await service.sign_in(str(token or ""), client, time.time())
-    response = _ok(_me(owner, secret))
+    response = ok(_me(owner, secret))
     set_session_cookie(response, request, COOKIE, secret, max_age=SESSION_TTL_S, path="/owner")
     return response
 
@@ -202,14 +203,14 @@ async def login(request: web.Request) -> web.StreamResponse:
 @owner_only
 async def logout(request: web.Request, _owner: OwnerSession) -> web.StreamResponse:
     await request.app[BOOTHS].sign_out(request.cookies.get(COOKIE, ""))
-    response = _ok({"signed_out": True})
+    response = ok({"signed_out": True})
     response.del_cookie(COOKIE, path="/owner")
     return response
 
 
 @owner_only
 async def me(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
-    return _ok(_me(owner, request.cookies.get(COOKIE, "")))
+    return ok(_me(owner, request.cookies.get(COOKIE, "")))
 
 
 def _me(owner: OwnerSession, secret: str) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def _me(owner: OwnerSession, secret: str) -> dict[str, Any]:
 @owner_only
 async def get_booth(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     record = await request.app[BOOTHS].booth_for(owner, _slot(request))
-    return _ok(_booth_json(record))
+    return ok(_booth_json(record))
 
 
 @owner_only
@@ -239,13 +240,13 @@ async def put_draft(request: web.Request, owner: OwnerSession) -> web.StreamResp
         log.exception("booth form for %s not caught by the form rules", _slot(request))
         problem = FieldError("", "อ่านข้อมูลฟอร์มไม่ได้", "the form could not be read")
         raise Invalid([problem]) from None
-    return _ok(_booth_json(record))
+    return ok(_booth_json(record))
 
 
 @owner_only
 async def publish(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     record = await request.app[BOOTHS].publish(owner, _slot(request), time.time())
-    return _ok(_booth_json(record))
+    return ok(_booth_json(record))
 
 
 @owner_only
@@ -257,13 +258,13 @@ async def upload_photo(request: web.Request, owner: OwnerSession) -> web.StreamR
     except BodyTooLarge:
         raise BadImage("ไฟล์ใหญ่เกิน 1 MB", "the file is larger than 1 MB") from None
     image_id = await service.upload_photo(owner, _slot(request), data, time.time())
-    return _ok({"id": image_id, "url": photo_url(image_id)}, status=201)
+    return ok({"id": image_id, "url": photo_url(image_id)}, status=201)
 
 
 @owner_only
 async def redemptions(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     coupons = await request.app[BOOTHS].redemptions(owner, _slot(request))
-    return _ok({"redemptions": [_coupon_json(c) for c in coupons]})
+    return ok({"redemptions": [_coupon_json(c) for c in coupons]})
 
 
 @owner_only
@@ -278,7 +279,7 @@ async def verify(request: web.Request, owner: OwnerSession) -> web.StreamRespons
         if exc.code in (ErrorCode.COUPON_UNKNOWN, ErrorCode.COUPON_OTHER_SHOP):
             raise Refused(ErrorCode.COUPON_UNKNOWN, NO_SUCH_COUPON) from None
         raise
-    return _ok({"ok": True, "coupon": _coupon_json(coupon)})
+    return ok({"ok": True, "coupon": _coupon_json(coupon)})
 
 
 def _booth_json(record: BoothRecord) -> dict[str, Any]:
@@ -351,7 +352,7 @@ async def hide(request: web.Request) -> web.StreamResponse:
     if not isinstance(hidden, bool):
         raise Refused(ErrorCode.BAD_VALUE, "hidden must be true or false")
     record = await request.app[BOOTHS].set_hidden(_slot(request), hidden, time.time())
-    return _ok({"slot": record.slot, "hidden": record.hidden, "version": record.version})
+    return ok({"slot": record.slot, "hidden": record.hidden, "version": record.version})
 
 
 @admin_only
@@ -360,13 +361,13 @@ async def audit(request: web.Request) -> web.StreamResponse:
     if not (_COUNT.match(after) and _COUNT.match(limit)):
         raise Refused(ErrorCode.BAD_VALUE, "after and limit must be whole numbers (12 digits)")
     actions = await request.app[BOOTHS].audit_log(int(after), int(limit))
-    return _ok({"actions": [a.to_json() for a in actions]})
+    return ok({"actions": [a.to_json() for a in actions]})
 
 
 @admin_only
 async def owners(request: web.Request) -> web.StreamResponse:
     shops = await request.app[BOOTHS].owners()
-    return _ok(
+    return ok(
         {
             "owners": [
                 {
