@@ -238,8 +238,8 @@ function reportCard(r) {
         "p",
         { class: "hint" },
         ...both(
-          "ผู้ถูกรายงานอยู่บนเซิร์ฟเวอร์อื่น จึงไม่ทราบรหัส ดูบันทึกการทำงานหรือดำเนินการโดยตรง",
-          "The reported visitor was on another server process: no id is known.",
+          "ไม่ทราบรหัสผู้เยี่ยมชมของผู้ถูกรายงาน (อยู่บนเซิร์ฟเวอร์อื่น หรือเข้ามาโดยไม่มีรหัส)",
+          "The reported visitor's id is not known (on another server process, or without one).",
         ),
       ),
     );
