@@ -6,13 +6,15 @@ objects to hook itself in. Reading :func:`create_app` and :func:`_running` top t
 reading the server's architecture (docs/architecture.md draws it):
 
 * at build time (synchronous, may raise ``ConfigError``): the scene; the street (the pure
-  entry point for every WebSocket message: presence, learning, booths) and its pump; admission
-  control (per-address limits, asked once per WebSocket handshake in front of the pump;
+  entry point for every WebSocket message: presence, learning, booths, moderation) and its
+  pump; admission control (per-address limits and banned prefixes, asked once per WebSocket
+  handshake in front of the pump;
   server/runner.py asks it for unfinished connections); the booth service for owners (not yet
   on a store); every route;
 * at startup (:func:`_running`, in order): open the store → watch its health → join the bus
   (in-process, or Redis pub/sub with a Redis store) → start the booth service on the store →
   start the badge issuer on the store (its first signing key) →
+  hold the moderators' sanctions and word list, and hear new ones →
   share presence with other processes (Redis only) → give the pump the store steps → watch
   and tick;
 * at shutdown: the same in reverse (aiohttp first closes every WebSocket with GOING_AWAY).
@@ -34,12 +36,13 @@ from prometheus_client import Gauge
 
 from server.bus.booth_notices import BoothNotices
 from server.bus.local import LocalBus
+from server.bus.moderation import ModerationRelay
 from server.bus.presence_relay import PresenceRelay
 from server.bus.redis import RedisBus
 from server.config import ConfigError, Settings
 from server.health import StoreHealth
 from server.http import badges as badge_routes
-from server.http import owner, scene, status, xapi
+from server.http import console, owner, scene, status, xapi
 from server.integrations.lrs import LrsConfig
 from server.keys import (
     ADMISSION,
@@ -49,6 +52,7 @@ from server.keys import (
     HEALTH,
     LEARNING,
     METRICS,
+    MODERATION,
     PUMP,
     SCENE,
     SETTINGS,
@@ -71,11 +75,13 @@ from srichan_world.scene.manifest import Manifest
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
+from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.street import Street
 from srichan_world.world.admission import Admission
 from srichan_world.world.badges.achievements import achievements_of
 from srichan_world.world.badges.credential import Issuer
 from srichan_world.world.learning import LearningContent
+from srichan_world.world.moderation import Guard
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from srichan_world.world.quests import QuestBook
 
@@ -105,14 +111,23 @@ def create_app(
     presence = _presence_settings(settings)
     booths = BoothService(files.manifest)
     slots = {slot: place.position for slot, place in booths.slots.items()}
-    world = PresenceWorld(files.manifest, presence)
+    guard = Guard()
+    world = PresenceWorld(files.manifest, presence, guard=guard)
+    moderation = ModerationDesk(world, guard, slots)
     achievements = achievements_of(content.quests)
     badges = BadgeIssuer(Issuer(settings.badge_base_url()), achievements)
     badge_desk = BadgeDesk(achievements, QuestBook(content.quests))
-    street = Street(world, LearningDesk(content, badges=badge_desk), BoothCounter(slots))
+    street = Street(
+        world,
+        LearningDesk(content, badges=badge_desk),
+        BoothCounter(slots),
+        moderation=moderation,
+    )
     pump = Pump(street, presence, metrics, SocketLimits.cutting_within(settings.slow_client_s))
     admission = Admission(settings.admission_limits())
-    door = SocketAdmission(admission, settings.trusted_proxies, metrics)
+    door = SocketAdmission(
+        admission, settings.trusted_proxies, metrics, banned=guard.sanctions.address_banned
+    )
 
     app = web.Application(middlewares=[status.store_errors])
     app[SETTINGS] = settings
@@ -127,6 +142,7 @@ def create_app(
     scene.add_routes(app, settings)
     app.router.add_get("/ws", door.wrap(pump.handle))
     owner.add_routes(app)
+    console.add_routes(app)
     xapi.add_routes(app)
     badge_routes.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
@@ -196,21 +212,24 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         fanout = BoothFanout(booths, pump)
         booths.subscribe(fanout.on_update)
         await BoothNotices(booths, bus).start()
+        if pump.street.moderation is not None:
+            relay = app[MODERATION] = ModerationRelay(pump.street.moderation, pump, store, bus)
+            await relay.start()
 
-        relay = None
+        sharing = None
         if isinstance(bus, RedisBus):
             client = open_client(pubsub_url(settings.store), timeout_s=RELAY_TIMEOUT_S)
             stack.push_async_callback(client.aclose)
-            relay = PresenceRelay(
+            sharing = PresenceRelay(
                 pump, bus, client, app[SCENE].content_hash, settings.resume_window_s
             )
-            await relay.start()
-            stack.push_async_callback(relay.close)
+            await sharing.start()
+            stack.push_async_callback(sharing.close)
 
         pump.serve(
             StoreSteps(store, booths, app[BADGES]),
             on_leave=(fanout.forget,),
-            sharing=relay,
+            sharing=sharing,
             on_learned=learning.learned,
             on_store_error=health.suspect,
         )

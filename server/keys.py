@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.bus import Bus
+from server.bus.moderation import ModerationRelay
 from server.config import Settings
 from server.health import StoreHealth
 from server.metrics import Metrics
@@ -39,3 +40,5 @@ BUS = web.AppKey("bus", Bus)
 """Set at startup: the in-process bus, or Redis pub/sub with a Redis store."""
 BADGES = web.AppKey("badges", BadgeIssuer)
 """The Open Badges issuer: keys, signing, public documents (its store is set at startup)."""
+MODERATION = web.AppKey("moderation", ModerationRelay)
+"""Set at startup: moderators' actions, stored, applied here and told to the other processes."""

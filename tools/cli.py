@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import badge_cmd, bench_cmd, ledger_cmd, owner_cmd, scene_cmd, serve_cmd
+from tools import admin_cmd, badge_cmd, bench_cmd, ledger_cmd, owner_cmd, scene_cmd, serve_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_parser(sub)
     ledger_cmd.add_parser(sub)
     owner_cmd.add_parser(sub)
+    admin_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
     badge_cmd.add_parser(sub)
     return parser

@@ -27,6 +27,9 @@ from srichan_world.protocol.codes import (
     ErrorCode,
     Feature,
     MsgType,
+    NoticeKind,
+    ReportReason,
+    ReportTarget,
 )
 from srichan_world.protocol.fields import spec_of
 from srichan_world.protocol.messages import (
@@ -54,6 +57,7 @@ _LIMIT_NAMES = (
     "LOOK_MAX",
     "AVATAR_ID_MAX",
     "CID_MAX",
+    "REPORT_NOTE_MAX_CHARS",
     "TICK_HZ",
     "K_NEAREST",
     "MAX_SPEED",
@@ -105,7 +109,17 @@ def render() -> str:
         "// Wire format: every message is the msgpack array [type, cid, ...FIELDS[type]].\n\n",
         f"export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\n",
     ]
-    for enum in (MsgType, ErrorCode, CloseCode, Anim, Emote, Feature):
+    for enum in (
+        MsgType,
+        ErrorCode,
+        CloseCode,
+        Anim,
+        Emote,
+        Feature,
+        ReportTarget,
+        ReportReason,
+        NoticeKind,
+    ):
         parts.append(_enum(enum) + "\n")
     feature_lines = "".join(
         f"  [MsgType.{t.name}]: Feature.{FEATURE_OF[t].name},\n" for t in sorted(FEATURE_OF)

@@ -98,12 +98,17 @@ def _scene_options(parser: argparse.ArgumentParser) -> None:
 def _link_options(parser: argparse.ArgumentParser) -> None:
     _store_option(parser)
     _scene_options(parser)
+    base_url_option(parser)
+
+
+def base_url_option(parser: argparse.ArgumentParser) -> None:
+    """``--base-url``: where the printed links point (``SRICHAN_PUBLIC_URL``)."""
     host = os.environ.get("SRICHAN_HOST", "127.0.0.1")
     port = os.environ.get("SRICHAN_PORT", "8080")
     parser.add_argument(
         "--base-url",
         default=os.environ.get("SRICHAN_PUBLIC_URL", f"http://{host}:{port}"),
-        help="the address owners open, e.g. https://srichan.example [SRICHAN_PUBLIC_URL]",
+        help="the address the link opens, e.g. https://srichan.example [SRICHAN_PUBLIC_URL]",
     )
 
 
@@ -115,18 +120,20 @@ class Usage(Exception):
     """Input the command cannot use: exit 2 with the message."""
 
 
-def _run(command: Callable[[argparse.Namespace, Store], Awaitable[int]]) -> Callable[..., int]:
+def _run(
+    command: Callable[[argparse.Namespace, Store], Awaitable[int]], name: str = "owner"
+) -> Callable[..., int]:
     def run(args: argparse.Namespace) -> int:
         try:
             return asyncio.run(_with_store(args, command))
         except Usage as exc:
-            print(f"srichan owner: {exc}", file=sys.stderr)
+            print(f"srichan {name}: {exc}", file=sys.stderr)
             return 2
         except (StoreError, ValueError) as exc:
-            print(f"srichan owner: {exc}", file=sys.stderr)
+            print(f"srichan {name}: {exc}", file=sys.stderr)
             return 2
         except Refused as exc:
-            print(f"srichan owner: refused: {exc.refusal.detail}", file=sys.stderr)
+            print(f"srichan {name}: refused: {exc.refusal.detail}", file=sys.stderr)
             return 1
 
     return run

@@ -4,7 +4,9 @@ Owners sign in once with the link an admin gave them; after that a session cooki
 (``HttpOnly``, ``SameSite=Strict``, path ``/owner``) says who they are. Every request that
 changes something must also come from this site (its ``Origin`` names this host) and carry the
 session's CSRF token in ``X-CSRF-Token``, which only the owner's own page can read (from
-``GET /owner/api/me``). The admin API takes ``Authorization: Bearer <SRICHAN_ADMIN_TOKEN>``.
+``GET /owner/api/me``); the cookie, the CSRF check and the refusals are shared with the
+city's console (server/http/replies.py). The admin API takes ``Authorization: Bearer
+<SRICHAN_ADMIN_TOKEN>``.
 
 Refusals are JSON ``{"error", "code", "th", "en"}`` (plus ``errors`` by form field for a bad
 booth): 401 not signed in, 403 not yours or a cross-site request, 404 unknown, 408 a body that
@@ -35,20 +37,32 @@ which codes exist elsewhere (the audit log keeps the real reason for the admin).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import math
 import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.client_address import client_address, is_https
+from server.client_address import client_address
 from server.http.bodies import BodyTooLarge, BodyTooSlow, read_body
+from server.http.replies import (
+    SECURITY_HEADERS,
+    Handler,
+    csrf_refusal,
+    dumps,
+    forbidden_cross_site,
+    json_body,
+    ok,
+    refusal_response,
+    refused,
+    same_origin,
+    secure,
+    set_session_cookie,
+    too_slow,
+)
 from server.integrations.images import MAX_UPLOAD_BYTES, BadImage, qr_svg
 from server.keys import BOOTHS, SETTINGS
 from server.services.booths import photo_url
@@ -56,89 +70,17 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import IMAGE_ID, BoothRecord, FieldError, Invalid
 from srichan_world.world.coupons import CODE, CouponRecord, display_code
-from srichan_world.world.owners import SESSION_TTL_S, OwnerSession, csrf_matches, csrf_token
+from srichan_world.world.owners import SESSION_TTL_S, OwnerSession, csrf_token
 
 log = logging.getLogger(__name__)
 
 COOKIE = "srichan_owner"
-CSRF_HEADER = "X-CSRF-Token"
-JSON_MAX_BYTES = 64 * 1024
-JSON_DIGITS_MAX = 20
-"""A JSON number with more digits is read as infinity (every field then refuses it by name)
-instead of Python's ``ValueError`` for the whole body past 4,300 digits."""
 NO_SUCH_COUPON = "no coupon with this code for this booth"
 PAGE_DIR = Path(__file__).parents[1] / "web" / "owner"
 _COUNT = re.compile(r"^[0-9]{1,12}$")
 _ASSET = re.compile(r"^[a-z0-9-]+\.(js|css|svg)$")
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
-_STATUS = {
-    ErrorCode.SIGN_IN_INVALID: 401,
-    ErrorCode.SESSION_INVALID: 401,
-    ErrorCode.NOT_BOOTH_OWNER: 403,
-    ErrorCode.UNKNOWN_BOOTH: 404,
-    ErrorCode.COUPON_UNKNOWN: 409,
-    ErrorCode.COUPON_USED: 409,
-    ErrorCode.COUPON_EXPIRED: 409,
-    ErrorCode.IMAGE_LIMIT: 409,
-    ErrorCode.BAD_BOOTH: 422,
-    ErrorCode.BAD_IMAGE: 422,
-    ErrorCode.RATE_LIMITED: 429,
-}
-_THAI = {
-    ErrorCode.SIGN_IN_INVALID: "ลิงก์เข้าสู่ระบบนี้ใช้ไม่ได้ (ใช้แล้ว หมดอายุ หรือถูกยกเลิก)",
-    ErrorCode.SESSION_INVALID: "กรุณาเข้าสู่ระบบใหม่ด้วยลิงก์ใหม่",
-    ErrorCode.NOT_BOOTH_OWNER: "ซุ้มนี้ไม่ใช่ของร้านคุณ",
-    ErrorCode.UNKNOWN_BOOTH: "ไม่พบซุ้มนี้",
-    ErrorCode.COUPON_UNKNOWN: "ไม่พบคูปองรหัสนี้ของซุ้มนี้",
-    ErrorCode.COUPON_USED: "คูปองนี้ใช้ไปแล้ว",
-    ErrorCode.COUPON_EXPIRED: "คูปองนี้หมดอายุแล้ว",
-    ErrorCode.IMAGE_LIMIT: "รูปของซุ้มนี้เต็มแล้ว กรุณาบันทึกแล้วลองใหม่ภายหลัง",
-    ErrorCode.BAD_BOOTH: "ข้อมูลซุ้มไม่ถูกต้อง",
-    ErrorCode.RATE_LIMITED: "ทำรายการถี่เกินไป กรุณารอสักครู่",
-}
-
-
-def _secure(response: web.StreamResponse) -> web.StreamResponse:
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def refusal_response(code: ErrorCode, detail: str, **extra: Any) -> web.Response:
-    body = {
-        "error": code.name.lower(),
-        "code": int(code),
-        "th": _THAI.get(code, "คำขอถูกปฏิเสธ"),
-        "en": detail,
-        **extra,
-    }
-    response = web.json_response(body, status=_STATUS.get(code, 400), dumps=_dumps)
-    _secure(response)
-    return response
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _ok(body: Any, status: int = 200) -> web.Response:
-    response = web.json_response(body, status=status, dumps=_dumps)
-    _secure(response)
-    return response
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OwnerHandler = Callable[[web.Request, OwnerSession], Awaitable[web.StreamResponse]]
 
 
@@ -165,46 +107,13 @@ def _refusals(handler: Handler) -> Handler:
                     "en": exc.en,
                 },
                 status=422,
-                dumps=_dumps,
+                dumps=dumps,
                 headers=SECURITY_HEADERS,
             )
         except BodyTooSlow:
-            response = web.json_response(
-                {
-                    "error": "request_timeout",
-                    "code": 0,
-                    "th": "ส่งข้อมูลช้าเกินไป กรุณาลองใหม่",
-                    "en": "the request body came too slowly; try again",
-                },
-                status=408,
-                dumps=_dumps,
-                headers=SECURITY_HEADERS,
-            )
-            response.force_close()
-            return response
+            return too_slow()
 
     return wrapped
-
-
-def _same_origin(request: web.Request) -> bool:
-    """A browser names the page's site in ``Origin`` on every POST/PUT; it must be ours."""
-    origin = request.headers.get("Origin")
-    return origin is not None and urlsplit(origin).netloc == request.host
-
-
-def _refused(error: str, th: str, en: str, status: int, **headers: str) -> web.Response:
-    """A refusal that no protocol error code names (it concerns HTTP only), same JSON shape."""
-    body = {"error": error, "code": 0, "th": th, "en": en}
-    return web.json_response(
-        body, status=status, dumps=_dumps, headers={**SECURITY_HEADERS, **headers}
-    )
-
-
-def _forbidden_cross_site() -> web.Response:
-    th = "คำขอนี้ต้องมาจากหน้าเว็บของร้านเท่านั้น"
-    return _refused(
-        "cross_site", th, "this request must come from the owner page of this site", 403
-    )
 
 
 def owner_only(handler: OwnerHandler) -> Handler:
@@ -213,28 +122,35 @@ def owner_only(handler: OwnerHandler) -> Handler:
     @_refusals
     async def wrapped(request: web.Request) -> web.StreamResponse:
         changing = request.method not in ("GET", "HEAD")
-        if changing and not _same_origin(request):
-            return _forbidden_cross_site()
+        if changing and not same_origin(request):
+            return forbidden_cross_site()
         secret = request.cookies.get(COOKIE, "")
         owner = await request.app[BOOTHS].session(secret, time.time())
-        if changing and not csrf_matches(secret, request.headers.get(CSRF_HEADER, "")):
-            return _forbidden_cross_site()
+        if csrf_refusal(request, secret):
+            return forbidden_cross_site()
         return await handler(request, owner)
 
     return wrapped
 
 
 def admin_only(handler: Handler) -> Handler:
+    """The admin token (automation): ``Authorization: Bearer <SRICHAN_ADMIN_TOKEN>``."""
+
     @_refusals
     async def wrapped(request: web.Request) -> web.StreamResponse:
-        expected = request.app[SETTINGS].admin_token
-        offered = request.headers.get("Authorization", "")
-        if not expected or not hmac.compare_digest(offered.encode(), f"Bearer {expected}".encode()):
+        if not bearer_ok(request):
             auth = {"WWW-Authenticate": "Bearer"}
-            return _refused("admin_only", "สำหรับผู้ดูแลระบบ", "admin token needed", 401, **auth)
+            return refused("admin_only", "สำหรับผู้ดูแลระบบ", "admin token needed", 401, **auth)
         return await handler(request)
 
     return wrapped
+
+
+def bearer_ok(request: web.Request) -> bool:
+    """Whether the request carries the admin token (constant-time compare; none set: never)."""
+    expected = request.app[SETTINGS].admin_token
+    offered = request.headers.get("Authorization", "")
+    return bool(expected) and hmac.compare_digest(offered.encode(), f"Bearer {expected}".encode())
 
 
 async def _body(request: web.Request, limit: int) -> bytes:
@@ -243,20 +159,7 @@ async def _body(request: web.Request, limit: int) -> bytes:
 
 
 async def _json_body(request: web.Request) -> Any:
-    try:
-        data = await _body(request, JSON_MAX_BYTES)
-    except BodyTooLarge:
-        raise Refused(ErrorCode.BAD_BOOTH, f"the request is over {JSON_MAX_BYTES} bytes") from None
-    try:
-        return json.loads(data.decode("utf-8"), parse_int=_bounded_int)
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(ErrorCode.BAD_VALUE, "the request body is not JSON") from None
-
-
-def _bounded_int(digits: str) -> int | float:
-    if len(digits) > JSON_DIGITS_MAX:
-        return -math.inf if digits.startswith("-") else math.inf
-    return int(digits)
+    return await json_body(request, ErrorCode.BAD_BOOTH)
 
 
 def _slot(request: web.Request) -> str:
@@ -267,7 +170,7 @@ def _slot(request: web.Request) -> str:
 
 
 async def page(_request: web.Request) -> web.StreamResponse:
-    return _secure(web.FileResponse(PAGE_DIR / "index.html"))
+    return secure(web.FileResponse(PAGE_DIR / "index.html"))
 
 
 async def page_asset(request: web.Request) -> web.StreamResponse:
@@ -276,7 +179,7 @@ async def page_asset(request: web.Request) -> web.StreamResponse:
     if not _ASSET.match(name) or not path.is_file():
         raise web.HTTPNotFound()
     response = web.FileResponse(path, headers={"Content-Type": _TYPES[name.rsplit(".", 1)[1]]})
-    return _secure(response)
+    return secure(response)
 
 
 # -- owner API -------------------------------------------------------------------------------
@@ -284,38 +187,30 @@ async def page_asset(request: web.Request) -> web.StreamResponse:
 
 @_refusals
 async def login(request: web.Request) -> web.StreamResponse:
-    if not _same_origin(request):
-        return _forbidden_cross_site()
+    if not same_origin(request):
+        return forbidden_cross_site()
     body = await _json_body(request)
     token = body.get("token") if isinstance(body, dict) else None
     service = request.app[BOOTHS]
     trusted = request.app[SETTINGS].trusted_proxies
     client = client_address(request, trusted)
     secret, owner = await service.sign_in(str(token or ""), client, time.time())
-    response = _ok(_me(owner, secret))
-    response.set_cookie(
-        COOKIE,
-        secret,
-        max_age=SESSION_TTL_S,
-        path="/owner",
-        httponly=True,
-        samesite="Strict",
-        secure=is_https(request, trusted),
-    )
+    response = ok(_me(owner, secret))
+    set_session_cookie(response, request, COOKIE, secret, max_age=SESSION_TTL_S, path="/owner")
     return response
 
 
 @owner_only
 async def logout(request: web.Request, _owner: OwnerSession) -> web.StreamResponse:
     await request.app[BOOTHS].sign_out(request.cookies.get(COOKIE, ""))
-    response = _ok({"signed_out": True})
+    response = ok({"signed_out": True})
     response.del_cookie(COOKIE, path="/owner")
     return response
 
 
 @owner_only
 async def me(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
-    return _ok(_me(owner, request.cookies.get(COOKIE, "")))
+    return ok(_me(owner, request.cookies.get(COOKIE, "")))
 
 
 def _me(owner: OwnerSession, secret: str) -> dict[str, Any]:
@@ -331,7 +226,7 @@ def _me(owner: OwnerSession, secret: str) -> dict[str, Any]:
 @owner_only
 async def get_booth(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     record = await request.app[BOOTHS].booth_for(owner, _slot(request))
-    return _ok(_booth_json(record))
+    return ok(_booth_json(record))
 
 
 @owner_only
@@ -345,13 +240,13 @@ async def put_draft(request: web.Request, owner: OwnerSession) -> web.StreamResp
         log.exception("booth form for %s not caught by the form rules", _slot(request))
         problem = FieldError("", "อ่านข้อมูลฟอร์มไม่ได้", "the form could not be read")
         raise Invalid([problem]) from None
-    return _ok(_booth_json(record))
+    return ok(_booth_json(record))
 
 
 @owner_only
 async def publish(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     record = await request.app[BOOTHS].publish(owner, _slot(request), time.time())
-    return _ok(_booth_json(record))
+    return ok(_booth_json(record))
 
 
 @owner_only
@@ -363,13 +258,13 @@ async def upload_photo(request: web.Request, owner: OwnerSession) -> web.StreamR
     except BodyTooLarge:
         raise BadImage("ไฟล์ใหญ่เกิน 1 MB", "the file is larger than 1 MB") from None
     image_id = await service.upload_photo(owner, _slot(request), data, time.time())
-    return _ok({"id": image_id, "url": photo_url(image_id)}, status=201)
+    return ok({"id": image_id, "url": photo_url(image_id)}, status=201)
 
 
 @owner_only
 async def redemptions(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     coupons = await request.app[BOOTHS].redemptions(owner, _slot(request))
-    return _ok({"redemptions": [_coupon_json(c) for c in coupons]})
+    return ok({"redemptions": [_coupon_json(c) for c in coupons]})
 
 
 @owner_only
@@ -384,7 +279,7 @@ async def verify(request: web.Request, owner: OwnerSession) -> web.StreamRespons
         if exc.code in (ErrorCode.COUPON_UNKNOWN, ErrorCode.COUPON_OTHER_SHOP):
             raise Refused(ErrorCode.COUPON_UNKNOWN, NO_SUCH_COUPON) from None
         raise
-    return _ok({"ok": True, "coupon": _coupon_json(coupon)})
+    return ok({"ok": True, "coupon": _coupon_json(coupon)})
 
 
 def _booth_json(record: BoothRecord) -> dict[str, Any]:
@@ -457,7 +352,7 @@ async def hide(request: web.Request) -> web.StreamResponse:
     if not isinstance(hidden, bool):
         raise Refused(ErrorCode.BAD_VALUE, "hidden must be true or false")
     record = await request.app[BOOTHS].set_hidden(_slot(request), hidden, time.time())
-    return _ok({"slot": record.slot, "hidden": record.hidden, "version": record.version})
+    return ok({"slot": record.slot, "hidden": record.hidden, "version": record.version})
 
 
 @admin_only
@@ -466,13 +361,13 @@ async def audit(request: web.Request) -> web.StreamResponse:
     if not (_COUNT.match(after) and _COUNT.match(limit)):
         raise Refused(ErrorCode.BAD_VALUE, "after and limit must be whole numbers (12 digits)")
     actions = await request.app[BOOTHS].audit_log(int(after), int(limit))
-    return _ok({"actions": [a.to_json() for a in actions]})
+    return ok({"actions": [a.to_json() for a in actions]})
 
 
 @admin_only
 async def owners(request: web.Request) -> web.StreamResponse:
     shops = await request.app[BOOTHS].owners()
-    return _ok(
+    return ok(
         {
             "owners": [
                 {

@@ -192,6 +192,10 @@ class BoothService:
 
     # -- rate limits ------------------------------------------------------------------------
 
+    def allow_sign_in(self, client: str, now: float) -> None:
+        """Owners' and operators' sign-ins share one limit per client address."""
+        self._allow("sign_in", client, now)
+
     def _allow(self, kind: str, who: str, now: float) -> None:
         key = (kind, who)
         bucket = self._buckets.get(key)
@@ -291,10 +295,12 @@ class BoothService:
 
     # -- admin ------------------------------------------------------------------------------
 
-    async def set_hidden(self, slot: str, hidden: bool, now: float) -> BoothRecord:
+    async def set_hidden(
+        self, slot: str, hidden: bool, now: float, actor: str = "admin"
+    ) -> BoothRecord:
         if slot not in self.slots:
             raise Refused(ErrorCode.UNKNOWN_BOOTH, f"the scene has no booth slot {slot}")
-        record = await self.store.set_booth_hidden(slot, hidden, "admin", now)
+        record = await self.store.set_booth_hidden(slot, hidden, actor, now)
         self.show(record)
         return record
 

@@ -1,6 +1,6 @@
 """The store interface, in the words of the domain, one small protocol per area.
 
-Every durable fact of Sri Chan World goes through a store, in seven areas:
+Every durable fact of Sri Chan World goes through a store, in nine areas:
 
 * :class:`VisitorLedger`: visitors (id, secret, nickname) and the token ledger;
 * :class:`LearningRecords`: quiz attempts and awards, quest progress, leaderboards, xAPI;
@@ -8,7 +8,9 @@ Every durable fact of Sri Chan World goes through a store, in seven areas:
 * :class:`Coupons`: what visitors buy with tokens, and the shops' checks at the counter;
 * :class:`Owners`: which shop holds which slot, sign-in links and sessions;
 * :class:`Audit`: the ledger recomputed, and the owners' action log;
-* :class:`BadgeRecords`: Open Badges issued, their signing keys, the revocation list.
+* :class:`BadgeRecords`: Open Badges issued, their signing keys, the revocation list;
+* :class:`Operators`: the city's console users, their sign-in links and sessions;
+* :class:`Moderation`: visitors' reports, moderators' sanctions, the chat word list.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -40,6 +42,8 @@ from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
+from srichan_world.world.moderation import ReportRecord, Sanction
+from srichan_world.world.operators import Operator, OperatorSession
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
 from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
 from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
@@ -340,7 +344,91 @@ class BadgeRecords(Protocol):
         ...
 
 
-class Store(VisitorLedger, LearningRecords, Booths, Coupons, Owners, Audit, BadgeRecords, Protocol):
+class Operators(Protocol):
+    """The city's console users (srichan_world.world.operators): accounts, links, sessions.
+    Each change is written to the audit log (``owner_actions``) in the same atomic step."""
+
+    async def add_operator(self, operator_id: str, name: str, role: str, now: float) -> Operator:
+        """Create the operator, or give an existing (even revoked) one this name and role and
+        bring it back; ``ValueError`` for a malformed id, name or role. Audited."""
+        ...
+
+    async def issue_operator_link(
+        self, operator_id: str, link_hash: str, expires_at: float, now: float
+    ) -> None:
+        """Keep a one-time sign-in link for an active operator, else
+        ``Refused(UNKNOWN_OPERATOR)``. Audited."""
+        ...
+
+    async def operator_sign_in(
+        self, link_hash: str, session_hash: str, expires_at: float, now: float
+    ) -> OperatorSession:
+        """Use the link once and open a session; ``Refused(OPERATOR_LINK_INVALID)`` for an
+        unknown, used or expired link or a revoked operator (two at once: one wins). Audited."""
+        ...
+
+    async def operator_session(self, session_hash: str, now: float) -> OperatorSession:
+        """The signed-in operator with their role now, or ``Refused(OPERATOR_SESSION_INVALID)``."""
+        ...
+
+    async def end_operator_session(self, session_hash: str) -> None: ...
+
+    async def revoke_operator(self, operator_id: str, now: float) -> None:
+        """End every session and link of the operator at once (``UNKNOWN_OPERATOR`` if none
+        such). Audited."""
+        ...
+
+    async def operators(self) -> tuple[Operator, ...]:
+        """Every operator ever added, revoked ones included, by id."""
+        ...
+
+
+class Moderation(Protocol):
+    """Reports, sanctions and the chat word list (srichan_world.world.moderation)."""
+
+    async def file_report(self, report: ReportRecord) -> int:
+        """Keep a visitor's report as ``open``; returns its number (1, 2, … in filing order)."""
+        ...
+
+    async def reports(
+        self, *, status: str | None = "open", after: int = 0, limit: int = 100
+    ) -> tuple[ReportRecord, ...]:
+        """Reports with ``seq > after`` (of ``status``, or all for ``None``), oldest first."""
+        ...
+
+    async def close_report(self, seq: int, actor: str, note_text: str, now: float) -> ReportRecord:
+        """Mark a report dealt with (again: a no-op); ``Refused(UNKNOWN_REPORT)``. Audited."""
+        ...
+
+    async def add_sanction(self, sanction: Sanction) -> None:
+        """Keep a moderator's action (and write it to the audit log, atomically)."""
+        ...
+
+    async def sanctions(self) -> tuple[Sanction, ...]:
+        """Every sanction kept, in the order given: replayed, they give what holds now."""
+        ...
+
+    async def chat_words(self) -> tuple[str, ...]:
+        """The chat word list (empty until the city sets one)."""
+        ...
+
+    async def set_chat_words(self, words: tuple[str, ...], actor: str, now: float) -> None:
+        """Replace the list (already cleaned by the rules). Audited."""
+        ...
+
+
+class Store(
+    VisitorLedger,
+    LearningRecords,
+    Booths,
+    Coupons,
+    Owners,
+    Audit,
+    BadgeRecords,
+    Operators,
+    Moderation,
+    Protocol,
+):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""
 
     async def close(self) -> None:

@@ -36,6 +36,9 @@ export const MsgType = Object.freeze({
   BADGES_GET: 64,
   BADGES: 65,
   BADGE_EARNED: 66,
+  REPORT: 80,
+  REPORTED: 81,
+  NOTICE: 82,
 });
 
 export const ErrorCode = Object.freeze({
@@ -89,6 +92,15 @@ export const ErrorCode = Object.freeze({
   BAD_IMAGE: 76,
   IMAGE_LIMIT: 77,
   BAD_BOOTH: 78,
+  MUTED: 120,
+  BANNED: 121,
+  UNKNOWN_AVATAR: 122,
+  BAD_REPORT: 123,
+  OPERATOR_ROLE: 124,
+  OPERATOR_SESSION_INVALID: 125,
+  OPERATOR_LINK_INVALID: 126,
+  UNKNOWN_REPORT: 127,
+  UNKNOWN_OPERATOR: 128,
   UNSUPPORTED: 90,
   INTERNAL: 91,
   STORE_UNAVAILABLE: 92,
@@ -138,6 +150,29 @@ export const Feature = Object.freeze({
   BADGES: "badges",
 });
 
+export const ReportTarget = Object.freeze({
+  AVATAR: 0,
+  CHAT: 1,
+  BOOTH: 2,
+});
+
+export const ReportReason = Object.freeze({
+  SPAM: 0,
+  HARASSMENT: 1,
+  HATE: 2,
+  SEXUAL: 3,
+  SCAM: 4,
+  OTHER: 5,
+});
+
+export const NoticeKind = Object.freeze({
+  WARN: 0,
+  MUTE: 1,
+  KICK: 2,
+  BAN: 3,
+  UNMUTE: 4,
+});
+
 /** The feature of each message type: what a server without it answers unsupported. */
 export const FEATURE_OF = Object.freeze({
   [MsgType.HELLO]: Feature.PRESENCE,
@@ -171,6 +206,9 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.BADGES_GET]: Feature.BADGES,
   [MsgType.BADGES]: Feature.BADGES,
   [MsgType.BADGE_EARNED]: Feature.BADGES,
+  [MsgType.REPORT]: Feature.PRESENCE,
+  [MsgType.REPORTED]: Feature.PRESENCE,
+  [MsgType.NOTICE]: Feature.PRESENCE,
 });
 
 export const LIMITS = Object.freeze({
@@ -186,6 +224,7 @@ export const LIMITS = Object.freeze({
   LOOK_MAX: 255,
   AVATAR_ID_MAX: 65535,
   CID_MAX: 4294967295,
+  REPORT_NOTE_MAX_CHARS: 200,
   TICK_HZ: 10,
   K_NEAREST: 64,
   MAX_SPEED: 8,
@@ -204,6 +243,7 @@ export const RATE_LIMITS = Object.freeze({
   PING: Object.freeze({ rate: 2, burst: 10 }),
   TRAVEL: Object.freeze({ rate: 0.05, burst: 3 }),
   SET_NICKNAME: Object.freeze({ rate: 0.1, burst: 3 }),
+  REPORT: Object.freeze({ rate: 0.1, burst: 3 }),
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
 });
 
@@ -248,6 +288,9 @@ export const FIELDS = Object.freeze({
   [MsgType.BADGES_GET]: Object.freeze([]),
   [MsgType.BADGES]: Object.freeze(["badges"]),
   [MsgType.BADGE_EARNED]: Object.freeze(["badge"]),
+  [MsgType.REPORT]: Object.freeze(["target", "reason", "avatar", "slot", "said", "note"]),
+  [MsgType.REPORTED]: Object.freeze(["report_id"]),
+  [MsgType.NOTICE]: Object.freeze(["kind", "text", "until"]),
 });
 
 export const RECORDS = Object.freeze({
@@ -273,4 +316,4 @@ export const GLOSSARY = Object.freeze({
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT]);

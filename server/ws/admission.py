@@ -17,6 +17,7 @@ from aiohttp import web
 
 from server.client_address import client_address
 from server.metrics import Metrics
+from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.admission import Admission, Network
 
 WsHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,8 +32,11 @@ class SocketAdmission:
         trusted: Sequence[Network],
         metrics: Metrics,
         clock: Callable[[], float] = time.monotonic,
+        banned: Callable[[str, float], bool] | None = None,
     ) -> None:
         self.admission = admission
+        self.banned = banned
+        """Whether a moderator banned the address's prefix (403 before the upgrade)."""
         self.trusted = tuple(trusted)
         self.metrics = metrics
         self.clock = clock
@@ -44,6 +48,11 @@ class SocketAdmission:
 
         async def admitted(request: web.Request) -> web.StreamResponse:
             address = client_address(request, self.trusted)
+            if self.banned is not None and self.banned(address, self.clock()):
+                refusals.labels("banned").inc()
+                return web.json_response(
+                    {"error": "banned", "code": int(ErrorCode.BANNED)}, status=403
+                )
             denial = admission.open_socket(address, self.clock())
             if denial is not None:
                 refusals.labels(denial.reason.value).inc()

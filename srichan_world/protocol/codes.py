@@ -55,6 +55,10 @@ class MsgType(IntEnum):
     BADGES_GET = 64  # C→S: the visitor's credentials
     BADGES = 65  # S→C: reply to badges_get
     BADGE_EARNED = 66  # S→C: a credential was just issued (to every tab of the visitor)
+    # moderation
+    REPORT = 80  # C→S: report an avatar, a chat line or a booth to the moderators
+    REPORTED = 81  # S→C: the report was filed (its number)
+    NOTICE = 82  # S→C: a moderator's action on this visitor, and why (Thai and English)
 
 
 class Feature(StrEnum):
@@ -98,6 +102,9 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.BADGES_GET: Feature.BADGES,
     MsgType.BADGES: Feature.BADGES,
     MsgType.BADGE_EARNED: Feature.BADGES,
+    MsgType.REPORT: Feature.PRESENCE,
+    MsgType.REPORTED: Feature.PRESENCE,
+    MsgType.NOTICE: Feature.PRESENCE,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -173,6 +180,16 @@ class ErrorCode(IntEnum):
     BAD_IMAGE = 76  # not a JPEG/PNG/WebP the server can read, or too big
     IMAGE_LIMIT = 77  # too many photos kept for this booth
     BAD_BOOTH = 78  # the booth form failed validation
+    # moderation
+    MUTED = 120  # a moderator muted this visitor for a while: chat refused until then
+    BANNED = 121  # this visitor (or address) may not enter: error, then close 4003
+    UNKNOWN_AVATAR = 122  # report: no such avatar in view
+    BAD_REPORT = 123  # report: the target or the reason does not fit its kind
+    OPERATOR_ROLE = 124  # console: the operator's role may not do this (HTTP 403)
+    OPERATOR_SESSION_INVALID = 125  # console: not signed in, or the session ended (HTTP 401)
+    OPERATOR_LINK_INVALID = 126  # console: sign-in link unknown, used, expired or revoked
+    UNKNOWN_REPORT = 127  # console: no report with this number
+    UNKNOWN_OPERATOR = 128  # console/CLI: no operator with this id
     # server
     UNSUPPORTED = 90  # no handler for this request on this server
     INTERNAL = 91
@@ -197,6 +214,35 @@ class CloseCode(IntEnum):
     SERVER_FULL = 4006
     REPLACED = 4007
     HELLO_TIMEOUT = 4008
+
+
+class ReportTarget(IntEnum):
+    """What a ``report`` is about."""
+
+    AVATAR = 0
+    CHAT = 1  # one chat line an avatar said (quoted in ``said``)
+    BOOTH = 2
+
+
+class ReportReason(IntEnum):
+    """Why a visitor reports: the moderators' queue sorts and counts by it."""
+
+    SPAM = 0
+    HARASSMENT = 1
+    HATE = 2
+    SEXUAL = 3
+    SCAM = 4
+    OTHER = 5
+
+
+class NoticeKind(IntEnum):
+    """What a moderator did, as the visitor is told in ``notice``."""
+
+    WARN = 0
+    MUTE = 1
+    KICK = 2
+    BAN = 3
+    UNMUTE = 4
 
 
 class Anim(IntEnum):

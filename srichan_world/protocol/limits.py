@@ -68,6 +68,7 @@ RATE_LIMITS: dict[MsgType, Rate] = {
     MsgType.PING: Rate(2.0, 10),
     MsgType.TRAVEL: Rate(1 / 20, 3),
     MsgType.SET_NICKNAME: Rate(1 / 10, 3),
+    MsgType.REPORT: Rate(1 / 10, 3),
 }
 DEFAULT_RATE = Rate(5.0, 20)
 """For every client→server type not listed in :data:`RATE_LIMITS`."""
@@ -89,3 +90,6 @@ BOOTH_RATES: dict[str, Rate] = {
 }
 """Booth requests: edits, photo uploads and coupon checks per shop, redeems per visitor,
 sign-ins per client address. Over the limit: ``rate_limited`` (HTTP 429)."""
+
+REPORT_NOTE_MAX_CHARS = 200
+"""A report's own words (optional), like a chat line."""

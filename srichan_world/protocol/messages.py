@@ -441,6 +441,42 @@ class BadgeEarned(Message):
     badge: Annotated[Badge, Rec(Badge)]
 
 
+# -- moderation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report(Message):
+    """Report an avatar (``avatar``), one chat line it said (``avatar`` and ``said``, as the
+    reporter saw it) or a booth (``slot``) with a :class:`~srichan_world.protocol.codes.
+    ReportReason` and, optionally, a note."""
+
+    TYPE = MsgType.REPORT
+    target: Annotated[int, U8]
+    reason: Annotated[int, U8]
+    avatar: Annotated[int | None, Opt(AVATAR)] = None
+    slot: Annotated[str | None, Opt(ID)] = None
+    said: Annotated[str | None, Opt(Str(L.CHAT_MAX_CHARS))] = None
+    note: Annotated[str | None, Opt(Str(L.REPORT_NOTE_MAX_CHARS))] = None
+
+
+@dataclass(frozen=True)
+class Reported(Message):
+    TYPE = MsgType.REPORTED
+    report_id: Annotated[int, COUNT]
+
+
+@dataclass(frozen=True)
+class Notice(Message):
+    """A moderator's action on this visitor (a :class:`~srichan_world.protocol.codes.
+    NoticeKind`) with the reason in Thai and English; ``until`` is how many seconds a mute
+    lasts (``None``: not timed)."""
+
+    TYPE = MsgType.NOTICE
+    kind: Annotated[int, U8]
+    text: Annotated[Text, BILINGUAL]
+    until: Annotated[int | None, Opt(COUNT)] = None
+
+
 MESSAGES: dict[MsgType, type[Message]] = {
     cls.TYPE: cls
     for cls in (
@@ -475,6 +511,9 @@ MESSAGES: dict[MsgType, type[Message]] = {
         BadgesGet,
         Badges,
         BadgeEarned,
+        Report,
+        Reported,
+        Notice,
     )
 }
 
@@ -493,6 +532,7 @@ CLIENT_TYPES = frozenset(
         MsgType.LEADERBOARD_GET,
         MsgType.REDEEM,
         MsgType.BADGES_GET,
+        MsgType.REPORT,
     }
 )
 """What a client may send; anything else from a client is an unknown type."""

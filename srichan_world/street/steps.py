@@ -25,6 +25,7 @@ from srichan_world.world.badges.records import Grant
 from srichan_world.world.booths import BoothRecord
 from srichan_world.world.coupons import Redemption
 from srichan_world.world.leaderboard import Board
+from srichan_world.world.moderation import ReportRecord
 from srichan_world.world.quests import QuestPlan
 from srichan_world.world.quizzes import AnswerPlan
 
@@ -131,6 +132,13 @@ class IssueBadge(Step):
 @dataclass(frozen=True)
 class ReadBadges(Step):
     visitor_id: str
+
+
+@dataclass(frozen=True)
+class FileReport(Step):
+    """Keep a visitor's report in the moderators' queue: its number."""
+
+    report: ReportRecord
 
 
 @dataclass

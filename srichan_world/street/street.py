@@ -41,10 +41,12 @@ from srichan_world.protocol.messages import (
     QuizAnswer,
     QuizOpen,
     Redeem,
+    Report,
     SetNickname,
 )
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
+from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
 from srichan_world.world.leaderboard import PUSH_INTERVAL_S
 from srichan_world.world.presence import Dispatch, Effect, PresenceWorld, Send
@@ -98,10 +100,14 @@ class Street:
         learning: LearningDesk | None = None,
         booths: BoothCounter | None = None,
         clock: Callable[[], float] | None = None,
+        moderation: ModerationDesk | None = None,
     ) -> None:
         self.world = world
         self.learning = learning
         self.booths = booths
+        self.moderation = moderation
+        self._now = 0.0
+        """The presence clock at the last message (a report's context is read on it)."""
         self.followers: set[int] = set()
         """Sessions that asked for leaderboard pushes."""
         self._jobs: dict[int, _Job] = {}
@@ -121,6 +127,7 @@ class Street:
     def receive(self, session: int, data: bytes, now: float, wall: float) -> Sequence[StreetEffect]:
         """One WebSocket message. ``now`` is the presence clock (monotonic seconds), ``wall``
         the time requests are recorded at (Unix seconds: cooldowns, days, statements)."""
+        self._now = now
         effects = self.world.receive(session, data, now)
         for e in effects:  # a move's effects are few (usually none): cheap to look through
             if type(e) is Dispatch:
@@ -256,6 +263,13 @@ class Street:
             return lambda: self._redeem(booths, session, msg, now)
         if learning is not None and learning.badges is not None and isinstance(msg, BadgesGet):
             return lambda: self._badges(session, now)
+        moderation = self.moderation
+        if moderation is not None and isinstance(msg, Report):
+            reporter = self._asker(session).visitor_id
+            if learning is not None:  # the identity its hello proved, when there is a store
+                reporter = learning.entered(session)
+            clock = self._now
+            return lambda: moderation.report(reporter, msg, clock, now)
         return None
 
     def _badges(self, session: int, now: float) -> Program[Outcome]:

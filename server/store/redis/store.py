@@ -76,6 +76,7 @@ from server.store.redis.audit import RedisAudit
 from server.store.redis.badges import RedisBadges
 from server.store.redis.booths import RedisBooths
 from server.store.redis.connection import Connection
+from server.store.redis.console import RedisConsole
 from server.store.redis.coupons import RedisCoupons, Sales
 from server.store.redis.learning import RedisLearning
 from server.store.redis.ledger import RedisVisitorLedger
@@ -92,6 +93,7 @@ class RedisStore(
     RedisOwners,
     RedisAudit,
     RedisBadges,
+    RedisConsole,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

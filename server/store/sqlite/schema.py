@@ -179,6 +179,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX badges_by_visitor ON badges (visitor_id, issued_at)",
         "CREATE TABLE badge_status_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT)",
     ),
+    (
+        """CREATE TABLE operators (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            revoked_at REAL
+        )""",
+        """CREATE TABLE operator_links (
+            hash TEXT PRIMARY KEY,
+            operator_id TEXT NOT NULL REFERENCES operators (id),
+            expires_at REAL NOT NULL
+        )""",
+        """CREATE TABLE operator_sessions (
+            hash TEXT PRIMARY KEY,
+            operator_id TEXT NOT NULL REFERENCES operators (id),
+            expires_at REAL NOT NULL
+        )""",
+        """CREATE TABLE reports (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL
+        )""",
+        "CREATE INDEX reports_by_status ON reports (status, seq)",
+        """CREATE TABLE sanctions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            body TEXT NOT NULL
+        )""",
+        """CREATE TABLE chat_words (
+            word TEXT PRIMARY KEY
+        ) WITHOUT ROWID""",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

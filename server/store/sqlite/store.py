@@ -16,6 +16,7 @@ from __future__ import annotations
 from server.store.sqlite.audit import SQLiteAudit
 from server.store.sqlite.badges import SQLiteBadges
 from server.store.sqlite.booths import SQLiteBooths
+from server.store.sqlite.console import SQLiteConsole
 from server.store.sqlite.coupons import SQLiteCoupons
 from server.store.sqlite.learning import SQLiteLearning
 from server.store.sqlite.ledger import SQLiteVisitorLedger
@@ -30,6 +31,7 @@ class SQLiteStore(
     SQLiteOwners,
     SQLiteAudit,
     SQLiteBadges,
+    SQLiteConsole,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""

@@ -22,6 +22,7 @@ import { QuizDialog } from "./quiz.js";
 import { Street3D } from "./scene3d.js";
 import { TRAVEL_MIN_M, canTravel, travel } from "./travel.js";
 import { AUTO_WALK_SPEED, Route } from "./walker.js";
+import { isBlocked } from "./safety.js";
 
 const WALK_SPEED = 4.0; // m/s
 const RUN_SPEED = 6.5; // m/s, under the server's 8 m/s limit
@@ -220,6 +221,9 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       for (const id of left) street.removeAvatar(id);
       for (const id of entered) street.removeAvatar(id); // re-entered: name or look may differ
       syncAvatars();
+    } else if (what === "safety") {
+      for (const [id, a] of state.avatars) if (isBlocked(a.name)) street.removeAvatar(id);
+      syncAvatars();
     } else if (what === "chat") {
       const view = msg.avatar_id === state.me?.id ? street.me : street.avatar(msg.avatar_id);
       view?.say(msg.text, performance.now() / 1000);
@@ -248,6 +252,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     for (const id of [...street.avatars.keys()])
       if (!state.avatars.has(id)) street.removeAvatar(id);
     for (const [id, a] of state.avatars) {
+      if (isBlocked(a.name)) continue; // blocked on this device: not drawn
       if (!street.avatar(id)) street.addAvatar(id, { name: a.name, look: a.look });
     }
   }

@@ -18,6 +18,7 @@ import {
   redeem,
   walletView,
 } from "./panels.js";
+import { Safety } from "./safety.js";
 import { settingsView } from "./settings.js";
 import { speakerButton } from "./speech.js";
 
@@ -53,6 +54,7 @@ export class Hud {
     this.guideKey = "";
     this.guideInfo = null;
     this.unread = 0;
+    this.safety = new Safety(conn, state);
     this.setupChat();
     this.setupPanels();
     // Phones stack the minimap, the chips and the joystick above the bottom bar.
@@ -82,7 +84,7 @@ export class Hud {
   }
 
   onChange({ what, msg }) {
-    if (what === "chat") this.addChat(msg.name, msg.text);
+    if (what === "chat") this.addChat(msg.name, msg.text, msg.avatar_id);
     if (what === "frame") this.renderPeople();
     const live = ["wallet", "leaderboard", "booth", "quests", "support", "coupon", "my_name"];
     if (this.panel.open && this.panelKind !== "settings" && live.includes(what)) {
@@ -431,9 +433,12 @@ export class Hud {
     host.setAttribute("aria-label", t("emotes"));
   }
 
-  addChat(name, text) {
+  addChat(name, text, avatarId) {
     const line = () => el("p", {}, el("strong", { text: `${name}: ` }), el("span", { text }));
-    this.chatLog.append(line());
+    const logged = line();
+    if (avatarId !== this.state.me?.id)
+      logged.append(" ", this.safety.button(avatarId, name, text));
+    this.chatLog.append(logged);
     while (this.chatLog.children.length > 30) this.chatLog.firstElementChild.remove();
     this.chatLog.scrollTop = this.chatLog.scrollHeight;
     if (this.chatOpen) return;
@@ -509,6 +514,7 @@ export class Hud {
       const slots = new Map(this.state.manifest.booth_slots.map((b) => [b.id, b]));
       body = boothsView(this.state, (slot, promo) => redeem(this.conn, this.state, slot, promo), {
         reach: BOOTH_REACH_M,
+        onReport: (slot, name, opener) => this.safety.reportBooth(slot, name, opener),
         distanceTo: me
           ? (slot) =>
               Math.hypot(slots.get(slot).position[0] - me.x, slots.get(slot).position[1] - me.z)

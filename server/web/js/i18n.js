@@ -33,6 +33,7 @@ const STRINGS = {
   connOffline: ["ขาดการเชื่อมต่อ กำลังลองใหม่…", "Offline, reconnecting…"],
   connRefused: ["เซิร์ฟเวอร์ปฏิเสธการเชื่อมต่อ", "The server refused the connection"],
   peopleHere: ["คนบนถนน", "people on the street"],
+  reportBooth: ["รายงานซุ้มนี้", "Report this booth"],
   quests: [G.quest.th, "Quests"],
   questDone: ["สำเร็จแล้ว", "Completed"],
   questBonus: ["โบนัส", "Bonus"],

@@ -26,6 +26,7 @@ import { settingsView } from "./settings.js";
 import { speakerButton } from "./speech.js";
 import { TRAVEL_MIN_M, canTravel, travel } from "./travel.js";
 import { Walker } from "./walker.js";
+import { Safety } from "./safety.js";
 
 const ARRIVED_SHOWN_MS = 8000;
 
@@ -47,6 +48,7 @@ function section(id, titleKey) {
 }
 
 export async function startList({ manifest, state, conn, visitor, fallback }) {
+  const safety = new Safety(conn, state);
   const main = document.getElementById("list");
   main.hidden = false;
   const walkable = new Walkable(manifest);
@@ -380,7 +382,10 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   }
 
   function renderBooths() {
-    const view = boothsView(state, redeemHere, { distanceTo: state.me ? boothDistance : null });
+    const view = boothsView(state, redeemHere, {
+      distanceTo: state.me ? boothDistance : null,
+      onReport: (slot, name, opener) => safety.reportBooth(slot, name, opener),
+    });
     // Each open booth gets a "walk here" button.
     for (const item of view.querySelectorAll?.("li.booth") ?? []) {
       const slot = item.dataset.slot;
@@ -558,9 +563,15 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
     if (what === "leaderboard") renderBoard();
     if (what === "frame" && (entered.length || left.length || reset)) renderPeople();
     if (what === "chat") {
-      chatLog.append(
-        el("p", {}, el("strong", { text: `${msg.name}: ` }), el("span", { text: msg.text })),
+      const line = el(
+        "p",
+        {},
+        el("strong", { text: `${msg.name}: ` }),
+        el("span", { text: msg.text }),
       );
+      if (msg.avatar_id !== state.me?.id)
+        line.append(" ", safety.button(msg.avatar_id, msg.name, msg.text));
+      chatLog.append(line);
       while (chatLog.children.length > 20) chatLog.firstElementChild.remove();
     }
     if (what === "emote") {

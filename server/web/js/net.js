@@ -91,6 +91,7 @@ export class Connection extends EventTarget {
     this.failures = 0;
     this.socket = null;
     this.closedByUs = false;
+    this.removed = false;
     this.pingTimer = null;
     this.rttMs = null;
     this.bytesIn = 0;
@@ -106,6 +107,11 @@ export class Connection extends EventTarget {
     this.closedByUs = true;
     clearInterval(this.pingTimer);
     this.socket?.close(1000);
+  }
+
+  /** A moderator removed this visitor: the close that follows is not retried. */
+  stayClosed() {
+    this.removed = true;
   }
 
   get online() {
@@ -172,8 +178,9 @@ export class Connection extends EventTarget {
       this.setState(ConnState.OFFLINE);
       return;
     }
-    // 4002 (version mismatch) and 4007 (replaced by another tab) will not get better by retrying.
-    if (event.code === 4002 || event.code === 4007) {
+    // 4002 (version mismatch) and 4007 (replaced by another tab) will not get better by
+    // retrying, nor will a close that follows a moderator's kick or ban (`removed`).
+    if (event.code === 4002 || event.code === 4007 || this.removed) {
       this.setState(ConnState.REFUSED, { code: event.code, reason: event.reason });
       return;
     }

@@ -395,7 +395,7 @@ function promoBlocker(state, promo, nowS) {
 export function boothsView(
   state,
   onRedeem,
-  { headingLevel = "h3", distanceTo = null, reach = null } = {},
+  { headingLevel = "h3", distanceTo = null, reach = null, onReport = null } = {},
 ) {
   const open = [...state.booths.entries()].filter(([, b]) => b.booth);
   if (!open.length) {
@@ -471,6 +471,18 @@ export function boothsView(
         );
       }
       item.append(ul);
+    }
+    if (onReport) {
+      const name = pick(booth.name) || slot;
+      item.append(
+        el("button", {
+          type: "button",
+          class: "secondary report-booth",
+          text: t("reportBooth"),
+          "aria-label": `${t("reportBooth")}: ${name}`,
+          onclick: (e) => onReport(slot, name, e.currentTarget),
+        }),
+      );
     }
     // Coupons from this shop, newest first: the one just redeemed shows here at once.
     const mine = state.coupons.filter((c) => c.slot === slot).reverse();

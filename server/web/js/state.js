@@ -4,6 +4,7 @@
 // (server messages) and the few local setters, and says what changed with a "change" event.
 
 import { FEATURE_OF, Feature, MsgType } from "../protocol.js";
+import { hidesChat } from "./safety.js";
 
 const HISTORY = 12; // snapshots kept per avatar (~1.2 s at 10 Hz)
 export const INTERP_DELAY_S = 0.1;
@@ -127,6 +128,7 @@ export class WorldState extends EventTarget {
       case MsgType.FRAME:
         return this.frame(msg);
       case MsgType.CHAT_SAID:
+        if (hidesChat(msg.name)) return undefined; // muted or blocked on this device
         return this.changed("chat", { msg });
       case MsgType.EMOTED:
         return this.changed("emote", { msg });

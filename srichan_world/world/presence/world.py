@@ -43,10 +43,18 @@ from srichan_world.protocol.messages import (
     Welcome,
 )
 from srichan_world.scene.manifest import Manifest
+from srichan_world.world.moderation import Guard, Line
 from srichan_world.world.names import clean_chat, clean_name
 from srichan_world.world.presence.avatars import Avatar, Session, resume_state
 from srichan_world.world.presence.crowd import new_token
-from srichan_world.world.presence.effects import Dispatch, Effect, Frames, Send, SessionView
+from srichan_world.world.presence.effects import (
+    Close,
+    Dispatch,
+    Effect,
+    Frames,
+    Send,
+    SessionView,
+)
 from srichan_world.world.presence.frames import TickFrames
 from srichan_world.world.presence.settings import PresenceSettings
 from srichan_world.world.presence.sharing import SharedCrowd, merge_halves
@@ -68,9 +76,12 @@ class PresenceWorld(SharedCrowd):
         manifest: Manifest,
         settings: PresenceSettings | None = None,
         token_factory: Callable[[], str] = new_token,
+        guard: Guard | None = None,
     ) -> None:
         super().__init__(manifest, settings, token_factory)
         self._next_sweep = 0.0
+        self.guard = guard
+        """Moderation (mutes, bans, the word filter, the chat log), or none at all."""
 
     # -- the four entry points ----------------------------------------------------------------
 
@@ -132,7 +143,7 @@ class PresenceWorld(SharedCrowd):
         if isinstance(msg, Move):
             return self._move(s, a, msg.x, msg.z, msg.heading, msg.anim, msg.cid, now)
         if isinstance(msg, Chat):
-            return self._chat(s, a, msg)
+            return self._chat(s, a, msg, now)
         if isinstance(msg, EmoteMsg):
             return self._emote(s, a, msg)
         if isinstance(msg, Travel):
@@ -212,6 +223,24 @@ class PresenceWorld(SharedCrowd):
         a = s.avatar
         return SessionView(s.id, a.id, a.name, a.x, a.z, s.hello.visitor_id, s.hello.visitor_secret)
 
+    def sessions_of(self, visitor_id: str) -> list[int]:
+        """The open sessions whose hello named this visitor (moderation acts on all of them)."""
+        return [
+            s.id
+            for s in self.sessions.values()
+            if not s.closing and s.hello is not None and s.hello.visitor_id == visitor_id
+        ]
+
+    def send_off(self, session: int, reason: str) -> list[Effect]:
+        """A moderator removed this session: closed (4003) after what is queued, the avatar
+        gone at once (not held for a resume)."""
+        s = self.sessions.get(session)
+        if s is None or s.closing:
+            return []
+        s.closing = True
+        s.drop_avatar = True
+        return [Close(s.id, CloseCode.ABUSE, reason)]
+
     @property
     def population(self) -> int:
         return len(self.avatars)
@@ -242,6 +271,10 @@ class PresenceWorld(SharedCrowd):
                 f"server speaks protocol {PROTOCOL_VERSION}, client sent {m.version}",
                 m.cid,
             )
+        guard = self.guard
+        if guard is not None and guard.sanctions.is_banned(m.visitor_id, now):
+            why = "banned by the moderators"
+            return self._fatal(s, ErrorCode.BANNED, CloseCode.ABUSE, why, m.cid)
         name = clean_name(m.name)
         if name is None:
             why = f"names are {L.NAME_MIN_CHARS}–{L.NAME_MAX_CHARS} characters, no control codes"
@@ -343,11 +376,20 @@ class PresenceWorld(SharedCrowd):
     def _correct(self, s: Session, a: Avatar, reason: ErrorCode, cid: int | None) -> Send:
         return self._reply(s, Correction(int(reason), a.x, a.z, a.heading, a.anim, cid=cid))
 
-    def _chat(self, s: Session, a: Avatar, m: Chat) -> list[Effect]:
+    def _chat(self, s: Session, a: Avatar, m: Chat, now: float) -> list[Effect]:
         text, why = clean_chat(m.text)
         if text is None:
             code = ErrorCode.TEXT_TOO_LONG if why == "too_long" else ErrorCode.BAD_TEXT
             return [self._error(s, code, f"chat: {why}", m.cid)]
+        guard = self.guard
+        if guard is not None:
+            visitor_id = s.hello.visitor_id if s.hello is not None else None
+            left = guard.sanctions.muted_for(visitor_id, now)
+            if left > 0:
+                why = f"muted by the moderators for {math.ceil(left)} s more"
+                return [self._error(s, ErrorCode.MUTED, why, m.cid)]
+            text = guard.filter.mask(text)
+            guard.log.said(Line(now, a.id, visitor_id, a.name, text, a.x, a.z))
         return self._to_area(s, a, ChatSaid(a.id, a.name, text), m.cid)
 
     def _emote(self, s: Session, a: Avatar, m: EmoteMsg) -> list[Effect]:
