@@ -7,7 +7,7 @@ bash tools/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-npx --no-install prettier --check server/web/js server/web/css server/web/owner server/web/index.html
+npx --no-install prettier --check server/web/js server/web/css server/web/owner server/web/admin server/web/index.html
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
