@@ -35,6 +35,7 @@ class MsgType(IntEnum):
     ERROR = 12  # S→C
     TRAVEL = 13  # C→S: jump to a landmark's arrival point (rate-limited)
     TRAVELLED = 14  # S→C: where the jump put the avatar
+    SCENE_CHANGED = 15  # S→C: the street was rebuilt; its new manifest and GLB hash
     # learning
     SET_NICKNAME = 32  # C→S
     QUIZ_OPEN = 33  # C→S
@@ -85,6 +86,7 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.ERROR: Feature.PRESENCE,
     MsgType.TRAVEL: Feature.PRESENCE,
     MsgType.TRAVELLED: Feature.PRESENCE,
+    MsgType.SCENE_CHANGED: Feature.PRESENCE,
     MsgType.SET_NICKNAME: Feature.LEARNING,
     MsgType.QUIZ_OPEN: Feature.LEARNING,
     MsgType.QUIZ_QUESTION: Feature.LEARNING,

@@ -50,6 +50,12 @@ RESUME_WINDOW_S = 30.0
 HELLO_TIMEOUT_S = 10.0
 IDLE_TIMEOUT_S = 60.0
 """No message at all (not even ping) for this long closes the session."""
+SCENE_MANIFEST_MAX_BYTES = 256 * 1024
+"""Largest manifest (as JSON) a ``scene_changed`` carries; a bigger build is not switched to."""
+SCENE_DATA_DEPTH = 8
+"""Nesting depth of the manifest inside ``scene_changed``."""
+SCENE_DATA_ARRAY = 65536
+"""Longest array inside the manifest of ``scene_changed`` (polygon points, quiz points…)."""
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,18 @@ class Travelled(Message):
 
 
 @dataclass(frozen=True)
+class SceneChanged(Message):
+    """The street was rebuilt (live reload): fetch ``/scene/{content_hash}.glb`` and swap it
+    in; ``manifest`` is the new public manifest, exactly ``/scene/manifest.json``."""
+
+    TYPE = MsgType.SCENE_CHANGED
+    content_hash: Annotated[str, Str(64)]
+    manifest: Annotated[
+        dict[str, Any], Data(L.SCENE_DATA_DEPTH, L.SCENE_DATA_ARRAY, L.MAX_STR_CHARS)
+    ]
+
+
+@dataclass(frozen=True)
 class Frame(Message):
     TYPE = MsgType.FRAME
     tick: Annotated[int, COUNT]
@@ -486,6 +498,7 @@ MESSAGES: dict[MsgType, type[Message]] = {
         Correction,
         Travel,
         Travelled,
+        SceneChanged,
         Frame,
         Chat,
         ChatSaid,

@@ -142,6 +142,16 @@ class LearningDesk:
         """Each entered visitor's quest progress as last read or applied: what the next quest
         fact is planned on."""
 
+    def switch(self, content: LearningContent) -> None:
+        """The street was rebuilt (live reload): quiz points, quests and footprints from the
+        new build, matched by id. Progress, balances and awards live in the store and stay;
+        an opening of a quiz point the edit removed answers ``unknown_quiz``, one whose
+        question changed ``no_open_quiz`` (open it again); new quiz points work at once."""
+        self.cap = content.policy.daily_earn_cap
+        self.desk.book = QuizBook(content.quiz_points)
+        self.quests = QuestBook(content.quests)
+        self.visits = VisitTracker(content.footprints)
+
     # -- sessions ---------------------------------------------------------------------------
 
     def leave(self, session: int) -> None:

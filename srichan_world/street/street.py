@@ -42,13 +42,16 @@ from srichan_world.protocol.messages import (
     QuizOpen,
     Redeem,
     Report,
+    SceneChanged,
     SetNickname,
 )
+from srichan_world.scene.manifest import Manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
 from srichan_world.world.leaderboard import PUSH_INTERVAL_S
+from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import Dispatch, Effect, PresenceWorld, Send
 
 UNAVAILABLE = "the street's records cannot be reached just now; try again in a moment"
@@ -146,6 +149,29 @@ class Street:
 
     def tick(self, now: float) -> list[StreetEffect]:
         return list(self.world.tick(now))
+
+    def switch(
+        self,
+        manifest: Manifest,
+        public: dict[str, Any],
+        content: LearningContent | None = None,
+    ) -> list[StreetEffect]:
+        """Live reload: move every session to a rebuilt street without a reconnect.
+
+        ``manifest`` is the new build's manifest parsed, ``public`` the same as served
+        (``/scene/manifest.json``, carrying ``content_hash``), ``content`` its learning content.
+        Every welcomed session gets one ``scene_changed`` (encoded once); visitors off the
+        new walkable area are moved (see :meth:`PresenceWorld.switch`); quizzes, quests and
+        booths keep their state by id, and a request already running finishes on the street
+        it began on."""
+        notice = encode(SceneChanged(str(public["content_hash"]), public))
+        effects: list[StreetEffect] = list(self.world.switch(manifest, notice))
+        if self.learning is not None and content is not None:
+            self.learning.switch(content)
+        if self.booths is not None:
+            self.booths.slots = {b.id: b.position for b in manifest.booth_slots}
+        self._seen_at.clear()  # visits are looked at again against the new footprints
+        return effects
 
     # Below, ``now`` is wall-clock time (Unix seconds), as the store records it.
 

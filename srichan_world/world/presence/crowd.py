@@ -46,30 +46,8 @@ class Crowd:
         token_factory: Callable[[], str] = new_token,
     ) -> None:
         self.settings = s = settings or PresenceSettings()
-        self.grid = manifest.grid
-        self.walk = WalkMap(manifest.walkable)
-        if not manifest.spawn_points:
-            raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
-        self.spawns: list[Place] = (
-            start_places(manifest, self.walk.contains)
-            if s.start_at_first_quest
-            else [(*p.position, p.heading) for p in manifest.spawn_points]
-        )
-        self.arrivals = arrival_points(manifest, self.walk.contains)
-        """Each landmark's arrival point, where ``travel`` lands."""
         self._token = token_factory
-        g = self.grid
-        ncells = g.cols * g.rows
-        self.neigh: list[tuple[int, ...]] = []
-        for index in range(ncells):
-            cells = g.neighbourhood((index % g.cols, index // g.cols))
-            self.neigh.append(tuple(r * g.cols + c for c, r in cells))
-        self.neigh_set = [frozenset(n) for n in self.neigh]
         self.block = s.knn_block_m
-        self.bcols = math.ceil(g.cols * g.cell / self.block)
-        self.nblocks = self.bcols * math.ceil(g.rows * g.cell / self.block)
-        self.groups: dict[int, Group] = {}
-        self.cells: list[dict[int, Avatar]] = [{} for _ in range(ncells)]
         self.avatars: dict[int, Avatar] = {}
         self.tokens: dict[str, Avatar] = {}
         self.sessions: dict[int, Session] = {}
@@ -78,10 +56,42 @@ class Crowd:
         self.events: list[tuple[int, int, int]] = []
         """``(avatar id, old cell, new cell)`` since the last tick; -1 for none (join/leave)."""
         self.tick_no = 0
+        self._lay_out(manifest)
         self._first_id, self._last_id = 1, L.AVATAR_ID_MAX
         self._next_id = 0
         self._next_spawn = 0
         self.k_nearest = s.k_nearest
+
+    def _lay_out(self, manifest: Manifest) -> None:
+        """Everything the street's layout decides: the interest grid, the walkable area, the
+        start and arrival places. Called again when the street is rebuilt (live reload):
+        every avatar is filed into its cell of the new grid."""
+        if not manifest.spawn_points:
+            raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
+        s = self.settings
+        self.grid = g = manifest.grid
+        self.walk = WalkMap(manifest.walkable)
+        self.spawns: list[Place] = (
+            start_places(manifest, self.walk.contains)
+            if s.start_at_first_quest
+            else [(*p.position, p.heading) for p in manifest.spawn_points]
+        )
+        self.arrivals = arrival_points(manifest, self.walk.contains)
+        """Each landmark's arrival point, where ``travel`` lands."""
+        ncells = g.cols * g.rows
+        self.neigh: list[tuple[int, ...]] = []
+        for index in range(ncells):
+            cells = g.neighbourhood((index % g.cols, index // g.cols))
+            self.neigh.append(tuple(r * g.cols + c for c, r in cells))
+        self.neigh_set = [frozenset(n) for n in self.neigh]
+        self.bcols = math.ceil(g.cols * g.cell / self.block)
+        self.nblocks = self.bcols * math.ceil(g.rows * g.cell / self.block)
+        self.groups: dict[int, Group] = {}
+        self.cells: list[dict[int, Avatar]] = [{} for _ in range(ncells)]
+        for a in self.avatars.values():
+            a.cell = self._cell_of(a.x, a.z)
+            a.group = None
+            self.cells[a.cell][a.id] = a
 
     def _spawn(
         self,

@@ -56,6 +56,7 @@ from srichan_world.world.presence.effects import (
     SessionView,
 )
 from srichan_world.world.presence.frames import TickFrames
+from srichan_world.world.presence.relocate import nearest_walkable
 from srichan_world.world.presence.settings import PresenceSettings
 from srichan_world.world.presence.sharing import SharedCrowd, merge_halves
 from srichan_world.world.ratelimit import TokenBucket
@@ -240,6 +241,42 @@ class PresenceWorld(SharedCrowd):
         s.closing = True
         s.drop_avatar = True
         return [Close(s.id, CloseCode.ABUSE, reason)]
+
+    def switch(self, manifest: Manifest, notice: bytes) -> list[Effect]:
+        """The street was rebuilt (live reload): lay the world out again on ``manifest``, send
+        ``notice`` (the encoded ``scene_changed``, the same bytes for all) to every welcomed
+        session, and move each of this world's avatars that now stands off the walkable area
+        to the nearest walkable spot (:mod:`~srichan_world.world.presence.relocate`; a spawn
+        point when none is near), telling its client with a ``correction``. Every observer
+        gets a fresh view (``reset``) at the next frame. Remote avatars are moved by their
+        own process."""
+        self._lay_out(manifest)
+        self.events = []
+        effects: list[Effect] = [
+            Send(s.id, notice, MsgType.SCENE_CHANGED)
+            for s in self.sessions.values()
+            if s.avatar is not None and not s.closing
+        ]
+        contains = self.walk.contains
+        for a in self.avatars.values():
+            a.reset = True
+            a.vis_cell = -1
+            if a.remote or contains(a.x, a.z):
+                continue
+            x, z = nearest_walkable(contains, a.x, a.z) or self.spawns[0][:2]
+            a.x, a.z = x, z
+            cell = self._cell_of(x, z)
+            if cell != a.cell:
+                del self.cells[a.cell][a.id]
+                self.cells[cell][a.id] = a
+                a.cell = cell
+            if not a.dirty:
+                a.dirty = True
+                self.dirty.append(a)
+            s = a.session
+            if s is not None and not s.closing:
+                effects.append(self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, None))
+        return effects
 
     @property
     def population(self) -> int:
