@@ -7,22 +7,26 @@ results atomically, so a failed check or build never leaves half an output behin
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
 import time
-import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from srichan_world.gltf.bundle import (
+    Bundle,
+    bundle_scene,
+    canonical_json,
+    check_file,
+    model_problems,
+    summary,
+)
 from srichan_world.scene.load import SceneError, load_scene_text
-from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.scene.model import Scene
 from srichan_world.scene.preview import preview_svg
 from srichan_world.scene.preview_page import VIEWER, preview_html
-from srichan_world.scene.problems import Problem, annotate
 from srichan_world.scene.schema import scene_schema
 
 
@@ -73,14 +77,6 @@ def read_scene(path: Path) -> Scene:
         raise SystemExit(1) from None
 
 
-def _summary(scene: Scene) -> str:
-    return (
-        f"{len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
-        f"points, {len(scene.quests)} quests, {len(scene.booth_slots)} booth slots, "
-        f"{len(scene.spawn_points)} spawn points"
-    )
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         return _check_json(args.file)
@@ -91,63 +87,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     if problems:
         print(f"{args.file}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"{args.file}: ok — {_summary(scene)}")
+    print(f"{args.file}: ok — {summary(scene)}")
     return 0
-
-
-def model_problems(scene: Scene, path: Path) -> list[Problem]:
-    """Imported landmark models checked as the build will (validator, budget), as problems
-    pointing at their ``model = …`` line."""
-    if not any(lm.model for lm in scene.landmarks):
-        return []
-    from srichan_world.gltf.imported import ModelError, load_model  # imports trimesh
-
-    text = path.read_text(encoding="utf-8")
-    problems = []
-    for i, lm in enumerate(scene.landmarks):
-        if lm.model:
-            try:
-                load_model(path.parent / lm.model, lm, scene.budget)
-            except ModelError as exc:
-                problems.append(Problem(f"landmarks[{i}].model", str(exc)))
-    return annotate(problems, text, tomllib.loads(text))
 
 
 def _check_json(path: Path) -> int:
     """One JSON report on stdout for editors and CI: ``{"file", "ok", "problems": [...]}``;
     each problem has file, line, column (1-based, 0 if unknown), path, id, message and
     did_you_mean."""
-    report: dict[str, Any] = {"file": str(path), "ok": True, "problems": []}
-    try:
-        scene = load_scene_text(path.read_text(encoding="utf-8"), path.parent)
-        report["summary"] = _summary(scene)
-        problems = model_problems(scene, path)
-        if problems:
-            report["ok"] = False
-            report["problems"] = [{"file": str(path)} | p.to_json() for p in problems]
-    except (OSError, UnicodeDecodeError) as exc:
-        report["ok"] = False
-        report["problems"] = [
-            {
-                "file": str(path),
-                "line": 0,
-                "column": 0,
-                "path": "",
-                "id": "",
-                "message": f"cannot read: {exc}",
-                "did_you_mean": "",
-            }
-        ]
-    except SceneError as exc:
-        report["ok"] = False
-        report["problems"] = [{"file": str(path)} | p.to_json() for p in exc.problems]
+    checked = check_file(path)
+    report: dict[str, Any] = {"file": str(path), "ok": not checked.problems}
+    if checked.scene is not None:
+        report["summary"] = summary(checked.scene)
+    report["problems"] = list(checked.problems)
     sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     return 0 if report["ok"] else 1
-
-
-def canonical_json(value: Any) -> bytes:
-    """Stable bytes for hashing and writing: sorted keys, UTF-8, no ASCII escaping of Thai."""
-    return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -157,59 +111,45 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from srichan_world.gltf.compile import build_glb, over_budget  # trimesh is slow to import
-    from srichan_world.gltf.imported import ModelError
-    from srichan_world.gltf.pack import PackError
-
     started = time.perf_counter()
     scene = read_scene(args.file)
-    try:
-        result = build_glb(scene, base=args.file.parent)
-    except (ModelError, PackError) as exc:
-        print(f"{args.file}: {exc}", file=sys.stderr)
+    built = bundle_scene(scene, args.file.parent)
+    if isinstance(built, list):
+        for problem in built:
+            print(f"{args.file}: {problem}", file=sys.stderr)
         print(f"{args.file}: nothing written", file=sys.stderr)
         return 1
-    stats = result.stats
     elapsed = time.perf_counter() - started
-    budget = scene.budget
+    budget, stats = scene.budget, built.stats
     rows = [
-        ("triangles", stats.triangles, budget.max_triangles),
-        ("materials", stats.materials, budget.max_materials),
-        ("draw calls", stats.draw_calls, None),
-        ("nodes", stats.nodes, None),
-        ("GLB bytes", stats.glb_bytes, budget.max_glb_bytes),
-        ("GLB gzipped", stats.glb_gzip_bytes, None),
-        ("fallback", len(result.fallback), None),
+        ("triangles", stats["triangles"], budget.max_triangles),
+        ("materials", stats["materials"], budget.max_materials),
+        ("draw calls", stats["draw_calls"], None),
+        ("nodes", stats["nodes"], None),
+        ("GLB bytes", stats["glb_bytes"], budget.max_glb_bytes),
+        ("GLB gzipped", stats["glb_gzip_bytes"], None),
+        ("fallback", len(built.fallback), None),
     ]
     print(f"{'':12}{'value':>12}{'budget':>12}")
     for name, value, limit in rows:
         print(f"{name:12}{value:>12,}{'' if limit is None else f'{limit:,}':>12}")
     print(f"build time  {elapsed:>11.2f}s")
-    problems = over_budget(stats, budget)
-    if problems:
-        for problem in problems:
-            print(f"{args.file}: over budget: {problem}", file=sys.stderr)
-        print(f"{args.file}: nothing written", file=sys.stderr)
-        return 1
-    manifest = public_manifest(scene)
-    secret = answers(scene)
-    digest = hashlib.sha256()
-    for part in (result.glb, canonical_json(manifest), canonical_json(secret)):
-        digest.update(hashlib.sha256(part).digest())
-    content_hash = digest.hexdigest()
-    manifest["content_hash"] = content_hash
-    secret["content_hash"] = content_hash
     stem = args.file.stem
     args.out.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out / f"{stem}.glb", result.glb)
-    write_atomic(args.out / f"{stem}.manifest.json", canonical_json(manifest))
-    write_atomic(args.out / f"{stem}.answers.json", canonical_json(secret))
-    write_atomic(args.out / f"{stem}.fallback.glb", result.fallback)
+    write_bundle(args.out, stem, built)
     print(
         f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json — "
-        f"scene {content_hash[:12]}"
+        f"scene {built.content_hash[:12]}"
     )
     return 0
+
+
+def write_bundle(folder: Path, stem: str, built: Bundle) -> None:
+    """The four files of a build, each replaced atomically (the manifest last)."""
+    write_atomic(folder / f"{stem}.glb", built.glb)
+    write_atomic(folder / f"{stem}.fallback.glb", built.fallback)
+    write_atomic(folder / f"{stem}.answers.json", built.answers)
+    write_atomic(folder / f"{stem}.manifest.json", built.manifest)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

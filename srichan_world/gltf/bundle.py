@@ -1,0 +1,164 @@
+"""A scene file checked and built into the four files the server serves, in memory.
+
+One function for both callers, so they cannot drift apart: ``srichan scene build`` writes the
+result to disk, and ``srichan serve --watch`` (server/reload/) builds in a helper process and
+switches to the result. :func:`check_file` is exactly ``scene check`` (every problem of the
+scene file and of its imported models, each with its line and column); :func:`build_file` runs
+it, then compiles, checks the budget and names the build by its content hash.
+
+The content hash covers the GLB, the public manifest and the answers, so two builds of the
+same street have the same name, and one that changes anything a visitor or the server sees
+has a new one (the browser caches a GLB forever under its hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from srichan_world.scene.load import SceneError, load_scene_text
+from srichan_world.scene.manifest import answers, public_manifest
+from srichan_world.scene.model import Scene
+from srichan_world.scene.problems import Problem, annotate
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable bytes for hashing and writing: sorted keys, UTF-8, no ASCII escaping of Thai."""
+    return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def summary(scene: Scene) -> str:
+    return (
+        f"{len(scene.landmarks)} landmarks, {len(scene.quiz_points)} quiz "
+        f"points, {len(scene.quests)} quests, {len(scene.booth_slots)} booth slots, "
+        f"{len(scene.spawn_points)} spawn points"
+    )
+
+
+def model_problems(scene: Scene, path: Path) -> list[Problem]:
+    """Imported landmark models checked as the build will (validator, budget), as problems
+    pointing at their ``model = …`` line."""
+    if not any(lm.model for lm in scene.landmarks):
+        return []
+    from srichan_world.gltf.imported import ModelError, load_model  # imports trimesh
+
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    for i, lm in enumerate(scene.landmarks):
+        if lm.model:
+            try:
+                load_model(path.parent / lm.model, lm, scene.budget)
+            except ModelError as exc:
+                problems.append(Problem(f"landmarks[{i}].model", str(exc)))
+    return annotate(problems, text, tomllib.loads(text))
+
+
+def problem_json(path: Path, problem: Problem) -> dict[str, Any]:
+    """One problem as ``scene check --format json`` reports it."""
+    return {"file": str(path)} | problem.to_json()
+
+
+def _plain(path: Path, message: str) -> dict[str, Any]:
+    return problem_json(path, Problem("", message))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What ``scene check`` found: the scene when it loaded, every problem (JSON form)."""
+
+    scene: Scene | None
+    problems: tuple[dict[str, Any], ...]
+
+
+def check_file(path: Path) -> Checked:
+    """Read and check a scene file and its models; never raises for a bad file."""
+    try:
+        scene = load_scene_text(path.read_text(encoding="utf-8"), path.parent)
+        found = model_problems(scene, path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Checked(None, (_plain(path, f"cannot read: {exc}"),))
+    except SceneError as exc:
+        return Checked(None, tuple(problem_json(path, p) for p in exc.problems))
+    return Checked(scene, tuple(problem_json(path, p) for p in found))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A built street: the bytes of each served file, and its name."""
+
+    content_hash: str
+    glb: bytes
+    fallback: bytes
+    manifest: bytes
+    """The public manifest as canonical JSON, ``content_hash`` included."""
+    answers: bytes
+    stats: dict[str, int]
+
+
+def bundle_scene(scene: Scene, base: Path) -> Bundle | list[str]:
+    """Compile ``scene`` (its models relative to ``base``); the reasons it is over budget, or
+    cannot be built, instead of a bundle. Imports trimesh."""
+    from srichan_world.gltf.compile import build_glb, over_budget
+    from srichan_world.gltf.imported import ModelError
+    from srichan_world.gltf.pack import PackError
+
+    try:
+        result = build_glb(scene, base=base)
+    except (ModelError, PackError) as exc:
+        return [str(exc)]
+    stats = result.stats
+    too_big = over_budget(stats, scene.budget)
+    if too_big:
+        return [f"over budget: {p}" for p in too_big]
+    manifest = public_manifest(scene)
+    secret = answers(scene)
+    digest = hashlib.sha256()
+    for part in (result.glb, canonical_json(manifest), canonical_json(secret)):
+        digest.update(hashlib.sha256(part).digest())
+    content_hash = digest.hexdigest()
+    manifest["content_hash"] = content_hash
+    secret["content_hash"] = content_hash
+    return Bundle(
+        content_hash=content_hash,
+        glb=result.glb,
+        fallback=result.fallback,
+        manifest=canonical_json(manifest),
+        answers=canonical_json(secret),
+        stats={
+            "triangles": stats.triangles,
+            "materials": stats.materials,
+            "draw_calls": stats.draw_calls,
+            "nodes": stats.nodes,
+            "glb_bytes": stats.glb_bytes,
+            "glb_gzip_bytes": stats.glb_gzip_bytes,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """:func:`build_file`'s answer: a bundle, or every problem that stopped it."""
+
+    file: str
+    problems: tuple[dict[str, Any], ...]
+    bundle: Bundle | None = None
+    summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.bundle is not None
+
+
+def build_file(path: Path) -> BuildReport:
+    """``scene check``, then ``scene build`` in memory: what a live reload switches to."""
+    checked = check_file(path)
+    if checked.scene is None or checked.problems:
+        return BuildReport(str(path), checked.problems)
+    built = bundle_scene(checked.scene, path.parent)
+    if isinstance(built, list):
+        return BuildReport(str(path), tuple(_plain(path, p) for p in built))
+    return BuildReport(str(path), (), built, summary(checked.scene))
