@@ -15,8 +15,9 @@ reading the server's architecture (docs/architecture.md draws it):
   (in-process, or Redis pub/sub with a Redis store) → start the booth service on the store →
   start the badge issuer on the store (its first signing key) →
   hold the moderators' sanctions and word list, and hear new ones →
-  share presence with other processes (Redis only) → give the pump the store steps → watch
-  and tick;
+  share presence with other processes (Redis only) → give the pump the store steps → live
+  reload (server/reload.py: ``--watch``, the operator's reload, other processes' builds) →
+  watch and tick;
 * at shutdown: the same in reverse (aiohttp first closes every WebSocket with GOING_AWAY).
 
 No singletons: everything lives under the typed keys of ``server/keys.py``, so tests run
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -39,10 +41,11 @@ from server.bus.local import LocalBus
 from server.bus.moderation import ModerationRelay
 from server.bus.presence_relay import PresenceRelay
 from server.bus.redis import RedisBus
+from server.bus.scene_notices import SceneNotices
 from server.config import ConfigError, Settings
 from server.health import StoreHealth
 from server.http import badges as badge_routes
-from server.http import console, owner, scene, status, xapi
+from server.http import console, owner, reload, scene, status, xapi
 from server.integrations.lrs import LrsConfig
 from server.keys import (
     ADMISSION,
@@ -54,13 +57,15 @@ from server.keys import (
     METRICS,
     MODERATION,
     PUMP,
+    RELOADER,
     SCENE,
     SETTINGS,
     STORE,
 )
 from server.metrics import Metrics
 from server.redis_client import is_redis_url, open_client, pubsub_url
-from server.scene_files import SceneFiles
+from server.reload import SceneReloader
+from server.scene_files import LiveScene, SceneFiles
 from server.services.badges import BadgeIssuer
 from server.services.booths import POLL_S, BoothService
 from server.store import open_store
@@ -131,7 +136,7 @@ def create_app(
 
     app = web.Application(middlewares=[status.store_errors])
     app[SETTINGS] = settings
-    app[SCENE] = files
+    app[SCENE] = LiveScene(files)
     app[METRICS] = metrics
     app[PUMP] = pump
     app[ADMISSION] = admission
@@ -145,6 +150,7 @@ def create_app(
     console.add_routes(app)
     xapi.add_routes(app)
     badge_routes.add_routes(app)
+    reload.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
     app.on_shutdown.append(pump.shutdown)
     return app
@@ -221,7 +227,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             client = open_client(pubsub_url(settings.store), timeout_s=RELAY_TIMEOUT_S)
             stack.push_async_callback(client.aclose)
             sharing = PresenceRelay(
-                pump, bus, client, app[SCENE].content_hash, settings.resume_window_s
+                pump, bus, client, settings.scene_name, settings.resume_window_s
             )
             await sharing.start()
             stack.push_async_callback(sharing.close)
@@ -234,6 +240,17 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             on_store_error=health.suspect,
         )
         health.on_recovered.append(lambda: _recovered(pump))
+        notices = SceneNotices(bus, sharing.client if sharing is not None else None)
+        reloader = app[RELOADER] = SceneReloader(
+            app[SCENE],
+            settings.scene_dir,
+            settings.scene_name,
+            lambda files: _switch(app, files),
+            source=settings.watch,
+            notices=notices,
+        )
+        await reloader.start()
+        stack.push_async_callback(reloader.close)
         await learning.start()
         stack.push_async_callback(learning.close)
         await pump.start()
@@ -243,9 +260,25 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             health.run_forever(),
             booths.poll_forever(booth_poll_s),
             fanout.sweep_forever(),
+            reloader.watch_forever(settings.watch_interval_s),
         ):
             stack.push_async_callback(cancel, asyncio.create_task(loop))
         yield
+
+
+async def _switch(app: web.Application, files: SceneFiles) -> None:
+    """Live reload in this process: the files served, the street's rules (every visitor gets
+    ``scene_changed``), the booth slots. ``ConfigError`` before anything changed when the
+    build lacks learning content."""
+    try:
+        content = LearningContent.from_compiled(files.manifest, files.answers)
+    except ValueError as exc:
+        raise ConfigError([f"scene: {exc}"]) from None
+    public = json.loads(files.manifest_asset.body)
+    app[SCENE].switch(files)
+    pump = app[PUMP]
+    pump.apply(pump.street.switch(files.manifest, public, content))
+    app[BOOTHS].switch(files.manifest)
 
 
 async def _recovered(pump: Pump) -> None:

@@ -73,6 +73,10 @@ class Settings:
     public_url: str = ""
     """The street's public origin (``https://host``): the base of every URL inside an Open
     Badge. Empty: ``http://<host>:<port>``, fine on one machine only."""
+    watch: Path | None = None
+    """Live reload: the scene file (TOML) to build at start and again whenever it or its
+    models change (``srichan serve --watch``)."""
+    watch_interval_s: float = 0.25
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 
@@ -121,6 +125,8 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("keepalive_timeout_s", "SRICHAN_KEEPALIVE_TIMEOUT_S", float, "idle keep-alive seconds"),
     ("body_timeout_s", "SRICHAN_BODY_TIMEOUT_S", float, "seconds a request body may stall"),
     ("slow_client_s", "SRICHAN_SLOW_CLIENT_S", float, "seconds before a non-reader is cut"),
+    ("watch", "SRICHAN_WATCH", Path, "scene file: build it, and again on every change"),
+    ("watch_interval_s", "SRICHAN_WATCH_INTERVAL_S", float, "seconds between looks (--watch)"),
 )
 _KIND_NAMES: dict[Callable[[str], object], str] = {
     int: "int",
@@ -182,7 +188,10 @@ def validate(settings: Settings) -> list[str]:
             "a SQLite file belongs to one process"
         )
     manifest = settings.scene_dir / f"{settings.scene_name}.manifest.json"
-    if not manifest.is_file():
+    if settings.watch is not None:
+        if not settings.watch.is_file():
+            problems.append(f"watch: {settings.watch} is not a file")
+    elif not manifest.is_file():
         problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")
     if settings.spawn not in SPAWN_RULES:
         problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
@@ -199,6 +208,7 @@ def validate(settings: Settings) -> list[str]:
         ("keepalive_timeout_s", 1, 600, " s"),
         ("body_timeout_s", 1, 120, " s"),
         ("slow_client_s", 2, 60, " s"),
+        ("watch_interval_s", 0.05, 10, " s"),
     ):
         value = getattr(settings, name)
         if not lo <= value <= hi:

@@ -13,7 +13,8 @@ from server.bus.moderation import ModerationRelay
 from server.config import Settings
 from server.health import StoreHealth
 from server.metrics import Metrics
-from server.scene_files import SceneFiles
+from server.reload import SceneReloader
+from server.scene_files import LiveScene
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.store import Store
@@ -22,7 +23,8 @@ from server.ws.pump import Pump
 from srichan_world.world.admission import Admission
 
 SETTINGS = web.AppKey("settings", Settings)
-SCENE = web.AppKey("scene", SceneFiles)
+SCENE = web.AppKey("scene", LiveScene)
+"""The street being served (it changes with a live reload)."""
 METRICS = web.AppKey("metrics", Metrics)
 PUMP = web.AppKey("pump", Pump)
 """The WebSocket pump and, through it, the presence world (``app[PUMP].world``)."""
@@ -42,3 +44,5 @@ BADGES = web.AppKey("badges", BadgeIssuer)
 """The Open Badges issuer: keys, signing, public documents (its store is set at startup)."""
 MODERATION = web.AppKey("moderation", ModerationRelay)
 """Set at startup: moderators' actions, stored, applied here and told to the other processes."""
+RELOADER = web.AppKey("reloader", SceneReloader)
+"""Set at startup: live reload (``--watch``, the operator's reload, other processes' builds)."""

@@ -1,7 +1,10 @@
 """The compiled scene as the server holds it: bytes, their gzip, ETags and the answers.
 
-Loaded once at start and kept in memory (a few hundred KB), so each request is a lookup. The
+Loaded at start and kept in memory (a few hundred KB), so each request is a lookup. The
 GLB is addressed by content hash and cached forever; the manifest is revalidated by ETag.
+With live reload (server/reload.py) the street changes while the server runs:
+:class:`LiveScene` holds the current build and the few before it, so a browser that was
+still downloading an older GLB when the street switched gets it (and then the new one).
 """
 
 from __future__ import annotations
@@ -38,13 +41,24 @@ class SceneFiles:
             manifest_bytes = (folder / f"{stem}.manifest.json").read_bytes()
             answers_bytes = (folder / f"{stem}.answers.json").read_bytes()
             glb = (folder / f"{stem}.glb").read_bytes()
+        except OSError as exc:
+            raise ConfigError([f"scene: cannot load {folder}/{stem}.*: {exc}"]) from None
+        return cls.from_bytes(manifest_bytes, answers_bytes, glb, f"{folder}/{stem}.*")
+
+    @classmethod
+    def from_bytes(
+        cls, manifest_bytes: bytes, answers_bytes: bytes, glb: bytes, where: str = "scene"
+    ) -> SceneFiles:
+        """A build from its files' bytes; ``ConfigError`` (naming ``where``) when they do not
+        parse or are not from one build."""
+        try:
             manifest = Manifest.parse(json.loads(manifest_bytes))
             answers = json.loads(answers_bytes)
-        except (OSError, ValueError) as exc:
-            raise ConfigError([f"scene: cannot load {folder}/{stem}.*: {exc}"]) from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError([f"scene: cannot load {where}: {exc}"]) from None
         content_hash = manifest.content_hash
         if not content_hash or answers.get("content_hash") != content_hash:
-            raise ConfigError([f"scene: {folder}/{stem}.* are from different builds; rebuild"])
+            raise ConfigError([f"scene: {where} are from different builds; rebuild"])
         return cls(
             content_hash=content_hash,
             manifest=manifest,
@@ -61,3 +75,54 @@ def _asset(body: bytes, content_type: str, content_hash: str) -> Asset:
         etag=f'"{content_hash[:32]}"',
         content_type=content_type,
     )
+
+
+KEEP_PREVIOUS = 3
+"""Older builds whose GLB is still served after a switch (for downloads under way)."""
+
+
+class LiveScene:
+    """The build being served now, and the GLBs of the few before it (live reload).
+
+    Reads like the :class:`SceneFiles` it holds, so code that only serves the current street
+    need not know the street can change."""
+
+    def __init__(self, files: SceneFiles) -> None:
+        self.current = files
+        self._previous: dict[str, SceneFiles] = {}
+
+    def switch(self, files: SceneFiles) -> None:
+        old = self.current
+        self.current = files
+        if old.content_hash != files.content_hash:
+            self._previous[old.content_hash] = old
+        self._previous.pop(files.content_hash, None)
+        while len(self._previous) > KEEP_PREVIOUS:
+            del self._previous[next(iter(self._previous))]
+
+    def glb(self, content_hash: str) -> Asset | None:
+        """The GLB of the current build or a recent one, by content hash."""
+        if content_hash == self.current.content_hash:
+            return self.current.glb_asset
+        old = self._previous.get(content_hash)
+        return old.glb_asset if old is not None else None
+
+    @property
+    def content_hash(self) -> str:
+        return self.current.content_hash
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.current.manifest
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.current.answers
+
+    @property
+    def manifest_asset(self) -> Asset:
+        return self.current.manifest_asset
+
+    @property
+    def glb_asset(self) -> Asset:
+        return self.current.glb_asset

@@ -1,4 +1,8 @@
-"""`srichan serve`: check the settings, then run the street (server/runner.py) until stopped."""
+"""`srichan serve`: check the settings, then run the street (server/runner.py) until stopped.
+
+With ``--watch SCENE.toml`` the scene is built from that file first (into ``--scene-dir``),
+and again whenever it changes while the server runs (server/reload.py).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ import asyncio
 import sys
 
 from server.app import create_app
-from server.config import ConfigError, add_arguments, load_settings
+from server.config import ConfigError, Settings, add_arguments, load_settings
+from server.reload import describe, write_build
 from server.runner import serve
 from server.workers import run_workers
+from srichan_world.gltf.bundle import build_file
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -18,9 +24,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=cmd_serve)
 
 
+def first_build(settings: Settings) -> bool:
+    """``--watch``: build the file before serving it; every problem printed when it fails."""
+    assert settings.watch is not None
+    report = build_file(settings.watch)
+    if report.bundle is None:
+        for problem in report.problems:
+            print(f"srichan serve: {describe(problem)}", file=sys.stderr)
+        print(f"srichan serve: {settings.watch}: nothing to serve", file=sys.stderr)
+        return False
+    settings.scene_dir.mkdir(parents=True, exist_ok=True)
+    write_build(settings.scene_dir, settings.scene_name, report.bundle)
+    print(f"srichan serve: built {settings.watch} ({report.summary}); watching it for changes")
+    return True
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args)
+        if settings.watch is not None and not first_build(settings):
+            return 2
         app = create_app(settings)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -1,8 +1,9 @@
 """Presence across server processes: each shares its own avatars' news over Redis pub/sub
 and shows the others' avatars in the same frames as its own.
 
-Channels are per interest cell (``srichan:p:<scene>:<cell>``, the scene's content hash in
-the name so processes serving different builds never mix). Every process ticks at the same
+Channels are per interest cell (``srichan:p:<scene>:<cell>``, the scene's name in the
+channel so two streets on one Redis never mix; not its build, which a live reload changes for
+every process at once). Every process ticks at the same
 wall-clock instants, and each tick comes in two halves (server/ws/pump.py): first the tick's moves
 are collected and published, then, ``gather_s`` (15 ms) later, the frames are built with the
 other processes' news of the same tick in them, so a move seen through another process is

@@ -50,7 +50,7 @@ async def scene_manifest(request: web.Request) -> web.Response:
 
 
 async def scene_glb(request: web.Request) -> web.Response:
-    scene = request.app[SCENE]
-    if request.match_info["hash"] != scene.content_hash:
+    asset = request.app[SCENE].glb(request.match_info["hash"])
+    if asset is None:
         raise web.HTTPNotFound(text="no such scene version; fetch /scene/manifest.json")
-    return _send(request, scene.glb_asset, IMMUTABLE)
+    return _send(request, asset, IMMUTABLE)

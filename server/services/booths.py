@@ -110,6 +110,17 @@ class BoothService:
         self._near: dict[tuple[int, int], list[str]] = {}
         """Per interest cell, the slots seen from it (filled as cells are visited)."""
 
+    def switch(self, manifest: Manifest) -> None:
+        """Live reload: the booth slots of the rebuilt street. States stay by slot id; a slot
+        the edit removed is forgotten, a new one is read by the next :meth:`refresh`."""
+        self.grid = manifest.grid
+        self.slots = {
+            b.id: SlotPlace(b.id, b.position, self.grid.cell_of(b.position))
+            for b in manifest.booth_slots
+        }
+        self._states = {slot: s for slot, s in self._states.items() if slot in self.slots}
+        self._near = {}
+
     @property
     def store(self) -> StreetStore:
         if self._store is None:
