@@ -35,7 +35,8 @@ def first_build(settings: Settings) -> bool:
         return False
     settings.scene_dir.mkdir(parents=True, exist_ok=True)
     write_build(settings.scene_dir, settings.scene_name, report.bundle)
-    print(f"srichan serve: built {settings.watch} ({report.summary}); watching it for changes")
+    built = f"built {settings.watch} ({report.summary}); watching it for changes"
+    print(f"srichan serve: {built}", file=sys.stderr)  # stdout's first line is the address
     return True
 
 
