@@ -10,6 +10,7 @@
 import { Anim, MsgType } from "../protocol.js";
 import { Controls } from "./controls.js";
 import { announce } from "./dom.js";
+import { downloadGlb } from "./download.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { Guide, showWelcome, walkLeftText } from "./guide.js";
@@ -44,8 +45,8 @@ function turnTowards(a, b, k) {
 
 /** `glb` is the promise of the street's bytes (main.js starts the download early). */
 export async function start3d({ manifest, state, conn, visitor, loading, glb }) {
-  const walkable = new Walkable(manifest);
-  const road = new Road(manifest.street.centreline);
+  let walkable = new Walkable(manifest);
+  let road = new Road(manifest.street.centreline);
   const guide = new Guide(state, walkable, road);
   const buffer = await glb;
   loading.building();
@@ -243,8 +244,44 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       street.setQuizStatus(id, state.quizzes.get(id)?.status ?? "new");
     } else if (what === "booth") {
       street.setBooth(slot, state.booths.get(slot)?.booth ?? null);
+    } else if (what === "scene") {
+      swapStreet(msg);
     }
   });
+
+  // -- live reload: the rebuilt street swapped in, the connection kept -------------------------
+  let swapping = false;
+  let wanted = null; // the newest scene_changed not yet shown
+  async function swapStreet(msg) {
+    wanted = msg;
+    if (swapping) return;
+    swapping = true;
+    try {
+      while (wanted) {
+        const next = wanted;
+        wanted = null;
+        const buffer = await downloadGlb(`/scene/${next.content_hash}.glb`, () => {});
+        stopAuto(); // a walk was planned on the old street
+        manifest = next.manifest;
+        walkable = new Walkable(manifest);
+        road = new Road(manifest.street.centreline);
+        Object.assign(guide, { walkable, road });
+        guide.fronts.clear();
+        guide.reconsider();
+        await street.swapStreet(buffer, manifest, walkable);
+        for (const [id, q] of state.quizzes) street.setQuizStatus(id, q.status);
+        insideQuiz = null;
+        document.body.dataset.scene = next.content_hash;
+        announce(t("streetUpdated"), { tone: "good" });
+        window.dispatchEvent(new CustomEvent("srichan:scene-swapped", { detail: next }));
+      }
+    } catch (err) {
+      console.error(err);
+      announce(t("streetUpdateFailed"), { tone: "warn" });
+    } finally {
+      swapping = false;
+    }
+  }
   onLang(() => street.relabel());
 
   /** Views for exactly the avatars the state knows (frames may have come while loading). */

@@ -169,6 +169,11 @@ const STRINGS = {
   takeMeThere: ["พาไป", "Take me there"],
   stopWalk: ["หยุด", "Stop"],
   walkStopped: ["หยุดเดินแล้ว", "Stopped"],
+  streetUpdated: ["ถนนได้รับการปรับปรุงแล้ว", "The street was updated"],
+  streetUpdateFailed: [
+    "โหลดถนนที่ปรับปรุงไม่สำเร็จ ลองโหลดหน้าใหม่",
+    "Could not load the updated street; reload the page",
+  ],
   walkLeft: ["อีก {n} เมตร · ประมาณ {s} วินาที", "{n} m to go · about {s} s"],
   noPath: ["ไปที่นั่นไม่ได้ ลองเลือกจุดอื่น", "No way there; try another spot"],
   chosenSpot: ["จุดที่เลือก", "the chosen spot"],

@@ -51,8 +51,8 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   const safety = new Safety(conn, state);
   const main = document.getElementById("list");
   main.hidden = false;
-  const walkable = new Walkable(manifest);
-  const road = new Road(manifest.street.centreline);
+  let walkable = new Walkable(manifest);
+  let road = new Road(manifest.street.centreline);
   const guide = new Guide(state, walkable, road);
   const walker = new Walker(conn, state, walkable);
   const quiz = new QuizDialog(document.getElementById("quiz-dialog"), conn, state, {
@@ -352,7 +352,7 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
   });
   const boardBody = el("div");
   board.body.append(boardBody, boardRefresh);
-  const slots = new Map(manifest.booth_slots.map((b) => [b.id, b]));
+  let slots = new Map(manifest.booth_slots.map((b) => [b.id, b]));
 
   function renderQuests() {
     rerender(quests.body, questsView(state));
@@ -540,6 +540,20 @@ export async function startList({ manifest, state, conn, visitor, fallback }) {
 
   state.addEventListener("change", (e) => {
     const { what, msg, entered, left, reset } = e.detail;
+    if (what === "scene") {
+      // Live reload: the rebuilt street's landmarks, quiz points and booths, same session.
+      manifest = state.manifest;
+      walkable = new Walkable(manifest);
+      road = new Road(manifest.street.centreline);
+      Object.assign(guide, { walkable, road });
+      guide.fronts.clear();
+      guide.reconsider();
+      walker.walkable = walkable;
+      slots = new Map(manifest.booth_slots.map((b) => [b.id, b]));
+      renderAll();
+      document.body.dataset.scene = msg.content_hash;
+      announce(t("streetUpdated"), { tone: "good" });
+    }
     // The board is on the page all the time, so follow its changes from the start.
     if (what === "welcome") conn.send(MsgType.LEADERBOARD_GET, { follow: true });
     if (what === "welcome" || what === "travelled") guide.reconsider();

@@ -106,7 +106,40 @@ export class Street3D {
 
   /** Parse the compiled GLB and put the street in the scene. */
   async loadStreet(buffer) {
+    return this.placeStreet(await glbParse(buffer));
+  }
+
+  /**
+   * Live reload: the rebuilt street in place of the old one, parsed before anything is taken
+   * away (the old street stays on screen meanwhile). Avatars, camera and open booths stay.
+   */
+  async swapStreet(buffer, manifest, walkable) {
     const gltf = await glbParse(buffer);
+    const old = this.street;
+    old.removeFromParent();
+    this.extension?.removeFromParent();
+    for (const label of this.landmarkLabels?.labels ?? []) label.obj.removeFromParent();
+    for (const marker of this.quizMarkers.values()) marker.group.removeFromParent();
+    this.quizMarkers.clear();
+    const booths = [...this.boothViews].map(([slot, view]) => [slot, view.booth]);
+    for (const view of this.boothViews.values()) {
+      view.group.removeFromParent();
+      view.signEl.remove();
+    }
+    this.boothViews.clear();
+    this.manifest = manifest;
+    this.walkable = walkable;
+    this.view.walkable = walkable;
+    this.placeStreet(gltf);
+    for (const [slot, booth] of booths) this.setBooth(slot, booth);
+    old.traverse((node) => {
+      node.geometry?.dispose();
+      for (const m of [node.material ?? []].flat()) m.dispose();
+    });
+    return gltf;
+  }
+
+  placeStreet(gltf) {
     const shadows = this.quality !== "low";
     this.markers = [];
     gltf.scene.traverse((node) => {

@@ -78,6 +78,12 @@ export class WorldState extends EventTarget {
     this.boothsSupported = null;
     this.unsupportedTypes = new Set(); // request types this server answered unsupported
     this.lastCoupon = null; // the coupon issued last in this page, shown highlighted
+    this.setManifest(manifest);
+  }
+
+  /** The street's description: at start, and again after a live reload. */
+  setManifest(manifest) {
+    this.manifest = manifest;
     this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
     this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
   }
@@ -127,6 +133,10 @@ export class WorldState extends EventTarget {
         return this.changed("correction", { msg });
       case MsgType.FRAME:
         return this.frame(msg);
+      case MsgType.SCENE_CHANGED:
+        // Live reload: the street was rebuilt. Progress, wallet and booths stay (by id).
+        this.setManifest(msg.manifest);
+        return this.changed("scene", { msg });
       case MsgType.CHAT_SAID:
         if (hidesChat(msg.name)) return undefined; // muted or blocked on this device
         return this.changed("chat", { msg });
