@@ -21,6 +21,7 @@ Builds run one at a time; a change seen while one runs is built after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -51,18 +52,21 @@ class Builder(Protocol):
     async def close(self) -> None: ...
 
 
-def _warm() -> None:
-    """Run in the helper process at start: the compiler's imports, paid before any edit."""
-    import srichan_world.gltf.compile  # noqa: F401
+def _warm(path: Path) -> None:
+    """Run in the helper process at start: a whole build of the file as it is, so imports,
+    caches and the packer's first start are paid before the author's first edit."""
+    with contextlib.suppress(Exception):  # only a warm-up: the real builds report failures
+        build_file(path)
 
 
 class ProcessBuilder:
     """Builds in one helper process (spawned clean, kept for the server's lifetime)."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm_with: Path) -> None:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        self._warm = asyncio.get_running_loop().run_in_executor(self._pool, _warm)
+        loop = asyncio.get_running_loop()
+        self._warm = loop.run_in_executor(self._pool, _warm, warm_with)
 
     async def build(self, path: Path) -> BuildReport:
         await self._warm
@@ -153,7 +157,7 @@ class SceneReloader:
 
     async def start(self) -> None:
         if self.source is not None and self._builder is None:
-            self._builder = ProcessBuilder()
+            self._builder = ProcessBuilder(self.source)
         if self.notices is not None:
             await self.notices.start(self.follow, self.catch_up)
 

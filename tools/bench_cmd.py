@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tools.bench import presence as bench_presence
+from tools.bench import reload as bench_reload
 from tools.bench import scale as bench_scale
 
 
@@ -17,3 +18,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scale = sub.add_parser("scale", help="one process vs --workers 2 on Redis")
     bench_scale.add_arguments(scale)
     scale.set_defaults(func=bench_scale.main)
+    reload = sub.add_parser("reload", help="live reload: saving the scene to every visitor")
+    bench_reload.add_arguments(reload)
+    reload.set_defaults(func=bench_reload.main)

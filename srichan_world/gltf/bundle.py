@@ -99,15 +99,17 @@ class Bundle:
     stats: dict[str, int]
 
 
-def bundle_scene(scene: Scene, base: Path) -> Bundle | list[str]:
+def bundle_scene(scene: Scene, base: Path, checked: bool = False) -> Bundle | list[str]:
     """Compile ``scene`` (its models relative to ``base``); the reasons it is over budget, or
-    cannot be built, instead of a bundle. Imports trimesh."""
+    cannot be built, instead of a bundle. ``checked``: :func:`check_file` just validated its
+    models (the validator is not run twice). Imports trimesh."""
     from srichan_world.gltf.compile import build_glb, over_budget
     from srichan_world.gltf.imported import ModelError
     from srichan_world.gltf.pack import PackError
 
     try:
-        result = build_glb(scene, base=base)
+        models = [base / lm.model for lm in scene.landmarks if lm.model] if checked else []
+        result = build_glb(scene, base=base, validated=models)
     except (ModelError, PackError) as exc:
         return [str(exc)]
     stats = result.stats
@@ -158,7 +160,7 @@ def build_file(path: Path) -> BuildReport:
     checked = check_file(path)
     if checked.scene is None or checked.problems:
         return BuildReport(str(path), checked.problems)
-    built = bundle_scene(checked.scene, path.parent)
+    built = bundle_scene(checked.scene, path.parent, checked=True)
     if isinstance(built, list):
         return BuildReport(str(path), tuple(_plain(path, p) for p in built))
     return BuildReport(str(path), (), built, summary(checked.scene))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,14 +64,20 @@ class BuildResult:
     """The same street with no required extension (plain attributes, copies merged)."""
 
 
-def build_glb(scene: Scene, lean: bool = True, base: Path | None = None) -> BuildResult:
+def build_glb(
+    scene: Scene,
+    lean: bool = True,
+    base: Path | None = None,
+    validated: Iterable[Path] = (),
+) -> BuildResult:
     """Compile ``scene`` (as returned by the loader) into GLBs and measure the one shipped.
 
     ``lean=False`` skips gltfpack: ``glb`` is then the fallback (no node.js needed). ``base``
     is the scene file's folder, where landmark ``model`` paths start (default: the current
     directory); a bad model raises :class:`~srichan_world.gltf.imported.ModelError`.
+    ``validated``: model files the caller just ran the Khronos validator on (not run again).
     """
-    models = load_models(scene, base)
+    models = load_models(scene, base, validated)
     fallback = assemble(scene, instanced=False, models=models)
     if not lean:
         return BuildResult(glb=fallback, stats=stats_of(fallback), fallback=fallback)
@@ -79,10 +85,12 @@ def build_glb(scene: Scene, lean: bool = True, base: Path | None = None) -> Buil
     return BuildResult(glb=glb, stats=stats_of(glb), fallback=fallback)
 
 
-def load_models(scene: Scene, base: Path | None = None) -> dict[str, ImportedModel]:
+def load_models(
+    scene: Scene, base: Path | None = None, validated: Iterable[Path] = ()
+) -> dict[str, ImportedModel]:
     """Every landmark's imported model, by landmark id (checked, fitted, measured)."""
     folder = Path(".") if base is None else base
-    valid: set[Path] = set()  # validate each file once, however many landmarks use it
+    valid: set[Path] = set(validated)  # validate each file once, however many landmarks use it
     models = {}
     for lm in scene.landmarks:
         if lm.model:

@@ -7,7 +7,9 @@ import pytest
 from tools.cli import main
 
 
-@pytest.mark.parametrize(("name", "flag"), [("presence", "--clients"), ("scale", "--modes")])
+@pytest.mark.parametrize(
+    ("name", "flag"), [("presence", "--clients"), ("scale", "--modes"), ("reload", "--visitors")]
+)
 def test_bench_subcommands_show_their_flags(
     name: str, flag: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
