@@ -26,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import os
+import resource
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -49,6 +50,10 @@ Switch = Callable[[SceneFiles], Awaitable[None]]
 class Builder(Protocol):
     async def build(self, path: Path) -> BuildReport: ...
 
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds the last build took (its process and the tools it ran)."""
+
     async def close(self) -> None: ...
 
 
@@ -59,18 +64,37 @@ def _warm(path: Path) -> None:
         build_file(path)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (gltfpack, the validator)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed_build(path: Path) -> tuple[BuildReport, float]:
+    """A build and its CPU seconds: against the wall time, how much the machine held it up."""
+    started = _cpu()
+    report = build_file(path)
+    return report, _cpu() - started
+
+
 class ProcessBuilder:
     """Builds in one helper process (spawned clean, kept for the server's lifetime)."""
 
     def __init__(self, warm_with: Path) -> None:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        self.cpu_s = 0.0
         loop = asyncio.get_running_loop()
         self._warm = loop.run_in_executor(self._pool, _warm, warm_with)
 
     async def build(self, path: Path) -> BuildReport:
         await self._warm
-        return await asyncio.get_running_loop().run_in_executor(self._pool, build_file, path)
+        loop = asyncio.get_running_loop()
+        report, self.cpu_s = await loop.run_in_executor(self._pool, _timed_build, path)
+        return report
 
     async def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -90,6 +114,11 @@ class ReloadStatus:
     summary: str = ""
     started_at: float = 0.0
     seconds: float = 0.0
+    """Wall seconds of the last attempt: build, check, write and switch."""
+    build_s: float = 0.0
+    """Wall seconds of its build alone (check and compile in the helper process)."""
+    build_cpu_s: float = 0.0
+    """CPU seconds of that build (the helper process and the tools it ran)."""
     builds: int = 0
     refused: int = 0
 
@@ -218,7 +247,10 @@ class SceneReloader:
                 return SceneFiles.load(self.scene_dir, self.name), []
             except ConfigError as exc:
                 return None, [{"file": str(self.scene_dir), "message": p} for p in exc.problems]
+        started = time.perf_counter()
         report = await self._builder.build(self.source)
+        self.status.build_s = time.perf_counter() - started
+        self.status.build_cpu_s = self._builder.cpu_s
         bundle = report.bundle
         if bundle is None:
             return None, list(report.problems)
