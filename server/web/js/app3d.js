@@ -282,6 +282,10 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       swapping = false;
     }
   }
+  // A rebuild announced while this street was still downloading.
+  if (state.manifest !== manifest) {
+    swapStreet({ content_hash: state.manifest.content_hash, manifest: state.manifest });
+  }
   onLang(() => street.relabel());
 
   /** Views for exactly the avatars the state knows (frames may have come while loading). */

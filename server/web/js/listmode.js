@@ -47,7 +47,8 @@ function section(id, titleKey) {
   return { node, body };
 }
 
-export async function startList({ manifest, state, conn, visitor, fallback }) {
+export async function startList({ manifest: first, state, conn, visitor, fallback }) {
+  let manifest = state.manifest ?? first; // a live reload may have come while this loaded
   const safety = new Safety(conn, state);
   const main = document.getElementById("list");
   main.hidden = false;
