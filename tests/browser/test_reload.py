@@ -89,6 +89,11 @@ async def test_the_street_is_swapped_without_reconnecting(
             f"document.body.dataset.scene && document.body.dataset.scene !== '{old_hash}'",
             timeout=90_000,
         )
+        told = await page.evaluate(
+            "document.getElementById('toasts').textContent + document.getElementById('live')"
+            ".textContent"
+        )
+        assert "ถนนได้รับการปรับปรุงแล้ว" in told, "the visitor is told, on screen and aloud"
         kept = await page.evaluate(
             "window.srichan.conn.socket === window.__socket && window.__welcomes === 0"
         )
