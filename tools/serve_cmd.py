@@ -31,7 +31,7 @@ def first_build(settings: Settings) -> bool:
     if report.bundle is None:
         for problem in report.problems:
             print(f"srichan serve: {describe(problem)}", file=sys.stderr)
-        print(f"srichan serve: {settings.watch}: nothing to serve", file=sys.stderr)
+        print(f"srichan serve: {settings.watch}: not built", file=sys.stderr)
         return False
     settings.scene_dir.mkdir(parents=True, exist_ok=True)
     write_build(settings.scene_dir, settings.scene_name, report.bundle)
@@ -44,7 +44,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args)
         if settings.watch is not None and not first_build(settings):
-            return 2
+            last = settings.scene_dir / f"{settings.scene_name}.manifest.json"
+            if not last.is_file():
+                return 2
+            print(
+                "srichan serve: serving the last good build until the file is fixed",
+                file=sys.stderr,
+            )
         app = create_app(settings)
     except ConfigError as exc:
         for problem in exc.problems:

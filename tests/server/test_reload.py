@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -170,3 +171,16 @@ async def test_the_operator_reloads_on_demand(author: Author) -> None:
     code, status = await author.call("POST", "/admin/api/scene/reload")
     assert code == 200 and status["state"] == "ok"
     await visitor.close()
+
+
+def test_a_broken_file_at_start_is_not_built_and_every_problem_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scene = tmp_path / "street.toml"
+    text = (DATA / "small.toml").read_text(encoding="utf-8")
+    scene.write_text(text.replace("reward = 10", 'reward = "ten"', 1), encoding="utf-8")
+    settings = Settings(scene_dir=tmp_path / "build", watch=scene)
+    assert not first_build(settings)
+    err = capsys.readouterr().err
+    assert re.search(rf"{re.escape(str(scene))}:\d+:\d+: quiz_points\[0\]\.reward: ", err), err
+    assert not (tmp_path / "build").exists(), "nothing written"
