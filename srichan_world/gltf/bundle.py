@@ -39,9 +39,11 @@ def summary(scene: Scene) -> str:
     )
 
 
-def model_problems(scene: Scene, path: Path) -> list[Problem]:
+def model_problems(scene: Scene, path: Path, known_valid: set[str] | None = None) -> list[Problem]:
     """Imported landmark models checked as the build will (validator, budget), as problems
-    pointing at their ``model = …`` line."""
+    pointing at their ``model = …`` line. ``known_valid``: SHA-256 digests of model files the
+    Khronos validator passed before (not validated again; each one that passes is added), for
+    a caller that builds the same street again and again (live reload)."""
     if not any(lm.model for lm in scene.landmarks):
         return []
     from srichan_world.gltf.imported import ModelError, load_model  # imports trimesh
@@ -50,10 +52,16 @@ def model_problems(scene: Scene, path: Path) -> list[Problem]:
     problems = []
     for i, lm in enumerate(scene.landmarks):
         if lm.model:
+            model = path.parent / lm.model
+            digest = hashlib.sha256(model.read_bytes()).hexdigest() if model.is_file() else ""
+            known = known_valid is not None and digest in known_valid
             try:
-                load_model(path.parent / lm.model, lm, scene.budget)
+                load_model(model, lm, scene.budget, validated=known)
             except ModelError as exc:
                 problems.append(Problem(f"landmarks[{i}].model", str(exc)))
+            else:
+                if known_valid is not None and digest:
+                    known_valid.add(digest)
     return annotate(problems, text, tomllib.loads(text))
 
 
@@ -74,11 +82,12 @@ class Checked:
     problems: tuple[dict[str, Any], ...]
 
 
-def check_file(path: Path) -> Checked:
-    """Read and check a scene file and its models; never raises for a bad file."""
+def check_file(path: Path, known_valid: set[str] | None = None) -> Checked:
+    """Read and check a scene file and its models; never raises for a bad file.
+    ``known_valid``: see :func:`model_problems`."""
     try:
         scene = load_scene_text(path.read_text(encoding="utf-8"), path.parent)
-        found = model_problems(scene, path)
+        found = model_problems(scene, path, known_valid)
     except (OSError, UnicodeDecodeError) as exc:
         return Checked(None, (_plain(path, f"cannot read: {exc}"),))
     except SceneError as exc:
@@ -155,9 +164,10 @@ class BuildReport:
         return self.bundle is not None
 
 
-def build_file(path: Path) -> BuildReport:
-    """``scene check``, then ``scene build`` in memory: what a live reload switches to."""
-    checked = check_file(path)
+def build_file(path: Path, known_valid: set[str] | None = None) -> BuildReport:
+    """``scene check``, then ``scene build`` in memory: what a live reload switches to.
+    ``known_valid``: see :func:`model_problems`."""
+    checked = check_file(path, known_valid)
     if checked.scene is None or checked.problems:
         return BuildReport(str(path), checked.problems)
     built = bundle_scene(checked.scene, path.parent, checked=True)
