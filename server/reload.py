@@ -112,8 +112,8 @@ class ReloadStatus:
     content_hash: str
     source: str
     state: str = "ok"
-    """``ok`` (the last attempt is being served), ``building``, ``failed`` (the last attempt
-    was refused; the street before it is served) or ``waiting`` (another process builds)."""
+    """``ok`` (the last attempt is being served), ``building``, or ``failed`` (the last
+    attempt was refused; the street before it is served)."""
     trigger: str = ""
     problems: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
@@ -210,10 +210,13 @@ class SceneReloader:
                 continue
             await asyncio.sleep(min(0.05, interval_s))  # a save in several writes settles
             watch.look()
-            if self.notices is None or await self.notices.claim(watch.digest):
+            if self.notices is None:
                 await self.reload("watch")
-            else:
-                self.status.state = "waiting"
+            elif await self.notices.claim(watch.digest):
+                try:
+                    await self.reload("watch")
+                finally:
+                    await self.notices.built(watch.digest)
 
     # -- reloading ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ scene file with a syntax error is still watched (and its models with it).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -36,11 +37,12 @@ def _stat(path: Path) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
-def content_digest(paths: list[Path]) -> str:
-    """SHA-256 over each file's name and contents (a missing file counts as missing)."""
+def content_digest(paths: list[Path], base: Path) -> str:
+    """SHA-256 over each file's name (relative to ``base``: the same for every process, however
+    it was started) and contents (a missing file counts as missing)."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path).encode() + b"\0")
+        digest.update(os.path.relpath(path, base).encode() + b"\0")
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:
@@ -54,7 +56,7 @@ class FileWatch:
     def __init__(self, scene: Path) -> None:
         self.scene = scene
         self._stats = self._now()
-        self.digest = content_digest(self.files)
+        self.digest = content_digest(self.files, scene.parent)
 
     @property
     def files(self) -> list[Path]:
@@ -69,7 +71,7 @@ class FileWatch:
         if stats == self._stats:
             return False
         self._stats = stats
-        digest = content_digest(self.files)
+        digest = content_digest(self.files, self.scene.parent)
         if digest == self.digest:
             return False
         self.digest = digest

@@ -1,10 +1,14 @@
 """Scene notices: a street rebuilt by one process is switched to by every process.
 
 With several processes on one street (``--workers``, or several machines on one Redis), a
-change of the scene file is built **once**: every watching process sees the change, but only
-the one that *claims* it (``SET srichan:scene:build:<digest> NX``, kept 60 s) builds; it
-writes the build's files under ``<scene_dir>/versions/<content hash>/`` and announces the hash
-on the bus (``srichan:scene``). Every other process loads those files by hash and switches.
+change of the scene file is built **once**: every watching process sees the change and asks
+for the build lock (``SET srichan:scene:lock NX``, at most 60 s); the one that gets it builds,
+unless ``srichan:scene:built`` already names the files' digest (another process built exactly
+these files: it was only slower to notice), then records the digest there and lets the lock
+go. The builder writes the build's files under ``<scene_dir>/versions/<content hash>/`` and
+announces the hash on the bus (``srichan:scene``); every other process loads those files by
+hash and switches. An edit undone and done again is a new build each time (the digest is
+compared with the last one built, not with every one ever claimed).
 So the processes must share ``scene_dir`` (one machine, or a shared folder; docs/deploy.md).
 
 A notice missed while the bus was away is caught up after it reconnects: the newest build is
@@ -27,9 +31,11 @@ from server.bus import Bus
 log = logging.getLogger(__name__)
 
 SCENE_CHANNEL = "srichan:scene"
-CLAIM_PREFIX = "srichan:scene:build:"
-CLAIM_MS = 60_000
-"""How long a claim on one change stands: longer than any build."""
+LOCK_KEY = "srichan:scene:lock"
+BUILT_KEY = "srichan:scene:built"
+LOCK_MS = 60_000
+"""Longest a build holds the lock (a process that died building does not block for longer)."""
+WAIT_S = 0.05
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 Follow = Callable[[str], Awaitable[Any]]
@@ -51,17 +57,40 @@ class SceneNotices:
         self.bus.on_reconnect.append(catch_up)
 
     async def claim(self, digest: str) -> bool:
-        """True for the one process that is to build this change of the files."""
+        """True for the one process that is to build files of this digest (it then holds the
+        lock: call :meth:`built`); False when they were built already. Waits while another
+        process builds. Without Redis, or when Redis cannot be asked, True."""
         if self.client is None:
             return True
         try:
-            won = await self.client.set(
-                CLAIM_PREFIX + digest, self.bus.origin, nx=True, px=CLAIM_MS
-            )
-        except (RedisError, OSError) as exc:
-            log.warning("scene build claim failed (%s): building here", exc)
+            async with asyncio.timeout(LOCK_MS / 1000):
+                while not await self.client.set(LOCK_KEY, self.bus.origin, nx=True, px=LOCK_MS):
+                    await asyncio.sleep(WAIT_S)
+            done = await self.client.get(BUILT_KEY)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("scene build lock failed (%r): building here", exc)
             return True
-        return bool(won)
+        if done == digest.encode():
+            await self._unlock()
+            return False
+        return True
+
+    async def built(self, digest: str) -> None:
+        """The build of ``digest`` is over (served or refused): record it, let the lock go."""
+        if self.client is None:
+            return
+        try:
+            await self.client.set(BUILT_KEY, digest)
+        except (RedisError, OSError) as exc:
+            log.warning("cannot record the scene build (%r)", exc)
+        await self._unlock()
+
+    async def _unlock(self) -> None:
+        assert self.client is not None
+        try:
+            await self.client.delete(LOCK_KEY)
+        except (RedisError, OSError) as exc:  # it expires by itself
+            log.warning("cannot release the scene build lock (%r)", exc)
 
     async def announce(self, content_hash: str) -> None:
         await self.bus.publish(SCENE_CHANNEL, content_hash.encode())

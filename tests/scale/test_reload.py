@@ -39,8 +39,9 @@ async def test_an_edit_is_built_once_and_every_process_switches(
         before = (await _status(a))["content_hash"]
         assert (await _status(b))["content_hash"] == before
 
-        text = scene.read_text(encoding="utf-8")
-        scene.write_text(text.replace('en = "City Gate"', 'en = "Gate of Khon Kaen"', 1))
+        text = scene.read_text(encoding="utf-8")  # the first build, `before`
+        edited = text.replace('en = "City Gate"', 'en = "Gate of Khon Kaen"', 1)
+        scene.write_text(edited, encoding="utf-8")
 
         seen = [await c.next(SceneChanged, timeout=60.0) for c in (on_a, on_b)]
         assert seen[0].content_hash == seen[1].content_hash != before, a.tail() + b.tail()
@@ -54,6 +55,18 @@ async def test_an_edit_is_built_once_and_every_process_switches(
         assert sorted(s["builds"] for s in statuses) == [0, 1], "built once, on one process"
         assert {s["trigger"] for s in statuses} == {"watch", "another process"}
         assert (build / "versions" / seen[0].content_hash / "srichan.glb").is_file()
+
+        # undone, then done again: each is a build, on one process, and both switch each time
+        for content, expected in ((text, before), (edited, seen[0].content_hash)):
+            scene.write_text(content, encoding="utf-8")
+            for client in (on_a, on_b):
+                notice = await client.next(SceneChanged, timeout=60.0)
+                assert notice.content_hash == expected, a.tail() + b.tail()
+        async with asyncio.timeout(10):
+            while sum(s["builds"] for s in [await _status(a), await _status(b)]) < 3:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        assert sum(s["builds"] for s in [await _status(a), await _status(b)]) == 3
         for client in (on_a, on_b):
             await client.ping()  # the same connections go on
             await client.close()
