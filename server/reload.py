@@ -30,6 +30,7 @@ import resource
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,19 +87,29 @@ def _timed_build(path: Path) -> tuple[BuildReport, float]:
 
 
 class ProcessBuilder:
-    """Builds in one helper process (spawned clean, kept for the server's lifetime)."""
+    """Builds in one helper process (spawned clean, kept for the server's lifetime; started
+    again, warm, should it die)."""
 
     def __init__(self, warm_with: Path) -> None:
+        self.cpu_s = 0.0
+        self._warm_with = warm_with
+        self._start()
+
+    def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        self.cpu_s = 0.0
         loop = asyncio.get_running_loop()
-        self._warm = loop.run_in_executor(self._pool, _warm, warm_with)
+        self._warm = loop.run_in_executor(self._pool, _warm, self._warm_with)
 
     async def build(self, path: Path) -> BuildReport:
-        await self._warm
         loop = asyncio.get_running_loop()
-        report, self.cpu_s = await loop.run_in_executor(self._pool, _timed_build, path)
+        try:
+            await self._warm
+            report, self.cpu_s = await loop.run_in_executor(self._pool, _timed_build, path)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False)
+            self._start()  # this build is reported failed; the next one has a helper again
+            raise
         return report
 
     async def close(self) -> None:

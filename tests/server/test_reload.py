@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,3 +186,16 @@ def test_a_broken_file_at_start_is_not_built_and_every_problem_is_printed(
     err = capsys.readouterr().err
     assert re.search(rf"{re.escape(str(scene))}:\d+:\d+: quiz_points\[0\]\.reward: ", err), err
     assert not (tmp_path / "build").exists(), "nothing written"
+
+
+async def test_a_build_helper_that_died_is_started_again(author: Author) -> None:
+    reloader = author.app[RELOADER]
+    code, _status = await author.call("POST", "/admin/api/scene/reload")
+    assert code == 200
+    pool = reloader._builder._pool  # type: ignore[union-attr]
+    for pid in list(pool._processes):  # the helper this test's server started
+        os.kill(pid, signal.SIGKILL)
+    code, status = await author.call("POST", "/admin/api/scene/reload")
+    assert code == 422 and "internal" in status["problems"][0]["message"]
+    code, status = await author.call("POST", "/admin/api/scene/reload")
+    assert code == 200 and status["state"] == "ok", "a new helper builds"
