@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -69,25 +70,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 async def _visitors(url: str, n: int, pipe: Connection) -> None:
     """``n`` visitors: each says hello, then notes when each ``scene_changed`` arrives."""
     arrivals: list[list[float]] = [[] for _ in range(n)]
+    closed: dict[str, int] = {}
+    """Close codes of the visitors the server dropped (1006: cut without a close frame)."""
     welcomed = asyncio.Event()
     count = 0
 
     async def one(i: int) -> None:
-        nonlocal count
         async with websockets.connect(url, compression=None, max_size=None) as ws:
             await ws.send(encode(Hello(PROTOCOL_VERSION, f"ผู้ทดสอบ {i}", (1, 2, 3))))
-            last_ping = time.monotonic()
-            async for data in ws:
-                kind = data[1] if isinstance(data, bytes) and len(data) > 1 else -1
-                if kind == SCENE_CHANGED:
-                    arrivals[i].append(time.time())
-                elif kind == WELCOME:
-                    count += 1
-                    if count == n:
-                        welcomed.set()
-                if time.monotonic() - last_ping > 15:  # the server's idle timeout is 60 s
-                    last_ping = time.monotonic()
-                    await ws.send(encode(Ping(0.0)))
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await read(ws, i)
+            code = str(ws.close_code)
+            closed[code] = closed.get(code, 0) + 1
+
+    async def read(ws: Any, i: int) -> None:
+        nonlocal count
+        last_ping = time.monotonic()
+        async for data in ws:
+            kind = data[1] if isinstance(data, bytes) and len(data) > 1 else -1
+            if kind == SCENE_CHANGED:
+                arrivals[i].append(time.time())
+            elif kind == WELCOME:
+                count += 1
+                if count == n:
+                    welcomed.set()
+            if time.monotonic() - last_ping > 15:  # the server's idle timeout is 60 s
+                last_ping = time.monotonic()
+                await ws.send(encode(Ping(0.0)))
 
     tasks = []
     for i in range(n):
@@ -104,7 +113,7 @@ async def _visitors(url: str, n: int, pipe: Connection) -> None:
         deadline = time.monotonic() + SAVE_TIMEOUT_S
         while any(len(a) < want for a in arrivals) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        pipe.send([a[want - 1] if len(a) >= want else None for a in arrivals])
+        pipe.send(([a[want - 1] if len(a) >= want else None for a in arrivals], dict(closed)))
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -195,7 +204,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             scene.write_text(text, encoding="utf-8")
             for pipe in pipes:
                 pipe.send(k)
-            got = [t for pipe in pipes for t in pipe.recv()]
+            got: list[float | None] = []
+            closed: dict[str, int] = {}
+            for pipe in pipes:
+                times, codes = pipe.recv()
+                got += times
+                for code, n in codes.items():
+                    closed[code] = closed.get(code, 0) + n
             status = _status(base, token)
             missing = sum(1 for t in got if t is None)
             arrived = sorted(t - saved for t in got if t is not None)
@@ -216,6 +231,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     if arrived
                     else None,
                     "state": status["state"],
+                    "closed": closed,
                 }
             )
         for pipe in pipes:
@@ -256,7 +272,8 @@ def main(args: argparse.Namespace) -> int:
     summary = {k: _median(saves, k) for k in keys}
     print("median".rjust(10) + "".join(_cell(summary[k]) for k in keys))
     missing = sum(s["missing"] for s in saves)
-    print(f"visitors that never got a save's scene_changed: {missing}")
+    dropped = saves[-1]["closed"] if saves else {}
+    print(f"visitors that missed a save's scene_changed: {missing}; closed by then: {dropped}")
     goal = 2.0
     ok = all(s["missing"] == 0 for s in saves) and summary["last_s"] <= goal
     print(f"save → last visitor: median {summary['last_s']:.2f} s (goal ≤ {goal:.0f} s): {ok}")
