@@ -16,9 +16,12 @@ error (TOML syntax errors aside: there is no document to read then):
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from srichan_world.scene.courses import read_course
 from srichan_world.scene.checks import QUIZ_MAX_DISTANCE, cross_check, place
 from srichan_world.scene.glossary import glossary_problems
 from srichan_world.scene.model import Scene
@@ -53,6 +56,7 @@ def load_scene(data: dict[str, Any], text: str | None = None, base: Path | None 
     """Read, place and check ``data``; ``text`` (its TOML source) adds lines and columns."""
     reader = Reader()
     scene = reader.scene(data)
+    scene = replace(scene, courses=reader.each(data, "courses", partial(read_course, reader)))
     problems = reader.problems
     if base is not None:
         problems += [

@@ -19,6 +19,8 @@ from srichan_world.scene.geometry import InterestGrid, Point, Polygon, Walkable
 from srichan_world.scene.model import (
     QUEST_ORDERS,
     STEP_KINDS,
+    Course,
+    Lesson,
     Policy,
     Quest,
     QuestStep,
@@ -124,6 +126,20 @@ def public_manifest(scene: Scene) -> dict[str, Any]:
             {"id": s.id, "position": _pt(s.position), "heading": s.heading}
             for s in scene.spawn_points
         ],
+        "courses": [
+            {
+                "id": c.id,
+                "title": c.title.to_json(),
+                "description": c.description.to_json(),
+                "order": c.order,
+                "lessons": [
+                    {"id": x.id, "title": x.title.to_json(), "text": x.text.to_json()}
+                    for x in c.lessons
+                ],
+                "quests": list(c.quests),
+            }
+            for c in scene.courses
+        ],
     }
 
 
@@ -201,6 +217,7 @@ class Manifest:
     quests: tuple[Quest, ...]
     booth_slots: tuple[PlacedBooth, ...]
     spawn_points: tuple[PlacedSpawn, ...]
+    courses: tuple[Course, ...] = ()
 
     @classmethod
     def parse(cls, value: object) -> Manifest:
@@ -219,6 +236,7 @@ class Manifest:
             quests=_field(m, "", "quests", _each(_quest)),
             booth_slots=_field(m, "", "booth_slots", _each(_booth)),
             spawn_points=_field(m, "", "spawn_points", _each(_spawn)),
+            courses=_each(_course)(m.get("courses", []), "courses"),
         )
 
 
@@ -392,4 +410,25 @@ def _spawn(value: object, path: str) -> PlacedSpawn:
         id=_field(m, path, "id", _str),
         position=_field(m, path, "position", _point),
         heading=_field(m, path, "heading", _float),
+    )
+
+
+def _lesson(value: object, path: str) -> Lesson:
+    m = _object(value, path)
+    return Lesson(
+        id=_field(m, path, "id", _str),
+        title=_field(m, path, "title", _text),
+        text=_field(m, path, "text", _text),
+    )
+
+
+def _course(value: object, path: str) -> Course:
+    m = _object(value, path)
+    return Course(
+        id=_field(m, path, "id", _str),
+        title=_field(m, path, "title", _text),
+        description=_field(m, path, "description", _text),
+        order=_field(m, path, "order", _order),
+        lessons=_field(m, path, "lessons", _each(_lesson)),
+        quests=_field(m, path, "quests", _each(_str)),
     )
