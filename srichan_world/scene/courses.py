@@ -32,9 +32,7 @@ def read_course(reader: Reader, data: Any, path: str) -> Course:
     raw_lessons = reader.array(d, "lessons", path)
     if not 1 <= len(raw_lessons) <= LESSONS_MAX:
         reader.fail(f"{path}.lessons", f"must have 1 to {LESSONS_MAX} lessons")
-    lessons = tuple(
-        _lesson(reader, x, f"{path}.lessons[{i}]") for i, x in enumerate(raw_lessons)
-    )
+    lessons = tuple(_lesson(reader, x, f"{path}.lessons[{i}]") for i, x in enumerate(raw_lessons))
     quests = []
     raw_quests = reader.array(d, "quests", path)
     if len(raw_quests) > QUESTS_MAX:

@@ -21,8 +21,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from srichan_world.scene.courses import read_course
 from srichan_world.scene.checks import QUIZ_MAX_DISTANCE, cross_check, place
+from srichan_world.scene.courses import read_course
 from srichan_world.scene.glossary import glossary_problems
 from srichan_world.scene.model import Scene
 from srichan_world.scene.problems import Problem, SceneError, annotate, syntax_problem
