@@ -332,7 +332,7 @@ export const GLOSSARY = Object.freeze({
   visitor: Object.freeze({ th: "ผู้มาเยือน", en: "visitor", avoid: Object.freeze([]) }),
   landmark: Object.freeze({ th: "สถานที่สำคัญ", en: "landmark", avoid: Object.freeze([]) }),
   badge: Object.freeze({ th: "เหรียญตรา", en: "badge", avoid: Object.freeze(["แบดจ์", "แบดจ"]) }),
-  course: Object.freeze({ th: "หลักสูตร", en: "course", avoid: Object.freeze(["คอร์ส"]) }),
+  course: Object.freeze({ th: "หลักสูตร", en: "course", avoid: Object.freeze([]) }),
   lesson: Object.freeze({ th: "บทเรียน", en: "lesson", avoid: Object.freeze(["เลสซัน"]) }),
 });
 
