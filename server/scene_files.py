@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from server.config import ConfigError
+from srichan_world.scene.images import CONTENT_TYPES, image_name, sniff
 from srichan_world.scene.manifest import Manifest
 
 
@@ -31,6 +33,8 @@ class SceneFiles:
     answers: dict[str, Any]
     manifest_asset: Asset
     glb_asset: Asset
+    images: Mapping[str, Asset] = field(default_factory=dict)
+    """The lessons' images by built name (``/scene/images/<name>``)."""
 
     @classmethod
     def load(cls, folder: Path, stem: str) -> SceneFiles:
@@ -51,7 +55,24 @@ class SceneFiles:
             answers=answers,
             manifest_asset=_asset(manifest_bytes, "application/json; charset=utf-8", content_hash),
             glb_asset=_asset(glb, "model/gltf-binary", content_hash),
+            images=_images(folder, manifest),
         )
+
+
+def _images(folder: Path, manifest: Manifest) -> dict[str, Asset]:
+    """Every lesson image the manifest names, read and checked once."""
+    found: dict[str, Asset] = {}
+    for lesson in (x for c in manifest.courses for x in c.lessons if x.image):
+        try:
+            data = (folder / lesson.image).read_bytes()
+        except OSError as exc:
+            raise ConfigError([f"scene: cannot load lesson image {lesson.image}: {exc}"]) from None
+        kind = sniff(data)
+        if kind is None or image_name(data) != lesson.image:
+            raise ConfigError([f"scene: {folder}/{lesson.image} is not the image built; rebuild"])
+        # already compressed: served as is (``gzipped`` unused)
+        found[lesson.image] = Asset(data, data, f'"{lesson.image}"', CONTENT_TYPES[kind])
+    return found
 
 
 def _asset(body: bytes, content_type: str, content_hash: str) -> Asset:

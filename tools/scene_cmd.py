@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from srichan_world.scene.images import lesson_images
 from srichan_world.scene.load import SceneError, load_scene_text
 from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.scene.model import Scene
@@ -191,7 +192,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"{args.file}: over budget: {problem}", file=sys.stderr)
         print(f"{args.file}: nothing written", file=sys.stderr)
         return 1
-    manifest = public_manifest(scene)
+    images = lesson_images(scene, args.file.parent)
+    manifest = public_manifest(scene, {path: name for path, (name, _) in images.items()})
     secret = answers(scene)
     digest = hashlib.sha256()
     for part in (result.glb, canonical_json(manifest), canonical_json(secret)):
@@ -205,8 +207,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     write_atomic(args.out / f"{stem}.manifest.json", canonical_json(manifest))
     write_atomic(args.out / f"{stem}.answers.json", canonical_json(secret))
     write_atomic(args.out / f"{stem}.fallback.glb", result.fallback)
+    for name, data in images.values():
+        write_atomic(args.out / name, data)
+    extra = f", {len(images)} lesson image(s)" if images else ""
     print(
-        f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json — "
+        f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json{extra} — "
         f"scene {content_hash[:12]}"
     )
     return 0

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from srichan_world.scene.checks import QUIZ_MAX_DISTANCE, cross_check, place
-from srichan_world.scene.courses import read_course
+from srichan_world.scene.courses import image_problems, read_course
 from srichan_world.scene.glossary import glossary_problems
 from srichan_world.scene.model import Scene
 from srichan_world.scene.problems import Problem, SceneError, annotate, syntax_problem
@@ -43,7 +43,8 @@ __all__ = [
 def load_scene_text(text: str, base: Path | None = None) -> Scene:
     """Parse TOML text; a syntax error becomes a single :class:`Problem` with its position.
 
-    ``base`` is the scene file's folder: given, landmark ``model`` files must exist there.
+    ``base`` is the scene file's folder: given, landmark ``model`` files must exist there, and
+    lesson images be images.
     """
     try:
         data = tomllib.loads(text)
@@ -64,6 +65,7 @@ def load_scene(data: dict[str, Any], text: str | None = None, base: Path | None 
             for i, lm in enumerate(scene.landmarks)
             if lm.model and not (base / lm.model).is_file()
         ]
+        problems += image_problems(scene, base, {p.path for p in problems})
     # Without a street nothing can be placed: every geometric verdict would be about the
     # stand-in road.
     if not any(p.path.startswith("street") or p.path == "" for p in problems):

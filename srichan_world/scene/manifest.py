@@ -11,11 +11,12 @@ deep inside the rules at the first visitor.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from srichan_world.scene.geometry import InterestGrid, Point, Polygon, Walkable
+from srichan_world.scene.images import IMAGE_NAME
 from srichan_world.scene.model import (
     QUEST_ORDERS,
     STEP_KINDS,
@@ -40,9 +41,11 @@ def _pt(p: tuple[float, float]) -> list[float]:
     return [_r(p[0]), _r(p[1])]
 
 
-def public_manifest(scene: Scene) -> dict[str, Any]:
+def public_manifest(scene: Scene, images: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything a client may know about the scene; ``content_hash`` and ``glb`` are added by
-    the compiler once the GLB exists."""
+    the compiler once the GLB exists. ``images``: each lesson image's path → its built name
+    (a lesson whose image was not built goes without it)."""
+    images = images or {}
     return {
         "format": MANIFEST_FORMAT,
         "scene_id": scene.id,
@@ -132,15 +135,19 @@ def public_manifest(scene: Scene) -> dict[str, Any]:
                 "title": c.title.to_json(),
                 "description": c.description.to_json(),
                 "order": c.order,
-                "lessons": [
-                    {"id": x.id, "title": x.title.to_json(), "text": x.text.to_json()}
-                    for x in c.lessons
-                ],
+                "lessons": [_lesson_json(x, images) for x in c.lessons],
                 "quests": list(c.quests),
             }
             for c in scene.courses
         ],
     }
+
+
+def _lesson_json(lesson: Lesson, images: Mapping[str, str]) -> dict[str, Any]:
+    out = {"id": lesson.id, "title": lesson.title.to_json(), "text": lesson.text.to_json()}
+    if lesson.image in images:
+        out |= {"image": images[lesson.image], "image_alt": lesson.image_alt.to_json()}
+    return out
 
 
 def answers(scene: Scene) -> dict[str, Any]:
@@ -415,10 +422,15 @@ def _spawn(value: object, path: str) -> PlacedSpawn:
 
 def _lesson(value: object, path: str) -> Lesson:
     m = _object(value, path)
+    image = _str(m.get("image", ""), f"{path}.image")
+    if image and not IMAGE_NAME.match(image):
+        raise ManifestError(f"{path}.image", "expected a built name lesson-<hash>.<ext>")
     return Lesson(
         id=_field(m, path, "id", _str),
         title=_field(m, path, "title", _text),
         text=_field(m, path, "text", _text),
+        image=image,
+        image_alt=_field(m, path, "image_alt", _text) if image else Text("", ""),
     )
 
 

@@ -142,6 +142,10 @@ class Lesson:
     id: str
     title: Text
     text: Text
+    image: str = ""
+    """In a scene, a PNG/JPEG/WebP path relative to the scene file; in a compiled manifest, the
+    built file's name (``lesson-<hash>.<ext>``, served at ``/scene/images/``); ``""``: none."""
+    image_alt: Text = Text("", "")
 
 
 @dataclass(frozen=True)

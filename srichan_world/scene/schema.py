@@ -141,7 +141,17 @@ def scene_schema() -> dict[str, Any]:
         ["id", "title", "description", "order", "bonus", "steps"],
     )
     lesson = _obj(
-        {"id": SLUG, "title": _text(80), "text": _text(1200)},
+        {
+            "id": SLUG,
+            "title": _text(80),
+            "text": _text(1200),
+            "image": {
+                "type": "string",
+                "pattern": "\\.(png|jpg|jpeg|webp|PNG|JPG|JPEG|WEBP)$",
+                "description": "A PNG, JPEG or WebP (≤ 500 KB) relative to the scene file.",
+            },
+            "image_alt": _text(200),
+        },
         ["id", "title", "text"],
         "A short reading of the course.",
     )

@@ -90,6 +90,18 @@ async def test_reading_a_lesson_shows_on_the_course_card(new_page: NewPage, serv
     await scroll_to(page, COURSE)
     save_shot("courses-phone-list-read.png", await page.screenshot())
 
+    # The second lesson has a picture of the street, described for screen readers.
+    await card.locator(".lesson-open").nth(1).click()
+    await dialog.wait_for()
+    picture = dialog.locator("img.lesson-image")
+    await page.wait_for_function(
+        "document.querySelector('#lesson-dialog img.lesson-image')?.naturalWidth > 0"
+    )
+    assert (await picture.get_attribute("alt") or "").startswith("แผนผังถนนศรีจันทร์เสมือน")
+    save_shot("courses-lesson-image-phone.png", await page.screenshot())
+    await dialog.get_by_role("button", name="ปิด").click()
+    await dialog.wait_for(state="hidden")
+
     # Desktop, 3D mode: the same standing in the wallet panel.
     desktop = await as_reader(new_page, server, "/", None)
     await desktop.locator("button[data-panel=wallet]").click()

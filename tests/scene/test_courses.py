@@ -4,13 +4,16 @@ column, did-you-mean), carried in the manifest and read back by the server."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from srichan_world.scene.courses import LESSON_TEXT_MAX
+from srichan_world.scene.images import IMAGE_MAX_BYTES
 from srichan_world.scene.load import SceneError, load_scene_text
 from srichan_world.scene.manifest import Manifest, ManifestError, public_manifest
+from srichan_world.scene.model import Text
 
 BAD_COURSE = """
 [[courses]]
@@ -94,3 +97,60 @@ def test_courses_travel_in_the_manifest_and_back(small_scene_text: str) -> None:
     with pytest.raises(ManifestError) as info:
         Manifest.parse(document)
     assert info.value.path == "courses[0].lessons[1].text.en"
+
+
+def image_lesson(lesson_id: str, extra: str) -> str:
+    return f"""
+[[courses.lessons]]
+id = "{lesson_id}"
+title = {{ th = "ภาพ", en = "Picture" }}
+text = {{ th = "ดูภาพ", en = "Look" }}
+{extra}
+"""
+
+
+def test_lesson_images_are_checked_with_the_scene(small_scene_text: str, tmp_path: Path) -> None:
+    alt = 'image_alt = { th = "ภาพถนน", en = "The road" }'
+    (tmp_path / "text.png").write_text("not a picture")
+    (tmp_path / "huge.webp").write_bytes(b"RIFF\0\0\0\0WEBP" + b"\0" * IMAGE_MAX_BYTES)
+    (tmp_path / "ok.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    lessons = [
+        ("missing", f'image = "nowhere.png"\n{alt}'),
+        ("gif", f'image = "anim.gif"\n{alt}'),
+        ("absolute", f'image = "/etc/passwd.png"\n{alt}'),
+        ("text", f'image = "text.png"\n{alt}'),
+        ("huge", f'image = "huge.webp"\n{alt}'),
+        ("no-alt", 'image = "ok.png"'),
+        ("alt-only", alt),
+        ("fine", f'image = "ok.png"\n{alt}'),
+    ]
+    text = small_scene_text + "".join(image_lesson(i, extra) for i, extra in lessons)
+    with pytest.raises(SceneError) as info:
+        load_scene_text(text, tmp_path)
+    reported = {p.path: p.message for p in info.value.problems}
+    at = "courses[0].lessons"
+    assert reported.pop(f"{at}[2].image").startswith("file not found")
+    assert reported.pop(f"{at}[3].image") == "must be a .png, .jpg, .jpeg or .webp file"
+    assert reported.pop(f"{at}[4].image") == "must be a path relative to the scene file"
+    assert reported.pop(f"{at}[5].image") == "is not a PNG, JPEG or WebP image"
+    assert reported.pop(f"{at}[6].image").endswith(f"at most {IMAGE_MAX_BYTES:,}")
+    assert reported.pop(f"{at}[7].image_alt").startswith("is required with an image")
+    assert reported.pop(f"{at}[8].image_alt").startswith("describes an image")
+    assert reported == {}, "the fine one, and nothing else, passes"
+
+
+def test_the_manifest_names_built_images_only(small_scene_text: str) -> None:
+    scene = load_scene_text(small_scene_text)
+    lesson = replace(scene.courses[0].lessons[0], image="a.png", image_alt=Text("ภาพ", "Pic"))
+    course = replace(scene.courses[0], lessons=(lesson, *scene.courses[0].lessons[1:]))
+    scene = replace(scene, courses=(course,))
+    name = "lesson-0123456789abcdef.png"
+    document = json.loads(json.dumps(public_manifest(scene, {"a.png": name})))
+    assert document["courses"][0]["lessons"][0]["image"] == name
+    parsed = Manifest.parse(document).courses[0].lessons[0]
+    assert (parsed.image, parsed.image_alt) == (name, Text("ภาพ", "Pic"))
+    assert "image" not in public_manifest(scene)["courses"][0]["lessons"][0], "not built: none"
+    document["courses"][0]["lessons"][0]["image"] = "../srichan.answers.json"
+    with pytest.raises(ManifestError) as info:
+        Manifest.parse(document)
+    assert info.value.path == "courses[0].lessons[0].image"

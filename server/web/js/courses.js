@@ -149,6 +149,13 @@ export function openLesson(state, conn, course, lesson) {
       el("p", { class: "kicker", text: `${pick(course.title)} · ${t("lesson")}` }),
       el("h2", { id: "lesson-title", lang: "th", text: lesson.title.th }),
       el("p", { class: "lesson-title-en", lang: "en", text: lesson.title.en }),
+      lesson.image
+        ? el("img", {
+            class: "lesson-image",
+            src: `/scene/images/${encodeURIComponent(lesson.image)}`,
+            alt: pick(lesson.image_alt),
+          })
+        : null,
       el("p", { class: "lesson-text", lang: "th", text: lesson.text.th }),
       el("p", { class: "lesson-text other", lang: "en", text: lesson.text.en }),
       el(
