@@ -16,6 +16,7 @@ from srichan_world.street.steps import (
     CompleteCourse,
     FileReport,
     IssueBadge,
+    MarkLessonRead,
     Program,
     ReadAttempts,
     ReadBadges,
@@ -23,7 +24,6 @@ from srichan_world.street.steps import (
     ReadCoupons,
     ReadCourseProgress,
     ReadLeaderboard,
-    ReadLesson,
     ReadQuestProgress,
     RecordAnswer,
     Redeem,
@@ -85,7 +85,7 @@ class StoreSteps:
                 return await store.badges_of(visitor_id)
             case ReadCourseProgress(visitor_id):
                 return await store.course_progress(visitor_id)
-            case ReadLesson(visitor_id, course_id, lesson_id, statement, now):
+            case MarkLessonRead(visitor_id, course_id, lesson_id, statement, now):
                 return await store.read_lesson(visitor_id, course_id, lesson_id, statement, now)
             case CompleteCourse(visitor_id, course_id, statement, now):
                 return await store.complete_course(visitor_id, course_id, statement, now)

@@ -32,10 +32,10 @@ from srichan_world.scene.model import Course
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.steps import (
     CompleteCourse,
+    MarkLessonRead,
     Outcome,
     Program,
     ReadCourseProgress,
-    ReadLesson,
     ReadQuestProgress,
     StoreUnavailable,
 )
@@ -73,7 +73,7 @@ class CourseDesk:
         except Refused as exc:
             return Outcome([Error(int(exc.refusal.code), exc.refusal.detail)])
         statement = xapi.experienced_statement(visitor_id, course, lesson, now)
-        first: bool = yield ReadLesson(visitor_id, course.id, lesson.id, statement, now)
+        first: bool = yield MarkLessonRead(visitor_id, course.id, lesson.id, statement, now)
         done = Outcome(statements=[statement] if first else [])
         state = CourseState(state.lessons | {lesson.id}, state.completed_at)
         quests: dict[str, QuestState] = yield ReadQuestProgress(visitor_id)

@@ -147,7 +147,7 @@ class ReadCourseProgress(Step):
 
 
 @dataclass(frozen=True)
-class ReadLesson(Step):
+class MarkLessonRead(Step):
     """Mark the lesson read, once, keeping its "experienced" statement: True the first time."""
 
     visitor_id: str

@@ -19,10 +19,10 @@ from srichan_world.street.courses import CourseDesk
 from srichan_world.street.steps import (
     CompleteCourse,
     IssueBadge,
+    MarkLessonRead,
     Outcome,
     Program,
     ReadCourseProgress,
-    ReadLesson,
     ReadQuestProgress,
     Step,
     StoreUnavailable,
@@ -126,7 +126,7 @@ class FakeStore:
                 }
             case ReadQuestProgress():
                 return dict(self.quests)
-            case ReadLesson(_, course_id, lesson_id, statement, _):
+            case MarkLessonRead(_, course_id, lesson_id, statement, _):
                 first = (course_id, lesson_id) not in self.lessons
                 self.lessons.add((course_id, lesson_id))
                 self.statements.setdefault(statement["id"], statement)
