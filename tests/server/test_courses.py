@@ -158,6 +158,9 @@ async def test_bad_course_requests_are_refused_and_harm_no_one(tmp_path: Path) -
                 codes.append(exc.error.code)
         assert codes.count(ErrorCode.RATE_LIMITED) >= 2 and codes[0] == 0
         await me.client.ping()
+        listed = await other.ask(CoursesGet())
+        assert isinstance(listed, Courses) and listed.courses[0].lessons == (), "mine are mine"
+        assert not [m for m in other.client.inbox if isinstance(m, CourseProgress)]
         theirs = await other.ask(LessonRead("intro", "gate"))
         assert isinstance(theirs, CourseProgress) and theirs.course.lessons == ("gate",)
         listed = await other.ask(CoursesGet())
