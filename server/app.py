@@ -79,12 +79,14 @@ from server.ws.steps import StoreSteps
 from srichan_world.scene.manifest import Manifest
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.booths import BoothCounter
+from srichan_world.street.courses import CourseDesk
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.street import Street
 from srichan_world.world.admission import Admission
 from srichan_world.world.badges.achievements import achievements_of
 from srichan_world.world.badges.credential import Issuer
+from srichan_world.world.courses import CourseBook
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.moderation import Guard
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
@@ -119,12 +121,13 @@ def create_app(
     guard = Guard()
     world = PresenceWorld(files.manifest, presence, guard=guard)
     moderation = ModerationDesk(world, guard, slots)
-    achievements = achievements_of(content.quests)
+    achievements = achievements_of(content.quests, content.courses)
     badges = BadgeIssuer(Issuer(settings.badge_base_url()), achievements)
     badge_desk = BadgeDesk(achievements, QuestBook(content.quests))
+    course_desk = CourseDesk(CourseBook(content.courses), badge_desk)
     street = Street(
         world,
-        LearningDesk(content, badges=badge_desk),
+        LearningDesk(content, badges=badge_desk, courses=course_desk),
         BoothCounter(slots),
         moderation=moderation,
     )

@@ -161,6 +161,9 @@ def write_build(scene_dir: Path, name: str, bundle: Bundle) -> None:
     folder = scene_dir / "versions" / bundle.content_hash
     folder.mkdir(parents=True, exist_ok=True)
     for target in (folder, scene_dir):
+        for image, data in bundle.images.items():  # named by their content: never replaced
+            if not (target / image).is_file():
+                (target / image).write_bytes(data)
         for suffix, data in (
             ("glb", bundle.glb),
             ("fallback.glb", bundle.fallback),
@@ -279,7 +282,10 @@ class SceneReloader:
             too_big = f"manifest of {size:,} bytes is over {SCENE_MANIFEST_MAX_BYTES:,}"
             return None, [{"file": report.file, "message": too_big}]
         await asyncio.to_thread(write_build, self.scene_dir, self.name, bundle)
-        return SceneFiles.from_bytes(bundle.manifest, bundle.answers, bundle.glb), []
+        files = SceneFiles.from_bytes(
+            bundle.manifest, bundle.answers, bundle.glb, "the new build", bundle.images.__getitem__
+        )
+        return files, []
 
     def _log_refusal(self, problems: list[dict[str, Any]]) -> None:
         for p in problems:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from server.config import ConfigError
+from srichan_world.scene.images import CONTENT_TYPES, image_name, sniff
 from srichan_world.scene.manifest import Manifest
 
 
@@ -34,6 +36,8 @@ class SceneFiles:
     answers: dict[str, Any]
     manifest_asset: Asset
     glb_asset: Asset
+    images: Mapping[str, Asset] = field(default_factory=dict)
+    """The lessons' images by built name (``/scene/images/<name>``)."""
 
     @classmethod
     def load(cls, folder: Path, stem: str) -> SceneFiles:
@@ -43,14 +47,22 @@ class SceneFiles:
             glb = (folder / f"{stem}.glb").read_bytes()
         except OSError as exc:
             raise ConfigError([f"scene: cannot load {folder}/{stem}.*: {exc}"]) from None
-        return cls.from_bytes(manifest_bytes, answers_bytes, glb, f"{folder}/{stem}.*")
+        return cls.from_bytes(
+            manifest_bytes, answers_bytes, glb, f"{folder}/{stem}.*", lambda name: folder / name
+        )
 
     @classmethod
     def from_bytes(
-        cls, manifest_bytes: bytes, answers_bytes: bytes, glb: bytes, where: str = "scene"
+        cls,
+        manifest_bytes: bytes,
+        answers_bytes: bytes,
+        glb: bytes,
+        where: str = "scene",
+        image: Callable[[str], Path | bytes] | None = None,
     ) -> SceneFiles:
         """A build from its files' bytes; ``ConfigError`` (naming ``where``) when they do not
-        parse or are not from one build."""
+        parse or are not from one build. ``image`` gives a lesson image by its built name: its
+        bytes, or the file holding them."""
         try:
             manifest = Manifest.parse(json.loads(manifest_bytes))
             answers = json.loads(answers_bytes)
@@ -65,7 +77,29 @@ class SceneFiles:
             answers=answers,
             manifest_asset=_asset(manifest_bytes, "application/json; charset=utf-8", content_hash),
             glb_asset=_asset(glb, "model/gltf-binary", content_hash),
+            images=_images(manifest, image, where),
         )
+
+
+def _images(
+    manifest: Manifest, image: Callable[[str], Path | bytes] | None, where: str
+) -> dict[str, Asset]:
+    """Every lesson image the manifest names, read and checked once."""
+    found: dict[str, Asset] = {}
+    for lesson in (x for c in manifest.courses for x in c.lessons if x.image):
+        try:
+            if image is None:
+                raise KeyError(lesson.image)
+            held = image(lesson.image)
+            data = held.read_bytes() if isinstance(held, Path) else held
+        except (OSError, KeyError) as exc:
+            raise ConfigError([f"scene: cannot load lesson image {lesson.image}: {exc}"]) from None
+        kind = sniff(data)
+        if kind is None or image_name(data) != lesson.image:
+            raise ConfigError([f"scene: {where}: {lesson.image} is not the image built; rebuild"])
+        # already compressed: served as is (``gzipped`` unused)
+        found[lesson.image] = Asset(data, data, f'"{lesson.image}"', CONTENT_TYPES[kind])
+    return found
 
 
 def _asset(body: bytes, content_type: str, content_hash: str) -> Asset:
@@ -99,6 +133,13 @@ class LiveScene:
         self._previous.pop(files.content_hash, None)
         while len(self._previous) > KEEP_PREVIOUS:
             del self._previous[next(iter(self._previous))]
+
+    def image(self, name: str) -> Asset | None:
+        """A lesson image of the current build or a recent one, by its built name."""
+        for files in (self.current, *self._previous.values()):
+            if name in files.images:
+                return files.images[name]
+        return None
 
     def glb(self, content_hash: str) -> Asset | None:
         """The GLB of the current build or a recent one, by content hash."""

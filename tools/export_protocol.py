@@ -37,6 +37,7 @@ from srichan_world.protocol.messages import (
     MESSAGES,
     Badge,
     Coupon,
+    CourseStanding,
     Enter,
     LeaderboardEntry,
 )
@@ -143,7 +144,7 @@ def render() -> str:
     )
     record_lines = "".join(
         f"  {cls.__name__}: Object.freeze({json.dumps([n for n, _ in spec_of(cls)])}),\n"
-        for cls in (Enter, Coupon, LeaderboardEntry, Badge)
+        for cls in (Enter, Coupon, LeaderboardEntry, Badge, CourseStanding)
     )
     parts.append(f"export const RECORDS = Object.freeze({{\n{record_lines}}});\n\n")
     parts.append(_glossary())

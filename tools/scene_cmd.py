@@ -137,15 +137,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     stem = args.file.stem
     args.out.mkdir(parents=True, exist_ok=True)
     write_bundle(args.out, stem, built)
+    extra = f", {len(built.images)} lesson image(s)" if built.images else ""
     print(
-        f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json — "
+        f"wrote {args.out}/{stem}.glb, .fallback.glb, .manifest.json, .answers.json{extra} — "
         f"scene {built.content_hash[:12]}"
     )
     return 0
 
 
 def write_bundle(folder: Path, stem: str, built: Bundle) -> None:
-    """The four files of a build, each replaced atomically (the manifest last)."""
+    """The files of a build, each replaced atomically (the manifest last)."""
+    for name, data in built.images.items():
+        write_atomic(folder / name, data)
     write_atomic(folder / f"{stem}.glb", built.glb)
     write_atomic(folder / f"{stem}.fallback.glb", built.fallback)
     write_atomic(folder / f"{stem}.answers.json", built.answers)

@@ -1,4 +1,5 @@
-"""The compiled street and the browser client: ``/``, ``/static/``, ``/vendor/``, ``/scene/``.
+"""The compiled street and the browser client: ``/``, ``/static/``, ``/vendor/``, ``/scene/``
+(the manifest, the GLB, the lessons' images).
 
 The manifest is revalidated on every visit (no-cache, ETag), so a rebuilt street shows up at
 once; the GLB is addressed by its content hash and cached forever. Both go gzipped to browsers
@@ -19,6 +20,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def add_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_get("/scene/manifest.json", scene_manifest)
     app.router.add_get("/scene/{hash}.glb", scene_glb)
+    app.router.add_get("/scene/images/{name}", scene_image)
     index = settings.web_root / "index.html"
     if index.is_file():
 
@@ -54,3 +56,14 @@ async def scene_glb(request: web.Request) -> web.Response:
     if asset is None:
         raise web.HTTPNotFound(text="no such scene version; fetch /scene/manifest.json")
     return _send(request, asset, IMMUTABLE)
+
+
+async def scene_image(request: web.Request) -> web.Response:
+    """A lesson's image, by the content-made name the manifest gives (never a path)."""
+    image = request.app[SCENE].image(request.match_info["name"])
+    if image is None:
+        raise web.HTTPNotFound(text="no such image; fetch /scene/manifest.json")
+    headers = {"ETag": image.etag, "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
+    if image.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=image.body, headers=headers, content_type=image.content_type)

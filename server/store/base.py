@@ -1,6 +1,6 @@
 """The store interface, in the words of the domain, one small protocol per area.
 
-Every durable fact of Sri Chan World goes through a store, in nine areas:
+Every durable fact of Sri Chan World goes through a store, in ten areas:
 
 * :class:`VisitorLedger`: visitors (id, secret, nickname) and the token ledger;
 * :class:`LearningRecords`: quiz attempts and awards, quest progress, leaderboards, xAPI;
@@ -10,7 +10,8 @@ Every durable fact of Sri Chan World goes through a store, in nine areas:
 * :class:`Audit`: the ledger recomputed, and the owners' action log;
 * :class:`BadgeRecords`: Open Badges issued, their signing keys, the revocation list;
 * :class:`Operators`: the city's console users, their sign-in links and sessions;
-* :class:`Moderation`: visitors' reports, moderators' sanctions, the chat word list.
+* :class:`Moderation`: visitors' reports, moderators' sanctions, the chat word list;
+* :class:`CourseRecords`: lessons read and courses completed.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -40,6 +41,7 @@ from srichan_world.world.badges.jose import SigningKey
 from srichan_world.world.badges.records import IssuedBadge
 from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
+from srichan_world.world.courses import CourseState
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.moderation import ReportRecord, Sanction
@@ -417,6 +419,33 @@ class Moderation(Protocol):
         ...
 
 
+class CourseRecords(Protocol):
+    """What each visitor did in the scene's courses: lessons read, courses completed."""
+
+    async def course_progress(self, visitor_id: str) -> dict[str, CourseState]:
+        """The visitor's standing by course id (courses never touched are absent)."""
+        ...
+
+    async def read_lesson(
+        self,
+        visitor_id: str,
+        course_id: str,
+        lesson_id: str,
+        statement: dict[str, Any],
+        now: float,
+    ) -> bool:
+        """Mark the lesson read and keep its xAPI statement (once per statement id): True the
+        first time, False when it was read before (nothing changes)."""
+        ...
+
+    async def complete_course(
+        self, visitor_id: str, course_id: str, statement: dict[str, Any], now: float
+    ) -> bool:
+        """Mark the course completed at ``now`` and keep its statement: True the first time,
+        False when it was completed before (the first time stays)."""
+        ...
+
+
 class Store(
     VisitorLedger,
     LearningRecords,
@@ -427,6 +456,7 @@ class Store(
     BadgeRecords,
     Operators,
     Moderation,
+    CourseRecords,
     Protocol,
 ):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

@@ -40,6 +40,10 @@ export const MsgType = Object.freeze({
   REPORT: 80,
   REPORTED: 81,
   NOTICE: 82,
+  LESSON_READ: 96,
+  COURSES_GET: 97,
+  COURSES: 98,
+  COURSE_PROGRESS: 99,
 });
 
 export const ErrorCode = Object.freeze({
@@ -107,6 +111,9 @@ export const ErrorCode = Object.freeze({
   STORE_UNAVAILABLE: 92,
   UNKNOWN_BADGE: 100,
   STATUS_LIST_FULL: 101,
+  UNKNOWN_COURSE: 140,
+  UNKNOWN_LESSON: 141,
+  LESSON_LOCKED: 142,
 });
 
 export const CloseCode = Object.freeze({
@@ -149,6 +156,7 @@ export const Feature = Object.freeze({
   LEARNING: "learning",
   BOOTHS: "booths",
   BADGES: "badges",
+  COURSES: "courses",
 });
 
 export const ReportTarget = Object.freeze({
@@ -211,6 +219,10 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.REPORT]: Feature.PRESENCE,
   [MsgType.REPORTED]: Feature.PRESENCE,
   [MsgType.NOTICE]: Feature.PRESENCE,
+  [MsgType.LESSON_READ]: Feature.COURSES,
+  [MsgType.COURSES_GET]: Feature.COURSES,
+  [MsgType.COURSES]: Feature.COURSES,
+  [MsgType.COURSE_PROGRESS]: Feature.COURSES,
 });
 
 export const LIMITS = Object.freeze({
@@ -246,6 +258,8 @@ export const RATE_LIMITS = Object.freeze({
   TRAVEL: Object.freeze({ rate: 0.05, burst: 3 }),
   SET_NICKNAME: Object.freeze({ rate: 0.1, burst: 3 }),
   REPORT: Object.freeze({ rate: 0.1, burst: 3 }),
+  LESSON_READ: Object.freeze({ rate: 0.5, burst: 6 }),
+  COURSES_GET: Object.freeze({ rate: 0.5, burst: 5 }),
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
 });
 
@@ -294,6 +308,10 @@ export const FIELDS = Object.freeze({
   [MsgType.REPORT]: Object.freeze(["target", "reason", "avatar", "slot", "said", "note"]),
   [MsgType.REPORTED]: Object.freeze(["report_id"]),
   [MsgType.NOTICE]: Object.freeze(["kind", "text", "until"]),
+  [MsgType.LESSON_READ]: Object.freeze(["course", "lesson"]),
+  [MsgType.COURSES_GET]: Object.freeze([]),
+  [MsgType.COURSES]: Object.freeze(["courses"]),
+  [MsgType.COURSE_PROGRESS]: Object.freeze(["course"]),
 });
 
 export const RECORDS = Object.freeze({
@@ -301,6 +319,7 @@ export const RECORDS = Object.freeze({
   Coupon: Object.freeze(["coupon_id", "slot", "promotion", "title", "code", "expires_at"]),
   LeaderboardEntry: Object.freeze(["rank", "name", "score", "quests"]),
   Badge: Object.freeze(["credential_id", "achievement", "kind", "name", "issued_at", "revoked"]),
+  CourseStanding: Object.freeze(["course", "lessons", "quests", "completed"]),
 });
 
 /** The street's terms and the spellings to avoid (srichan_world/scene/glossary.py). */
@@ -316,7 +335,9 @@ export const GLOSSARY = Object.freeze({
   visitor: Object.freeze({ th: "ผู้มาเยือน", en: "visitor", avoid: Object.freeze([]) }),
   landmark: Object.freeze({ th: "สถานที่สำคัญ", en: "landmark", avoid: Object.freeze([]) }),
   badge: Object.freeze({ th: "เหรียญตรา", en: "badge", avoid: Object.freeze(["แบดจ์", "แบดจ"]) }),
+  course: Object.freeze({ th: "หลักสูตร", en: "course", avoid: Object.freeze([]) }),
+  lesson: Object.freeze({ th: "บทเรียน", en: "lesson", avoid: Object.freeze(["เลสซัน"]) }),
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET]);

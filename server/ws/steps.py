@@ -13,13 +13,16 @@ from server.store import Store, StoreError
 from srichan_world.errors import Refused
 from srichan_world.street.steps import (
     AdvanceQuests,
+    CompleteCourse,
     FileReport,
     IssueBadge,
+    MarkLessonRead,
     Program,
     ReadAttempts,
     ReadBadges,
     ReadBalance,
     ReadCoupons,
+    ReadCourseProgress,
     ReadLeaderboard,
     ReadQuestProgress,
     RecordAnswer,
@@ -80,6 +83,12 @@ class StoreSteps:
                 return await self.badges.issue(grant)
             case ReadBadges(visitor_id):
                 return await store.badges_of(visitor_id)
+            case ReadCourseProgress(visitor_id):
+                return await store.course_progress(visitor_id)
+            case MarkLessonRead(visitor_id, course_id, lesson_id, statement, now):
+                return await store.read_lesson(visitor_id, course_id, lesson_id, statement, now)
+            case CompleteCourse(visitor_id, course_id, statement, now):
+                return await store.complete_course(visitor_id, course_id, statement, now)
         raise TypeError(f"no store operation for {type(step).__name__}")
 
     async def run(self, program: Program[T]) -> T:

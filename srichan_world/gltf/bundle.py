@@ -1,4 +1,4 @@
-"""A scene file checked and built into the four files the server serves, in memory.
+"""A scene file checked and built into the files the server serves, in memory.
 
 One function for both callers, so they cannot drift apart: ``srichan scene build`` writes the
 result to disk, and ``srichan serve --watch`` (server/reload/) builds in a helper process and
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from srichan_world.scene.images import lesson_images
 from srichan_world.scene.load import SceneError, load_scene_text
 from srichan_world.scene.manifest import answers, public_manifest
 from srichan_world.scene.model import Scene
@@ -106,6 +107,8 @@ class Bundle:
     """The public manifest as canonical JSON, ``content_hash`` included."""
     answers: bytes
     stats: dict[str, int]
+    images: dict[str, bytes]
+    """The lessons' images by built name (``lesson-<hash>.<ext>``, as the manifest names them)."""
 
 
 def bundle_scene(scene: Scene, base: Path, checked: bool = False) -> Bundle | list[str]:
@@ -125,7 +128,11 @@ def bundle_scene(scene: Scene, base: Path, checked: bool = False) -> Bundle | li
     too_big = over_budget(stats, scene.budget)
     if too_big:
         return [f"over budget: {p}" for p in too_big]
-    manifest = public_manifest(scene)
+    try:
+        images = lesson_images(scene, base)
+    except (OSError, ValueError) as exc:
+        return [f"lesson image: {exc}"]
+    manifest = public_manifest(scene, {path: name for path, (name, _) in images.items()})
     secret = answers(scene)
     digest = hashlib.sha256()
     for part in (result.glb, canonical_json(manifest), canonical_json(secret)):
@@ -147,6 +154,7 @@ def bundle_scene(scene: Scene, base: Path, checked: bool = False) -> Bundle | li
             "glb_bytes": stats.glb_bytes,
             "glb_gzip_bytes": stats.glb_gzip_bytes,
         },
+        images=dict(images.values()),
     )
 
 

@@ -60,6 +60,11 @@ class MsgType(IntEnum):
     REPORT = 80  # C→S: report an avatar, a chat line or a booth to the moderators
     REPORTED = 81  # S→C: the report was filed (its number)
     NOTICE = 82  # S→C: a moderator's action on this visitor, and why (Thai and English)
+    # courses (lessons to read and quests to complete)
+    LESSON_READ = 96  # C→S: the visitor read a lesson of a course
+    COURSES_GET = 97  # C→S: the visitor's standing in every course
+    COURSES = 98  # S→C: reply to courses_get
+    COURSE_PROGRESS = 99  # S→C: one course's standing changed (to every tab of the visitor)
 
 
 class Feature(StrEnum):
@@ -69,6 +74,7 @@ class Feature(StrEnum):
     LEARNING = "learning"
     BOOTHS = "booths"
     BADGES = "badges"
+    COURSES = "courses"
 
 
 FEATURE_OF: dict[MsgType, Feature] = {
@@ -107,6 +113,10 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.REPORT: Feature.PRESENCE,
     MsgType.REPORTED: Feature.PRESENCE,
     MsgType.NOTICE: Feature.PRESENCE,
+    MsgType.LESSON_READ: Feature.COURSES,
+    MsgType.COURSES_GET: Feature.COURSES,
+    MsgType.COURSES: Feature.COURSES,
+    MsgType.COURSE_PROGRESS: Feature.COURSES,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -199,6 +209,10 @@ class ErrorCode(IntEnum):
     # badges
     UNKNOWN_BADGE = 100  # no credential with this id (or not yours): one answer for both
     STATUS_LIST_FULL = 101  # the revocation list has no free index left
+    # courses
+    UNKNOWN_COURSE = 140  # the scene has no course with this id
+    UNKNOWN_LESSON = 141  # the course has no lesson with this id
+    LESSON_LOCKED = 142  # an ordered course: read the lessons before this one first
 
 
 class CloseCode(IntEnum):

@@ -75,6 +75,8 @@ RATE_LIMITS: dict[MsgType, Rate] = {
     MsgType.TRAVEL: Rate(1 / 20, 3),
     MsgType.SET_NICKNAME: Rate(1 / 10, 3),
     MsgType.REPORT: Rate(1 / 10, 3),
+    MsgType.LESSON_READ: Rate(0.5, 6),
+    MsgType.COURSES_GET: Rate(0.5, 5),
 }
 DEFAULT_RATE = Rate(5.0, 20)
 """For every client→server type not listed in :data:`RATE_LIMITS`."""

@@ -489,6 +489,47 @@ class Notice(Message):
     until: Annotated[int | None, Opt(COUNT)] = None
 
 
+# -- courses ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseStanding:
+    """One visitor's standing in one course of the scene (its lessons and quests are in the
+    manifest)."""
+
+    course: Annotated[str, ID]
+    lessons: Annotated[tuple[str, ...], Seq(ID, L.MAX_ARRAY)]
+    """The ids of the lessons read."""
+    quests: Annotated[tuple[str, ...], Seq(ID, L.MAX_ARRAY)]
+    """The ids of the course's quests completed."""
+    completed: Annotated[bool, Bool()]
+
+
+@dataclass(frozen=True)
+class LessonRead(Message):
+    TYPE = MsgType.LESSON_READ
+    course: Annotated[str, ID]
+    lesson: Annotated[str, ID]
+
+
+@dataclass(frozen=True)
+class CoursesGet(Message):
+    TYPE = MsgType.COURSES_GET
+
+
+@dataclass(frozen=True)
+class Courses(Message):
+    TYPE = MsgType.COURSES
+    courses: Annotated[tuple[CourseStanding, ...], Seq(Rec(CourseStanding), L.MAX_ARRAY)]
+    """In the manifest's order."""
+
+
+@dataclass(frozen=True)
+class CourseProgress(Message):
+    TYPE = MsgType.COURSE_PROGRESS
+    course: Annotated[CourseStanding, Rec(CourseStanding)]
+
+
 MESSAGES: dict[MsgType, type[Message]] = {
     cls.TYPE: cls
     for cls in (
@@ -527,6 +568,10 @@ MESSAGES: dict[MsgType, type[Message]] = {
         Report,
         Reported,
         Notice,
+        LessonRead,
+        CoursesGet,
+        Courses,
+        CourseProgress,
     )
 }
 
@@ -546,6 +591,8 @@ CLIENT_TYPES = frozenset(
         MsgType.REDEEM,
         MsgType.BADGES_GET,
         MsgType.REPORT,
+        MsgType.LESSON_READ,
+        MsgType.COURSES_GET,
     }
 )
 """What a client may send; anything else from a client is an unknown type."""

@@ -12,6 +12,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from srichan_world.scene.courses import check_courses
 from srichan_world.scene.geometry import (
     InterestGrid,
     Polygon,
@@ -300,6 +301,7 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
                 "is off the walkable area",
                 {f"spawn_points[{i}]": SPAWN_PLACE},
             )
+    check_courses(scene, add)
     return check.problems
 
 

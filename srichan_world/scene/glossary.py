@@ -37,6 +37,8 @@ GLOSSARY: Mapping[str, Term] = MappingProxyType(
         "visitor": Term("ผู้มาเยือน", "visitor"),
         "landmark": Term("สถานที่สำคัญ", "landmark"),
         "badge": Term("เหรียญตรา", "badge", ("แบดจ์", "แบดจ")),
+        "course": Term("หลักสูตร", "course"),
+        "lesson": Term("บทเรียน", "lesson", ("เลสซัน",)),
     }
 )
 

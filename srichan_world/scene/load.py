@@ -16,10 +16,13 @@ error (TOML syntax errors aside: there is no document to read then):
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from srichan_world.scene.checks import QUIZ_MAX_DISTANCE, cross_check, place
+from srichan_world.scene.courses import image_problems, read_course
 from srichan_world.scene.glossary import glossary_problems
 from srichan_world.scene.model import Scene
 from srichan_world.scene.problems import Problem, SceneError, annotate, syntax_problem
@@ -40,7 +43,8 @@ __all__ = [
 def load_scene_text(text: str, base: Path | None = None) -> Scene:
     """Parse TOML text; a syntax error becomes a single :class:`Problem` with its position.
 
-    ``base`` is the scene file's folder: given, landmark ``model`` files must exist there.
+    ``base`` is the scene file's folder: given, landmark ``model`` files must exist there, and
+    lesson images be images.
     """
     try:
         data = tomllib.loads(text)
@@ -53,6 +57,7 @@ def load_scene(data: dict[str, Any], text: str | None = None, base: Path | None 
     """Read, place and check ``data``; ``text`` (its TOML source) adds lines and columns."""
     reader = Reader()
     scene = reader.scene(data)
+    scene = replace(scene, courses=reader.each(data, "courses", partial(read_course, reader)))
     problems = reader.problems
     if base is not None:
         problems += [
@@ -60,6 +65,7 @@ def load_scene(data: dict[str, Any], text: str | None = None, base: Path | None 
             for i, lm in enumerate(scene.landmarks)
             if lm.model and not (base / lm.model).is_file()
         ]
+        problems += image_problems(scene, base, {p.path for p in problems})
     # Without a street nothing can be placed: every geometric verdict would be about the
     # stand-in road.
     if not any(p.path.startswith("street") or p.path == "" for p in problems):

@@ -11,14 +11,17 @@ deep inside the rules at the first visitor.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from srichan_world.scene.geometry import InterestGrid, Point, Polygon, Walkable
+from srichan_world.scene.images import IMAGE_NAME
 from srichan_world.scene.model import (
     QUEST_ORDERS,
     STEP_KINDS,
+    Course,
+    Lesson,
     Policy,
     Quest,
     QuestStep,
@@ -38,9 +41,11 @@ def _pt(p: tuple[float, float]) -> list[float]:
     return [_r(p[0]), _r(p[1])]
 
 
-def public_manifest(scene: Scene) -> dict[str, Any]:
+def public_manifest(scene: Scene, images: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything a client may know about the scene; ``content_hash`` and ``glb`` are added by
-    the compiler once the GLB exists."""
+    the compiler once the GLB exists. ``images``: each lesson image's path → its built name
+    (a lesson whose image was not built goes without it)."""
+    images = images or {}
     return {
         "format": MANIFEST_FORMAT,
         "scene_id": scene.id,
@@ -124,7 +129,25 @@ def public_manifest(scene: Scene) -> dict[str, Any]:
             {"id": s.id, "position": _pt(s.position), "heading": s.heading}
             for s in scene.spawn_points
         ],
+        "courses": [
+            {
+                "id": c.id,
+                "title": c.title.to_json(),
+                "description": c.description.to_json(),
+                "order": c.order,
+                "lessons": [_lesson_json(x, images) for x in c.lessons],
+                "quests": list(c.quests),
+            }
+            for c in scene.courses
+        ],
     }
+
+
+def _lesson_json(lesson: Lesson, images: Mapping[str, str]) -> dict[str, Any]:
+    out = {"id": lesson.id, "title": lesson.title.to_json(), "text": lesson.text.to_json()}
+    if lesson.image in images:
+        out |= {"image": images[lesson.image], "image_alt": lesson.image_alt.to_json()}
+    return out
 
 
 def answers(scene: Scene) -> dict[str, Any]:
@@ -201,6 +224,7 @@ class Manifest:
     quests: tuple[Quest, ...]
     booth_slots: tuple[PlacedBooth, ...]
     spawn_points: tuple[PlacedSpawn, ...]
+    courses: tuple[Course, ...] = ()
 
     @classmethod
     def parse(cls, value: object) -> Manifest:
@@ -219,6 +243,7 @@ class Manifest:
             quests=_field(m, "", "quests", _each(_quest)),
             booth_slots=_field(m, "", "booth_slots", _each(_booth)),
             spawn_points=_field(m, "", "spawn_points", _each(_spawn)),
+            courses=_each(_course)(m.get("courses", []), "courses"),
         )
 
 
@@ -392,4 +417,30 @@ def _spawn(value: object, path: str) -> PlacedSpawn:
         id=_field(m, path, "id", _str),
         position=_field(m, path, "position", _point),
         heading=_field(m, path, "heading", _float),
+    )
+
+
+def _lesson(value: object, path: str) -> Lesson:
+    m = _object(value, path)
+    image = _str(m.get("image", ""), f"{path}.image")
+    if image and not IMAGE_NAME.match(image):
+        raise ManifestError(f"{path}.image", "expected a built name lesson-<hash>.<ext>")
+    return Lesson(
+        id=_field(m, path, "id", _str),
+        title=_field(m, path, "title", _text),
+        text=_field(m, path, "text", _text),
+        image=image,
+        image_alt=_field(m, path, "image_alt", _text) if image else Text("", ""),
+    )
+
+
+def _course(value: object, path: str) -> Course:
+    m = _object(value, path)
+    return Course(
+        id=_field(m, path, "id", _str),
+        title=_field(m, path, "title", _text),
+        description=_field(m, path, "description", _text),
+        order=_field(m, path, "order", _order),
+        lessons=_field(m, path, "lessons", _each(_lesson)),
+        quests=_field(m, path, "quests", _each(_str)),
     )

@@ -136,6 +136,32 @@ class Quest:
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """A short reading of a course, Thai first; the visitor marks it read."""
+
+    id: str
+    title: Text
+    text: Text
+    image: str = ""
+    """In a scene, a PNG/JPEG/WebP path relative to the scene file; in a compiled manifest, the
+    built file's name (``lesson-<hash>.<ext>``, served at ``/scene/images/``); ``""``: none."""
+    image_alt: Text = Text("", "")
+
+
+@dataclass(frozen=True)
+class Course:
+    """Lessons to read and quests of the scene to complete; done when all are."""
+
+    id: str
+    title: Text
+    description: Text
+    order: str  # one of QUEST_ORDERS: "ordered" lessons open one after another
+    lessons: tuple[Lesson, ...]
+    quests: tuple[str, ...]
+    """Quest ids of the scene, in the order the course suggests them."""
+
+
+@dataclass(frozen=True)
 class BoothSlot:
     id: str
     station: float
@@ -170,3 +196,4 @@ class Scene:
     spawn_points: tuple[SpawnPoint, ...]
     walkable: Walkable = field(default=Walkable((), ()))
     grid: InterestGrid = field(default=InterestGrid((0.0, 0.0), 1.0, 1, 1))
+    courses: tuple[Course, ...] = ()

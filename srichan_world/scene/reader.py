@@ -188,6 +188,7 @@ class Reader:
                 "quests",
                 "booth_slots",
                 "spawn_points",
+                "courses",
             },
             {
                 "scene",

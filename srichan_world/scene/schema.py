@@ -140,6 +140,33 @@ def scene_schema() -> dict[str, Any]:
         },
         ["id", "title", "description", "order", "bonus", "steps"],
     )
+    lesson = _obj(
+        {
+            "id": SLUG,
+            "title": _text(80),
+            "text": _text(1200),
+            "image": {
+                "type": "string",
+                "pattern": "\\.(png|jpg|jpeg|webp|PNG|JPG|JPEG|WEBP)$",
+                "description": "A PNG, JPEG or WebP (≤ 500 KB) relative to the scene file.",
+            },
+            "image_alt": _text(200),
+        },
+        ["id", "title", "text"],
+        "A short reading of the course.",
+    )
+    course = _obj(
+        {
+            "id": SLUG,
+            "title": _text(80),
+            "description": _text(400),
+            "order": {"enum": list(QUEST_ORDERS)},
+            "lessons": {"type": "array", "items": lesson, "minItems": 1, "maxItems": 12},
+            "quests": {"type": "array", "items": SLUG, "maxItems": 12},
+        },
+        ["id", "title", "description", "lessons"],
+        "Lessons to read and quests to complete; done when all are (docs/learning.md).",
+    )
     booth = _obj(
         {
             "id": {"type": "string", "pattern": "^B[0-9]{2}$"},
@@ -209,6 +236,7 @@ def scene_schema() -> dict[str, Any]:
                 "quests": {"type": "array", "items": quest},
                 "booth_slots": {"type": "array", "items": booth},
                 "spawn_points": {"type": "array", "items": spawn, "minItems": 1},
+                "courses": {"type": "array", "items": course},
             },
             [
                 "scene",

@@ -1,11 +1,12 @@
 """Badges on the street: which achievements earn one, and the visitor's list. Sans-I/O.
 
-:class:`BadgeDesk` turns a completed quest into an :class:`~srichan_world.street.steps.
-IssueBadge` step (the I/O signs and keeps it, once per visitor and achievement) and answers
-``badges_get``. Issuing never holds up what earned it: should the store be unreachable, or
-the revocation list full, the quest stays completed and its badge is issued when the visitor
-next asks for their badges (:meth:`BadgeDesk.badges` issues every badge a completed quest
-is owed first), so nothing earned is lost.
+:class:`BadgeDesk` turns a completed quest (or course: :mod:`srichan_world.street.courses`)
+into an :class:`~srichan_world.street.steps.IssueBadge` step (the I/O signs and keeps it,
+once per visitor and achievement) and answers ``badges_get``. Issuing never holds up what
+earned it: should the store be unreachable, or the revocation list full, the quest stays
+completed and its badge is issued when the visitor next asks for their badges
+(:meth:`BadgeDesk.badges` issues every badge a completed quest or course is owed first), so
+nothing earned is lost.
 
 Who sees what: a visitor's list goes only to their own sessions (checked identity); the
 list carries credential ids, which are the unguessable keys to download each credential.
@@ -25,12 +26,14 @@ from srichan_world.street.steps import (
     Outcome,
     Program,
     ReadBadges,
+    ReadCourseProgress,
     ReadQuestProgress,
     StoreUnavailable,
 )
 from srichan_world.world import xapi
 from srichan_world.world.badges.achievements import Achievement, achievement_id
 from srichan_world.world.badges.records import Grant, IssuedBadge
+from srichan_world.world.courses import CourseState
 from srichan_world.world.quests import QuestBook, QuestState, QuestUpdate
 
 
@@ -53,19 +56,27 @@ class BadgeDesk:
         ``badges_get``."""
         earned: list[BadgeEarned] = []
         for update in updates:
-            if not update.just_completed:
-                continue
-            step = self._issue(visitor_id, achievement_id("quest", update.quest_id), now)
-            if step is None:
-                continue
-            try:
-                issued: IssuedBadge = yield step
-            except (StoreUnavailable, Refused):
-                continue
-            if issued.issued_at == now:
-                statements.append(step.statement)
-            earned.append(BadgeEarned(self.record(issued)))
+            if update.just_completed:
+                quest = achievement_id("quest", update.quest_id)
+                badge = yield from self.grant(visitor_id, quest, now, statements)
+                earned += [badge] if badge is not None else []
         return earned
+
+    def grant(
+        self, visitor_id: str, achievement: str, now: float, statements: list[dict[str, Any]]
+    ) -> Program[BadgeEarned | None]:
+        """Issue one badge just earned (``None``: no such achievement, or not issued now: the
+        visitor's next ``badges_get`` issues it)."""
+        step = self._issue(visitor_id, achievement, now)
+        if step is None:
+            return None
+        try:
+            issued: IssuedBadge = yield step
+        except (StoreUnavailable, Refused):
+            return None
+        if issued.issued_at == now:
+            statements.append(step.statement)
+        return BadgeEarned(self.record(issued))
 
     def _issue(self, visitor_id: str, achievement: str, now: float) -> IssueBadge | None:
         """The step issuing ``achievement`` with its "earned" statement (``None``: the scene
@@ -81,15 +92,22 @@ class BadgeDesk:
         held: Sequence[IssuedBadge] = yield ReadBadges(visitor_id)
         states: dict[str, QuestState] = yield ReadQuestProgress(visitor_id)
         have = {b.achievement_id for b in held}
-        owed = [
-            entry.quest.id
+        completed = [
+            achievement_id("quest", entry.quest.id)
             for entry in self.quests
             if states.get(entry.key, QuestState()).completed_at is not None
-            and achievement_id("quest", entry.quest.id) not in have
         ]
+        if any(a.kind == "course" for a in self.achievements.values()):
+            courses: dict[str, CourseState] = yield ReadCourseProgress(visitor_id)
+            completed += [
+                achievement_id("course", course_id)
+                for course_id, state in courses.items()
+                if state.completed_at is not None
+            ]
+        owed = [a for a in completed if a not in have]
         statements: list[dict[str, Any]] = []
-        for quest_id in owed:
-            step = self._issue(visitor_id, achievement_id("quest", quest_id), now)
+        for achievement in owed:
+            step = self._issue(visitor_id, achievement, now)
             if step is None:
                 continue
             try:

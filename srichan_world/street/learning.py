@@ -44,6 +44,7 @@ from srichan_world.protocol.messages import (
 )
 from srichan_world.scene.geometry import Point
 from srichan_world.street.badges import BadgeDesk
+from srichan_world.street.courses import CourseDesk
 from srichan_world.street.steps import (
     AdvanceQuests,
     Outcome,
@@ -124,10 +125,13 @@ class LearningDesk:
         content: LearningContent,
         nonce: Callable[[], str] = _nonce,
         badges: BadgeDesk | None = None,
+        courses: CourseDesk | None = None,
     ) -> None:
         self.cap = content.policy.daily_earn_cap
         self.badges = badges
         """Issues a badge for each quest completed (``None``: a street without badges)."""
+        self.courses = courses
+        """Hears of each quest completed (``None``: a street without courses)."""
         self.desk = QuizDesk(QuizBook(content.quiz_points))
         self.quests = QuestBook(content.quests)
         self.visits = VisitTracker(content.footprints)
@@ -274,6 +278,7 @@ class LearningDesk:
             progress_messages += yield from self.badges.earned(
                 visitor_id, updates, now, done.statements
             )
+        progress_messages += yield from self._courses(visitor_id, updates, now, done)
         done.replies = [reply, *progress_messages]
         done.tell = [(visitor_id, m) for m in progress_messages]
         done.tokens += result.awarded
@@ -291,8 +296,22 @@ class LearningDesk:
         told: list[Message] = [progress_message(u) for u in updates]
         if self.badges is not None:
             told += yield from self.badges.earned(visitor_id, updates, now, done.statements)
+        told += yield from self._courses(visitor_id, updates, now, done)
         done.tell = [(visitor_id, m) for m in told]
         return done
+
+    def _courses(
+        self, visitor_id: str, updates: tuple[QuestUpdate, ...], now: float, done: Outcome
+    ) -> Program[list[Message]]:
+        """The courses a completed quest moved on (and completed, with their badges)."""
+        if self.courses is None:
+            return []
+        known = self._progress.get(visitor_id, {})
+        return (
+            yield from self.courses.quests_completed(
+                visitor_id, updates, known, now, done.statements
+            )
+        )
 
     def set_nickname(self, asker: Asker, name: str, now: float) -> Program[Outcome]:
         try:

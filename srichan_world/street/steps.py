@@ -141,6 +141,33 @@ class FileReport(Step):
     report: ReportRecord
 
 
+@dataclass(frozen=True)
+class ReadCourseProgress(Step):
+    visitor_id: str
+
+
+@dataclass(frozen=True)
+class MarkLessonRead(Step):
+    """Mark the lesson read, once, keeping its "experienced" statement: True the first time."""
+
+    visitor_id: str
+    course_id: str
+    lesson_id: str
+    statement: dict[str, Any]
+    now: float
+
+
+@dataclass(frozen=True)
+class CompleteCourse(Step):
+    """Mark the course completed, once, keeping its "completed" statement: True the first
+    time."""
+
+    visitor_id: str
+    course_id: str
+    statement: dict[str, Any]
+    now: float
+
+
 @dataclass
 class Outcome:
     """What a finished request program says."""

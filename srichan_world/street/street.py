@@ -5,7 +5,7 @@ carries out the effects it returns; tests drive it the same way with no sockets.
 (hello, moves, chat, emotes, frames) is the :class:`~srichan_world.world.presence.PresenceWorld`'s
 business and stays on its fast path; every other request becomes a *program*
 (:mod:`srichan_world.street.steps`) run by a handler behind this class: learning
-(:class:`~srichan_world.street.learning.LearningDesk`) and booths
+(:class:`~srichan_world.street.learning.LearningDesk`, with its badges and courses) and booths
 (:class:`~srichan_world.street.booths.BoothCounter`).
 
 A program that needs the store returns an :class:`Apply` effect: the I/O applies that one step
@@ -33,9 +33,11 @@ from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import ErrorCode, MsgType
 from srichan_world.protocol.messages import (
     BadgesGet,
+    CoursesGet,
     Error,
     Hello,
     LeaderboardGet,
+    LessonRead,
     Message,
     Nickname,
     QuizAnswer,
@@ -296,7 +298,25 @@ class Street:
                 reporter = learning.entered(session)
             clock = self._now
             return lambda: moderation.report(reporter, msg, clock, now)
+        if learning is not None and learning.courses is not None:
+            courses = learning.courses
+            if isinstance(msg, LessonRead):
+                return lambda: self._entered(
+                    session, lambda v: courses.read(v, msg.course, msg.lesson, now)
+                )
+            if isinstance(msg, CoursesGet):
+                return lambda: self._entered(session, lambda v: courses.standings(v, now))
         return None
+
+    def _entered(
+        self, session: int, program: Callable[[str], Program[Outcome]]
+    ) -> Program[Outcome]:
+        """``program`` for the session's visitor, checked at their hello."""
+        assert self.learning is not None
+        visitor_id = self.learning.entered(session)
+        if visitor_id is None:
+            return _refused(ErrorCode.NO_IDENTITY, "enter with your identity first")
+        return program(visitor_id)
 
     def _badges(self, session: int, now: float) -> Program[Outcome]:
         """A visitor's own badges only: the identity was checked at their hello."""

@@ -1,5 +1,5 @@
 """The learning content of a scene, as the rules need it: quiz points with their answers,
-quests, landmark footprints and the policy.
+quests, courses, landmark footprints and the policy.
 
 The server does not load the scene description; it holds the compiled scene: the public
 manifest (what browsers download, parsed into a :class:`Manifest`) and the server-only
@@ -17,7 +17,7 @@ from typing import Any
 
 from srichan_world.scene.geometry import Polygon
 from srichan_world.scene.manifest import Manifest, PublicQuiz
-from srichan_world.scene.model import Policy, Quest, QuizPoint, Scene, Text
+from srichan_world.scene.model import Course, Policy, Quest, QuizPoint, Scene, Text
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class LearningContent:
     footprints: Mapping[str, tuple[Polygon, ...]]
     """Each landmark id with its footprint polygons: what a visit is measured against."""
     policy: Policy
+    courses: tuple[Course, ...] = ()
 
     @classmethod
     def from_scene(cls, scene: Scene) -> LearningContent:
@@ -35,6 +36,7 @@ class LearningContent:
             quests=scene.quests,
             footprints={lm.id: lm.footprints for lm in scene.landmarks},
             policy=scene.policy,
+            courses=scene.courses,
         )
 
     @classmethod
@@ -51,6 +53,7 @@ class LearningContent:
             quests=manifest.quests,
             footprints={lm.id: lm.footprints for lm in manifest.landmarks},
             policy=manifest.policy,
+            courses=manifest.courses,
         )
 
 

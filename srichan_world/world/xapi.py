@@ -1,4 +1,5 @@
-"""xAPI statements for quiz answers, quest completions and badges earned.
+"""xAPI statements for quiz answers, quest completions, badges earned, lessons read and
+courses completed.
 
 A learning city reports learning in a standard form: each answer and each completed quest
 becomes an xAPI 1.0.3 statement that any Learning Record Store can take. Visitors are
@@ -12,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from srichan_world.scene.model import Quest, QuizPoint, Text
+from srichan_world.scene.model import Course, Lesson, Quest, QuizPoint, Text
 from srichan_world.world.periods import iso_timestamp
 
 HOME_PAGE = "https://srichan.world"
@@ -23,6 +24,9 @@ MODULE = "http://adlnet.gov/expapi/activities/module"
 EARNED = "http://id.tincanapi.com/verb/earned"
 """The xAPI registry's verb for receiving an award (ADL's own verbs have none)."""
 BADGE = "http://activitystrea.ms/schema/1.0/badge"
+EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
+COURSE = "http://adlnet.gov/expapi/activities/course"
+LESSON = "http://adlnet.gov/expapi/activities/lesson"
 PLATFORM = "Sri Chan World"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{HOME_PAGE}/xapi/statements")
 
@@ -141,6 +145,53 @@ def earned_statement(
                 "description": _lang(description),
             },
         },
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }
+
+
+def course_activity_id(course_id: str) -> str:
+    return f"{HOME_PAGE}/activities/course/{course_id}"
+
+
+def _course_activity(course: Course) -> dict[str, Any]:
+    return {
+        "objectType": "Activity",
+        "id": course_activity_id(course.id),
+        "definition": {
+            "type": COURSE,
+            "name": _lang(course.title),
+            "description": _lang(course.description),
+        },
+    }
+
+
+def experienced_statement(
+    visitor_id: str, course: Course, lesson: Lesson, now: float
+) -> dict[str, Any]:
+    """The statement for a lesson read: once per visitor, course and lesson."""
+    return {
+        "id": statement_id(f"lesson:{visitor_id}:{course.id}:{lesson.id}"),
+        "actor": _actor(visitor_id),
+        "verb": {"id": EXPERIENCED, "display": {"en-US": "experienced", "th-TH": "ได้เรียนรู้"}},
+        "object": {
+            "objectType": "Activity",
+            "id": f"{course_activity_id(course.id)}/lesson/{lesson.id}",
+            "definition": {"type": LESSON, "name": _lang(lesson.title)},
+        },
+        "context": _context() | {"contextActivities": {"parent": [_course_activity(course)]}},
+        "timestamp": iso_timestamp(now),
+    }
+
+
+def course_completed_statement(visitor_id: str, course: Course, now: float) -> dict[str, Any]:
+    """The statement for a course completed: once per visitor and course."""
+    return {
+        "id": statement_id(f"course:{visitor_id}:{course.id}"),
+        "actor": _actor(visitor_id),
+        "verb": {"id": COMPLETED, "display": {"en-US": "completed", "th-TH": "สำเร็จ"}},
+        "object": _course_activity(course),
+        "result": {"success": True, "completion": True},
         "context": _context(),
         "timestamp": iso_timestamp(now),
     }

@@ -5,6 +5,7 @@ changes nothing, and only the operator may ask for a reload."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from PIL import Image
 
 from server.app import create_app
 from server.config import Settings
@@ -24,6 +26,7 @@ from server.keys import RELOADER
 from server.ws.client import PresenceClient
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import Error, QuizOpen, SceneChanged
+from srichan_world.scene.images import image_name
 from tools.serve_cmd import first_build
 
 DATA = Path(__file__).parent.parent / "data"
@@ -199,3 +202,34 @@ async def test_a_build_helper_that_died_is_started_again(author: Author) -> None
     assert code == 422 and "internal" in status["problems"][0]["message"]
     code, status = await author.call("POST", "/admin/api/scene/reload")
     assert code == 200 and status["state"] == "ok", "a new helper builds"
+
+
+def _png(rgb: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), rgb).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_a_lesson_image_changed_by_an_edit_is_served_and_the_old_one_stays(
+    author: Author,
+) -> None:
+    """A rebuild carries the lessons' images: the new build serves its image at once, and the
+    one before it keeps serving its own (a page still on the old manifest)."""
+    visitor = await author.visitor()
+    folder = author.scene.parent
+    lesson = 'text = { th = "ประตูเมืองต้อนรับผู้มาเยือน", en = "The gate welcomes visitors." }'
+    alt = 'image_alt = { th = "ภาพประตู", en = "The gate" }'
+    (folder / "gate.png").write_bytes(_png((140, 28, 19)))
+    author.edit(lesson, f'{lesson}\nimage = "gate.png"\n{alt}')
+    first = await visitor.next(SceneChanged, timeout=60.0)
+    (folder / "gate.png").write_bytes(_png((20, 90, 160)))
+    author.edit('en = "The gate welcomes visitors."', 'en = "The gate welcomes every visitor."')
+    second = await visitor.next(SceneChanged, timeout=60.0)
+
+    names = [m["courses"][0]["lessons"][0]["image"] for m in (first.manifest, second.manifest)]
+    assert names == [image_name(_png((140, 28, 19))), image_name(_png((20, 90, 160)))]
+    async with aiohttp.ClientSession() as http:
+        for name in names:
+            async with http.get(f"{author.base}/scene/images/{name}") as r:
+                assert r.status == 200 and r.content_type == "image/png", name
+    await visitor.close()

@@ -25,6 +25,8 @@ a single server or a cluster:
 * ``srichan:{img:<image id>}``: a photo's bytes, spread over the cluster.
 * ``srichan:{badges}:…``: Open Badges, their signing keys and revocation bits (see
   :mod:`server.store.redis.badges`).
+* ``srichan:{v:<visitor id>}:crs``: the visitor's lessons read and courses completed (see
+  :mod:`server.store.redis.courses`).
 
 Atomicity. The rules send plans (an answer, a quest fact, a redemption: see
 :mod:`server.store.base`). A plan's conditions (the state it rests on, the day's cap, the
@@ -78,6 +80,7 @@ from server.store.redis.booths import RedisBooths
 from server.store.redis.connection import Connection
 from server.store.redis.console import RedisConsole
 from server.store.redis.coupons import RedisCoupons, Sales
+from server.store.redis.courses import RedisCourses
 from server.store.redis.learning import RedisLearning
 from server.store.redis.ledger import RedisVisitorLedger
 from server.store.redis.owners import RedisOwners
@@ -94,6 +97,7 @@ class RedisStore(
     RedisAudit,
     RedisBadges,
     RedisConsole,
+    RedisCourses,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

@@ -211,6 +211,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             word TEXT PRIMARY KEY
         ) WITHOUT ROWID""",
     ),
+    (
+        """CREATE TABLE lessons_read (
+            visitor_id TEXT NOT NULL,
+            course_id TEXT NOT NULL,
+            lesson_id TEXT NOT NULL,
+            read_at REAL NOT NULL,
+            PRIMARY KEY (visitor_id, course_id, lesson_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE courses_completed (
+            visitor_id TEXT NOT NULL,
+            course_id TEXT NOT NULL,
+            completed_at REAL NOT NULL,
+            PRIMARY KEY (visitor_id, course_id)
+        ) WITHOUT ROWID""",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

@@ -18,6 +18,7 @@ from server.store.sqlite.badges import SQLiteBadges
 from server.store.sqlite.booths import SQLiteBooths
 from server.store.sqlite.console import SQLiteConsole
 from server.store.sqlite.coupons import SQLiteCoupons
+from server.store.sqlite.courses import SQLiteCourses
 from server.store.sqlite.learning import SQLiteLearning
 from server.store.sqlite.ledger import SQLiteVisitorLedger
 from server.store.sqlite.owners import SQLiteOwners
@@ -32,6 +33,7 @@ class SQLiteStore(
     SQLiteAudit,
     SQLiteBadges,
     SQLiteConsole,
+    SQLiteCourses,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""

@@ -4,6 +4,7 @@
 // word), and the panel dialog (quests, wallet, shops, leaderboard, settings).
 
 import { MsgType } from "../protocol.js";
+import { coursesView } from "./courses.js";
 import { el, fill, rerender } from "./dom.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { distanceToPolygon } from "./geometry.js";
@@ -507,7 +508,8 @@ export class Hud {
         },
       });
     else if (kind === "quests") body = questsView(this.state);
-    else if (kind === "wallet") body = walletView(this.state);
+    else if (kind === "wallet")
+      body = el("div", {}, walletView(this.state), coursesView(this.state, this.conn));
     else if (kind === "leaderboard") body = leaderboardView(this.state);
     else {
       const me = this.state.me;

@@ -6,6 +6,7 @@
 // wallet, leaderboard, people nearby, chat and the settings, like the 3D mode.
 
 import { MsgType } from "../protocol.js";
+import { coursesView } from "./courses.js";
 import { announce, el, fill, rerender } from "./dom.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
@@ -415,7 +416,7 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
     rerender(booths.body, view, toShops);
   }
   function renderWallet() {
-    rerender(wallet.body, walletView(state));
+    rerender(wallet.body, walletView(state), coursesView(state, conn));
   }
   function renderBoard() {
     boardRefresh.textContent = `↻ ${t("leaderboard")}`;

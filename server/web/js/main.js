@@ -131,10 +131,15 @@ function connect(state, visitor) {
     // The server sends the wallet and the quests' progress after the welcome by itself;
     // the badges are asked for (a server without them answers unsupported, ignored).
     conn.send(MsgType.BADGES_GET, {});
+    if (state.manifest.courses?.length) conn.send(MsgType.COURSES_GET, {});
   });
   state.addEventListener("change", (e) => {
     if (e.detail.what === "badge")
       announce(`${t("badgeEarned")}: ${pick(e.detail.msg.badge.name)}`);
+    if (e.detail.what === "course" && e.detail.completedNow)
+      announce(
+        `${t("courseCompleted")}: ${pick(state.manifest.courses.find((c) => c.id === e.detail.msg.course.course)?.title)}`,
+      );
   });
   conn.addEventListener("state", (e) => {
     if (e.detail.state === ConnState.OFFLINE && state.me)

@@ -10,6 +10,7 @@ const RECORD_FIELDS = {
   [MsgType.WALLET]: { coupons: RECORDS.Coupon },
   [MsgType.LEADERBOARD]: { entries: RECORDS.LeaderboardEntry, all_time: RECORDS.LeaderboardEntry },
   [MsgType.BADGES]: { badges: RECORDS.Badge },
+  [MsgType.COURSES]: { courses: RECORDS.CourseStanding },
 };
 
 /** Turn a positional array into an object with the given field names. */
@@ -51,6 +52,9 @@ export function decodeMessage(bytes) {
   }
   if (type === MsgType.BADGE_EARNED && Array.isArray(msg.badge)) {
     msg.badge = named(RECORDS.Badge, msg.badge);
+  }
+  if (type === MsgType.COURSE_PROGRESS && Array.isArray(msg.course)) {
+    msg.course = named(RECORDS.CourseStanding, msg.course);
   }
   if (type === MsgType.FRAME) msg.updates = parseUpdates(msg.updates || []);
   return msg;

@@ -46,6 +46,8 @@ export function errorText(code) {
       return t("promoChanged");
     case ErrorCode.STORE_UNAVAILABLE:
       return t("storeUnavailable");
+    case ErrorCode.LESSON_LOCKED:
+      return t("lessonLocked");
     default:
       return t("errorGeneric");
   }

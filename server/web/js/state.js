@@ -69,6 +69,7 @@ export class WorldState extends EventTarget {
     this.balance = null;
     this.coupons = [];
     this.badges = []; // Open Badges the visitor earned, newest first (badges_get, badge_earned)
+    this.courses = new Map(); // course id → {course, lessons, quests, completed} (courses_get)
     this.quizzes = new Map(); // quiz_id → {status, attempts_left, cooldown_until, reward, ...}
     this.quests = new Map(); // quest_id → {done, total, completed, bonus}
     this.booths = new Map(); // slot → {version, booth}
@@ -194,6 +195,18 @@ export class WorldState extends EventTarget {
         ];
         this.changed("wallet");
         return this.changed("badge", { msg });
+      case MsgType.COURSES:
+        this.courses = new Map(msg.courses.map((c) => [c.course, c]));
+        return this.changed("wallet");
+      case MsgType.COURSE_PROGRESS: {
+        const before = this.courses.get(msg.course.course);
+        this.courses.set(msg.course.course, msg.course);
+        this.changed("wallet");
+        return this.changed("course", {
+          msg,
+          completedNow: msg.course.completed && !before?.completed,
+        });
+      }
       case MsgType.COUPON_ISSUED:
         this.balance = msg.balance;
         this.coupons = [...this.coupons.filter((c) => c.coupon_id !== msg.coupon.coupon_id)];

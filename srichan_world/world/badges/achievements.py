@@ -1,4 +1,5 @@
-"""What the city gives badges for: one :class:`Achievement` per quest (later courses, events).
+"""What the city gives badges for: one :class:`Achievement` per quest and per course (later
+events).
 
 An achievement's id is ``<kind>-<source id>`` (``quest-heritage-walk``), stable across scene
 builds while the quest keeps its id, so its URL stays the same for every badge ever issued.
@@ -12,10 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from srichan_world.scene.model import Quest, Text
+from srichan_world.scene.model import Course, Quest, Text
 
 KINDS = ("quest", "course", "event")
-"""What a credential may be about; only quests are issued today."""
+"""What a credential may be about; quests and courses are issued today."""
 ACHIEVEMENT_ID = re.compile(r"^(quest|course|event)-[A-Za-z0-9_-]{1,64}$")
 
 
@@ -55,9 +56,28 @@ def quest_achievement(quest: Quest) -> Achievement:
     )
 
 
-def achievements_of(quests: Iterable[Quest]) -> dict[str, Achievement]:
+def course_achievement(course: Course) -> Achievement:
+    lessons, quests = len(course.lessons), len(course.quests)
+    return Achievement(
+        id=achievement_id("course", course.id),
+        kind="course",
+        source=course.id,
+        name=course.title,
+        description=course.description,
+        criteria=Text(
+            th=f"เรียนหลักสูตร “{course.title.th}” บนถนนศรีจันทร์เสมือนจนจบ: "
+            f"อ่านบทเรียนครบทั้ง {lessons} บท และทำภารกิจของหลักสูตรสำเร็จทั้ง {quests} ภารกิจ",
+            en=f"Finish the course “{course.title.en}” on the virtual Sri Chan Road: read all "
+            f"{lessons} lessons and complete all {quests} of its quests.",
+        ),
+    )
+
+
+def achievements_of(
+    quests: Iterable[Quest], courses: Iterable[Course] = ()
+) -> dict[str, Achievement]:
     """Every achievement of the scene by id."""
-    found = (quest_achievement(q) for q in quests)
+    found = [*(quest_achievement(q) for q in quests), *(course_achievement(c) for c in courses)]
     return {a.id: a for a in found}
 
 
