@@ -283,7 +283,12 @@ class SceneReloader:
             return None, [{"file": report.file, "message": too_big}]
         await asyncio.to_thread(write_build, self.scene_dir, self.name, bundle)
         files = SceneFiles.from_bytes(
-            bundle.manifest, bundle.answers, bundle.glb, "the new build", bundle.images.__getitem__
+            bundle.manifest,
+            bundle.answers,
+            bundle.glb,
+            "the new build",
+            bundle.images.__getitem__,
+            bundle.fallback,
         )
         return files, []
 

@@ -36,6 +36,9 @@ class SceneFiles:
     answers: dict[str, Any]
     manifest_asset: Asset
     glb_asset: Asset
+    fallback_asset: Asset | None = None
+    """The same street without meshopt compression or GPU instancing, for a browser that cannot
+    decode those (no WebAssembly); ``None`` for a build made without one."""
     images: Mapping[str, Asset] = field(default_factory=dict)
     """The lessons' images by built name (``/scene/images/<name>``)."""
 
@@ -45,10 +48,17 @@ class SceneFiles:
             manifest_bytes = (folder / f"{stem}.manifest.json").read_bytes()
             answers_bytes = (folder / f"{stem}.answers.json").read_bytes()
             glb = (folder / f"{stem}.glb").read_bytes()
+            fallback_file = folder / f"{stem}.fallback.glb"
+            fallback = fallback_file.read_bytes() if fallback_file.is_file() else None
         except OSError as exc:
             raise ConfigError([f"scene: cannot load {folder}/{stem}.*: {exc}"]) from None
         return cls.from_bytes(
-            manifest_bytes, answers_bytes, glb, f"{folder}/{stem}.*", lambda name: folder / name
+            manifest_bytes,
+            answers_bytes,
+            glb,
+            f"{folder}/{stem}.*",
+            lambda name: folder / name,
+            fallback,
         )
 
     @classmethod
@@ -59,6 +69,7 @@ class SceneFiles:
         glb: bytes,
         where: str = "scene",
         image: Callable[[str], Path | bytes] | None = None,
+        fallback: bytes | None = None,
     ) -> SceneFiles:
         """A build from its files' bytes; ``ConfigError`` (naming ``where``) when they do not
         parse or are not from one build. ``image`` gives a lesson image by its built name: its
@@ -77,6 +88,9 @@ class SceneFiles:
             answers=answers,
             manifest_asset=_asset(manifest_bytes, "application/json; charset=utf-8", content_hash),
             glb_asset=_asset(glb, "model/gltf-binary", content_hash),
+            fallback_asset=None
+            if fallback is None
+            else _asset(fallback, "model/gltf-binary", content_hash, "fallback-"),
             images=_images(manifest, image, where),
         )
 
@@ -102,11 +116,11 @@ def _images(
     return found
 
 
-def _asset(body: bytes, content_type: str, content_hash: str) -> Asset:
+def _asset(body: bytes, content_type: str, content_hash: str, etag_prefix: str = "") -> Asset:
     return Asset(
         body=body,
         gzipped=gzip.compress(body, compresslevel=9, mtime=0),
-        etag=f'"{content_hash[:32]}"',
+        etag=f'"{etag_prefix}{content_hash[:32]}"',
         content_type=content_type,
     )
 
@@ -141,12 +155,15 @@ class LiveScene:
                 return files.images[name]
         return None
 
-    def glb(self, content_hash: str) -> Asset | None:
-        """The GLB of the current build or a recent one, by content hash."""
+    def glb(self, content_hash: str, fallback: bool = False) -> Asset | None:
+        """The GLB (or its fallback) of the current build or a recent one, by content hash."""
         if content_hash == self.current.content_hash:
-            return self.current.glb_asset
-        old = self._previous.get(content_hash)
-        return old.glb_asset if old is not None else None
+            files: SceneFiles | None = self.current
+        else:
+            files = self._previous.get(content_hash)
+        if files is None:
+            return None
+        return files.fallback_asset if fallback else files.glb_asset
 
     @property
     def content_hash(self) -> str:

@@ -1,8 +1,10 @@
 """The compiled street and the browser client: ``/``, ``/static/``, ``/vendor/``, ``/scene/``
-(the manifest, the GLB, the lessons' images).
+(the manifest, the GLB and its fallback, the lessons' images).
 
 The manifest is revalidated on every visit (no-cache, ETag), so a rebuilt street shows up at
-once; the GLB is addressed by its content hash and cached forever. Both go gzipped to browsers
+once; the GLB is addressed by its content hash and cached forever. ``<hash>.fallback.glb`` is
+the same street without meshopt compression or GPU instancing, for a browser that cannot run
+the decoder (no WebAssembly). Both go gzipped to browsers
 that accept it (precompressed once at load, see server/scene_files.py).
 """
 
@@ -19,6 +21,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 def add_routes(app: web.Application, settings: Settings) -> None:
     app.router.add_get("/scene/manifest.json", scene_manifest)
+    # first: "{hash}.glb" would also match "<hash>.fallback.glb"
+    app.router.add_get("/scene/{hash}.fallback.glb", scene_fallback_glb)
     app.router.add_get("/scene/{hash}.glb", scene_glb)
     app.router.add_get("/scene/images/{name}", scene_image)
     index = settings.web_root / "index.html"
@@ -52,7 +56,16 @@ async def scene_manifest(request: web.Request) -> web.Response:
 
 
 async def scene_glb(request: web.Request) -> web.Response:
-    asset = request.app[SCENE].glb(request.match_info["hash"])
+    return _send_glb(request, fallback=False)
+
+
+async def scene_fallback_glb(request: web.Request) -> web.Response:
+    """The street for a browser without WebAssembly (no meshopt decoder): plain buffers."""
+    return _send_glb(request, fallback=True)
+
+
+def _send_glb(request: web.Request, fallback: bool) -> web.Response:
+    asset = request.app[SCENE].glb(request.match_info["hash"], fallback)
     if asset is None:
         raise web.HTTPNotFound(text="no such scene version; fetch /scene/manifest.json")
     return _send(request, asset, IMMUTABLE)

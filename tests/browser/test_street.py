@@ -225,3 +225,32 @@ async def test_walls_stop_the_avatar_and_the_camera(server: Server, new_page: Ne
     assert result["serverOk"]
     assert not result["inWall"] and result["pulled"] < 1.0, result
     assert result["free"] > 6.5, result
+
+
+@pytest.mark.parametrize("how", ["no-webassembly", "asked"])
+async def test_without_webassembly_the_fallback_glb_draws_the_street(
+    server: Server, new_page: NewPage, how: str
+) -> None:
+    """A browser that cannot run the meshopt decoder (no WebAssembly) downloads the fallback
+    GLB (plain buffers, no instancing) and still draws the street; `?glb=fallback` asks for it."""
+    page = await new_page("about:blank")
+    if how == "no-webassembly":
+        await page.add_init_script("delete globalThis.WebAssembly;")
+    await page.goto(server.url + ("/?quality=high" if how != "asked" else "/?glb=fallback"))
+    await wait_first_frame(page)
+    await page.wait_for_timeout(500)
+    loaded = await page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    glbs = [u for u in loaded if u.endswith(".glb")]
+    assert glbs and all(u.endswith(".fallback.glb") for u in glbs), glbs
+    canvas = await page.locator("#street-canvas").screenshot()
+    save_shot(f"street-fallback-{how}.png", canvas)
+    distinct, grey, sky = colour_stats(canvas)
+    assert distinct >= 40 and grey >= 0.05 and sky >= 0.02, (distinct, grey, sky)
+
+
+async def test_with_webassembly_the_lean_glb_is_used(server: Server, new_page: NewPage) -> None:
+    page = await new_page(server.url + "/?quality=low")
+    await wait_first_frame(page)
+    loaded = await page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    glbs = [u for u in loaded if u.endswith(".glb")]
+    assert glbs and not [u for u in glbs if u.endswith(".fallback.glb")], glbs

@@ -28,6 +28,7 @@ def write_compiled_scene(folder: Path, glb: bytes = b"glTF-test-bytes") -> str:
     (folder / "srichan.manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
     (folder / "srichan.answers.json").write_text(json.dumps(secret, ensure_ascii=False))
     (folder / "srichan.glb").write_bytes(glb)
+    (folder / "srichan.fallback.glb").write_bytes(glb.replace(b"test", b"fallback"))
     return content_hash
 
 

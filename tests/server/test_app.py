@@ -39,10 +39,22 @@ async def test_glb_is_immutable_by_hash_and_gzipped_on_request(client: TestClien
     assert "Content-Encoding" not in plain.headers
 
 
+async def test_the_fallback_glb_is_served_beside_the_lean_one(client: TestClient) -> None:
+    """For a browser without WebAssembly: same build, plain buffers, its own ETag."""
+    manifest = await (await client.get("/scene/manifest.json")).json()
+    lean = await client.get(f"/scene/{manifest['content_hash']}.glb")
+    fallback = await client.get(f"/scene/{manifest['content_hash']}.fallback.glb")
+    assert fallback.status == 200 and "immutable" in fallback.headers["Cache-Control"]
+    assert await fallback.read() == b"glTF-fallback-bytes"
+    assert await lean.read() == b"glTF-test-bytes"
+    assert fallback.headers["ETag"] != lean.headers["ETag"]
+
+
 async def test_unknown_scene_version_is_404(client: TestClient) -> None:
-    resp = await client.get(f"/scene/{'00' * 32}.glb")
-    assert resp.status == 404
-    assert "manifest" in await resp.text()
+    for suffix in (".glb", ".fallback.glb"):
+        resp = await client.get(f"/scene/{'00' * 32}{suffix}")
+        assert resp.status == 404
+        assert "manifest" in await resp.text()
 
 
 async def test_metrics_are_prometheus_text(client: TestClient) -> None:

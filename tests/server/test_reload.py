@@ -119,8 +119,9 @@ async def test_an_edit_reaches_a_connected_visitor_without_a_reconnect(author: A
     assert notice.manifest == await _manifest(author), "the manifest served is the one pushed"
     async with aiohttp.ClientSession() as http:
         for content_hash in (notice.content_hash, before["content_hash"]):
-            async with http.get(f"{author.base}/scene/{content_hash}.glb") as r:
-                assert r.status == 200, "the new GLB, and the old one for downloads under way"
+            for suffix in (".glb", ".fallback.glb"):
+                async with http.get(f"{author.base}/scene/{content_hash}{suffix}") as r:
+                    assert r.status == 200, "the new GLB, and the old one for downloads under way"
     # the same connection goes on, on the new street: a removed quiz point answers clearly
     await visitor.send(QuizOpen("q-gate-2", cid=77))
     error = await visitor.next(Error, timeout=10.0, where=lambda m: m.cid == 77)

@@ -10,7 +10,7 @@
 import { Anim, MsgType } from "../protocol.js";
 import { Controls } from "./controls.js";
 import { announce } from "./dom.js";
-import { downloadGlb } from "./download.js";
+import { downloadGlb, glbUrl } from "./download.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { Guide, showWelcome, walkLeftText } from "./guide.js";
@@ -260,7 +260,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       while (wanted) {
         const next = wanted;
         wanted = null;
-        const buffer = await downloadGlb(`/scene/${next.content_hash}.glb`, () => {});
+        const buffer = await downloadGlb(glbUrl(next.content_hash), () => {});
         stopAuto(); // a walk was planned on the old street
         manifest = next.manifest;
         walkable = new Walkable(manifest);

@@ -5,6 +5,21 @@
 export class DownloadError extends Error {}
 
 /**
+ * Can this browser draw the lean GLB? It needs WebAssembly for the meshopt decoder
+ * (EXT_meshopt_compression). Without it, or with `?glb=fallback` in the address (for a
+ * device that struggles, and for tests), the fallback: the same street in plain buffers.
+ */
+export function leanGlbSupported(search = location.search) {
+  if (new URLSearchParams(search).get("glb") === "fallback") return false;
+  return typeof WebAssembly === "object" && typeof WebAssembly.instantiate === "function";
+}
+
+/** Where the street of build `contentHash` is, for this browser. */
+export function glbUrl(contentHash, lean = leanGlbSupported()) {
+  return `/scene/${contentHash}${lean ? "" : ".fallback"}.glb`;
+}
+
+/**
  * Fetch `url` as an ArrayBuffer, calling `onProgress(received, total)`; `total` is null until
  * the GLB header (or, uncompressed, Content-Length) tells it.
  */

@@ -4,7 +4,7 @@
 
 import { MsgType } from "../protocol.js";
 import { announce } from "./dom.js";
-import { downloadGlb } from "./download.js";
+import { downloadGlb, glbUrl } from "./download.js";
 import { applyStatic, onLang, pick, t, toggleLang } from "./i18n.js";
 import { loadVisitor } from "./identity.js";
 import { ConnState, Connection } from "./net.js";
@@ -206,7 +206,7 @@ async function boot() {
       loading.done();
     } else {
       // The GLB downloads while three.js does.
-      const glb = downloadGlb(`/scene/${manifest.content_hash}.glb`, loading.progress);
+      const glb = downloadGlb(glbUrl(manifest.content_hash), loading.progress);
       const { start3d } = await modeModule;
       await start3d({ manifest, state, conn, visitor, loading, glb });
     }
