@@ -197,6 +197,13 @@ class PresenceClient:
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
 
+    async def drop(self) -> None:
+        """Go without a closing handshake, as a phone that loses its signal does."""
+        self.ws.transport.abort()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
     async def _read(self) -> None:
         try:
             async for data in self.ws:
