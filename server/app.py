@@ -31,7 +31,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 from aiohttp import web
 from prometheus_client import Gauge
@@ -46,12 +46,14 @@ from server.config import ConfigError, Settings
 from server.health import StoreHealth
 from server.http import badges as badge_routes
 from server.http import console, owner, reload, scene, status, xapi
+from server.http import events as events_http
 from server.integrations.lrs import LrsConfig
 from server.keys import (
     ADMISSION,
     BADGES,
     BOOTHS,
     BUS,
+    EVENTS,
     HEALTH,
     LEARNING,
     METRICS,
@@ -68,6 +70,7 @@ from server.reload import SceneReloader
 from server.scene_files import LiveScene, SceneFiles
 from server.services.badges import BadgeIssuer
 from server.services.booths import POLL_S, BoothService
+from server.services.events import EventService
 from server.store import open_store
 from server.tasks import cancel
 from server.ws.admission import SocketAdmission
@@ -102,11 +105,13 @@ def create_app(
     environ: Mapping[str, str] = os.environ,
     booth_poll_s: float = POLL_S,
     watch_s: float = WATCH_S,
+    wall: Callable[[], float] = time.time,
 ) -> web.Application:
     """The whole street; ``scene_files`` default to the compiled scene the settings name.
 
     ``ConfigError`` for a compiled scene without learning content or a bad
-    ``SRICHAN_LRS_URL``/``SRICHAN_LRS_AUTH`` in ``environ``.
+    ``SRICHAN_LRS_URL``/``SRICHAN_LRS_AUTH`` in ``environ``. ``wall`` is the clock requests
+    are decided at (tests pass their own, e.g. to be inside an event's window).
     """
     files = scene_files or SceneFiles.load(settings.scene_dir, settings.scene_name)
     try:
@@ -131,7 +136,8 @@ def create_app(
         BoothCounter(slots),
         moderation=moderation,
     )
-    pump = Pump(street, presence, metrics, SocketLimits.cutting_within(settings.slow_client_s))
+    limits = SocketLimits.cutting_within(settings.slow_client_s)
+    pump = Pump(street, presence, metrics, limits, wall=wall)
     admission = Admission(settings.admission_limits())
     door = SocketAdmission(
         admission, settings.trusted_proxies, metrics, banned=guard.sanctions.address_banned
@@ -146,6 +152,9 @@ def create_app(
     app[BOOTHS] = booths
     app[BADGES] = badges
     app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
+    app[EVENTS] = EventService(
+        files.manifest, lambda overrides: pump.apply(street.events_changed(overrides))
+    )
     status.add_routes(app)
     scene.add_routes(app, settings)
     app.router.add_get("/ws", door.wrap(pump.handle))
@@ -154,6 +163,7 @@ def create_app(
     xapi.add_routes(app)
     badge_routes.add_routes(app)
     reload.add_routes(app)
+    events_http.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
     app.on_shutdown.append(pump.shutdown)
     return app
@@ -224,6 +234,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         if pump.street.moderation is not None:
             relay = app[MODERATION] = ModerationRelay(pump.street.moderation, pump, store, bus)
             await relay.start()
+        await app[EVENTS].start(store, bus)
 
         sharing = None
         if isinstance(bus, RedisBus):

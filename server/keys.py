@@ -17,6 +17,7 @@ from server.reload import SceneReloader
 from server.scene_files import LiveScene
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
+from server.services.events import EventService
 from server.store import Store
 from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
@@ -46,3 +47,5 @@ MODERATION = web.AppKey("moderation", ModerationRelay)
 """Set at startup: moderators' actions, stored, applied here and told to the other processes."""
 RELOADER = web.AppKey("reloader", SceneReloader)
 """Set at startup: live reload (``--watch``, the operator's reload, other processes' builds)."""
+EVENTS = web.AppKey("events", EventService)
+"""The event calendar: the scene's events with the operators' changes (kept in the store)."""

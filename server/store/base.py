@@ -12,6 +12,7 @@ Every durable fact of Sri Chan World goes through a store, in ten areas:
 * :class:`Operators`: the city's console users, their sign-in links and sessions;
 * :class:`Moderation`: visitors' reports, moderators' sanctions, the chat word list;
 * :class:`CourseRecords`: lessons read and courses completed.
+* :class:`EventRecords`: operators' events and who attends each.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -42,6 +43,7 @@ from srichan_world.world.badges.records import IssuedBadge
 from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.courses import CourseState
+from srichan_world.world.events import Attendance, Attended
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.moderation import ReportRecord, Sanction
@@ -446,6 +448,30 @@ class CourseRecords(Protocol):
         ...
 
 
+class EventRecords(Protocol):
+    """The operators' events (in their public form, see srichan_world.world.events) and who
+    attends each event."""
+
+    async def put_event(self, event: dict[str, Any], now: float) -> int:
+        """Keep an operator's event under ``event["id"]``, replacing the one kept before;
+        returns the calendar's version after it (it grows with every change)."""
+        ...
+
+    async def stored_events(self) -> tuple[tuple[dict[str, Any], ...], int]:
+        """Every kept event (by id) and the calendar's version (0 before any change)."""
+        ...
+
+    async def attend_event(self, attendance: Attendance) -> Attended:
+        """Apply the plan atomically and once per ``(event, visitor)``: a seat unless
+        :meth:`~srichan_world.world.events.Attendance.seat` refuses (``EVENT_FULL``), the award
+        paid once and clipped to the day's cap, the statement kept. A visitor already seated
+        gets ``new`` False (the award is still paid, should an earlier call have stopped short
+        of it). Returns the attendees and the visitor's balance after it."""
+        ...
+
+    async def attendees(self, event_id: str) -> int: ...
+
+
 class Store(
     VisitorLedger,
     LearningRecords,
@@ -457,6 +483,7 @@ class Store(
     Operators,
     Moderation,
     CourseRecords,
+    EventRecords,
     Protocol,
 ):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

@@ -44,6 +44,8 @@ export const MsgType = Object.freeze({
   COURSES_GET: 97,
   COURSES: 98,
   COURSE_PROGRESS: 99,
+  EVENTS: 72,
+  EVENT_ATTENDED: 73,
 });
 
 export const ErrorCode = Object.freeze({
@@ -106,6 +108,11 @@ export const ErrorCode = Object.freeze({
   OPERATOR_LINK_INVALID: 126,
   UNKNOWN_REPORT: 127,
   UNKNOWN_OPERATOR: 128,
+  EVENT_NOT_NOW: 110,
+  EVENT_FULL: 111,
+  EVENT_CANCELLED: 112,
+  UNKNOWN_EVENT: 113,
+  BAD_EVENT: 114,
   UNSUPPORTED: 90,
   INTERNAL: 91,
   STORE_UNAVAILABLE: 92,
@@ -216,6 +223,8 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.BADGES_GET]: Feature.BADGES,
   [MsgType.BADGES]: Feature.BADGES,
   [MsgType.BADGE_EARNED]: Feature.BADGES,
+  [MsgType.EVENTS]: Feature.LEARNING,
+  [MsgType.EVENT_ATTENDED]: Feature.LEARNING,
   [MsgType.REPORT]: Feature.PRESENCE,
   [MsgType.REPORTED]: Feature.PRESENCE,
   [MsgType.NOTICE]: Feature.PRESENCE,
@@ -305,6 +314,8 @@ export const FIELDS = Object.freeze({
   [MsgType.BADGES_GET]: Object.freeze([]),
   [MsgType.BADGES]: Object.freeze(["badges"]),
   [MsgType.BADGE_EARNED]: Object.freeze(["badge"]),
+  [MsgType.EVENTS]: Object.freeze(["events"]),
+  [MsgType.EVENT_ATTENDED]: Object.freeze(["event_id", "bonus", "balance", "capped"]),
   [MsgType.REPORT]: Object.freeze(["target", "reason", "avatar", "slot", "said", "note"]),
   [MsgType.REPORTED]: Object.freeze(["report_id"]),
   [MsgType.NOTICE]: Object.freeze(["kind", "text", "until"]),

@@ -52,8 +52,6 @@ _CLOSING = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
 _clock = time.monotonic
 """The world's clock: asyncio's own (``loop.time()`` is ``time.monotonic()``), called
 directly because it is read once per message."""
-_wall = time.time
-"""The records' clock (Unix seconds): what requests are stored at."""
 _ERROR_NAMES = {int(c): c.name.lower() for c in ErrorCode} | {0: "transport"}
 
 
@@ -119,8 +117,11 @@ class Pump:
         settings: PresenceSettings,
         metrics: Metrics,
         limits: SocketLimits = DEFAULT_LIMITS,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.street = street
+        self.wall = wall
+        """The records' clock (Unix seconds) requests are decided at; tests set the time."""
         self.world = street.world
         self.settings = settings
         self.metrics = metrics
@@ -234,7 +235,7 @@ class Pump:
                     counts[kind] = counts.get(kind, 0) + 1
                     if kind == _HELLO and self.sharing is not None:
                         await self.sharing.before_hello(data)
-                    effects = street.receive(sid, data, now(), _wall())
+                    effects = street.receive(sid, data, now(), self.wall())
                     if effects:
                         self.apply(effects)
                 elif msg.type in _CLOSING:
@@ -489,16 +490,16 @@ class Pump:
                 raise RuntimeError("no store here: Pump.serve(steps) was not given one")
             result = await self.steps.apply(effect.step)
         except Refused as exc:
-            effects = street.failed(effect.job, exc, _wall())
+            effects = street.failed(effect.job, exc, self.wall())
         except StoreError as exc:
             self.on_store_error(exc)
-            effects = street.failed(effect.job, StoreUnavailable(str(exc)), _wall())
+            effects = street.failed(effect.job, StoreUnavailable(str(exc)), self.wall())
         except Exception:
             log.exception("store step %s failed", type(effect.step).__name__)
             self._count_error(ErrorCode.INTERNAL)
-            effects = street.broke(effect.job, _wall())
+            effects = street.broke(effect.job, self.wall())
         else:
-            effects = street.stored(effect.job, result, _wall())
+            effects = street.stored(effect.job, result, self.wall())
         self.apply(effects)
 
     async def settled(self) -> None:

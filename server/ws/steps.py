@@ -13,6 +13,7 @@ from server.store import Store, StoreError
 from srichan_world.errors import Refused
 from srichan_world.street.steps import (
     AdvanceQuests,
+    AttendEvent,
     CompleteCourse,
     FileReport,
     IssueBadge,
@@ -76,6 +77,8 @@ class StoreSteps:
                 return await store.redeem(redemption, secret)
             case FileReport(report):
                 return await store.file_report(report)
+            case AttendEvent(attendance):
+                return await store.attend_event(attendance)
             case ShowBooth(booth) if self.booths is not None:
                 return self.booths.show(booth)
             case IssueBadge(grant, statement) if self.badges is not None:

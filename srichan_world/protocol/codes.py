@@ -65,6 +65,9 @@ class MsgType(IntEnum):
     COURSES_GET = 97  # C→S: the visitor's standing in every course
     COURSES = 98  # S→C: reply to courses_get
     COURSE_PROGRESS = 99  # S→C: one course's standing changed (to every tab of the visitor)
+    # events (learning)
+    EVENTS = 72  # S→C: the street's event calendar, after operators changed it
+    EVENT_ATTENDED = 73  # S→C: the visitor attends an event (first event quiz point opened)
 
 
 class Feature(StrEnum):
@@ -117,6 +120,8 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.COURSES_GET: Feature.COURSES,
     MsgType.COURSES: Feature.COURSES,
     MsgType.COURSE_PROGRESS: Feature.COURSES,
+    MsgType.EVENTS: Feature.LEARNING,
+    MsgType.EVENT_ATTENDED: Feature.LEARNING,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -202,6 +207,12 @@ class ErrorCode(IntEnum):
     OPERATOR_LINK_INVALID = 126  # console: sign-in link unknown, used, expired or revoked
     UNKNOWN_REPORT = 127  # console: no report with this number
     UNKNOWN_OPERATOR = 128  # console/CLI: no operator with this id
+    # events
+    EVENT_NOT_NOW = 110  # the quiz point belongs to an event that is not on now
+    EVENT_FULL = 111  # the event has as many attendees as its capacity
+    EVENT_CANCELLED = 112  # the quiz point belongs to a cancelled event
+    UNKNOWN_EVENT = 113  # admin: no event has this id
+    BAD_EVENT = 114  # admin: the event failed validation (errors by field)
     # server
     UNSUPPORTED = 90  # no handler for this request on this server
     INTERNAL = 91

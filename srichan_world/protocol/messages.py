@@ -7,18 +7,34 @@ is ``nil`` or the uint32 client id of the request it answers. Units: metres (flo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from srichan_world.errors import ProtocolError
 from srichan_world.protocol import limits as L
+from srichan_world.protocol.base import (
+    _OPT_CM,
+    _OPT_U8,
+    AVATAR,
+    BILINGUAL,
+    CM,
+    COUNT,
+    ID,
+    METRES,
+    TEXT,
+    U8,
+    U16,
+)
+from srichan_world.protocol.base import (
+    Message as Message,
+)
+from srichan_world.protocol.calendar import EventAttended as EventAttended
+from srichan_world.protocol.calendar import Events as Events
 from srichan_world.protocol.codes import MsgType
 from srichan_world.protocol.fields import (
-    Bilingual,
     Bool,
     Data,
     Float,
-    Int,
     Kind,
     Opt,
     Rec,
@@ -26,28 +42,6 @@ from srichan_world.protocol.fields import (
     Str,
 )
 from srichan_world.scene.model import Text
-
-U8 = Int(0, 255)
-U16 = Int(0, 65535)
-U32 = Int(0, 2**32 - 1)
-COUNT = Int(0, 2**31 - 1)
-CM = Int(-L.COORD_CM_MAX, L.COORD_CM_MAX)
-AVATAR = Int(1, L.AVATAR_ID_MAX)
-ID = Str(L.ID_MAX_CHARS)
-TEXT = Str(L.MAX_STR_CHARS)
-BILINGUAL = Bilingual(L.MAX_STR_CHARS)
-METRES = Float()
-_OPT_CM = Opt(CM)
-_OPT_U8 = Opt(U8)
-
-
-@dataclass(frozen=True)
-class Message:
-    """Base of every message; ``cid`` rides in the envelope, not among the fields."""
-
-    TYPE: ClassVar[MsgType]
-    cid: int | None = field(default=None, kw_only=True)
-
 
 # -- records nested inside messages ---------------------------------------------------------
 
@@ -572,6 +566,8 @@ MESSAGES: dict[MsgType, type[Message]] = {
         CoursesGet,
         Courses,
         CourseProgress,
+        Events,
+        EventAttended,
     )
 }
 

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from srichan_world.scene.courses import check_courses
+from srichan_world.scene.events import check_events
 from srichan_world.scene.geometry import (
     InterestGrid,
     Polygon,
@@ -22,7 +23,15 @@ from srichan_world.scene.geometry import (
     point_in_polygon,
     polygons_overlap,
 )
-from srichan_world.scene.model import BoothSlot, Landmark, Quest, QuizPoint, Scene, SpawnPoint
+from srichan_world.scene.model import (
+    BoothSlot,
+    Event,
+    Landmark,
+    Quest,
+    QuizPoint,
+    Scene,
+    SpawnPoint,
+)
 from srichan_world.scene.problems import Problem, nearest
 
 QUIZ_MAX_DISTANCE = 40.0
@@ -32,6 +41,7 @@ LANDMARK_PLACE: tuple[str, ...] = ("station", "side", "setback", "width", "depth
 QUIZ_PLACE: tuple[str, ...] = ("station", "offset", "radius")
 BOOTH_PLACE: tuple[str, ...] = ("station", "offset", "facing", "width", "depth")
 SPAWN_PLACE: tuple[str, ...] = ("station", "offset")
+EVENT_PLACE: tuple[str, ...] = ("starts", "ends", "landmark", "point", "quiz_points", "quest")
 
 
 def place(scene: Scene) -> Scene:
@@ -73,6 +83,11 @@ def place(scene: Scene) -> Scene:
         footprint = oriented_rectangle(centre, b.facing, b.width, b.depth)
         booths.append(replace(b, position=centre, footprint=footprint))
     spawns = tuple(replace(s, position=line.place(s.station, s.offset)) for s in scene.spawn_points)
+    at = {lm.id: lm.position for lm in landmarks}
+    events = tuple(
+        replace(e, position=e.point if e.point is not None else at.get(e.landmark, (0.0, 0.0)))
+        for e in scene.events
+    )
     corridor = line.corridor(street.walkable_half_width)
     walkable = Walkable(corridor, tuple(f for lm in landmarks for f in lm.footprints))
     return replace(
@@ -81,6 +96,7 @@ def place(scene: Scene) -> Scene:
         quiz_points=quiz_points,
         booth_slots=tuple(booths),
         spawn_points=spawns,
+        events=events,
         walkable=walkable,
         grid=InterestGrid.covering(corridor, street.interest_cell),
     )
@@ -131,12 +147,13 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
     length = street.centreline.length
 
     seen: dict[str, str] = {}
-    identified: list[tuple[str, Sequence[_Placed | Quest]]] = [
+    identified: list[tuple[str, Sequence[_Placed | Quest | Event]]] = [
         ("landmarks", scene.landmarks),
         ("quiz_points", scene.quiz_points),
         ("quests", scene.quests),
         ("booth_slots", scene.booth_slots),
         ("spawn_points", scene.spawn_points),
+        ("events", scene.events),
     ]
     for section, items in identified:
         for i, item in enumerate(items):
@@ -302,6 +319,15 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
                 {f"spawn_points[{i}]": SPAWN_PLACE},
             )
     check_courses(scene, add)
+    check_events(
+        scene.events,
+        {lm.id: lm.footprints for lm in scene.landmarks},
+        {q.id: q.position for q in scene.quiz_points},
+        {q.id for q in scene.quests},
+        lambda path, message, hint: add(
+            path, message, {path.split(".")[0]: EVENT_PLACE}, did_you_mean=hint
+        ),
+    )
     return check.problems
 
 

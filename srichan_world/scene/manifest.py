@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from srichan_world.scene.events import event_from_json, event_json
 from srichan_world.scene.geometry import InterestGrid, Point, Polygon, Walkable
 from srichan_world.scene.images import IMAGE_NAME
 from srichan_world.scene.model import (
     QUEST_ORDERS,
     STEP_KINDS,
     Course,
+    Event,
     Lesson,
     Policy,
     Quest,
@@ -140,6 +142,7 @@ def public_manifest(scene: Scene, images: Mapping[str, str] | None = None) -> di
             }
             for c in scene.courses
         ],
+        "events": [event_json(e) for e in scene.events],
     }
 
 
@@ -192,6 +195,7 @@ class PlacedLandmark:
     position: Point
     footprints: tuple[Polygon, ...]
     """What a visit is measured against."""
+    name: Text
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,8 @@ class Manifest:
     booth_slots: tuple[PlacedBooth, ...]
     spawn_points: tuple[PlacedSpawn, ...]
     courses: tuple[Course, ...] = ()
+    events: tuple[Event, ...] = ()
+    """As authored in the scene; operators' changes are kept in the store."""
 
     @classmethod
     def parse(cls, value: object) -> Manifest:
@@ -244,6 +250,7 @@ class Manifest:
             booth_slots=_field(m, "", "booth_slots", _each(_booth)),
             spawn_points=_field(m, "", "spawn_points", _each(_spawn)),
             courses=_each(_course)(m.get("courses", []), "courses"),
+            events=_each(_event)(m.get("events", []), "events"),
         )
 
 
@@ -356,6 +363,7 @@ def _landmark(value: object, path: str) -> PlacedLandmark:
         id=_field(m, path, "id", _str),
         position=_field(m, path, "position", _point),
         footprints=_field(m, path, "footprints", _each(_polygon)),
+        name=_field(m, path, "name", _text),
     )
 
 
@@ -444,3 +452,10 @@ def _course(value: object, path: str) -> Course:
         lessons=_field(m, path, "lessons", _each(_lesson)),
         quests=_field(m, path, "quests", _each(_str)),
     )
+
+
+def _event(value: object, path: str) -> Event:
+    try:
+        return event_from_json(value)
+    except ValueError as exc:
+        raise ManifestError(path, str(exc)) from None

@@ -183,6 +183,32 @@ class SpawnPoint:
 
 
 @dataclass(frozen=True)
+class Event:
+    """A scheduled learning activity: its quiz points appear and pay only from ``starts`` to
+    ``ends`` (Unix seconds, UTC instants; authored in Bangkok time). See docs/learning.md."""
+
+    id: str
+    title: Text
+    description: Text
+    host: Text
+    """The organisation that runs it, e.g. the Living Museum (พิพิธภัณฑ์มีชีวิต)."""
+    starts: float
+    ends: float
+    landmark: str
+    quiz_points: tuple[str, ...]
+    bonus: int
+    """Tokens paid once per visitor on attending (the first event quiz point opened)."""
+    capacity: int
+    """How many visitors may attend."""
+    quest: str = ""
+    point: Point | None = None
+    """Where on the plane it takes place; ``None``: at its landmark."""
+    cancelled: bool = False
+    position: Point = (0.0, 0.0)
+    """Placed: ``point``, or the landmark's position."""
+
+
+@dataclass(frozen=True)
 class Scene:
     id: str
     title: Text
@@ -194,6 +220,7 @@ class Scene:
     quests: tuple[Quest, ...]
     booth_slots: tuple[BoothSlot, ...]
     spawn_points: tuple[SpawnPoint, ...]
+    events: tuple[Event, ...] = ()
     walkable: Walkable = field(default=Walkable((), ()))
     grid: InterestGrid = field(default=InterestGrid((0.0, 0.0), 1.0, 1, 1))
     courses: tuple[Course, ...] = ()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from srichan_world.scene.events import EVENT_KEYS, EVENT_REQUIRED, instant
 from srichan_world.scene.geometry import Polyline
 from srichan_world.scene.model import (
     LANDMARK_KINDS,
@@ -24,6 +25,7 @@ from srichan_world.scene.model import (
     BoothSlot,
     Budget,
     Colors,
+    Event,
     Landmark,
     Policy,
     Quest,
@@ -189,6 +191,7 @@ class Reader:
                 "booth_slots",
                 "spawn_points",
                 "courses",
+                "events",
             },
             {
                 "scene",
@@ -212,6 +215,7 @@ class Reader:
             quests=self.each(top, "quests", self.quest),
             booth_slots=self.each(top, "booth_slots", self.booth),
             spawn_points=self.each(top, "spawn_points", self.spawn),
+            events=self.each(top, "events", self.event),
         )
 
     def budget(self, data: Any) -> Budget:
@@ -461,4 +465,55 @@ class Reader:
             station=self.number(d, "station", path, 0.0, 0),
             offset=self.number(d, "offset", path, 0.0),
             heading=self.number(d, "heading", path, 0.0, -360, 360),
+        )
+
+    def event(self, data: Any, path: str) -> Event:
+        """An event as authors (TOML) and operators (JSON) write it: times in Bangkok time."""
+        d = self.table(data, path, EVENT_KEYS, EVENT_REQUIRED)
+        at = f"{path}." if path else ""
+        times = []
+        for key in ("starts", "ends"):
+            value = instant(d.get(key, 0.0))
+            if value is None or not math.isfinite(value):
+                self.fail(f"{at}{key}", "must be a date and time, e.g. 2027-03-13T09:00:00")
+                value = 0.0
+            times.append(value)
+        quiz_points = []
+        for i, q in enumerate(self.array(d, "quiz_points", path)):
+            if isinstance(q, str) and SLUG.match(q):
+                quiz_points.append(q)
+            else:
+                self.fail(f"{at}quiz_points[{i}]", "must be a quiz point id")
+        point = None
+        if "point" in d:
+            raw = d["point"]
+            if (
+                isinstance(raw, list)
+                and len(raw) == 2
+                and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in raw
+                )
+            ):
+                point = (float(raw[0]), float(raw[1]))
+            else:
+                self.fail(f"{at}point", "must be [x, z] finite numbers")
+        cancelled = d.get("cancelled", False)
+        if not isinstance(cancelled, bool):
+            self.fail(f"{at}cancelled", "must be true or false")
+            cancelled = False
+        return Event(
+            id=self.slug(d, "id", path),
+            title=self.text(d, "title", path, 120),
+            description=self.text(d, "description", path, 600),
+            host=self.text(d, "host", path, 120),
+            starts=times[0],
+            ends=times[1],
+            landmark=self.string(d, "landmark", path),
+            quiz_points=tuple(quiz_points),
+            bonus=self.integer(d, "bonus", path, 0, 0, 1000),
+            capacity=self.integer(d, "capacity", path, 1, 1, 100_000),
+            quest=self.string(d, "quest", path),
+            point=point,
+            cancelled=cancelled,
         )

@@ -182,6 +182,40 @@ def scene_schema() -> dict[str, Any]:
         {"id": SLUG, "station": _num(0), "offset": _num(), "heading": _num(-360, 360)},
         ["id", "station", "offset", "heading"],
     )
+    when = {
+        "description": "Bangkok local date and time, a TOML local date-time such as "
+        "2027-03-13T09:00:00 (or one with an offset)."
+    }
+    event = _obj(
+        {
+            "id": SLUG,
+            "title": _text(120),
+            "description": _text(600),
+            "host": _text(120),
+            "starts": when,
+            "ends": when,
+            "landmark": SLUG,
+            "point": POINT,
+            "quiz_points": {"type": "array", "items": SLUG},
+            "quest": SLUG,
+            "bonus": _int(0, 1000),
+            "capacity": _int(1, 100_000),
+            "cancelled": {"type": "boolean"},
+        },
+        [
+            "id",
+            "title",
+            "description",
+            "host",
+            "starts",
+            "ends",
+            "landmark",
+            "quiz_points",
+            "bonus",
+            "capacity",
+        ],
+        "A scheduled learning activity: its quiz points appear and pay only in its window.",
+    )
     street = _obj(
         {
             "centreline": {"type": "array", "items": POINT, "minItems": 2},
@@ -237,6 +271,7 @@ def scene_schema() -> dict[str, Any]:
                 "booth_slots": {"type": "array", "items": booth},
                 "spawn_points": {"type": "array", "items": spawn, "minItems": 1},
                 "courses": {"type": "array", "items": course},
+                "events": {"type": "array", "items": event},
             },
             [
                 "scene",

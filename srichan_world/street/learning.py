@@ -25,7 +25,7 @@ import math
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from srichan_world.errors import Refusal, Refused
 from srichan_world.protocol.codes import ErrorCode
@@ -33,6 +33,8 @@ from srichan_world.protocol.limits import MAX_ARRAY
 from srichan_world.protocol.messages import (
     Coupon,
     Error,
+    EventAttended,
+    Events,
     Leaderboard,
     LeaderboardEntry,
     Message,
@@ -43,10 +45,12 @@ from srichan_world.protocol.messages import (
     Wallet,
 )
 from srichan_world.scene.geometry import Point
+from srichan_world.scene.model import Event
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.courses import CourseDesk
 from srichan_world.street.steps import (
     AdvanceQuests,
+    AttendEvent,
     Outcome,
     Program,
     ReadAttempts,
@@ -60,6 +64,7 @@ from srichan_world.street.steps import (
     StoreUnavailable,
 )
 from srichan_world.world.coupons import CouponRecord
+from srichan_world.world.events import Attended, Calendar
 from srichan_world.world.leaderboard import Board, ChangeThrottle, LeaderRow
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.periods import week_of
@@ -136,6 +141,13 @@ class LearningDesk:
         self.quests = QuestBook(content.quests)
         self.visits = VisitTracker(content.footprints)
         self.board = ChangeThrottle()
+        self.authored_events = content.events
+        self.calendar = Calendar(content.events)
+        self.events_changed = False
+        """True once operators changed the scene's calendar: a newcomer's manifest is then
+        out of date, so the hello's replies carry the calendar."""
+        self._attending: set[tuple[str, str]] = set()
+        """``(visitor id, event id)`` known to hold a seat: no store step to open again."""
         self._nonce = nonce
         self._visitor_of: dict[int, str] = {}
         self._sessions_of: dict[str, set[int]] = {}
@@ -171,6 +183,15 @@ class LearningDesk:
             self._unsent.pop(visitor_id, None)
             self._progress.pop(visitor_id, None)
             self.desk.forget(visitor_id)
+            self._attending = {a for a in self._attending if a[0] != visitor_id}
+
+    def set_events(self, overrides: Sequence[Event]) -> None:
+        """The operators' events (from the store) on top of the scene's."""
+        self.calendar = Calendar.of(self.authored_events, overrides)
+        self.events_changed = bool(overrides)
+
+    def events_message(self) -> Events:
+        return Events(tuple(self.calendar.public()))
 
     def sessions_of(self, visitor_id: str) -> frozenset[int]:
         """The visitor's entered sessions in this process (to tell every tab of a change)."""
@@ -210,16 +231,23 @@ class LearningDesk:
         balance: int = yield ReadBalance(visitor.id)
         coupons: Sequence[CouponRecord] = yield ReadCoupons(visitor.id)
         wallet = Wallet(balance, wallet_coupons(coupons))
-        return Outcome([wallet, *(progress_message(u) for u in standing)], name=visitor.nickname)
+        replies: list[Message] = [wallet, *(progress_message(u) for u in standing)]
+        if self.events_changed:
+            replies.append(self.events_message())
+        return Outcome(replies, name=visitor.nickname)
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
+        attended: tuple[Attended, dict[str, Any]] | None = None
         try:
             visitor_id = self._visitor(asker.session)
+            event = self.calendar.gate(quiz_id, now)
             entry = self.desk.book.get(quiz_id)
             state: AttemptState = (
                 (yield ReadAttempts(visitor_id, entry.key)) if entry else AttemptState()
             )
             prompt = self.desk.open(visitor_id, quiz_id, asker.position, now, state, self._nonce())
+            if event is not None:
+                attended = yield from self._attend(visitor_id, event, prompt.quiz_id, now)
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         question = QuizQuestion(
@@ -230,7 +258,40 @@ class LearningDesk:
             reward=prompt.reward,
             already_awarded=prompt.already_awarded,
         )
-        return Outcome([question])
+        if attended is None or event is None:
+            return Outcome([question])
+        seat, statement = attended
+        notice = EventAttended(
+            event_id=event.id,
+            bonus=seat.payout.paid,
+            balance=seat.balance,
+            capped=seat.payout.capped or None,
+        )
+        return Outcome(
+            [notice, question],
+            tell=[(visitor_id, notice)],
+            statements=[statement],
+            tokens=seat.payout.paid,
+        )
+
+    def _attend(
+        self, visitor_id: str, event: Event, quiz_id: str, now: float
+    ) -> Program[tuple[Attended, dict[str, Any]] | None]:
+        """Take a seat at ``event`` the first time (the seat and the statement kept, when
+        new); a refusal (full) or an outage also takes back the opening just made, so nobody
+        answers at an event they could not attend."""
+        if (visitor_id, event.id) in self._attending:
+            return None
+        plan = self.calendar.attendance(event, visitor_id, self.cap, now)
+        try:
+            seat: Attended = yield AttendEvent(plan)
+        except (Refused, StoreUnavailable):
+            self.desk.close(visitor_id, quiz_id)
+            raise
+        self._attending.add((visitor_id, event.id))
+        if seat.payout.paid:
+            self.board.mark()
+        return (seat, plan.statement) if seat.new else None
 
     def answer_quiz(self, asker: Asker, quiz_id: str, choice: int, now: float) -> Program[Outcome]:
         """Grade, record (awarding at most once), then advance the quests a right answer does.
@@ -240,6 +301,8 @@ class LearningDesk:
         """
         try:
             visitor_id = self._visitor(asker.session)
+            if isinstance(quiz_id, str):
+                self.calendar.gate(quiz_id, now)
             answer = self.desk.answer(visitor_id, quiz_id, choice, asker.position, now)
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])

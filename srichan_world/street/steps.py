@@ -24,6 +24,7 @@ from srichan_world.protocol.messages import Message
 from srichan_world.world.badges.records import Grant
 from srichan_world.world.booths import BoothRecord
 from srichan_world.world.coupons import Redemption
+from srichan_world.world.events import Attendance
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.moderation import ReportRecord
 from srichan_world.world.quests import QuestPlan
@@ -166,6 +167,14 @@ class CompleteCourse(Step):
     course_id: str
     statement: dict[str, Any]
     now: float
+
+
+@dataclass(frozen=True)
+class AttendEvent(Step):
+    """Seat the visitor at the event (capacity) and pay its bonus, once: an
+    :class:`~srichan_world.world.events.Attended`."""
+
+    attendance: Attendance
 
 
 @dataclass

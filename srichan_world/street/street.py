@@ -48,6 +48,7 @@ from srichan_world.protocol.messages import (
     SetNickname,
 )
 from srichan_world.scene.manifest import Manifest
+from srichan_world.scene.model import Event
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
@@ -212,6 +213,20 @@ class Street:
             if job.running is None and not job.waiting:
                 effects += self._enter_again(session, now)
         return effects
+
+    def events_changed(self, overrides: Sequence[Event]) -> list[StreetEffect]:
+        """Operators changed the calendar: the rules use it from now on, and every session
+        on the street gets it (``events``), so quiz points appear and vanish without a reload."""
+        if self.learning is None:
+            return []
+        self.learning.set_events(overrides)
+        message = self.learning.events_message()
+        data = encode(message)
+        return [
+            Send(session, data, message.TYPE)
+            for session in sorted(self.world.sessions)
+            if self.world.view(session) is not None
+        ]
 
     # -- background: visits and leaderboard pushes ------------------------------------------
 

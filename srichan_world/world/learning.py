@@ -17,7 +17,7 @@ from typing import Any
 
 from srichan_world.scene.geometry import Polygon
 from srichan_world.scene.manifest import Manifest, PublicQuiz
-from srichan_world.scene.model import Course, Policy, Quest, QuizPoint, Scene, Text
+from srichan_world.scene.model import Course, Event, Policy, Quest, QuizPoint, Scene, Text
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class LearningContent:
     """Each landmark id with its footprint polygons: what a visit is measured against."""
     policy: Policy
     courses: tuple[Course, ...] = ()
+    events: tuple[Event, ...] = ()
+    """As the scene authored them (operators' changes come from the store)."""
 
     @classmethod
     def from_scene(cls, scene: Scene) -> LearningContent:
@@ -37,6 +39,7 @@ class LearningContent:
             footprints={lm.id: lm.footprints for lm in scene.landmarks},
             policy=scene.policy,
             courses=scene.courses,
+            events=scene.events,
         )
 
     @classmethod
@@ -54,6 +57,7 @@ class LearningContent:
             footprints={lm.id: lm.footprints for lm in manifest.landmarks},
             policy=manifest.policy,
             courses=manifest.courses,
+            events=manifest.events,
         )
 
 

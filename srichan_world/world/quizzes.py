@@ -361,6 +361,10 @@ class QuizDesk:
         version = answer.quiz_key.rpartition("@")[2]
         self._open[slot] = _Opening(nonce, version, answer.now, answer.seen)
 
+    def close(self, visitor_id: str, quiz_id: str) -> None:
+        """Drop one opening (what opened it was refused after all)."""
+        self._open.pop((visitor_id, quiz_id), None)
+
     def forget(self, visitor_id: str) -> None:
         """Drop a visitor's openings (their last connection closed)."""
         for table in (self._open, self._answered):

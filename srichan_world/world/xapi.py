@@ -1,5 +1,5 @@
-"""xAPI statements for quiz answers, quest completions, badges earned, lessons read and
-courses completed.
+"""xAPI statements for quiz answers, quest completions, badges earned, lessons read,
+courses completed and events attended.
 
 A learning city reports learning in a standard form: each answer and each completed quest
 becomes an xAPI 1.0.3 statement that any Learning Record Store can take. Visitors are
@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from srichan_world.scene.model import Course, Lesson, Quest, QuizPoint, Text
+from srichan_world.scene.model import Course, Event, Lesson, Quest, QuizPoint, Text
 from srichan_world.world.periods import iso_timestamp
 
 HOME_PAGE = "https://srichan.world"
@@ -192,6 +192,34 @@ def course_completed_statement(visitor_id: str, course: Course, now: float) -> d
         "verb": {"id": COMPLETED, "display": {"en-US": "completed", "th-TH": "สำเร็จ"}},
         "object": _course_activity(course),
         "result": {"success": True, "completion": True},
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }
+
+
+ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
+EVENT = "http://activitystrea.ms/schema/1.0/event"
+
+
+def event_activity_id(event_id: str) -> str:
+    return f"{HOME_PAGE}/activities/event/{event_id}"
+
+
+def attended_statement(visitor_id: str, event: Event, now: float) -> dict[str, Any]:
+    """The statement for attending an event (once per visitor and event: the id says so)."""
+    return {
+        "id": statement_id(f"attended:{visitor_id}:{event.id}"),
+        "actor": _actor(visitor_id),
+        "verb": {"id": ATTENDED, "display": {"en-US": "attended", "th-TH": "เข้าร่วม"}},
+        "object": {
+            "objectType": "Activity",
+            "id": event_activity_id(event.id),
+            "definition": {
+                "type": EVENT,
+                "name": _lang(event.title),
+                "description": _lang(event.description),
+            },
+        },
         "context": _context(),
         "timestamp": iso_timestamp(now),
     }

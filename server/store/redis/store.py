@@ -81,6 +81,7 @@ from server.store.redis.connection import Connection
 from server.store.redis.console import RedisConsole
 from server.store.redis.coupons import RedisCoupons, Sales
 from server.store.redis.courses import RedisCourses
+from server.store.redis.events import RedisEvents
 from server.store.redis.learning import RedisLearning
 from server.store.redis.ledger import RedisVisitorLedger
 from server.store.redis.owners import RedisOwners
@@ -98,6 +99,7 @@ class RedisStore(
     RedisBadges,
     RedisConsole,
     RedisCourses,
+    RedisEvents,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

@@ -226,6 +226,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (visitor_id, course_id)
         ) WITHOUT ROWID""",
     ),
+    (
+        """CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE TABLE event_calendar (version INTEGER NOT NULL)",
+        "INSERT INTO event_calendar (version) VALUES (0)",
+        """CREATE TABLE event_attendees (
+            event_id TEXT NOT NULL,
+            visitor_id TEXT NOT NULL REFERENCES visitors (id),
+            at REAL NOT NULL,
+            PRIMARY KEY (event_id, visitor_id)
+        ) WITHOUT ROWID""",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 
