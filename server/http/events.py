@@ -50,7 +50,9 @@ def _ics(request: web.Request, only: str | None) -> web.Response:
     if only is not None:
         events = [e for e in events if e.id == only]
         if not events:
-            return refusal_response(ErrorCode.UNKNOWN_EVENT, f"no event {only[:64]!r}")
+            response = refusal_response(ErrorCode.UNKNOWN_EVENT, f"no event {only[:64]!r}")
+            response.set_status(404)
+            return response
     places = {
         lm.id: f"{lm.name.th} · {lm.name.en}" if lm.name.th else lm.id
         for lm in request.app[SCENE].manifest.landmarks

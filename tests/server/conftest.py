@@ -17,10 +17,11 @@ from srichan_world.scene.manifest import answers, public_manifest
 DATA = Path(__file__).parent.parent / "data"
 
 
-def write_compiled_scene(folder: Path, glb: bytes = b"glTF-test-bytes") -> str:
+def write_compiled_scene(folder: Path, glb: bytes = b"glTF-test-bytes", extra: str = "") -> str:
     """A compiled small scene as `srichan scene build` lays it out (the GLB bytes are opaque
-    to the server, so tests of serving need not run the trimesh compiler)."""
-    scene = load_scene_text((DATA / "small.toml").read_text(encoding="utf-8"))
+    to the server, so tests of serving need not run the trimesh compiler); ``extra`` is TOML
+    appended to the scene (e.g. an event)."""
+    scene = load_scene_text((DATA / "small.toml").read_text(encoding="utf-8") + extra)
     content_hash = "ab" * 32
     manifest = public_manifest(scene) | {"content_hash": content_hash}
     secret = answers(scene) | {"content_hash": content_hash}

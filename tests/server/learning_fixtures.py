@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,10 @@ def visitor(n: int) -> tuple[str, str]:
     return f"visitor-{n:04d}", f"secret-{n:04d}-Zk3_vq9-XbT0pLw8RmY2sA"
 
 
-def compile_scene(folder: Path, policy: dict[str, Any] | None = None) -> Path:
-    """The small scene compiled into ``folder``, with ``policy`` fields replaced."""
-    write_compiled_scene(folder)
+def compile_scene(folder: Path, policy: dict[str, Any] | None = None, extra: str = "") -> Path:
+    """The small scene (plus ``extra`` TOML) compiled into ``folder``, with ``policy`` fields
+    replaced."""
+    write_compiled_scene(folder, extra=extra)
     if policy:
         path = folder / "srichan.manifest.json"
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -82,9 +84,12 @@ async def open_street(
     admin_token: str = ADMIN_TOKEN,
     watch_s: float = 0.05,
     store: str | None = None,
+    extra: str = "",
+    wall: Callable[[], float] = time.time,
 ) -> AsyncIterator[Street]:
-    """The street on a loopback port; ``store`` defaults to a fresh SQLite file."""
-    scene_dir = compile_scene(tmp_path / "build", policy)
+    """The street on a loopback port; ``store`` defaults to a fresh SQLite file; ``extra`` is
+    TOML added to the scene, ``wall`` the clock requests are decided at."""
+    scene_dir = compile_scene(tmp_path / "build", policy, extra)
     settings = Settings(
         port=0,
         scene_dir=scene_dir,
@@ -92,7 +97,7 @@ async def open_street(
         max_speed=MAX_SPEED,
         admin_token=admin_token,
     )
-    app = create_app(settings, environ={}, watch_s=watch_s)
+    app = create_app(settings, environ={}, watch_s=watch_s, wall=wall)
     app[LEARNING].lrs = lrs
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
