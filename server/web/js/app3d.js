@@ -13,7 +13,8 @@ import { announce } from "./dom.js";
 import { downloadGlb, glbUrl } from "./download.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
-import { Guide, showWelcome, walkLeftText } from "./guide.js";
+import { EventBoard } from "./events.js";
+import { Guide, frontOf, showWelcome, walkLeftText } from "./guide.js";
 import { Hud } from "./hud.js";
 import { onLang, pick, t } from "./i18n.js";
 import { keepOneName } from "./names.js";
@@ -308,6 +309,37 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
   syncAvatars();
   for (const [slot, b] of state.booths) street.setBooth(slot, b.booth);
   for (const [id, q] of state.quizzes) street.setQuizStatus(id, q.status);
+  // Event quiz points show only in their event's window; the board says when an edge passes.
+  const showEventQuizzes = () => {
+    for (const q of manifest.quiz_points) street.setQuizOn(q.id, state.quizOn(q.id));
+  };
+  showEventQuizzes();
+  state.addEventListener("change", (e) => {
+    if (["events", "events_edge"].includes(e.detail.what)) showEventQuizzes();
+  });
+  const eventChip = document.getElementById("events-chip");
+  const eventLine = document.getElementById("events-summary");
+  // Phones stack the landmark chip under this line: tell the stylesheet its height.
+  new ResizeObserver(() => {
+    const h = eventLine.offsetHeight;
+    document.documentElement.style.setProperty("--events-h", `${h ? h + 6 : 0}px`);
+  }).observe(eventLine);
+  new EventBoard(state, document.getElementById("events-board"), goToEvent, {
+    summary(text, live) {
+      eventChip.hidden = !text;
+      eventChip.dataset.live = String(live);
+      eventLine.textContent = text;
+    },
+  });
+  /** To the event's first quiz point while it is on, else to the front of its landmark. */
+  function goToEvent(ev) {
+    eventChip.open = false;
+    const lm = state.landmarkIndex.get(ev.landmark);
+    const q = ev.quiz_points.map((id) => state.quizIndex.get(id)).find((x) => x);
+    const on = q && state.quizOn(q.id);
+    const point = on ? q.position : frontOf(lm, walkable, road);
+    takeMeThere({ point, label: pick(ev.title), landmark: lm, quizId: on ? q.id : null });
+  }
   window.addEventListener("resize", () => street.resize());
 
   // -- quiz points: stepping into one opens its question ---------------------------------------
@@ -315,6 +347,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
   function quizHere() {
     let here = null;
     for (const q of manifest.quiz_points) {
+      if (!state.quizOn(q.id)) continue;
       if (Math.hypot(q.position[0] - local.x, q.position[1] - local.z) < q.radius - 0.3) here = q;
     }
     return here;

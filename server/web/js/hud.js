@@ -314,6 +314,7 @@ export class Hud {
       ctx.fillRect(sx(b.position[0]) - 3, sy(b.position[1]) - 3, 6, 6);
     }
     for (const q of m.quiz_points) {
+      if (!this.state.quizOn(q.id)) continue;
       const s = quizStatus(q.id);
       ctx.fillStyle = s === "correct" ? "#2e7d32" : s === "used" ? "#9e9e9e" : "#ffb300";
       ctx.beginPath();

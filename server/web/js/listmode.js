@@ -10,6 +10,7 @@ import { coursesView } from "./courses.js";
 import { announce, el, fill, rerender } from "./dom.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
+import { EventBoard } from "./events.js";
 import { Guide, showWelcome, walkLeftText } from "./guide.js";
 import { onLang, pick, pickOther, t } from "./i18n.js";
 import { keepOneName } from "./names.js";
@@ -233,7 +234,9 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
       .map((lm) => {
         const dist = el("p", { class: "dist" });
         distanceCells.push({ node: dist, point: lm.position });
-        const quizzes = manifest.quiz_points.filter((q) => q.landmark === lm.id);
+        const quizzes = manifest.quiz_points.filter(
+          (q) => q.landmark === lm.id && state.quizOn(q.id),
+        );
         const qlist = el("ul", { class: "quiz-list" });
         for (const q of quizzes) {
           const status = el("span", { class: "quiz-status" });
@@ -340,6 +343,16 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
     }
     await quiz.open(q.id, { opener });
   }
+
+  // -- events: on now and coming up; an event's quiz points show only in its window ----------
+  const events = section("events", "events");
+  const eventBoard = new EventBoard(state, events.body, async (ev) => {
+    const on = ev.quiz_points
+      .map((id) => state.quizIndex.get(id))
+      .find((q) => q && state.quizOn(q.id));
+    if (on) await openQuiz(on);
+    else await walkTo(guide.front(state.landmarkIndex.get(ev.landmark)), pick(ev.title));
+  });
 
   // -- quests, booths, wallet, leaderboard -----------------------------------------------------
   const quests = section("quests", "quests");
@@ -498,7 +511,7 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
   }
 
   // A table of contents: the page is long, and screen readers jump by links too.
-  const sections = [landmarks, quests, booths, wallet, board, people, chat, settings];
+  const sections = [events, landmarks, quests, booths, wallet, board, people, chat, settings];
   const toc = el(
     "nav",
     { class: "toc", "aria-labelledby": "toc-title" },
@@ -525,6 +538,7 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
     walkBar.setAttribute("aria-label", t("walkingTo"));
     stopBtn.textContent = walker.walking ? t("stopWalk") : t("close");
     renderWhere();
+    eventBoard.render();
     buildLandmarks();
     renderNext(true);
     renderQuests();
@@ -572,6 +586,7 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
       renderNext();
     }
     if (what === "booth" || what === "support") renderBooths();
+    if (what === "events" || what === "events_edge") buildLandmarks();
     if (what === "wallet" || what === "coupon") {
       renderWallet();
       renderBooths();

@@ -20,6 +20,12 @@ export function errorText(code) {
   switch (code) {
     case ErrorCode.TOO_FAR:
       return t("tooFar");
+    case ErrorCode.EVENT_NOT_NOW:
+      return t("eventNotNow");
+    case ErrorCode.EVENT_FULL:
+      return t("eventFull");
+    case ErrorCode.EVENT_CANCELLED:
+      return t("eventCancelled");
     case ErrorCode.COOLDOWN:
       return t("cooldown");
     case ErrorCode.NO_ATTEMPTS_LEFT:

@@ -283,6 +283,7 @@ export class Street3D {
     }
     let quizId = null;
     for (const q of this.manifest.quiz_points) {
+      if (this.quizMarkers.get(q.id)?.group.visible === false) continue;
       if (Math.hypot(q.position[0] - point[0], q.position[1] - point[1]) < q.radius + 0.5) {
         quizId = q.id;
       }
@@ -342,6 +343,12 @@ export class Street3D {
         status: "new",
       });
     }
+  }
+
+  /** Show or hide a quiz point (an event's outside its window); a hidden one is not picked. */
+  setQuizOn(id, on) {
+    const m = this.quizMarkers.get(id);
+    if (m) m.group.visible = on;
   }
 
   setQuizStatus(id, status) {

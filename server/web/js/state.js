@@ -87,6 +87,14 @@ export class WorldState extends EventTarget {
     this.manifest = manifest;
     this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
     this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
+    this.events = manifest.events || []; // replaced by `events` when operators change them
+    this.attending = new Set(); // event ids this visitor attends (from event_attended)
+  }
+
+  /** Is quiz point `id` on at `now` (Unix s)? One of an event is on only in its window. */
+  quizOn(id, now = Date.now() / 1000) {
+    const mine = this.events.filter((e) => e.quiz_points.includes(id));
+    return !mine.length || mine.some((e) => !e.cancelled && e.starts <= now && now < e.ends);
   }
 
   /** The server answered `unsupported` to a request of `type`: remember it (the caller need
@@ -207,6 +215,14 @@ export class WorldState extends EventTarget {
           completedNow: msg.course.completed && !before?.completed,
         });
       }
+      case MsgType.EVENTS:
+        this.events = msg.events;
+        return this.changed("events");
+      case MsgType.EVENT_ATTENDED:
+        this.attending.add(msg.event_id);
+        this.balance = msg.balance;
+        this.changed("wallet");
+        return this.changed("event_attended", { msg });
       case MsgType.COUPON_ISSUED:
         this.balance = msg.balance;
         this.coupons = [...this.coupons.filter((c) => c.coupon_id !== msg.coupon.coupon_id)];
