@@ -121,6 +121,7 @@ export class EventBoard {
     this.onGo = onGo;
     this.summary = summary;
     this.shape = "";
+    this.summaryKey = null;
     this.render();
     this.timer = setInterval(() => this.tick(), 1000);
     state.addEventListener("change", (e) => {
@@ -164,6 +165,9 @@ export class EventBoard {
   updateSummary(on, soon, now) {
     if (!this.summary) return;
     const ev = on[0] ?? soon[0];
+    const key = ev ? `${ev.id}:${on.length > 0}:${Math.floor(now)}` : "";
+    if (key === this.summaryKey) return; // nothing to write: leave the page alone
+    this.summaryKey = key;
     this.summary(
       ev
         ? `${on.length ? t("eventsNow") : t("eventsSoon")} · ${liveText(ev, now)} · ${pick(ev.title)}`

@@ -87,12 +87,18 @@ export class WorldState extends EventTarget {
     this.manifest = manifest;
     this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
     this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
-    this.events = manifest.events || []; // replaced by `events` when operators change them
+    this.setEvents(manifest.events || []); // replaced by `events` when operators change them
     this.attending = new Set(); // event ids this visitor attends (from event_attended)
+  }
+
+  setEvents(events) {
+    this.events = events;
+    this.gated = new Set(events.flatMap((e) => e.quiz_points)); // quiz points of any event
   }
 
   /** Is quiz point `id` on at `now` (Unix s)? One of an event is on only in its window. */
   quizOn(id, now = Date.now() / 1000) {
+    if (!this.gated.has(id)) return true; // most quiz points: no event, always on
     const mine = this.events.filter((e) => e.quiz_points.includes(id));
     return !mine.length || mine.some((e) => !e.cancelled && e.starts <= now && now < e.ends);
   }
@@ -216,7 +222,7 @@ export class WorldState extends EventTarget {
         });
       }
       case MsgType.EVENTS:
-        this.events = msg.events;
+        this.setEvents(msg.events);
         return this.changed("events");
       case MsgType.EVENT_ATTENDED:
         this.attending.add(msg.event_id);
