@@ -72,7 +72,7 @@ async def test_happening_now_on_the_phone_with_a_countdown_and_its_quiz_points(
     await wait_welcomed(page)
     await wait_first_frame(page)
     chip = page.locator("#events-chip")
-    await chip.wait_for(state="visible", timeout=10_000)
+    await chip.wait_for(state="visible", timeout=30_000)
     summary = await page.locator("#events-summary").inner_text()
     assert summary.startswith("กำลังจัดอยู่ · เหลือเวลา "), summary
     assert "1:59:" in summary or "2:00:00" in summary
@@ -90,7 +90,7 @@ async def test_happening_now_on_the_phone_with_a_countdown_and_its_quiz_points(
     await page.wait_for_function(
         f"document.querySelector('#events-board [data-event-live={WALK}]').textContent"
         f" !== {first!r}",
-        timeout=5000,
+        timeout=15_000,
     )
     ics = await card.locator(f"[data-key='event-ics:{WALK}']").get_attribute("href")
     assert ics == f"/events/{WALK}.ics"
@@ -103,7 +103,7 @@ async def test_happening_now_on_the_phone_with_a_countdown_and_its_quiz_points(
 
     # the window closes: the card and the quiz point go, without a reload
     await page.clock.set_system_time(ENDS + 1)
-    await chip.wait_for(state="hidden", timeout=5000)
+    await chip.wait_for(state="hidden", timeout=15_000)
     assert await page.evaluate(visible) is False
 
 
@@ -127,7 +127,7 @@ async def test_coming_up_in_list_mode_then_its_quiz_points_appear(
     save_shot("events-list-soon.png", await page.screenshot())
 
     await page.clock.set_system_time(STARTS + 5)
-    await page.locator(f"[data-quiz={QUIZ}]").wait_for(timeout=5000)
+    await page.locator(f"[data-quiz={QUIZ}]").wait_for(timeout=15_000)
     assert "กำลังจัดอยู่" in await section.inner_text()
     assert (await card.locator(".event-countdown").inner_text()).startswith("เหลือเวลา 2:59:")
 
