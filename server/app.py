@@ -293,6 +293,7 @@ async def _switch(app: web.Application, files: SceneFiles) -> None:
     pump = app[PUMP]
     pump.apply(pump.street.switch(files.manifest, public, content))
     app[BOOTHS].switch(files.manifest)
+    app[EVENTS].manifest = files.manifest  # operators' events are checked against the new street
 
 
 async def _recovered(pump: Pump) -> None:

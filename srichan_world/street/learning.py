@@ -143,6 +143,7 @@ class LearningDesk:
         self.board = ChangeThrottle()
         self.authored_events = content.events
         self.calendar = Calendar(content.events)
+        self.overrides: tuple[Event, ...] = ()
         self.events_changed = False
         """True once operators changed the scene's calendar: a newcomer's manifest is then
         out of date, so the hello's replies carry the calendar."""
@@ -167,6 +168,8 @@ class LearningDesk:
         self.desk.book = QuizBook(content.quiz_points)
         self.quests = QuestBook(content.quests)
         self.visits = VisitTracker(content.footprints)
+        self.authored_events = content.events  # the operators' records stay on top
+        self.calendar = Calendar.of(content.events, self.overrides)
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class LearningDesk:
 
     def set_events(self, overrides: Sequence[Event]) -> None:
         """The operators' events (from the store) on top of the scene's."""
+        self.overrides = tuple(overrides)
         self.calendar = Calendar.of(self.authored_events, overrides)
         self.events_changed = bool(overrides)
 

@@ -171,6 +171,8 @@ class Street:
         effects: list[StreetEffect] = list(self.world.switch(manifest, notice))
         if self.learning is not None and content is not None:
             self.learning.switch(content)
+            if self.learning.events_changed:  # the new manifest lacks the operators' changes
+                effects += self._push_events()
         if self.booths is not None:
             self.booths.slots = {b.id: b.position for b in manifest.booth_slots}
         self._seen_at.clear()  # visits are looked at again against the new footprints
@@ -220,6 +222,10 @@ class Street:
         if self.learning is None:
             return []
         self.learning.set_events(overrides)
+        return self._push_events()
+
+    def _push_events(self) -> list[StreetEffect]:
+        assert self.learning is not None
         message = self.learning.events_message()
         data = encode(message)
         return [

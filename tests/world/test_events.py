@@ -315,3 +315,14 @@ def test_operators_changes_reach_every_session_and_newcomers(scene: Scene) -> No
     (events,) = [m for m in outcome.replies if isinstance(m, Events)]
     assert events.events[0]["cancelled"] is True
     assert all(isinstance(e, Send) for e in street.events_changed([]))
+
+
+def test_a_reloaded_street_keeps_the_operators_events(scene: Scene) -> None:
+    desk = desk_of(scene)
+    desk.set_events([replace(scene.events[0], cancelled=True)])
+    later = replace(scene.events[0], starts=STARTS + 3600)  # the author moved it, then saved
+    added = replace(scene.events[0], id="museum-talk", starts=ENDS, ends=ENDS + 3600)
+    desk.switch(LearningContent.from_scene(replace(scene, events=(later, added))))
+    assert desk.calendar.events["museum-walk"].cancelled, "the operator's record stays on top"
+    assert desk.calendar.events["museum-talk"] == added
+    assert desk.events_changed

@@ -271,6 +271,7 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
         guide.reconsider();
         await street.swapStreet(buffer, manifest, walkable);
         for (const [id, q] of state.quizzes) street.setQuizStatus(id, q.status);
+        showEventQuizzes();
         insideQuiz = null;
         document.body.dataset.scene = next.content_hash;
         announce(t("streetUpdated"), { tone: "good" });
@@ -310,9 +311,9 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
   for (const [slot, b] of state.booths) street.setBooth(slot, b.booth);
   for (const [id, q] of state.quizzes) street.setQuizStatus(id, q.status);
   // Event quiz points show only in their event's window; the board says when an edge passes.
-  const showEventQuizzes = () => {
+  function showEventQuizzes() {
     for (const q of manifest.quiz_points) street.setQuizOn(q.id, state.quizOn(q.id));
-  };
+  }
   showEventQuizzes();
   state.addEventListener("change", (e) => {
     if (["events", "events_edge"].includes(e.detail.what)) showEventQuizzes();

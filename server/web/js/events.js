@@ -126,7 +126,7 @@ export class EventBoard {
     this.timer = setInterval(() => this.tick(), 1000);
     state.addEventListener("change", (e) => {
       const { what, msg } = e.detail;
-      if (["events", "event_attended", "welcome"].includes(what)) this.render();
+      if (["events", "event_attended", "welcome", "scene"].includes(what)) this.render();
       if (what === "event_attended") {
         announce(`${t("eventAttended")} · +${msg.bonus} ${t("tokens")}`, { tone: "good" });
       }

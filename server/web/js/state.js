@@ -79,6 +79,7 @@ export class WorldState extends EventTarget {
     this.boothsSupported = null;
     this.unsupportedTypes = new Set(); // request types this server answered unsupported
     this.lastCoupon = null; // the coupon issued last in this page, shown highlighted
+    this.attending = new Set(); // event ids this visitor attends (from event_attended)
     this.setManifest(manifest);
   }
 
@@ -87,8 +88,8 @@ export class WorldState extends EventTarget {
     this.manifest = manifest;
     this.quizIndex = new Map(manifest.quiz_points.map((q) => [q.id, q]));
     this.landmarkIndex = new Map(manifest.landmarks.map((l) => [l.id, l]));
-    this.setEvents(manifest.events || []); // replaced by `events` when operators change them
-    this.attending = new Set(); // event ids this visitor attends (from event_attended)
+    // The scene's events; an `events` message (the operators' changes) follows when they differ.
+    this.setEvents(manifest.events || []);
   }
 
   setEvents(events) {
