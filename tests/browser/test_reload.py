@@ -3,7 +3,6 @@ street; the 3D view and the list mode swap to the new street on the same connect
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,13 +15,13 @@ from server.config import Settings
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
-    ROOT,
     NewPage,
     Server,
     save_shot,
     wait_first_frame,
     wait_welcomed,
 )
+from tools.bench.reload import copy_street
 from tools.serve_cmd import first_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -39,9 +38,7 @@ window.srichan.state.addEventListener("change", (e) => {
 @pytest_asyncio.fixture(loop_scope="session")
 async def watched(tmp_path: Path) -> AsyncIterator[tuple[Server, Path]]:
     """The real street served with ``--watch`` on a copy of its scene file."""
-    scene = tmp_path / "scenes" / "srichan.toml"  # its model is at ../assets/models/
-    shutil.copytree(ROOT / "scenes", scene.parent)
-    shutil.copytree(ROOT / "assets" / "models", tmp_path / "assets" / "models")
+    scene = copy_street(tmp_path)
     settings = Settings(
         port=0,
         scene_dir=tmp_path / "build",

@@ -171,10 +171,18 @@ def _stop(proc: subprocess.Popen) -> None:
 # -- one benchmark ---------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    scene = tmp / "scenes" / "srichan.toml"  # its model is at ../assets/models/
+def copy_street(tmp: Path) -> Path:
+    """A copy of scenes/ with the files its scene names (models, lesson images, under
+    ../assets/), for an author to edit; the copied scene file."""
+    scene = tmp / "scenes" / "srichan.toml"
     shutil.copytree(ROOT / "scenes", scene.parent)
-    shutil.copytree(ROOT / "assets" / "models", tmp / "assets" / "models")
+    for folder in ("models", "lessons"):
+        shutil.copytree(ROOT / "assets" / folder, tmp / "assets" / folder)
+    return scene
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    scene = copy_street(tmp)
     original = scene.read_text(encoding="utf-8")
     token = secrets.token_urlsafe(24)
     proc, base = _serve(scene, tmp, args.interval, token)
