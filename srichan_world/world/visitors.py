@@ -14,8 +14,7 @@ import re
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.limits import NAME_MAX_CHARS, NAME_MIN_CHARS
-from srichan_world.world.names import clean_name
+from srichan_world.world.names import REASONS, Why, check_name
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 """Visitor ids: URL-safe, 8–64 characters (a UUID or 22 base64url characters both fit)."""
@@ -63,13 +62,12 @@ def require_secret(secret: str, stored_hash: str | None) -> None:
 def normalize_nickname(raw: str) -> str:
     """Trim and NFC-normalise a nickname, or raise ``Refused(BAD_NAME)``.
 
-    The same rule as display names (:func:`srichan_world.world.names.clean_name`): 1–24 code
-    points after trimming, Thai marks included, no control or format characters.
+    The same rules as display names (:func:`srichan_world.world.names.check_name`): 1–24 code
+    points after trimming, Thai marks included, no control, format or invisible-only text.
     """
-    name = clean_name(raw) if isinstance(raw, str) else None
+    name, why = check_name(raw) if isinstance(raw, str) else (None, Why.LENGTH)
     if name is None:
-        why = f"nicknames are {NAME_MIN_CHARS}-{NAME_MAX_CHARS} characters, no control codes"
-        raise Refused(ErrorCode.BAD_NAME, why)
+        raise Refused(ErrorCode.BAD_NAME, REASONS[why or Why.LENGTH])
     return name
 
 

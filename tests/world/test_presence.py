@@ -405,6 +405,9 @@ def test_chat_reaches_the_interest_area_only() -> None:
         ("x" * 201, ErrorCode.TEXT_TOO_LONG),
         ("   ", ErrorCode.BAD_TEXT),
         ("a\nb", ErrorCode.BAD_TEXT),
+        ("\u3164\u3164", ErrorCode.BAD_TEXT),
+        ("ก" + "\u0e48" * 23, ErrorCode.BAD_TEXT),
+        ("hi\u202e", ErrorCode.BAD_TEXT),
     ],
 )
 def test_bad_chat_is_refused_and_delivered_to_nobody(text: str, code: ErrorCode) -> None:
@@ -457,13 +460,26 @@ def test_rate_limits_refill_over_time() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "   ", "x" * 25, "bad\x07bell", "zero\u200bwidth", "a\u2028b"]
+    "name",
+    [
+        "",
+        "   ",
+        "x" * 25,
+        "bad\x07bell",
+        "zero\u200bwidth",
+        "a\u2028b",
+        "Nok\u2003Nok",
+        "\u3164",
+        "\u2800",
+        "ก" + "\u0e48" * 23,
+    ],
 )
 def test_bad_names_are_refused_and_hello_can_be_retried(name: str) -> None:
     h = Harness([(5.0, 0.0)])
     a = h.connect()
     (e,) = h.send(a, Hello(1, name, (1, 2, 3), cid=4))
     assert (e.code, e.cid) == (ErrorCode.BAD_NAME, 4)
+    assert " / " in e.message  # the rule, in Thai and English
     assert a not in h.closed
     (w,) = h.send(a, Hello(1, "ศรีจันทร์ 24 ตัวอักษรได้", (1, 2, 3)))
     assert isinstance(w, Welcome)

@@ -8,7 +8,7 @@ import pytest
 
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import Manifest, public_manifest
-from srichan_world.world.names import clean_chat, clean_name
+from srichan_world.world.names import clean_chat, clean_name, Why
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
 
@@ -60,11 +60,11 @@ def test_display_names(raw: str, clean: str | None) -> None:
 
 
 def test_chat_text() -> None:
-    assert clean_chat(" ไปพิพิธภัณฑ์กันไหม ") == ("ไปพิพิธภัณฑ์กันไหม", "")
+    assert clean_chat(" ไปพิพิธภัณฑ์กันไหม ") == ("ไปพิพิธภัณฑ์กันไหม", None)
     assert clean_chat("ก" * 200)[0] == "ก" * 200
-    assert clean_chat("ก" * 201) == (None, "too_long")
-    assert clean_chat("\n") == (None, "bad_text")
-    assert clean_chat("line\nbreak") == (None, "bad_text")
+    assert clean_chat("ก" * 201) == (None, Why.TOO_LONG)
+    assert clean_chat("\n") == (None, Why.INVISIBLE)
+    assert clean_chat("line\nbreak") == (None, Why.CONTROL)
 
 
 def test_token_bucket_spends_refills_and_caps() -> None:

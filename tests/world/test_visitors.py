@@ -68,7 +68,21 @@ def test_nicknames_are_trimmed_and_thai_is_welcome(raw: str, name: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "ก" * 25, "a\nb", "tab\there", "bell\x07", "zero\u200bwidth", "rtl\u202eevil", 42],
+    [
+        "",
+        "   ",
+        "ก" * 25,
+        "a\nb",
+        "tab\there",
+        "bell\x07",
+        "zero\u200bwidth",
+        "rtl\u202eevil",
+        42,
+        "\u3164",
+        "\u2800",
+        "Nok\u2003Nok",
+        "ก" + "\u0e48" * 23,
+    ],
 )
 def test_bad_nicknames_are_refused(raw: object) -> None:
     with pytest.raises(Refused) as caught:

@@ -44,7 +44,7 @@ from srichan_world.protocol.messages import (
 )
 from srichan_world.scene.manifest import Manifest
 from srichan_world.world.moderation import Guard, Line
-from srichan_world.world.names import clean_chat, clean_name
+from srichan_world.world.names import REASONS, Why, check_name, clean_chat, clean_name
 from srichan_world.world.presence.avatars import Avatar, Session, resume_state
 from srichan_world.world.presence.crowd import new_token
 from srichan_world.world.presence.effects import (
@@ -310,12 +310,11 @@ class PresenceWorld(SharedCrowd):
             )
         guard = self.guard
         if guard is not None and guard.sanctions.is_banned(m.visitor_id, now):
-            why = "banned by the moderators"
-            return self._fatal(s, ErrorCode.BANNED, CloseCode.ABUSE, why, m.cid)
-        name = clean_name(m.name)
+            banned = "banned by the moderators"
+            return self._fatal(s, ErrorCode.BANNED, CloseCode.ABUSE, banned, m.cid)
+        name, why = check_name(m.name)
         if name is None:
-            why = f"names are {L.NAME_MIN_CHARS}–{L.NAME_MAX_CHARS} characters, no control codes"
-            return [self._error(s, ErrorCode.BAD_NAME, why, m.cid)]
+            return [self._error(s, ErrorCode.BAD_NAME, REASONS[why or Why.LENGTH], m.cid)]
         effects: list[Effect] = []
         a = self.tokens.get(m.resume) if m.resume else None
         resumed = a is not None
@@ -416,15 +415,15 @@ class PresenceWorld(SharedCrowd):
     def _chat(self, s: Session, a: Avatar, m: Chat, now: float) -> list[Effect]:
         text, why = clean_chat(m.text)
         if text is None:
-            code = ErrorCode.TEXT_TOO_LONG if why == "too_long" else ErrorCode.BAD_TEXT
-            return [self._error(s, code, f"chat: {why}", m.cid)]
+            code = ErrorCode.TEXT_TOO_LONG if why is Why.TOO_LONG else ErrorCode.BAD_TEXT
+            return [self._error(s, code, REASONS[why or Why.INVISIBLE], m.cid)]
         guard = self.guard
         if guard is not None:
             visitor_id = s.hello.visitor_id if s.hello is not None else None
             left = guard.sanctions.muted_for(visitor_id, now)
             if left > 0:
-                why = f"muted by the moderators for {math.ceil(left)} s more"
-                return [self._error(s, ErrorCode.MUTED, why, m.cid)]
+                muted = f"muted by the moderators for {math.ceil(left)} s more"
+                return [self._error(s, ErrorCode.MUTED, muted, m.cid)]
             text = guard.filter.mask(text)
             guard.log.said(Line(now, a.id, visitor_id, a.name, text, a.x, a.z))
         return self._to_area(s, a, ChatSaid(a.id, a.name, text), m.cid)
