@@ -11,9 +11,10 @@ A name is read by everyone nearby and on the leaderboards, so it must look like 
   ignorable code points of Unicode (variation selectors aside, which emoji need) do not count
   and are refused outright;
 * at most two combining marks stacked on one base character (``MAX_STACKED_MARKS``, counted
-  on the canonical decomposition: Vietnamese ệ is e with two), and none without a base. Thai writes a consonant with at most one vowel above or below and one
-  tone mark (ผู้, น้ำ, ที่): two marks. Twenty-three tone marks on one letter ("Zalgo") draw
-  over the lines around them.
+  on the canonical decomposition: Vietnamese ệ is e with two), and none without a base.
+  Thai writes a consonant with at most one vowel above or below and one tone mark (ผู้, น้ำ,
+  ที่): two marks. Twenty-three tone marks on one letter ("Zalgo") draw over the lines around
+  them.
 
 Chat follows the same rules except the one about spaces. A refusal names its rule
 (:class:`Why`), with a reason in Thai and English (:data:`REASONS`) for the ``error`` message.

@@ -8,7 +8,7 @@ import pytest
 
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import Manifest, public_manifest
-from srichan_world.world.names import clean_chat, clean_name, Why
+from srichan_world.world.names import Why, clean_chat, clean_name
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
 

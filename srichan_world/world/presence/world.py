@@ -369,6 +369,9 @@ class PresenceWorld(SharedCrowd):
             return [self._correct(s, a, ErrorCode.BAD_VALUE, cid)]
         if not self.walk.contains(x, z):
             return [self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, cid)]
+        # along the way too (a thin wall); an avatar placed off the area may walk back on
+        if not self.walk.clear(a.x, a.z, x, z) and self.walk.contains(a.x, a.z):
+            return [self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, cid)]
         if not a.stride.take(now, _hypot(x - a.x, z - a.z)):
             return [self._correct(s, a, ErrorCode.TOO_FAST, cid)]
         a.x = x
