@@ -254,6 +254,13 @@ def cross_check(scene: Scene, faulty: Collection[str] = ()) -> list[Problem]:
                 )
         if not scene.walkable.contains(q.position):
             add(f"{path}.offset", "is off the walkable area", mine)
+        if q.choices and q.attempts >= len(q.choices):
+            add(
+                f"{path}.attempts",
+                f"{q.attempts} attempts on {len(q.choices)} choices: guessing through them always "
+                f"wins; give at most {len(q.choices) - 1} (here or as the policy's quiz_attempts)",
+                {path: ("attempts", "choices"), "policy": ("quiz_attempts",)},
+            )
         for j, other_quiz in enumerate(scene.quiz_points[:i]):
             if math.dist(q.position, other_quiz.position) < q.radius + other_quiz.radius:
                 add(

@@ -7,7 +7,8 @@ an answer to a quiz never opened, or a replayed one, is refused and earns nothin
 
 A graded :class:`Answer` becomes an :class:`AnswerPlan` (:meth:`Answer.plan`) against the
 attempts the store held: the attempt counted, the reward due on a first correct answer (an
-:class:`~srichan_world.world.awards.Award`, clipped by the store to the daily cap), the xAPI
+:class:`~srichan_world.world.awards.Award`, reduced by earlier wrong answers, :func:`reward_due`,
+and clipped by the store to the daily cap), the xAPI
 statement, or the cooldown's refusal. The store applies the plan once per answer key and only
 while it still holds those attempts; else it answers with the attempts it holds
 (:class:`AttemptsChanged`) and the caller plans again.
@@ -90,6 +91,22 @@ class AttemptState:
     """Wrong answers since the last correct answer or since a cooldown ran out."""
     last_wrong_at: float = 0.0
     awarded: bool = False
+    missed: int = 0
+    """Wrong answers ever given to this quiz version: never forgiven (see :func:`reward_due`)."""
+
+
+def reward_due(reward: int, missed: int, attempts: int) -> int:
+    """What a right answer pays after ``missed`` wrong ones: each wrong answer halves it
+    (rounded down), and once a visitor has missed as often as the quiz allows attempts (and
+    so has been shown the explanation) it pays nothing.
+
+    Blind guessing must not pay: with attempts fewer than choices (``scene check``), a
+    guesser cannot sweep the choices in one round, and a guess that comes right late earns
+    little. An honest learner who slips once still earns half.
+    """
+    if missed >= attempts:
+        return 0
+    return reward >> missed
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,7 @@ class AttemptPolicy:
         state = self.current(state, now)
         if correct:
             return replace(state, wrong=0)
-        return replace(state, wrong=state.wrong + 1, last_wrong_at=now)
+        return replace(state, wrong=state.wrong + 1, last_wrong_at=now, missed=state.missed + 1)
 
 
 @dataclass(frozen=True)
@@ -135,6 +152,7 @@ class QuizPrompt:
     question: Text
     choices: tuple[Text, ...]
     reward: int
+    """What a right answer would pay now (:func:`reward_due`)."""
     attempts_left: int
     already_awarded: bool
 
@@ -168,8 +186,9 @@ class Answer:
         award = None
         if self.correct and not seen.awarded and refusal is None:
             reason = f"quiz {self.quiz_key}"
+            due = reward_due(self.reward, seen.missed, self.policy.attempts)
             award = Award(
-                self.visitor_id, f"quiz:{self.quiz_key}", self.reward, reason, self.now, daily_cap
+                self.visitor_id, f"quiz:{self.quiz_key}", due, reason, self.now, daily_cap
             )
         after = self.policy.after(seen, self.correct, self.now)
         return AnswerPlan(self, seen, refusal, after, award)
@@ -193,7 +212,8 @@ class AnswerPlan:
     """``COOLDOWN`` while every attempt is used: what :meth:`check` raises."""
     after: AttemptState
     award: Award | None
-    """The reward of the first correct answer to this quiz version."""
+    """The reward of the first correct answer to this quiz version, as :func:`reward_due`
+    leaves it (an award of 0 still marks the quiz as awarded)."""
 
     def check(self) -> None:
         """Refuse as planned (the cooldown); a store calls it once it found ``seen`` held."""
@@ -293,7 +313,7 @@ class QuizDesk:
             quiz_id=quiz.id,
             question=quiz.question,
             choices=quiz.choices,
-            reward=quiz.reward,
+            reward=reward_due(quiz.reward, state.missed, policy.attempts),
             attempts_left=policy.left(state, now),
             already_awarded=state.awarded,
         )

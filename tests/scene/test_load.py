@@ -91,3 +91,23 @@ def test_the_sri_chan_scene_is_valid(srichan_scene_text: str) -> None:
     near_hub = [b for b in scene.booth_slots if math.dist(b.position, hub.position) < 60]
     assert len(near_hub) > len(scene.booth_slots) / 2, "most booths stand around the hub"
     assert scene.spawn_points
+
+
+def test_attempts_must_be_fewer_than_choices_with_file_line_and_column(
+    small_scene_text: str,
+) -> None:
+    """A quiz whose attempts reach its choices pays blind guessing: refused where it is set,
+    and, when the quiz takes the policy's number, at the quiz point."""
+    text = small_scene_text.replace("[street]", "[policy]\nquiz_attempts = 4\n\n[street]", 1)
+    with pytest.raises(SceneError) as info:
+        load_scene_text(text)
+    paths = [p.path for p in info.value.problems]
+    assert paths == [
+        "quiz_points[0].attempts",
+        "quiz_points[1].attempts",
+        "quiz_points[3].attempts",
+    ]
+    problem = info.value.problems[0]
+    assert problem.item_id == "q-gate-1" and "give at most 3" in problem.message
+    header = text.splitlines().index("[[quiz_points]]") + 1
+    assert (problem.line, problem.column) == (header, 1)

@@ -136,18 +136,19 @@ async def test_a_visitor_learns_walks_and_completes_a_quest(
     assert wrong.attempts_left == 1
 
     assert await desk.moved(1, gate_side(content), T0 + 2) != []
-    await desk.open_quiz(1, "q-museum-1", museum, T0 + 3)
+    again = await desk.open_quiz(1, "q-museum-1", museum, T0 + 3)
+    assert isinstance(again, QuizQuestion) and again.reward == 5, "one miss halves the reward"
     right = await desk.answer(1, "q-museum-1", 0, museum, T0 + 4)
     result, done = right.replies
-    assert isinstance(result, QuizResult) and result.correct and result.reward == 10
+    assert isinstance(result, QuizResult) and result.correct and result.reward == 5
     assert isinstance(done, QuestProgress) and done.completed and done.bonus == 20
-    assert result.balance == 30 and right.tokens == 30
+    assert result.balance == 25 and right.tokens == 25
     assert right.tell == [(VISITOR, done)], "the visitor's other tabs hear of the quest"
     wallet = await desk.wallet(1)
-    assert isinstance(wallet, Wallet) and wallet.balance == 30
+    assert isinstance(wallet, Wallet) and wallet.balance == 25
     assert desk.rules.leaderboard_due(T0 + 4) and not desk.rules.leaderboard_due(T0 + 4.5)
     week, _all, _label = await desk.steps.run(desk.rules.boards(T0 + 5))
-    assert [(r.visitor_id, r.tokens, r.quests) for r in week] == [(VISITOR, 30, 1)]
+    assert [(r.visitor_id, r.tokens, r.quests) for r in week] == [(VISITOR, 25, 1)]
 
 
 async def test_requests_before_entering_or_with_a_wrong_secret_are_refused(

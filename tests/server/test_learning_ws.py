@@ -72,7 +72,7 @@ async def test_a_visitor_walks_learns_earns_and_ranks(tmp_path: Path) -> None:
         question = await me.ask(QuizOpen("q-gate-1"))
         assert isinstance(question, QuizQuestion) and question.reward == 10
         assert question.question.th.startswith("เมืองขอนแก่น") and question.question.en
-        assert [c.en for c in question.choices] == ["2024", "2017", "2007"]
+        assert [c.en for c in question.choices] == ["2024", "2017", "2007", "1997"]
         assert question.attempts_left == 3 and question.already_awarded is False
         assert "14 กุมภาพันธ์".encode() not in encode(question), "never the explanation"
 
@@ -114,18 +114,19 @@ async def test_a_visitor_walks_learns_earns_and_ranks(tmp_path: Path) -> None:
         wrong = await me.ask(QuizAnswer("q-museum-1", 1))
         assert isinstance(wrong, QuizResult) and not wrong.correct and wrong.reward == 0
         assert wrong.explanation is None and wrong.attempts_left == 1 and wrong.balance == 10
-        await me.ask(QuizOpen("q-museum-1"))
+        halved = await me.ask(QuizOpen("q-museum-1"))
+        assert isinstance(halved, QuizQuestion) and halved.reward == 5, "after a miss: half"
         done = await me.ask(QuizAnswer("q-museum-1", 0))
-        assert isinstance(done, QuizResult) and done.reward == 10
-        assert done.balance == 40, "the answer, and the quest bonus it earned"
+        assert isinstance(done, QuizResult) and done.reward == 5
+        assert done.balance == 35, "the answer, and the quest bonus it earned"
         bonus = await me.client.next(QuestProgress, where=lambda m: m.cid == done.cid)
         assert (bonus.completed, bonus.bonus, bonus.steps) == (True, 20, (0, 1))
 
         pushed = await me.client.next(
-            Leaderboard, where=lambda m: m.cid is None and m.entries[0].score == 40
+            Leaderboard, where=lambda m: m.cid is None and m.entries[0].score == 35
         )
         assert pushed.entries[0].name == NICK and pushed.entries[0].quests == 1
-        assert pushed.all_time is not None and pushed.all_time[0].score == 40
+        assert pushed.all_time is not None and pushed.all_time[0].score == 35
         assert pushed.week is not None and pushed.week.count("-W") == 1
 
         # The quest completes once: its last step again pays nothing and reports nothing.
@@ -145,7 +146,7 @@ async def test_a_visitor_walks_learns_earns_and_ranks(tmp_path: Path) -> None:
 
         # Back in another tab: the same wallet and progress.
         back = await Walker.join(street.url, "แก่น", vid, secret)
-        assert (await back.wallet()).balance == 40
+        assert (await back.wallet()).balance == 35
         progress = await back.client.next(QuestProgress)
         assert progress.completed and progress.done == 2
         await back.close()

@@ -25,6 +25,17 @@ def test_check_reports_every_problem_and_exits_1(capsys: pytest.CaptureFixture[s
     assert "5 problem(s); nothing written" in err
 
 
+def test_check_refuses_guessable_quizzes_at_file_line_column(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = DATA / "bad" / "quiz_guessable.toml"
+    assert main(["scene", "check", str(path)]) == 1
+    line = path.read_text(encoding="utf-8").splitlines().index("attempts = 4") + 1
+    assert f"{path}:{line}:1: quiz_points[2].attempts: 4 attempts on 4 choices" in (
+        capsys.readouterr().err
+    )
+
+
 def test_check_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["scene", "check", str(tmp_path / "nope.toml")]) == 1
     assert "cannot read" in capsys.readouterr().err

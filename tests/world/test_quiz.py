@@ -24,6 +24,7 @@ from srichan_world.world.quizzes import (
     QuizPrompt,
     quiz_result,
     quiz_version,
+    reward_due,
 )
 from tests.world.learning_fixtures import quiz
 
@@ -303,9 +304,72 @@ def test_a_wrong_answer_plans_the_attempt_and_the_last_one_the_cooldown() -> Non
     answer = d.answer(V, "q-gate", 0, (0.0, 0.0), T0)
     assert isinstance(answer, Answer)
     first = answer.plan(FRESH, 500)
-    assert first.award is None and first.after == AttemptState(wrong=1, last_wrong_at=T0)
+    assert first.award is None and first.after == AttemptState(1, T0, missed=1)
     last = answer.plan(first.after, 500)
     outcome = last.outcome(Payout(0, False), balance=0)
     assert (outcome.attempts_left, outcome.retry_at) == (0, T0 + 30)
     locked = answer.plan(last.after, 500)
     assert locked.refusal is not None and locked.refusal.code == ErrorCode.COOLDOWN
+
+
+# -- the guessing policy ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reward", "missed", "attempts", "due"),
+    [
+        (10, 0, 2, 10),
+        (10, 1, 2, 5),
+        (10, 2, 2, 0),
+        (10, 1, 3, 5),
+        (10, 2, 3, 2),
+        (10, 9, 3, 0),
+        (1, 1, 3, 0),
+        (5, 0, 1, 5),
+        (5, 1, 1, 0),
+    ],
+)
+def test_each_wrong_answer_halves_the_reward_and_a_shown_answer_pays_nothing(
+    reward: int, missed: int, attempts: int, due: int
+) -> None:
+    assert reward_due(reward, missed, attempts) == due
+
+
+def sweep(correct: int, choices: int = 4, attempts: int = 3) -> tuple[int, list[int]]:
+    """A blind guesser answers 0, 1, 2, … waiting out each cooldown; the store holds
+    ``state``. Returns the tokens the right answer paid and the reward each opening showed."""
+    four = dataclasses.replace(
+        quiz(attempts=attempts, cooldown_s=30.0, correct=correct),
+        choices=tuple(Text(f"ข้อ {i}", f"Choice {i}") for i in range(choices)),
+    )
+    d = desk(four)
+    state, now, shown = FRESH, T0, []
+    for guess in range(choices):
+        try:
+            prompt = d.open(V, "q-gate", (0.0, 0.0), now, state, f"n{guess}")
+        except Refused:
+            now += 31.0
+            prompt = d.open(V, "q-gate", (0.0, 0.0), now, state, f"n{guess}")
+        shown.append(prompt.reward)
+        plan = d.answer(V, "q-gate", guess, (0.0, 0.0), now).plan(state, 500)
+        plan.check()
+        state = plan.after
+        if plan.award is not None:
+            return plan.award.amount, shown
+        now += 1.0
+    raise AssertionError("the sweep never found the answer")
+
+
+def test_blind_guessing_does_not_pay_the_full_reward() -> None:
+    paid = [sweep(correct)[0] for correct in range(4)]
+    assert paid == [10, 5, 2, 0]  # the answer shown after the third miss pays nothing
+    assert sum(paid) / 4 < 10 / 2  # a guesser earns under half on average
+    assert sweep(3)[1] == [10, 5, 2, 0]  # each opening shows what a right answer pays now
+
+
+def test_a_cooldown_forgives_attempts_but_not_misses() -> None:
+    policy = AttemptPolicy(attempts=2, cooldown_s=30.0)
+    state = policy.after(FRESH, False, T0)
+    later = policy.current(state, T0 + 60)
+    assert (later.wrong, later.missed) == (0, 1)
+    assert policy.after(later, True, T0 + 60).missed == 1

@@ -93,7 +93,8 @@ class RedisLearning:
                 return Writes(), lambda _balance: AttemptsChanged(held)
             plan.check()
             writes = Writes()
-            writes.put(ATT, quiz_key, [plan.after.wrong, plan.after.last_wrong_at])
+            after = plan.after
+            writes.put(ATT, quiz_key, [after.wrong, after.last_wrong_at, after.missed])
             payout = UNPAID if plan.award is None else _pay(writes, view, plan.award)
             row = {
                 "quiz_key": quiz_key,
@@ -196,8 +197,10 @@ def _require_registered(view: View) -> None:
 
 def _attempts(view: View, quiz_key: str) -> AttemptState:
     raw = view.get(ATT, quiz_key)
-    wrong, last = json.loads(raw) if raw else (0, 0.0)
-    return AttemptState(wrong, last, awarded=view.get(AWD, f"quiz:{quiz_key}") is not None)
+    wrong, last, *rest = json.loads(raw) if raw else (0, 0.0)
+    missed = rest[0] if rest else wrong  # before the guessing policy: the round's misses
+    awarded = view.get(AWD, f"quiz:{quiz_key}") is not None
+    return AttemptState(wrong, last, awarded=awarded, missed=missed)
 
 
 def _quest_state(raw: str | None) -> QuestState:

@@ -43,10 +43,17 @@ class SQLiteLearning(Database):
                 return AttemptsChanged(held)
             plan.check()
             conn.execute(
-                "INSERT INTO quiz_attempts (visitor_id, quiz_key, wrong, last_wrong_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (visitor_id, quiz_key) "
-                "DO UPDATE SET wrong = excluded.wrong, last_wrong_at = excluded.last_wrong_at",
-                (answer.visitor_id, answer.quiz_key, plan.after.wrong, plan.after.last_wrong_at),
+                "INSERT INTO quiz_attempts (visitor_id, quiz_key, wrong, last_wrong_at, missed) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (visitor_id, quiz_key) "
+                "DO UPDATE SET wrong = excluded.wrong, last_wrong_at = excluded.last_wrong_at, "
+                "missed = excluded.missed",
+                (
+                    answer.visitor_id,
+                    answer.quiz_key,
+                    plan.after.wrong,
+                    plan.after.last_wrong_at,
+                    plan.after.missed,
+                ),
             )
             payout = UNPAID if plan.award is None else pay(conn, plan.award)
             conn.execute(
@@ -147,15 +154,16 @@ class SQLiteLearning(Database):
 
 def attempts_of(conn: sqlite3.Connection, visitor_id: str, quiz_key: str) -> AttemptState:
     row = conn.execute(
-        "SELECT wrong, last_wrong_at FROM quiz_attempts WHERE visitor_id = ? AND quiz_key = ?",
+        "SELECT wrong, last_wrong_at, missed FROM quiz_attempts "
+        "WHERE visitor_id = ? AND quiz_key = ?",
         (visitor_id, quiz_key),
     ).fetchone()
     awarded = conn.execute(
         "SELECT 1 FROM awards WHERE visitor_id = ? AND award_key = ?",
         (visitor_id, f"quiz:{quiz_key}"),
     ).fetchone()
-    wrong, last = row if row is not None else (0, 0.0)
-    return AttemptState(wrong=wrong, last_wrong_at=last, awarded=awarded is not None)
+    wrong, last, missed = row if row is not None else (0, 0.0, 0)
+    return AttemptState(wrong, last, awarded=awarded is not None, missed=missed)
 
 
 def quest_state_of(conn: sqlite3.Connection, visitor_id: str, quest_key: str) -> QuestState:

@@ -241,6 +241,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (event_id, visitor_id)
         ) WITHOUT ROWID""",
     ),
+    (
+        # quiz guessing policy: wrong answers ever given, never forgiven by a cooldown
+        "ALTER TABLE quiz_attempts ADD COLUMN missed INTEGER NOT NULL DEFAULT 0",
+        "UPDATE quiz_attempts SET missed = wrong",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

@@ -216,7 +216,21 @@ async def test_wrong_answers_use_attempts_then_the_cooldown_refuses(store: Store
     refusal = await refused(ErrorCode.COOLDOWN, record_answer(store, late, CAP))
     assert refusal.refusal.retry_at == T0 + 32
     after = await record_answer(store, make_answer(ALICE, "w4", now=T0 + 32), CAP)
-    assert after.awarded == 10 and after.attempts_left == 3
+    assert after.attempts_left == 3, "the cooldown gave the attempts back"
+    assert after.awarded == 0, "but three misses showed the answer: it pays nothing"
+    state = await store.quiz_attempts(ALICE, make_answer(ALICE, "x").quiz_key)
+    assert (state.wrong, state.missed, state.awarded) == (0, 3, True)
+
+
+async def test_misses_are_kept_across_cooldowns_and_halve_the_reward(store: Store) -> None:
+    """The guessing policy (docs/security.md): a miss is never forgiven, even when the
+    cooldown gives the attempts back, so waiting it out cannot restore the full reward."""
+    await registered(store, ALICE)
+    await record_answer(store, make_answer(ALICE, "w1", correct=False), CAP)
+    state = await store.quiz_attempts(ALICE, make_answer(ALICE, "x").quiz_key)
+    assert (state.wrong, state.missed) == (1, 1)
+    later = await record_answer(store, make_answer(ALICE, "r1", now=T0 + 3600), CAP)
+    assert (later.awarded, later.balance) == (5, 5)
 
 
 async def test_a_plan_on_attempts_no_longer_held_is_stale_and_changes_nothing(

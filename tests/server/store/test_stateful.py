@@ -22,7 +22,7 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from srichan_world.world.periods import day_of
-from srichan_world.world.quizzes import quiz_version
+from srichan_world.world.quizzes import quiz_version, reward_due
 from tests.server.store.conftest import SECRET, T0, make_answer, record_answer
 from tests.world.learning_fixtures import quiz
 
@@ -46,6 +46,7 @@ class StoreMachine(RuleBasedStateMachine):
         self.serial = 0
         self.balances: Counter[str] = Counter()
         self.awarded: set[tuple[str, str]] = set()
+        self.missed: Counter[tuple[str, str]] = Counter()
         self.paid_awards = 0
         self.earned: Counter[tuple[str, str]] = Counter()
         self.answer_keys: list[str] = []
@@ -75,10 +76,13 @@ class StoreMachine(RuleBasedStateMachine):
         expected = 0
         if correct and (visitor, q.id) not in self.awarded:
             day = (visitor, day_of(self.now))
-            expected = max(0, min(q.reward, CAP - self.earned[day]))
+            due = reward_due(q.reward, self.missed[visitor, q.id], q.attempts)
+            expected = max(0, min(due, CAP - self.earned[day]))
             self.awarded.add((visitor, q.id))
             self.earned[day] += expected
             self.paid_awards += expected > 0
+        if not correct:
+            self.missed[visitor, q.id] += 1
         assert outcome.awarded == expected
         self.balances[visitor_account(visitor)] += expected
         self.balances[CITY_POOL] -= expected
