@@ -177,6 +177,8 @@ class ErrorCode(IntEnum):
     NO_OPEN_QUIZ = 47
     ANSWER_REPLAYED = 48  # this quiz opening was already answered
     KEY_CONFLICT = 49  # a ledger idempotency key was reused for a different movement
+    VISITOR_LIMIT = 50  # this visitor took the promotion's coupons for today already
+    SOLD_OUT_TODAY = 51  # the promotion's coupons for today are gone; more tomorrow
     # booths
     UNKNOWN_BOOTH = 60
     UNKNOWN_PROMOTION = 61

@@ -43,6 +43,8 @@ COST_MAX = 10_000
 """Most learning tokens one coupon may cost."""
 COUPONS_MAX = 10_000
 """Most coupons one promotion may offer."""
+PER_VISITOR_MAX = 100
+"""Most coupons of one promotion one visitor may take in a day."""
 PROMOTION_SPAN_MAX_S = 366 * 86_400
 PRICE_CHARS_MAX = 16
 """Longest price text read at all (``"100,000.00"`` is 10): longer input is refused unparsed."""
@@ -80,6 +82,11 @@ class Promotion:
     valid_from: int
     valid_to: int
     """Unix seconds; a coupon may be redeemed while ``valid_from <= now < valid_to``."""
+    per_visitor: int = 1
+    """Coupons one visitor may take per Bangkok day: one identity cannot empty the stock."""
+    daily_stock: int = 0
+    """Coupons offered per Bangkok day across all visitors (0: no daily limit), so a burst
+    of redemptions cannot take a week's stock in one morning."""
 
     def stock(self, issued: int) -> int:
         """Coupons offered once published: never fewer than already issued (a promotion
@@ -129,6 +136,8 @@ class BoothConfig:
                     "coupons": p.coupons,
                     "valid_from": p.valid_from,
                     "valid_to": p.valid_to,
+                    "per_visitor": p.per_visitor,
+                    "daily_stock": p.daily_stock,
                 }
                 for p in self.promotions
             ],
@@ -153,6 +162,8 @@ class BoothConfig:
                     p["coupons"],
                     p["valid_from"],
                     p["valid_to"],
+                    p.get("per_visitor", 1),
+                    p.get("daily_stock", 0),
                 )
                 for p in data["promotions"]
             ),
@@ -439,6 +450,10 @@ def _promotions(
                 f"แจกไปแล้ว {issued[pid]} ใบ ต้องไม่น้อยกว่านั้น",
                 f"{issued[pid]} coupons were already issued; offer at least that many",
             )
+        per_visitor = form.whole(
+            _or(item.get("per_visitor"), 1), f"{path}.per_visitor", 1, PER_VISITOR_MAX
+        )
+        daily = form.whole(_or(item.get("daily_stock"), 0), f"{path}.daily_stock", 0, COUPONS_MAX)
         start = form.whole(item.get("valid_from"), f"{path}.valid_from", TIME_MIN, TIME_MAX)
         end = form.whole(item.get("valid_to"), f"{path}.valid_to", TIME_MIN, TIME_MAX)
         if start is None or end is None:
@@ -447,9 +462,19 @@ def _promotions(
             form.fail(f"{path}.valid_to", "ต้องหลังวันเริ่ม", "must be after the start")
         elif end - start > PROMOTION_SPAN_MAX_S:
             form.fail(f"{path}.valid_to", "ยาวได้ไม่เกิน 1 ปี", "may last at most one year")
-        if cost is not None and coupons is not None:
-            out.append(Promotion(pid, title, cost, coupons, start, end))
+        if (
+            cost is not None
+            and coupons is not None
+            and per_visitor is not None
+            and daily is not None
+        ):
+            out.append(Promotion(pid, title, cost, coupons, start, end, per_visitor, daily))
     return tuple(out)
+
+
+def _or(raw: object, default: int) -> object:
+    """An optional whole-number field: left out, null or blank means ``default``."""
+    return default if raw is None or (isinstance(raw, str) and not raw.strip()) else raw
 
 
 def public_view(record: BoothRecord, photo_url: Callable[[str], str]) -> dict[str, Any] | None:
@@ -481,6 +506,8 @@ def public_view(record: BoothRecord, photo_url: Callable[[str], str]) -> dict[st
                 "left": record.left(p),
                 "from": p.valid_from,
                 "to": p.valid_to,
+                "per_visitor": p.per_visitor,
+                "daily_stock": p.daily_stock,
             }
             for p in config.promotions
         ],

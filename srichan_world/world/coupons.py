@@ -4,8 +4,10 @@ A coupon is issued by one atomic step: a :class:`Redemption` is the plan, carrie
 store. Whether the booth may sell rests on what only the store knows at that instant (the
 booth on the street, the promotion's price, window and stock, the visitor's balance), so the
 plan carries those conditions and :meth:`Redemption.sale` is the one rule every store checks
-inside its step; then the tokens move from the visitor to the shop (a balance short of the
-cost refuses), the stock goes down, the booth's version goes up and the coupon is written with
+inside its step, with the coupons of the promotion it issued today (:class:`Today`: a visitor
+takes at most ``per_visitor`` a Bangkok day, everyone together at most ``daily_stock``); then
+the tokens move from the visitor to the shop (a balance short of the cost refuses), the stock
+goes down, the booth's version goes up and the coupon is written with
 the first candidate code not taken, or nothing happens at all. The visitor's client supplies
 the redemption ``key``, so a retry (a lost reply, a reconnect) returns the same coupon and
 spends nothing twice.
@@ -27,6 +29,7 @@ from srichan_world.protocol.messages import Coupon
 from srichan_world.scene.model import Text
 from srichan_world.world.booths import BoothRecord, Promotion
 from srichan_world.world.ledger import Transfer, shop_account, visitor_account
+from srichan_world.world.periods import day_of, next_day_at
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -61,6 +64,15 @@ def display_code(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Today:
+    """Coupons of one promotion issued this Bangkok day, as the store counted them inside its
+    atomic step: to this visitor, and to everyone."""
+
+    visitor: int = 0
+    everyone: int = 0
+
+
+@dataclass(frozen=True)
 class Sale:
     """What the booth sells a coupon for, as the store found it."""
 
@@ -88,13 +100,24 @@ class Redemption:
     def transfer_key(self) -> str:
         return f"redeem:{self.visitor_id}:{self.key}"
 
+    @property
+    def day(self) -> str:
+        """The Bangkok day the daily limits of this redemption count in."""
+        return day_of(self.now)
+
     def sale(
-        self, booth: BoothRecord | None, promotion: Promotion | None, *, paid: int | None = None
+        self,
+        booth: BoothRecord | None,
+        promotion: Promotion | None,
+        *,
+        paid: int | None = None,
+        today: Today = Today(),
     ) -> Sale:
         """The booth's conditions for selling one coupon now, checked by the store inside its
         atomic step on what it holds: the ``booth`` record and its live ``promotion`` of this
-        id. ``paid`` is what the visitor was already charged, if anything; a price other than
-        that or the one the visitor saw is a change. Raises ``Refused``."""
+        id, and ``today``'s coupons of it. ``paid`` is what the visitor was already charged, if
+        anything; a price other than that or the one the visitor saw is a change. Raises
+        ``Refused``; the daily limits with ``retry_at`` the next Bangkok midnight."""
         if booth is None or booth.on_street is None or booth.shop_id is None:
             raise Refused(ErrorCode.UNKNOWN_BOOTH, f"no booth open at {self.slot}")
         if promotion is None:
@@ -109,6 +132,12 @@ class Redemption:
                 raise Refused(ErrorCode.PROMOTION_CHANGED, f"it now costs {promotion.cost} tokens")
         if booth.left(promotion) <= 0:
             raise Refused(ErrorCode.SOLD_OUT, "no coupons left")
+        if today.visitor >= promotion.per_visitor:
+            why = f"{promotion.per_visitor} a day per visitor; more tomorrow"
+            raise Refused(ErrorCode.VISITOR_LIMIT, why, retry_at=next_day_at(self.now))
+        if promotion.daily_stock and today.everyone >= promotion.daily_stock:
+            why = f"today's {promotion.daily_stock} coupons are gone; more tomorrow"
+            raise Refused(ErrorCode.SOLD_OUT_TODAY, why, retry_at=next_day_at(self.now))
         return Sale(booth.shop_id, promotion)
 
     def payment(self, sale: Sale) -> Transfer:

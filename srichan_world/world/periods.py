@@ -22,6 +22,13 @@ def day_of(now: float) -> str:
     return local_time(now).date().isoformat()
 
 
+def next_day_at(now: float) -> float:
+    """Unix seconds of the next Bangkok midnight after ``now``: when daily limits reset."""
+    local = local_time(now)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=BANGKOK)
+    return (midnight + timedelta(days=1)).timestamp()
+
+
 def week_of(now: float) -> str:
     """The ISO week in Bangkok time, e.g. ``"2026-W19"`` (weeks start on Monday)."""
     year, week, _ = local_time(now).isocalendar()

@@ -187,6 +187,39 @@ async def test_owner_required_fields_and_errors_at_the_field(
     assert await english.get_attribute("aria-invalid") is None
 
 
+async def test_owner_limits_a_promotion_per_visitor_and_per_day(
+    server: Server, new_page: NewPage
+) -> None:
+    """Per visitor a day (blank: 1) and coupons a day (blank: none) are edited with the rest
+    of a promotion; a bad value is shown at its field, in Thai and English."""
+    page = await owner_page(server, new_page, slot="B06")
+    await page.fill('[data-path="name.th"]', "ร้านป้าศรี")
+    await page.fill('[data-path="name.en"]', "Auntie Si's")
+    await page.locator("#add-promotion").tap()
+    promo = page.locator("#promotions > li").first
+    assert await promo.locator('[data-field="per_visitor"]').input_value() == "1"
+    assert await promo.locator('[data-field="daily_stock"]').input_value() == ""
+    await promo.locator('[data-field="title.th"]').fill("ส้มตำลด 10 บาท")
+    await promo.locator('[data-field="cost"]').fill("20")
+    await promo.locator('[data-field="coupons"]').fill("50")
+    await promo.locator('[data-field="per_visitor"]').fill("0")
+    await promo.locator('[data-field="daily_stock"]').fill("10")
+    await page.locator("#save").tap()
+    error = promo.locator('label:has([data-field="per_visitor"]) + .field-error')
+    await error.wait_for(timeout=10_000)
+    assert "1–100" in await error.inner_text()
+    await promo.locator('[data-field="per_visitor"]').fill("2")
+    await page.locator("#save").tap()
+    await page.locator("#form-status").filter(has_text="เผยแพร่แล้ว").wait_for(timeout=10_000)
+    booth = await server.app[STORE].booth("B06")
+    assert booth is not None and booth.published is not None
+    (published,) = booth.published.promotions
+    assert (published.per_visitor, published.daily_stock) == (2, 10)
+    await promo.scroll_into_view_if_needed()
+    save_shot("owner-promotion-limits-phone.png", await page.screenshot())
+    assert await axe_violations(page) == []
+
+
 async def test_owner_unsaved_edits_survive_a_reload(server: Server, new_page: NewPage) -> None:
     page = await owner_page(server, new_page)
     await page.fill('[data-path="description.th"]', "ส้มตำปูปลาร้า")

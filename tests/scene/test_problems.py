@@ -23,7 +23,9 @@ offset = 8.0
 radius = 4.0
 reward = "ten"
 question = { th = "ประตูเมืองสร้างเมื่อใด", en = "When was the gate built?" }
-choices = [ { th = "ก", en = "A" }, { th = "ข", en = "B" }, { th = "ค", en = "C" }, { th = "ง", en = "D" } ]
+choices = [
+  { th = "ก", en = "A" }, { th = "ข", en = "B" }, { th = "ค", en = "C" }, { th = "ง", en = "D" },
+]
 correct = 0
 explanation = { th = "คำอธิบาย", en = "Because." }
 """

@@ -121,3 +121,28 @@ async def test_redeeming_out_of_reach_or_without_identity_is_refused(site: Booth
     finally:
         await anonymous.close()
         await far.close()
+
+
+async def test_a_second_coupon_the_same_day_is_refused_when_the_owner_limits_it(
+    site: BoothSite,
+) -> None:
+    """The owner form's per-visitor limit, over the real socket: one identity cannot take a
+    shop's stock one coupon after another."""
+    draft = (await site.call("GET", "/owner/api/booths/B01", "owner"))[1]["published"]
+    assert draft["promotions"][0]["per_visitor"] > 1  # the fixture's; the form's default is 1
+    draft["promotions"][0]["per_visitor"] = ""  # left blank: the default
+    assert (await site.call("PUT", "/owner/api/booths/B01/draft", "owner", draft))[0] == 200
+    assert (await site.call("POST", "/owner/api/booths/B01/publish", "owner"))[0] == 200
+    near = await visitor(site, "ผู้แลก")
+    try:
+        shown = await near.next(
+            BoothState, 5.0, lambda m: m.slot == "B01" and m.booth["promotions"][0]["per_visitor"]
+        )
+        assert shown.booth["promotions"][0]["per_visitor"] == 1
+        assert isinstance(await near.request(Redeem("B01", "free0tea")), CouponIssued)
+        with pytest.raises(ServerError) as caught:
+            await near.request(Redeem("B01", "free0tea"))
+        assert caught.value.error.code == ErrorCode.VISITOR_LIMIT
+        assert len(await site.store.coupons_of("visitor-0001")) == 1
+    finally:
+        await near.close()

@@ -64,6 +64,8 @@ async def put_raw(site: BoothSite, body: bytes) -> tuple[int, Any]:
         ({"promotions": [promotion(coupons=" " + HUGE)]}, "promotions[0].coupons"),
         ({"promotions": [promotion(valid_from=HUGE)]}, "promotions[0].valid_from"),
         ({"promotions": [promotion(valid_to="๑" * 3000)]}, "promotions[0].valid_to"),
+        ({"promotions": [promotion(per_visitor=HUGE)]}, "promotions[0].per_visitor"),
+        ({"promotions": [promotion(daily_stock="1e30")]}, "promotions[0].daily_stock"),
         ({"name": {"th": "ก" * 8_000, "en": "x"}}, "name.th"),
     ],
 )
@@ -105,6 +107,7 @@ async def test_no_value_anywhere_in_the_form_is_a_server_error(site: BoothSite, 
         form(promotions=value),
         form(promotions=[promotion(id=value, title=value, cost=value, coupons=value)]),
         form(promotions=[promotion(valid_from=value, valid_to=value)]),
+        form(promotions=[promotion(per_visitor=value, daily_stock=value)]),
     ]
     for shape in shapes:
         status, body = await site.call("PUT", DRAFT, "owner", shape)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from srichan_world.scene.model import Text
-from srichan_world.world.booths import BoothConfig, Product, Promotion
+from srichan_world.world.booths import PER_VISITOR_MAX, BoothConfig, Product, Promotion
 from srichan_world.world.coupons import COUPON_LIFETIME_S, Redemption
 
 T0 = 1_778_300_000.0  # Saturday 9 May 2026, 11:13 in Bangkok
@@ -24,8 +24,13 @@ def promotion(
     valid_from: float = T0 - DAY,
     valid_to: float = T0 + 7 * DAY,
     title: Text = TEA,
+    per_visitor: int = PER_VISITOR_MAX,
+    daily_stock: int = 0,
 ) -> Promotion:
-    return Promotion(pid, title, cost, coupons, int(valid_from), int(valid_to))
+    """A promotion; unlike the owner form's default (1 a day), a visitor may take many, so
+    tests of stock and races can use one visitor (the limits have their own tests)."""
+    terms = (int(valid_from), int(valid_to), per_visitor, daily_stock)
+    return Promotion(pid, title, cost, coupons, *terms)
 
 
 def config(*promotions: Promotion, photo: str | None = None) -> BoothConfig:

@@ -192,6 +192,31 @@ def test_promotion_windows_and_issued_coupons() -> None:
     assert paths(twice) == {"promotions[1].id"}
 
 
+def test_promotion_limits_default_to_one_a_visitor_a_day_and_no_daily_stock() -> None:
+    def promo(**changes: Any) -> dict[str, Any]:
+        return form(promotions=[{**form()["promotions"][0], **changes}])
+
+    (plain,) = parse_booth(form(), new_id=ids()).promotions
+    assert (plain.per_visitor, plain.daily_stock) == (1, 0)
+    (blank,) = parse_booth(promo(per_visitor="", daily_stock=None), new_id=ids()).promotions
+    assert (blank.per_visitor, blank.daily_stock) == (1, 0)
+    (set_,) = parse_booth(promo(per_visitor="3", daily_stock=20), new_id=ids()).promotions
+    assert (set_.per_visitor, set_.daily_stock) == (3, 20)
+    assert BoothConfig.from_json(config(set_).to_json()).promotions == (set_,)
+    for bad in (0, -1, 101, "1e3", "x" * 5000, 2.5, True):
+        assert paths(promo(per_visitor=bad)) == {"promotions[0].per_visitor"}, bad
+    for bad in (-1, 10_001, "lots", 10**30):
+        assert paths(promo(daily_stock=bad)) == {"promotions[0].daily_stock"}, bad
+
+
+def test_promotions_stored_before_the_limits_read_back_with_the_defaults() -> None:
+    stored = config(promotion()).to_json()
+    for p in stored["promotions"]:
+        del p["per_visitor"], p["daily_stock"]
+    (old,) = BoothConfig.from_json(stored).promotions
+    assert (old.per_visitor, old.daily_stock) == (1, 0)
+
+
 def test_a_promotions_window_is_half_open() -> None:
     p = promotion(valid_from=T0, valid_to=T0 + 10)
     assert [p.window_refusal(t) for t in (T0 - 1, T0, T0 + 9.9, T0 + 10)] == [
@@ -228,6 +253,10 @@ def test_visitors_see_the_published_booth_with_coupons_left() -> None:
     }
     assert view["products"][1]["price"] == "50.50"
     assert view["promotions"][0]["left"] == 3
+    assert (view["promotions"][0]["per_visitor"], view["promotions"][0]["daily_stock"]) == (
+        promotion().per_visitor,
+        0,
+    )
     message = BoothState("B01", 3, view)
     assert decode(encode(message), SERVER_TYPES, None) == message, (
         "fits the protocol's free-form data limits"

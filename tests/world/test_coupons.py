@@ -15,8 +15,9 @@ from srichan_world.world.booths import (
     BoothRecord,
     photos_to_drop,
 )
-from srichan_world.world.coupons import coupon_problems
+from srichan_world.world.coupons import Today, coupon_problems
 from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
+from srichan_world.world.periods import day_of
 from tests.world.booth_fixtures import DAY, T0, config, promotion, redemption
 
 VISITOR = "visitor-0001"
@@ -108,3 +109,24 @@ def test_photos_make_room_oldest_unused_first_or_refuse() -> None:
     assert refusal(photos_to_drop, "B01", full, frozenset(full), now) == ErrorCode.IMAGE_LIMIT
     young = dict.fromkeys(full, now)
     assert refusal(photos_to_drop, "B01", young, frozenset(), now) == ErrorCode.IMAGE_LIMIT
+
+
+def test_daily_limits_refuse_until_the_next_bangkok_midnight() -> None:
+    one_a_day = replace(TEA, per_visitor=1, daily_stock=3, coupons=100)
+    shop = booth(published=config(one_a_day))
+    r = redemption(VISITOR, "key-00001")  # 11:13 in Bangkok
+    assert r.sale(shop, one_a_day, today=Today(visitor=0, everyone=2)).promotion == one_a_day
+    with pytest.raises(Refused) as mine:
+        r.sale(shop, one_a_day, today=Today(visitor=1, everyone=1))
+    with pytest.raises(Refused) as everyone:
+        r.sale(shop, one_a_day, today=Today(visitor=0, everyone=3))
+    assert mine.value.code == ErrorCode.VISITOR_LIMIT
+    assert everyone.value.code == ErrorCode.SOLD_OUT_TODAY
+    midnight = T0 + (24 - 11) * 3600 - 13 * 60 - (T0 % 60)  # 00:00 Bangkok, the next day
+    assert mine.value.refusal.retry_at == everyone.value.refusal.retry_at == midnight
+    assert day_of(midnight) == "2026-05-10" and day_of(midnight - 1) == r.day == "2026-05-09"
+    unlimited = replace(one_a_day, daily_stock=0)
+    assert r.sale(shop, unlimited, today=Today(visitor=0, everyone=10**6))
+    with pytest.raises(Refused) as total:  # the promotion's whole stock still comes first
+        r.sale(booth(issued={TEA.id: 100}, published=config(one_a_day)), one_a_day)
+    assert total.value.code == ErrorCode.SOLD_OUT

@@ -85,6 +85,8 @@ class RedisBooths:
                     "issued": issued,
                     "valid_from": p.valid_from,
                     "valid_to": p.valid_to,
+                    "per_visitor": p.per_visitor,
+                    "daily_stock": p.daily_stock,
                     "live": True,
                 }
             changes = Changes()

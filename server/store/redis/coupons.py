@@ -28,11 +28,13 @@ from server.store.redis.keys import (
     CODES,
     COUPON_SEQ,
     COUPONS,
+    DAILY_TTL_S,
     HASH,
     KEYS,
     LEGS,
     OUT,
     booth_coupons_key,
+    daily_key,
     dumps,
     movement,
     promotions_key,
@@ -44,7 +46,13 @@ from server.store.redis.street import Changes, Street, StreetView
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import BoothRecord, text_of
-from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption, check_redemption
+from srichan_world.world.coupons import (
+    CouponRecord,
+    Redeemed,
+    Redemption,
+    Today,
+    check_redemption,
+)
 from srichan_world.world.ledger import shop_account
 from srichan_world.world.visitors import check_credentials, require_secret
 
@@ -114,9 +122,8 @@ class RedisCoupons:
                 booth = street.record(r.slot)
                 assert booth is not None, "slots are never deleted"
                 return Redeemed(r.same(coupon_from(held)), await self._balance(keys), booth)
-            payment = r.payment(
-                r.sale(street.record(r.slot), street.promotion(r.slot, r.promotion_id))
-            )
+            promotion = street.promotion(r.slot, r.promotion_id)
+            payment = r.payment(r.sale(street.record(r.slot), promotion, today=today(street, r)))
             leg = f"dr:{payment.key}"
             item_id = f"c:{rid}"
             item = {
@@ -227,9 +234,9 @@ class Sales:
             if refused is not None:
                 return changes, ("refused", json.loads(refused))
             try:
-                sale = r.sale(
-                    booth, street.promotion(r.slot, r.promotion_id), paid=payment["amount"]
-                )
+                counted = today(street, r)
+                terms = street.promotion(r.slot, r.promotion_id)
+                sale = r.sale(booth, terms, paid=payment["amount"], today=counted)
             except Refused as refusal:
                 why = refusal.refusal
                 reason = {"code": int(why.code), "detail": why.detail, "retry_at": why.retry_at}
@@ -251,6 +258,9 @@ class Sales:
             sold = promotion | {"issued": promotion["issued"] + 1}
             changes.hset(promotions_key(r.slot), r.promotion_id, sold)
             changes.hincrby(BOOTH_VERSIONS, r.slot, 1)
+            mine, everyone = _daily_keys(r)
+            changes.setex(mine, DAILY_TTL_S, counted.visitor + 1)
+            changes.setex(everyone, DAILY_TTL_S, counted.everyone + 1)
             changes.items.append(payment)
             assert booth is not None, "the sale found it"
             return changes, ("issued", (coupon, booth.sold(r.promotion_id)))
@@ -279,7 +289,22 @@ class Sales:
     def _reads(r: Redemption, attempt: str) -> list[tuple[str, str | None]]:
         rid = redemption_id(r.visitor_id, r.key)
         reads: list[tuple[str, str | None]] = [(COUPONS, rid), (refusal_key(rid, attempt), None)]
+        reads += [(key, None) for key in _daily_keys(r)]
         return reads + [(COUPON_SEQ, None)] + [(CODES, c) for c in r.codes]
+
+
+def _daily_keys(r: Redemption) -> tuple[str, str]:
+    """The counters of today's coupons of ``r``'s promotion: the visitor's, everyone's."""
+    return (
+        daily_key(r.slot, r.promotion_id, r.day, r.visitor_id),
+        daily_key(r.slot, r.promotion_id, r.day),
+    )
+
+
+def today(street: StreetView, r: Redemption) -> Today:
+    """Today's coupons of ``r``'s promotion as ``street`` read them (:meth:`Sales.read`)."""
+    mine, everyone = (street.fields[(key, None)] for key in _daily_keys(r))
+    return Today(int(mine or 0), int(everyone or 0))
 
 
 def redemption_json(r: Redemption) -> dict[str, Any]:

@@ -136,6 +136,16 @@ def booth_coupons_key(slot: str) -> str:
     return f"{G}:bcpn:{slot}"
 
 
+def daily_key(slot: str, promotion_id: str, day: str, visitor_id: str = "") -> str:
+    """Coupons of a promotion issued on one Bangkok day: to one visitor, or (no visitor) in
+    all. Plain counters that expire (:data:`DAILY_TTL_S`) once the day is long over."""
+    tail = f":{visitor_id}" if visitor_id else ""
+    return f"{G}:daily:{slot}:{promotion_id}:{day}{tail}"
+
+
+DAILY_TTL_S = 3 * 86_400
+
+
 def refusal_key(redemption_id: str, attempt: str) -> str:
     return f"{G}:rdmno:{redemption_id}:{attempt}"
 

@@ -84,7 +84,8 @@ class StreetView:
         if row is None or not row["live"]:
             return None
         terms = (row["cost"], row["coupons"], row["valid_from"], row["valid_to"])
-        return Promotion(promotion_id, text_of(row["title"]), *terms)
+        limits = (row.get("per_visitor", 1), row.get("daily_stock", 0))
+        return Promotion(promotion_id, text_of(row["title"]), *terms, *limits)
 
     def record(self, slot: str) -> BoothRecord | None:
         booth = self.booths.get(slot)

@@ -69,10 +69,12 @@ class SQLiteBooths(Database):
             for p in config.promotions:
                 conn.execute(
                     "INSERT INTO promotions (slot, id, title, cost, coupons, issued, valid_from, "
-                    "valid_to, live) VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1) "
+                    "valid_to, live, per_visitor, daily_stock) "
+                    "VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?, ?) "
                     "ON CONFLICT (slot, id) DO UPDATE SET title = excluded.title, "
                     "cost = excluded.cost, coupons = excluded.coupons, "
-                    "valid_from = excluded.valid_from, valid_to = excluded.valid_to, live = 1",
+                    "valid_from = excluded.valid_from, valid_to = excluded.valid_to, live = 1, "
+                    "per_visitor = excluded.per_visitor, daily_stock = excluded.daily_stock",
                     (
                         slot,
                         p.id,
@@ -81,6 +83,8 @@ class SQLiteBooths(Database):
                         p.stock(issued.get(p.id, 0)),
                         p.valid_from,
                         p.valid_to,
+                        p.per_visitor,
+                        p.daily_stock,
                     ),
                 )
             conn.execute(
@@ -181,14 +185,14 @@ def booth_of(conn: sqlite3.Connection, slot: str) -> BoothRecord | None:
 def live_promotion(conn: sqlite3.Connection, slot: str, promotion_id: str) -> Promotion | None:
     """The slot's published promotion of this id with its stock (the street's terms)."""
     row = conn.execute(
-        "SELECT title, cost, coupons, valid_from, valid_to FROM promotions "
-        "WHERE slot = ? AND id = ? AND live = 1",
+        "SELECT title, cost, coupons, valid_from, valid_to, per_visitor, daily_stock "
+        "FROM promotions WHERE slot = ? AND id = ? AND live = 1",
         (slot, promotion_id),
     ).fetchone()
     if row is None:
         return None
-    title, cost, coupons, valid_from, valid_to = row
-    return Promotion(promotion_id, text_of(json.loads(title)), cost, coupons, valid_from, valid_to)
+    title, *terms = row
+    return Promotion(promotion_id, text_of(json.loads(title)), *terms)
 
 
 def require_booth(conn: sqlite3.Connection, slot: str) -> BoothRecord:

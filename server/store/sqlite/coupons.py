@@ -15,8 +15,15 @@ from server.store.sqlite.owners import note, require_holder
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.booths import text_of
-from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption, check_redemption
+from srichan_world.world.coupons import (
+    CouponRecord,
+    Redeemed,
+    Redemption,
+    Today,
+    check_redemption,
+)
 from srichan_world.world.ledger import shop_account, visitor_account
+from srichan_world.world.periods import next_day_at
 from srichan_world.world.visitors import check_credentials, require_secret
 
 
@@ -40,7 +47,7 @@ class SQLiteCoupons(Database):
                 first = r.same(coupon_of(row))
                 assert booth is not None, "slots are never deleted"
                 return Redeemed(first, balance_of(conn, account), booth)
-            sale = r.sale(booth, live_promotion(conn, r.slot, r.promotion_id))
+            sale = r.sale(booth, live_promotion(conn, r.slot, r.promotion_id), today=today(conn, r))
             move(conn, r.payment(sale))
             marks = ",".join("?" * len(r.codes))
             taken = {
@@ -127,6 +134,17 @@ class SQLiteCoupons(Database):
             return replace(coupon, used_at=now)
 
         return await self._call(run, write=True)
+
+
+def today(conn: sqlite3.Connection, r: Redemption) -> Today:
+    """The promotion's coupons issued this Bangkok day: to ``r``'s visitor, and in all."""
+    end = next_day_at(r.now)  # Bangkok keeps no daylight saving: every day is 86,400 s
+    mine, everyone = conn.execute(
+        "SELECT COALESCE(SUM(visitor_id = ?), 0), COUNT(*) FROM coupons "
+        "WHERE slot = ? AND promotion_id = ? AND issued_at >= ? AND issued_at < ?",
+        (r.visitor_id, r.slot, r.promotion_id, end - 86_400, end),
+    ).fetchone()
+    return Today(mine, everyone)
 
 
 COUPON_COLUMNS = (

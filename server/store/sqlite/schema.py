@@ -246,6 +246,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE quiz_attempts ADD COLUMN missed INTEGER NOT NULL DEFAULT 0",
         "UPDATE quiz_attempts SET missed = wrong",
     ),
+    (
+        # promotion limits: coupons per visitor per day, and per day in all (0: none)
+        "ALTER TABLE promotions ADD COLUMN per_visitor INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE promotions ADD COLUMN daily_stock INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

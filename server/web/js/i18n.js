@@ -100,7 +100,13 @@ const STRINGS = {
   redeemFor: ["แลกด้วย", "Redeem for"],
   redeemed: ["แลกคูปองสำเร็จ", "Coupon redeemed"],
   soldOut: ["หมดแล้ว", "Sold out"],
+  visitorLimit: [
+    "วันนี้คุณรับคูปองนี้ครบแล้ว พรุ่งนี้มาใหม่นะ",
+    "You have today's coupons of this one; come back tomorrow",
+  ],
+  soldOutToday: ["คูปองของวันนี้หมดแล้ว พรุ่งนี้มีใหม่", "Today's coupons are gone; more tomorrow"],
   left: ["เหลือ {n}", "{n} left"],
+  perDay: ["คนละ {n} ใบต่อวัน", "{n} per person a day"],
   baht: ["บาท", "baht"],
   promoNotStarted: ["ยังไม่เริ่ม", "Not started yet"],
   promoEnded: ["หมดเวลาแล้ว", "Ended"],

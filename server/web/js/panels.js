@@ -36,6 +36,10 @@ export function errorText(code) {
       return t("notEnoughTokens");
     case ErrorCode.SOLD_OUT:
       return t("soldOut");
+    case ErrorCode.VISITOR_LIMIT:
+      return t("visitorLimit");
+    case ErrorCode.SOLD_OUT_TODAY:
+      return t("soldOutToday");
     case ErrorCode.UNSUPPORTED:
       return t("comingSoonServer");
     case ErrorCode.ANSWER_REPLAYED:
@@ -464,6 +468,9 @@ export function boothsView(
             el("span", { class: "cost", text: ` · ${promo.cost} ${t("tokens")}` }),
             typeof promo.left === "number"
               ? el("span", { class: "left", text: ` · ${t("left", { n: promo.left })}` })
+              : null,
+            promo.per_visitor
+              ? el("span", { class: "left", text: ` · ${t("perDay", { n: promo.per_visitor })}` })
               : null,
             // The accessible name is the visible text; the promotion's title describes it.
             el("button", {

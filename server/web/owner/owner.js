@@ -165,6 +165,8 @@ function addPromotion(promo = {}) {
   $('[data-field="title.en"]', item).value = promo.title?.en || "";
   $('[data-field="cost"]', item).value = promo.cost ?? "";
   $('[data-field="coupons"]', item).value = promo.coupons ?? "";
+  $('[data-field="per_visitor"]', item).value = promo.per_visitor ?? 1;
+  $('[data-field="daily_stock"]', item).value = promo.daily_stock || "";
   const now = Math.floor(Date.now() / 1000);
   $('[data-field="valid_from"]', item).value = toLocalInput(promo.valid_from || now);
   $('[data-field="valid_to"]', item).value = toLocalInput(promo.valid_to || now + 30 * 86400);
@@ -280,6 +282,8 @@ function readForm() {
       title: { th: field(item, "title.th"), en: field(item, "title.en") },
       cost: field(item, "cost").trim(),
       coupons: field(item, "coupons").trim(),
+      per_visitor: field(item, "per_visitor").trim(),
+      daily_stock: field(item, "daily_stock").trim(),
       valid_from: fromLocalInput(field(item, "valid_from")),
       valid_to: fromLocalInput(field(item, "valid_to")),
     })),
