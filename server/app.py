@@ -140,7 +140,11 @@ def create_app(
     pump = Pump(street, presence, metrics, limits, wall=wall)
     admission = Admission(settings.admission_limits())
     door = SocketAdmission(
-        admission, settings.trusted_proxies, metrics, banned=guard.sanctions.address_banned
+        admission,
+        settings.trusted_proxies,
+        metrics,
+        banned=guard.sanctions.address_banned,
+        still_held=world.is_held,
     )
 
     app = web.Application(middlewares=[status.store_errors])

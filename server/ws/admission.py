@@ -4,7 +4,8 @@
 :class:`~srichan_world.world.admission.Admission` whether the client's address
 (server/client_address.py) may open another socket now; a refusal is an HTTP 429 with
 ``Retry-After`` and costs no WebSocket, no session and no presence work. An admitted socket is
-counted until its handler returns. Nothing here runs per message: the presence hot path never
+counted until its handler returns, and after that while the avatar it leaves waits for a
+resume (the handler sets :data:`HELD`). Nothing here runs per message: the presence hot path never
 sees admission.
 """
 
@@ -21,6 +22,9 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.admission import Admission, Network
 
 WsHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HELD = web.RequestKey("held", tuple[str, float])
+"""Set by the handler when its session's avatar is left waiting for a resume: ``(resume
+token, end of the window)``. The address keeps counting it until then."""
 
 
 class SocketAdmission:
@@ -33,6 +37,7 @@ class SocketAdmission:
         metrics: Metrics,
         clock: Callable[[], float] = time.monotonic,
         banned: Callable[[str, float], bool] | None = None,
+        still_held: Callable[[str], bool] | None = None,
     ) -> None:
         self.admission = admission
         self.banned = banned
@@ -40,6 +45,9 @@ class SocketAdmission:
         self.trusted = tuple(trusted)
         self.metrics = metrics
         self.clock = clock
+        self.still_held = still_held
+        """Whether an avatar waits for a resume under a token (the presence world's answer);
+        ``None``: held avatars are counted until their window ends."""
         metrics.admission_addresses.set_function(admission.tracked)
 
     def wrap(self, handler: WsHandler) -> WsHandler:
@@ -53,7 +61,7 @@ class SocketAdmission:
                 return web.json_response(
                     {"error": "banned", "code": int(ErrorCode.BANNED)}, status=403
                 )
-            denial = admission.open_socket(address, self.clock())
+            denial = admission.open_socket(address, self.clock(), self.still_held)
             if denial is not None:
                 refusals.labels(denial.reason.value).inc()
                 return web.json_response(
@@ -68,6 +76,6 @@ class SocketAdmission:
             try:
                 return await handler(request)
             finally:
-                admission.close_socket(address)
+                admission.close_socket(address, request.get(HELD))
 
         return admitted

@@ -33,6 +33,7 @@ from aiohttp import WSMsgType, web
 from server.metrics import Metrics
 from server.store import StoreError
 from server.tasks import cancel
+from server.ws.admission import HELD
 from server.ws.buffers import DEFAULT_LIMITS, SocketLimits, bound_buffers
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
@@ -41,7 +42,14 @@ from srichan_world.protocol.limits import MAX_FRAME_BYTES
 from srichan_world.protocol.messages import Error, Message
 from srichan_world.street.steps import Step, StoreUnavailable
 from srichan_world.street.street import Apply, Learned, Street, StreetEffect
-from srichan_world.world.presence import Close, Frames, PresenceSettings, Send, SessionView
+from srichan_world.world.presence import (
+    Close,
+    Frames,
+    Held,
+    PresenceSettings,
+    Send,
+    SessionView,
+)
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +233,7 @@ class Pump:
         counts = self._in
         receive = ws.receive
         binary = WSMsgType.BINARY
+        goodbye = False
         try:
             while True:
                 msg = await receive()
@@ -239,6 +248,7 @@ class Pump:
                     if effects:
                         self.apply(effects)
                 elif msg.type in _CLOSING:
+                    goodbye = msg.type is WSMsgType.CLOSE and msg.data == CloseCode.NORMAL
                     break
                 elif msg.type is WSMsgType.PONG:
                     conn.ping_at = None
@@ -254,7 +264,11 @@ class Pump:
         finally:
             self.conns.pop(sid, None)
             self.metrics.connections.dec()
-            self.apply(street.disconnect(sid, now()))
+            left = street.disconnect(sid, now(), goodbye)
+            for e in left:
+                if type(e) is Held:
+                    request[HELD] = (e.token, e.until)
+            self.apply(left)
             # let the writer finish a close it started (or start one), but not for long
             self._close(conn, CloseCode.NORMAL, "")
             with contextlib.suppress(Exception, asyncio.CancelledError):

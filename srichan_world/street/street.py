@@ -140,8 +140,8 @@ class Street:
                 return self._requests(effects, wall)
         return effects
 
-    def disconnect(self, session: int, now: float) -> list[StreetEffect]:
-        effects: list[StreetEffect] = list(self.world.disconnect(session, now))
+    def disconnect(self, session: int, now: float, goodbye: bool = False) -> list[StreetEffect]:
+        effects: list[StreetEffect] = list(self.world.disconnect(session, now, goodbye))
         self._jobs.pop(session, None)
         self._pending_hello.pop(session, None)
         self._seen_at.pop(session, None)

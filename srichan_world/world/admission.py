@@ -15,6 +15,11 @@ Per address, :class:`Admission` keeps
 * the TCP connections that have gone a second without sending a whole request head
   (``pending_per_address``): what slowloris and silent connections hold, and honest clients,
   who send theirs within milliseconds, never do.
+* the avatars its closed sockets left waiting for a resume (:meth:`Admission.hold`): they
+  count against ``sockets_per_address`` like open sockets until they are resumed or their
+  resume window ends, so connect → hello → close over and over cannot fill the street with
+  one address's held avatars. A resumed avatar frees its place (checked lazily through the
+  ``still_held`` question the caller passes, only when the address is at its limit).
 
 A refusal is a :class:`Denial` with a reason and the seconds after which trying again can
 succeed; the I/O layer answers it (HTTP 429 with ``Retry-After``) and counts it. The table is
@@ -33,7 +38,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
@@ -83,12 +88,15 @@ class Denial:
 
 
 class _Address:
-    __slots__ = ("hellos", "pending", "sockets")
+    __slots__ = ("held", "hellos", "pending", "sockets")
 
     def __init__(self, limits: AdmissionLimits, now: float) -> None:
         self.sockets = 0
         self.pending = 0
         self.hellos = TokenBucket(limits.hellos_per_minute / 60.0, limits.hello_burst, now)
+        self.held: dict[str, float] = {}
+        """Resume token → end of its window, in the order held (so also by end: the window
+        is the same for all)."""
 
 
 class Admission:
@@ -97,6 +105,8 @@ class Admission:
     def __init__(self, limits: AdmissionLimits = AdmissionLimits()) -> None:
         self.limits = limits
         self._table: OrderedDict[str, _Address] = OrderedDict()
+        self._holders: dict[str, str] = {}
+        """Resume token → the address whose closed socket left that avatar held."""
         self.evicted = 0
         """Addresses forgotten because the table was full (since start)."""
 
@@ -104,13 +114,26 @@ class Admission:
         """Addresses in the table now."""
         return len(self._table)
 
-    def open_socket(self, address: str, now: float) -> Denial | None:
+    def open_socket(
+        self, address: str, now: float, still_held: Callable[[str], bool] | None = None
+    ) -> Denial | None:
         """A WebSocket handshake from ``address``: ``None`` (admitted, counted until
-        :meth:`close_socket`) or why not. A refused handshake spends no token."""
+        :meth:`close_socket`) or why not. A refused handshake spends no token. Held avatars
+        count as sockets; ``still_held(token)`` tells which of them still wait (a resumed
+        one does not), asked only when the address is at its limit."""
         entry = self._entry(address, now)
         limits = self.limits
-        if entry.sockets >= limits.sockets_per_address:
-            return Denial(Reason.SOCKETS, limits.socket_retry_s)
+        held = entry.held
+        if held:
+            self._expire(entry, now)
+        if entry.sockets + len(held) >= limits.sockets_per_address and still_held is not None:
+            for token in [t for t in held if not still_held(t)]:
+                self.release(token)
+        if entry.sockets + len(held) >= limits.sockets_per_address:
+            retry = limits.socket_retry_s
+            if held:
+                retry = min(retry, max(1, math.ceil(next(iter(held.values())) - now)))
+            return Denial(Reason.SOCKETS, retry)
         bucket = entry.hellos
         if not bucket.take(now):
             wait = (1.0 - bucket.tokens) / bucket.rate
@@ -118,10 +141,34 @@ class Admission:
         entry.sockets += 1
         return None
 
-    def close_socket(self, address: str) -> None:
+    def close_socket(self, address: str, held: tuple[str, float] | None = None) -> None:
+        """A socket of ``address`` closed; ``held``: its avatar waits for a resume, as
+        ``(resume token, end of the window)``, and keeps counting until then."""
         entry = self._table.get(address)
-        if entry is not None and entry.sockets > 0:
+        if entry is None:
+            return
+        if entry.sockets > 0:
             entry.sockets -= 1
+        if held is not None:
+            token, until = held
+            entry.held[token] = until
+            self._holders[token] = address
+
+    def release(self, token: str) -> None:
+        """The avatar held under ``token`` was resumed or removed: its place is free."""
+        address = self._holders.pop(token, None)
+        entry = None if address is None else self._table.get(address)
+        if entry is not None:
+            entry.held.pop(token, None)
+
+    def _expire(self, entry: _Address, now: float) -> None:
+        held = entry.held
+        while held:
+            token, until = next(iter(held.items()))
+            if until > now:
+                break
+            del held[token]
+            self._holders.pop(token, None)
 
     def open_pending(self, address: str, now: float) -> Denial | None:
         """A new TCP connection from ``address``: ``None`` (counted until
@@ -142,6 +189,11 @@ class Admission:
         entry = self._table.get(address)
         return (0, 0) if entry is None else (entry.sockets, entry.pending)
 
+    def held(self, address: str, now: float) -> int:
+        """Avatars of ``address`` waiting for a resume at ``now`` (not yet told of resumes)."""
+        entry = self._table.get(address)
+        return 0 if entry is None else sum(until > now for until in entry.held.values())
+
     def _entry(self, address: str, now: float) -> _Address:
         table = self._table
         entry = table.get(address)
@@ -156,13 +208,19 @@ class Admission:
     def _evict(self) -> None:
         table = self._table
         idle = next(
-            (k for k, e in islice(table.items(), EVICT_SCAN) if not e.sockets and not e.pending),
+            (
+                k
+                for k, e in islice(table.items(), EVICT_SCAN)
+                if not e.sockets and not e.pending and not e.held
+            ),
             None,
         )
         if idle is None:
-            table.popitem(last=False)
+            _, entry = table.popitem(last=False)
         else:
-            del table[idle]
+            entry = table.pop(idle)
+        for token in entry.held:
+            self._holders.pop(token, None)
         self.evicted += 1
 
 

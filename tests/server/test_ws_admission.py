@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import aiohttp
@@ -14,7 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from server.app import create_app
 from server.config import Settings
-from server.keys import ADMISSION
+from server.keys import ADMISSION, PUMP
 from server.ws.client import PresenceClient
 
 
@@ -111,3 +113,34 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_counts_alone(
     assert await refused(server, "127.0.0.11", **{"X-Forwarded-For": "10.9.9.99"}) == (429, "30")
     for ws in [*first, other, *spoofing]:
         await ws.close()
+
+
+async def test_avatars_left_waiting_count_against_their_address_until_resumed(
+    server: TestServer,
+) -> None:
+    """connect → hello → drop, over and over: each avatar waits 30 s for a resume and keeps
+    its address's place; a resume (here from another address: the phone went onto mobile
+    data) frees it, and a goodbye (close 1000) lets the avatar go at once."""
+    admission, world = server.app[ADMISSION], server.app[PUMP].world
+    tokens = []
+    for i in range(5):
+        ws = await connect(server, "127.0.0.11")
+        tokens.append((await PresenceClient(ws).hello(f"churn {i}")).resume_token)
+        ws.transport.abort()  # no close frame: a dropped connection
+    await wait_for(lambda: admission.held("127.0.0.11", time.monotonic()) == 5)
+    assert admission.holding("127.0.0.11") == (0, 0)
+    status, retry = await refused(server, "127.0.0.11")
+    assert status == 429 and 1 <= int(retry) <= 30
+    moved = PresenceClient(await connect(server, "127.0.0.12"))
+    assert (await moved.hello("churn 0", resume=tokens[0])).resumed
+    again = await connect(server, "127.0.0.11")  # one place free again
+    await moved.close()  # a goodbye
+    await wait_for(lambda: world.population == 4)
+    assert not world.is_held(tokens[0])
+    await again.close()
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.02)

@@ -32,6 +32,7 @@ from srichan_world.world.presence.effects import (
     Dispatch,
     Effect,
     Frames,
+    Held,
     Send,
     SessionView,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "Dispatch",
     "Effect",
     "Frames",
+    "Held",
     "PresenceSettings",
     "PresenceWorld",
     "Send",

@@ -1,7 +1,7 @@
 """What the presence world asks its pump to do, and what a request handler may know.
 
 The world never does I/O: each entry point returns effects (:class:`Send`, :class:`Close`,
-:class:`Frames`, :class:`Dispatch`) for the pump to carry out, in order.
+:class:`Frames`, :class:`Dispatch`, :class:`Held`) for the pump to carry out, in order.
 """
 
 from __future__ import annotations
@@ -48,7 +48,18 @@ class Dispatch:
     message: Message
 
 
-Effect = Send | Frames | Close | Dispatch
+@dataclass(frozen=True, slots=True)
+class Held:
+    """``session`` ended without a goodbye and its avatar waits for a resume under ``token``
+    until ``until`` (the world's clock): the I/O counts it against the session's network
+    address meanwhile (srichan_world/world/admission.py)."""
+
+    session: int
+    token: str
+    until: float
+
+
+Effect = Send | Frames | Close | Dispatch | Held
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ from srichan_world.world.presence.effects import (
     Dispatch,
     Effect,
     Frames,
+    Held,
     Send,
     SessionView,
 )
@@ -151,22 +152,29 @@ class PresenceWorld(SharedCrowd):
             return self._travel(s, a, msg)
         return [Dispatch(s.id, msg)]
 
-    def disconnect(self, session: int, now: float) -> list[Effect]:
-        """The socket is gone. The avatar stays (standing still) for the resume window."""
+    def disconnect(self, session: int, now: float, goodbye: bool = False) -> list[Effect]:
+        """The socket is gone. The avatar stays (standing still) for the resume window
+        (:class:`Held`), unless the client said ``goodbye`` (a normal close) or was closed
+        for abuse: then it leaves at once."""
         s = self.sessions.pop(session, None)
         if s is None or s.avatar is None or s.avatar.session is not s:
             return []
         a = s.avatar
         a.session = None
         a.visible = set()
-        if s.drop_avatar:
+        if s.drop_avatar or goodbye:
             self._remove(a)
-        else:
-            a.held_until = now + self.settings.resume_window_s
-            self.held.append(a)
-            if self._sharing:
-                self._released.append((a.token, resume_state(a)))
-        return []
+            return []
+        a.held_until = now + self.settings.resume_window_s
+        self.held.append(a)
+        if self._sharing:
+            self._released.append((a.token, resume_state(a)))
+        return [Held(session, a.token, a.held_until)]
+
+    def is_held(self, token: str) -> bool:
+        """Does an avatar still wait for a resume under ``token``?"""
+        a = self.tokens.get(token)
+        return a is not None and a.held_until is not None
 
     def tick(self, now: float) -> list[Effect]:
         """Advance one tick: a :class:`Frames` effect with one frame per welcomed session, after

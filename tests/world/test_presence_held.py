@@ -1,0 +1,39 @@
+"""Leaving without a goodbye holds the avatar for a resume, and says so (``Held``) for the I/O
+to count it against the address; a goodbye lets it go at once."""
+
+from __future__ import annotations
+
+from srichan_world.protocol.messages import Hello
+from srichan_world.world.presence import Held
+from tests.world.test_presence import Harness
+
+
+def test_a_drop_holds_the_avatar_and_says_under_which_token_until_when() -> None:
+    h = Harness([(5.0, 0.0), (8.0, 0.0)])
+    a = h.join()
+    effects = h.world.disconnect(a, h.now)
+    assert effects == [Held(a, "token-0", h.now + 30.0)]
+    assert h.world.is_held("token-0") and h.world.population == 1
+    back = h.connect()
+    (w,) = h.send(back, Hello(1, "กลับมา", (0, 0, 0), resume="token-0"))
+    assert w.resumed and not h.world.is_held("token-0"), "resumed: its place is free"
+
+
+def test_a_goodbye_lets_the_avatar_go_at_once() -> None:
+    h = Harness([(5.0, 0.0), (8.0, 0.0)])
+    a, b = h.join(), h.join()
+    assert h.world.disconnect(a, h.now, goodbye=True) == []
+    assert not h.world.is_held("token-0") and h.world.population == 1
+    h.tick()
+    assert h.ids[a] not in h.sees(b), "gone for the others at the next frame"
+    again = h.connect()
+    (w,) = h.send(again, Hello(1, "ใหม่", (0, 0, 0), resume="token-0"))
+    assert not w.resumed, "nothing to resume after a goodbye"
+
+
+def test_an_expired_hold_is_no_longer_held() -> None:
+    h = Harness([(5.0, 0.0)])
+    a = h.join()
+    h.world.disconnect(a, h.now)
+    h.tick(31.0)
+    assert not h.world.is_held("token-0") and h.world.population == 0
