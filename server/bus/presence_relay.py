@@ -50,7 +50,7 @@ from server.tasks import cancel
 from server.ws.pump import Pump
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
-from srichan_world.world.presence import CellNews, PresenceWorld, TickNews
+from srichan_world.world.presence import CellNews, PresenceWorld, TickNews, identity_key
 
 log = logging.getLogger(__name__)
 
@@ -306,20 +306,25 @@ class PresenceRelay:
         try:
             hello = msgpack.unpackb(data)
             token = hello[5] if isinstance(hello, list) and len(hello) > 5 else None
+            who = identity_key(*(hello[6:8] if len(hello) >= 8 else (None, None)))
         except Exception:
             return  # the world will refuse the malformed hello itself
         if not isinstance(token, str) or not token or self.world.knows_token(token):
             return
         key = resume_key(token)
-        try:
+        try:  # another identity's hello must not use up the owner's state: look first
+            state = await self.client.get(key)
+            if state is None or _owner(state) != who:
+                return
             state = await self.client.getdel(key)
         except (RedisError, OSError):
             return  # Redis away: a fresh avatar, as after a lost resume window
         if state is None:
             return
         try:
-            qx, qz, qh, anim, name, look = msgpack.unpackb(state)
-            self.world.adopt(token, qx, qz, qh, anim, name, tuple(look), self.clock())
+            qx, qz, qh, anim, name, look, *owner = msgpack.unpackb(state)
+            place = (qx, qz, qh, anim, name, tuple(look), self.clock())
+            self.world.adopt(token, *place, owner=owner[0] if owner else "")
         except (ValueError, TypeError) as exc:
             log.warning("ignoring a bad resume state: %s", exc)
             return
@@ -341,3 +346,13 @@ class PresenceRelay:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _owner(state: bytes) -> str:
+    """The identity a stored resume state is bound to (``""``: anonymous, or bad state)."""
+    try:
+        record = msgpack.unpackb(state)
+    except Exception:
+        return ""
+    owner = record[6] if isinstance(record, list) and len(record) > 6 else ""
+    return owner if isinstance(owner, str) else ""

@@ -15,7 +15,7 @@ import pytest
 from server.ws.client import PresenceClient
 from srichan_world.protocol.codes import Emote
 from srichan_world.protocol.messages import ChatSaid, Emoted
-from tests.scale.conftest import Server, join, serve
+from tests.scale.conftest import Server, join, serve, visitor
 from tools import redis_servers
 
 pytestmark = pytest.mark.redis
@@ -111,6 +111,29 @@ async def test_a_visitor_resumes_on_the_other_process(pair: Pair) -> None:
         await watcher.close()
         with contextlib.suppress(Exception):
             await walker.close()
+
+
+async def test_a_stolen_token_on_the_other_process_leaves_the_avatar_to_its_owner(
+    pair: Pair,
+) -> None:
+    """Another identity's hello with the token must neither resume the avatar nor use up its
+    stored state: the owner still resumes it there."""
+    victim = await join(pair.a, "อลิซ", 1)
+    token = victim.welcome.resume_token  # type: ignore[union-attr]
+    await victim.move(101.5, 2.5)
+    await asyncio.sleep(0.2)
+    victim.ws.transport.abort()
+    await asyncio.sleep(0.3)
+    thief = await PresenceClient.connect(pair.b.ws)
+    vid, secret = visitor(2)
+    stolen = await thief.hello("ขโมย", resume=token, visitor_id=vid, visitor_secret=secret)
+    assert not stolen.resumed
+    back = await PresenceClient.connect(pair.a.ws)  # where it played: still there for her
+    vid, secret = visitor(1)
+    welcome = await back.hello("อลิซ", resume=token, visitor_id=vid, visitor_secret=secret)
+    assert welcome.resumed and (welcome.x, welcome.z) == (101.5, 2.5)
+    await thief.close()
+    await back.close()
 
 
 async def test_visitors_lose_each_other_while_redis_is_away_and_meet_again(

@@ -27,6 +27,7 @@ hot path (the layers are base classes, not objects the world calls through):
 * ``world``: :class:`PresenceWorld`, the entry points and the checks on every request.
 """
 
+from srichan_world.world.presence.avatars import identity_key
 from srichan_world.world.presence.effects import (
     Close,
     Dispatch,
@@ -52,4 +53,5 @@ __all__ = [
     "Send",
     "SessionView",
     "TickNews",
+    "identity_key",
 ]

@@ -8,6 +8,7 @@ resume window, and a *remote* avatar (another process's visitor) has none at all
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import msgpack
@@ -60,6 +61,7 @@ class Avatar:
         "id",
         "look",
         "name",
+        "owner",
         "qa",
         "qh",
         "qx",
@@ -80,6 +82,8 @@ class Avatar:
         self.name = name
         self.look = look
         self.token = token
+        self.owner = ""
+        """:func:`identity_key` of the hello that made the avatar: only it may resume it."""
         self.session: Session | None = None
         self.x = self.z = self.heading = 0.0
         self.anim = 0
@@ -143,8 +147,8 @@ def full_record(a: Avatar) -> bytes:
 
 
 ResumeState = list[int | str | list[int]]
-"""``[x cm, z cm, heading byte, anim, name, look]``: what a process needs to take over an
-avatar whose visitor resumes there."""
+"""``[x cm, z cm, heading byte, anim, name, look, owner]``: what a process needs to take over
+an avatar whose visitor resumes there (``owner``: its :func:`identity_key`)."""
 
 
 def resume_state(a: Avatar) -> ResumeState:
@@ -155,4 +159,16 @@ def resume_state(a: Avatar) -> ResumeState:
         a.anim,
         a.name,
         list(a.look),
+        a.owner,
     ]
+
+
+def identity_key(visitor_id: object, visitor_secret: object) -> str:
+    """Who a hello says it is, as a resume token is bound to it: ``""`` for an anonymous
+    visitor, else a hash of the visitor id and secret (the secret itself is never kept). A
+    resume token taken from the wire or a shared screen is worth nothing with another
+    identity: it buys a fresh avatar, not the victim's place and name."""
+    if not isinstance(visitor_id, str) or not isinstance(visitor_secret, str):
+        return ""
+    raw = f"{visitor_id}\0{visitor_secret}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw).hexdigest()[:32]

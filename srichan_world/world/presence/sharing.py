@@ -210,7 +210,8 @@ class SharedCrowd(Crowd):
 
     def resume_states(self) -> list[tuple[str, ResumeState]]:
         """``(resume token, state)`` of every avatar of this world's own visitors, the state
-        being what :meth:`adopt` takes: ``[x cm, z cm, heading byte, anim, name, look]``."""
+        being what :meth:`adopt` takes: ``[x cm, z cm, heading byte, anim, name, look,
+        owner]``."""
         first, last = self._first_id, self._last_id
         return [(a.token, resume_state(a)) for a in self.avatars.values() if first <= a.id <= last]
 
@@ -224,10 +225,12 @@ class SharedCrowd(Crowd):
         name: str,
         look: tuple[int, ...],
         now: float,
+        owner: str = "",
     ) -> None:
         """Take over an avatar whose visitor resumes here after playing on another process:
-        it waits for the hello with ``token``, as if it had dropped here, under a new id of
-        this world's own. A position off the walkable area becomes a spawn point."""
+        it waits for the hello with ``token`` (from the identity ``owner``), as if it had
+        dropped here, under a new id of this world's own. A position off the walkable area
+        becomes a spawn point."""
         if token in self.tokens or self.local_population >= self.settings.max_avatars:
             return
         name = clean_name(name) or "?"
@@ -237,6 +240,7 @@ class SharedCrowd(Crowd):
             place = (x, z, (qh & 255) * (360 / 256), anim if anim in _ANIMS else int(Anim.IDLE))
         look = tuple(int(v) & 255 for v in look[: L.LOOK_FIELDS])
         a = self._spawn(name, look, now, token, place)
+        a.owner = owner
         a.held_until = now + self.settings.resume_window_s
         self.held.append(a)
 

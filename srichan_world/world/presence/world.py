@@ -45,7 +45,7 @@ from srichan_world.protocol.messages import (
 from srichan_world.scene.manifest import Manifest
 from srichan_world.world.moderation import Guard, Line
 from srichan_world.world.names import REASONS, Why, check_name, clean_chat, clean_name
-from srichan_world.world.presence.avatars import Avatar, Session, resume_state
+from srichan_world.world.presence.avatars import Avatar, Session, identity_key, resume_state
 from srichan_world.world.presence.crowd import new_token
 from srichan_world.world.presence.effects import (
     Close,
@@ -324,7 +324,10 @@ class PresenceWorld(SharedCrowd):
         if name is None:
             return [self._error(s, ErrorCode.BAD_NAME, REASONS[why or Why.LENGTH], m.cid)]
         effects: list[Effect] = []
+        owner = identity_key(m.visitor_id, m.visitor_secret)
         a = self.tokens.get(m.resume) if m.resume else None
+        if a is not None and a.owner != owner:
+            a = None  # someone else's token: a fresh avatar, theirs stays as it is
         resumed = a is not None
         if a is not None:
             old = a.session
@@ -340,6 +343,7 @@ class PresenceWorld(SharedCrowd):
             ):
                 return self._fatal(s, ErrorCode.SERVER_FULL, CloseCode.SERVER_FULL, "full", m.cid)
             a = self._spawn(name, m.look, now)
+            a.owner = owner
         a.session = s
         a.reset = True
         a.visible = set()
