@@ -112,13 +112,16 @@ class WalkMap:
 
     def clear(self, ax: float, az: float, bx: float, bz: float) -> bool:
         """True when the straight walk from ``(ax, az)`` to ``(bx, bz)`` touches no boundary
-        of the walkable area. Both points must be walkable (the caller checks)."""
-        cell, cols = self.cell, self.cols
-        fx, fz = (ax - self.x0) / cell, (az - self.z0) / cell
-        tx, tz = (bx - self.x0) / cell, (bz - self.z0) / cell
+        of the walkable area: from a walkable start, the end is then walkable too. False for
+        either point off the raster. All four must be finite (the caller checks)."""
+        cols, rows, x0, z0, cell = self.cols, self.rows, self.x0, self.z0, self.cell
+        fx, fz, tx, tz = (ax - x0) / cell, (az - z0) / cell, (bx - x0) / cell, (bz - z0) / cell
+        if not (0.0 <= fx < cols and 0.0 <= fz < rows and 0.0 <= tx < cols and 0.0 <= tz < rows):
+            return False  # off the raster is off the street
         c, r = int(fx), int(fz)
+        room = self.room[r * cols + c]
         across, down = abs(int(tx) - c), abs(int(tz) - r)
-        if max(across, down) < self.room[r * cols + c]:
+        if across < room and down < room:
             return True
         steps = across + down
         dx, dz = tx - fx, tz - fz
@@ -128,7 +131,7 @@ class WalkMap:
         next_c = ((c + 1 - fx) if dx > 0 else (fx - c)) * delta_c if dx else math.inf
         next_r = ((r + 1 - fz) if dz > 0 else (fz - r)) * delta_r if dz else math.inf
         for _ in range(steps + 1):
-            if not (0 <= c < cols and 0 <= r < self.rows):
+            if not (0 <= c < cols and 0 <= r < rows):
                 return False
             index = r * cols + c
             s = self.state[index]

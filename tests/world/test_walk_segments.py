@@ -96,3 +96,25 @@ def test_a_move_through_a_building_is_corrected_and_the_avatar_stays() -> None:
     h.now += 1.0
     assert h.send(a, Move(121.0, 32.0, 0.0, 1)) == []  # then past it: accepted
     assert (avatar.x, avatar.z) == (121.0, 32.0)
+
+
+def test_points_off_the_raster_are_never_clear() -> None:
+    walk = street()
+    assert not walk.clear(1.0, 1.0, -0.5, 1.0)  # the end is west of the street's box
+    assert not walk.clear(1.0, 1.0, 1.0, 25.0)  # north of it
+    assert not walk.clear(-3.0, 1.0, 1.0, 1.0)  # the start
+    assert walk.clear(1.0, 1.0, 2.0, 2.0)
+
+
+def test_an_avatar_placed_off_the_street_may_step_back_on_but_not_further_off() -> None:
+    from tests.world.test_presence import Harness
+
+    h = Harness([(5.0, 0.0)])
+    a = h.join()
+    avatar = h.world.avatars[h.ids[a]]
+    avatar.x, avatar.z = 110.0, 28.0  # inside the building (another process placed it)
+    h.now += 2.0
+    (c,) = h.send(a, Move(111.0, 29.0, 0.0, 1))
+    assert isinstance(c, Correction) and c.reason == ErrorCode.OUT_OF_BOUNDS
+    assert h.send(a, Move(110.0, 31.0, 0.0, 1)) == []  # out of it, onto the street
+    assert (avatar.x, avatar.z) == (110.0, 31.0)

@@ -379,10 +379,11 @@ class PresenceWorld(SharedCrowd):
         # x - x is 0.0 for every finite float and NaN for NaN and ±inf
         if (x - x) + (z - z) + (h - h) != 0.0 or anim not in _ANIMS:
             return [self._correct(s, a, ErrorCode.BAD_VALUE, cid)]
-        if not self.walk.contains(x, z):
-            return [self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, cid)]
-        # along the way too (a thin wall); an avatar placed off the area may walk back on
-        if not self.walk.clear(a.x, a.z, x, z) and self.walk.contains(a.x, a.z):
+        # The straight way there touches no wall or street edge (so, from a walkable place,
+        # the end is walkable too: one test for both). An avatar placed off the walkable area
+        # (by another process) may step back onto it.
+        walk = self.walk
+        if not walk.clear(a.x, a.z, x, z) and (walk.contains(a.x, a.z) or not walk.contains(x, z)):
             return [self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, cid)]
         if not a.stride.take(now, _hypot(x - a.x, z - a.z)):
             return [self._correct(s, a, ErrorCode.TOO_FAST, cid)]
