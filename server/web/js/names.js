@@ -71,6 +71,8 @@ export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
     "aria-describedby": hintId,
   });
   input.value = visitor.name;
+  // why a name was refused, next to it (the server names the rule: spaces, invisible, marks)
+  const problem = el("p", { class: "field-problem", role: "alert" });
   const form = el(
     "form",
     { class: "nick-form" },
@@ -87,6 +89,7 @@ export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
         text: t("setNickname"),
       }),
     ),
+    problem,
   );
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -96,8 +99,14 @@ export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
       input.focus();
       return;
     }
-    const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name });
-    if (!reply) return;
+    const reply = await ask(conn, state, MsgType.SET_NICKNAME, { name }, { shown: problem });
+    if (!reply) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    problem.textContent = "";
+    input.removeAttribute("aria-invalid");
     visitor.name = reply.name || name; // as stored: trimmed, NFC
     visitor.name_synced = visitor.name;
     input.value = visitor.name;

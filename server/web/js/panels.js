@@ -9,14 +9,23 @@ import { confirmDialog } from "./confirm.js";
 import { currentLang, pick, t } from "./i18n.js";
 import { randomToken } from "./identity.js";
 
+/** The server's "Thai / English" reason, in the visitor's language; null without one. */
+function serverReason(message) {
+  const [th, en] = String(message ?? "").split(" / ");
+  return th && en ? pick({ th, en }) : null;
+}
+
 /**
  * How close to a booth the client brings the visitor before a redeem: the server's reach less
  * a margin, since the server judges the last position it accepted, a move or two behind.
  */
 export const BOOTH_REACH_M = LIMITS.BOOTH_REACH_M - 0.5;
 
-/** A visitor-facing sentence for an error code from the server. */
-export function errorText(code) {
+/**
+ * A visitor-facing sentence for an error code from the server. A refused name or text comes
+ * with the rule it broke as "Thai / English" in `message`: shown in the visitor's language.
+ */
+export function errorText(code, message = "") {
   switch (code) {
     case ErrorCode.TOO_FAR:
       return t("tooFar");
@@ -45,7 +54,9 @@ export function errorText(code) {
     case ErrorCode.ANSWER_REPLAYED:
       return t("quizDone");
     case ErrorCode.BAD_NAME:
-      return t("badName");
+      return serverReason(message) ?? t("badName");
+    case ErrorCode.BAD_TEXT:
+      return serverReason(message) ?? t("errorGeneric");
     case ErrorCode.PROMOTION_NOT_STARTED:
       return t("promoNotStarted");
     case ErrorCode.PROMOTION_ENDED:
@@ -81,9 +92,10 @@ export function retryDelayMs(attempt, random = Math.random) {
  * store_unavailable reply is retried with the very same fields (a redeem keeps its key, an
  * answer its opening), so nothing is done twice. A request this server does not support is
  * remembered in `state` (see `markUnsupported`); with `fallback` (the caller has another way,
- * as "take me there" walks when it cannot jump) that one is not announced.
+ * as "take me there" walks when it cannot jump) that one is not announced. With `shown`, the
+ * reason is also written there (next to a form field: a toast may sit under a dialog).
  */
-export async function ask(conn, state, type, fields, { fallback = false } = {}) {
+export async function ask(conn, state, type, fields, { fallback = false, shown = null } = {}) {
   let reply;
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -100,7 +112,9 @@ export async function ask(conn, state, type, fields, { fallback = false } = {}) 
   if (reply.type === MsgType.ERROR) {
     const unsupported = reply.code === ErrorCode.UNSUPPORTED;
     if (unsupported) state.markUnsupported(type);
-    if (!(unsupported && fallback)) announce(errorText(reply.code), { tone: "warn" });
+    const why = errorText(reply.code, reply.message);
+    if (!(unsupported && fallback)) announce(why, { tone: "warn" });
+    if (shown) shown.textContent = why;
     return null;
   }
   return reply;
