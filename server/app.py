@@ -44,8 +44,8 @@ from server.bus.redis import RedisBus
 from server.bus.scene_notices import SceneNotices
 from server.config import ConfigError, Settings
 from server.health import StoreHealth
+from server.http import account, console, owner, reload, scene, status, xapi
 from server.http import badges as badge_routes
-from server.http import console, owner, reload, scene, status, xapi
 from server.http import events as events_http
 from server.integrations.lrs import LrsConfig
 from server.keys import (
@@ -168,6 +168,7 @@ def create_app(
     badge_routes.add_routes(app)
     reload.add_routes(app)
     events_http.add_routes(app)
+    account.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
     app.on_shutdown.append(pump.shutdown)
     return app

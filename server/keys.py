@@ -49,3 +49,5 @@ RELOADER = web.AppKey("reloader", SceneReloader)
 """Set at startup: live reload (``--watch``, the operator's reload, other processes' builds)."""
 EVENTS = web.AppKey("events", EventService)
 """The event calendar: the scene's events with the operators' changes (kept in the store)."""
+ACCOUNT_LIMITS = web.AppKey("account_limits", dict)
+"""Recovery-code rate limits by kind (``ACCOUNT_RATES``), each a table of buckets by address."""

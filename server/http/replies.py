@@ -62,6 +62,8 @@ STATUS = {
     ErrorCode.OPERATOR_ROLE: 403,
     ErrorCode.UNKNOWN_REPORT: 404,
     ErrorCode.UNKNOWN_OPERATOR: 404,
+    ErrorCode.RECOVERY_CODE_INVALID: 422,
+    ErrorCode.RECOVERY_UNKNOWN: 404,
 }
 THAI = {
     ErrorCode.SIGN_IN_INVALID: "ลิงก์เข้าสู่ระบบนี้ใช้ไม่ได้ (ใช้แล้ว หมดอายุ หรือถูกยกเลิก)",
@@ -80,6 +82,8 @@ THAI = {
     ErrorCode.UNKNOWN_REPORT: "ไม่พบรายงานนี้",
     ErrorCode.UNKNOWN_OPERATOR: "ไม่พบผู้ดูแลคนนี้",
     ErrorCode.BAD_VALUE: "ข้อมูลไม่ถูกต้อง",
+    ErrorCode.RECOVERY_CODE_INVALID: "รหัสกู้คืนไม่ถูกต้อง กรุณาตรวจดูว่าพิมพ์ครบและถูกทุกตัว",
+    ErrorCode.RECOVERY_UNKNOWN: "ไม่พบผู้มาเยือนของรหัสกู้คืนนี้",
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

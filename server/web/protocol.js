@@ -123,6 +123,8 @@ export const ErrorCode = Object.freeze({
   UNKNOWN_COURSE: 140,
   UNKNOWN_LESSON: 141,
   LESSON_LOCKED: 142,
+  RECOVERY_CODE_INVALID: 180,
+  RECOVERY_UNKNOWN: 181,
 });
 
 export const CloseCode = Object.freeze({

@@ -226,6 +226,9 @@ class ErrorCode(IntEnum):
     UNKNOWN_COURSE = 140  # the scene has no course with this id
     UNKNOWN_LESSON = 141  # the course has no lesson with this id
     LESSON_LOCKED = 142  # an ordered course: read the lessons before this one first
+    # accounts
+    RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
+    RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)
 
 
 class CloseCode(IntEnum):

@@ -101,3 +101,11 @@ sign-ins per client address. Over the limit: ``rate_limited`` (HTTP 429)."""
 
 REPORT_NOTE_MAX_CHARS = 200
 """A report's own words (optional), like a chat line."""
+
+ACCOUNT_RATES: dict[str, Rate] = {
+    "recovery_show": Rate(0.2, 10),
+    "recovery_restore": Rate(1 / 12, 5),
+}
+"""Recovery-code requests per client address: showing one's own code (it renders a QR), and
+restoring from a typed or scanned code (5 at once, then one every 12 s: typos are forgiven,
+asking about many codes is not). Over the limit: ``rate_limited`` (HTTP 429)."""
