@@ -251,6 +251,39 @@ const STRINGS = {
   eventNotNow: ["จุดคำถามนี้เปิดเฉพาะช่วงเวลากิจกรรม", "This quiz point opens only during its event"],
   eventFull: ["กิจกรรมนี้มีผู้เข้าร่วมครบแล้ว", "This event is full"],
   eventCancelled: ["กิจกรรมนี้ถูกยกเลิก", "This event was cancelled"],
+  recoveryTitle: ["รหัสกู้คืน", "Recovery code"],
+  recoveryWhy: [
+    "เก็บรหัสนี้ไว้ เพื่อใช้โทเค็นและคูปองของคุณต่อบนเครื่องอื่น หรือหลังล้างข้อมูลเบราว์เซอร์ ไม่ต้องใช้รหัสผ่าน",
+    "Keep this code to carry on with your tokens and coupons on another device, or after clearing the browser. No password needed.",
+  ],
+  recoveryShow: ["แสดงรหัสกู้คืน", "Show my recovery code"],
+  recoveryHide: ["ซ่อนรหัส", "Hide the code"],
+  recoveryKeep: [
+    "ถ่ายรูป พิมพ์เก็บ หรือจดไว้ในที่ปลอดภัย ใครได้รหัสนี้ไปจะใช้โทเค็นและคูปองของคุณได้ อย่าให้ใครดู",
+    "Take a photo, print it or write it down somewhere safe. Anyone with this code can use your tokens and coupons: do not show it to others.",
+  ],
+  recoveryQr: ["คิวอาร์โค้ดของรหัสกู้คืน", "QR code of the recovery code"],
+  recoveryNone: [
+    "ยังไม่มีรหัสกู้คืน: เชื่อมต่อกับถนนก่อน แล้วลองใหม่",
+    "No recovery code yet: connect to the street first, then try again",
+  ],
+  recoveryHave: ["มีรหัสกู้คืน · I have a recovery code", "I have a recovery code · มีรหัสกู้คืน"],
+  recoveryInput: [
+    "พิมพ์รหัสกู้คืน (79 ตัว เว้นวรรคได้)",
+    "Type the recovery code (79 characters, spaces allowed)",
+  ],
+  recoveryRestore: ["กู้คืน", "Restore"],
+  recoveryScan: ["สแกนคิวอาร์โค้ด", "Scan the QR code"],
+  recoveryScanStop: ["หยุดสแกน", "Stop scanning"],
+  recoveryNoCamera: ["เปิดกล้องไม่ได้ พิมพ์รหัสแทน", "No camera: type the code"],
+  recoveryReplace: ["ใช้ตัวตนจากรหัสกู้คืนแทน", "Use the identity from the recovery code instead"],
+  recoveryLoses: [
+    "โทเค็นและคูปองบนเครื่องนี้จะหายไป ถ้าคุณไม่ได้เก็บรหัสกู้คืนของเครื่องนี้ไว้",
+    "The tokens and coupons on this device will be gone unless you kept this device's recovery code",
+  ],
+  recoveryDone: ["กู้คืนแล้ว กำลังโหลดใหม่…", "Restored: reloading…"],
+  recoveryBusy: ["ทำรายการถี่เกินไป กรุณารอสักครู่", "Too many tries: please wait a little"],
+  recoveryFailed: ["เชื่อมต่อไม่ได้ กรุณาลองใหม่", "Could not reach the street: try again"],
 };
 
 let lang = readStored();

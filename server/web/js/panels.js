@@ -8,6 +8,7 @@ import { announce, el } from "./dom.js";
 import { confirmDialog } from "./confirm.js";
 import { currentLang, pick, t } from "./i18n.js";
 import { randomToken } from "./identity.js";
+import { recoveryView } from "./recovery.js";
 
 /** The server's "Thai / English" reason, in the visitor's language; null without one. */
 function serverReason(message) {
@@ -253,6 +254,7 @@ export function walletView(state) {
     wrap.append(list);
   }
   wrap.append(badgesView(state));
+  wrap.append(recoveryView(state));
   return wrap;
 }
 
