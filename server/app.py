@@ -44,7 +44,7 @@ from server.bus.redis import RedisBus
 from server.bus.scene_notices import SceneNotices
 from server.config import ConfigError, Settings
 from server.health import StoreHealth
-from server.http import account, console, owner, reload, scene, status, xapi
+from server.http import account, console, figures, owner, reload, scene, status, xapi
 from server.http import badges as badge_routes
 from server.http import events as events_http
 from server.integrations.lrs import LrsConfig
@@ -164,6 +164,7 @@ def create_app(
     app.router.add_get("/ws", door.wrap(pump.handle))
     owner.add_routes(app)
     console.add_routes(app)
+    figures.add_routes(app)
     xapi.add_routes(app)
     badge_routes.add_routes(app)
     reload.add_routes(app)
@@ -270,7 +271,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         )
         await reloader.start()
         stack.push_async_callback(reloader.close)
-        await learning.start()
+        await learning.start(store)
         stack.push_async_callback(learning.close)
         await pump.start()
         stack.push_async_callback(pump.stop)

@@ -35,6 +35,7 @@ the storage itself raise :class:`StoreError`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +45,7 @@ from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.courses import CourseState
 from srichan_world.world.events import Attendance, Attended
+from srichan_world.world.figures import Usage, UsageRow
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.moderation import ReportRecord, Sanction
@@ -472,6 +474,19 @@ class EventRecords(Protocol):
     async def attendees(self, event_id: str) -> int: ...
 
 
+class UsageRecords(Protocol):
+    """Anonymous per-day usage counters for the console's figures (no visitor ids)."""
+
+    async def count_usage(self, day: str, usage: Sequence[Usage]) -> None:
+        """Add each usage to ``day``'s counter for its (kind, subject, detail): one more,
+        and its value to the total."""
+        ...
+
+    async def usage_rows(self, first: str, last: str) -> tuple[UsageRow, ...]:
+        """Every counter from day ``first`` to day ``last`` (``YYYY-MM-DD``, both included)."""
+        ...
+
+
 class Store(
     VisitorLedger,
     LearningRecords,
@@ -484,6 +499,7 @@ class Store(
     Moderation,
     CourseRecords,
     EventRecords,
+    UsageRecords,
     Protocol,
 ):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

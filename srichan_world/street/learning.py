@@ -63,8 +63,10 @@ from srichan_world.street.steps import (
     SetNickname,
     StoreUnavailable,
 )
+from srichan_world.world import figures
 from srichan_world.world.coupons import CouponRecord
 from srichan_world.world.events import Attended, Calendar
+from srichan_world.world.figures import Usage
 from srichan_world.world.leaderboard import Board, ChangeThrottle, LeaderRow
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.periods import week_of
@@ -263,7 +265,7 @@ class LearningDesk:
             already_awarded=prompt.already_awarded,
         )
         if attended is None or event is None:
-            return Outcome([question])
+            return Outcome([question], usage=[Usage(figures.QUIZ_OPEN, quiz_id)])
         seat, statement = attended
         notice = EventAttended(
             event_id=event.id,
@@ -276,6 +278,7 @@ class LearningDesk:
             tell=[(visitor_id, notice)],
             statements=[statement],
             tokens=seat.payout.paid,
+            usage=[Usage(figures.QUIZ_OPEN, quiz_id)],
         )
 
     def _attend(
@@ -317,7 +320,7 @@ class LearningDesk:
         except StoreUnavailable:
             self.desk.reopen(answer)  # the same answer again has the same key: counted once
             raise
-        done = Outcome(statements=[answer.statement])
+        done = Outcome(statements=[answer.statement], usage=answer_usage(answer))
         updates: tuple[QuestUpdate, ...] = ()
         if answer.correct:
             fact = QuestFact("quiz", answer.quiz_id)
@@ -438,11 +441,25 @@ class LearningDesk:
                     return updates
                 raise
             for update in changed:
+                done.usage.append(Usage(figures.QUEST_STEP, update.quest_id, str(len(update.done))))
                 done.tokens += update.bonus_awarded
                 if update.just_completed:
                     self.board.mark()
             updates += changed
         return updates
+
+
+def answer_usage(answer: Answer) -> list[Usage]:
+    """What a recorded answer adds to the quiz figures: a first answer (no wrong answer and no
+    award held when the quiz was opened), and a first right one with the attempts it took."""
+    usage = []
+    if answer.seen == AttemptState():
+        usage.append(
+            Usage(figures.QUIZ_FIRST, answer.quiz_id, "right" if answer.correct else "wrong")
+        )
+    if answer.correct and not answer.seen.awarded:
+        usage.append(Usage(figures.QUIZ_SOLVED, answer.quiz_id, "", answer.seen.wrong + 1))
+    return usage
 
 
 def record_answer(answer: Answer, daily_cap: int) -> Program[AnswerOutcome]:

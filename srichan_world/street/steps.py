@@ -25,6 +25,7 @@ from srichan_world.world.badges.records import Grant
 from srichan_world.world.booths import BoothRecord
 from srichan_world.world.coupons import Redemption
 from srichan_world.world.events import Attendance
+from srichan_world.world.figures import Usage
 from srichan_world.world.leaderboard import Board
 from srichan_world.world.moderation import ReportRecord
 from srichan_world.world.quests import QuestPlan
@@ -191,6 +192,8 @@ class Outcome:
     """Tokens paid by this request (answers and quest bonuses), for the metrics."""
     name: str | None = None
     """The visitor's name as stored, for their avatar (one name everywhere)."""
+    usage: list[Usage] = field(default_factory=list)
+    """Anonymous usage counts for the console's figures (srichan_world/world/figures.py)."""
 
 
 Program = Generator[Step, Any, T]

@@ -53,6 +53,7 @@ from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
+from srichan_world.world.figures import Usage
 from srichan_world.world.leaderboard import PUSH_INTERVAL_S
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import Dispatch, Effect, PresenceWorld, Send
@@ -82,6 +83,8 @@ class Learned:
 
     statements: list[dict[str, Any]]
     tokens: int
+    usage: tuple[Usage, ...] = ()
+    """Anonymous usage counts, for the console's figures."""
 
 
 StreetEffect = Effect | Apply | Learned
@@ -449,8 +452,8 @@ class Street:
                 for other in self.learning.sessions_of(visitor_id):
                     if other != session or msg is None:
                         effects.append(Send(other, data, message.TYPE))
-        if outcome.statements or outcome.tokens:
-            effects.append(Learned(outcome.statements, outcome.tokens))
+        if outcome.statements or outcome.tokens or outcome.usage:
+            effects.append(Learned(outcome.statements, outcome.tokens, tuple(outcome.usage)))
         return effects
 
     def _advance_boards(

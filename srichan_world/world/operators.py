@@ -6,7 +6,7 @@ same link and session hashing and the same CSRF token derived from the session s
 sessions are kept apart (their own table and cookie) and shorter, because an operator can do
 more. Every change an operator makes is written to the audit log as ``operator:<id>``.
 
-Roles, least power first: ``analyst`` (figures only: nothing in this console yet),
+Roles, least power first: ``analyst`` (the aggregate figures only),
 ``moderator`` (the report queue, sanctions, the chat word list, hiding booths), ``admin``
 (all of that, plus revoking shop owners and reading the audit log).
 """
@@ -41,10 +41,12 @@ class Power(StrEnum):
     AUDIT = "audit"
     """Read the audit log."""
     REVOKE_OWNER = "revoke_owner"
+    FIGURES = "figures"
+    """Read the aggregate figures (srichan_world/world/figures.py)."""
 
 
 POWERS: dict[Role, frozenset[Power]] = {
-    Role.ANALYST: frozenset(),
+    Role.ANALYST: frozenset({Power.FIGURES}),
     Role.MODERATOR: frozenset({Power.MODERATE}),
     Role.ADMIN: frozenset(Power),
 }

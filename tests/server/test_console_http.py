@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from server.http.console import ROUTES
+from server.http.figures import ROUTES as FIGURE_ROUTES
 from server.keys import STORE
 from srichan_world.protocol.codes import ReportReason, ReportTarget
 from srichan_world.world.moderation import ReportRecord
@@ -47,11 +48,12 @@ REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     "owners": ("GET", "/api/admin/owners", None, "revoke_owner"),
     "revoke": ("POST", "/api/admin/owners/auntie-daeng/revoke", None, "revoke_owner"),
     "audit": ("GET", "/api/admin/audit", None, "audit"),
+    "learning": ("GET", "/api/admin/figures/learning", None, "figures"),
 }
 POWERS = {
-    "admin-op": {None, "moderate", "revoke_owner", "audit"},
+    "admin-op": {None, "moderate", "revoke_owner", "audit", "figures"},
     "moderator": {None, "moderate"},
-    "analyst": {None},
+    "analyst": {None, "figures"},
 }
 ACTORS = ["nobody", "owner", "admin", "revoked-op", "analyst", "moderator", "admin-op"]
 """Anonymous, a shop owner's session, the bearer token, a revoked operator, the three roles."""
@@ -59,7 +61,7 @@ ACTORS = ["nobody", "owner", "admin", "revoked-op", "analyst", "moderator", "adm
 
 def test_the_matrix_covers_every_console_route() -> None:
     covered = {(m, p.split("?")[0]) for m, p, _b, _w in REQUESTS.values()}
-    routes = {(m, p) for m, p, _h in ROUTES if p != "/api/admin/login"}
+    routes = {(m, p) for m, p, _h in ROUTES + FIGURE_ROUTES if p != "/api/admin/login"}
     concrete = {
         (m, p.replace("{seq}", "1").replace("{slot}", "B01").replace("{shop_id}", "auntie-daeng"))
         for m, p in routes

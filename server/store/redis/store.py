@@ -87,6 +87,7 @@ from server.store.redis.ledger import RedisVisitorLedger
 from server.store.redis.owners import RedisOwners
 from server.store.redis.slots import VisitorSlots
 from server.store.redis.street import Street
+from server.store.redis.usage import RedisUsage
 
 
 class RedisStore(
@@ -100,6 +101,7 @@ class RedisStore(
     RedisConsole,
     RedisCourses,
     RedisEvents,
+    RedisUsage,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

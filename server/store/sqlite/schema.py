@@ -251,6 +251,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE promotions ADD COLUMN per_visitor INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE promotions ADD COLUMN daily_stock INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        """CREATE TABLE usage_days (
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            PRIMARY KEY (day, kind, subject, detail)
+        ) WITHOUT ROWID""",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

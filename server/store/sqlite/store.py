@@ -23,6 +23,7 @@ from server.store.sqlite.events import SQLiteEvents
 from server.store.sqlite.learning import SQLiteLearning
 from server.store.sqlite.ledger import SQLiteVisitorLedger
 from server.store.sqlite.owners import SQLiteOwners
+from server.store.sqlite.usage import SQLiteUsage
 
 
 class SQLiteStore(
@@ -36,6 +37,7 @@ class SQLiteStore(
     SQLiteConsole,
     SQLiteCourses,
     SQLiteEvents,
+    SQLiteUsage,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""

@@ -1,0 +1,59 @@
+"""Usage counters in Redis: a hash per day in the sequencer's slot, ``use:<day>``, whose fields
+are ``[kind, subject, detail, "c" | "t"]`` (count, total) added to with ``HINCRBY``.
+
+Each day's hash expires :data:`KEEP_S` after its last write, so the counters are bounded in
+time as well as in size (one field pair per quiz, quest step and kind).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from server.store.redis.connection import Connection, guarded
+from server.store.redis.keys import G
+from srichan_world.world.figures import MAX_DAYS, Usage, UsageRow, days
+
+KEEP_S = 2 * MAX_DAYS * 86_400
+"""Two of the widest ranges a figure reads: last year's annual report stays answerable."""
+
+
+def usage_key(day: str) -> str:
+    return f"{G}:use:{day}"
+
+
+def _field(u: Usage, part: str) -> str:
+    return json.dumps([u.kind, u.subject, u.detail, part], ensure_ascii=False)
+
+
+class RedisUsage:
+    """The console's figures' records."""
+
+    _conn: Connection
+
+    @guarded
+    async def count_usage(self, day: str, usage: Sequence[Usage]) -> None:
+        if not usage:
+            return
+        key = usage_key(day)
+        pipe = self._conn.redis.pipeline(transaction=False)
+        for u in usage:
+            pipe.hincrby(key, _field(u, "c"), 1)
+            pipe.hincrby(key, _field(u, "t"), u.value)
+        pipe.expire(key, KEEP_S)
+        await pipe.execute()
+
+    @guarded
+    async def usage_rows(self, first: str, last: str) -> tuple[UsageRow, ...]:
+        wanted = days(first, last)
+        pipe = self._conn.redis.pipeline(transaction=False)
+        for day in wanted:
+            pipe.hgetall(usage_key(day))
+        rows = []
+        for day, fields in zip(wanted, await pipe.execute(), strict=True):
+            sums: dict[tuple[str, str, str], list[int]] = {}
+            for raw, value in fields.items():
+                kind, subject, detail, part = json.loads(raw)
+                sums.setdefault((kind, subject, detail), [0, 0])[part == "t"] = int(value)
+            rows += [UsageRow(day, *key, c, t) for key, (c, t) in sorted(sums.items())]
+        return tuple(rows)

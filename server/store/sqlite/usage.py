@@ -1,0 +1,48 @@
+"""Usage counters in SQLite: one row per day and (kind, subject, detail), added to in place.
+
+A thousand usages of one quiz on one day are one row, so a year of figures reads a few
+thousand rows at most, whatever the street's traffic (``tools/bench/figures.py``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+
+from server.store.sqlite.database import Database
+from srichan_world.world.figures import Usage, UsageRow
+
+
+class SQLiteUsage(Database):
+    """The console's figures' records."""
+
+    async def count_usage(self, day: str, usage: Sequence[Usage]) -> None:
+        counts: Counter[tuple[str, str, str]] = Counter()
+        totals: Counter[tuple[str, str, str]] = Counter()
+        for u in usage:
+            counts[(u.kind, u.subject, u.detail)] += 1
+            totals[(u.kind, u.subject, u.detail)] += u.value
+        if not counts:
+            return
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO usage_days (day, kind, subject, detail, count, total) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, kind, subject, detail) "
+                "DO UPDATE SET count = count + excluded.count, total = total + excluded.total",
+                [(day, *key, n, totals[key]) for key, n in counts.items()],
+            )
+
+        await self._call(run, write=True)
+
+    async def usage_rows(self, first: str, last: str) -> tuple[UsageRow, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[UsageRow, ...]:
+            rows = conn.execute(
+                "SELECT day, kind, subject, detail, count, total FROM usage_days "
+                "WHERE day >= ? AND day <= ? ORDER BY day, kind, subject, detail",
+                (first, last),
+            ).fetchall()
+            return tuple(UsageRow(*row) for row in rows)
+
+        return await self._call(run, write=False)

@@ -1,0 +1,158 @@
+"""The console's figures: anonymous usage counts, and the rules that turn them into tables.
+
+The street counts what visitors do as :class:`Usage` (a kind, a subject such as a quiz id, a
+detail, and a value to sum) with no visitor id in it: the store keeps only per-day counters
+(:class:`UsageRow`), so the figures can never show one visitor. Each counted kind happens once
+per visitor where the figure needs distinct people (a first answer, a quest step reached), so a
+count is a number of visitors. Any group of fewer than :data:`MIN_GROUP` is suppressed
+(:func:`shown`) before a figure leaves the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+MIN_GROUP = 5
+"""Groups smaller than this are suppressed: a count of 1–4 could point at a person."""
+BANGKOK = dt.timezone(dt.timedelta(hours=7))
+"""Days are Khon Kaen's days."""
+MAX_DAYS = 400
+"""The widest date range a figure query takes (a little over a year: the annual report)."""
+
+QUIZ_OPEN = "quiz_open"
+"""A quiz question shown (opens, not people: a visitor may open a quiz again)."""
+QUIZ_FIRST = "quiz_first"
+"""A visitor's first answer to a quiz; detail ``right`` or ``wrong``."""
+QUIZ_SOLVED = "quiz_solved"
+"""A visitor's first right answer to a quiz; value: the attempts it took."""
+QUEST_STEP = "quest_step"
+"""A visitor reached this many steps of a quest (detail: the number of steps done)."""
+KINDS = frozenset({QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED, QUEST_STEP})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One thing a visitor did, with nothing that names them."""
+
+    kind: str
+    subject: str
+    detail: str = ""
+    value: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """The store's counter for one day and one (kind, subject, detail)."""
+
+    day: str
+    """``YYYY-MM-DD`` in Bangkok."""
+    kind: str
+    subject: str
+    detail: str
+    count: int
+    total: int
+    """The sum of the usages' values."""
+
+
+def day_of(now: float) -> str:
+    """The Bangkok day of a Unix time, as the store files counters."""
+    return dt.datetime.fromtimestamp(now, BANGKOK).date().isoformat()
+
+
+def day_range(first: str, last: str) -> tuple[str, str]:
+    """A checked ``(first, last)`` pair of ``YYYY-MM-DD`` days, or ``ValueError`` saying why."""
+    try:
+        a, b = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    except (TypeError, ValueError):
+        raise ValueError("from and to must be days written YYYY-MM-DD") from None
+    if len(first) != 10 or len(last) != 10:
+        raise ValueError("from and to must be days written YYYY-MM-DD")
+    if b < a:
+        raise ValueError("to must not be before from")
+    if (b - a).days >= MAX_DAYS:
+        raise ValueError(f"a range of at most {MAX_DAYS} days")
+    return first, last
+
+
+def days(first: str, last: str) -> list[str]:
+    """Every day from ``first`` to ``last``, both included."""
+    a, b = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return [(a + dt.timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
+
+
+def shown(count: int) -> int | None:
+    """``count`` when the group is large enough to show, else ``None`` (suppressed)."""
+    return count if count >= MIN_GROUP else None
+
+
+def _sums(rows: Iterable[UsageRow]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    summed: dict[tuple[str, str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for r in rows:
+        c, t = summed[(r.kind, r.subject, r.detail)]
+        summed[(r.kind, r.subject, r.detail)] = (c + r.count, t + r.total)
+    return summed
+
+
+def quiz_figures(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
+    """Per quiz: opens, visitors who answered, the share right on the first try, the average
+    attempts to the first right answer, and the item difficulty (share wrong on the first try).
+
+    A quiz answered by fewer than :data:`MIN_GROUP` visitors shows its opens only; the average
+    attempts needs :data:`MIN_GROUP` solvers."""
+    sums = _sums(rows)
+    quizzes = sorted({s for k, s, _ in sums if k in (QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED)})
+    table = []
+    for quiz in quizzes:
+        opens = sums.get((QUIZ_OPEN, quiz, ""), (0, 0))[0]
+        right = sums.get((QUIZ_FIRST, quiz, "right"), (0, 0))[0]
+        answered = right + sums.get((QUIZ_FIRST, quiz, "wrong"), (0, 0))[0]
+        solvers, attempts = sums.get((QUIZ_SOLVED, quiz, ""), (0, 0))
+        visible = shown(answered) is not None
+        table.append(
+            {
+                "quiz": quiz,
+                "opens": shown(opens),
+                "answered": shown(answered),
+                "first_try_right": round(right / answered, 3) if visible else None,
+                "difficulty": round(1 - right / answered, 3) if visible else None,
+                "average_attempts": (
+                    round(attempts / solvers, 2) if shown(solvers) is not None else None
+                ),
+            }
+        )
+    return table
+
+
+def quest_funnels(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
+    """Per quest: how many visitors reached each number of steps, and the drop-off from the
+    step before (a share); a step reached by fewer than :data:`MIN_GROUP` is suppressed, and so
+    is a drop-off next to a suppressed count."""
+    reached: dict[str, dict[int, int]] = defaultdict(dict)
+    for (kind, quest, detail), (count, _) in _sums(rows).items():
+        if kind == QUEST_STEP and detail.isdigit():
+            reached[quest][int(detail)] = count
+    funnels = []
+    for quest in sorted(reached):
+        steps = []
+        before: int | None = None
+        for step in range(1, max(reached[quest]) + 1):
+            here = shown(reached[quest].get(step, 0))
+            drop = round(1 - here / before, 3) if here is not None and before else None
+            steps.append({"step": step, "visitors": here, "drop_off": drop})
+            before = here
+        funnels.append({"quest": quest, "steps": steps})
+    return funnels
+
+
+def learning(rows: Iterable[UsageRow]) -> dict[str, Any]:
+    """The learning figures of a date range, as the console's JSON."""
+    kept = list(rows)
+    return {
+        "min_group": MIN_GROUP,
+        "quizzes": quiz_figures(kept),
+        "quests": quest_funnels(kept),
+    }

@@ -1,0 +1,35 @@
+"""The usage counters part of the Store contract (SQLite, Redis, Redis Cluster)."""
+
+from __future__ import annotations
+
+from server.store import Store
+from srichan_world.world import figures
+from srichan_world.world.figures import Usage, UsageRow
+from tests.server.store.conftest import StoreFactory
+
+
+async def test_usage_adds_up_per_day_and_key(store: Store) -> None:
+    first = [Usage(figures.QUIZ_OPEN, "q1")] * 3 + [Usage(figures.QUIZ_SOLVED, "q1", "", 2)]
+    await store.count_usage("2026-05-09", first)
+    await store.count_usage("2026-05-09", [Usage(figures.QUIZ_SOLVED, "ไทย", "", 3)])
+    await store.count_usage("2026-05-10", [Usage(figures.QUIZ_SOLVED, "q1", "", 1)])
+    await store.count_usage("2026-05-12", [Usage(figures.QUEST_STEP, "walk", "2")])
+    await store.count_usage("2026-05-11", [])
+    rows = await store.usage_rows("2026-05-09", "2026-05-11")
+    assert rows == (
+        UsageRow("2026-05-09", figures.QUIZ_OPEN, "q1", "", 3, 3),
+        UsageRow("2026-05-09", figures.QUIZ_SOLVED, "q1", "", 1, 2),
+        UsageRow("2026-05-09", figures.QUIZ_SOLVED, "ไทย", "", 1, 3),
+        UsageRow("2026-05-10", figures.QUIZ_SOLVED, "q1", "", 1, 1),
+    )
+    assert await store.usage_rows("2026-05-13", "2026-05-20") == ()
+    assert await store.usage_rows("2026-05-12", "2026-05-12") == (
+        UsageRow("2026-05-12", figures.QUEST_STEP, "walk", "2", 1, 1),
+    )
+
+
+async def test_usage_survives_reopening(store: Store, store_factory: StoreFactory) -> None:
+    await store.count_usage("2026-05-09", [Usage(figures.QUIZ_OPEN, "q1")])
+    await store.close()
+    again = await store_factory()
+    assert len(await again.usage_rows("2026-05-09", "2026-05-09")) == 1

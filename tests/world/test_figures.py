@@ -1,0 +1,95 @@
+"""The figures' rules: suppression under five, quiz statistics, quest funnels, day ranges."""
+
+from __future__ import annotations
+
+import pytest
+
+from srichan_world.world import figures
+from srichan_world.world.figures import UsageRow, day_of, day_range, days, shown
+
+
+def row(kind: str, subject: str, detail: str, count: int, total: int | None = None) -> UsageRow:
+    return UsageRow("2026-05-09", kind, subject, detail, count, count if total is None else total)
+
+
+@pytest.mark.parametrize(("count", "expected"), [(0, None), (1, None), (4, None), (5, 5), (90, 90)])
+def test_a_group_under_five_is_suppressed(count: int, expected: int | None) -> None:
+    assert shown(count) == expected
+
+
+def test_quiz_figures_add_days_and_suppress_small_groups() -> None:
+    rows = [
+        row(figures.QUIZ_OPEN, "q1", "", 6),
+        row(figures.QUIZ_OPEN, "q1", "", 6),
+        row(figures.QUIZ_FIRST, "q1", "right", 3),
+        row(figures.QUIZ_FIRST, "q1", "right", 3),
+        row(figures.QUIZ_FIRST, "q1", "wrong", 4),
+        row(figures.QUIZ_SOLVED, "q1", "", 8, 14),
+        row(figures.QUIZ_OPEN, "q2", "", 4),
+        row(figures.QUIZ_FIRST, "q2", "right", 4),
+        row(figures.QUIZ_SOLVED, "q2", "", 4, 4),
+    ]
+    q1, q2 = figures.quiz_figures(rows)
+    assert q1 == {
+        "quiz": "q1",
+        "opens": 12,
+        "answered": 10,
+        "first_try_right": 0.6,
+        "difficulty": 0.4,
+        "average_attempts": 1.75,
+    }
+    assert q2 == {
+        "quiz": "q2",
+        "opens": None,
+        "answered": None,
+        "first_try_right": None,
+        "difficulty": None,
+        "average_attempts": None,
+    }
+
+
+def test_a_share_of_a_small_group_is_not_shown_even_when_the_opens_are() -> None:
+    rows = [row(figures.QUIZ_OPEN, "q", "", 50), row(figures.QUIZ_FIRST, "q", "wrong", 1)]
+    (q,) = figures.quiz_figures(rows)
+    assert q["opens"] == 50 and q["first_try_right"] is None and q["difficulty"] is None
+
+
+def test_a_funnel_drops_off_per_step_and_hides_small_steps() -> None:
+    rows = [
+        row(figures.QUEST_STEP, "walk", "1", 20),
+        row(figures.QUEST_STEP, "walk", "2", 15),
+        row(figures.QUEST_STEP, "walk", "3", 3),
+        row(figures.QUEST_STEP, "walk", "4", 6),
+        row(figures.QUEST_STEP, "walk", "x", 99),
+    ]
+    (funnel,) = figures.quest_funnels(rows)
+    assert funnel == {
+        "quest": "walk",
+        "steps": [
+            {"step": 1, "visitors": 20, "drop_off": None},
+            {"step": 2, "visitors": 15, "drop_off": 0.25},
+            {"step": 3, "visitors": None, "drop_off": None},
+            {"step": 4, "visitors": 6, "drop_off": None},
+        ],
+    }, "a drop-off next to a suppressed step would reveal it"
+
+
+def test_days_are_bangkok_days() -> None:
+    assert day_of(1_778_259_599.0) == "2026-05-08"  # 23:59:59 in Bangkok, 16:59:59 UTC
+    assert day_of(1_778_259_600.0) == "2026-05-09"
+    assert days("2026-02-27", "2026-03-01") == ["2026-02-27", "2026-02-28", "2026-03-01"]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "why"),
+    [
+        ("2026-05-10", "2026-05-09", "before"),
+        ("2026-5-9", "2026-05-09", "YYYY-MM-DD"),
+        ("yesterday", "2026-05-09", "YYYY-MM-DD"),
+        ("2025-01-01", "2026-05-09", "at most"),
+    ],
+)
+def test_a_bad_day_range_says_why(first: str, last: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        day_range(first, last)
+    assert day_range("2026-05-09", "2026-05-09") == ("2026-05-09", "2026-05-09")
