@@ -19,7 +19,7 @@ from aiohttp import web
 
 from server.http.console import operator
 from server.http.replies import Handler, ok
-from server.keys import STORE
+from server.keys import SCENE, STORE
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import figures
@@ -43,7 +43,8 @@ def _range(request: web.Request) -> tuple[str, str]:
 async def learning(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
     first, last = _range(request)
     rows = await request.app[STORE].usage_rows(first, last)
-    return ok({"from": first, "to": last, **figures.learning(rows)})
+    manifest = request.app[SCENE].current.manifest
+    return ok({"from": first, "to": last, **figures.learning(rows, manifest)})
 
 
 ROUTES: tuple[tuple[str, str, Handler], ...] = (("GET", "/api/admin/figures/learning", learning),)

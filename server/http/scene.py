@@ -33,7 +33,12 @@ def add_routes(app: web.Application, settings: Settings) -> None:
 
         app.router.add_get("/", page)
         app.router.add_static("/static/", settings.web_root)
-    for name, sub in (("three", "three"), ("msgpack", "@msgpack/msgpack/dist.esm")):
+    vendored = (
+        ("three", "three"),
+        ("msgpack", "@msgpack/msgpack/dist.esm"),
+        ("chartjs", "chart.js/dist"),
+    )
+    for name, sub in vendored:
         folder = settings.node_modules / sub
         if folder.is_dir():
             app.router.add_static(f"/vendor/{name}/", folder)

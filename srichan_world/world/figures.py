@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from srichan_world.scene.manifest import Manifest
+
 MIN_GROUP = 5
 """Groups smaller than this are suppressed: a count of 1–4 could point at a person."""
 BANGKOK = dt.timezone(dt.timedelta(hours=7))
@@ -148,11 +150,15 @@ def quest_funnels(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
     return funnels
 
 
-def learning(rows: Iterable[UsageRow]) -> dict[str, Any]:
-    """The learning figures of a date range, as the console's JSON."""
+def learning(rows: Iterable[UsageRow], manifest: Manifest | None = None) -> dict[str, Any]:
+    """The learning figures of a date range, as the console's JSON; with the street's
+    ``manifest``, each quiz names its landmark and each quest its title (a quiz or quest no
+    longer in the street keeps its id alone)."""
     kept = list(rows)
-    return {
-        "min_group": MIN_GROUP,
-        "quizzes": quiz_figures(kept),
-        "quests": quest_funnels(kept),
-    }
+    quizzes, quests = quiz_figures(kept), quest_funnels(kept)
+    if manifest is not None:
+        landmark = {q.id: q.landmark for q in manifest.quiz_points}
+        title = {q.id: q.title.to_json() for q in manifest.quests}
+        quizzes = [{**q, "landmark": landmark.get(q["quiz"])} for q in quizzes]
+        quests = [{**f, "title": title.get(f["quest"])} for f in quests]
+    return {"min_group": MIN_GROUP, "quizzes": quizzes, "quests": quests}

@@ -1,7 +1,7 @@
 """The city's console and the visitor's safety tools in real chromium, phone and desktop, Thai.
 
 A moderator signs in with a link, finds a report with its context and mutes the visitor; an
-admin reads the audit log; an analyst sees no section it cannot use. A visitor mutes, blocks
+admin reads the audit log; an analyst sees only the figures (tests/browser/test_figures.py). A visitor mutes, blocks
 and reports another avatar from the chat, and is told why when a moderator mutes them.
 """
 
@@ -104,7 +104,7 @@ async def test_a_moderator_mutes_from_the_queue(
     await booth.get_by_text("ไม่พบซุ้มนี้").wait_for()
 
 
-async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_no_section(
+async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_only_the_figures(
     server: Server, new_page: NewPage
 ) -> None:
     await server.app[STORE].note_action("operator:noi", "mute", None, "visitor-abc", time.time())
@@ -117,8 +117,9 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_no_section(
         "รายงานรอตรวจ Moderation queue",
         "ร้านค้า Shops",
         "บันทึกการทำงาน Audit log",
+        "ตัวเลขการใช้งาน Figures",
     ]
-    await links.last.click()
+    await links.nth(2).click()
     row = page.locator("#audit-rows tr", has_text="operator:noi")
     await row.wait_for()
     assert "visitor-abc" in await row.inner_text()
@@ -128,8 +129,9 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_no_section(
     analyst = await new_page(
         await operator_link(server, "nid", "analyst"), PHONE | {"bypass_csp": True}
     )
-    await analyst.get_by_text("ยังไม่มีส่วนสำหรับบทบาทนี้").wait_for()
-    assert await analyst.locator("#nav").is_hidden()
+    await analyst.locator("#figures").wait_for()
+    nav = analyst.get_by_role("navigation").get_by_role("link")
+    assert await nav.all_inner_texts() == ["ตัวเลขการใช้งาน Figures"]
     assert (
         await analyst.locator("#queue").is_hidden() and await analyst.locator("#audit").is_hidden()
     )

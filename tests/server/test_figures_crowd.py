@@ -93,6 +93,7 @@ async def test_a_scripted_crowd_gives_known_figures(tmp_path: Path, kind: str) -
     quizzes = {q["quiz"]: q for q in body["quizzes"]}
     assert quizzes["q-gate-1"] == {
         "quiz": "q-gate-1",
+        "landmark": "gate",
         "opens": 9,
         "answered": 7,
         "first_try_right": 0.714,
@@ -101,6 +102,7 @@ async def test_a_scripted_crowd_gives_known_figures(tmp_path: Path, kind: str) -
     }
     assert quizzes["q-gate-2"] == {
         "quiz": "q-gate-2",
+        "landmark": "gate",
         "opens": 5,
         "answered": 5,
         "first_try_right": 1.0,
@@ -114,6 +116,7 @@ async def test_a_scripted_crowd_gives_known_figures(tmp_path: Path, kind: str) -
     assert body["quests"] == [
         {
             "quest": "walk",
+            "title": {"th": "เดินเรียนรู้", "en": "Learning walk"},
             "steps": [
                 {"step": 1, "visitors": 7, "drop_off": None},
                 {"step": 2, "visitors": None, "drop_off": None},

@@ -3,6 +3,7 @@
 // a visitor wrote is ever parsed as HTML.
 
 import { ReportReason } from "/static/protocol.js";
+import { loadFigures, setupFigures } from "/admin/static/figures.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { csrf: "", powers: [], auditAfter: 0 };
@@ -35,6 +36,7 @@ const SECTIONS = [
   ["queue", "moderate", "รายงานรอตรวจ", "Moderation queue"],
   ["shops", "revoke_owner", "ร้านค้า", "Shops"],
   ["audit", "audit", "บันทึกการทำงาน", "Audit log"],
+  ["figures", "figures", "ตัวเลขการใช้งาน", "Figures"],
 ];
 const BANGKOK = new Intl.DateTimeFormat("th-TH", {
   timeZone: "Asia/Bangkok",
@@ -404,6 +406,7 @@ const LOADERS = {
   queue: () => Promise.all([loadQueue(), loadWords()]),
   shops: loadShops,
   audit: loadAudit,
+  figures: () => loadFigures(api, failed),
 };
 
 function show(name) {
@@ -452,6 +455,7 @@ async function start() {
     ...ACTIONS.map(([value, th, en]) => el("option", { value, text: `${th} · ${en}` })),
   );
   reasonOptions($("#direct-reason"));
+  setupFigures(api, failed);
   let me = await signInFromLink();
   if (me === "failed") return signedOut();
   if (!me) {

@@ -1,0 +1,196 @@
+// The console's figures: aggregate tables from /api/admin/figures/…, each with a chart
+// (Chart.js, served from /vendor/chartjs/) and a CSV download. Groups under five come back as
+// null from the server and show as "—" here; the charts leave them out.
+
+const $ = (sel) => document.querySelector(sel);
+const HIDDEN = "—";
+const FONT =
+  'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans Thai", "Leelawadee UI", Tahoma, Garuda, sans-serif';
+const charts = {};
+let latest = null;
+
+function cell(value, percent = false) {
+  if (value == null) return HIDDEN;
+  return percent ? `${Math.round(value * 1000) / 10}%` : String(value);
+}
+
+/** A table row whose cell ``headerAt`` names the row for screen readers. */
+function row(values, headerAt) {
+  const tr = document.createElement("tr");
+  values.forEach((v, i) => {
+    const td = document.createElement(i === headerAt ? "th" : "td");
+    if (i === headerAt) td.scope = "row";
+    td.textContent = v;
+    tr.append(td);
+  });
+  return tr;
+}
+
+/** Rows as CSV (RFC 4180 quoting) with a BOM, so spreadsheet programs read Thai as UTF-8. */
+export function toCsv(rows) {
+  const quote = (v) => {
+    const s = v == null ? "" : String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return "\ufeff" + rows.map((r) => r.map(quote).join(",")).join("\r\n") + "\r\n";
+}
+
+function download(name, rows) {
+  const url = URL.createObjectURL(new Blob([toCsv(rows)], { type: "text/csv;charset=utf-8" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** A label short enough for a phone's axis (the table has it in full). */
+function short(label) {
+  return label.length > 16 ? `${label.slice(0, 15)}…` : label;
+}
+
+function chart(id, labels, datasets, percent) {
+  const Chart = window.Chart;
+  if (!Chart) return; // the table carries the same figures
+  charts[id]?.destroy();
+  Chart.defaults.font.family = FONT;
+  Chart.defaults.font.size = 15;
+  charts[id] = new Chart($(`#${id}`), {
+    type: "bar",
+    data: { labels, datasets },
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      indexAxis: "y",
+      scales: {
+        y: { ticks: { callback: (_v, i) => short(labels[i]) } },
+        x: percent
+          ? { min: 0, max: 1, ticks: { format: { style: "percent" } } }
+          : { beginAtZero: true, ticks: { precision: 0 } },
+      },
+      plugins: { legend: { display: datasets.length > 1 } },
+    },
+  });
+}
+
+const QUIZ_HEAD = [
+  "สถานที่ · Landmark",
+  "คำถาม · Quiz",
+  "เปิด · Opens",
+  "ผู้ตอบ · Answered",
+  "ถูกครั้งแรก · Right first try",
+  "ความยาก · Difficulty",
+  "จำนวนครั้งเฉลี่ย · Average attempts",
+];
+const FUNNEL_HEAD = [
+  "ภารกิจ · Quest",
+  "ชื่อ · Title",
+  "ขั้น · Step",
+  "ผู้เยี่ยมชม · Visitors",
+  "หลุดออก · Drop-off",
+];
+
+function quizRows(data) {
+  return data.quizzes.map((q) => [
+    q.landmark ?? "",
+    q.quiz,
+    cell(q.opens),
+    cell(q.answered),
+    cell(q.first_try_right, true),
+    cell(q.difficulty, true),
+    cell(q.average_attempts),
+  ]);
+}
+
+function funnelRows(data) {
+  return data.quests.flatMap((f) =>
+    f.steps.map((s) => [
+      f.quest,
+      f.title ? `${f.title.th} · ${f.title.en}` : "",
+      String(s.step),
+      cell(s.visitors),
+      cell(s.drop_off, true),
+    ]),
+  );
+}
+
+function render(data) {
+  latest = data;
+  $("#figures-range").textContent = `${data.from} – ${data.to}`;
+  $("#quiz-rows").replaceChildren(...quizRows(data).map((r) => row(r, 1)));
+  $("#funnel-rows").replaceChildren(...funnelRows(data).map((r) => row(r, 0)));
+  $("#quiz-empty").hidden = data.quizzes.length > 0;
+  $("#funnel-empty").hidden = data.quests.length > 0;
+  const shownQuizzes = data.quizzes.filter((q) => q.first_try_right != null);
+  chart(
+    "quiz-chart",
+    shownQuizzes.map((q) => q.quiz),
+    [
+      {
+        label: "ถูกครั้งแรก · Right first try",
+        data: shownQuizzes.map((q) => q.first_try_right),
+        backgroundColor: "#1f6f8b",
+      },
+    ],
+    true,
+  );
+  const steps = data.quests.flatMap((f) =>
+    f.steps
+      .filter((s) => s.visitors != null)
+      .map((s) => [`${f.title?.th ?? f.quest} · ${s.step}`, s.visitors]),
+  );
+  chart(
+    "funnel-chart",
+    steps.map(([label]) => label),
+    [
+      {
+        label: "ผู้เยี่ยมชม · Visitors",
+        data: steps.map(([, n]) => n),
+        backgroundColor: "#8a5a00",
+      },
+    ],
+    false,
+  );
+}
+
+/** Load the learning figures for the chosen days; ``api`` is the console's fetch wrapper. */
+export async function loadFigures(api, failed) {
+  const from = $("#figures-from").value;
+  const to = $("#figures-to").value;
+  if (from && to && to < from) {
+    const node = $("#figures-result");
+    node.dataset.tone = "bad";
+    node.hidden = false;
+    node.textContent = "วันที่สิ้นสุดต้องไม่ก่อนวันที่เริ่ม · The last day must not be before the first.";
+    return;
+  }
+  const query = from && to ? `?from=${from}&to=${to}` : "";
+  try {
+    render(await api("GET", `/api/admin/figures/learning${query}`));
+    $("#figures-result").hidden = true;
+  } catch (err) {
+    failed($("#figures-result"), err);
+  }
+}
+
+export function setupFigures(api, failed) {
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Bangkok" }).format(new Date());
+  const start = new Date(`${today}T00:00:00Z`);
+  start.setUTCDate(start.getUTCDate() - 29);
+  $("#figures-from").value = start.toISOString().slice(0, 10);
+  $("#figures-to").value = today;
+  $("#figures-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadFigures(api, failed);
+  });
+  $("#quiz-csv").addEventListener("click", () => {
+    if (latest)
+      download(`quizzes-${latest.from}-${latest.to}.csv`, [QUIZ_HEAD, ...quizRows(latest)]);
+  });
+  $("#funnel-csv").addEventListener("click", () => {
+    if (latest)
+      download(`quests-${latest.from}-${latest.to}.csv`, [FUNNEL_HEAD, ...funnelRows(latest)]);
+  });
+}

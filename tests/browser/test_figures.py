@@ -1,0 +1,81 @@
+"""The console's figures in real chromium, phone and desktop, Thai: an analyst reads the
+learning figures of known counters, small groups show as "—", a table downloads as CSV."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from server.keys import SCENE, STORE
+from srichan_world.world import figures
+from srichan_world.world.figures import Usage, day_of
+from tests.browser.conftest import DESKTOP, PHONE, NewPage, Server, axe_violations, save_shot
+from tests.browser.test_console import operator_link
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def seed(server: Server) -> tuple[str, str, str]:
+    """The street's first quiz: 12 opens, 10 answered, 6 right first, 14 attempts for 8
+    solvers; q-gate-2 (no longer in the street): 3 answered (suppressed); the first quest
+    (renamed "walk" below): 20 then 15 visitors. Returns the quiz, its landmark and the quest."""
+    manifest = server.app[SCENE].current.manifest
+    quiz, quest = manifest.quiz_points[0], manifest.quests[0]
+    usage = (
+        [Usage(figures.QUIZ_OPEN, "q-gate-1")] * 12
+        + [Usage(figures.QUIZ_FIRST, "q-gate-1", "right")] * 6
+        + [Usage(figures.QUIZ_FIRST, "q-gate-1", "wrong")] * 4
+        + [Usage(figures.QUIZ_SOLVED, "q-gate-1", "", 2)] * 6
+        + [Usage(figures.QUIZ_SOLVED, "q-gate-1", "", 1)] * 2
+        + [Usage(figures.QUIZ_FIRST, "q-gate-2", "right")] * 3
+        + [Usage(figures.QUEST_STEP, "walk", "1")] * 20
+        + [Usage(figures.QUEST_STEP, "walk", "2")] * 15
+    )
+    known = {"q-gate-1": quiz.id, "walk": quest.id}
+    usage = [replace(u, subject=known.get(u.subject, u.subject)) for u in usage]
+    await server.app[STORE].count_usage(day_of(time.time()), usage)
+    return quiz.id, quiz.landmark, f"{quest.title.th} · {quest.title.en}"
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+async def test_an_analyst_reads_the_learning_figures(
+    server: Server, new_page: NewPage, device: str
+) -> None:
+    quiz, landmark, walk = await seed(server)
+    url = await operator_link(server, f"nid-{device}", "analyst")
+    page = await new_page(url, (PHONE if device == "phone" else DESKTOP) | {"bypass_csp": True})
+    gate = page.locator("#quiz-rows tr", has_text=quiz)
+    await gate.wait_for()
+    assert (await gate.inner_text()).split("\t") == [
+        landmark,
+        quiz,
+        "12",
+        "10",
+        "60%",
+        "40%",
+        "1.75",
+    ]
+    small = await page.locator("#quiz-rows tr", has_text="q-gate-2").inner_text()
+    assert small.split("\t")[2:] == ["—"] * 5, "a group under five is not shown"
+    funnel = [r.split("\t") for r in await page.locator("#funnel-rows tr").all_inner_texts()]
+    quest = funnel[0][0]
+    assert funnel == [[quest, walk, "1", "20", "—"], [quest, walk, "2", "15", "25%"]]
+    drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
+    assert drawn == 2, "both charts are drawn by the charting library"
+
+    async with page.expect_download() as caught:
+        await page.get_by_role("button", name="ดาวน์โหลด CSV").first.click()
+    download = await caught.value
+    text = Path(await download.path()).read_text(encoding="utf-8-sig")
+    assert f"{landmark},{quiz},12,10,60%,40%,1.75" in text.splitlines()
+    assert "คำถาม · Quiz" in text.splitlines()[0]
+
+    await page.get_by_label("ตั้งแต่วันที่").fill("2026-01-10")
+    await page.get_by_label("ถึงวันที่").fill("2026-01-09")
+    await page.get_by_role("button", name="แสดง").click()
+    await page.get_by_text("วันที่สิ้นสุดต้องไม่ก่อนวันที่เริ่ม").wait_for()
+    save_shot(f"console-figures-{device}.png", await page.screenshot(full_page=True))
+    assert await axe_violations(page) == []
