@@ -1,8 +1,9 @@
 """The city's console and the visitor's safety tools in real chromium, phone and desktop, Thai.
 
 A moderator signs in with a link, finds a report with its context and mutes the visitor; an
-admin reads the audit log; an analyst sees only the figures (tests/browser/test_figures.py). A visitor mutes, blocks
-and reports another avatar from the chat, and is told why when a moderator mutes them.
+admin reads the audit log; an analyst sees only the figures (tests/browser/test_figures.py).
+A visitor mutes, blocks and reports another avatar from the chat, and is told why when a
+moderator mutes them.
 """
 
 from __future__ import annotations
