@@ -42,7 +42,7 @@ def _range(request: web.Request) -> tuple[str, str]:
 @operator(Power.FIGURES)
 async def learning(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
     first, last = _range(request)
-    rows = await request.app[STORE].usage_rows(first, last)
+    rows = await request.app[STORE].usage_totals(first, last)
     manifest = request.app[SCENE].current.manifest
     return ok({"from": first, "to": last, **figures.learning(rows, manifest)})
 

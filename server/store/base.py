@@ -45,7 +45,7 @@ from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.courses import CourseState
 from srichan_world.world.events import Attendance, Attended
-from srichan_world.world.figures import Usage, UsageRow
+from srichan_world.world.figures import Usage, UsageTotal
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.moderation import ReportRecord, Sanction
@@ -482,8 +482,9 @@ class UsageRecords(Protocol):
         and its value to the total."""
         ...
 
-    async def usage_rows(self, first: str, last: str) -> tuple[UsageRow, ...]:
-        """Every counter from day ``first`` to day ``last`` (``YYYY-MM-DD``, both included)."""
+    async def usage_totals(self, first: str, last: str) -> tuple[UsageTotal, ...]:
+        """The counters from day ``first`` to day ``last`` (``YYYY-MM-DD``, both included),
+        summed per (kind, subject, detail) and in that order."""
         ...
 
 

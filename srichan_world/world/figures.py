@@ -1,11 +1,11 @@
 """The console's figures: anonymous usage counts, and the rules that turn them into tables.
 
 The street counts what visitors do as :class:`Usage` (a kind, a subject such as a quiz id, a
-detail, and a value to sum) with no visitor id in it: the store keeps only per-day counters
-(:class:`UsageRow`), so the figures can never show one visitor. Each counted kind happens once
-per visitor where the figure needs distinct people (a first answer, a quest step reached), so a
-count is a number of visitors. Any group of fewer than :data:`MIN_GROUP` is suppressed
-(:func:`shown`) before a figure leaves the server.
+detail, and a value to sum) with no visitor id in it: the store keeps only per-day counters and
+sums them over a range of days (:class:`UsageTotal`), so the figures can never show one
+visitor. Each counted kind happens once per visitor where the figure needs distinct people (a
+first answer, a quest step reached), so a count is a number of visitors. Any group of fewer
+than :data:`MIN_GROUP` is suppressed (:func:`shown`) before a figure leaves the server.
 """
 
 from __future__ import annotations
@@ -47,11 +47,9 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
-class UsageRow:
-    """The store's counter for one day and one (kind, subject, detail)."""
+class UsageTotal:
+    """The store's counters for one (kind, subject, detail), summed over a range of days."""
 
-    day: str
-    """``YYYY-MM-DD`` in Bangkok."""
     kind: str
     subject: str
     detail: str
@@ -91,15 +89,15 @@ def shown(count: int) -> int | None:
     return count if count >= MIN_GROUP else None
 
 
-def _sums(rows: Iterable[UsageRow]) -> dict[tuple[str, str, str], tuple[int, int]]:
+def _sums(rows: Iterable[UsageTotal]) -> dict[tuple[str, str, str], tuple[int, int]]:
     summed: dict[tuple[str, str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))
-    for r in rows:
+    for r in rows:  # a store sums each key once; adding again keeps the rule total
         c, t = summed[(r.kind, r.subject, r.detail)]
         summed[(r.kind, r.subject, r.detail)] = (c + r.count, t + r.total)
     return summed
 
 
-def quiz_figures(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
+def quiz_figures(rows: Iterable[UsageTotal]) -> list[dict[str, Any]]:
     """Per quiz: opens, visitors who answered, the share right on the first try, the average
     attempts to the first right answer, and the item difficulty (share wrong on the first try).
 
@@ -129,7 +127,7 @@ def quiz_figures(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
     return table
 
 
-def quest_funnels(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
+def quest_funnels(rows: Iterable[UsageTotal]) -> list[dict[str, Any]]:
     """Per quest: how many visitors reached each number of steps, and the drop-off from the
     step before (a share); a step reached by fewer than :data:`MIN_GROUP` is suppressed, and so
     is a drop-off next to a suppressed count."""
@@ -150,7 +148,7 @@ def quest_funnels(rows: Iterable[UsageRow]) -> list[dict[str, Any]]:
     return funnels
 
 
-def learning(rows: Iterable[UsageRow], manifest: Manifest | None = None) -> dict[str, Any]:
+def learning(rows: Iterable[UsageTotal], manifest: Manifest | None = None) -> dict[str, Any]:
     """The learning figures of a date range, as the console's JSON; with the street's
     ``manifest``, each quiz names its landmark and each quest its title (a quiz or quest no
     longer in the street keeps its id alone)."""

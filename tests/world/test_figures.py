@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from srichan_world.world import figures
-from srichan_world.world.figures import UsageRow, day_of, day_range, days, shown
+from srichan_world.world.figures import UsageTotal, day_of, day_range, days, shown
 
 
-def row(kind: str, subject: str, detail: str, count: int, total: int | None = None) -> UsageRow:
-    return UsageRow("2026-05-09", kind, subject, detail, count, count if total is None else total)
+def row(kind: str, subject: str, detail: str, count: int, total: int | None = None) -> UsageTotal:
+    return UsageTotal(kind, subject, detail, count, count if total is None else total)
 
 
 @pytest.mark.parametrize(("count", "expected"), [(0, None), (1, None), (4, None), (5, 5), (90, 90)])

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from server.store.redis.connection import Connection, guarded
 from server.store.redis.keys import G
-from srichan_world.world.figures import MAX_DAYS, Usage, UsageRow, days
+from srichan_world.world.figures import MAX_DAYS, Usage, UsageTotal, days
 
 KEEP_S = 2 * MAX_DAYS * 86_400
 """Two of the widest ranges a figure reads: last year's annual report stays answerable."""
@@ -44,16 +44,13 @@ class RedisUsage:
         await pipe.execute()
 
     @guarded
-    async def usage_rows(self, first: str, last: str) -> tuple[UsageRow, ...]:
-        wanted = days(first, last)
+    async def usage_totals(self, first: str, last: str) -> tuple[UsageTotal, ...]:
         pipe = self._conn.redis.pipeline(transaction=False)
-        for day in wanted:
+        for day in days(first, last):
             pipe.hgetall(usage_key(day))
-        rows = []
-        for day, fields in zip(wanted, await pipe.execute(), strict=True):
-            sums: dict[tuple[str, str, str], list[int]] = {}
+        sums: dict[tuple[str, str, str], list[int]] = {}
+        for fields in await pipe.execute():
             for raw, value in fields.items():
                 kind, subject, detail, part = json.loads(raw)
-                sums.setdefault((kind, subject, detail), [0, 0])[part == "t"] = int(value)
-            rows += [UsageRow(day, *key, c, t) for key, (c, t) in sorted(sums.items())]
-        return tuple(rows)
+                sums.setdefault((kind, subject, detail), [0, 0])[part == "t"] += int(value)
+        return tuple(UsageTotal(*key, c, t) for key, (c, t) in sorted(sums.items()))

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from server.store.sqlite.database import Database
-from srichan_world.world.figures import Usage, UsageRow
+from srichan_world.world.figures import Usage, UsageTotal
 
 
 class SQLiteUsage(Database):
@@ -36,13 +36,14 @@ class SQLiteUsage(Database):
 
         await self._call(run, write=True)
 
-    async def usage_rows(self, first: str, last: str) -> tuple[UsageRow, ...]:
-        def run(conn: sqlite3.Connection) -> tuple[UsageRow, ...]:
+    async def usage_totals(self, first: str, last: str) -> tuple[UsageTotal, ...]:
+        def run(conn: sqlite3.Connection) -> tuple[UsageTotal, ...]:
             rows = conn.execute(
-                "SELECT day, kind, subject, detail, count, total FROM usage_days "
-                "WHERE day >= ? AND day <= ? ORDER BY day, kind, subject, detail",
+                "SELECT kind, subject, detail, sum(count), sum(total) FROM usage_days "
+                "WHERE day >= ? AND day <= ? GROUP BY kind, subject, detail "
+                "ORDER BY kind, subject, detail",
                 (first, last),
             ).fetchall()
-            return tuple(UsageRow(*row) for row in rows)
+            return tuple(UsageTotal(*row) for row in rows)
 
         return await self._call(run, write=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.store import Store
 from srichan_world.world import figures
-from srichan_world.world.figures import Usage, UsageRow
+from srichan_world.world.figures import Usage, UsageTotal
 from tests.server.store.conftest import StoreFactory
 
 
@@ -15,16 +15,19 @@ async def test_usage_adds_up_per_day_and_key(store: Store) -> None:
     await store.count_usage("2026-05-10", [Usage(figures.QUIZ_SOLVED, "q1", "", 1)])
     await store.count_usage("2026-05-12", [Usage(figures.QUEST_STEP, "walk", "2")])
     await store.count_usage("2026-05-11", [])
-    rows = await store.usage_rows("2026-05-09", "2026-05-11")
+    rows = await store.usage_totals("2026-05-09", "2026-05-11")
     assert rows == (
-        UsageRow("2026-05-09", figures.QUIZ_OPEN, "q1", "", 3, 3),
-        UsageRow("2026-05-09", figures.QUIZ_SOLVED, "q1", "", 1, 2),
-        UsageRow("2026-05-09", figures.QUIZ_SOLVED, "ไทย", "", 1, 3),
-        UsageRow("2026-05-10", figures.QUIZ_SOLVED, "q1", "", 1, 1),
+        UsageTotal(figures.QUIZ_OPEN, "q1", "", 3, 3),
+        UsageTotal(figures.QUIZ_SOLVED, "q1", "", 2, 3),
+        UsageTotal(figures.QUIZ_SOLVED, "ไทย", "", 1, 3),
     )
-    assert await store.usage_rows("2026-05-13", "2026-05-20") == ()
-    assert await store.usage_rows("2026-05-12", "2026-05-12") == (
-        UsageRow("2026-05-12", figures.QUEST_STEP, "walk", "2", 1, 1),
+    assert await store.usage_totals("2026-05-10", "2026-05-10") == (
+        UsageTotal(figures.QUIZ_SOLVED, "q1", "", 1, 1),
+    )
+    assert await store.usage_totals("2026-05-13", "2026-05-20") == ()
+    assert await store.usage_totals("2026-05-08", "2026-05-12") == (
+        UsageTotal(figures.QUEST_STEP, "walk", "2", 1, 1),
+        *rows,
     )
 
 
@@ -32,4 +35,4 @@ async def test_usage_survives_reopening(store: Store, store_factory: StoreFactor
     await store.count_usage("2026-05-09", [Usage(figures.QUIZ_OPEN, "q1")])
     await store.close()
     again = await store_factory()
-    assert len(await again.usage_rows("2026-05-09", "2026-05-09")) == 1
+    assert len(await again.usage_totals("2026-05-09", "2026-05-09")) == 1
