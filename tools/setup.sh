@@ -11,6 +11,7 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null || need_apt+=(nginx)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v chromium >/dev/null || need_apt+=(chromium)
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)  # the report PDF's tests
 fc-list 2>/dev/null | grep -qi garuda || need_apt+=(fonts-thai-tlwg)
 # Pillow's wheels bundle libraqm (Thai shaping for the landmark signs) but load FriBiDi from
 # the system.

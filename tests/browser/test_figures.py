@@ -73,6 +73,12 @@ async def test_an_analyst_reads_the_learning_figures(
     assert f"{landmark},{quiz},12,10,60%,40%,1.75" in text.splitlines()
     assert "คำถาม · Quiz" in text.splitlines()[0]
 
+    await page.get_by_label("เดือน").fill("2026-05")
+    pdf_link = page.get_by_role("link", name="ดาวน์โหลด PDF")
+    assert await pdf_link.get_attribute("href") == "/api/admin/figures/report.pdf?month=2026-05"
+    reply = await page.request.get(f"{server.url}/api/admin/figures/report.pdf?month=2026-05")
+    assert reply.ok and (await reply.body())[:5] == b"%PDF-", "the console's cookie opens it"
+
     await page.get_by_label("ตั้งแต่วันที่").fill("2026-01-10")
     await page.get_by_label("ถึงวันที่").fill("2026-01-09")
     await page.get_by_role("button", name="แสดง").click()

@@ -175,8 +175,17 @@ export async function loadFigures(api, failed) {
   }
 }
 
+function reportLinks() {
+  const month = $("#report-month").value;
+  $("#report-html").href = `/api/admin/figures/report.html?month=${month}`;
+  $("#report-pdf").href = `/api/admin/figures/report.pdf?month=${month}`;
+}
+
 export function setupFigures(api, failed) {
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Bangkok" }).format(new Date());
+  $("#report-month").value = today.slice(0, 7);
+  $("#report-month").addEventListener("change", reportLinks);
+  reportLinks();
   const start = new Date(`${today}T00:00:00Z`);
   start.setUTCDate(start.getUTCDate() - 29);
   $("#figures-from").value = start.toISOString().slice(0, 10);

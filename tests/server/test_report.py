@@ -1,0 +1,94 @@
+"""The monthly report over HTTP as an analyst: the printable page and the PDF, checked for real
+(the PDF rendered with pdftoppm, its text read back with pdftotext)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from server.keys import STORE
+from srichan_world.world import figures
+from srichan_world.world.figures import Usage
+from tests.server.booth_fixtures import BoothSite
+from tests.server.console_fixtures import call, console_site
+
+MAY = "2026-05-20"
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
+    async with console_site(tmp_path) as s:
+        usage = (
+            [Usage(figures.QUIZ_OPEN, "q-gate-1")] * 37
+            + [Usage(figures.QUIZ_FIRST, "q-gate-1", "right")] * 24
+            + [Usage(figures.QUIZ_FIRST, "q-gate-1", "wrong")] * 8
+            + [Usage(figures.QUIZ_SOLVED, "q-gate-1", "", 1)] * 24
+            + [Usage(figures.QUIZ_SOLVED, "q-gate-1", "", 3)] * 6
+            + [Usage(figures.QUIZ_FIRST, "q-museum-1", "right")] * 2
+            + [Usage(figures.QUEST_STEP, "walk", "1")] * 40
+            + [Usage(figures.QUEST_STEP, "walk", "2")] * 10
+        )
+        await s.app[STORE].count_usage(MAY, usage)
+        await s.app[STORE].count_usage("2026-06-01", [Usage(figures.QUIZ_OPEN, "q-gate-1")] * 9)
+        yield s
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is not installed (tools/setup.sh installs poppler-utils)")
+    return path
+
+
+async def test_the_pdf_renders_with_the_figures_and_thai_text(
+    site: BoothSite, tmp_path: Path
+) -> None:
+    status, body = await call(
+        site, "GET", "/api/admin/figures/report.pdf?month=2026-05", site.actors["analyst"]
+    )
+    assert status == 200 and body[:5] == b"%PDF-", body[:300]
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(body)
+    text = subprocess.run(
+        [_need("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    line = next(ln for ln in text.splitlines() if "q-gate-1" in ln).split()
+    assert line[-5:] == ["37", "32", "75.0%", "25.0%", "1.4"], line
+    assert "q-museum-1" in text, "a suppressed quiz is listed with dashes"
+    # pdftotext may break a Thai line where a shaped mark sits: compare without white space
+    flat = "".join(text.split())
+    assert "Monthlyreport2026-05" in flat and "2026-05-01–2026-05-31" in flat
+    for thai in ("ถนนศรีจันทร์แห่งการเรียนรู้", "ผู้เยี่ยมชม", "เดินเรียนรู้", "ยกระดับคุณภาพการเรียนรู้"):
+        assert thai in flat, f"{thai} in the PDF's text"
+    assert "Sustainabledevelopment" in flat and "visitor-" not in text
+    subprocess.run(
+        [_need("pdftoppm"), "-png", "-r", "80", str(pdf), str(tmp_path / "page")], check=True
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 2, "the report, then the GNLC annex"
+    shots = Path("test-artifacts")
+    shots.mkdir(exist_ok=True)
+    for i, png in enumerate(pages, 1):
+        shutil.copy(png, shots / f"report-page-{i}.png")
+
+
+async def test_the_printable_page_escapes_and_matches(site: BoothSite) -> None:
+    status, body = await call(
+        site, "GET", "/api/admin/figures/report.html?month=2026-05", site.actors["admin-op"]
+    )
+    page = body.decode()
+    assert status == 200 and page.startswith("<!doctype html>")
+    assert "<td>q-gate-1</td><td>37</td><td>32</td><td>75.0%</td>" in page
+    assert "องค์ประกอบหลักหกประการ" in page
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-5", "may", "2026-05-01", ""])
+async def test_a_bad_month_is_refused_with_a_reason(site: BoothSite, month: str) -> None:
+    status, body = await call(
+        site, "GET", f"/api/admin/figures/report.pdf?month={month}", site.actors["analyst"]
+    )
+    assert status == 400 and body["error"] == "bad_value" and "YYYY-MM" in body["en"]
