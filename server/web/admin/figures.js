@@ -139,7 +139,7 @@ function render(data) {
   const steps = data.quests.flatMap((f) =>
     f.steps
       .filter((s) => s.visitors != null)
-      .map((s) => [`${f.title?.th ?? f.quest} · ${s.step}`, s.visitors]),
+      .map((s) => [`${s.step} · ${f.title?.th ?? f.quest}`, s.visitors]),
   );
   chart(
     "funnel-chart",
