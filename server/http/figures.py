@@ -8,6 +8,7 @@ are suppressed there, before anything leaves the server.
 | method | path | power |
 |---|---|---|
 | GET | ``/api/admin/figures/learning?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
+| GET | ``/api/admin/figures/economy?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
 
@@ -53,6 +54,16 @@ async def learning(request: web.Request, _session: OperatorSession) -> web.Strea
     return ok({"from": first, "to": last, **figures.learning(rows, manifest)})
 
 
+@operator(Power.FIGURES)
+async def economy(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
+    first, last = _range(request)
+    store = request.app[STORE]
+    kinds = (figures.TOKENS_EARNED, figures.COUPON_ISSUED)
+    daily = await store.usage_by_day(first, last, kinds)
+    totals = await store.usage_totals(first, last)
+    return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last)})
+
+
 async def _monthly(request: web.Request) -> report.Report:
     today = figures.day_of(time.time())
     month = request.query.get("month", today[:7])
@@ -81,6 +92,7 @@ async def report_pdf(request: web.Request, _session: OperatorSession) -> web.Str
 
 ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/admin/figures/learning", learning),
+    ("GET", "/api/admin/figures/economy", economy),
     ("GET", "/api/admin/figures/report.html", report_html),
     ("GET", "/api/admin/figures/report.pdf", report_pdf),
 )

@@ -28,18 +28,20 @@ from typing import Protocol
 
 from server.health import FailureStreak
 from server.integrations.images import photo_id, process_photo
-from server.store.base import Audit, Booths, Coupons, Owners
+from server.store.base import Audit, Booths, Coupons, Owners, StoreError, UsageRecords
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import BOOTH_RATES, Rate
 from srichan_world.protocol.messages import BoothState
 from srichan_world.scene.geometry import InterestGrid, Point
 from srichan_world.scene.manifest import Manifest
+from srichan_world.world import figures
 from srichan_world.world.booths import BoothRecord, parse_booth, public_view
 from srichan_world.world.coupons import (
     CouponRecord,
     normalize_code,
 )
+from srichan_world.world.figures import Usage, day_of
 from srichan_world.world.ledger import shop_account
 from srichan_world.world.owners import (
     SESSION_TTL_S,
@@ -79,7 +81,7 @@ class BoothUpdate:
 Subscriber = Callable[[BoothUpdate], None]
 
 
-class StreetStore(Booths, Coupons, Owners, Audit, Protocol):
+class StreetStore(Booths, Coupons, Owners, Audit, UsageRecords, Protocol):
     """The store areas the booth service uses."""
 
 
@@ -293,12 +295,17 @@ class BoothService:
         try:
             if code is None:
                 raise Refused(ErrorCode.COUPON_UNKNOWN, "not a coupon code")
-            return await self.store.verify_coupon(code, slot, owner.shop_id, now)
+            used = await self.store.verify_coupon(code, slot, owner.shop_id, now)
         except Refused as exc:
             shown = code or "(malformed)"
             detail = f"{shown} {exc.code.name.lower()}"
             await self.store.note_action(shop_account(owner.shop_id), "verify", slot, detail, now)
             raise
+        try:  # the console's figures: a failure here costs a count, never the owner's check
+            await self.store.count_usage(day_of(now), [Usage(figures.COUPON_USED, slot)])
+        except StoreError:
+            log.warning("a coupon use was not counted for the figures: the store failed")
+        return used
 
     def check_owner(self, owner: OwnerSession, slot: str) -> None:
         if slot not in self.slots or not owner.owns(slot):

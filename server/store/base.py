@@ -487,6 +487,13 @@ class UsageRecords(Protocol):
         summed per (kind, subject, detail) and in that order."""
         ...
 
+    async def usage_by_day(
+        self, first: str, last: str, kinds: Sequence[str]
+    ) -> tuple[tuple[str, UsageTotal], ...]:
+        """The counters of ``kinds`` from day ``first`` to day ``last``, each with its day,
+        in the order (day, kind, subject, detail)."""
+        ...
+
 
 class Store(
     VisitorLedger,

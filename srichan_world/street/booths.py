@@ -22,6 +22,7 @@ from srichan_world.scene.geometry import Point
 from srichan_world.street.learning import Asker, refusal_message
 from srichan_world.street.steps import Outcome, Program, ShowBooth
 from srichan_world.street.steps import Redeem as RedeemStep
+from srichan_world.world import figures
 from srichan_world.world.coupons import (
     CODE_CANDIDATES,
     COUPON_LIFETIME_S,
@@ -30,6 +31,7 @@ from srichan_world.world.coupons import (
     Redemption,
     new_code,
 )
+from srichan_world.world.figures import Usage
 from srichan_world.world.ratelimit import BucketTable
 
 
@@ -59,7 +61,13 @@ class BoothCounter:
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         yield ShowBooth(redeemed.booth)
-        return Outcome([CouponIssued(redeemed.coupon.to_message(), redeemed.balance)])
+        coupon = redeemed.coupon
+        usage = []
+        if coupon.coupon_id == redemption.coupon_id:  # a new coupon, not a replayed redemption's
+            usage.append(
+                Usage(figures.COUPON_ISSUED, coupon.slot, coupon.promotion_id, coupon.cost)
+            )
+        return Outcome([CouponIssued(coupon.to_message(), redeemed.balance)], usage=usage)
 
     def _check(self, asker: Asker, visitor_id: str, msg: Redeem, now: float) -> Redemption:
         place = self.slots.get(msg.slot)

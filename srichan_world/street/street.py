@@ -53,6 +53,7 @@ from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
+from srichan_world.world import figures
 from srichan_world.world.figures import Usage
 from srichan_world.world.leaderboard import PUSH_INTERVAL_S
 from srichan_world.world.learning import LearningContent
@@ -452,8 +453,11 @@ class Street:
                 for other in self.learning.sessions_of(visitor_id):
                     if other != session or msg is None:
                         effects.append(Send(other, data, message.TYPE))
-        if outcome.statements or outcome.tokens or outcome.usage:
-            effects.append(Learned(outcome.statements, outcome.tokens, tuple(outcome.usage)))
+        usage = tuple(outcome.usage)
+        if outcome.tokens:
+            usage += (Usage(figures.TOKENS_EARNED, "", "", outcome.tokens),)
+        if outcome.statements or outcome.tokens or usage:
+            effects.append(Learned(outcome.statements, outcome.tokens, usage))
         return effects
 
     def _advance_boards(

@@ -33,7 +33,15 @@ QUIZ_SOLVED = "quiz_solved"
 """A visitor's first right answer to a quiz; value: the attempts it took."""
 QUEST_STEP = "quest_step"
 """A visitor reached this many steps of a quest (detail: the number of steps done)."""
-KINDS = frozenset({QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED, QUEST_STEP})
+TOKENS_EARNED = "tokens_earned"
+"""A request paid tokens (an answer, a quest bonus, an event); value: the tokens."""
+COUPON_ISSUED = "coupon_issued"
+"""A coupon bought at a booth (subject: the slot, detail: the promotion); value: its cost."""
+COUPON_USED = "coupon_used"
+"""A coupon shown at the counter and accepted (subject: the slot)."""
+KINDS = frozenset(
+    {QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED, QUEST_STEP, TOKENS_EARNED, COUPON_ISSUED, COUPON_USED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +168,47 @@ def learning(rows: Iterable[UsageTotal], manifest: Manifest | None = None) -> di
         quizzes = [{**q, "landmark": landmark.get(q["quiz"])} for q in quizzes]
         quests = [{**f, "title": title.get(f["quest"])} for f in quests]
     return {"min_group": MIN_GROUP, "quizzes": quizzes, "quests": quests}
+
+
+def economy(
+    daily: Iterable[tuple[str, UsageTotal]], totals: Iterable[UsageTotal], first: str, last: str
+) -> dict[str, Any]:
+    """Tokens earned and spent per day, and coupons issued and used per booth.
+
+    ``daily`` pairs a day with a counter of :data:`TOKENS_EARNED` or :data:`COUPON_ISSUED`;
+    ``totals`` are the range's counters. A day with fewer than :data:`MIN_GROUP` paying
+    requests (or coupons) shows no tokens for them; a booth with fewer than :data:`MIN_GROUP`
+    coupons issued (or used) shows no figure for them."""
+    per_day: dict[str, dict[str, int]] = {d: {} for d in days(first, last)}
+    for day, r in daily:
+        if day in per_day and r.kind in (TOKENS_EARNED, COUPON_ISSUED):
+            slot = per_day[day]
+            slot[r.kind + ":c"] = slot.get(r.kind + ":c", 0) + r.count
+            slot[r.kind + ":t"] = slot.get(r.kind + ":t", 0) + r.total
+    rows = []
+    for day, got in per_day.items():
+        earned_n, spent_n = got.get(TOKENS_EARNED + ":c", 0), got.get(COUPON_ISSUED + ":c", 0)
+        rows.append(
+            {
+                "day": day,
+                "earned": got.get(TOKENS_EARNED + ":t", 0) if shown(earned_n) else None,
+                "redeemed": got.get(COUPON_ISSUED + ":t", 0) if shown(spent_n) else None,
+            }
+        )
+    booths: dict[str, dict[str, int]] = defaultdict(lambda: {"issued": 0, "spent": 0, "used": 0})
+    for r in totals:
+        if r.kind == COUPON_ISSUED:
+            booths[r.subject]["issued"] += r.count
+            booths[r.subject]["spent"] += r.total
+        elif r.kind == COUPON_USED:
+            booths[r.subject]["used"] += r.count
+    shops = [
+        {
+            "slot": slot,
+            "coupons_issued": shown(b["issued"]),
+            "tokens_redeemed": b["spent"] if shown(b["issued"]) else None,
+            "coupons_used": shown(b["used"]),
+        }
+        for slot, b in sorted(booths.items())
+    ]
+    return {"min_group": MIN_GROUP, "days": rows, "booths": shops}

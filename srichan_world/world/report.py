@@ -126,8 +126,8 @@ BENEFITS: tuple[Heading, ...] = (
         "การพัฒนาเศรษฐกิจและความรุ่งเรืองทางวัฒนธรรม",
         "Economic development and cultural prosperity",
         False,
-        "ตัวเลขเศรษฐกิจ (เหรียญและคูปองของร้าน) ยังไม่อยู่ในรายงานนี้",
-        "The economy figures (tokens and shop coupons) are not in this report yet.",
+        "ตัวเลขเศรษฐกิจ (เหรียญและคูปองของร้าน) อยู่ในคอนโซล แต่ยังไม่อยู่ในรายงานนี้",
+        "The economy figures (tokens and shop coupons) are in the console, not yet in this report.",
     ),
     Heading(
         "การพัฒนาอย่างยั่งยืน",

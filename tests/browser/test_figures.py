@@ -33,6 +33,8 @@ async def seed(server: Server) -> tuple[str, str, str]:
         + [Usage(figures.QUIZ_FIRST, "q-gate-2", "right")] * 3
         + [Usage(figures.QUEST_STEP, "walk", "1")] * 20
         + [Usage(figures.QUEST_STEP, "walk", "2")] * 15
+        + [Usage(figures.TOKENS_EARNED, "", "", 15)] * 6
+        + [Usage(figures.COUPON_ISSUED, "B01", "p1", 30)] * 5
     )
     known = {"q-gate-1": quiz.id, "walk": quest.id}
     usage = [replace(u, subject=known.get(u.subject, u.subject)) for u in usage]
@@ -63,8 +65,12 @@ async def test_an_analyst_reads_the_learning_figures(
     funnel = [r.split("\t") for r in await page.locator("#funnel-rows tr").all_inner_texts()]
     quest = funnel[0][0]
     assert funnel == [[quest, walk, "1", "20", "—"], [quest, walk, "2", "15", "25%"]]
+    booth = (await page.locator("#booth-money-rows tr").inner_text()).split("\t")
+    assert booth == ["B01", "5", "150", "—"], "4 coupons used would be too few to show"
+    today = (await page.locator("#money-rows tr").last.inner_text()).split("\t")
+    assert today[1:] == ["90", "150"]
     drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
-    assert drawn == 2, "both charts are drawn by the charting library"
+    assert drawn == 3, "every chart is drawn by the charting library"
 
     async with page.expect_download() as caught:
         await page.get_by_role("button", name="ดาวน์โหลด CSV").first.click()

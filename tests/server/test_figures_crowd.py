@@ -11,7 +11,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from srichan_world.protocol.messages import QuestProgress, QuizAnswer, QuizOpen, QuizResult
+from srichan_world.protocol.messages import (
+    QuestProgress,
+    QuizAnswer,
+    QuizOpen,
+    QuizResult,
+    Wallet,
+    WalletGet,
+)
 from srichan_world.world.figures import day_of
 from srichan_world.world.owners import link_hash
 from tests.server.learning_fixtures import (
@@ -37,7 +44,7 @@ async def answer(me: Walker, quiz: str, choice: int) -> QuizResult:
     return result
 
 
-async def visit(street: Street, n: int) -> None:
+async def visit(street: Street, n: int) -> int:
     """Visitor ``n``'s script: 1-7 answer q-gate-1 (6-7 wrong first) and so visit the gate (the
     walk quest's first step); 1-5 walk through the gate and answer q-gate-2; visitor 1 goes on to
     the museum and answers q-museum-1 (the walk quest's second step)."""
@@ -54,10 +61,13 @@ async def visit(street: Street, n: int) -> None:
         await me.walk(Q_MUSEUM_1)
         assert (await answer(me, "q-museum-1", RIGHT)).correct
         await me.client.next(QuestProgress, where=lambda p: p.done == 2)
+    wallet = await me.ask(WalletGet())
+    assert isinstance(wallet, Wallet)
     await me.close()
+    return wallet.balance
 
 
-async def figures_as_analyst(street: Street, query: str = "") -> tuple[int, Any]:
+async def figures_as_analyst(street: Street, *paths: str) -> list[tuple[int, Any]]:
     store = street.store
     await store.add_operator("analyst", "คุณวิเคราะห์", "analyst", time.time())
     token = "analyst-link-" + "k" * 32
@@ -67,8 +77,11 @@ async def figures_as_analyst(street: Street, query: str = "") -> tuple[int, Any]
     async with aiohttp.ClientSession(street.http, cookie_jar=jar) as http:
         async with http.post("/api/admin/login", json={"token": token}, headers=origin) as r:
             assert r.status == 200, await r.text()
-        async with http.get("/api/admin/figures/learning" + query) as r:
-            return r.status, await r.json()
+        replies = []
+        for path in paths:
+            async with http.get(path) as r:
+                replies.append((r.status, await r.json()))
+        return replies
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -81,9 +94,11 @@ async def test_a_scripted_crowd_gives_known_figures(tmp_path: Path, kind: str) -
         server = redis_servers.start_server(tmp_path / "redis")
     try:
         async with open_street(tmp_path, store=server and server.url) as street:
-            await asyncio.gather(*(visit(street, n) for n in range(1, 8)))
+            balances = await asyncio.gather(*(visit(street, n) for n in range(1, 8)))
             await street.learning.write_usage()
-            status, body = await figures_as_analyst(street)
+            (status, body), (_, money) = await figures_as_analyst(
+                street, "/api/admin/figures/learning", "/api/admin/figures/economy"
+            )
     finally:
         if server is not None:
             server.stop()
@@ -123,5 +138,7 @@ async def test_a_scripted_crowd_gives_known_figures(tmp_path: Path, kind: str) -
             ],
         }
     ]
-    raw = str(body)
+    raw = str(body) + str(money)
     assert "visitor-" not in raw and "คน" not in raw, "no visitor is named"
+    assert money["days"][-1] == {"day": today, "earned": sum(balances), "redeemed": None}
+    assert money["booths"] == [], "nobody bought a coupon"

@@ -93,3 +93,28 @@ def test_a_bad_day_range_says_why(first: str, last: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         day_range(first, last)
     assert day_range("2026-05-09", "2026-05-09") == ("2026-05-09", "2026-05-09")
+
+
+def test_economy_per_day_and_booth_hides_small_groups() -> None:
+    earned = figures.TOKENS_EARNED
+    daily = [
+        ("2026-05-09", UsageTotal(earned, "", "", 6, 90)),
+        ("2026-05-09", UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 3, 60)),
+        ("2026-05-09", UsageTotal(figures.COUPON_ISSUED, "B02", "p9", 2, 20)),
+        ("2026-05-10", UsageTotal(earned, "", "", 4, 40)),
+    ]
+    totals = [
+        UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 7, 140),
+        UsageTotal(figures.COUPON_USED, "B01", "", 4, 4),
+        UsageTotal(figures.COUPON_ISSUED, "B02", "p9", 2, 20),
+    ]
+    got = figures.economy(daily, totals, "2026-05-09", "2026-05-11")
+    assert got["days"] == [
+        {"day": "2026-05-09", "earned": 90, "redeemed": 80},
+        {"day": "2026-05-10", "earned": None, "redeemed": None},
+        {"day": "2026-05-11", "earned": None, "redeemed": None},
+    ], "5 coupons over two booths make a group of 5; 4 paying requests do not"
+    assert got["booths"] == [
+        {"slot": "B01", "coupons_issued": 7, "tokens_redeemed": 140, "coupons_used": None},
+        {"slot": "B02", "coupons_issued": None, "tokens_redeemed": None, "coupons_used": None},
+    ]

@@ -43,14 +43,36 @@ class RedisUsage:
         pipe.expire(key, KEEP_S)
         await pipe.execute()
 
+    async def _days(self, first: str, last: str) -> list[tuple[str, dict[str, str]]]:
+        wanted = days(first, last)
+        pipe = self._conn.redis.pipeline(transaction=False)
+        for day in wanted:
+            pipe.hgetall(usage_key(day))
+        return list(zip(wanted, await pipe.execute(), strict=True))
+
     @guarded
     async def usage_totals(self, first: str, last: str) -> tuple[UsageTotal, ...]:
-        pipe = self._conn.redis.pipeline(transaction=False)
-        for day in days(first, last):
-            pipe.hgetall(usage_key(day))
         sums: dict[tuple[str, str, str], list[int]] = {}
-        for fields in await pipe.execute():
-            for raw, value in fields.items():
-                kind, subject, detail, part = json.loads(raw)
-                sums.setdefault((kind, subject, detail), [0, 0])[part == "t"] += int(value)
+        for _day, fields in await self._days(first, last):
+            _add(sums, fields, None)
         return tuple(UsageTotal(*key, c, t) for key, (c, t) in sorted(sums.items()))
+
+    @guarded
+    async def usage_by_day(
+        self, first: str, last: str, kinds: Sequence[str]
+    ) -> tuple[tuple[str, UsageTotal], ...]:
+        out: list[tuple[str, UsageTotal]] = []
+        for day, fields in await self._days(first, last):
+            sums: dict[tuple[str, str, str], list[int]] = {}
+            _add(sums, fields, set(kinds))
+            out += [(day, UsageTotal(*key, c, t)) for key, (c, t) in sorted(sums.items())]
+        return tuple(out)
+
+
+def _add(
+    sums: dict[tuple[str, str, str], list[int]], fields: dict[str, str], kinds: set[str] | None
+) -> None:
+    for raw, value in fields.items():
+        kind, subject, detail, part = json.loads(raw)
+        if kinds is None or kind in kinds:
+            sums.setdefault((kind, subject, detail), [0, 0])[part == "t"] += int(value)

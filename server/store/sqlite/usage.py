@@ -47,3 +47,22 @@ class SQLiteUsage(Database):
             return tuple(UsageTotal(*row) for row in rows)
 
         return await self._call(run, write=False)
+
+    async def usage_by_day(
+        self, first: str, last: str, kinds: Sequence[str]
+    ) -> tuple[tuple[str, UsageTotal], ...]:
+        wanted = list(kinds)
+        if not wanted:
+            return ()
+        marks = ", ".join("?" * len(wanted))
+
+        def run(conn: sqlite3.Connection) -> tuple[tuple[str, UsageTotal], ...]:
+            rows = conn.execute(
+                "SELECT day, kind, subject, detail, count, total FROM usage_days "
+                f"WHERE day >= ? AND day <= ? AND kind IN ({marks}) "
+                "ORDER BY day, kind, subject, detail",
+                (first, last, *wanted),
+            ).fetchall()
+            return tuple((day, UsageTotal(*rest)) for day, *rest in rows)
+
+        return await self._call(run, write=False)

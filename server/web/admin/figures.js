@@ -8,6 +8,7 @@ const FONT =
   'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans Thai", "Leelawadee UI", Tahoma, Garuda, sans-serif';
 const charts = {};
 let latest = null;
+let money = null;
 
 function cell(value, percent = false) {
   if (value == null) return HIDDEN;
@@ -51,7 +52,8 @@ function short(label) {
   return label.length > 16 ? `${label.slice(0, 15)}…` : label;
 }
 
-function chart(id, labels, datasets, percent) {
+/** A bar chart: bars across (``indexAxis`` y, a label per row) or, for days, ``upright``. */
+function chart(id, labels, datasets, percent, upright = false) {
   const Chart = window.Chart;
   if (!Chart) return; // the table carries the same figures
   charts[id]?.destroy();
@@ -63,13 +65,15 @@ function chart(id, labels, datasets, percent) {
     options: {
       maintainAspectRatio: false,
       animation: false,
-      indexAxis: "y",
-      scales: {
-        y: { ticks: { callback: (_v, i) => short(labels[i]) } },
-        x: percent
-          ? { min: 0, max: 1, ticks: { format: { style: "percent" } } }
-          : { beginAtZero: true, ticks: { precision: 0 } },
-      },
+      indexAxis: upright ? "x" : "y",
+      scales: upright
+        ? { y: { beginAtZero: true, ticks: { precision: 0 } } }
+        : {
+            y: { ticks: { callback: (_v, i) => short(labels[i]) } },
+            x: percent
+              ? { min: 0, max: 1, ticks: { format: { style: "percent" } } }
+              : { beginAtZero: true, ticks: { precision: 0 } },
+          },
       plugins: { legend: { display: datasets.length > 1 } },
     },
   });
@@ -155,7 +159,53 @@ function render(data) {
   );
 }
 
-/** Load the learning figures for the chosen days; ``api`` is the console's fetch wrapper. */
+const MONEY_HEAD = ["วันที่ · Day", "เหรียญที่ได้รับ · Tokens earned", "เหรียญที่แลก · Tokens redeemed"];
+const BOOTH_HEAD = [
+  "ซุ้ม · Booth",
+  "คูปองที่ออก · Coupons issued",
+  "เหรียญที่แลก · Tokens redeemed",
+  "คูปองที่ใช้แล้ว · Coupons used",
+];
+
+function moneyRows(data) {
+  return data.days.map((d) => [d.day, cell(d.earned), cell(d.redeemed)]);
+}
+
+function boothRows(data) {
+  return data.booths.map((b) => [
+    b.slot,
+    cell(b.coupons_issued),
+    cell(b.tokens_redeemed),
+    cell(b.coupons_used),
+  ]);
+}
+
+function renderMoney(data) {
+  money = data;
+  $("#money-rows").replaceChildren(...moneyRows(data).map((r) => row(r, 0)));
+  $("#booth-money-rows").replaceChildren(...boothRows(data).map((r) => row(r, 0)));
+  $("#booth-money-empty").hidden = data.booths.length > 0;
+  chart(
+    "money-chart",
+    data.days.map((d) => d.day.slice(5)),
+    [
+      {
+        label: "ได้รับ · Earned",
+        data: data.days.map((d) => d.earned),
+        backgroundColor: "#1f6f8b",
+      },
+      {
+        label: "แลก · Redeemed",
+        data: data.days.map((d) => d.redeemed),
+        backgroundColor: "#8a5a00",
+      },
+    ],
+    false,
+    true,
+  );
+}
+
+/** Load the figures for the chosen days; ``api`` is the console's fetch wrapper. */
 export async function loadFigures(api, failed) {
   const from = $("#figures-from").value;
   const to = $("#figures-to").value;
@@ -168,7 +218,12 @@ export async function loadFigures(api, failed) {
   }
   const query = from && to ? `?from=${from}&to=${to}` : "";
   try {
-    render(await api("GET", `/api/admin/figures/learning${query}`));
+    const [learning, economy] = await Promise.all([
+      api("GET", `/api/admin/figures/learning${query}`),
+      api("GET", `/api/admin/figures/economy${query}`),
+    ]);
+    render(learning);
+    renderMoney(economy);
     $("#figures-result").hidden = true;
   } catch (err) {
     failed($("#figures-result"), err);
@@ -197,6 +252,12 @@ export function setupFigures(api, failed) {
   $("#quiz-csv").addEventListener("click", () => {
     if (latest)
       download(`quizzes-${latest.from}-${latest.to}.csv`, [QUIZ_HEAD, ...quizRows(latest)]);
+  });
+  $("#money-csv").addEventListener("click", () => {
+    if (money) download(`tokens-${money.from}-${money.to}.csv`, [MONEY_HEAD, ...moneyRows(money)]);
+  });
+  $("#booth-money-csv").addEventListener("click", () => {
+    if (money) download(`coupons-${money.from}-${money.to}.csv`, [BOOTH_HEAD, ...boothRows(money)]);
   });
   $("#funnel-csv").addEventListener("click", () => {
     if (latest)

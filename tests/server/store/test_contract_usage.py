@@ -36,3 +36,16 @@ async def test_usage_survives_reopening(store: Store, store_factory: StoreFactor
     await store.close()
     again = await store_factory()
     assert len(await again.usage_totals("2026-05-09", "2026-05-09")) == 1
+
+
+async def test_usage_by_day_keeps_the_days_apart_for_the_kinds_asked(store: Store) -> None:
+    earned = Usage(figures.TOKENS_EARNED, "", "", 10)
+    await store.count_usage("2026-05-09", [earned, earned, Usage(figures.QUIZ_OPEN, "q1")])
+    await store.count_usage("2026-05-11", [Usage(figures.COUPON_ISSUED, "B01", "p1", 30)])
+    await store.count_usage("2026-05-12", [earned])
+    kinds = (figures.TOKENS_EARNED, figures.COUPON_ISSUED)
+    assert await store.usage_by_day("2026-05-08", "2026-05-11", kinds) == (
+        ("2026-05-09", UsageTotal(figures.TOKENS_EARNED, "", "", 2, 20)),
+        ("2026-05-11", UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 1, 30)),
+    )
+    assert await store.usage_by_day("2026-05-08", "2026-05-11", ()) == ()
