@@ -12,6 +12,10 @@ are suppressed there, before anything leaves the server.
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
 
+And the owner's figures for a booth of theirs (their session, as every owner route):
+``GET /owner/api/booths/{slot}/figures?from=&to=`` — visitors near the booth per day (a day
+under five hidden) and coupons bought per day and promotion.
+
 The report pages live under ``/api/admin`` because the console's cookie is scoped there.
 """
 
@@ -25,12 +29,14 @@ from aiohttp import web
 
 from server import reports
 from server.http.console import operator
+from server.http.owner import owner_only
 from server.http.replies import Handler, ok, secure
-from server.keys import SCENE, STORE
+from server.keys import BOOTHS, SCENE, STORE
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import figures, report
 from srichan_world.world.operators import OperatorSession, Power
+from srichan_world.world.owners import OwnerSession
 
 DEFAULT_DAYS = 30
 """With no range given: the last 30 days, today included."""
@@ -62,6 +68,16 @@ async def economy(request: web.Request, _session: OperatorSession) -> web.Stream
     daily = await store.usage_by_day(first, last, kinds)
     totals = await store.usage_totals(first, last)
     return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last)})
+
+
+@owner_only
+async def booth_figures(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
+    slot = request.match_info["slot"]
+    request.app[BOOTHS].check_owner(owner, slot)
+    first, last = _range(request)
+    kinds = (figures.BOOTH_NEAR, figures.COUPON_ISSUED)
+    daily = await request.app[STORE].usage_by_day(first, last, kinds)
+    return ok({"slot": slot, "from": first, "to": last, **figures.booth(daily, slot, first, last)})
 
 
 async def _monthly(request: web.Request) -> report.Report:
@@ -102,3 +118,4 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
 def add_routes(app: web.Application) -> None:
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
+    app.router.add_get("/owner/api/booths/{slot}/figures", booth_figures)

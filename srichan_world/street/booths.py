@@ -34,6 +34,9 @@ from srichan_world.world.coupons import (
 from srichan_world.world.figures import Usage
 from srichan_world.world.ratelimit import BucketTable
 
+NEAR_MAX = 200_000
+"""(booth, visitor) pairs remembered for today's "near the booth" counts: ~20 MB at most."""
+
 
 class BoothCounter:
     """The visitor's side of the booths: one :meth:`redeem` program per request."""
@@ -50,6 +53,27 @@ class BoothCounter:
         self._randbelow = randbelow
         self._token_hex = token_hex
         self._redeems = BucketTable(redeem_rate.rate, redeem_rate.burst)
+        self._near_day = ""
+        self._near: set[tuple[str, str]] = set()
+
+    def nearby(self, visitor_id: str, position: Point, now: float) -> list[Usage]:
+        """Count a visitor once a day at each booth they come within reach of (an owner's
+        "visitors near the booth"). Per process: a visitor who comes back through another
+        process that day is counted there too. The day's memory is bounded
+        (:data:`NEAR_MAX`); past it, nobody new is counted until the next day."""
+        day = figures.day_of(now)
+        if day != self._near_day:
+            self._near_day, self._near = day, set()
+        usage = []
+        for slot, place in self.slots.items():
+            key = (slot, visitor_id)
+            if key in self._near or math.dist(position, place) > BOOTH_REACH_M:
+                continue
+            if len(self._near) >= NEAR_MAX:
+                break
+            self._near.add(key)
+            usage.append(Usage(figures.BOOTH_NEAR, slot))
+        return usage
 
     def redeem(self, asker: Asker, msg: Redeem, now: float) -> Program[Outcome]:
         """Buy one coupon with tokens: the coupon and the balance after paying."""

@@ -256,6 +256,11 @@ class Street:
             if last is not None and math.dist(last, position) < VISIT_STEP_M:
                 continue
             self._seen_at[session] = position
+            visitor_id = learning.entered(session)
+            if self.booths is not None and visitor_id is not None:
+                near = self.booths.nearby(visitor_id, position, now)
+                if near:
+                    effects.append(Learned([], 0, tuple(near)))
             effects += self._enqueue(
                 session, None, partial(learning.moved, session, position, now), now
             )

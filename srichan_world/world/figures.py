@@ -39,8 +39,19 @@ COUPON_ISSUED = "coupon_issued"
 """A coupon bought at a booth (subject: the slot, detail: the promotion); value: its cost."""
 COUPON_USED = "coupon_used"
 """A coupon shown at the counter and accepted (subject: the slot)."""
+BOOTH_NEAR = "booth_near"
+"""A visitor came within reach of a booth, counted once a day per visitor (subject: the slot)."""
 KINDS = frozenset(
-    {QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED, QUEST_STEP, TOKENS_EARNED, COUPON_ISSUED, COUPON_USED}
+    {
+        QUIZ_OPEN,
+        QUIZ_FIRST,
+        QUIZ_SOLVED,
+        QUEST_STEP,
+        TOKENS_EARNED,
+        COUPON_ISSUED,
+        COUPON_USED,
+        BOOTH_NEAR,
+    }
 )
 
 
@@ -212,3 +223,28 @@ def economy(
         for slot, b in sorted(booths.items())
     ]
     return {"min_group": MIN_GROUP, "days": rows, "booths": shops}
+
+
+def booth(
+    daily: Iterable[tuple[str, UsageTotal]], slot: str, first: str, last: str
+) -> dict[str, Any]:
+    """An owner's figures for one booth: visitors near it per day (a day under
+    :data:`MIN_GROUP` suppressed) and coupons bought per day and promotion (the owner's own
+    sales, which their redemption list shows one by one already)."""
+    near = dict.fromkeys(days(first, last), 0)
+    sales: dict[str, dict[str, int]] = defaultdict(dict)
+    for day, r in daily:
+        if r.subject != slot or day not in near:
+            continue
+        if r.kind == BOOTH_NEAR:
+            near[day] += r.count
+        elif r.kind == COUPON_ISSUED:
+            sales[r.detail][day] = sales[r.detail].get(day, 0) + r.count
+    return {
+        "min_group": MIN_GROUP,
+        "days": list(near),
+        "near": [shown(n) for n in near.values()],
+        "promotions": [
+            {"promotion": p, "coupons": [sales[p].get(d, 0) for d in near]} for p in sorted(sales)
+        ],
+    }

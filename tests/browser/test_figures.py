@@ -1,5 +1,6 @@
-"""The console's figures in real chromium, phone and desktop, Thai: an analyst reads the
-learning figures of known counters, small groups show as "—", a table downloads as CSV."""
+"""The figures in real chromium, phone and desktop, Thai: an analyst reads the console's
+figures of known counters (small groups show as "—", a table downloads as CSV, the monthly PDF
+opens); a shop owner reads their booth's figures on /owner."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from server.keys import SCENE, STORE
 from srichan_world.world import figures
 from srichan_world.world.figures import Usage, day_of
 from tests.browser.conftest import DESKTOP, PHONE, NewPage, Server, axe_violations, save_shot
+from tests.browser.test_booths import owner_page
 from tests.browser.test_console import operator_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -90,4 +92,24 @@ async def test_an_analyst_reads_the_learning_figures(
     await page.get_by_role("button", name="แสดง").click()
     await page.get_by_text("วันที่สิ้นสุดต้องไม่ก่อนวันที่เริ่ม").wait_for()
     save_shot(f"console-figures-{device}.png", await page.screenshot(full_page=True))
+    assert await axe_violations(page) == []
+
+
+async def test_an_owner_sees_visitors_near_and_coupons_per_promotion(
+    server: Server, new_page: NewPage
+) -> None:
+    today = day_of(time.time())
+    usage = [Usage(figures.BOOTH_NEAR, "B05")] * 7 + [Usage(figures.BOOTH_NEAR, "B06")] * 3
+    usage += [Usage(figures.COUPON_ISSUED, "B05", "khao-niao", 20)] * 2
+    await server.app[STORE].count_usage(today, usage)
+    page = await owner_page(server, new_page, "B05")
+    row = page.locator("#booth-figures-table tbody tr", has_text=today)
+    await row.wait_for()
+    assert (await row.inner_text()).split("\t") == [today, "7", "2"]
+    head = await page.locator("#booth-figures-table thead").inner_text()
+    assert "khao-niao" in head
+    drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
+    assert drawn == 2
+    await page.locator("#booth-figures").scroll_into_view_if_needed()
+    save_shot("owner-figures-phone.png", await page.screenshot(full_page=True))
     assert await axe_violations(page) == []

@@ -1,4 +1,4 @@
-"""The monthly report over HTTP as an analyst: the printable page and the PDF, checked for real
+"""The monthly report over HTTP as an analyst (the printable page and the PDF, checked for real
 (the PDF rendered with pdftoppm, its text read back with pdftotext)."""
 
 from __future__ import annotations
@@ -92,3 +92,20 @@ async def test_a_bad_month_is_refused_with_a_reason(site: BoothSite, month: str)
         site, "GET", f"/api/admin/figures/report.pdf?month={month}", site.actors["analyst"]
     )
     assert status == 400 and body["error"] == "bad_value" and "YYYY-MM" in body["en"]
+
+
+async def test_an_owner_reads_their_booths_figures_only(site: BoothSite) -> None:
+    store = site.app[STORE]
+    near = [Usage(figures.BOOTH_NEAR, "B01")] * 6 + [Usage(figures.BOOTH_NEAR, "B02")] * 9
+    await store.count_usage(MAY, near + [Usage(figures.COUPON_ISSUED, "B01", "p1", 30)] * 2)
+    path = "/owner/api/booths/B01/figures?from=2026-05-19&to=2026-05-21"
+    status, body = await site.call("GET", path, "owner")
+    assert status == 200, body
+    assert body["days"] == ["2026-05-19", "2026-05-20", "2026-05-21"]
+    assert body["near"] == [None, 6, None]
+    assert body["promotions"] == [{"promotion": "p1", "coupons": [0, 2, 0]}]
+    assert (await site.call("GET", path, "other"))[0] == 403, "another shop's booth"
+    assert (await site.call("GET", path, "nobody"))[0] == 401
+    assert (await site.call("GET", path, "analyst"))[0] == 401, "an operator is not an owner"
+    bad = await site.call("GET", "/owner/api/booths/B01/figures?from=x&to=y", "owner")
+    assert bad[0] == 400 and "YYYY-MM-DD" in bad[1]["en"]

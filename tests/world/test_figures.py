@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from srichan_world.street import booths
+from srichan_world.street.booths import BoothCounter
 from srichan_world.world import figures
-from srichan_world.world.figures import UsageTotal, day_of, day_range, days, shown
+from srichan_world.world.figures import Usage, UsageTotal, day_of, day_range, days, shown
 
 
 def row(kind: str, subject: str, detail: str, count: int, total: int | None = None) -> UsageTotal:
@@ -118,3 +120,38 @@ def test_economy_per_day_and_booth_hides_small_groups() -> None:
         {"slot": "B01", "coupons_issued": 7, "tokens_redeemed": 140, "coupons_used": None},
         {"slot": "B02", "coupons_issued": None, "tokens_redeemed": None, "coupons_used": None},
     ]
+
+
+def test_a_visitor_near_a_booth_counts_once_a_day_per_booth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counter = BoothCounter({"B01": (0.0, 0.0), "B02": (100.0, 0.0)})
+    t = 1_778_300_000.0  # 9 May 2026, 11:13 in Bangkok
+    assert counter.nearby("v1", (1.0, 0.0), t) == [Usage(figures.BOOTH_NEAR, "B01")]
+    assert counter.nearby("v1", (0.5, 0.0), t + 60) == [], "once a day"
+    assert counter.nearby("v1", (50.0, 0.0), t + 70) == [], "out of reach of both"
+    assert counter.nearby("v2", (99.0, 0.0), t + 80) == [Usage(figures.BOOTH_NEAR, "B02")]
+    assert counter.nearby("v1", (1.0, 0.0), t + 86_400) == [Usage(figures.BOOTH_NEAR, "B01")]
+    monkeypatch.setattr(booths, "NEAR_MAX", 2)
+    counter.nearby("v3", (0.0, 0.0), t + 86_400)
+    assert counter.nearby("v4", (0.0, 0.0), t + 86_400) == [], "the day's memory is bounded"
+
+
+def test_an_owners_booth_figures_hide_small_days_and_other_booths() -> None:
+    daily = [
+        ("2026-05-09", UsageTotal(figures.BOOTH_NEAR, "B01", "", 12, 12)),
+        ("2026-05-09", UsageTotal(figures.BOOTH_NEAR, "B02", "", 40, 40)),
+        ("2026-05-09", UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 2, 60)),
+        ("2026-05-10", UsageTotal(figures.BOOTH_NEAR, "B01", "", 3, 3)),
+        ("2026-05-10", UsageTotal(figures.COUPON_ISSUED, "B01", "p2", 1, 10)),
+        ("2026-05-10", UsageTotal(figures.COUPON_ISSUED, "B02", "p9", 9, 90)),
+    ]
+    assert figures.booth(daily, "B01", "2026-05-09", "2026-05-10") == {
+        "min_group": 5,
+        "days": ["2026-05-09", "2026-05-10"],
+        "near": [12, None],
+        "promotions": [
+            {"promotion": "p1", "coupons": [2, 0]},
+            {"promotion": "p2", "coupons": [0, 1]},
+        ],
+    }

@@ -14,6 +14,8 @@ const DRAFT_KEY = "srichan.owner.draft.";
 const SCAN_GIVE_UP_MS = 60000;
 
 const $ = (selector, root = document) => root.querySelector(selector);
+import { loadBoothFigures } from "/owner/static/booth-figures.js";
+
 const state = { csrf: "", slots: [], slot: null, issued: {}, photos: {}, dirty: false };
 
 function el(tag, attrs = {}, ...children) {
@@ -543,6 +545,7 @@ async function openSlot(slot) {
   restoreDraft();
   $("#verify-result").replaceChildren();
   loadRedemptions();
+  loadBoothFigures(slot, api).catch(() => null);
 }
 
 async function start() {
