@@ -9,6 +9,7 @@ are suppressed there, before anything leaves the server.
 |---|---|---|
 | GET | ``/api/admin/figures/learning?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/economy?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
+| GET | ``/api/admin/figures/now`` (this process's visitors, binned on the street plan) | figures |
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
 
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import socket
 import time
 
 from aiohttp import web
@@ -31,7 +34,7 @@ from server import reports
 from server.http.console import operator
 from server.http.owner import owner_only
 from server.http.replies import Handler, ok, secure
-from server.keys import BOOTHS, SCENE, STORE
+from server.keys import BOOTHS, PUMP, SCENE, STORE
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import figures, report
@@ -58,6 +61,16 @@ async def learning(request: web.Request, _session: OperatorSession) -> web.Strea
     rows = await request.app[STORE].usage_totals(first, last)
     manifest = request.app[SCENE].current.manifest
     return ok({"from": first, "to": last, **figures.learning(rows, manifest)})
+
+
+@operator(Power.FIGURES)
+async def now(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
+    world = request.app[PUMP].world
+    views = (world.view(s) for s in list(world.sessions))
+    positions = [(v.x, v.z) for v in views if v is not None]
+    grid = request.app[SCENE].current.manifest.grid
+    process = f"{socket.gethostname()}:{os.getpid()}"
+    return ok({"process": process, **figures.now(positions, grid)})
 
 
 @operator(Power.FIGURES)
@@ -109,6 +122,7 @@ async def report_pdf(request: web.Request, _session: OperatorSession) -> web.Str
 ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/admin/figures/learning", learning),
     ("GET", "/api/admin/figures/economy", economy),
+    ("GET", "/api/admin/figures/now", now),
     ("GET", "/api/admin/figures/report.html", report_html),
     ("GET", "/api/admin/figures/report.pdf", report_pdf),
 )

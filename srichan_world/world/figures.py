@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from srichan_world.scene.geometry import InterestGrid, Point
 from srichan_world.scene.manifest import Manifest
 
 MIN_GROUP = 5
@@ -246,5 +247,37 @@ def booth(
         "near": [shown(n) for n in near.values()],
         "promotions": [
             {"promotion": p, "coupons": [sales[p].get(d, 0) for d in near]} for p in sorted(sales)
+        ],
+    }
+
+
+def now(positions: Iterable[Point], grid: InterestGrid) -> dict[str, Any]:
+    """Where visitors are right now on one process: how many, and how many in each cell of the
+    street's interest grid (the cell's centre in metres). A cell with fewer than
+    :data:`MIN_GROUP` is left out, and so is the count when the whole is that small."""
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    total = 0
+    for p in positions:
+        cells[grid.cell_of(p)] += 1
+        total += 1
+    half = grid.cell / 2
+    return {
+        "min_group": MIN_GROUP,
+        "visitors": shown(total),
+        "cell_m": grid.cell,
+        "bounds": [
+            grid.origin[0],
+            grid.origin[1],
+            grid.origin[0] + grid.cols * grid.cell,
+            grid.origin[1] + grid.rows * grid.cell,
+        ],
+        "cells": [
+            {
+                "x": round(grid.origin[0] + col * grid.cell + half, 1),
+                "z": round(grid.origin[1] + row * grid.cell + half, 1),
+                "visitors": n,
+            }
+            for (col, row), n in sorted(cells.items())
+            if shown(n) is not None
         ],
     }

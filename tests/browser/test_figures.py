@@ -72,7 +72,10 @@ async def test_an_analyst_reads_the_learning_figures(
     today = (await page.locator("#money-rows tr").last.inner_text()).split("\t")
     assert today[1:] == ["90", "150"]
     drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
-    assert drawn == 3, "every chart is drawn by the charting library"
+    await page.locator("#now-process").get_by_text(":").wait_for()
+    assert await page.locator("#now-count").inner_text() == "—", "under five on this process"
+    drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
+    assert drawn == 4, "every chart is drawn by the charting library"
 
     async with page.expect_download() as caught:
         await page.get_by_role("button", name="ดาวน์โหลด CSV").first.click()

@@ -50,6 +50,7 @@ REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     "audit": ("GET", "/api/admin/audit", None, "audit"),
     "learning": ("GET", "/api/admin/figures/learning", None, "figures"),
     "economy": ("GET", "/api/admin/figures/economy", None, "figures"),
+    "now": ("GET", "/api/admin/figures/now", None, "figures"),
     "report_html": ("GET", "/api/admin/figures/report.html", None, "figures"),
     "report_pdf": ("GET", "/api/admin/figures/report.pdf?month=2026-05", None, "figures"),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from srichan_world.scene.geometry import InterestGrid
 from srichan_world.street import booths
 from srichan_world.street.booths import BoothCounter
 from srichan_world.world import figures
@@ -154,4 +155,22 @@ def test_an_owners_booth_figures_hide_small_days_and_other_booths() -> None:
             {"promotion": "p1", "coupons": [2, 0]},
             {"promotion": "p2", "coupons": [0, 1]},
         ],
+    }
+
+
+def test_now_bins_positions_and_hides_small_cells() -> None:
+    grid = InterestGrid(origin=(0.0, 0.0), cell=10.0, cols=4, rows=2)
+    crowd = [(1.0, 1.0)] * 5 + [(15.0, 12.0)] * 4 + [(99.0, 99.0)] * 6  # the last: clamped
+    got = figures.now(crowd, grid)
+    assert got["visitors"] == 15 and got["cell_m"] == 10.0
+    assert got["cells"] == [
+        {"x": 5.0, "z": 5.0, "visitors": 5},
+        {"x": 35.0, "z": 15.0, "visitors": 6},
+    ]
+    assert figures.now([(1.0, 1.0)] * 4, grid) == {
+        "min_group": 5,
+        "visitors": None,
+        "cell_m": 10.0,
+        "bounds": [0.0, 0.0, 40.0, 20.0],
+        "cells": [],
     }

@@ -205,6 +205,51 @@ function renderMoney(data) {
   );
 }
 
+function renderNow(data) {
+  $("#now-process").textContent = data.process;
+  $("#now-count").textContent = cell(data.visitors);
+  const Chart = window.Chart;
+  if (!Chart) return;
+  charts.now?.destroy();
+  const biggest = Math.max(1, ...data.cells.map((c) => c.visitors));
+  charts.now = new Chart($("#now-chart"), {
+    type: "bubble",
+    data: {
+      datasets: [
+        {
+          label: "ผู้เยี่ยมชม · Visitors",
+          data: data.cells.map((c) => ({ x: c.x, y: c.z, r: 4 + 16 * (c.visitors / biggest) })),
+          backgroundColor: "rgba(31, 111, 139, 0.6)",
+        },
+      ],
+    },
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        x: {
+          min: data.bounds[0],
+          max: data.bounds[2],
+          title: { display: true, text: "ตามถนน (ม.) · Along the road (m)" },
+        },
+        y: {
+          min: data.bounds[1],
+          max: data.bounds[3],
+          title: { display: true, text: "ข้ามถนน (ม.) · Across (m)" },
+        },
+      },
+    },
+  });
+}
+
+async function loadNow(api, failed) {
+  try {
+    renderNow(await api("GET", "/api/admin/figures/now"));
+  } catch (err) {
+    failed($("#figures-result"), err);
+  }
+}
+
 /** Load the figures for the chosen days; ``api`` is the console's fetch wrapper. */
 export async function loadFigures(api, failed) {
   const from = $("#figures-from").value;
@@ -224,6 +269,7 @@ export async function loadFigures(api, failed) {
     ]);
     render(learning);
     renderMoney(economy);
+    loadNow(api, failed);
     $("#figures-result").hidden = true;
   } catch (err) {
     failed($("#figures-result"), err);
@@ -238,6 +284,7 @@ function reportLinks() {
 
 export function setupFigures(api, failed) {
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Bangkok" }).format(new Date());
+  $("#now-reload").addEventListener("click", () => loadNow(api, failed));
   $("#report-month").value = today.slice(0, 7);
   $("#report-month").addEventListener("change", reportLinks);
   reportLinks();
