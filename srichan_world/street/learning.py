@@ -450,15 +450,16 @@ class LearningDesk:
 
 
 def answer_usage(answer: Answer) -> list[Usage]:
-    """What a recorded answer adds to the quiz figures: a first answer (no wrong answer and no
-    award held when the quiz was opened), and a first right one with the attempts it took."""
+    """What a recorded answer adds to the quiz figures: a first answer (nothing held when the
+    quiz was opened), and a first right one with the attempts it took (every wrong answer ever
+    given, ``missed``, which no cooldown forgives, plus this one)."""
     usage = []
     if answer.seen == AttemptState():
         usage.append(
             Usage(figures.QUIZ_FIRST, answer.quiz_id, "right" if answer.correct else "wrong")
         )
     if answer.correct and not answer.seen.awarded:
-        usage.append(Usage(figures.QUIZ_SOLVED, answer.quiz_id, "", answer.seen.wrong + 1))
+        usage.append(Usage(figures.QUIZ_SOLVED, answer.quiz_id, "", answer.seen.missed + 1))
     return usage
 
 
