@@ -11,8 +11,9 @@ Every durable fact of Sri Chan World goes through a store, in ten areas:
 * :class:`BadgeRecords`: Open Badges issued, their signing keys, the revocation list;
 * :class:`Operators`: the city's console users, their sign-in links and sessions;
 * :class:`Moderation`: visitors' reports, moderators' sanctions, the chat word list;
-* :class:`CourseRecords`: lessons read and courses completed.
-* :class:`EventRecords`: operators' events and who attends each.
+* :class:`CourseRecords`: lessons read and courses completed;
+* :class:`EventRecords`: operators' events and who attends each;
+* :class:`DialogueRecords`: the city's dialogue questions, votes, opinions and support.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -39,11 +40,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from srichan_world.world.awards import Award, Payout
 from srichan_world.world.badges.jose import SigningKey
 from srichan_world.world.badges.records import IssuedBadge
 from srichan_world.world.booths import BoothConfig, BoothRecord
 from srichan_world.world.coupons import CouponRecord, Redeemed, Redemption
 from srichan_world.world.courses import CourseState
+from srichan_world.world.dialogue import Opinion, Part, Question, Tally
 from srichan_world.world.events import Attendance, Attended
 from srichan_world.world.figures import Usage, UsageTotal
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
@@ -492,6 +495,52 @@ class UsageRecords(Protocol):
     ) -> tuple[tuple[str, UsageTotal], ...]:
         """The counters of ``kinds`` from day ``first`` to day ``last``, each with its day,
         in the order (day, kind, subject, detail)."""
+
+
+class DialogueRecords(Protocol):
+    """The dialogue space (srichan_world.world.dialogue): the rules decided; this keeps."""
+
+    async def put_question(self, question: Question) -> None:
+        """Create the question, or replace the one with its id."""
+        ...
+
+    async def questions(self) -> tuple[Question, ...]:
+        """Every question kept, by id."""
+        ...
+
+    async def dialogue_tally(self, question_id: str) -> Tally:
+        """Votes per option and every opinion with its support count."""
+        ...
+
+    async def dialogue_part(self, question_id: str, visitor_id: str) -> Part:
+        """What the visitor did in the question."""
+        ...
+
+    async def cast_vote(
+        self, question_id: str, visitor_id: str, option: int, statement: dict[str, Any], now: float
+    ) -> bool:
+        """Keep the visitor's one vote (a later vote replaces it): True the first time, when
+        the statement is kept too (once per statement id). However many arrive at once, the
+        visitor holds one vote."""
+        ...
+
+    async def post_opinion(self, opinion: Opinion, statement: dict[str, Any]) -> Opinion | None:
+        """Keep the visitor's one opinion under the next number of its question (its
+        ``number`` is ignored) with its statement: the opinion kept, or ``None`` when the
+        visitor already has one (nothing changes)."""
+        ...
+
+    async def support_opinion(self, question_id: str, number: int, visitor_id: str) -> bool:
+        """Count the visitor's support once: True the first time."""
+        ...
+
+    async def hide_opinion(self, question_id: str, number: int, hidden: bool) -> Opinion:
+        """A moderator hides (or shows again) an opinion; ``Refused(UNKNOWN_OPINION)``."""
+        ...
+
+    async def pay_award(self, award: Award) -> Payout:
+        """Pay an award once per visitor and key, clipped to the day's cap (the learning
+        awards' rule); paying the same key again pays nothing."""
         ...
 
 
@@ -508,6 +557,7 @@ class Store(
     CourseRecords,
     EventRecords,
     UsageRecords,
+    DialogueRecords,
     Protocol,
 ):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

@@ -68,6 +68,14 @@ class MsgType(IntEnum):
     # events (learning)
     EVENTS = 72  # S→C: the street's event calendar, after operators changed it
     EVENT_ATTENDED = 73  # S→C: the visitor attends an event (first event quiz point opened)
+    # dialogue (สานเสวนา: the city's questions at the Municipality)
+    DIALOGUE_GET = 108  # C→S: the city's questions, with this visitor's part and the results
+    DIALOGUE = 109  # S→C: reply to dialogue_get and to each dialogue request
+    DIALOGUE_VOTE = 110  # C→S: vote on a question's poll (again: change the vote until close)
+    DIALOGUE_OPINION = 111  # C→S: write a short opinion (one per visitor and question)
+    DIALOGUE_SUPPORT = 112  # C→S: support another visitor's opinion (once each)
+    DIALOGUE_REPORT = 113  # C→S: report an opinion to the moderators (reply: reported)
+    DIALOGUE_THANKS = 114  # S→C: the reward for taking part, paid once per question
 
 
 class Feature(StrEnum):
@@ -122,6 +130,13 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.COURSE_PROGRESS: Feature.COURSES,
     MsgType.EVENTS: Feature.LEARNING,
     MsgType.EVENT_ATTENDED: Feature.LEARNING,
+    MsgType.DIALOGUE_GET: Feature.LEARNING,
+    MsgType.DIALOGUE: Feature.LEARNING,
+    MsgType.DIALOGUE_VOTE: Feature.LEARNING,
+    MsgType.DIALOGUE_OPINION: Feature.LEARNING,
+    MsgType.DIALOGUE_SUPPORT: Feature.LEARNING,
+    MsgType.DIALOGUE_REPORT: Feature.LEARNING,
+    MsgType.DIALOGUE_THANKS: Feature.LEARNING,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -226,6 +241,15 @@ class ErrorCode(IntEnum):
     UNKNOWN_COURSE = 140  # the scene has no course with this id
     UNKNOWN_LESSON = 141  # the course has no lesson with this id
     LESSON_LOCKED = 142  # an ordered course: read the lessons before this one first
+    # dialogue
+    UNKNOWN_QUESTION = 160  # no dialogue question with this id
+    QUESTION_NOT_OPEN = 161  # the question is not open yet, or closed
+    DIALOGUE_TOO_FAR = 162  # stand within reach of the Municipality to take part
+    BAD_OPTION = 163  # the question has no such poll option (or no poll)
+    NO_OPINIONS = 164  # the question takes no written opinions
+    OPINION_EXISTS = 165  # one opinion per visitor and question
+    UNKNOWN_OPINION = 166  # the question has no (visible) opinion with this number
+    OWN_OPINION = 167  # a visitor cannot support their own opinion
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)
@@ -254,6 +278,7 @@ class ReportTarget(IntEnum):
     AVATAR = 0
     CHAT = 1  # one chat line an avatar said (quoted in ``said``)
     BOOTH = 2
+    OPINION = 3  # a dialogue opinion (``dialogue_report``: question and opinion number)
 
 
 class ReportReason(IntEnum):

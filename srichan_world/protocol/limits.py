@@ -77,6 +77,11 @@ RATE_LIMITS: dict[MsgType, Rate] = {
     MsgType.REPORT: Rate(1 / 10, 3),
     MsgType.LESSON_READ: Rate(0.5, 6),
     MsgType.COURSES_GET: Rate(0.5, 5),
+    MsgType.DIALOGUE_GET: Rate(1.0, 5),
+    MsgType.DIALOGUE_VOTE: Rate(0.2, 4),
+    MsgType.DIALOGUE_OPINION: Rate(1 / 30, 2),
+    MsgType.DIALOGUE_SUPPORT: Rate(0.5, 10),
+    MsgType.DIALOGUE_REPORT: Rate(1 / 10, 3),
 }
 DEFAULT_RATE = Rate(5.0, 20)
 """For every client→server type not listed in :data:`RATE_LIMITS`."""
@@ -109,3 +114,18 @@ ACCOUNT_RATES: dict[str, Rate] = {
 """Recovery-code requests per client address: showing one's own code (it renders a QR), and
 restoring from a typed or scanned code (5 at once, then one every 12 s: typos are forgiven,
 asking about many codes is not). Over the limit: ``rate_limited`` (HTTP 429)."""
+DIALOGUE_REACH_M = VISIT_DISTANCE_M
+"""A visitor takes part in the dialogue within this distance of the Municipality's footprint
+(the same reach as a quest's visit): standing at the city hall, not from across town."""
+OPINION_MAX_CHARS = 280
+"""A short opinion, after trimming (``text_too_long`` beyond)."""
+DIALOGUE_OPTIONS_MIN = 2
+DIALOGUE_OPTIONS_MAX = 6
+"""A question's poll has 2–6 options (or none: opinions only)."""
+DIALOGUE_REWARD_MAX = 5
+"""Tokens for taking part in one question, at most (once per visitor and question, within
+the daily learning cap)."""
+DIALOGUE_QUESTIONS_MAX = 20
+"""Questions kept at once (closed ones included); the operators delete none, they close them."""
+DIALOGUE_OPINIONS_SHOWN = 50
+"""Opinions a visitor is shown per question, most supported first (the export has all)."""

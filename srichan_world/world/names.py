@@ -137,8 +137,13 @@ def clean_name(raw: str) -> str | None:
 def clean_chat(raw: str) -> tuple[str | None, Why | None]:
     """``(text, None)`` or ``(None, why)``; ``Why.TOO_LONG`` is the only length refusal
     (empty text is ``Why.INVISIBLE``)."""
+    return clean_text(raw, CHAT_MAX_CHARS)
+
+
+def clean_text(raw: str, max_chars: int) -> tuple[str | None, Why | None]:
+    """A chat line's rules at another length (dialogue opinions, the city's questions)."""
     text = unicodedata.normalize("NFC", raw).strip()
-    if len(text) > CHAT_MAX_CHARS:
+    if len(text) > max_chars:
         return None, Why.TOO_LONG
     why = _problem(text, names=False)
     return (None, why) if why is not None else (text, None)

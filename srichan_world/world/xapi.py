@@ -223,3 +223,50 @@ def attended_statement(visitor_id: str, event: Event, now: float) -> dict[str, A
         "context": _context(),
         "timestamp": iso_timestamp(now),
     }
+
+
+RESPONDED = "http://adlnet.gov/expapi/verbs/responded"
+COMMENTED = "http://adlnet.gov/expapi/verbs/commented"
+SURVEY = "http://adlnet.gov/expapi/activities/survey"
+
+
+def dialogue_activity_id(question_id: str) -> str:
+    return f"{HOME_PAGE}/activities/dialogue/{question_id}"
+
+
+def _dialogue_activity(question_id: str, title: Text) -> dict[str, Any]:
+    return {
+        "objectType": "Activity",
+        "id": dialogue_activity_id(question_id),
+        "definition": {"type": SURVEY, "name": _lang(title)},
+    }
+
+
+def responded_statement(
+    visitor_id: str, question_id: str, title: Text, choice: Text, now: float
+) -> dict[str, Any]:
+    """A dialogue vote: kept once per visitor and question (a changed vote sends no other)."""
+    return {
+        "id": statement_id(f"dialogue-vote:{visitor_id}:{question_id}"),
+        "actor": _actor(visitor_id),
+        "verb": {"id": RESPONDED, "display": {"en-US": "responded", "th-TH": "ลงคะแนน"}},
+        "object": _dialogue_activity(question_id, title),
+        "result": {"response": choice.en},
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }
+
+
+def commented_statement(
+    visitor_id: str, question_id: str, title: Text, text: str, now: float
+) -> dict[str, Any]:
+    """A dialogue opinion, as kept (masked): once per visitor and question."""
+    return {
+        "id": statement_id(f"dialogue-opinion:{visitor_id}:{question_id}"),
+        "actor": _actor(visitor_id),
+        "verb": {"id": COMMENTED, "display": {"en-US": "commented", "th-TH": "แสดงความเห็น"}},
+        "object": _dialogue_activity(question_id, title),
+        "result": {"response": text},
+        "context": _context(),
+        "timestamp": iso_timestamp(now),
+    }

@@ -27,6 +27,8 @@ a single server or a cluster:
   :mod:`server.store.redis.badges`).
 * ``srichan:{v:<visitor id>}:crs``: the visitor's lessons read and courses completed (see
   :mod:`server.store.redis.courses`).
+* ``srichan:{dlg:<question id>}:…`` and ``srichan:{dlg}:questions``: the dialogue space (see
+  :mod:`server.store.redis.dialogue`).
 
 Atomicity. The rules send plans (an answer, a quest fact, a redemption: see
 :mod:`server.store.base`). A plan's conditions (the state it rests on, the day's cap, the
@@ -81,6 +83,7 @@ from server.store.redis.connection import Connection
 from server.store.redis.console import RedisConsole
 from server.store.redis.coupons import RedisCoupons, Sales
 from server.store.redis.courses import RedisCourses
+from server.store.redis.dialogue import RedisDialogue
 from server.store.redis.events import RedisEvents
 from server.store.redis.learning import RedisLearning
 from server.store.redis.ledger import RedisVisitorLedger
@@ -102,6 +105,7 @@ class RedisStore(
     RedisCourses,
     RedisEvents,
     RedisUsage,
+    RedisDialogue,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

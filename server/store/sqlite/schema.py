@@ -262,6 +262,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (day, kind, subject, detail)
         ) WITHOUT ROWID""",
     ),
+    (
+        """CREATE TABLE dialogue_questions (
+            id TEXT PRIMARY KEY,
+            body TEXT NOT NULL
+        )""",
+        """CREATE TABLE dialogue_votes (
+            question_id TEXT NOT NULL,
+            visitor_id TEXT NOT NULL,
+            option INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (question_id, visitor_id)
+        )""",
+        """CREATE TABLE dialogue_opinions (
+            question_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            visitor_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            text TEXT NOT NULL,
+            at REAL NOT NULL,
+            hidden INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (question_id, number),
+            UNIQUE (question_id, visitor_id)
+        )""",
+        """CREATE TABLE dialogue_supports (
+            question_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            visitor_id TEXT NOT NULL,
+            PRIMARY KEY (question_id, number, visitor_id)
+        )""",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

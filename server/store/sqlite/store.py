@@ -19,6 +19,7 @@ from server.store.sqlite.booths import SQLiteBooths
 from server.store.sqlite.console import SQLiteConsole
 from server.store.sqlite.coupons import SQLiteCoupons
 from server.store.sqlite.courses import SQLiteCourses
+from server.store.sqlite.dialogue import SQLiteDialogue
 from server.store.sqlite.events import SQLiteEvents
 from server.store.sqlite.learning import SQLiteLearning
 from server.store.sqlite.ledger import SQLiteVisitorLedger
@@ -38,6 +39,7 @@ class SQLiteStore(
     SQLiteCourses,
     SQLiteEvents,
     SQLiteUsage,
+    SQLiteDialogue,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""
