@@ -83,6 +83,7 @@ from srichan_world.scene.manifest import Manifest
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.courses import CourseDesk
+from srichan_world.street.dialogue import DialogueDesk
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.street import Street
@@ -90,6 +91,7 @@ from srichan_world.world.admission import Admission
 from srichan_world.world.badges.achievements import achievements_of
 from srichan_world.world.badges.credential import Issuer
 from srichan_world.world.courses import CourseBook
+from srichan_world.world.dialogue import MUNICIPALITY
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.moderation import Guard
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
@@ -135,6 +137,7 @@ def create_app(
         LearningDesk(content, badges=badge_desk, courses=course_desk),
         BoothCounter(slots),
         moderation=moderation,
+        dialogue=_dialogue_desk(content, guard),
     )
     limits = SocketLimits.cutting_within(settings.slow_client_s)
     pump = Pump(street, presence, metrics, limits, wall=wall)
@@ -305,3 +308,11 @@ async def _switch(app: web.Application, files: SceneFiles) -> None:
 async def _recovered(pump: Pump) -> None:
     """The store answers again: the street enters the sessions whose hello met the outage."""
     pump.apply(pump.street.recovered(time.time()))
+
+
+def _dialogue_desk(content: LearningContent, guard: Guard) -> DialogueDesk | None:
+    """The dialogue space stands at the Municipality: a scene without it has none."""
+    footprints = content.footprints.get(MUNICIPALITY)
+    if not footprints:
+        return None
+    return DialogueDesk(footprints, guard, content.policy.daily_earn_cap)

@@ -11,6 +11,15 @@ from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.store import Store, StoreError
 from srichan_world.errors import Refused
+from srichan_world.street.dialogue_steps import (
+    CastVote,
+    PayAward,
+    PostOpinion,
+    ReadPart,
+    ReadQuestions,
+    ReadTally,
+    SupportOpinion,
+)
 from srichan_world.street.steps import (
     AdvanceQuests,
     AttendEvent,
@@ -92,6 +101,20 @@ class StoreSteps:
                 return await store.read_lesson(visitor_id, course_id, lesson_id, statement, now)
             case CompleteCourse(visitor_id, course_id, statement, now):
                 return await store.complete_course(visitor_id, course_id, statement, now)
+            case ReadQuestions():
+                return await store.questions()
+            case ReadTally(question_id):
+                return await store.dialogue_tally(question_id)
+            case ReadPart(question_id, visitor_id):
+                return await store.dialogue_part(question_id, visitor_id)
+            case CastVote(question_id, visitor_id, option, statement, now):
+                return await store.cast_vote(question_id, visitor_id, option, statement, now)
+            case PostOpinion(opinion, statement):
+                return await store.post_opinion(opinion, statement)
+            case SupportOpinion(question_id, number, visitor_id):
+                return await store.support_opinion(question_id, number, visitor_id)
+            case PayAward(award):
+                return await store.pay_award(award)
         raise TypeError(f"no store operation for {type(step).__name__}")
 
     async def run(self, program: Program[T]) -> T:

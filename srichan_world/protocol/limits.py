@@ -78,8 +78,8 @@ RATE_LIMITS: dict[MsgType, Rate] = {
     MsgType.LESSON_READ: Rate(0.5, 6),
     MsgType.COURSES_GET: Rate(0.5, 5),
     MsgType.DIALOGUE_GET: Rate(1.0, 5),
-    MsgType.DIALOGUE_VOTE: Rate(0.2, 4),
-    MsgType.DIALOGUE_OPINION: Rate(1 / 30, 2),
+    MsgType.DIALOGUE_VOTE: Rate(0.5, 6),
+    MsgType.DIALOGUE_OPINION: Rate(1 / 20, 4),
     MsgType.DIALOGUE_SUPPORT: Rate(0.5, 10),
     MsgType.DIALOGUE_REPORT: Rate(1 / 10, 3),
 }

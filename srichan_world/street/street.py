@@ -31,6 +31,7 @@ from typing import Any
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import ErrorCode, MsgType
+from srichan_world.protocol.dialogue_messages import DIALOGUE_CLIENT_TYPES
 from srichan_world.protocol.messages import (
     BadgesGet,
     CoursesGet,
@@ -50,10 +51,12 @@ from srichan_world.protocol.messages import (
 from srichan_world.scene.manifest import Manifest
 from srichan_world.scene.model import Event
 from srichan_world.street.booths import BoothCounter
+from srichan_world.street.dialogue import DialogueDesk
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
 from srichan_world.world import figures
+from srichan_world.world.dialogue import MUNICIPALITY
 from srichan_world.world.figures import Usage
 from srichan_world.world.leaderboard import PUSH_INTERVAL_S
 from srichan_world.world.learning import LearningContent
@@ -111,8 +114,10 @@ class Street:
         booths: BoothCounter | None = None,
         clock: Callable[[], float] | None = None,
         moderation: ModerationDesk | None = None,
+        dialogue: DialogueDesk | None = None,
     ) -> None:
         self.world = world
+        self.dialogue = dialogue
         self.learning = learning
         self.booths = booths
         self.moderation = moderation
@@ -179,6 +184,8 @@ class Street:
                 effects += self._push_events()
         if self.booths is not None:
             self.booths.slots = {b.id: b.position for b in manifest.booth_slots}
+        if self.dialogue is not None and content is not None:
+            self.dialogue.footprints = tuple(content.footprints.get(MUNICIPALITY, ()))
         self._seen_at.clear()  # visits are looked at again against the new footprints
         return effects
 
@@ -336,7 +343,29 @@ class Street:
                 )
             if isinstance(msg, CoursesGet):
                 return lambda: self._entered(session, lambda v: courses.standings(v, now))
+        dialogue = self.dialogue
+        if learning is not None and dialogue is not None and msg.TYPE in DIALOGUE_CLIENT_TYPES:
+            clock = self._now
+            return lambda: self._entered(
+                session, lambda v: self._dialogue(dialogue, session, v, msg, now, clock)
+            )
         return None
+
+    def _dialogue(
+        self,
+        desk: DialogueDesk,
+        session: int,
+        visitor_id: str,
+        msg: Message,
+        now: float,
+        clock: float,
+    ) -> Program[Outcome]:
+        """A dialogue request, with the avatar's name and position as the server sees them."""
+        view = self.world.view(session)
+        name, position = (
+            ("", (math.nan, math.nan)) if view is None else (view.name, (view.x, view.z))
+        )
+        return desk.handle(visitor_id, name, position, msg, now, clock)
 
     def _entered(
         self, session: int, program: Callable[[str], Program[Outcome]]
