@@ -44,7 +44,17 @@ from server.bus.redis import RedisBus
 from server.bus.scene_notices import SceneNotices
 from server.config import ConfigError, Settings
 from server.health import StoreHealth
-from server.http import account, console, figures, owner, reload, scene, status, xapi
+from server.http import (
+    account,
+    console,
+    console_dialogue,
+    figures,
+    owner,
+    reload,
+    scene,
+    status,
+    xapi,
+)
 from server.http import badges as badge_routes
 from server.http import events as events_http
 from server.integrations.lrs import LrsConfig
@@ -168,6 +178,7 @@ def create_app(
     owner.add_routes(app)
     console.add_routes(app)
     figures.add_routes(app)
+    console_dialogue.add_routes(app)
     xapi.add_routes(app)
     badge_routes.add_routes(app)
     reload.add_routes(app)

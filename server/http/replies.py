@@ -64,6 +64,8 @@ STATUS = {
     ErrorCode.UNKNOWN_OPERATOR: 404,
     ErrorCode.RECOVERY_CODE_INVALID: 422,
     ErrorCode.RECOVERY_UNKNOWN: 404,
+    ErrorCode.UNKNOWN_QUESTION: 404,
+    ErrorCode.UNKNOWN_OPINION: 404,
 }
 THAI = {
     ErrorCode.SIGN_IN_INVALID: "ลิงก์เข้าสู่ระบบนี้ใช้ไม่ได้ (ใช้แล้ว หมดอายุ หรือถูกยกเลิก)",
@@ -84,6 +86,8 @@ THAI = {
     ErrorCode.BAD_VALUE: "ข้อมูลไม่ถูกต้อง",
     ErrorCode.RECOVERY_CODE_INVALID: "รหัสกู้คืนไม่ถูกต้อง กรุณาตรวจดูว่าพิมพ์ครบและถูกทุกตัว",
     ErrorCode.RECOVERY_UNKNOWN: "ไม่พบผู้มาเยือนของรหัสกู้คืนนี้",
+    ErrorCode.UNKNOWN_QUESTION: "ไม่พบคำถามนี้",
+    ErrorCode.UNKNOWN_OPINION: "ไม่พบความคิดเห็นนี้",
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -43,6 +43,8 @@ class Power(StrEnum):
     REVOKE_OWNER = "revoke_owner"
     FIGURES = "figures"
     """Read the aggregate figures (srichan_world/world/figures.py)."""
+    DIALOGUE = "dialogue"
+    """Write, edit, close and export the city's dialogue questions."""
 
 
 POWERS: dict[Role, frozenset[Power]] = {

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from server.http.console import ROUTES
+from server.http.console_dialogue import ROUTES as DIALOGUE_ROUTES
 from server.http.figures import ROUTES as FIGURE_ROUTES
 from server.keys import STORE
 from srichan_world.protocol.codes import ReportReason, ReportTarget
@@ -17,6 +18,7 @@ from srichan_world.world.moderation import ReportRecord
 from srichan_world.world.owners import link_hash
 from tests.server.booth_fixtures import BoothSite
 from tests.server.console_fixtures import Operator, call, console_site
+from tests.server.dialogue_fixtures import QUESTION_JSON, seed_dialogue
 
 
 @pytest.fixture
@@ -25,6 +27,7 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
         await s.app[STORE].file_report(
             ReportRecord(ReportTarget.AVATAR, ReportReason.SPAM, "visitor-0001", time.time())
         )
+        await seed_dialogue(s.app[STORE])
         yield s
 
 
@@ -53,9 +56,26 @@ REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     "now": ("GET", "/api/admin/figures/now", None, "figures"),
     "report_html": ("GET", "/api/admin/figures/report.html", None, "figures"),
     "report_pdf": ("GET", "/api/admin/figures/report.pdf?month=2026-05", None, "figures"),
+    "dialogue": ("GET", "/api/admin/dialogue", None, "moderate"),
+    "put_question": (
+        "PUT",
+        "/api/admin/dialogue/light-rail",
+        QUESTION_JSON | {"reward": 3},
+        "dialogue",
+    ),
+    "close_question": ("POST", "/api/admin/dialogue/light-rail/close", None, "dialogue"),
+    "results": ("GET", "/api/admin/dialogue/light-rail/results", None, "moderate"),
+    "hide_opinion": (
+        "POST",
+        "/api/admin/dialogue/light-rail/opinions/1/hide",
+        {"hidden": True},
+        "moderate",
+    ),
+    "export_json": ("GET", "/api/admin/dialogue/light-rail/export.json", None, "dialogue"),
+    "export_csv": ("GET", "/api/admin/dialogue/light-rail/export.csv", None, "dialogue"),
 }
 POWERS = {
-    "admin-op": {None, "moderate", "revoke_owner", "audit", "figures"},
+    "admin-op": {None, "moderate", "revoke_owner", "audit", "figures", "dialogue"},
     "moderator": {None, "moderate"},
     "analyst": {None, "figures"},
 }
@@ -65,9 +85,18 @@ ACTORS = ["nobody", "owner", "admin", "revoked-op", "analyst", "moderator", "adm
 
 def test_the_matrix_covers_every_console_route() -> None:
     covered = {(m, p.split("?")[0]) for m, p, _b, _w in REQUESTS.values()}
-    routes = {(m, p) for m, p, _h in ROUTES + FIGURE_ROUTES if p != "/api/admin/login"}
+    routes = {
+        (m, p) for m, p, _h in ROUTES + FIGURE_ROUTES + DIALOGUE_ROUTES if p != "/api/admin/login"
+    }
     concrete = {
-        (m, p.replace("{seq}", "1").replace("{slot}", "B01").replace("{shop_id}", "auntie-daeng"))
+        (
+            m,
+            p.replace("{seq}", "1")
+            .replace("{slot}", "B01")
+            .replace("{shop_id}", "auntie-daeng")
+            .replace("{id}", "light-rail")
+            .replace("{number}", "1"),
+        )
         for m, p in routes
     }
     assert covered == concrete
@@ -88,6 +117,8 @@ async def effect(site: BoothSite, name: str) -> Any:
         len(await store.sanctions()),
         await store.chat_words(),
         None if booth is None else (booth.hidden, booth.shop_id),
+        await store.questions(),
+        [o.hidden for o in (await store.dialogue_tally("light-rail")).opinions],
     )
 
 
@@ -104,7 +135,16 @@ async def test_authorization_matrix(site: BoothSite, actor: str, name: str) -> N
         assert answer["error"] in ("operator_session_invalid", "operator_role")
         assert after == before, "a refused request changes nothing"
         return
-    changed = {"close", "sanction", "set_words", "hide", "revoke"}
+    changed = {
+        "close",
+        "sanction",
+        "set_words",
+        "hide",
+        "revoke",
+        "put_question",
+        "close_question",
+        "hide_opinion",
+    }
     assert (after != before) == (name in changed), (before, after)
     if name in changed:
         actions = [a for a in await site.app[STORE].owner_actions(limit=1000)]
