@@ -31,6 +31,7 @@ from srichan_world.protocol.codes import (
     ReportReason,
     ReportTarget,
 )
+from srichan_world.protocol.dialogue_messages import OpinionRow, QuestionCard
 from srichan_world.protocol.fields import spec_of
 from srichan_world.protocol.messages import (
     CLIENT_TYPES,
@@ -67,6 +68,9 @@ _LIMIT_NAMES = (
     "IDLE_TIMEOUT_S",
     "BOOTH_REACH_M",
     "VISIT_DISTANCE_M",
+    "DIALOGUE_REACH_M",
+    "OPINION_MAX_CHARS",
+    "DIALOGUE_OPTIONS_MAX",
 )
 
 
@@ -144,7 +148,15 @@ def render() -> str:
     )
     record_lines = "".join(
         f"  {cls.__name__}: Object.freeze({json.dumps([n for n, _ in spec_of(cls)])}),\n"
-        for cls in (Enter, Coupon, LeaderboardEntry, Badge, CourseStanding)
+        for cls in (
+            Enter,
+            Coupon,
+            LeaderboardEntry,
+            Badge,
+            CourseStanding,
+            QuestionCard,
+            OpinionRow,
+        )
     )
     parts.append(f"export const RECORDS = Object.freeze({{\n{record_lines}}});\n\n")
     parts.append(_glossary())

@@ -46,6 +46,13 @@ export const MsgType = Object.freeze({
   COURSE_PROGRESS: 99,
   EVENTS: 72,
   EVENT_ATTENDED: 73,
+  DIALOGUE_GET: 108,
+  DIALOGUE: 109,
+  DIALOGUE_VOTE: 110,
+  DIALOGUE_OPINION: 111,
+  DIALOGUE_SUPPORT: 112,
+  DIALOGUE_REPORT: 113,
+  DIALOGUE_THANKS: 114,
 });
 
 export const ErrorCode = Object.freeze({
@@ -123,6 +130,14 @@ export const ErrorCode = Object.freeze({
   UNKNOWN_COURSE: 140,
   UNKNOWN_LESSON: 141,
   LESSON_LOCKED: 142,
+  UNKNOWN_QUESTION: 160,
+  QUESTION_NOT_OPEN: 161,
+  DIALOGUE_TOO_FAR: 162,
+  BAD_OPTION: 163,
+  NO_OPINIONS: 164,
+  OPINION_EXISTS: 165,
+  UNKNOWN_OPINION: 166,
+  OWN_OPINION: 167,
   RECOVERY_CODE_INVALID: 180,
   RECOVERY_UNKNOWN: 181,
 });
@@ -174,6 +189,7 @@ export const ReportTarget = Object.freeze({
   AVATAR: 0,
   CHAT: 1,
   BOOTH: 2,
+  OPINION: 3,
 });
 
 export const ReportReason = Object.freeze({
@@ -236,6 +252,13 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.COURSES_GET]: Feature.COURSES,
   [MsgType.COURSES]: Feature.COURSES,
   [MsgType.COURSE_PROGRESS]: Feature.COURSES,
+  [MsgType.DIALOGUE_GET]: Feature.LEARNING,
+  [MsgType.DIALOGUE]: Feature.LEARNING,
+  [MsgType.DIALOGUE_VOTE]: Feature.LEARNING,
+  [MsgType.DIALOGUE_OPINION]: Feature.LEARNING,
+  [MsgType.DIALOGUE_SUPPORT]: Feature.LEARNING,
+  [MsgType.DIALOGUE_REPORT]: Feature.LEARNING,
+  [MsgType.DIALOGUE_THANKS]: Feature.LEARNING,
 });
 
 export const LIMITS = Object.freeze({
@@ -260,6 +283,9 @@ export const LIMITS = Object.freeze({
   IDLE_TIMEOUT_S: 60,
   BOOTH_REACH_M: 6,
   VISIT_DISTANCE_M: 15,
+  DIALOGUE_REACH_M: 15,
+  OPINION_MAX_CHARS: 280,
+  DIALOGUE_OPTIONS_MAX: 6,
 });
 
 export const RATE_LIMITS = Object.freeze({
@@ -273,6 +299,11 @@ export const RATE_LIMITS = Object.freeze({
   REPORT: Object.freeze({ rate: 0.1, burst: 3 }),
   LESSON_READ: Object.freeze({ rate: 0.5, burst: 6 }),
   COURSES_GET: Object.freeze({ rate: 0.5, burst: 5 }),
+  DIALOGUE_GET: Object.freeze({ rate: 1, burst: 5 }),
+  DIALOGUE_VOTE: Object.freeze({ rate: 0.5, burst: 6 }),
+  DIALOGUE_OPINION: Object.freeze({ rate: 0.05, burst: 4 }),
+  DIALOGUE_SUPPORT: Object.freeze({ rate: 0.5, burst: 10 }),
+  DIALOGUE_REPORT: Object.freeze({ rate: 0.1, burst: 3 }),
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
 });
 
@@ -327,6 +358,13 @@ export const FIELDS = Object.freeze({
   [MsgType.COURSES_GET]: Object.freeze([]),
   [MsgType.COURSES]: Object.freeze(["courses"]),
   [MsgType.COURSE_PROGRESS]: Object.freeze(["course"]),
+  [MsgType.DIALOGUE_GET]: Object.freeze(["question"]),
+  [MsgType.DIALOGUE]: Object.freeze(["questions"]),
+  [MsgType.DIALOGUE_VOTE]: Object.freeze(["question", "option"]),
+  [MsgType.DIALOGUE_OPINION]: Object.freeze(["question", "text"]),
+  [MsgType.DIALOGUE_SUPPORT]: Object.freeze(["question", "opinion"]),
+  [MsgType.DIALOGUE_REPORT]: Object.freeze(["question", "opinion", "reason", "note"]),
+  [MsgType.DIALOGUE_THANKS]: Object.freeze(["question", "reward", "balance"]),
 });
 
 export const RECORDS = Object.freeze({
@@ -335,6 +373,8 @@ export const RECORDS = Object.freeze({
   LeaderboardEntry: Object.freeze(["rank", "name", "score", "quests"]),
   Badge: Object.freeze(["credential_id", "achievement", "kind", "name", "issued_at", "revoked"]),
   CourseStanding: Object.freeze(["course", "lessons", "quests", "completed"]),
+  QuestionCard: Object.freeze(["id", "title", "description", "options", "opinions", "opens_at", "closes_at", "state", "reward", "my_vote", "my_opinion", "votes", "shown"]),
+  OpinionRow: Object.freeze(["number", "name", "text", "supports", "mine", "supported"]),
 });
 
 /** The street's terms and the spellings to avoid (srichan_world/scene/glossary.py). */
@@ -355,4 +395,4 @@ export const GLOSSARY = Object.freeze({
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET, MsgType.DIALOGUE_GET, MsgType.DIALOGUE_VOTE, MsgType.DIALOGUE_OPINION, MsgType.DIALOGUE_SUPPORT, MsgType.DIALOGUE_REPORT]);

@@ -5,6 +5,7 @@
 
 import { MsgType } from "../protocol.js";
 import { coursesView } from "./courses.js";
+import { dialogueButton } from "./dialogue.js";
 import { el, fill, rerender } from "./dom.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
 import { distanceToPolygon } from "./geometry.js";
@@ -246,6 +247,7 @@ export class Hud {
           el("p", { text: pick(lm.description) }),
           lm.highlight ? el("p", { class: "badge", text: `★ ${t("highlight")}` }) : null,
           speakerButton(() => `${pick(lm.name)}. ${pick(lm.description)}`),
+          dialogueButton(this.state, this.conn, lm),
         )
       : null;
     rerender(this.card, toggle, details);

@@ -7,6 +7,7 @@
 
 import { MsgType } from "../protocol.js";
 import { coursesView } from "./courses.js";
+import { dialogueButton } from "./dialogue.js";
 import { announce, el, fill, rerender } from "./dom.js";
 import { Road, Walkable } from "./geometry.js";
 import { EMOTE_ICONS, EMOTE_KEYS } from "./emotes.js";
@@ -292,6 +293,7 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
               }),
               speakerButton(() => `${pick(lm.name)}. ${pick(lm.description)}`),
             ),
+            dialogueButton(state, conn, lm),
             quizzes.length ? el("h4", { text: t("quizPoint") }) : null,
             quizzes.length ? qlist : null,
           ),

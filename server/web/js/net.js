@@ -56,6 +56,13 @@ export function decodeMessage(bytes) {
   if (type === MsgType.COURSE_PROGRESS && Array.isArray(msg.course)) {
     msg.course = named(RECORDS.CourseStanding, msg.course);
   }
+  if (type === MsgType.DIALOGUE && RECORDS.QuestionCard) {
+    msg.questions = (msg.questions || []).map((q) => {
+      const card = named(RECORDS.QuestionCard, q);
+      if (card.shown) card.shown = card.shown.map((o) => named(RECORDS.OpinionRow, o));
+      return card;
+    });
+  }
   if (type === MsgType.FRAME) msg.updates = parseUpdates(msg.updates || []);
   return msg;
 }

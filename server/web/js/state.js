@@ -230,6 +230,9 @@ export class WorldState extends EventTarget {
         this.balance = msg.balance;
         this.changed("wallet");
         return this.changed("event_attended", { msg });
+      case MsgType.DIALOGUE_THANKS: // the reward for taking part in the dialogue
+        this.balance = msg.balance;
+        return this.changed("wallet");
       case MsgType.COUPON_ISSUED:
         this.balance = msg.balance;
         this.coupons = [...this.coupons.filter((c) => c.coupon_id !== msg.coupon.coupon_id)];
