@@ -78,7 +78,10 @@ async def test_a_moderator_mutes_from_the_queue(
     await card.get_by_text(ABUSE).first.wait_for()
     assert page.url.endswith("/admin"), "the link's secret leaves the address bar"
     nav = page.get_by_role("navigation")
-    assert await nav.get_by_role("link").all_inner_texts() == ["รายงานรอตรวจ Moderation queue"]
+    assert await nav.get_by_role("link").all_inner_texts() == [
+        "รายงานรอตรวจ Moderation queue",
+        "สานเสวนา Dialogue",
+    ]
     await card.locator("summary").click()  # the chat nearby
     await card.get_by_text("หยุดนะ").wait_for()
     save_shot(f"console-queue-{device}.png", await page.screenshot(full_page=True))
@@ -119,6 +122,7 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_only_the_figures
         "ร้านค้า Shops",
         "บันทึกการทำงาน Audit log",
         "ตัวเลขการใช้งาน Figures",
+        "สานเสวนา Dialogue",
     ]
     await links.nth(2).click()
     row = page.locator("#audit-rows tr", has_text="operator:noi")

@@ -11,8 +11,10 @@ import pytest
 from playwright.async_api import Page
 
 from server.keys import MODERATION, STORE
-from srichan_world.world.dialogue import Question
+from srichan_world.world import xapi
+from srichan_world.world.dialogue import Opinion, Question
 from tests.browser.conftest import (
+    DESKTOP,
     PHONE,
     NewPage,
     Server,
@@ -21,6 +23,7 @@ from tests.browser.conftest import (
     wait_first_frame,
     wait_welcomed,
 )
+from tests.browser.test_console import operator_link
 from tests.browser.ui import tap_targets, text_sizes
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -119,3 +122,45 @@ async def test_a_visitor_votes_and_writes_at_the_municipality(
     await desktop.locator(f"#dialogue-dialog [data-question={QUESTION['id']}]").wait_for()
     save_shot("dialogue-desktop.png", await desktop.screenshot())
     assert await axe_violations(desktop) == []
+
+
+async def test_an_admin_writes_a_question_and_a_moderator_hides_an_opinion(
+    new_page: NewPage, server: Server
+) -> None:
+    url = await operator_link(server, "boss", "admin")
+    page = await new_page(url, DESKTOP | {"bypass_csp": True})
+    await page.get_by_role("navigation").get_by_role("link", name="สานเสวนา Dialogue").click()
+    form = page.locator("form.dialogue-form")
+    await form.wait_for()
+    await form.get_by_label("รหัส").fill("light-rail")
+    await form.get_by_label("หัวข้อ (ไทย)").fill("รถไฟฟ้ารางเบาขอนแก่น")
+    await form.get_by_label("หัวข้อ (อังกฤษ)").fill("Khon Kaen light rail")
+    await form.get_by_label("คำอธิบาย (ไทย)").fill("เส้นทางสายแรก เหนือ–ใต้ ผ่านใจกลางเมือง")
+    await form.get_by_label("คำอธิบาย (อังกฤษ)").fill("The first line, north–south")
+    await form.get_by_label("ตัวเลือก").fill("ใช้แน่นอน | I would use it\nไม่ใช้ | I would not")
+    await form.locator("#dq-opens").fill("2026-01-01T08:00")
+    await form.locator("#dq-closes").fill("2036-01-01T20:00")
+    await form.get_by_role("button", name="บันทึก").click()
+    item = page.locator("li[data-question=light-rail]")
+    await item.wait_for()
+    (question,) = await server.app[STORE].questions()
+    assert question.title.th == "รถไฟฟ้ารางเบาขอนแก่น" and len(question.options) == 2
+    assert question.opens_at == 1_767_229_200, "08:00 in Bangkok is 01:00 UTC"
+    save_shot("console-dialogue-desktop.png", await page.screenshot(full_page=True))
+    assert await axe_violations(page) == []
+
+    statement = xapi.commented_statement("v-1", "light-rail", question.title, "ดี", time.time())
+    opinion = Opinion("light-rail", 0, "v-1", "เอ", "ไม่ค่อยดี", time.time())
+    await server.app[STORE].post_opinion(opinion, statement)
+    moderator = await new_page(
+        await operator_link(server, "noi", "moderator"), PHONE | {"bypass_csp": True}
+    )
+    await moderator.get_by_role("navigation").get_by_role("link", name="สานเสวนา Dialogue").click()
+    await moderator.get_by_role("button", name="ผลและความเห็น").click()
+    await moderator.get_by_text("ไม่ค่อยดี").wait_for()
+    assert await moderator.locator("form.dialogue-form").count() == 0, "writing is the admin's"
+    await moderator.get_by_role("button", name="ซ่อน Hide").click()
+    await moderator.get_by_text("ซ่อนอยู่").wait_for()
+    assert (await server.app[STORE].dialogue_tally("light-rail")).opinions[0].hidden
+    save_shot("console-dialogue-phone.png", await moderator.screenshot(full_page=True))
+    assert await axe_violations(moderator) == []

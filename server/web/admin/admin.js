@@ -4,6 +4,7 @@
 
 import { ReportReason } from "/static/protocol.js";
 import { loadFigures, setupFigures } from "/admin/static/figures.js";
+import { loadDialogue } from "./dialogue.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { csrf: "", powers: [], auditAfter: 0 };
@@ -37,6 +38,7 @@ const SECTIONS = [
   ["shops", "revoke_owner", "ร้านค้า", "Shops"],
   ["audit", "audit", "บันทึกการทำงาน", "Audit log"],
   ["figures", "figures", "ตัวเลขการใช้งาน", "Figures"],
+  ["dialogue", "moderate", "สานเสวนา", "Dialogue"],
 ];
 const BANGKOK = new Intl.DateTimeFormat("th-TH", {
   timeZone: "Asia/Bangkok",
@@ -407,6 +409,16 @@ const LOADERS = {
   shops: loadShops,
   audit: loadAudit,
   figures: () => loadFigures(api, failed),
+  dialogue: () =>
+    loadDialogue($("#dialogue"), {
+      api,
+      el,
+      both,
+      setStatus,
+      failed,
+      when,
+      canWrite: state.powers.includes("dialogue"),
+    }),
 };
 
 function show(name) {
