@@ -11,8 +11,10 @@ import pytest
 from playwright.async_api import Page
 
 from server.keys import MODERATION, STORE
+from srichan_world.protocol.codes import ReportReason, ReportTarget
 from srichan_world.world import xapi
 from srichan_world.world.dialogue import Opinion, Question
+from srichan_world.world.moderation import ReportRecord
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
@@ -152,15 +154,33 @@ async def test_an_admin_writes_a_question_and_a_moderator_hides_an_opinion(
     statement = xapi.commented_statement("v-1", "light-rail", question.title, "ดี", time.time())
     opinion = Opinion("light-rail", 0, "v-1", "เอ", "ไม่ค่อยดี", time.time())
     await server.app[STORE].post_opinion(opinion, statement)
-    moderator = await new_page(
-        await operator_link(server, "noi", "moderator"), PHONE | {"bypass_csp": True}
+    report = ReportRecord(
+        ReportTarget.OPINION,
+        ReportReason.HATE,
+        "v-2",
+        time.time(),
+        visitor_id="v-1",
+        name="เอ",
+        slot="light-rail#1",
+        said="ไม่ค่อยดี",
     )
+    await server.app[STORE].file_report(report)
+    moderator_url = await operator_link(server, "noi", "moderator")
+    moderator = await new_page(moderator_url, PHONE | {"bypass_csp": True})
+    card = moderator.locator(".report", has_text="ความเห็นในสานเสวนา")
+    await card.wait_for()
+    assert "light-rail#1" in await card.inner_text()
+    await card.get_by_role("button", name="ซ่อนความเห็นนี้").click()
+    await card.get_by_text("ซ่อนความเห็นแล้ว").wait_for()
+    assert (await server.app[STORE].dialogue_tally("light-rail")).opinions[0].hidden
+    assert await server.app[STORE].reports() == (), "hiding closed the report"
+
     await moderator.get_by_role("navigation").get_by_role("link", name="สานเสวนา Dialogue").click()
     await moderator.get_by_role("button", name="ผลและความเห็น").click()
-    await moderator.get_by_text("ไม่ค่อยดี").wait_for()
-    assert await moderator.locator("form.dialogue-form").count() == 0, "writing is the admin's"
-    await moderator.get_by_role("button", name="ซ่อน Hide").click()
     await moderator.get_by_text("ซ่อนอยู่").wait_for()
-    assert (await server.app[STORE].dialogue_tally("light-rail")).opinions[0].hidden
+    assert await moderator.locator("form.dialogue-form").count() == 0, "writing is the admin's"
     save_shot("console-dialogue-phone.png", await moderator.screenshot(full_page=True))
     assert await axe_violations(moderator) == []
+    await moderator.get_by_role("button", name="แสดงอีกครั้ง Show again").click()
+    await moderator.get_by_role("button", name="ซ่อน Hide").wait_for()
+    assert not (await server.app[STORE].dialogue_tally("light-rail")).opinions[0].hidden

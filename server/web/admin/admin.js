@@ -22,6 +22,7 @@ const TARGETS = {
   avatar: ["อวตาร", "Avatar"],
   chat: ["ข้อความแชท", "Chat message"],
   booth: ["ซุ้มร้าน", "Booth"],
+  opinion: ["ความเห็นในสานเสวนา", "Dialogue opinion"],
 };
 const ACTIONS = [
   ["warn", "ตักเตือน", "Warn"],
@@ -183,7 +184,8 @@ function reportCard(r) {
   fact("เมื่อ", "When", when(r.at));
   fact("ชื่อที่แสดง", "Name", r.name);
   fact("รหัสผู้เยี่ยมชม", "Visitor id", r.visitor_id);
-  fact("ซุ้ม", "Booth", r.slot);
+  if (r.target === "opinion") fact("คำถาม#ความเห็น", "Question#opinion", r.slot);
+  else fact("ซุ้ม", "Booth", r.slot);
   fact("ข้อความที่รายงาน", "Reported message", r.said);
   fact("หมายเหตุจากผู้รายงาน", "Reporter's note", r.note);
   fact("สถานะ", "Status", r.status === "open" ? "รอตรวจ · open" : "จัดการแล้ว · closed");
@@ -248,7 +250,27 @@ function reportCard(r) {
       ),
     );
   }
-  if (r.slot) {
+  if (r.slot && r.target === "opinion") {
+    const [question, number] = r.slot.split("#");
+    const hide = el(
+      "button",
+      { type: "button", class: "danger" },
+      ...both("ซ่อนความเห็นนี้", "Hide this opinion"),
+    );
+    hide.addEventListener("click", async () => {
+      try {
+        const path = `/api/admin/dialogue/${encodeURIComponent(question)}/opinions/${number}/hide`;
+        await api("POST", path, { hidden: true });
+        await api("POST", `/api/admin/reports/${r.seq}/close`, { note: "hid the opinion" });
+        setStatus(result, "good", "ซ่อนความเห็นแล้ว", "The opinion is hidden.");
+        card.classList.add("closed");
+      } catch (err) {
+        failed(result, err);
+      }
+    });
+    buttons.append(hide);
+  }
+  if (r.slot && r.target === "booth") {
     const hide = el(
       "button",
       { type: "button", class: "danger" },
