@@ -138,7 +138,7 @@ def create_app(
     guard = Guard()
     world = PresenceWorld(files.manifest, presence, guard=guard)
     moderation = ModerationDesk(world, guard, slots)
-    achievements = achievements_of(content.quests, content.courses)
+    achievements = achievements_of(content.quests, content.courses, content.events)
     badges = BadgeIssuer(Issuer(settings.badge_base_url()), achievements)
     badge_desk = BadgeDesk(achievements, QuestBook(content.quests))
     course_desk = CourseDesk(CourseBook(content.courses), badge_desk)

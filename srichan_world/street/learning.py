@@ -31,6 +31,7 @@ from srichan_world.errors import Refusal, Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.limits import MAX_ARRAY
 from srichan_world.protocol.messages import (
+    BadgeEarned,
     Coupon,
     Error,
     EventAttended,
@@ -64,6 +65,7 @@ from srichan_world.street.steps import (
     StoreUnavailable,
 )
 from srichan_world.world import figures
+from srichan_world.world.badges.achievements import achievement_id
 from srichan_world.world.coupons import CouponRecord
 from srichan_world.world.events import Attended, Calendar
 from srichan_world.world.figures import Usage
@@ -243,7 +245,7 @@ class LearningDesk:
         return Outcome(replies, name=visitor.nickname)
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
-        attended: tuple[Attended, dict[str, Any]] | None = None
+        attended: tuple[Attended, list[dict[str, Any]], BadgeEarned | None] | None = None
         try:
             visitor_id = self._visitor(asker.session)
             event = self.calendar.gate(quiz_id, now)
@@ -266,27 +268,33 @@ class LearningDesk:
         )
         if attended is None or event is None:
             return Outcome([question], usage=[Usage(figures.QUIZ_OPEN, quiz_id)])
-        seat, statement = attended
-        notice = EventAttended(
-            event_id=event.id,
-            bonus=seat.payout.paid,
-            balance=seat.balance,
-            capped=seat.payout.capped or None,
-        )
+        seat, statements, badge = attended
+        told: list[Message] = [] if badge is None else [badge]
+        if seat.new:
+            told.insert(
+                0,
+                EventAttended(
+                    event_id=event.id,
+                    bonus=seat.payout.paid,
+                    balance=seat.balance,
+                    capped=seat.payout.capped or None,
+                ),
+            )
         return Outcome(
-            [notice, question],
-            tell=[(visitor_id, notice)],
-            statements=[statement],
-            tokens=seat.payout.paid,
+            [*told, question],
+            tell=[(visitor_id, m) for m in told],
+            statements=statements,
+            tokens=seat.payout.paid if seat.new else 0,
             usage=[Usage(figures.QUIZ_OPEN, quiz_id)],
         )
 
     def _attend(
         self, visitor_id: str, event: Event, quiz_id: str, now: float
-    ) -> Program[tuple[Attended, dict[str, Any]] | None]:
-        """Take a seat at ``event`` the first time (the seat and the statement kept, when
-        new); a refusal (full) or an outage also takes back the opening just made, so nobody
-        answers at an event they could not attend."""
+    ) -> Program[tuple[Attended, list[dict[str, Any]], BadgeEarned | None] | None]:
+        """Take a seat at ``event`` the first time in this process (the seat and the statement
+        kept, when new), and issue its badge (once per visitor: a seat taken before, whose
+        badge an outage kept back, gets it now); a refusal (full) or an outage also takes back
+        the opening just made, so nobody answers at an event they could not attend."""
         if (visitor_id, event.id) in self._attending:
             return None
         plan = self.calendar.attendance(event, visitor_id, self.cap, now)
@@ -298,7 +306,17 @@ class LearningDesk:
         self._attending.add((visitor_id, event.id))
         if seat.payout.paid:
             self.board.mark()
-        return (seat, plan.statement) if seat.new else None
+        statements = [plan.statement] if seat.new else []
+        badge = None
+        if self.badges is not None:
+            kept = len(statements)
+            achievement = achievement_id("event", event.id)
+            badge = yield from self.badges.grant(visitor_id, achievement, now, statements)
+            if len(statements) == kept:
+                badge = None  # issued before (or not now): nothing new to tell
+        if not seat.new and badge is None:
+            return None
+        return seat, statements, badge
 
     def answer_quiz(self, asker: Asker, quiz_id: str, choice: int, now: float) -> Program[Outcome]:
         """Grade, record (awarding at most once), then advance the quests a right answer does.

@@ -14,6 +14,9 @@ import pytest
 from server.ws.client import ServerError
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.protocol.messages import (
+    BadgeEarned,
+    Badges,
+    BadgesGet,
     EventAttended,
     Events,
     QuizAnswer,
@@ -65,6 +68,8 @@ async def test_event_quiz_points_open_and_pay_only_in_their_window(tmp_path: Pat
         attended = await me.ask(QuizOpen("q-museum-1"))
         assert isinstance(attended, EventAttended)
         assert (attended.event_id, attended.bonus, attended.balance) == ("museum-walk", 30, 30)
+        badge = await me.client.next(BadgeEarned, where=lambda m: m.cid == attended.cid)
+        assert (badge.badge.achievement, badge.badge.kind) == ("event-museum-walk", "event")
         question = await me.client.next(QuizQuestion, where=lambda m: m.cid == attended.cid)
         assert question.quiz_id == "q-museum-1"
         result = await me.ask(QuizAnswer("q-museum-1", 0))
@@ -87,6 +92,9 @@ async def test_event_quiz_points_open_and_pay_only_in_their_window(tmp_path: Pat
         assert await code_of(me, QuizOpen("q-museum-1")) == ErrorCode.EVENT_NOT_NOW
         wallet = await me.ask(WalletGet())
         assert getattr(wallet, "balance", None) == 60
+        badges = await me.ask(BadgesGet())
+        assert isinstance(badges, Badges)
+        assert [b.achievement for b in badges.badges if b.kind == "event"] == ["event-museum-walk"]
 
         page = await street.store.statements_since(0)
         attended_ids = [

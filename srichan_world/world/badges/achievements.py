@@ -1,5 +1,5 @@
-"""What the city gives badges for: one :class:`Achievement` per quest and per course (later
-events).
+"""What the city gives badges for: one :class:`Achievement` per quest, per course and per
+event of the scene (attending it).
 
 An achievement's id is ``<kind>-<source id>`` (``quest-heritage-walk``), stable across scene
 builds while the quest keeps its id, so its URL stays the same for every badge ever issued.
@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from srichan_world.scene.model import Course, Quest, Text
+from srichan_world.scene.model import Course, Event, Quest, Text
 
 KINDS = ("quest", "course", "event")
-"""What a credential may be about; quests and courses are issued today."""
+"""What a credential may be about: a completed quest or course, an event attended."""
 ACHIEVEMENT_ID = re.compile(r"^(quest|course|event)-[A-Za-z0-9_-]{1,64}$")
 
 
@@ -73,11 +73,32 @@ def course_achievement(course: Course) -> Achievement:
     )
 
 
+def event_achievement(event: Event) -> Achievement:
+    return Achievement(
+        id=achievement_id("event", event.id),
+        kind="event",
+        source=event.id,
+        name=event.title,
+        description=event.description,
+        criteria=Text(
+            th=f"เข้าร่วมกิจกรรม “{event.title.th}” ของ{event.host.th} บนถนนศรีจันทร์เสมือน "
+            "ระหว่างเวลาจัดงาน: เปิดคำถามของกิจกรรมในที่จัดงาน",
+            en=f"Attend “{event.title.en}”, hosted by {event.host.en}, on the virtual Sri Chan "
+            "Road while it runs: open one of the event's questions at its place.",
+        ),
+    )
+
+
 def achievements_of(
-    quests: Iterable[Quest], courses: Iterable[Course] = ()
+    quests: Iterable[Quest], courses: Iterable[Course] = (), events: Iterable[Event] = ()
 ) -> dict[str, Achievement]:
-    """Every achievement of the scene by id."""
-    found = [*(quest_achievement(q) for q in quests), *(course_achievement(c) for c in courses)]
+    """Every achievement of the scene by id (events authored in the scene; an operator's
+    event added at run time has none)."""
+    found = [
+        *(quest_achievement(q) for q in quests),
+        *(course_achievement(c) for c in courses),
+        *(event_achievement(e) for e in events),
+    ]
     return {a.id: a for a in found}
 
 
