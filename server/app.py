@@ -73,6 +73,7 @@ from server.keys import (
     SCENE,
     SETTINGS,
     STORE,
+    WEBSOCKET,
 )
 from server.metrics import Metrics
 from server.redis_client import is_redis_url, open_client, pubsub_url
@@ -84,8 +85,10 @@ from server.services.events import EventService
 from server.store import open_store
 from server.tasks import cancel
 from server.ws.admission import SocketAdmission
+from server.ws.aio import AiohttpDoor
 from server.ws.booths import BoothFanout
 from server.ws.buffers import SocketLimits
+from server.ws.fast import PicowsDoor
 from server.ws.learning import WATCH_S, LearningLoop
 from server.ws.pump import LeaveHook, Pump
 from server.ws.steps import StoreSteps
@@ -174,7 +177,9 @@ def create_app(
     )
     status.add_routes(app)
     scene.add_routes(app, settings)
-    app.router.add_get("/ws", door.wrap(pump.handle))
+    app.router.add_get("/ws", door.wrap(AiohttpDoor(pump).handle))
+    if settings.ws_transport == "picows":  # the gate sends /ws there (server/runner.py)
+        app[WEBSOCKET] = PicowsDoor(pump, door)
     owner.add_routes(app)
     console.add_routes(app)
     figures.add_routes(app)
@@ -203,7 +208,8 @@ def create_presence_app(
     app = web.Application()
     app[METRICS] = metrics
     app[PUMP] = pump
-    app.router.add_get("/ws", pump.handle)
+    app.router.add_get("/ws", AiohttpDoor(pump).handle)
+    app[WEBSOCKET] = PicowsDoor(pump, None)  # used where a gate listens (the benchmark)
 
     async def ticking(_app: web.Application) -> AsyncIterator[None]:
         await pump.start()

@@ -17,9 +17,15 @@ from srichan_world.world.admission import client_address as _client
 
 
 def client_address(request: web.Request, trusted: Sequence[Network]) -> str:
-    peer = request.remote or "?"
+    forwarded = request.headers.getall(hdrs.X_FORWARDED_FOR, ()) if trusted else ()
+    return address_of(request.remote or "?", forwarded, trusted)
+
+
+def address_of(peer: str, forwarded: Sequence[str], trusted: Sequence[Network]) -> str:
+    """The same as :func:`client_address` from the TCP peer and the ``X-Forwarded-For``
+    header values, for a door that is not aiohttp's (server/ws/fast.py)."""
     if trusted:
-        peer = _client(peer, request.headers.getall(hdrs.X_FORWARDED_FOR, ()), trusted)
+        peer = _client(peer, forwarded, trusted)
     return address_key(peer)
 
 

@@ -40,6 +40,9 @@ MAX_WORKERS = 16
 """A street has 16 avatar-id lanes, one per process (server/bus/presence_relay.py)."""
 
 
+WS_TRANSPORTS = ("picows", "aiohttp")
+
+
 class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
@@ -70,6 +73,9 @@ class Settings:
     keepalive_timeout_s: float = 15.0
     body_timeout_s: float = 10.0
     slow_client_s: float = 10.0
+    ws_transport: str = "picows"
+    """Who speaks WebSocket on ``/ws``: ``picows`` (Cython, on the same port, through the
+    connection gate) or ``aiohttp`` (the fallback)."""
     public_url: str = ""
     """The street's public origin (``https://host``): the base of every URL inside an Open
     Badge. Empty: ``http://<host>:<port>``, fine on one machine only."""
@@ -127,6 +133,7 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("slow_client_s", "SRICHAN_SLOW_CLIENT_S", float, "seconds before a non-reader is cut"),
     ("watch", "SRICHAN_WATCH", Path, "scene file: build it, and again on every change"),
     ("watch_interval_s", "SRICHAN_WATCH_INTERVAL_S", float, "seconds between looks (--watch)"),
+    ("ws_transport", "SRICHAN_WS_TRANSPORT", str, "WebSocket transport: picows or aiohttp"),
 )
 _KIND_NAMES: dict[Callable[[str], object], str] = {
     int: "int",
@@ -193,6 +200,10 @@ def validate(settings: Settings) -> list[str]:
             problems.append(f"watch: {settings.watch} is not a file")
     elif not manifest.is_file():
         problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")
+    if settings.ws_transport not in WS_TRANSPORTS:
+        problems.append(
+            f"ws_transport: {settings.ws_transport!r} must be one of {', '.join(WS_TRANSPORTS)}"
+        )
     if settings.spawn not in SPAWN_RULES:
         problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
     if settings.public_url and not re.fullmatch(r"https?://[^/\s]+/?", settings.public_url):

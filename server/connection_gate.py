@@ -20,7 +20,11 @@ its address; nginx applies the same limits itself, docs/deploy.md) but keep the 
 
 Once the head is complete the gate steps out: the transport is handed to aiohttp's protocol
 (``set_protocol``), so the gate costs nothing per byte afterwards and nothing at all per
-WebSocket frame. aiohttp's own timer then bounds what follows: ``keepalive_timeout`` runs from
+WebSocket frame. With :attr:`Gate.websocket` set (``--ws-transport picows``) a head asking for
+``GET /ws`` goes to the protocol it makes instead (server/ws/fast.py): one port, one process,
+HTTP on aiohttp and WebSockets on picows. The gate therefore holds the head (at most
+``HEAD_MAX`` bytes: a longer one is answered 431 and closed) and gives it to the chosen
+protocol whole. aiohttp's own timer then bounds what follows: ``keepalive_timeout`` runs from
 the end of each response until the next request head is complete (a slowloris on a kept-alive
 connection is closed by it), and request bodies have deadlines where they are read
 (server/http/bodies.py). tests/server/test_connection_gate.py measures all of it with real
@@ -33,6 +37,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from aiohttp import web
 
@@ -41,6 +46,12 @@ from srichan_world.world.admission import Admission, Network, address_key, is_tr
 
 COUNT_AFTER_S = 1.0
 """A connection still without a whole head after this long counts against its address."""
+HEAD_MAX = 64 * 1024
+"""Bytes of a first request head the gate holds; a longer head is refused (431) and closed."""
+HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+    b"Connection: close\r\n\r\n"
+)
 TOO_MANY = (
     b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
     b"Connection: close\r\n\r\n"
@@ -56,16 +67,32 @@ class Gate:
     header_timeout_s: float = 10.0
     trusted: Sequence[Network] = ()
     clock: Callable[[], float] = field(default=time.monotonic)
+    websocket: Callable[[str], asyncio.BaseProtocol] | None = None
+    """Makes the protocol for a connection (from this peer IP) whose head is ``GET
+    ws_path``; None: aiohttp serves WebSockets too."""
+    ws_path: bytes = b"/ws"
 
 
 class _Pending(asyncio.Protocol):
-    """Wraps aiohttp's protocol for one connection until its first request head is complete."""
+    """Holds one connection until its first request head is complete, then hands it to
+    aiohttp's protocol or the WebSocket one."""
 
-    __slots__ = ("_address", "_gate", "_inner", "_ip", "_seen", "_tail", "_timer", "_transport")
+    __slots__ = (
+        "_address",
+        "_gate",
+        "_head",
+        "_http",
+        "_ip",
+        "_seen",
+        "_tail",
+        "_timer",
+        "_transport",
+    )
 
-    def __init__(self, gate: Gate, inner: asyncio.Protocol) -> None:
+    def __init__(self, gate: Gate, http: Callable[[], asyncio.Protocol]) -> None:
         self._gate = gate
-        self._inner = inner
+        self._http = http
+        self._head = bytearray()
         self._transport: asyncio.Transport | None = None
         self._ip = "?"
         self._address: str | None = None
@@ -75,32 +102,47 @@ class _Pending(asyncio.Protocol):
         self._tail = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = transport.get_extra_info("peername")
         self._ip = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         delay = min(COUNT_AFTER_S, self._gate.header_timeout_s)
         self._timer = asyncio.get_running_loop().call_later(delay, self._still_pending)
-        self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        self._inner.data_received(data)
-        if self._head_complete(data) and self._transport is not None:
+        self._head += data
+        if self._head_complete(data):
             self._settle()
-            self._transport.set_protocol(self._inner)  # aiohttp alone: no per-byte cost
-
-    def eof_received(self) -> bool | None:
-        return self._inner.eof_received()
+            self._hand_over()
+        elif len(self._head) > HEAD_MAX and self._transport is not None:
+            self._settle()
+            self._transport.write(HEAD_TOO_LARGE)
+            self._transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._settle()
-        self._inner.connection_lost(exc)
 
-    def pause_writing(self) -> None:
-        self._inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self._inner.resume_writing()
+    def _hand_over(self) -> None:
+        """The head is here: the protocol it asks for takes the connection and the head."""
+        transport, head = self._transport, bytes(self._head)
+        self._head = bytearray()
+        if transport is None or transport.is_closing():
+            return
+        websocket = self._gate.websocket
+        if websocket is not None and _asks_for(head, self._gate.ws_path):
+            inner: asyncio.BaseProtocol = websocket(self._ip)
+        else:
+            inner = self._http()
+        transport.set_protocol(inner)  # no per-byte cost from here on
+        inner.connection_made(transport)
+        if isinstance(inner, asyncio.BufferedProtocol):
+            while head and not transport.is_closing():
+                room = memoryview(inner.get_buffer(len(head)))
+                n = min(len(room), len(head))
+                room[:n] = head[:n]
+                inner.buffer_updated(n)
+                head = head[n:]
+        elif isinstance(inner, asyncio.Protocol):
+            inner.data_received(head)
 
     def _head_complete(self, data: bytes) -> bool:
         """True once the blank line ending the first head arrived (empty lines before a
@@ -151,6 +193,13 @@ class _Pending(asyncio.Protocol):
             self._transport.abort()
 
 
+def _asks_for(head: bytes, path: bytes) -> bool:
+    """The head's request line is ``GET path`` (with or without a query)."""
+    line = head.lstrip(b"\r\n").split(b"\r\n", 1)[0].split(b"\n", 1)[0]
+    parts = line.split(b" ")
+    return len(parts) == 3 and parts[0] == b"GET" and parts[1].split(b"?", 1)[0] == path
+
+
 async def listen(
     runner: web.BaseRunner,
     host: str,
@@ -167,7 +216,7 @@ async def listen(
         raise RuntimeError("call runner.setup() before listen()")
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: _Pending(gate, server()),
+        lambda: _Pending(gate, server),
         host,
         port,
         backlog=backlog,

@@ -19,6 +19,7 @@ from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.services.events import EventService
 from server.store import Store
+from server.ws.fast import PicowsDoor
 from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
 from srichan_world.world.admission import Admission
@@ -51,3 +52,5 @@ EVENTS = web.AppKey("events", EventService)
 """The event calendar: the scene's events with the operators' changes (kept in the store)."""
 ACCOUNT_LIMITS = web.AppKey("account_limits", dict)
 """Recovery-code rate limits by kind (``ACCOUNT_RATES``), each a table of buckets by address."""
+WEBSOCKET = web.AppKey("websocket", PicowsDoor)
+"""Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
 from server.config import Settings
 from server.connection_gate import Gate, listen
-from server.keys import ADMISSION, METRICS
+from server.keys import ADMISSION, METRICS, WEBSOCKET
 
 LINGER_S = 2.0
 """How long an unread request body is read and thrown away before the connection closes."""
@@ -38,7 +39,25 @@ def app_runner(app: web.Application, settings: Settings) -> web.AppRunner:
 
 
 def gate_of(app: web.Application, settings: Settings) -> Gate:
-    return Gate(app[ADMISSION], app[METRICS], settings.header_timeout_s, settings.trusted_proxies)
+    """The gate of ``app``'s listener; it hands ``GET /ws`` to picows when the app has it."""
+    door = app.get(WEBSOCKET)
+    return Gate(
+        app[ADMISSION],
+        app[METRICS],
+        settings.header_timeout_s,
+        settings.trusted_proxies,
+        websocket=door.protocol if door is not None else None,
+    )
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop (a faster event loop, in C) when it is installed."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a dependency; asyncio's loop still works
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def serve(

@@ -41,7 +41,7 @@ from typing import TextIO
 from aiohttp import web
 
 from server.config import Settings
-from server.runner import serve
+from server.runner import run, serve
 
 RESTART_FIRST_S = 0.5
 RESTART_MAX_S = 30.0
@@ -233,7 +233,7 @@ class Supervisor:
 def worker_main(settings: Settings, app_factory: AppFactory, pipe: Connection) -> None:
     """One worker process: the whole server on the shared port, until told to stop."""
 
-    async def run() -> None:
+    async def main() -> None:
         loop = asyncio.get_running_loop()
 
         def parent_gone() -> None:  # the supervisor never writes: readable means it is gone
@@ -244,7 +244,7 @@ def worker_main(settings: Settings, app_factory: AppFactory, pipe: Connection) -
         app = app_factory(settings)
         await serve(app, settings, reuse_port=True, announce=lambda _url: pipe.send("ready"))
 
-    asyncio.run(run())
+    run(main())
 
 
 def run_workers(settings: Settings, app_factory: AppFactory) -> int:

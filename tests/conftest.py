@@ -18,3 +18,9 @@ def small_scene_text() -> str:
 @pytest.fixture(scope="session")
 def srichan_scene_text() -> str:
     return (ROOT / "scenes" / "srichan.toml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(params=("picows", "aiohttp"))
+def ws_transport(request: pytest.FixtureRequest) -> str:
+    """Each WebSocket transport (``--ws-transport``): a test using this runs on both."""
+    return str(request.param)

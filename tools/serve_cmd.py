@@ -7,13 +7,12 @@ and again whenever it changes while the server runs (server/reload.py).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from server.app import create_app
 from server.config import ConfigError, Settings, add_arguments, load_settings
 from server.reload import describe, write_build
-from server.runner import serve
+from server.runner import run, serve
 from server.workers import run_workers
 from srichan_world.gltf.bundle import build_file
 
@@ -59,5 +58,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.workers > 1:
         del app  # checked; each worker builds its own
         return run_workers(settings, create_app)
-    asyncio.run(serve(app, settings))
+    run(serve(app, settings))
     return 0

@@ -28,17 +28,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import msgpack
-from aiohttp import WSMsgType, web
 
 from server.metrics import Metrics
 from server.store import StoreError
 from server.tasks import cancel
-from server.ws.admission import HELD
 from server.ws.buffers import DEFAULT_LIMITS, SocketLimits, bound_buffers
+from server.ws.wire import Socket, finished_frame
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode, MsgType
-from srichan_world.protocol.limits import MAX_FRAME_BYTES
 from srichan_world.protocol.messages import Error, Message
 from srichan_world.street.steps import Step, StoreUnavailable
 from srichan_world.street.street import Apply, Learned, Street, StreetEffect
@@ -56,7 +54,6 @@ log = logging.getLogger(__name__)
 _FRAME = MsgType.FRAME
 _HELLO = int(MsgType.HELLO)
 _TYPE_NAMES = {int(t): t.name.lower() for t in MsgType}
-_CLOSING = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED})
 _clock = time.monotonic
 """The world's clock: asyncio's own (``loop.time()`` is ``time.monotonic()``), called
 directly because it is read once per message."""
@@ -64,6 +61,8 @@ _ERROR_NAMES = {int(c): c.name.lower() for c in ErrorCode} | {0: "transport"}
 
 
 LeaveHook = Callable[[int], Awaitable[None]]
+HELD_MAX = 64
+"""Messages a session may send while its ``hello`` waits for the shared street."""
 
 
 class StepRunner(Protocol):
@@ -82,27 +81,30 @@ class Sharing(Protocol):
         """Called at each tick right after ``world.collect()``: publish, never block."""
 
 
-class _Conn:
+class Connection:
     __slots__ = (
         "busy_since",
         "close_code",
         "close_reason",
         "closing",
         "frame",
+        "held",
         "ping_at",
         "ping_due",
         "queue",
         "sid",
+        "sock",
         "transport",
         "waiter",
         "writer",
-        "ws",
     )
 
-    def __init__(self, sid: int, ws: web.WebSocketResponse, transport: asyncio.Transport) -> None:
+    def __init__(self, sid: int, sock: Socket) -> None:
         self.sid = sid
-        self.ws = ws
-        self.transport = transport
+        self.sock = sock
+        self.transport = sock.transport
+        self.held: deque[bytes] | None = None
+        """Messages waiting behind a ``hello`` (see :meth:`Pump.feed`)."""
         self.queue: deque[bytes] = deque()
         self.frame: bytes | None = None
         self.waiter: asyncio.Future[None] | None = None
@@ -134,7 +136,7 @@ class Pump:
         self.settings = settings
         self.metrics = metrics
         self.limits = limits
-        self.conns: dict[int, _Conn] = {}
+        self.conns: dict[int, Connection] = {}
         self.steps: StepRunner | None = None
         self.on_store_error: Callable[[BaseException], None] = lambda _exc: None
         """Told of each store failure (the health watcher probes at once)."""
@@ -204,82 +206,101 @@ class Pump:
         """Close every socket with GOING_AWAY; idempotent."""
         conns = list(self.conns.values())
         await asyncio.gather(
-            *(c.ws.close(code=CloseCode.GOING_AWAY, message=b"server shutdown") for c in conns),
+            *(c.sock.close(CloseCode.GOING_AWAY, b"server shutdown") for c in conns),
             return_exceptions=True,
         )
 
-    # -- one connection -----------------------------------------------------------------------
+    # -- one connection (called by a door: server/ws/aio.py, server/ws/fast.py) ---------------
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(
-            max_msg_size=MAX_FRAME_BYTES,
-            compress=False,
-            autoping=False,  # pongs are read here: they time the client (see _ping_round)
-            writer_limit=self.limits.writer_chunk_bytes,
-        )
-        await ws.prepare(request)
-        now = _clock
-        transport = request.transport
-        assert transport is not None
-        bound_buffers(transport, self.limits)
+    def open(self, sock: Socket) -> Connection:
+        """A new upgraded socket: a session of the street, with its writer."""
+        bound_buffers(sock.transport, self.limits)
         sid = next(self._ids)
-        conn = _Conn(sid, ws, transport)
+        conn = Connection(sid, sock)
         self.conns[sid] = conn
         self._ring.append(sid)
         self.metrics.connections.inc()
-        street = self.street
-        self.apply(street.connect(sid, now()))
+        self.apply(self.street.connect(sid, _clock()))
         conn.writer = asyncio.create_task(self._writer(conn))
+        return conn
+
+    def feed(self, conn: Connection, data: bytes) -> None:
+        """One binary message from the client. A ``hello`` on a shared street waits for
+        ``sharing.before_hello`` and the session's later messages wait behind it (at most
+        ``HELD_MAX``: a client that floods meanwhile is closed)."""
+        self._bytes_in += len(data)
+        kind = data[1] if len(data) > 1 and 0x92 <= data[0] <= 0x9F else -1
         counts = self._in
-        receive = ws.receive
-        binary = WSMsgType.BINARY
-        goodbye = False
+        counts[kind] = counts.get(kind, 0) + 1
+        self._take(conn, data, kind)
+
+    def _take(self, conn: Connection, data: bytes, kind: int) -> None:
+        held = conn.held
+        if held is not None:
+            if len(held) >= HELD_MAX:
+                self._close(conn, CloseCode.ABUSE, "too many messages before welcome")
+            else:
+                held.append(data)
+            return
+        if kind == _HELLO and self.sharing is not None:
+            conn.held = deque()
+            self.spawn(self._hello_shared(conn, data, self.sharing))
+            return
+        effects = self.street.receive(conn.sid, data, _clock(), self.wall())
+        if effects:
+            self.apply(effects)
+
+    async def _hello_shared(self, conn: Connection, data: bytes, sharing: Sharing) -> None:
         try:
-            while True:
-                msg = await receive()
-                if msg.type is binary:
-                    data = msg.data
-                    self._bytes_in += len(data)
-                    kind = data[1] if len(data) > 1 and 0x92 <= data[0] <= 0x9F else -1
-                    counts[kind] = counts.get(kind, 0) + 1
-                    if kind == _HELLO and self.sharing is not None:
-                        await self.sharing.before_hello(data)
-                    effects = street.receive(sid, data, now(), self.wall())
-                    if effects:
-                        self.apply(effects)
-                elif msg.type in _CLOSING:
-                    goodbye = msg.type is WSMsgType.CLOSE and msg.data == CloseCode.NORMAL
-                    break
-                elif msg.type is WSMsgType.PONG:
-                    conn.ping_at = None
-                elif msg.type is WSMsgType.PING:
-                    await ws.pong(msg.data)
-                elif msg.type is WSMsgType.TEXT:
-                    counts[-1] = counts.get(-1, 0) + 1
-                    self._send(conn, encode(Error(ErrorCode.BAD_FRAME, "binary frames only")), 12)
-                    self._close(conn, CloseCode.BAD_FRAME, "binary frames only")
-                elif msg.type is WSMsgType.ERROR:
-                    self._count_error(ErrorCode.TOO_LARGE if ws.close_code == 1009 else 0)
-                    break
-        finally:
-            self.conns.pop(sid, None)
-            self.metrics.connections.dec()
-            left = street.disconnect(sid, now(), goodbye)
-            for e in left:
-                if type(e) is Held:
-                    request[HELD] = (e.token, e.until)
-            self.apply(left)
-            # let the writer finish a close it started (or start one), but not for long
-            self._close(conn, CloseCode.NORMAL, "")
+            await sharing.before_hello(data)
+        except Exception:
+            log.exception("presence sharing failed before a hello")
+        held, conn.held = conn.held or (), None
+        if conn.sid not in self.conns:
+            return  # gone while waiting
+        self.apply(self.street.receive(conn.sid, data, _clock(), self.wall()))
+        for later in held:  # in order; another hello holds the rest again
+            self._take(conn, later, later[1] if len(later) > 1 and 0x92 <= later[0] <= 0x9F else -1)
+
+    def refuse_text(self, conn: Connection) -> None:
+        """A text frame: refused with ``bad_frame`` and closed (the protocol is binary)."""
+        self._in[-1] = self._in.get(-1, 0) + 1
+        self._send(conn, encode(Error(ErrorCode.BAD_FRAME, "binary frames only")), 12)
+        self._close(conn, CloseCode.BAD_FRAME, "binary frames only")
+
+    @staticmethod
+    def pong(conn: Connection) -> None:
+        """The client answered a ping: it reads."""
+        conn.ping_at = None
+
+    def refused_frame(self, too_large: bool) -> None:
+        """The transport closed a socket over a frame (1009 when ``too_large``): counted."""
+        self._count_error(ErrorCode.TOO_LARGE if too_large else 0)
+
+    async def closed(self, conn: Connection, goodbye: bool = False) -> tuple[str, float] | None:
+        """The socket ended (``goodbye``: the client closed with 1000, its avatar goes at
+        once): the session leaves the street, then the leave hooks run. Returns ``(resume
+        token, end of the window)`` when the avatar is left waiting for a resume (the door
+        keeps counting it: :meth:`SocketAdmission.leave`)."""
+        sid = conn.sid
+        if self.conns.pop(sid, None) is None:
+            return None
+        self.metrics.connections.dec()
+        left = self.street.disconnect(sid, _clock(), goodbye)
+        held = next(((e.token, e.until) for e in left if type(e) is Held), None)
+        self.apply(left)
+        # let the writer finish a close it started (or start one), but not for long
+        self._close(conn, CloseCode.NORMAL, "")
+        if conn.writer is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(conn.writer, timeout=1.0)
-            for hook in self.on_leave:
-                await _quietly(hook(sid))
-        return ws
+        for hook in self.on_leave:
+            await _quietly(hook(sid))
+        return held
 
-    async def _writer(self, conn: _Conn) -> None:
+    async def _writer(self, conn: Connection) -> None:
         """Sends what the tick could not send at once; closes the socket when asked."""
-        ws = conn.ws
+        sock = conn.sock
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -288,12 +309,12 @@ class Pump:
                 elif conn.frame is not None:
                     data, conn.frame = conn.frame, None
                 elif conn.closing:
-                    await ws.close(code=conn.close_code, message=conn.close_reason)
+                    await sock.close(conn.close_code, conn.close_reason)
                     return
                 elif conn.ping_due:
                     conn.ping_due = False
                     conn.busy_since = _clock()
-                    await ws.ping()
+                    await sock.ping()
                     conn.busy_since = None
                     continue
                 else:
@@ -301,10 +322,10 @@ class Pump:
                     await conn.waiter
                     continue
                 conn.busy_since = _clock()
-                await ws.send_bytes(data)
+                await sock.send(data)
                 conn.busy_since = None
         except (ConnectionError, RuntimeError):
-            conn.closing = True  # the socket is gone; the reader will finish the session
+            conn.closing = True  # the socket is gone; the door will finish the session
 
     # -- effects ------------------------------------------------------------------------------
 
@@ -320,7 +341,7 @@ class Pump:
                 if conn is not None:
                     self._close(conn, e.code, e.reason)
             elif type(e) is Apply:
-                self._spawn(self._apply_step(e))
+                self.spawn(self._apply_step(e))
             elif type(e) is Learned:
                 self.on_learned(e)
             elif type(e) is Frames:
@@ -329,7 +350,7 @@ class Pump:
                     if conn is not None:
                         self._send(conn, data, _FRAME)
 
-    def _send(self, conn: _Conn, data: bytes, kind: int) -> None:
+    def _send(self, conn: Connection, data: bytes, kind: int) -> None:
         if conn.closing:
             return
         out = self._out
@@ -349,7 +370,7 @@ class Pump:
             conn.queue.append(data)
         self._wake(conn)
 
-    def _close(self, conn: _Conn, code: int, reason: str) -> None:
+    def _close(self, conn: Connection, code: int, reason: str) -> None:
         if conn.closing:
             self._wake(conn)
             return
@@ -359,12 +380,12 @@ class Pump:
         self._wake(conn)
 
     @staticmethod
-    def _wake(conn: _Conn) -> None:
+    def _wake(conn: Connection) -> None:
         waiter = conn.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _cut(self, conn: _Conn) -> None:
+    def _cut(self, conn: Connection) -> None:
         """A client that does not read: drop the connection without waiting for it."""
         self.metrics.slow_disconnects.inc()
         self._count_error(ErrorCode.SLOW_CLIENT)
@@ -400,7 +421,7 @@ class Pump:
             started = time.perf_counter()
             now = _clock()
             try:
-                await self._send_frames(self.street.tick(now))
+                self._send_frames(self.street.tick(now))
                 self._check_stuck(now)
                 self._ping_round(now)
             except Exception:  # a bug must not stop the street; it is logged and counted
@@ -416,11 +437,15 @@ class Pump:
                 delay = due - _clock()
             await asyncio.sleep(delay)
 
-    async def _send_frames(self, effects: list[StreetEffect]) -> None:
+    def _send_frames(self, effects: list[StreetEffect]) -> None:
         """Frames go straight out when the socket's buffer is empty and nothing waits in the
-        outbox: then ``send_bytes`` writes and returns without suspending, so no client can
-        hold up the tick. Anything else goes through :meth:`apply`."""
+        outbox, as finished WebSocket frames written to the TCP transport: server frames are
+        unmasked, so the frame built for one view serves every observer of that view (the
+        street shares the bytes of a view; ``wires`` keeps each one's frame for this tick).
+        The write cannot block, so no client can hold up the tick. Anything else goes
+        through :meth:`apply` and the connection's writer."""
         conns = self.conns
+        wires: dict[int, bytes] = {}
         n = 0
         sent = 0
         for e in effects:
@@ -431,17 +456,20 @@ class Pump:
                 conn = conns.get(sid)
                 if conn is None or conn.closing:
                     continue
+                transport = conn.transport
                 if (
                     conn.frame is None
                     and conn.busy_since is None
                     and not conn.queue
-                    and conn.transport.get_write_buffer_size() == 0
+                    and transport.get_write_buffer_size() == 0
                 ):
-                    try:
-                        await conn.ws.send_bytes(data)
-                    except (ConnectionError, RuntimeError):
+                    if transport.is_closing():
                         conn.closing = True
                         continue
+                    wire = wires.get(id(data))
+                    if wire is None:
+                        wire = wires[id(data)] = finished_frame(data)
+                    transport.write(wire)
                     n += 1
                     sent += len(data)
                 else:
@@ -521,7 +549,7 @@ class Pump:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

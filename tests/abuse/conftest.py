@@ -110,11 +110,12 @@ async def seed(store_url: str) -> str:
 
 
 @pytest.fixture
-async def street(tmp_path: Path) -> AsyncIterator[Street]:
+async def street(tmp_path: Path, ws_transport: str) -> AsyncIterator[Street]:
     scene_dir = tmp_path / "build"
     write_booth_scene(scene_dir)
     store_url = f"sqlite:///{tmp_path}/street.db"
     other_coupon = await seed(store_url)
-    async with serve(scene_dir, store_url, tmp_path / "server.log") as server:
+    log = tmp_path / "server.log"
+    async with serve(scene_dir, store_url, log, "--ws-transport", ws_transport) as server:
         port = int(server.http.rsplit(":", 1)[1])
         yield Street(server, port, other_coupon)

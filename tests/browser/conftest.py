@@ -18,6 +18,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from server.app import create_app
 from server.config import Settings
+from server.connection_gate import listen
+from server.runner import gate_of
 from tools.bench.client import CHROMIUM_ARGS
 from tools.cli import main as srichan
 
@@ -51,11 +53,10 @@ def compiled_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Server:
-    def __init__(self, runner: web.AppRunner, app: web.Application) -> None:
+    def __init__(self, runner: web.AppRunner, app: web.Application, port: int) -> None:
         self.runner = runner
         self.app = app
-        host, port = runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"http://127.0.0.1:{port}"
 
 
 RESUME_WINDOW_S = 2.0
@@ -73,11 +74,12 @@ async def server(compiled_scene: Path, tmp_path: Path) -> AsyncIterator[Server]:
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    # through the connection gate, as `srichan serve`: /ws on picows, the rest on aiohttp
+    listener = await listen(runner, "127.0.0.1", 0, gate_of(app, settings))
     try:
-        yield Server(runner, app)
+        yield Server(runner, app, listener.sockets[0].getsockname()[1])
     finally:
+        listener.close()
         await runner.cleanup()
 
 

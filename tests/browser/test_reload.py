@@ -52,7 +52,7 @@ async def watched(tmp_path: Path) -> AsyncIterator[tuple[Server, Path]]:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        yield Server(runner, app), scene
+        yield Server(runner, app, runner.addresses[0][1]), scene
     finally:
         await runner.cleanup()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import DummyCookieJar, web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from server.app import create_app
 from server.config import Settings
@@ -25,6 +25,7 @@ from server.store import Store
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.owners import LINK_TTL_S, csrf_token, link_hash
 from tests.server.conftest import write_compiled_scene
+from tests.server.gated import GatedServer
 from tests.world.booth_fixtures import DAY, T0, config, promotion
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
@@ -127,12 +128,15 @@ class BoothSite:
 
 @asynccontextmanager
 async def booth_site(tmp_path: Path, **changes: Any) -> AsyncIterator[BoothSite]:
-    """The app as ``create_app`` builds it (with the WebSocket at ``/ws``),
-    on a loopback port, with shops: ``owner`` (B01, with a published booth), ``other`` (B02),
+    """The app as ``create_app`` builds it (with the WebSocket at ``/ws``), on a loopback
+    port behind the connection gate, with shops: ``owner`` (B01, with a published booth),
+    ``other`` (B02),
     ``revoked`` (held B01 before it was revoked), ``admin``, ``visitor`` and ``nobody``.
     ``changes`` replace settings (e.g. ``trusted_proxies``)."""
-    app = create_app(replace(booth_settings(tmp_path), **changes), booth_poll_s=0.2)
-    client = TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar())
+    settings = replace(booth_settings(tmp_path), **changes)
+    app = create_app(settings, booth_poll_s=0.2)
+    server = GatedServer(app, settings.ws_transport)  # through the gate, as `srichan serve`
+    client = TestClient(server, cookie_jar=DummyCookieJar())
     await client.start_server()
     try:
         site = BoothSite(client, app, f"http://127.0.0.1:{client.port}")

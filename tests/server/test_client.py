@@ -87,7 +87,8 @@ async def test_lean_bot_transport_speaks_the_same_protocol(url: str) -> None:
 
 @pytest.mark.slow
 def test_bench_runs_product_and_relay_and_writes_json(tmp_path: Path) -> None:
-    """A tiny bounded run of the whole benchmark: both servers, bots, JSON."""
+    """A tiny bounded run of the whole benchmark: the product and both relays (picows, the
+    baseline, and aiohttp), bots, JSON."""
     parser = argparse.ArgumentParser()
     bench_presence.add_arguments(parser)
     out = tmp_path / "presence.json"
@@ -96,7 +97,7 @@ def test_bench_runs_product_and_relay_and_writes_json(tmp_path: Path) -> None:
     assert bench_presence.main(args) == 0
     doc = json.loads(out.read_text())
     modes = {r["mode"]: r for r in doc["runs"]}
-    assert set(modes) == {"product", "relay"}
+    assert set(modes) == {"product", "relay", "relay-aiohttp"}
     for run in modes.values():
         assert run["connected"] == 12 and run["disconnects"] == 0 and run["errors"] == 0
         assert run["frames_per_client_s"] > 5
@@ -109,3 +110,4 @@ def test_bench_refuses_other_hosts_and_unbounded_runs() -> None:
     bench_presence.add_arguments(parser)
     assert bench_presence.main(parser.parse_args(["--url", "ws://10.0.0.5:80/ws"])) == 2
     assert bench_presence.main(parser.parse_args(["--duration", "9999"])) == 2
+    assert bench_presence.main(parser.parse_args(["--mode", "product,tornado"])) == 2

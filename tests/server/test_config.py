@@ -77,3 +77,13 @@ def test_the_public_url_must_be_an_origin(scene_dir: Path) -> None:
     good = load_settings(parse(["--public-url", "https://srichan.example/"]), env)
     assert good.badge_base_url() == "https://srichan.example"
     assert load_settings(parse([]), env).badge_base_url() == "http://127.0.0.1:8080"
+
+
+def test_the_websocket_transport_is_picows_or_aiohttp(scene_dir: Path) -> None:
+    env = {"SRICHAN_SCENE_DIR": str(scene_dir)}
+    assert load_settings(parse([]), env).ws_transport == "picows"
+    fallback = {**env, "SRICHAN_WS_TRANSPORT": "aiohttp"}
+    assert load_settings(parse([]), fallback).ws_transport == "aiohttp"
+    with pytest.raises(ConfigError) as info:
+        load_settings(parse(["--ws-transport", "tornado"]), env)
+    assert info.value.problems == ["ws_transport: 'tornado' must be one of picows, aiohttp"]

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.config import Settings
-from server.connection_gate import COUNT_AFTER_S, listen
+from server.connection_gate import COUNT_AFTER_S, HEAD_MAX, _asks_for, listen
 from server.keys import ADMISSION, METRICS
 from server.runner import app_runner, gate_of
 from server.ws.client import PresenceClient
@@ -205,4 +205,27 @@ async def test_a_finished_head_releases_the_connection_from_the_gate(settings: S
         assert s.app[ADMISSION].holding("127.0.0.8") == (0, 0)
         await asyncio.sleep(1.5)  # past the head deadline, inside keep-alive: still open
         assert (await request(reader, writer)).startswith(b"HTTP/1.1 200")
+        writer.close()
+
+
+def test_only_a_get_of_the_websocket_path_goes_to_the_websocket_transport() -> None:
+    ws = b"\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"
+    assert _asks_for(b"GET /ws HTTP/1.1" + ws, b"/ws")
+    assert _asks_for(b"\r\nGET /ws?v=2 HTTP/1.1" + ws, b"/ws")
+    for line in (b"POST /ws HTTP/1.1", b"GET /wsx HTTP/1.1", b"GET /ws", b"GET / HTTP/1.1"):
+        assert not _asks_for(line + ws, b"/ws"), line
+
+
+async def test_an_overlong_head_is_refused_by_the_gate(settings: Settings) -> None:
+    """The gate holds at most ``HEAD_MAX`` bytes of a head: past it, 431 and closed (not
+    handed on, where no deadline would bound the rest of the head)."""
+    async with served(settings) as site:
+        reader, writer = await site.open()
+        writer.write(b"GET /ws HTTP/1.1\r\nHost: x\r\n")
+        for i in range(HEAD_MAX // 4000 + 2):
+            writer.write(b"X-Filler-%d: %s\r\n" % (i, b"a" * 4000))
+        async with asyncio.timeout(10):
+            head = await reader.readuntil(b"\r\n\r\n")
+        assert head.split(b" ")[1] == b"431", head
+        assert await reader.read() == b""
         writer.close()

@@ -279,7 +279,14 @@ async def test_the_console_page_is_served_with_a_strict_policy(site: BoothSite) 
         assert response.status == 404
 
 
-async def test_a_banned_address_prefix_is_refused_before_the_upgrade(site: BoothSite) -> None:
+async def test_a_banned_address_prefix_is_refused_before_the_upgrade(
+    tmp_path: Path, ws_transport: str
+) -> None:
+    async with console_site(tmp_path, ws_transport=ws_transport) as site:
+        await refused_while_banned(site)
+
+
+async def refused_while_banned(site: BoothSite) -> None:
     admin = site.actors["admin-op"]
     ban = {"action": "ban", "target": "127.0.0.0/24", "reason": 0, "by_address": True}
     assert (await call(site, "POST", "/api/admin/sanctions", admin, ban))[0] == 200

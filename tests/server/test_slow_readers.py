@@ -12,15 +12,16 @@ import asyncio
 import contextlib
 import socket
 import time
+from dataclasses import replace
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.config import Settings
 from server.keys import METRICS
 from server.ws.client import PresenceClient
 from srichan_world.protocol.messages import Frame
+from tests.server.gated import GatedServer
 
 CROWD = 30
 SLACK_S = 1.5
@@ -48,10 +49,10 @@ async def stubborn(url: str, port: int, rcvbuf: int | None = None) -> PresenceCl
 
 @pytest.mark.slow
 async def test_clients_that_stop_reading_are_cut_and_the_crowd_walks_on(
-    settings: Settings,
+    settings: Settings, ws_transport: str
 ) -> None:
     assert settings.slow_client_s == 10.0
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = GatedServer(create_app(replace(settings, ws_transport=ws_transport)), ws_transport)
     await server.start_server()
     try:
         port = server.port

@@ -16,8 +16,10 @@ from aiohttp import web
 from server.app import create_presence_app
 from server.keys import METRICS, PUMP
 from server.metrics import Metrics
+from server.ws.aio import AiohttpDoor
 from server.ws.client import Closed, PresenceClient, ServerError
-from server.ws.pump import LeaveHook, Pump
+from server.ws.pump import HELD_MAX, LeaveHook, Pump
+from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import CloseCode, ErrorCode
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
 from srichan_world.protocol.messages import (
@@ -26,6 +28,8 @@ from srichan_world.protocol.messages import (
     Error,
     Frame,
     Move,
+    Ping,
+    Pong,
     QuizOpen,
 )
 from srichan_world.scene.load import load_scene_text
@@ -35,6 +39,7 @@ from srichan_world.street.steps import Step
 from srichan_world.street.street import Street as StreetRules
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
+from tests.server.gated import GatedServer
 
 NEAR = (8.0, -2.0)
 FAR = (150.0, -2.0)
@@ -47,7 +52,9 @@ class Street:
 
 
 @asynccontextmanager
-async def open_street(scene_text: str, on_leave: Sequence[LeaveHook] = ()) -> AsyncIterator[Street]:
+async def open_street(
+    scene_text: str, on_leave: Sequence[LeaveHook] = (), transport: str = "picows"
+) -> AsyncIterator[Street]:
     """The small test scene with three spawn points: two near each other, one far away."""
     manifest = public_manifest(load_scene_text(scene_text))
     manifest["spawn_points"] += [
@@ -56,20 +63,17 @@ async def open_street(scene_text: str, on_leave: Sequence[LeaveHook] = ()) -> As
     ]
     settings = PresenceSettings(tick_hz=20, heartbeat_s=5, start_at_first_quest=False)
     app = create_presence_app(Manifest.parse(manifest), settings, on_leave=on_leave)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    server = GatedServer(app, transport)
+    await server.start_server()
     try:
-        yield Street(app, f"ws://{host}:{port}/ws")
+        yield Street(app, f"ws://127.0.0.1:{server.port}/ws")
     finally:
-        await runner.cleanup()
+        await server.close()
 
 
 @pytest.fixture
-async def street(small_scene_text: str) -> AsyncIterator[Street]:
-    async with open_street(small_scene_text) as street:
+async def street(small_scene_text: str, ws_transport: str) -> AsyncIterator[Street]:
+    async with open_street(small_scene_text, transport=ws_transport) as street:
         yield street
 
 
@@ -256,7 +260,7 @@ async def test_a_store_step_that_breaks_answers_internal_and_the_session_goes_on
     pump = Pump(street, settings, Metrics())
     pump.serve(_BrokenSteps())
     app = web.Application()
-    app.router.add_get("/ws", pump.handle)
+    app.router.add_get("/ws", AiohttpDoor(pump).handle)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -336,3 +340,110 @@ async def test_stale_frames_are_replaced_and_stuck_clients_cut(street: Street) -
     assert conn.transport.aborted
     assert street.app[METRICS].slow_disconnects._value.get() == 1
     c.ws.transport.abort()
+
+
+async def too_large_errors(street: Street) -> float:
+    return street.app[METRICS].errors.labels("too_large")._value.get()
+
+
+async def test_an_oversized_frame_is_counted(street: Street) -> None:
+    bad = await joined(street, "ใหญ่")
+    await bad.send_raw(b"\x90" * (MAX_FRAME_BYTES + 1))
+    assert (await bad.closed()).code == CloseCode.MESSAGE_TOO_BIG
+    async with asyncio.timeout(5):
+        while await too_large_errors(street) == 0:  # counted as the server's side closes
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)
+    assert await too_large_errors(street) == 1, "counted once"
+
+
+async def raw_socket(
+    street: Street, head: bytes
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+    """A bare connection that sends ``head``; its streams and the response head."""
+    port = int(street.url.split(":")[2].split("/")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head)
+    async with asyncio.timeout(5):
+        return reader, writer, await reader.readuntil(b"\r\n\r\n")
+
+
+def masked(opcode_byte: int, payload: bytes) -> bytes:
+    """A client frame (masked with a zero key: the payload unchanged)."""
+    assert len(payload) < 126
+    return bytes((opcode_byte, 0x80 | len(payload))) + b"\0\0\0\0" + payload
+
+
+UPGRADE = (
+    b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+async def test_a_fragmented_message_counts_as_one_and_firefox_headers_upgrade(
+    street: Street,
+) -> None:
+    """``Connection: keep-alive, Upgrade`` (Firefox) upgrades; a ping in two fragments is
+    one message (RFC 6455 §5.4), answered once."""
+    reader, writer, head = await raw_socket(street, UPGRADE)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    ping = encode(Ping(2.5, cid=7))
+    writer.write(masked(0x02, ping[:2]) + masked(0x80, ping[2:]))  # BINARY, then CONTINUATION
+    async with asyncio.timeout(5):
+        first = await reader.readexactly(2)
+        assert first[0] == 0x82
+        reply = msgpack.unpackb(await reader.readexactly(first[1] & 0x7F))
+    assert reply[:3] == [11, 7, 2.5], "a pong for cid 7"
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_a_plain_get_of_ws_is_refused_and_http_shares_the_port(street: Street) -> None:
+    """Anything but an upgrade of ``/ws`` is aiohttp's (here a 404 of a path not served)."""
+    for path, status in ((b"/ws", (b"400", b"426")), (b"/elsewhere", (b"404",))):
+        _, writer, head = await raw_socket(street, b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+        assert head.split(b" ")[1] in status, head
+        assert path == b"/ws" or b"aiohttp" in head
+        writer.close()
+        await writer.wait_closed()
+
+
+class _HeldSharing:
+    """A shared street whose resume look-up takes until ``go`` is set."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+
+    async def before_hello(self, data: bytes) -> None:
+        await self.go.wait()
+
+    def share_news(self) -> None:
+        pass
+
+
+async def test_messages_behind_a_waiting_hello_keep_their_order_and_are_bounded(
+    street: Street,
+) -> None:
+    sharing = _HeldSharing()
+    street.app[PUMP].sharing = sharing
+    c = await PresenceClient.connect(street.url)
+    hello = asyncio.create_task(c.hello("รอก่อน"))
+    await asyncio.sleep(0.05)
+    await c.send(Ping(1.5, cid=100))  # waits behind the hello
+    await asyncio.sleep(0.2)
+    assert not hello.done() and not c.inbox, "nothing is answered while the hello waits"
+    sharing.go.set()
+    await hello
+    assert (await c.next(Pong, where=lambda m: m.cid == 100)).t == 1.5
+    sharing.go.clear()
+    flood = await PresenceClient.connect(street.url)
+    flood_hello = asyncio.create_task(flood.hello("ท่วม"))
+    await asyncio.sleep(0.05)
+    for i in range(HELD_MAX + 1):
+        await flood.send(Ping(0.0, cid=200 + i))
+    assert (await flood.closed()).code == CloseCode.ABUSE
+    with pytest.raises(Closed):
+        await flood_hello
+    assert (await c.ping(2.5)).t == 2.5, "the other visitor goes on"
+    sharing.go.set()
+    await c.close()

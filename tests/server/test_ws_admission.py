@@ -18,18 +18,20 @@ from server.app import create_app
 from server.config import Settings
 from server.keys import ADMISSION, PUMP
 from server.ws.client import PresenceClient
+from tests.server.gated import GatedServer
 
 
 @pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[TestServer]:
+async def server(settings: Settings, ws_transport: str) -> AsyncIterator[TestServer]:
     limited = replace(
         settings,
+        ws_transport=ws_transport,
         ws_per_address=5,
         hello_burst=10,
         hellos_per_minute=60,
         trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),),
     )
-    server = TestServer(create_app(limited), host="127.0.0.1")
+    server = GatedServer(create_app(limited), ws_transport)
     await server.start_server()
     try:
         yield server

@@ -13,9 +13,13 @@ processes pinned to the other cores, or targets ``--url``. The bots walk Sri Cha
 * server CPU (utime+stime over the measured window) and RSS, bot CPU (to show the bots were
   not the bottleneck), errors, corrections and unexpected disconnects.
 
-The bare relay is the same stack (aiohttp, msgpack, one frame per tick per client, per-cell
-batches encoded once and shared) with no rules: no validation, no K cap, no enters/leaves.
-Product and relay runs alternate (``--repeat`` times each) and the table quotes medians,
+The bare relay (``relay``) is the fastest Python stack we know, picows + uvloop + msgpack: one
+frame per tick per client, per-cell batches encoded once and written as one finished
+WebSocket frame to every observer, with no rules: no validation, no K cap, no enters/leaves.
+``relay-aiohttp`` is the same relay on aiohttp (the former baseline); ``product-aiohttp`` is
+the product with ``/ws`` on aiohttp. Every server runs on uvloop. ``--mode both`` runs the
+product and both relays and prints the product's clients per core as a share of each relay's.
+Modes alternate (``--repeat`` times each) and the table quotes medians,
 because this machine pauses for 100–300 ms now and then. The machine is also shared: a run in
 which other processes took more than ``--contention`` of the server's or the bots' core is
 marked contended and retried (``--retries``); medians use the clean runs when there are any.
@@ -50,6 +54,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENE = ROOT / "scenes" / "srichan.toml"
 DEFAULT_JSON = Path("bench-results/presence.json")
 WALK_SPEED = 1.4  # m/s, a stroll
+SERVERS = ("product", "product-aiohttp", "relay", "relay-aiohttp")
+"""The product with /ws on picows or aiohttp; the bare relay on picows or aiohttp."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="walking seconds before it")
     parser.add_argument("--url", help="target a running server (ws://127.0.0.1:PORT/ws)")
     parser.add_argument(
-        "--mode", choices=("both", "product", "relay"), default="both", help="what to run"
+        "--mode",
+        default="both",
+        help="what to run, a comma list of product, product-aiohttp, relay, relay-aiohttp; "
+        "both: the product and the picows and aiohttp relays",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each mode per size")
     parser.add_argument("--tick-hz", type=float, default=10.0, help="server ticks per second")
@@ -81,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="scene TOML")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
-    parser.add_argument("--serve", choices=("product", "relay"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     parser.add_argument("--manifest", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -96,8 +105,11 @@ def main(args: argparse.Namespace) -> int:
     if args.url and not args.url.startswith(("ws://127.", "ws://localhost")):
         sys.stderr.write("--url must point at this machine (ws://127.0.0.1:PORT/ws)\n")
         return 2
+    modes = ["product", "relay", "relay-aiohttp"] if args.mode == "both" else args.mode.split(",")
+    if not set(modes) <= set(SERVERS):
+        sys.stderr.write(f"--mode: each of {', '.join(SERVERS)}, or both\n")
+        return 2
     manifest = _bench_manifest(args.scene) if not args.url else _fetch_manifest(args.url)
-    modes = ["product", "relay"] if args.mode == "both" else [args.mode]
     if args.url:
         modes = ["target"]
     runs: list[dict[str, Any]] = []
@@ -166,18 +178,38 @@ def _fetch_manifest(url: str) -> dict:
 
 
 def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
-    """The server process: pinned to one core, prints ``READY <port>``, runs until killed."""
+    """The server process: pinned to one core, prints ``READY <port>``, runs until killed.
+    Every mode runs on uvloop, so the rows differ only in what serves the sockets."""
+    from server.runner import run
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    from srichan_world.world.presence import PresenceSettings
+
+    gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # every mode
+    ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
+    main = _picows_relay if mode == "relay" else _aiohttp_server
+    with contextlib.suppress(KeyboardInterrupt):
+        run(main(mode, manifest, port, tick_hz, ticks))
+    return 0
+
+
+async def _aiohttp_server(
+    mode: str, manifest: dict, port: int, tick_hz: float, ticks: list[float]
+) -> None:
+    """The product (its ``/ws`` on picows through the connection gate, or on aiohttp), or
+    the aiohttp relay; ``GET /bench-ticks`` on the same port."""
     from aiohttp import web
 
     from server.app import create_presence_app
-    from server.keys import METRICS
+    from server.connection_gate import Gate, listen
+    from server.keys import METRICS, WEBSOCKET
+    from server.metrics import Metrics
     from srichan_world.scene.manifest import Manifest
+    from srichan_world.world.admission import Admission, AdmissionLimits
     from srichan_world.world.presence import PresenceSettings
 
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # both modes
-    ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
-    if mode == "product":
+    websocket = None
+    if mode.startswith("product"):
         # the crowd starts spread over the bench's spawn points, not at the first quest
         settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000, start_at_first_quest=False)
         app = create_presence_app(Manifest.parse(manifest), settings)
@@ -189,8 +221,11 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
             ticks.append(seconds)
 
         metrics.tick_seconds.observe = record  # type: ignore[method-assign]
+        if mode == "product":
+            websocket = app[WEBSOCKET].protocol
     else:
         app = web.Application()
+        metrics = Metrics()
         relay = _Relay(manifest, tick_hz, ticks)
         app.router.add_get("/ws", relay.handle)
         app.cleanup_ctx.append(relay.lifespan)
@@ -201,21 +236,18 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
         return web.json_response(got)
 
     app.router.add_get("/bench-ticks", bench_ticks)
-
-    async def run() -> None:
-        runner = web.AppRunner(app, handle_signals=True)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096)
-        await site.start()
-        print(f"READY {runner.addresses[0][1]}", flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
-    return 0
+    runner = web.AppRunner(app, handle_signals=True)
+    await runner.setup()
+    # the bench's crowd shares one address: no per-address limits here
+    gate = Gate(Admission(AdmissionLimits(pending_per_address=100_000)), metrics)
+    gate = Gate(gate.admission, metrics, websocket=websocket)
+    server = await listen(runner, "127.0.0.1", port, gate, backlog=4096)
+    print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        server.close()
+        await runner.cleanup()
 
 
 class _Relay:
@@ -316,6 +348,102 @@ class _Relay:
             await asyncio.sleep(max(0.0, delay))
 
 
+async def _picows_relay(
+    _mode: str, manifest: dict, port: int, tick_hz: float, ticks: list[float]
+) -> None:
+    """The strongest baseline: the bare relay on picows + uvloop, each cell's frame built
+    once per tick as a finished WebSocket frame and written to every observer's transport
+    (as the product does). ``GET /bench-ticks`` is answered by picows itself; its sockets
+    are aiofastnet's when installed (picows's default), the fastest picows offers."""
+    from picows import (
+        WSListener,
+        WSMsgType,
+        WSUpgradeResponse,
+        WSUpgradeResponseWithListener,
+        ws_create_server,
+    )
+
+    from server.ws.wire import finished_frame
+    from srichan_world.protocol.codec import array_header, encode, frame_head
+    from srichan_world.protocol.messages import Pong, Welcome
+
+    relay = _Relay(manifest, tick_hz, ticks)
+    loop = asyncio.get_running_loop()
+
+    class Listener(WSListener):  # type: ignore[misc]
+        me: list | None = None
+
+        def on_ws_frame(self, transport: Any, frame: Any) -> None:
+            if frame.msg_type is not WSMsgType.BINARY:
+                if frame.msg_type is WSMsgType.CLOSE:
+                    transport.disconnect()
+                return
+            m = msgpack.unpackb(frame.get_payload_as_memoryview())
+            me = self.me
+            if m[0] == 3 and me is not None:
+                me[1], me[2], me[4] = m[2], m[3], True
+            elif m[0] == 1 and me is None:
+                relay.next_id += 1
+                x, z = relay.spawns[relay.next_id % len(relay.spawns)]
+                me = self.me = [transport.underlying_transport, x, z, relay._cell(x, z), True]
+                relay.clients[relay.next_id] = me
+                w = Welcome(relay.next_id, "t", x, z, 0.0, 0, "relay", False, 10.0, cid=m[1])
+                transport.send(WSMsgType.BINARY, encode(w))
+            elif m[0] == 10:
+                transport.send(WSMsgType.BINARY, encode(Pong(m[2], loop.time(), cid=m[1])))
+
+        def on_ws_disconnected(self, transport: Any) -> None:
+            for aid, c in list(relay.clients.items()):
+                if c is self.me:
+                    del relay.clients[aid]
+
+    def route(request: Any) -> Any:
+        if request.path == b"/bench-ticks":
+            got = sorted(ticks)
+            ticks.clear()
+            ok = WSUpgradeResponse.create_ok_response(json.dumps(got).encode())
+            return WSUpgradeResponseWithListener(ok, None)
+        return Listener()
+
+    async def tick_forever() -> None:
+        due = loop.time()
+        tick = 0
+        while True:
+            due += relay.period
+            tick += 1
+            started = time.perf_counter()
+            batches: dict[int, list[bytes]] = {}
+            for aid, c in relay.clients.items():
+                if c[4]:
+                    c[4] = False
+                    c[3] = relay._cell(c[1], c[2])
+                    rec = msgpack.packb([aid, round(c[1] * 100), round(c[2] * 100)])
+                    batches.setdefault(c[3], []).append(rec)
+            head = frame_head(tick, False) + b"\x90"
+            frames: dict[int, bytes] = {}
+            for c in relay.clients.values():
+                wire = frames.get(c[3])
+                if wire is None:
+                    parts = [r for n in relay.neigh[c[3]] for r in batches.get(n, ())]
+                    updates = array_header(len(parts)) + b"".join(parts)
+                    wire = frames[c[3]] = finished_frame(head + updates + b"\x90\x00")
+                c[0].write(wire)
+            ticks.append(time.perf_counter() - started)
+            delay = due - loop.time()
+            if delay < 0:  # fell behind: skip ahead, as the product does
+                due = loop.time()
+            await asyncio.sleep(max(0.0, delay))
+
+    server = await ws_create_server(route, "127.0.0.1", port, backlog=4096, max_frame_size=16384)
+    task = asyncio.create_task(tick_forever())
+    print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        task.cancel()
+        server.close()
+
+
 def _start_server(mode: str, manifest_path: Path, tick_hz: float) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, "-m", "tools.bench.presence", "--serve", mode]
     cmd += ["--manifest", str(manifest_path), "--tick-hz", str(tick_hz)]
@@ -383,6 +511,8 @@ def _run_once(
     else:
         proc, port = _start_server(mode, manifest_path, args.tick_hz)
         url = f"ws://127.0.0.1:{port}/ws"
+        time.sleep(0.5)
+    rss0 = _rss_mb(proc.pid) if proc else None  # the idle server: memory per client is above it
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     go = ctx.Event()
@@ -449,6 +579,9 @@ def _run_once(
                 proc.stdout.close()
     run = _combine(mode, n, args, reports, cpu, rss)
     run["server_core_busy"] = round(core, 3)
+    if rss is not None and rss0 is not None:
+        run["kib_per_client"] = round((rss - rss0) * 1024 / max(1, run["connected"]), 1)
+    run["load_avg"] = round(os.getloadavg()[0], 2)
     if ticks:
         run["ticks_per_s"] = round(len(ticks) / wall, 2)
         run["tick_ms_p50"] = round(ticks[len(ticks) // 2] * 1000, 1)
@@ -825,7 +958,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
 # -- reporting --------------------------------------------------------------------------------
 
 _COLUMNS = (
-    ("mode", "mode", 8),
+    ("mode", "mode", 13),
     ("clients", "N", 5),
     ("p50_ms", "p50", 6),
     ("p95_ms", "p95", 6),
@@ -838,6 +971,7 @@ _COLUMNS = (
     ("bytes_per_client_s", "B/c/s", 7),
     ("bytes_per_update", "B/upd", 5),
     ("updates_per_frame", "upd/fr", 6),
+    ("kib_per_client", "KiB/c", 5),
     ("tick_ms_p99", "tick99", 6),
     ("errors", "err", 4),
     ("disconnects", "disc", 4),
@@ -852,6 +986,7 @@ def _print_run(run: dict) -> None:
     print(
         _row(run) + f"  bots CPU {run['bot_cpu']}; others took {run['server_core_others']}"
         f" of the server core, {run['bot_cores_others']} of the bots'"
+        + f"; load {run.get('load_avg')}"
         + (" CONTENDED" if run.get("contended") else ""),
         flush=True,
     )
@@ -887,6 +1022,8 @@ def _summarise(runs: list[dict], sizes: list[int], modes: list[str]) -> list[dic
                 "tick_ms_p50",
                 "tick_ms_p99",
                 "ticks_per_s",
+                "kib_per_client",
+                "load_avg",
             ):
                 values = [r[key] for r in mine if r.get(key) is not None]
                 row[key] = round(statistics.median(values), 2) if values else None
@@ -899,6 +1036,20 @@ def _print_summary(summary: list[dict]) -> None:
     print("  ".join(f"{h:>{w}}" for _, h, w in _COLUMNS))
     for row in summary:
         print(_row(row))
+    for row in summary:
+        if row["mode"] != "product":
+            continue
+        for base in ("relay", "relay-aiohttp"):
+            other = next(
+                (r for r in summary if r["mode"] == base and r["clients"] == row["clients"]),
+                None,
+            )
+            mine, theirs = row["cpu_us_per_client_tick"], other and other["cpu_us_per_client_tick"]
+            if mine and theirs:
+                print(
+                    f"N={row['clients']}: the product carries {theirs / mine:.2f}x the clients "
+                    f"per core of the {base} ({mine} vs {theirs} µs per client-tick)"
+                )
 
 
 def _machine() -> dict:
