@@ -12,11 +12,13 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)  # the report PDF's tests
-fc-list 2>/dev/null | grep -qi garuda || need_apt+=(fonts-thai-tlwg)
+# (no grep -q after a pipe: it exits at the first match, the writer gets SIGPIPE, and pipefail
+# would then count a found font as missing)
+fc-list 2>/dev/null | grep -i garuda >/dev/null || need_apt+=(fonts-thai-tlwg)
 # Pillow's wheels bundle libraqm (Thai shaping for the landmark signs) but load FriBiDi from
 # the system.
-ldconfig -p 2>/dev/null | grep -q libfribidi || need_apt+=(libfribidi0)
-fc-list 2>/dev/null | grep -qi "noto color emoji" || need_apt+=(fonts-noto-color-emoji)
+ldconfig -p 2>/dev/null | grep libfribidi >/dev/null || need_apt+=(libfribidi0)
+fc-list 2>/dev/null | grep -i "noto color emoji" >/dev/null || need_apt+=(fonts-noto-color-emoji)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
