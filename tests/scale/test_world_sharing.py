@@ -145,7 +145,7 @@ def test_an_avatar_resumes_on_another_world_and_the_first_lets_go() -> None:
     step(a, b)
     step(a, b)
     states = dict(a.world.resume_states())
-    assert states[token] == released == [2000, 200, 0, 1, "อลิส", [1, 2, 3]]
+    assert states[token] == released == [2000, 200, 0, 1, "อลิส", [1, 2, 3], ""]  # no owner
     assert resume_key(token) != resume_key(token + "x") and token not in resume_key(token)
 
     assert not b.world.knows_token(token)
