@@ -9,7 +9,9 @@
 
 The admin routes take ``Authorization: Bearer <SRICHAN_ADMIN_TOKEN>`` like the rest of the
 admin API (``admin_only``); refusals have the usual JSON shape, with ``errors`` by field for
-an invalid event (``bad_event``, 422).
+an invalid event (``bad_event``, 422). The console's events section does the same under
+``/api/admin/events…`` for an operator with the ``events`` power (admins), with the console's
+sign-in, CSRF and audit log (:data:`CONSOLE_ROUTES`).
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from typing import Any
 from aiohttp import web
 
 from server.http.bodies import BodyTooLarge, read_body
+from server.http.console import operator
 from server.http.owner import admin_only
-from server.http.replies import refusal_response
+from server.http.replies import Handler, refusal_response
 from server.integrations.ical import calendar_ics
-from server.keys import EVENTS, SCENE, SETTINGS
+from server.keys import EVENTS, SCENE, SETTINGS, STORE
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.scene.events import event_json
 from srichan_world.scene.reader import SLUG
 from srichan_world.world.events import EventInvalid
+from srichan_world.world.operators import OperatorSession, Power
 
 EVENT_MAX_BYTES = 16_384
 ICS_TYPE = "text/calendar; charset=utf-8"
@@ -42,6 +46,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/admin/api/events", list_events)
     r.add_put("/admin/api/events/{id}", put_event)
     r.add_post("/admin/api/events/{id}/cancel", cancel_event)
+    for method, path, handler in CONSOLE_ROUTES:
+        r.add_route(method, path, handler)
 
 
 def _ics(request: web.Request, only: str | None) -> web.Response:
@@ -83,8 +89,7 @@ async def one_event(request: web.Request) -> web.StreamResponse:
     return _ics(request, request.match_info["id"])
 
 
-@admin_only
-async def list_events(request: web.Request) -> web.StreamResponse:
+async def _listing(request: web.Request) -> web.StreamResponse:
     service = request.app[EVENTS]
     events = sorted(service.calendar.events.values(), key=lambda e: e.starts)
     operators = {e.id for e in service.overrides}
@@ -100,8 +105,7 @@ async def list_events(request: web.Request) -> web.StreamResponse:
     )
 
 
-@admin_only
-async def put_event(request: web.Request) -> web.StreamResponse:
+async def _put(request: web.Request) -> web.StreamResponse:
     event_id = _event_id(request)
     body = await _json(request)
     try:
@@ -114,8 +118,7 @@ async def put_event(request: web.Request) -> web.StreamResponse:
     return web.json_response({"event": event_json(event)}, dumps=_dumps)
 
 
-@admin_only
-async def cancel_event(request: web.Request) -> web.StreamResponse:
+async def _cancel(request: web.Request) -> web.StreamResponse:
     event_id = _event_id(request)
     try:
         event = await request.app[EVENTS].cancel(event_id, time.time())
@@ -124,6 +127,45 @@ async def cancel_event(request: web.Request) -> web.StreamResponse:
         response.set_status(404)
         return response
     return web.json_response({"event": event_json(event)}, dumps=_dumps)
+
+
+list_events = admin_only(_listing)
+put_event = admin_only(_put)
+cancel_event = admin_only(_cancel)
+
+
+async def _audited(
+    request: web.Request, session: OperatorSession, verb: str, done: web.StreamResponse
+) -> web.StreamResponse:
+    if done.status == 200:
+        event_id = request.match_info["id"]
+        await request.app[STORE].note_action(session.actor, verb, None, event_id, time.time())
+    return done
+
+
+@operator(Power.EVENTS)
+async def console_events(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
+    return await _listing(request)
+
+
+@operator(Power.EVENTS)
+async def console_put_event(request: web.Request, session: OperatorSession) -> web.StreamResponse:
+    return await _audited(request, session, "event_put", await _put(request))
+
+
+@operator(Power.EVENTS)
+async def console_cancel_event(
+    request: web.Request, session: OperatorSession
+) -> web.StreamResponse:
+    return await _audited(request, session, "event_cancel", await _cancel(request))
+
+
+CONSOLE_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/api/admin/events", console_events),
+    ("PUT", "/api/admin/events/{id}", console_put_event),
+    ("POST", "/api/admin/events/{id}/cancel", console_cancel_event),
+)
+"""The console's events section (in the console's authorization matrix test)."""
 
 
 def _event_id(request: web.Request) -> str:

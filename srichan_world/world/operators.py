@@ -45,6 +45,8 @@ class Power(StrEnum):
     """Read the aggregate figures (srichan_world/world/figures.py)."""
     DIALOGUE = "dialogue"
     """Write, edit, close and export the city's dialogue questions."""
+    EVENTS = "events"
+    """Create, change and cancel the street's events (docs/learning.md)."""
 
 
 POWERS: dict[Role, frozenset[Power]] = {

@@ -12,6 +12,7 @@ import asyncio
 import secrets
 import time
 
+import aiohttp
 import pytest
 from playwright.async_api import Page
 
@@ -276,3 +277,45 @@ async def test_the_3d_chat_offers_the_same_options(server: Server, new_page: New
         )
     finally:
         await other.close()
+
+
+async def test_an_admin_adds_and_cancels_an_event_from_the_console(
+    new_page: NewPage, server: Server
+) -> None:
+    """The events section: an event added in the form is in force on the street at once (the
+    calendar the server serves), a bad one is refused field by field, and cancel cancels."""
+    url = await operator_link(server, "events-boss", "admin")
+    page = await new_page(url, PHONE | {"bypass_csp": True})
+    await page.get_by_role("navigation").get_by_role("link", name="กิจกรรม Events").click()
+    form = page.locator("form.events-form")
+    await form.wait_for()
+    await page.locator("li[data-event=living-museum-walk-2027-03]").wait_for()  # the scene's
+    for label, value in (
+        ("#ev-id", "living-museum-walk-2028-01"),
+        ("#ev-title-th", "เดินชมพิพิธภัณฑ์มีชีวิต รอบปีใหม่"),
+        ("#ev-title-en", "Living Museum walk, new year"),
+        ("#ev-desc-th", "ชุมชนพาเดินชมเงินตราโบราณ"),
+        ("#ev-desc-en", "The community shows old money"),
+        ("#ev-host-th", "พิพิธภัณฑ์มีชีวิต"),
+        ("#ev-host-en", "The Living Museum"),
+        ("#ev-starts", "2028-01-08T09:00"),
+        ("#ev-ends", "2028-01-08T08:00"),  # ends before it starts: refused
+        ("#ev-landmark", "treasury-museum"),
+        ("#ev-quiz", "q-ev-living"),
+    ):
+        await form.locator(label).fill(value)
+    await form.get_by_role("button", name="บันทึก").click()
+    await form.locator(".problems li").first.wait_for()
+    assert "ends" in await form.locator(".problems").inner_text()
+    await form.locator("#ev-ends").fill("2028-01-08T12:00")
+    await form.get_by_role("button", name="บันทึก").click()
+    item = page.locator("li[data-event=living-museum-walk-2028-01]")
+    await item.wait_for()
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/events.ics") as r:
+        assert "UID:living-museum-walk-2028-01@" in await r.text()
+    save_shot("console-events-phone.png", await page.screenshot(full_page=True))
+    assert await axe_violations(page) == []
+    await item.get_by_role("button", name="ยกเลิกกิจกรรม").click()
+    await item.get_by_text("ยกเลิกแล้ว").wait_for()
+    actions = await server.app[STORE].owner_actions(limit=100)
+    assert {"event_put", "event_cancel"} <= {a.action for a in actions}

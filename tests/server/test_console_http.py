@@ -11,14 +11,16 @@ import pytest
 
 from server.http.console import ROUTES
 from server.http.console_dialogue import ROUTES as DIALOGUE_ROUTES
+from server.http.events import CONSOLE_ROUTES as EVENT_ROUTES
 from server.http.figures import ROUTES as FIGURE_ROUTES
-from server.keys import STORE
+from server.keys import EVENTS, STORE
 from srichan_world.protocol.codes import ReportReason, ReportTarget
 from srichan_world.world.moderation import ReportRecord
 from srichan_world.world.owners import link_hash
 from tests.server.booth_fixtures import BoothSite
 from tests.server.console_fixtures import Operator, call, console_site
 from tests.server.dialogue_fixtures import QUESTION_JSON, seed_dialogue
+from tests.server.test_events import WORKSHOP
 
 
 @pytest.fixture
@@ -28,6 +30,7 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
             ReportRecord(ReportTarget.AVATAR, ReportReason.SPAM, "visitor-0001", time.time())
         )
         await seed_dialogue(s.app[STORE])
+        await s.app[EVENTS].put("light-rail", WORKSHOP, time.time())
         yield s
 
 
@@ -73,9 +76,12 @@ REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     ),
     "export_json": ("GET", "/api/admin/dialogue/light-rail/export.json", None, "dialogue"),
     "export_csv": ("GET", "/api/admin/dialogue/light-rail/export.csv", None, "dialogue"),
+    "events": ("GET", "/api/admin/events", None, "events"),
+    "put_event": ("PUT", "/api/admin/events/light-rail", WORKSHOP | {"bonus": 25}, "events"),
+    "cancel_event": ("POST", "/api/admin/events/light-rail/cancel", None, "events"),
 }
 POWERS = {
-    "admin-op": {None, "moderate", "revoke_owner", "audit", "figures", "dialogue"},
+    "admin-op": {None, "moderate", "revoke_owner", "audit", "figures", "dialogue", "events"},
     "moderator": {None, "moderate"},
     "analyst": {None, "figures"},
 }
@@ -86,7 +92,9 @@ ACTORS = ["nobody", "owner", "admin", "revoked-op", "analyst", "moderator", "adm
 def test_the_matrix_covers_every_console_route() -> None:
     covered = {(m, p.split("?")[0]) for m, p, _b, _w in REQUESTS.values()}
     routes = {
-        (m, p) for m, p, _h in ROUTES + FIGURE_ROUTES + DIALOGUE_ROUTES if p != "/api/admin/login"
+        (m, p)
+        for m, p, _h in ROUTES + FIGURE_ROUTES + DIALOGUE_ROUTES + EVENT_ROUTES
+        if p != "/api/admin/login"
     }
     concrete = {
         (
@@ -119,6 +127,7 @@ async def effect(site: BoothSite, name: str) -> Any:
         None if booth is None else (booth.hidden, booth.shop_id),
         await store.questions(),
         [o.hidden for o in (await store.dialogue_tally("light-rail")).opinions],
+        await store.stored_events(),
     )
 
 
@@ -144,6 +153,8 @@ async def test_authorization_matrix(site: BoothSite, actor: str, name: str) -> N
         "put_question",
         "close_question",
         "hide_opinion",
+        "put_event",
+        "cancel_event",
     }
     assert (after != before) == (name in changed), (before, after)
     if name in changed:

@@ -5,6 +5,7 @@
 import { ReportReason } from "/static/protocol.js";
 import { loadFigures, setupFigures } from "/admin/static/figures.js";
 import { loadDialogue } from "./dialogue.js";
+import { loadEvents } from "./events.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { csrf: "", powers: [], auditAfter: 0 };
@@ -40,6 +41,7 @@ const SECTIONS = [
   ["audit", "audit", "บันทึกการทำงาน", "Audit log"],
   ["figures", "figures", "ตัวเลขการใช้งาน", "Figures"],
   ["dialogue", "moderate", "สานเสวนา", "Dialogue"],
+  ["events", "events", "กิจกรรม", "Events"],
 ];
 const BANGKOK = new Intl.DateTimeFormat("th-TH", {
   timeZone: "Asia/Bangkok",
@@ -441,6 +443,7 @@ const LOADERS = {
       when,
       canWrite: state.powers.includes("dialogue"),
     }),
+  events: () => loadEvents($("#events"), { api, el, both, setStatus, failed, when }),
 };
 
 function show(name) {
