@@ -124,6 +124,7 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_only_the_figures
         "บันทึกการทำงาน Audit log",
         "ตัวเลขการใช้งาน Figures",
         "สานเสวนา Dialogue",
+        "กิจกรรม Events",
     ]
     await links.nth(2).click()
     row = page.locator("#audit-rows tr", has_text="operator:noi")
