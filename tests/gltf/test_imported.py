@@ -18,6 +18,7 @@ from srichan_world.gltf.compile import BuildResult
 from srichan_world.gltf.imported import ModelError, load_model
 from srichan_world.gltf.stats import glb_json
 from srichan_world.scene.model import Budget, Scene
+from tools.bench.reload import copy_street
 
 ROOT = Path(__file__).resolve().parents[2]
 MUSEUM = ROOT / "assets" / "models" / "treasury-museum.glb"
@@ -108,9 +109,10 @@ def test_scene_check_points_at_a_missing_or_bad_model(tmp_path: Path) -> None:
     line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("model = "))
     assert f"{missing}:{line}:1: landmarks[4].model: file not found" in done.stderr
     assert "[treasury-museum]" in done.stderr
-    (tmp_path / "models").mkdir()
-    write_model(tmp_path / "models" / "m.glb", (10.0, 10.0, 10.0))
-    bad = tmp_path / "bad.toml"
+    street = copy_street(tmp_path / "street").parent  # with the lesson images it names
+    (street / "models").mkdir()
+    write_model(street / "models" / "m.glb", (10.0, 10.0, 10.0))
+    bad = street / "bad.toml"
     bad.write_text(
         text.replace("../assets/models/treasury-museum.glb", "models/m.glb").replace(
             "[budget]\n", "[budget]\nmax_model_triangles = 4\n"
