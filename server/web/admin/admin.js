@@ -66,6 +66,19 @@ function both(th, en) {
   return [el("span", { text: th }), " ", el("span", { class: "en", lang: "en", text: en })];
 }
 
+/** A quiet button saying `th` then `en`. */
+function button(th, en, onclick) {
+  const b = el("button", { type: "button", class: "quiet" }, ...both(th, en));
+  b.addEventListener("click", onclick);
+  return b;
+}
+
+/** A labelled form field: `input` gets the id `id`, the label says `th` then `en`. */
+function field(id, th, en, input) {
+  input.id = id;
+  return el("p", {}, el("label", { for: id }, ...both(th, en)), input);
+}
+
 function setStatus(node, tone, th, en) {
   node.dataset.tone = tone;
   node.hidden = false;
@@ -438,12 +451,14 @@ const LOADERS = {
       api,
       el,
       both,
+      button,
+      field,
       setStatus,
       failed,
       when,
       canWrite: state.powers.includes("dialogue"),
     }),
-  events: () => loadEvents($("#events"), { api, el, both, setStatus, failed, when }),
+  events: () => loadEvents($("#events"), { api, el, both, button, field, setStatus, failed, when }),
 };
 
 function show(name) {

@@ -20,11 +20,12 @@ function toLocal(unix) {
 
 /**
  * Draw the section into `root`. `kit` is the console's: `api(method, path, body)`, `el`,
- * `both(th, en)`, `setStatus(node, tone, th, en)`, `failed(node, err)`, `when(unix)`, and
- * `canWrite` (the operator has the `dialogue` power).
+ * `both(th, en)`, `button(th, en, onclick)`, `field(id, th, en, input)`,
+ * `setStatus(node, tone, th, en)`, `failed(node, err)`, `when(unix)`, and `canWrite` (the
+ * operator has the `dialogue` power).
  */
 export async function loadDialogue(root, kit) {
-  const { api, el, both, setStatus, failed, when, canWrite } = kit;
+  const { api, el, both, button, field, setStatus, failed, when, canWrite } = kit;
   const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: true });
   const list = el("ul", { class: "plain dialogue-questions" });
   const detail = el("div", { class: "card dialogue-detail", hidden: true });
@@ -57,12 +58,6 @@ export async function loadDialogue(root, kit) {
     );
     if (!questions.length)
       list.replaceChildren(el("li", {}, ...both("ยังไม่มีคำถาม", "No questions yet")));
-  }
-
-  function button(th, en, onclick) {
-    const b = el("button", { type: "button", class: "quiet" }, ...both(th, en));
-    b.addEventListener("click", onclick);
-    return b;
   }
 
   function link(text, href) {
@@ -129,11 +124,6 @@ export async function loadDialogue(root, kit) {
     } catch (err) {
       failed(status, err);
     }
-  }
-
-  function field(id, th, en, input) {
-    input.id = id;
-    return el("p", {}, el("label", { for: id }, ...both(th, en)), input);
   }
 
   function buildForm() {

@@ -7,19 +7,14 @@ const BASE = "/api/admin/events";
 
 /**
  * Draw the section into `root`. `kit` is the console's: `api(method, path, body)`, `el`,
- * `both(th, en)`, `setStatus(node, tone, th, en)`, `failed(node, err)` and `when(unix)`.
+ * `both(th, en)`, `button(th, en, onclick)`, `field(id, th, en, input)`,
+ * `setStatus(node, tone, th, en)`, `failed(node, err)` and `when(unix)`.
  */
 export async function loadEvents(root, kit) {
-  const { api, el, both, setStatus, failed, when } = kit;
+  const { api, el, both, button, field, setStatus, failed, when } = kit;
   const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: true });
   const problems = el("ul", { class: "problems", hidden: true });
   const list = el("ul", { class: "plain events-list" });
-
-  function button(th, en, onclick) {
-    const b = el("button", { type: "button", class: "quiet" }, ...both(th, en));
-    b.addEventListener("click", onclick);
-    return b;
-  }
 
   async function refresh() {
     const { events } = await api("GET", BASE);
@@ -58,11 +53,6 @@ export async function loadEvents(root, kit) {
     } catch (err) {
       failed(status, err);
     }
-  }
-
-  function field(id, th, en, input) {
-    input.id = id;
-    return el("p", {}, el("label", { for: id }, ...both(th, en)), input);
   }
 
   function buildForm() {
