@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
@@ -109,6 +110,7 @@ from srichan_world.world.learning import LearningContent
 from srichan_world.world.moderation import Guard
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from srichan_world.world.quests import QuestBook
+from srichan_world.world.work import WorkGate
 
 RELAY_TIMEOUT_S = 2.0
 
@@ -147,7 +149,7 @@ def create_app(
     course_desk = CourseDesk(CourseBook(content.courses), badge_desk)
     street = Street(
         world,
-        LearningDesk(content, badges=badge_desk, courses=course_desk),
+        LearningDesk(content, badges=badge_desk, courses=course_desk, work=_work_gate(settings)),
         BoothCounter(slots),
         moderation=moderation,
         dialogue=_dialogue_desk(content, guard),
@@ -333,3 +335,6 @@ def _dialogue_desk(content: LearningContent, guard: Guard) -> DialogueDesk | Non
     if not footprints:
         return None
     return DialogueDesk(footprints, guard, content.policy.daily_earn_cap)
+def _work_gate(settings: Settings) -> WorkGate | None:
+    """A key per process: a challenge and its proof travel on the same socket."""
+    return WorkGate(secrets.token_bytes(32), settings.work_bits) if settings.work_bits else None

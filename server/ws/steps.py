@@ -23,6 +23,7 @@ from srichan_world.street.dialogue_steps import (
 from srichan_world.street.steps import (
     AdvanceQuests,
     AttendEvent,
+    AuthenticateVisitor,
     CompleteCourse,
     FileReport,
     IssueBadge,
@@ -66,6 +67,8 @@ class StoreSteps:
         match step:
             case RegisterVisitor(visitor_id, secret, now):
                 return await store.register_visitor(visitor_id, secret, now)
+            case AuthenticateVisitor(visitor_id, secret):
+                return await store.authenticate_visitor(visitor_id, secret)
             case ReadQuestProgress(visitor_id):
                 return await store.quest_progress(visitor_id)
             case ReadBalance(visitor_id):

@@ -42,6 +42,8 @@ from srichan_world.protocol.fields import (
     Seq,
     Str,
 )
+from srichan_world.protocol.work import WorkChallenge as WorkChallenge
+from srichan_world.protocol.work import WorkProof as WorkProof
 from srichan_world.scene.model import Text
 
 # -- records nested inside messages ---------------------------------------------------------
@@ -569,6 +571,8 @@ MESSAGES: dict[MsgType, type[Message]] = {
         CourseProgress,
         Events,
         EventAttended,
+        WorkProof,
+        WorkChallenge,
     )
 }
 MESSAGES.update({cls.TYPE: cls for cls in DIALOGUE_MESSAGES})
@@ -591,6 +595,7 @@ CLIENT_TYPES = frozenset(
         MsgType.REPORT,
         MsgType.LESSON_READ,
         MsgType.COURSES_GET,
+        MsgType.WORK_PROOF,
     }
     | DIALOGUE_CLIENT_TYPES
 )

@@ -44,6 +44,8 @@ from srichan_world.protocol.messages import (
     QuizQuestion,
     QuizResult,
     Wallet,
+    WorkChallenge,
+    WorkProof,
 )
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import Event
@@ -52,6 +54,7 @@ from srichan_world.street.courses import CourseDesk
 from srichan_world.street.steps import (
     AdvanceQuests,
     AttendEvent,
+    AuthenticateVisitor,
     Outcome,
     Program,
     ReadAttempts,
@@ -92,6 +95,8 @@ from srichan_world.world.quizzes import (
     QuizDesk,
     quiz_result,
 )
+from srichan_world.world.visitors import check_credentials
+from srichan_world.world.work import WorkGate
 
 BOARD_SIZE = 10
 PLAN_TRIES = 32
@@ -135,8 +140,11 @@ class LearningDesk:
         nonce: Callable[[], str] = _nonce,
         badges: BadgeDesk | None = None,
         courses: CourseDesk | None = None,
+        work: WorkGate | None = None,
     ) -> None:
         self.cap = content.policy.daily_earn_cap
+        self.work = work
+        """Asks a proof of work before a new visitor id is registered (``None``: no proof)."""
         self.badges = badges
         """Issues a badge for each quest completed (``None``: a street without badges)."""
         self.courses = courses
@@ -217,17 +225,27 @@ class LearningDesk:
 
     # -- requests (each a program) ----------------------------------------------------------
 
-    def hello(self, asker: Asker, now: float) -> Program[Outcome]:
+    def hello(self, asker: Asker, now: float, proven: bool = False) -> Program[Outcome]:
         """After each welcome: recognise the visitor, then their wallet and quest standing.
-        A session without an identity (a bot) is presence only: it gets nothing here."""
+        A session without an identity (a bot) is presence only: it gets nothing here. An id
+        the store does not know (or a wrong secret: one answer for both) gets a work
+        challenge instead, unless ``proven``."""
         if asker.visitor_id is None and asker.visitor_secret is None:
             return Outcome()
+        visitor: VisitorRecord
         try:
             if not asker.visitor_id or not asker.visitor_secret:
                 raise Refused(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")
-            visitor: VisitorRecord = yield RegisterVisitor(
-                asker.visitor_id, asker.visitor_secret, now
-            )
+            check_credentials(asker.visitor_id, asker.visitor_secret)
+            if self.work is None or proven:
+                visitor = yield RegisterVisitor(asker.visitor_id, asker.visitor_secret, now)
+            else:
+                try:
+                    visitor = yield AuthenticateVisitor(asker.visitor_id, asker.visitor_secret)
+                except Refused as exc:
+                    if exc.code != ErrorCode.BAD_IDENTITY:
+                        raise
+                    return Outcome([self._challenge(asker.visitor_id, now)])
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         self.leave(asker.session)
@@ -243,6 +261,27 @@ class LearningDesk:
         if self.events_changed:
             replies.append(self.events_message())
         return Outcome(replies, name=visitor.nickname)
+
+    def prove(self, asker: Asker, proof: WorkProof, now: float) -> Program[Outcome]:
+        """A new identity's proof of work: registered and entered as at a hello when it
+        holds; refused otherwise (an expired challenge comes with a fresh one)."""
+        try:
+            if self.work is None:
+                raise Refused(ErrorCode.UNSUPPORTED, "no proof of work is asked here")
+            if not asker.visitor_id or not asker.visitor_secret:
+                raise Refused(ErrorCode.NO_IDENTITY, "say hello with your identity first")
+            self.work.verify(asker.visitor_id, proof.challenge, proof.nonce, now)
+        except Refused as exc:
+            replies: list[Message] = [refusal_message(exc.refusal, now)]
+            if exc.code == ErrorCode.WORK_EXPIRED and asker.visitor_id:
+                replies.append(self._challenge(asker.visitor_id, now))
+            return Outcome(replies)
+        return (yield from self.hello(asker, now, proven=True))
+
+    def _challenge(self, visitor_id: str, now: float) -> WorkChallenge:
+        assert self.work is not None
+        issued = self.work.issue(visitor_id, now)
+        return WorkChallenge(issued.text, issued.bits, issued.expires)
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
         attended: tuple[Attended, list[dict[str, Any]], BadgeEarned | None] | None = None
