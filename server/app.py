@@ -101,7 +101,7 @@ from srichan_world.street.dialogue import DialogueDesk
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.street import Street
-from srichan_world.world.admission import Admission
+from srichan_world.world.admission import Admission, NewIdentities
 from srichan_world.world.badges.achievements import achievements_of
 from srichan_world.world.badges.credential import Issuer
 from srichan_world.world.courses import CourseBook
@@ -149,7 +149,13 @@ def create_app(
     course_desk = CourseDesk(CourseBook(content.courses), badge_desk)
     street = Street(
         world,
-        LearningDesk(content, badges=badge_desk, courses=course_desk, work=_work_gate(settings)),
+        LearningDesk(
+            content,
+            badges=badge_desk,
+            courses=course_desk,
+            work=_work_gate(settings),
+            identities=NewIdentities(settings.admission_limits()),
+        ),
         BoothCounter(slots),
         moderation=moderation,
         dialogue=_dialogue_desk(content, guard),
@@ -335,6 +341,8 @@ def _dialogue_desk(content: LearningContent, guard: Guard) -> DialogueDesk | Non
     if not footprints:
         return None
     return DialogueDesk(footprints, guard, content.policy.daily_earn_cap)
+
+
 def _work_gate(settings: Settings) -> WorkGate | None:
     """A key per process: a challenge and its proof travel on the same socket."""
     return WorkGate(secrets.token_bytes(32), settings.work_bits) if settings.work_bits else None

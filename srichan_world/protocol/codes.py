@@ -257,6 +257,7 @@ class ErrorCode(IntEnum):
     # new identities (Sybil resistance)
     WORK_INVALID = 170  # the proof of work is forged, another id's, short of work or malformed
     WORK_EXPIRED = 171  # the proof of work's challenge expired: a new one comes with it
+    IDENTITY_LIMIT = 172  # this address registered its allowance of new identities for now
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)

@@ -68,6 +68,7 @@ from srichan_world.street.steps import (
     StoreUnavailable,
 )
 from srichan_world.world import figures
+from srichan_world.world.admission import NewIdentities
 from srichan_world.world.badges.achievements import achievement_id
 from srichan_world.world.coupons import CouponRecord
 from srichan_world.world.events import Attended, Calendar
@@ -125,6 +126,8 @@ class Asker:
     position: Point
     visitor_id: str | None
     visitor_secret: str | None
+    address: str | None = None
+    """The client's address as admission counts it (``None``: not known, e.g. in tools)."""
 
 
 def _nonce() -> str:
@@ -141,9 +144,12 @@ class LearningDesk:
         badges: BadgeDesk | None = None,
         courses: CourseDesk | None = None,
         work: WorkGate | None = None,
+        identities: NewIdentities | None = None,
     ) -> None:
         self.cap = content.policy.daily_earn_cap
         self.work = work
+        self.identities = identities
+        """New identities per address, charged when a proof holds (``None``: unlimited)."""
         """Asks a proof of work before a new visitor id is registered (``None``: no proof)."""
         self.badges = badges
         """Issues a badge for each quest completed (``None``: a street without badges)."""
@@ -271,6 +277,14 @@ class LearningDesk:
             if not asker.visitor_id or not asker.visitor_secret:
                 raise Refused(ErrorCode.NO_IDENTITY, "say hello with your identity first")
             self.work.verify(asker.visitor_id, proof.challenge, proof.nonce, now)
+            if self.identities is not None and asker.address is not None:
+                denial = self.identities.take(asker.address, now)
+                if denial is not None:
+                    raise Refused(
+                        ErrorCode.IDENTITY_LIMIT,
+                        "too many new identities from your network just now",
+                        retry_at=now + denial.retry_after_s,
+                    )
         except Refused as exc:
             replies: list[Message] = [refusal_message(exc.refusal, now)]
             if exc.code == ErrorCode.WORK_EXPIRED and asker.visitor_id:

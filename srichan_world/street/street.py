@@ -134,6 +134,7 @@ class Street:
         self._jobs: dict[int, _Job] = {}
         self._pending_hello: dict[int, Hello] = {}
         self._seen_at: dict[int, tuple[float, float]] = {}
+        self._addresses: dict[int, str] = {}
         self._boards: Boards | None = None
         self._boards_program: Program[Boards] | None = None
         self._last_push = -math.inf
@@ -142,7 +143,10 @@ class Street:
 
     # -- presence entry points --------------------------------------------------------------
 
-    def connect(self, session: int, now: float) -> list[StreetEffect]:
+    def connect(self, session: int, now: float, address: str | None = None) -> list[StreetEffect]:
+        """A new socket; ``address``: its client address as admission counts it."""
+        if address is not None:
+            self._addresses[session] = address
         return list(self.world.connect(session, now))
 
     def receive(self, session: int, data: bytes, now: float, wall: float) -> Sequence[StreetEffect]:
@@ -159,6 +163,7 @@ class Street:
         effects: list[StreetEffect] = list(self.world.disconnect(session, now, goodbye))
         self._jobs.pop(session, None)
         self._pending_hello.pop(session, None)
+        self._addresses.pop(session, None)
         self._seen_at.pop(session, None)
         self.followers.discard(session)
         if self.learning is not None:
@@ -421,7 +426,8 @@ class Street:
         view = self.world.view(session)
         if view is None:
             return Asker(session, (math.nan, math.nan), None, None)
-        return Asker(session, (view.x, view.z), view.visitor_id, view.visitor_secret)
+        address = self._addresses.get(session)
+        return Asker(session, (view.x, view.z), view.visitor_id, view.visitor_secret, address)
 
     def _enter_again(self, session: int, now: float) -> list[StreetEffect]:
         hello = self._pending_hello.pop(session)

@@ -5,16 +5,25 @@ registered only with a proof of work bound to it; returning visitors pay nothing
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import websockets
 
 from server.ws.client import PresenceClient
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.messages import Error, Wallet, WalletGet, WorkChallenge, WorkProof
+from srichan_world.protocol.messages import (
+    Error,
+    Message,
+    Wallet,
+    WalletGet,
+    WorkChallenge,
+    WorkProof,
+)
 from srichan_world.world.work import DEFAULT_BITS, leading_zero_bits, solve, work_digest
-from tests.abuse.conftest import ATTACKER, HONEST, Street
-from tests.scale.conftest import visitor
+from tests.abuse.conftest import ATTACKER, HONEST, Street, seed
+from tests.scale.conftest import serve, visitor
+from tests.server.booth_fixtures import write_booth_scene
 
 pytestmark = pytest.mark.slow
 
@@ -92,3 +101,37 @@ async def test_a_proof_replayed_for_another_identity_is_refused(street: Street) 
     assert refusal.code == ErrorCode.BAD_IDENTITY, "work does not buy someone else's id"
     for c in (first, second, thief):
         await c.close()
+
+
+async def test_one_address_mints_only_its_new_identity_allowance(tmp_path: Path) -> None:
+    """Against ``srichan serve --identity-burst 5 --work-bits 4`` (small numbers so the test is
+    quick; the defaults are 200 at once and 600 an hour): the attacker's address registers 5
+    new identities, the rest are refused with real work done; another address still gets in."""
+    scene_dir = tmp_path / "build"
+    write_booth_scene(scene_dir)
+    store_url = f"sqlite:///{tmp_path}/street.db"
+    await seed(store_url)
+    extra = ("--identity-burst", "5", "--identities-per-hour", "1", "--work-bits", "4")
+    async with serve(scene_dir, store_url, tmp_path / "server.log", *extra) as server:
+        port = int(server.http.rsplit(":", 1)[1])
+        street = Street(server, port, "")
+        outcomes = []
+        for n in range(100, 112):
+            mint = await client(street, ATTACKER, solve_work=True)
+            vid, secret = visitor(n)
+            await mint.hello("ฟาร์ม", visitor_id=vid, visitor_secret=secret)
+            reply = await mint.next(Message, where=lambda m: isinstance(m, (Wallet, Error)))
+            outcomes.append(reply.code if isinstance(reply, Error) else "wallet")
+            await mint.close()
+        assert outcomes == ["wallet"] * 5 + [ErrorCode.IDENTITY_LIMIT] * 7, outcomes
+        honest = await client(street, HONEST, solve_work=True)
+        vid, secret = visitor(200)
+        await honest.hello("ใหม่", visitor_id=vid, visitor_secret=secret)
+        assert (await honest.next(Wallet)).balance == 0, "another address is not held back"
+        back = await client(street, ATTACKER, solve_work=False)  # minted ones come back freely
+        vid, secret = visitor(100)
+        await back.hello("ฟาร์ม", visitor_id=vid, visitor_secret=secret)
+        assert (await back.next(Wallet)).balance == 0
+        for c in (honest, back):
+            await c.close()
+        print(f"\none address, 12 new identities with work: {outcomes.count('wallet')} registered")

@@ -7,14 +7,22 @@ import pytest
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
-from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.messages import Error, Wallet, WalletGet, WorkChallenge, WorkProof
+from srichan_world.protocol.codes import PROTOCOL_VERSION, ErrorCode
+from srichan_world.protocol.messages import (
+    Error,
+    Hello,
+    Wallet,
+    WalletGet,
+    WorkChallenge,
+    WorkProof,
+)
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import Manifest, answers, public_manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.steps import AuthenticateVisitor, ReadQuestProgress, RegisterVisitor
 from srichan_world.street.street import HELD_WHILE_PROVING, Street
+from srichan_world.world.admission import AdmissionLimits, NewIdentities
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import PresenceWorld
 from srichan_world.world.work import WorkGate, leading_zero_bits, solve, work_digest
@@ -144,3 +152,23 @@ def test_an_expired_proof_comes_back_with_a_fresh_challenge(proving: Harness) ->
     (error,) = proving.replies(1, Error)
     assert error.code == ErrorCode.WORK_EXPIRED
     assert len(proving.replies(1, WorkChallenge)) == 2 and proving.steps == []
+
+
+def test_a_proof_beyond_the_addresss_new_identity_allowance_is_refused(
+    small_scene_text: str,
+) -> None:
+    scene = load_scene_text(small_scene_text)
+    manifest = Manifest.parse(public_manifest(scene))
+    content = LearningContent.from_compiled(manifest, answers(scene))
+    identities = NewIdentities(AdmissionLimits(identity_burst=1, identities_per_hour=1))
+    desk = LearningDesk(content, work=WorkGate(KEY, BITS), identities=identities)
+    h = Harness(Street(PresenceWorld(manifest), desk, BoothCounter({})))
+    assert identities.take("192.0.2.1", WALL) is None  # the address spent its one already
+    h.take(h.street.connect(1, 0.0, "192.0.2.1"))
+    h.send(1, Hello(PROTOCOL_VERSION, "แก่น", (1, 2, 3), None, VISITOR, SECRET, cid=7))
+    h.answer(Refused(ErrorCode.BAD_IDENTITY, "unknown visitor or wrong secret"))
+    (challenge,) = h.replies(1, WorkChallenge)
+    h.send(1, WorkProof(challenge.challenge, solve(challenge.challenge, BITS), cid=7))
+    (error,) = h.replies(1, Error)
+    assert error.code == ErrorCode.IDENTITY_LIMIT and "retry in" in error.message
+    assert h.steps == [], "nothing registered"
