@@ -137,6 +137,7 @@ def create_app(
         raise ConfigError([f"scene: {exc}"]) from None
     lrs = LrsConfig.from_env(environ)
     metrics = Metrics()
+    identities = _new_identities(settings, metrics)
     presence = _presence_settings(settings)
     booths = BoothService(files.manifest)
     slots = {slot: place.position for slot, place in booths.slots.items()}
@@ -154,7 +155,7 @@ def create_app(
             badges=badge_desk,
             courses=course_desk,
             work=_work_gate(settings),
-            identities=NewIdentities(settings.admission_limits()),
+            identities=identities,
         ),
         BoothCounter(slots),
         moderation=moderation,
@@ -346,3 +347,12 @@ def _dialogue_desk(content: LearningContent, guard: Guard) -> DialogueDesk | Non
 def _work_gate(settings: Settings) -> WorkGate | None:
     """A key per process: a challenge and its proof travel on the same socket."""
     return WorkGate(secrets.token_bytes(32), settings.work_bits) if settings.work_bits else None
+
+
+def _new_identities(settings: Settings, metrics: Metrics) -> NewIdentities:
+    """New identities per address, with their operator signals in ``/metrics``."""
+    identities = NewIdentities(settings.admission_limits())
+    metrics.identities_busiest.set_function(lambda: identities.busiest(time.time()))
+    metrics.identities_registered.set_function(lambda: identities.registered)
+    metrics.identities_refused.set_function(lambda: identities.refused)
+    return identities

@@ -240,22 +240,46 @@ class NewIdentities:
 
     def __init__(self, limits: AdmissionLimits = AdmissionLimits()) -> None:
         self.limits = limits
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._buckets: OrderedDict[str, _Minted] = OrderedDict()
+        self.registered = 0
+        """New identities let through since start (for operators: ``/metrics``)."""
+        self.refused = 0
 
     def take(self, address: str, now: float) -> Denial | None:
         """One new identity for ``address``: ``None`` (counted) or why not."""
         buckets, limits = self._buckets, self.limits
-        bucket = buckets.get(address)
-        if bucket is None:
+        entry = buckets.get(address)
+        if entry is None:
             if len(buckets) >= limits.addresses_max:
                 buckets.popitem(last=False)
-            rate = limits.identities_per_hour / 3600.0
-            bucket = buckets[address] = TokenBucket(rate, limits.identity_burst, now)
+            entry = buckets[address] = _Minted(limits, now)
         else:
             buckets.move_to_end(address)
+        bucket = entry.bucket
         if bucket.take(now):
+            self.registered += 1
+            hour = int(now // 3600)
+            entry.count = entry.count + 1 if entry.hour == hour else 1
+            entry.hour = hour
             return None
+        self.refused += 1
         return Denial(Reason.IDENTITIES, max(1, math.ceil((1.0 - bucket.tokens) / bucket.rate)))
+
+    def busiest(self, now: float) -> int:
+        """The most new identities one address registered in the current clock hour: an
+        operator's farm signal that names no address (one number, whatever the crowd)."""
+        hour = int(now // 3600)
+        return max((e.count for e in self._buckets.values() if e.hour == hour), default=0)
+
+
+class _Minted:
+    __slots__ = ("bucket", "count", "hour")
+
+    def __init__(self, limits: AdmissionLimits, now: float) -> None:
+        self.bucket = TokenBucket(limits.identities_per_hour / 3600.0, limits.identity_burst, now)
+        self.hour = -1
+        self.count = 0
+        """New identities registered in clock hour ``hour`` (Unix seconds // 3600)."""
 
 
 def address_key(ip: str) -> str:

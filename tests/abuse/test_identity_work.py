@@ -134,4 +134,8 @@ async def test_one_address_mints_only_its_new_identity_allowance(tmp_path: Path)
         assert (await back.next(Wallet)).balance == 0
         for c in (honest, back):
             await c.close()
+        seen = await street.metrics()
+        assert seen["srichan_new_identities_busiest_address"] == 5, "the farm shows, unnamed"
+        assert seen["srichan_new_identities_registered"] == 6
+        assert seen["srichan_new_identities_refused"] == 7
         print(f"\none address, 12 new identities with work: {outcomes.count('wallet')} registered")

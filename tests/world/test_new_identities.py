@@ -35,3 +35,15 @@ def test_the_table_is_bounded_and_forgets_the_least_recently_used() -> None:
         gate.take(f"10.0.{n // 256}.{n % 256}", T0)
     assert len(gate._buckets) == 100
     assert gate.take(FARM, T0) is None, "forgotten: the error is towards letting people in"
+
+
+def test_the_operator_sees_the_busiest_address_of_the_hour_without_its_name() -> None:
+    gate = NewIdentities(AdmissionLimits(identity_burst=5))
+    hour = 3600 * (T0 // 3600)
+    for _ in range(7):
+        gate.take(FARM, hour + 10)
+    gate.take(SCHOOL, hour + 10)
+    assert (gate.busiest(hour + 20), gate.registered, gate.refused) == (5, 6, 2)
+    assert gate.busiest(hour + 3600) == 0, "a new hour starts from nothing"
+    gate.take(SCHOOL, hour + 3600)
+    assert gate.busiest(hour + 3601) == 1
