@@ -33,6 +33,7 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from functools import partial
 
 from aiohttp import web
 from prometheus_client import Gauge
@@ -104,6 +105,7 @@ from srichan_world.street.street import Street
 from srichan_world.world.admission import Admission, NewIdentities
 from srichan_world.world.badges.achievements import achievements_of
 from srichan_world.world.badges.credential import Issuer
+from srichan_world.world.bursts import RedemptionBursts
 from srichan_world.world.courses import CourseBook
 from srichan_world.world.dialogue import MUNICIPALITY
 from srichan_world.world.learning import LearningContent
@@ -282,7 +284,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             stack.push_async_callback(sharing.close)
 
         pump.serve(
-            StoreSteps(store, booths, app[BADGES]),
+            StoreSteps(store, booths, app[BADGES], on_redeemed=_bursts(booths, app[METRICS])),
             on_leave=(fanout.forget,),
             sharing=sharing,
             on_learned=learning.learned,
@@ -356,3 +358,22 @@ def _new_identities(settings: Settings, metrics: Metrics) -> NewIdentities:
     metrics.identities_registered.set_function(lambda: identities.registered)
     metrics.identities_refused.set_function(lambda: identities.refused)
     return identities
+
+
+def _bursts(booths: BoothService, metrics: Metrics) -> Callable[[str, float], None]:
+    """Redemptions per booth slot and each slot's busiest minute of the hour in ``/metrics``
+    (labels: the slots the scene had at start, a bounded set)."""
+    bursts = RedemptionBursts(booths.slots)
+    for slot in bursts.slots:
+        metrics.redemptions.labels(slot)
+        metrics.redemption_peak.labels(slot).set_function(partial(_peak, bursts, slot))
+
+    def redeemed(slot: str, now: float) -> None:
+        if bursts.record(slot, now):
+            metrics.redemptions.labels(slot).inc()
+
+    return redeemed
+
+
+def _peak(bursts: RedemptionBursts, slot: str) -> int:
+    return bursts.peak(slot, time.time())

@@ -64,6 +64,15 @@ class Metrics:
             "New visitor identities refused by the per-address allowance, since start",
             registry=r,
         )
+        self.redemptions = Counter(
+            "srichan_redemptions", "Coupons sold, by booth slot of the scene", ["slot"], registry=r
+        )
+        self.redemption_peak = Gauge(
+            "srichan_redemption_peak_per_minute",
+            "Most coupons sold at a booth slot in one minute over the last hour",
+            ["slot"],
+            registry=r,
+        )
         self.header_timeouts = Counter(
             "srichan_header_timeouts",
             "Connections closed without a complete first request head in time",

@@ -7,6 +7,8 @@ the program asks. A refusal the store raises (``Refused``) and an unreachable st
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.store import Store, StoreError
@@ -57,8 +59,11 @@ class StoreSteps:
         store: Store,
         booths: BoothService | None = None,
         badges: BadgeIssuer | None = None,
+        on_redeemed: Callable[[str, float], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_redeemed = on_redeemed
+        """Told ``(slot, time)`` of each coupon the store sold (operators' burst signal)."""
         self.booths = booths
         self.badges = badges
 
@@ -86,7 +91,10 @@ class StoreSteps:
             case ReadLeaderboard(board, now, limit):
                 return await store.leaderboard(board, now, limit)
             case Redeem(redemption, secret):
-                return await store.redeem(redemption, secret)
+                sold = await store.redeem(redemption, secret)
+                if self.on_redeemed is not None:
+                    self.on_redeemed(redemption.slot, redemption.now)
+                return sold
             case FileReport(report):
                 return await store.file_report(report)
             case AttendEvent(attendance):
