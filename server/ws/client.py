@@ -43,9 +43,8 @@ from srichan_world.protocol.messages import (
     Ping,
     Pong,
     Welcome,
-    WorkChallenge,
-    WorkProof,
 )
+from srichan_world.protocol.work import WorkChallenge, WorkProof
 from srichan_world.world.work import solve
 
 M = TypeVar("M", bound=Message)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from srichan_world.errors import ProtocolError
 from srichan_world.protocol import limits as L
+from srichan_world.protocol import work
 from srichan_world.protocol.base import (
     _OPT_CM,
     _OPT_U8,
@@ -42,8 +43,6 @@ from srichan_world.protocol.fields import (
     Seq,
     Str,
 )
-from srichan_world.protocol.work import WorkChallenge as WorkChallenge
-from srichan_world.protocol.work import WorkProof as WorkProof
 from srichan_world.scene.model import Text
 
 # -- records nested inside messages ---------------------------------------------------------
@@ -571,11 +570,9 @@ MESSAGES: dict[MsgType, type[Message]] = {
         CourseProgress,
         Events,
         EventAttended,
-        WorkProof,
-        WorkChallenge,
     )
 }
-MESSAGES.update({cls.TYPE: cls for cls in DIALOGUE_MESSAGES})
+MESSAGES.update({cls.TYPE: cls for cls in (*DIALOGUE_MESSAGES, *work.MESSAGES)})
 
 CLIENT_TYPES = frozenset(
     {
@@ -595,9 +592,9 @@ CLIENT_TYPES = frozenset(
         MsgType.REPORT,
         MsgType.LESSON_READ,
         MsgType.COURSES_GET,
-        MsgType.WORK_PROOF,
     }
     | DIALOGUE_CLIENT_TYPES
+    | work.CLIENT_TYPES
 )
 """What a client may send; anything else from a client is an unknown type."""
 SERVER_TYPES = frozenset(MESSAGES) - CLIENT_TYPES

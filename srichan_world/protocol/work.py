@@ -29,3 +29,7 @@ class WorkProof(Message):
     challenge: Annotated[str, Str(L.TOKEN_MAX_CHARS)]
     nonce: Annotated[str, Str(20)]
     """Decimal digits, 1–20."""
+
+
+MESSAGES = (WorkProof, WorkChallenge)
+CLIENT_TYPES = frozenset({MsgType.WORK_PROOF})

@@ -44,9 +44,8 @@ from srichan_world.protocol.messages import (
     QuizQuestion,
     QuizResult,
     Wallet,
-    WorkChallenge,
-    WorkProof,
 )
+from srichan_world.protocol.work import WorkChallenge, WorkProof
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import Event
 from srichan_world.street.badges import BadgeDesk

@@ -47,9 +47,8 @@ from srichan_world.protocol.messages import (
     Report,
     SceneChanged,
     SetNickname,
-    WorkChallenge,
-    WorkProof,
 )
+from srichan_world.protocol.work import WorkChallenge, WorkProof
 from srichan_world.scene.manifest import Manifest
 from srichan_world.scene.model import Event
 from srichan_world.street.booths import BoothCounter

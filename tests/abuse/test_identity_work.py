@@ -12,14 +12,8 @@ import websockets
 
 from server.ws.client import PresenceClient
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.protocol.messages import (
-    Error,
-    Message,
-    Wallet,
-    WalletGet,
-    WorkChallenge,
-    WorkProof,
-)
+from srichan_world.protocol.messages import Error, Message, Wallet, WalletGet
+from srichan_world.protocol.work import WorkChallenge, WorkProof
 from srichan_world.world.work import DEFAULT_BITS, leading_zero_bits, solve, work_digest
 from tests.abuse.conftest import ATTACKER, HONEST, Street, seed
 from tests.scale.conftest import serve, visitor

@@ -8,14 +8,8 @@ import pytest
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import PROTOCOL_VERSION, ErrorCode
-from srichan_world.protocol.messages import (
-    Error,
-    Hello,
-    Wallet,
-    WalletGet,
-    WorkChallenge,
-    WorkProof,
-)
+from srichan_world.protocol.messages import Error, Hello, Wallet, WalletGet
+from srichan_world.protocol.work import WorkChallenge, WorkProof
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import Manifest, answers, public_manifest
 from srichan_world.street.booths import BoothCounter
