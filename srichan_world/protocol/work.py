@@ -31,5 +31,5 @@ class WorkProof(Message):
     """Decimal digits, 1–20."""
 
 
-MESSAGES = (WorkProof, WorkChallenge)
+MESSAGES: tuple[type[Message], ...] = (WorkProof, WorkChallenge)
 CLIENT_TYPES = frozenset({MsgType.WORK_PROOF})
