@@ -42,6 +42,7 @@ from srichan_world.protocol.messages import (
     Move,
     Ping,
     Pong,
+    Wallet,
     Welcome,
 )
 from srichan_world.protocol.work import WorkChallenge, WorkProof
@@ -144,6 +145,18 @@ class PresenceClient:
             raise TypeError(f"expected welcome, got {reply!r}")
         self.welcome = reply
         return reply
+
+    async def entered(self, timeout: float = 30.0) -> None:
+        """Wait, taking nothing from the inbox, until the hello's identity was answered (its
+        ``wallet`` or its ``error``, after any proof of work): moves made before it do not
+        count as visits for a new identity."""
+        cid = self.welcome.cid if self.welcome is not None else None
+        async with asyncio.timeout(timeout):
+            while not any(isinstance(m, (Wallet, Error)) and m.cid == cid for m in self.inbox):
+                if self.closure is not None:
+                    raise self.closure
+                self._arrived.clear()
+                await self._arrived.wait()
 
     async def move(self, x: float, z: float, heading: float = 0.0, anim: int = Anim.WALK) -> None:
         await self.send(Move(x, z, heading, anim))
