@@ -106,7 +106,6 @@ class SocketAdmission:
                 return web.Response(
                     status=verdict.status, body=verdict.body, headers=verdict.headers
                 )
-            request[ADDRESS] = address
             request[ADDRESS] = verdict
             try:
                 return await handler(request)
