@@ -45,11 +45,12 @@ from srichan_world.protocol.messages import (
     QuizResult,
     Wallet,
 )
-from srichan_world.protocol.work import WorkChallenge, WorkProof
+from srichan_world.protocol.work import WorkProof
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import Event
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.courses import CourseDesk
+from srichan_world.street.newcomers import challenge, check_proof
 from srichan_world.street.steps import (
     AdvanceQuests,
     AttendEvent,
@@ -250,7 +251,7 @@ class LearningDesk:
                 except Refused as exc:
                     if exc.code != ErrorCode.BAD_IDENTITY:
                         raise
-                    return Outcome([self._challenge(asker.visitor_id, now)])
+                    return Outcome([challenge(self.work, asker.visitor_id, now)])
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         self.leave(asker.session)
@@ -268,33 +269,15 @@ class LearningDesk:
         return Outcome(replies, name=visitor.nickname)
 
     def prove(self, asker: Asker, proof: WorkProof, now: float) -> Program[Outcome]:
-        """A new identity's proof of work: registered and entered as at a hello when it
-        holds; refused otherwise (an expired challenge comes with a fresh one)."""
+        """A new identity's proof: registered and entered as at a hello when it holds."""
         try:
-            if self.work is None:
-                raise Refused(ErrorCode.UNSUPPORTED, "no proof of work is asked here")
-            if not asker.visitor_id or not asker.visitor_secret:
-                raise Refused(ErrorCode.NO_IDENTITY, "say hello with your identity first")
-            self.work.verify(asker.visitor_id, proof.challenge, proof.nonce, now)
-            if self.identities is not None and asker.address is not None:
-                denial = self.identities.take(asker.address, now)
-                if denial is not None:
-                    raise Refused(
-                        ErrorCode.IDENTITY_LIMIT,
-                        "too many new identities from your network just now",
-                        retry_at=now + denial.retry_after_s,
-                    )
+            check_proof(self.work, self.identities, asker.visitor_id, asker.address, proof, now)
         except Refused as exc:
             replies: list[Message] = [refusal_message(exc.refusal, now)]
-            if exc.code == ErrorCode.WORK_EXPIRED and asker.visitor_id:
-                replies.append(self._challenge(asker.visitor_id, now))
+            if exc.code == ErrorCode.WORK_EXPIRED and self.work and asker.visitor_id:
+                replies.append(challenge(self.work, asker.visitor_id, now))
             return Outcome(replies)
         return (yield from self.hello(asker, now, proven=True))
-
-    def _challenge(self, visitor_id: str, now: float) -> WorkChallenge:
-        assert self.work is not None
-        issued = self.work.issue(visitor_id, now)
-        return WorkChallenge(issued.text, issued.bits, issued.expires)
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
         attended: tuple[Attended, list[dict[str, Any]], BadgeEarned | None] | None = None
