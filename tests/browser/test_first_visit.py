@@ -323,6 +323,8 @@ async def test_an_unsupported_request_marks_only_its_own_feature(
     answered unsupported does switch learning off, and says so."""
     page = await new_page(f"{server.url}/?mode=list")
     await wait_welcomed(page)
+    # the wallet (after a new visitor's proof of work) says learning is there
+    await page.wait_for_function("srichan.state.learningSupported === true", timeout=30_000)
     got = await page.evaluate(UNSUPPORTED_JS)
     msg_type = await page.evaluate("import('/static/protocol.js').then((m) => m.MsgType)")
     assert got["jumps"] == [None, None]
