@@ -76,8 +76,6 @@ class MsgType(IntEnum):
     DIALOGUE_SUPPORT = 112  # C→S: support another visitor's opinion (once each)
     DIALOGUE_REPORT = 113  # C→S: report an opinion to the moderators (reply: reported)
     DIALOGUE_THANKS = 114  # S→C: the reward for taking part, paid once per question
-    WORK_PROOF = 116  # C→S: the proof of work that registers a new visitor identity
-    WORK_CHALLENGE = 117  # S→C: a new identity must prove work for this challenge first
 
 
 class Feature(StrEnum):
@@ -139,8 +137,6 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.DIALOGUE_SUPPORT: Feature.LEARNING,
     MsgType.DIALOGUE_REPORT: Feature.LEARNING,
     MsgType.DIALOGUE_THANKS: Feature.LEARNING,
-    MsgType.WORK_PROOF: Feature.LEARNING,
-    MsgType.WORK_CHALLENGE: Feature.LEARNING,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -254,10 +250,6 @@ class ErrorCode(IntEnum):
     OPINION_EXISTS = 165  # one opinion per visitor and question
     UNKNOWN_OPINION = 166  # the question has no (visible) opinion with this number
     OWN_OPINION = 167  # a visitor cannot support their own opinion
-    # new identities (Sybil resistance)
-    WORK_INVALID = 170  # the proof of work is forged, another id's, short of work or malformed
-    WORK_EXPIRED = 171  # the proof of work's challenge expired: a new one comes with it
-    IDENTITY_LIMIT = 172  # this address registered its allowance of new identities for now
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from srichan_world.errors import ProtocolError
 from srichan_world.protocol import limits as L
-from srichan_world.protocol import work
 from srichan_world.protocol.base import (
     _OPT_CM,
     _OPT_U8,
@@ -572,7 +571,7 @@ MESSAGES: dict[MsgType, type[Message]] = {
         EventAttended,
     )
 }
-MESSAGES.update({cls.TYPE: cls for cls in (*DIALOGUE_MESSAGES, *work.MESSAGES)})
+MESSAGES.update({cls.TYPE: cls for cls in DIALOGUE_MESSAGES})
 
 CLIENT_TYPES = frozenset(
     {
@@ -594,7 +593,6 @@ CLIENT_TYPES = frozenset(
         MsgType.COURSES_GET,
     }
     | DIALOGUE_CLIENT_TYPES
-    | work.CLIENT_TYPES
 )
 """What a client may send; anything else from a client is an unknown type."""
 SERVER_TYPES = frozenset(MESSAGES) - CLIENT_TYPES
