@@ -101,6 +101,21 @@ export function loadVisitor() {
   return v;
 }
 
+/**
+ * Save a change to this page's visitor (its name), unless another identity has taken its place
+ * in this browser meanwhile (a recovery code restored just now, or in another tab): a stale
+ * page must never write its old identity back over the new one.
+ */
+export function updateVisitor(v) {
+  try {
+    const stored = JSON.parse(localStorage.getItem(KEY) || "null");
+    if (stored && stored.visitor_id !== v.visitor_id) return;
+  } catch {
+    // Unreadable storage: nothing to protect; write below.
+  }
+  saveVisitor(v);
+}
+
 export function saveVisitor(v) {
   try {
     localStorage.setItem(KEY, JSON.stringify(v));

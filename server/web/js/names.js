@@ -5,7 +5,7 @@
 import { MsgType } from "../protocol.js";
 import { announce, el } from "./dom.js";
 import { t } from "./i18n.js";
-import { saveVisitor } from "./identity.js";
+import { updateVisitor } from "./identity.js";
 import { ask } from "./panels.js";
 
 /** How long after a welcome the server may still tell a stored name before this browser's
@@ -27,7 +27,7 @@ export function keepOneName(conn, state, visitor) {
       clearTimeout(timer);
       visitor.name = name;
       visitor.name_synced = name;
-      saveVisitor(visitor);
+      updateVisitor(visitor);
     }
     if (what === "welcome") {
       clearTimeout(timer);
@@ -47,7 +47,7 @@ async function syncName(conn, visitor) {
   }
   if (reply.type !== MsgType.NICKNAME) return;
   visitor.name_synced = visitor.name;
-  saveVisitor(visitor);
+  updateVisitor(visitor);
 }
 
 /** The visitor's own name changed: everything on this page that shows it follows at once. */
@@ -110,7 +110,7 @@ export function nicknameForm(conn, state, visitor, { id = "nick-input" } = {}) {
     visitor.name = reply.name || name; // as stored: trimmed, NFC
     visitor.name_synced = visitor.name;
     input.value = visitor.name;
-    saveVisitor(visitor);
+    updateVisitor(visitor);
     showMyName(state, visitor.name);
     announce(`${t("nicknameSaved")}: ${visitor.name}`, { tone: "good" });
   });
