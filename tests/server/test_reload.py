@@ -223,9 +223,12 @@ async def test_a_lesson_image_changed_by_an_edit_is_served_and_the_old_one_stays
     (folder / "gate.png").write_bytes(_png((140, 28, 19)))
     author.edit(lesson, f'{lesson}\nimage = "gate.png"\n{alt}')
     first = await visitor.next(SceneChanged, timeout=60.0)
-    (folder / "gate.png").write_bytes(_png((20, 90, 160)))
-    author.edit('en = "The gate welcomes visitors."', 'en = "The gate welcomes every visitor."')
+    # a new file first (named by nothing yet, so not watched), then one edit naming it: one
+    # build per step, none still running when the test ends
+    (folder / "gate-blue.png").write_bytes(_png((20, 90, 160)))
+    author.edit('image = "gate.png"', 'image = "gate-blue.png"')
     second = await visitor.next(SceneChanged, timeout=60.0)
+    await _status_until(author, "ok")
 
     names = [m["courses"][0]["lessons"][0]["image"] for m in (first.manifest, second.manifest)]
     assert names == [image_name(_png((140, 28, 19))), image_name(_png((20, 90, 160)))]
