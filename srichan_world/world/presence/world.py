@@ -271,13 +271,8 @@ class PresenceWorld(SharedCrowd):
             a.vis_cell = -1
             if a.remote or contains(a.x, a.z):
                 continue
-            x, z = nearest_walkable(contains, a.x, a.z) or self.spawns[0][:2]
-            a.x, a.z = x, z
-            cell = self._cell_of(x, z)
-            if cell != a.cell:
-                del self.cells[a.cell][a.id]
-                self.cells[cell][a.id] = a
-                a.cell = cell
+            # moved like any move: the tick files it into its new cell
+            a.x, a.z = nearest_walkable(contains, a.x, a.z) or self.spawns[0][:2]
             if not a.dirty:
                 a.dirty = True
                 self.dirty.append(a)
