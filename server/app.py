@@ -97,6 +97,7 @@ from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.courses import CourseDesk
 from srichan_world.street.dialogue import DialogueDesk
+from srichan_world.street.inclusion import InclusionDesk
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.street import Street
@@ -151,6 +152,7 @@ def create_app(
         BoothCounter(slots),
         moderation=moderation,
         dialogue=_dialogue_desk(content, guard),
+        inclusion=InclusionDesk(),
     )
     limits = SocketLimits.cutting_within(settings.slow_client_s)
     pump = Pump(street, presence, metrics, limits, wall=wall)

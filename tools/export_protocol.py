@@ -23,6 +23,7 @@ from srichan_world.protocol.codes import (
     PROTOCOL_VERSION,
     Anim,
     CloseCode,
+    DeviceClass,
     Emote,
     ErrorCode,
     Feature,
@@ -30,6 +31,7 @@ from srichan_world.protocol.codes import (
     NoticeKind,
     ReportReason,
     ReportTarget,
+    UsageLang,
 )
 from srichan_world.protocol.dialogue_messages import OpinionRow, QuestionCard
 from srichan_world.protocol.fields import spec_of
@@ -124,6 +126,8 @@ def render() -> str:
         ReportTarget,
         ReportReason,
         NoticeKind,
+        UsageLang,
+        DeviceClass,
     ):
         parts.append(_enum(enum) + "\n")
     feature_lines = "".join(

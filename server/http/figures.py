@@ -9,6 +9,7 @@ are suppressed there, before anything leaves the server.
 |---|---|---|
 | GET | ``/api/admin/figures/learning?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/economy?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
+| GET | ``/api/admin/figures/inclusion?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/now`` (this process's visitors, binned on the street plan) | figures |
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
@@ -37,7 +38,7 @@ from server.http.replies import Handler, ok, secure
 from server.keys import BOOTHS, PUMP, SCENE, STORE
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
-from srichan_world.world import figures, report
+from srichan_world.world import figures, inclusion, report
 from srichan_world.world.operators import OperatorSession, Power
 from srichan_world.world.owners import OwnerSession
 
@@ -83,6 +84,13 @@ async def economy(request: web.Request, _session: OperatorSession) -> web.Stream
     return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last)})
 
 
+@operator(Power.FIGURES)
+async def inclusion_figures(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
+    first, last = _range(request)
+    daily = await request.app[STORE].usage_by_day(first, last, inclusion.KINDS)
+    return ok({"from": first, "to": last, **inclusion.inclusion(daily, first, last)})
+
+
 @owner_only
 async def booth_figures(request: web.Request, owner: OwnerSession) -> web.StreamResponse:
     slot = request.match_info["slot"]
@@ -122,6 +130,7 @@ async def report_pdf(request: web.Request, _session: OperatorSession) -> web.Str
 ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/admin/figures/learning", learning),
     ("GET", "/api/admin/figures/economy", economy),
+    ("GET", "/api/admin/figures/inclusion", inclusion_figures),
     ("GET", "/api/admin/figures/now", now),
     ("GET", "/api/admin/figures/report.html", report_html),
     ("GET", "/api/admin/figures/report.pdf", report_pdf),

@@ -53,6 +53,7 @@ export const MsgType = Object.freeze({
   DIALOGUE_SUPPORT: 112,
   DIALOGUE_REPORT: 113,
   DIALOGUE_THANKS: 114,
+  USAGE: 104,
 });
 
 export const ErrorCode = Object.freeze({
@@ -138,6 +139,7 @@ export const ErrorCode = Object.freeze({
   OPINION_EXISTS: 165,
   UNKNOWN_OPINION: 166,
   OWN_OPINION: 167,
+  BAD_USAGE: 153,
   RECOVERY_CODE_INVALID: 180,
   RECOVERY_UNKNOWN: 181,
 });
@@ -209,6 +211,17 @@ export const NoticeKind = Object.freeze({
   UNMUTE: 4,
 });
 
+export const UsageLang = Object.freeze({
+  TH: "th",
+  EN: "en",
+});
+
+export const DeviceClass = Object.freeze({
+  PHONE: "phone",
+  TABLET: "tablet",
+  DESKTOP: "desktop",
+});
+
 /** The feature of each message type: what a server without it answers unsupported. */
 export const FEATURE_OF = Object.freeze({
   [MsgType.HELLO]: Feature.PRESENCE,
@@ -252,6 +265,7 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.COURSES_GET]: Feature.COURSES,
   [MsgType.COURSES]: Feature.COURSES,
   [MsgType.COURSE_PROGRESS]: Feature.COURSES,
+  [MsgType.USAGE]: Feature.LEARNING,
   [MsgType.DIALOGUE_GET]: Feature.LEARNING,
   [MsgType.DIALOGUE]: Feature.LEARNING,
   [MsgType.DIALOGUE_VOTE]: Feature.LEARNING,
@@ -304,6 +318,7 @@ export const RATE_LIMITS = Object.freeze({
   DIALOGUE_OPINION: Object.freeze({ rate: 0.05, burst: 4 }),
   DIALOGUE_SUPPORT: Object.freeze({ rate: 0.5, burst: 10 }),
   DIALOGUE_REPORT: Object.freeze({ rate: 0.1, burst: 3 }),
+  USAGE: Object.freeze({ rate: 0.2, burst: 6 }),
   DEFAULT: Object.freeze({ rate: 5, burst: 20 }),
 });
 
@@ -358,6 +373,7 @@ export const FIELDS = Object.freeze({
   [MsgType.COURSES_GET]: Object.freeze([]),
   [MsgType.COURSES]: Object.freeze(["courses"]),
   [MsgType.COURSE_PROGRESS]: Object.freeze(["course"]),
+  [MsgType.USAGE]: Object.freeze(["list_mode", "lang", "larger_text", "narration", "device"]),
   [MsgType.DIALOGUE_GET]: Object.freeze(["question"]),
   [MsgType.DIALOGUE]: Object.freeze(["questions"]),
   [MsgType.DIALOGUE_VOTE]: Object.freeze(["question", "option"]),
@@ -395,4 +411,4 @@ export const GLOSSARY = Object.freeze({
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET, MsgType.DIALOGUE_GET, MsgType.DIALOGUE_VOTE, MsgType.DIALOGUE_OPINION, MsgType.DIALOGUE_SUPPORT, MsgType.DIALOGUE_REPORT]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET, MsgType.USAGE, MsgType.DIALOGUE_GET, MsgType.DIALOGUE_VOTE, MsgType.DIALOGUE_OPINION, MsgType.DIALOGUE_SUPPORT, MsgType.DIALOGUE_REPORT]);

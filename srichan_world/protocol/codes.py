@@ -76,6 +76,8 @@ class MsgType(IntEnum):
     DIALOGUE_SUPPORT = 112  # C→S: support another visitor's opinion (once each)
     DIALOGUE_REPORT = 113  # C→S: report an opinion to the moderators (reply: reported)
     DIALOGUE_THANKS = 114  # S→C: the reward for taking part, paid once per question
+    # inclusion figures (how the street is used: list mode, language, text size, narration)
+    USAGE = 104  # C→S: this session's display settings and device class (no reply)
 
 
 class Feature(StrEnum):
@@ -137,6 +139,7 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.DIALOGUE_SUPPORT: Feature.LEARNING,
     MsgType.DIALOGUE_REPORT: Feature.LEARNING,
     MsgType.DIALOGUE_THANKS: Feature.LEARNING,
+    MsgType.USAGE: Feature.LEARNING,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -250,6 +253,8 @@ class ErrorCode(IntEnum):
     OPINION_EXISTS = 165  # one opinion per visitor and question
     UNKNOWN_OPINION = 166  # the question has no (visible) opinion with this number
     OWN_OPINION = 167  # a visitor cannot support their own opinion
+    # inclusion figures
+    BAD_USAGE = 153  # usage: a language or device class the protocol does not name
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)
@@ -300,6 +305,21 @@ class NoticeKind(IntEnum):
     KICK = 2
     BAN = 3
     UNMUTE = 4
+
+
+class UsageLang(StrEnum):
+    """The interface languages a ``usage`` message may name."""
+
+    TH = "th"
+    EN = "en"
+
+
+class DeviceClass(StrEnum):
+    """A coarse device class the browser derives from its viewport and pointer (``usage``)."""
+
+    PHONE = "phone"
+    TABLET = "tablet"
+    DESKTOP = "desktop"
 
 
 class Anim(IntEnum):

@@ -82,6 +82,7 @@ RATE_LIMITS: dict[MsgType, Rate] = {
     MsgType.DIALOGUE_OPINION: Rate(1 / 20, 4),
     MsgType.DIALOGUE_SUPPORT: Rate(0.5, 10),
     MsgType.DIALOGUE_REPORT: Rate(1 / 10, 3),
+    MsgType.USAGE: Rate(0.2, 6),
 }
 DEFAULT_RATE = Rate(5.0, 20)
 """For every client→server type not listed in :data:`RATE_LIMITS`."""

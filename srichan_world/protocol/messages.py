@@ -42,6 +42,7 @@ from srichan_world.protocol.fields import (
     Seq,
     Str,
 )
+from srichan_world.protocol.usage_messages import USAGE_CLIENT_TYPES, USAGE_MESSAGES
 from srichan_world.scene.model import Text
 
 # -- records nested inside messages ---------------------------------------------------------
@@ -571,7 +572,7 @@ MESSAGES: dict[MsgType, type[Message]] = {
         EventAttended,
     )
 }
-MESSAGES.update({cls.TYPE: cls for cls in DIALOGUE_MESSAGES})
+MESSAGES.update({cls.TYPE: cls for cls in DIALOGUE_MESSAGES + USAGE_MESSAGES})
 
 CLIENT_TYPES = frozenset(
     {
@@ -593,6 +594,7 @@ CLIENT_TYPES = frozenset(
         MsgType.COURSES_GET,
     }
     | DIALOGUE_CLIENT_TYPES
+    | USAGE_CLIENT_TYPES
 )
 """What a client may send; anything else from a client is an unknown type."""
 SERVER_TYPES = frozenset(MESSAGES) - CLIENT_TYPES

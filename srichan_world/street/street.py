@@ -48,10 +48,12 @@ from srichan_world.protocol.messages import (
     SceneChanged,
     SetNickname,
 )
+from srichan_world.protocol.usage_messages import UsageMsg
 from srichan_world.scene.manifest import Manifest
 from srichan_world.scene.model import Event
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.dialogue import DialogueDesk
+from srichan_world.street.inclusion import InclusionDesk
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
@@ -115,8 +117,10 @@ class Street:
         clock: Callable[[], float] | None = None,
         moderation: ModerationDesk | None = None,
         dialogue: DialogueDesk | None = None,
+        inclusion: InclusionDesk | None = None,
     ) -> None:
         self.world = world
+        self.inclusion = inclusion
         self.dialogue = dialogue
         self.learning = learning
         self.booths = booths
@@ -343,6 +347,9 @@ class Street:
                 )
             if isinstance(msg, CoursesGet):
                 return lambda: self._entered(session, lambda v: courses.standings(v, now))
+        inclusion = self.inclusion
+        if learning is not None and inclusion is not None and isinstance(msg, UsageMsg):
+            return lambda: self._entered(session, lambda v: inclusion.usage(v, msg, now))
         dialogue = self.dialogue
         if learning is not None and dialogue is not None and msg.TYPE in DIALOGUE_CLIENT_TYPES:
             clock = self._now

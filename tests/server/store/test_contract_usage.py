@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.store import Store
-from srichan_world.world import figures
+from srichan_world.world import figures, inclusion
 from srichan_world.world.figures import Usage, UsageTotal
 from tests.server.store.conftest import StoreFactory
 
@@ -49,3 +49,16 @@ async def test_usage_by_day_keeps_the_days_apart_for_the_kinds_asked(store: Stor
         ("2026-05-11", UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 1, 30)),
     )
     assert await store.usage_by_day("2026-05-08", "2026-05-11", ()) == ()
+
+
+async def test_inclusion_counts_are_kept_per_day_like_every_figure(store: Store) -> None:
+    seen = [Usage(inclusion.VISITORS, "")] * 2 + [Usage(inclusion.SETTING, "lang", "th")] * 2
+    await store.count_usage("2026-05-09", [*seen, Usage(inclusion.SETTING, "device", "tablet")])
+    await store.count_usage("2026-05-10", [Usage(inclusion.SETTING, "lang", "ไทย?")])
+    await store.count_usage("2026-05-10", [Usage(figures.QUIZ_OPEN, "q1")])
+    assert await store.usage_by_day("2026-05-09", "2026-05-10", inclusion.KINDS) == (
+        ("2026-05-09", UsageTotal(inclusion.SETTING, "device", "tablet", 1, 1)),
+        ("2026-05-09", UsageTotal(inclusion.SETTING, "lang", "th", 2, 2)),
+        ("2026-05-09", UsageTotal(inclusion.VISITORS, "", "", 2, 2)),
+        ("2026-05-10", UsageTotal(inclusion.SETTING, "lang", "ไทย?", 1, 1)),
+    )
