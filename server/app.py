@@ -68,6 +68,7 @@ from server.keys import (
     LEARNING,
     METRICS,
     MODERATION,
+    NOW,
     PUMP,
     RELOADER,
     SCENE,
@@ -76,6 +77,7 @@ from server.keys import (
     WEBSOCKET,
 )
 from server.metrics import Metrics
+from server.now_board import NowBoard
 from server.redis_client import is_redis_url, open_client, pubsub_url
 from server.reload import SceneReloader
 from server.scene_files import LiveScene, SceneFiles
@@ -273,6 +275,11 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             )
             await sharing.start()
             stack.push_async_callback(sharing.close)
+        now_client = None
+        if redis:  # the store's own URL: a cluster client for a cluster ({now} keys)
+            now_client = open_client(settings.store, timeout_s=RELAY_TIMEOUT_S)
+            stack.push_async_callback(now_client.aclose)
+        board = app[NOW] = NowBoard(pump, app[SCENE], now_client)
 
         pump.serve(
             StoreSteps(store, booths, app[BADGES]),
@@ -297,6 +304,8 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         stack.push_async_callback(learning.close)
         await pump.start()
         stack.push_async_callback(pump.stop)
+        await board.start()
+        stack.push_async_callback(board.close)
 
         for loop in (
             health.run_forever(),

@@ -13,6 +13,7 @@ from server.bus.moderation import ModerationRelay
 from server.config import Settings
 from server.health import StoreHealth
 from server.metrics import Metrics
+from server.now_board import NowBoard
 from server.reload import SceneReloader
 from server.scene_files import LiveScene
 from server.services.badges import BadgeIssuer
@@ -52,5 +53,7 @@ EVENTS = web.AppKey("events", EventService)
 """The event calendar: the scene's events with the operators' changes (kept in the store)."""
 ACCOUNT_LIMITS = web.AppKey("account_limits", dict)
 """Recovery-code rate limits by kind (``ACCOUNT_RATES``), each a table of buckets by address."""
+NOW = web.AppKey("now", NowBoard)
+"""Set at startup: the console's *now* view, shared across processes through Redis."""
 WEBSOCKET = web.AppKey("websocket", PicowsDoor)
 """Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""

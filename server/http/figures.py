@@ -10,7 +10,7 @@ are suppressed there, before anything leaves the server.
 | GET | ``/api/admin/figures/learning?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/economy?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/inclusion?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
-| GET | ``/api/admin/figures/now`` (this process's visitors, binned on the street plan) | figures |
+| GET | ``/api/admin/figures/now`` (every live process's visitors: server/now_board.py) | figures |
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
 
@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import socket
 import time
 
 from aiohttp import web
@@ -35,7 +33,7 @@ from server import reports
 from server.http.console import operator
 from server.http.owner import owner_only
 from server.http.replies import Handler, ok, secure
-from server.keys import BOOTHS, PUMP, SCENE, STORE
+from server.keys import BOOTHS, NOW, SCENE, STORE
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import figures, inclusion, report
@@ -66,12 +64,7 @@ async def learning(request: web.Request, _session: OperatorSession) -> web.Strea
 
 @operator(Power.FIGURES)
 async def now(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
-    world = request.app[PUMP].world
-    views = (world.view(s) for s in list(world.sessions))
-    positions = [(v.x, v.z) for v in views if v is not None]
-    grid = request.app[SCENE].current.manifest.grid
-    process = f"{socket.gethostname()}:{os.getpid()}"
-    return ok({"process": process, **figures.now(positions, grid)})
+    return ok(await request.app[NOW].view())
 
 
 @operator(Power.FIGURES)

@@ -251,19 +251,66 @@ def booth(
     }
 
 
-def now(positions: Iterable[Point], grid: InterestGrid) -> dict[str, Any]:
-    """Where visitors are right now on one process: how many, and how many in each cell of the
-    street's interest grid (the cell's centre in metres). A cell with fewer than
-    :data:`MIN_GROUP` is left out, and so is the count when the whole is that small."""
+@dataclass(frozen=True, slots=True)
+class ProcessNow:
+    """One server process's visitors right now, every cell counted (nothing suppressed yet:
+    this is what a process shares with the others, never what the console shows)."""
+
+    process: str
+    """``host:pid``."""
+    age_s: float
+    """How old the count is (0 for this process's own)."""
+    visitors: int
+    cells: tuple[tuple[float, float, int], ...]
+    """``(x, z, visitors)``: a cell's centre in metres and the visitors in it."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"process": self.process, "visitors": self.visitors, "cells": self.cells}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], age_s: float) -> ProcessNow:
+        cells = tuple((float(x), float(z), int(n)) for x, z, n in data["cells"])
+        return cls(str(data["process"]), age_s, int(data["visitors"]), cells)
+
+
+def now_counts(process: str, positions: Iterable[Point], grid: InterestGrid) -> ProcessNow:
+    """Bin one process's visitors on the street's interest grid (its cells' centres)."""
     cells: dict[tuple[int, int], int] = defaultdict(int)
     total = 0
     for p in positions:
         cells[grid.cell_of(p)] += 1
         total += 1
     half = grid.cell / 2
+    binned = tuple(
+        (
+            round(grid.origin[0] + col * grid.cell + half, 1),
+            round(grid.origin[1] + row * grid.cell + half, 1),
+            n,
+        )
+        for (col, row), n in sorted(cells.items())
+    )
+    return ProcessNow(process, 0.0, total, binned)
+
+
+def now(processes: Iterable[ProcessNow], grid: InterestGrid) -> dict[str, Any]:
+    """Where visitors are right now, every live process together: how many on each process and
+    in all, and how many in each cell of the street's interest grid (summed over the
+    processes before anything is hidden). A process, a cell or the whole with fewer than
+    :data:`MIN_GROUP` shows no figure (a cell: left out)."""
+    merged: dict[tuple[float, float], int] = defaultdict(int)
+    total = 0
+    rows = []
+    for p in sorted(processes, key=lambda p: p.process):
+        total += p.visitors
+        rows.append(
+            {"process": p.process, "visitors": shown(p.visitors), "age_s": round(p.age_s, 1)}
+        )
+        for x, z, n in p.cells:
+            merged[(x, z)] += n
     return {
         "min_group": MIN_GROUP,
         "visitors": shown(total),
+        "processes": rows,
         "cell_m": grid.cell,
         "bounds": [
             grid.origin[0],
@@ -272,12 +319,8 @@ def now(positions: Iterable[Point], grid: InterestGrid) -> dict[str, Any]:
             grid.origin[1] + grid.rows * grid.cell,
         ],
         "cells": [
-            {
-                "x": round(grid.origin[0] + col * grid.cell + half, 1),
-                "z": round(grid.origin[1] + row * grid.cell + half, 1),
-                "visitors": n,
-            }
-            for (col, row), n in sorted(cells.items())
+            {"x": x, "z": z, "visitors": n}
+            for (x, z), n in sorted(merged.items(), key=lambda item: (item[0][1], item[0][0]))
             if shown(n) is not None
         ],
     }

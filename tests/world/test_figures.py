@@ -161,16 +161,33 @@ def test_an_owners_booth_figures_hide_small_days_and_other_booths() -> None:
 def test_now_bins_positions_and_hides_small_cells() -> None:
     grid = InterestGrid(origin=(0.0, 0.0), cell=10.0, cols=4, rows=2)
     crowd = [(1.0, 1.0)] * 5 + [(15.0, 12.0)] * 4 + [(99.0, 99.0)] * 6  # the last: clamped
-    got = figures.now(crowd, grid)
+    got = figures.now([figures.now_counts("a:1", crowd, grid)], grid)
     assert got["visitors"] == 15 and got["cell_m"] == 10.0
+    assert got["processes"] == [{"process": "a:1", "visitors": 15, "age_s": 0.0}]
     assert got["cells"] == [
         {"x": 5.0, "z": 5.0, "visitors": 5},
         {"x": 35.0, "z": 15.0, "visitors": 6},
     ]
-    assert figures.now([(1.0, 1.0)] * 4, grid) == {
+    assert figures.now([figures.now_counts("a:1", [(1.0, 1.0)] * 4, grid)], grid) == {
         "min_group": 5,
         "visitors": None,
+        "processes": [{"process": "a:1", "visitors": None, "age_s": 0.0}],
         "cell_m": 10.0,
         "bounds": [0.0, 0.0, 40.0, 20.0],
         "cells": [],
     }
+
+
+def test_now_adds_the_processes_up_before_hiding_small_groups() -> None:
+    grid = InterestGrid(origin=(0.0, 0.0), cell=10.0, cols=4, rows=2)
+    a = figures.now_counts("a:1", [(1.0, 1.0)] * 3 + [(25.0, 5.0)] * 2, grid)
+    b = figures.ProcessNow.from_json(
+        figures.now_counts("b:2", [(2.0, 2.0)] * 3, grid).to_json(), age_s=1.26
+    )
+    got = figures.now([b, a], grid)
+    assert got["visitors"] == 8, "5 + 3: the whole is shown, each process's own is not"
+    assert got["processes"] == [
+        {"process": "a:1", "visitors": 5, "age_s": 0.0},
+        {"process": "b:2", "visitors": None, "age_s": 1.3},
+    ]
+    assert got["cells"] == [{"x": 5.0, "z": 5.0, "visitors": 6}], "3 + 3 in one cell"

@@ -1,83 +1,13 @@
 // The console's figures: aggregate tables from /api/admin/figures/…, each with a chart
-// (Chart.js, served from /vendor/chartjs/) and a CSV download. Groups under five come back as
+// (Chart.js, served from /vendor/chartjs/) and a CSV download (the inclusion figures: inclusion.js). Groups under five come back as
 // null from the server and show as "—" here; the charts leave them out.
 
+import { cell, charts, chart, download, row } from "/admin/static/charts.js";
+import { renderInclusion, setupInclusion } from "/admin/static/inclusion.js";
+
 const $ = (sel) => document.querySelector(sel);
-const HIDDEN = "—";
-const FONT =
-  'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans Thai", "Leelawadee UI", Tahoma, Garuda, sans-serif';
-const charts = {};
 let latest = null;
 let money = null;
-
-function cell(value, percent = false) {
-  if (value == null) return HIDDEN;
-  return percent ? `${Math.round(value * 1000) / 10}%` : String(value);
-}
-
-/** A table row whose cell ``headerAt`` names the row for screen readers. */
-function row(values, headerAt) {
-  const tr = document.createElement("tr");
-  values.forEach((v, i) => {
-    const td = document.createElement(i === headerAt ? "th" : "td");
-    if (i === headerAt) td.scope = "row";
-    td.textContent = v;
-    tr.append(td);
-  });
-  return tr;
-}
-
-/** Rows as CSV (RFC 4180 quoting) with a BOM, so spreadsheet programs read Thai as UTF-8. */
-export function toCsv(rows) {
-  const quote = (v) => {
-    const s = v == null ? "" : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return "\ufeff" + rows.map((r) => r.map(quote).join(",")).join("\r\n") + "\r\n";
-}
-
-function download(name, rows) {
-  const url = URL.createObjectURL(new Blob([toCsv(rows)], { type: "text/csv;charset=utf-8" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-/** A label short enough for a phone's axis (the table has it in full). */
-function short(label) {
-  return label.length > 16 ? `${label.slice(0, 15)}…` : label;
-}
-
-/** A bar chart: bars across (``indexAxis`` y, a label per row) or, for days, ``upright``. */
-function chart(id, labels, datasets, percent, upright = false) {
-  const Chart = window.Chart;
-  if (!Chart) return; // the table carries the same figures
-  charts[id]?.destroy();
-  Chart.defaults.font.family = FONT;
-  Chart.defaults.font.size = 15;
-  charts[id] = new Chart($(`#${id}`), {
-    type: "bar",
-    data: { labels, datasets },
-    options: {
-      maintainAspectRatio: false,
-      animation: false,
-      indexAxis: upright ? "x" : "y",
-      scales: upright
-        ? { y: { beginAtZero: true, ticks: { precision: 0 } } }
-        : {
-            y: { ticks: { callback: (_v, i) => short(labels[i]) } },
-            x: percent
-              ? { min: 0, max: 1, ticks: { format: { style: "percent" } } }
-              : { beginAtZero: true, ticks: { precision: 0 } },
-          },
-      plugins: { legend: { display: datasets.length > 1 } },
-    },
-  });
-}
 
 const QUIZ_HEAD = [
   "สถานที่ · Landmark",
@@ -206,8 +136,10 @@ function renderMoney(data) {
 }
 
 function renderNow(data) {
-  $("#now-process").textContent = data.process;
   $("#now-count").textContent = cell(data.visitors);
+  $("#now-rows").replaceChildren(
+    ...data.processes.map((p) => row([p.process, cell(p.visitors), String(p.age_s)], 0)),
+  );
   const Chart = window.Chart;
   if (!Chart) return;
   charts.now?.destroy();
@@ -263,12 +195,14 @@ export async function loadFigures(api, failed) {
   }
   const query = from && to ? `?from=${from}&to=${to}` : "";
   try {
-    const [learning, economy] = await Promise.all([
+    const [learning, economy, inclusion] = await Promise.all([
       api("GET", `/api/admin/figures/learning${query}`),
       api("GET", `/api/admin/figures/economy${query}`),
+      api("GET", `/api/admin/figures/inclusion${query}`),
     ]);
     render(learning);
     renderMoney(economy);
+    renderInclusion(inclusion);
     loadNow(api, failed);
     $("#figures-result").hidden = true;
   } catch (err) {
@@ -285,6 +219,7 @@ function reportLinks() {
 export function setupFigures(api, failed) {
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Bangkok" }).format(new Date());
   $("#now-reload").addEventListener("click", () => loadNow(api, failed));
+  setupInclusion();
   $("#report-month").value = today.slice(0, 7);
   $("#report-month").addEventListener("change", reportLinks);
   reportLinks();

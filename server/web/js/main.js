@@ -11,6 +11,7 @@ import { ConnState, Connection } from "./net.js";
 import { applyPrefs } from "./prefs.js";
 import { switchMode } from "./settings.js";
 import { WorldState } from "./state.js";
+import { startUsage } from "./usage.js";
 
 const MODE_KEY = "srichan.mode";
 const RESUME_KEY = "srichan.resume";
@@ -198,6 +199,7 @@ async function boot() {
   const state = new WorldState(manifest);
   const visitor = loadVisitor();
   const conn = connect(state, visitor);
+  startUsage(conn, mode);
   topBar(state, conn, mode);
   try {
     if (mode === "list") {

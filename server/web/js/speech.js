@@ -8,6 +8,13 @@ import { currentLang, onLang, t } from "./i18n.js";
 
 const synth = typeof window !== "undefined" ? window.speechSynthesis : undefined;
 const buttons = new Set();
+const spokenListeners = new Set();
+
+/** Call `fn` each time text is read aloud (the inclusion figures count narration's use). */
+export function onSpoken(fn) {
+  spokenListeners.add(fn);
+  return () => spokenListeners.delete(fn);
+}
 
 /** The voice for `lang` ("th" or "en"), or null when the device has none. */
 export function voiceFor(lang = currentLang()) {
@@ -35,6 +42,7 @@ export function speak(text) {
   u.lang = voice.lang || (currentLang() === "th" ? "th-TH" : "en-GB");
   u.rate = 0.9; // a little slower than the default: easier to follow
   synth.speak(u);
+  for (const fn of spokenListeners) fn();
   return true;
 }
 
