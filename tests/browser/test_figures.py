@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from server.keys import SCENE, STORE
-from srichan_world.world import figures
+from server.ws.client import PresenceClient
+from srichan_world.world import figures, inclusion
 from srichan_world.world.figures import Usage, day_of
 from tests.browser.conftest import DESKTOP, PHONE, NewPage, Server, axe_violations, save_shot
 from tests.browser.test_booths import owner_page
@@ -38,6 +39,20 @@ async def seed(server: Server) -> tuple[str, str, str]:
         + [Usage(figures.TOKENS_EARNED, "", "", 15)] * 6
         + [Usage(figures.COUPON_ISSUED, "B01", "p1", 30)] * 5
     )
+    settings = {
+        "list_mode": 6,
+        "larger_text": 3,
+        "narration": 5,
+        "lang:th": 15,
+        "lang:en": 8,
+        "device:phone": 12,
+        "device:tablet": 2,
+        "device:desktop": 6,
+    }
+    usage += [Usage(inclusion.VISITORS, "")] * 20
+    for key, n in settings.items():
+        setting, _, value = key.partition(":")
+        usage += [Usage(inclusion.SETTING, setting, value or "on")] * n
     known = {"q-gate-1": quiz.id, "walk": quest.id}
     usage = [replace(u, subject=known.get(u.subject, u.subject)) for u in usage]
     await server.app[STORE].count_usage(day_of(time.time()), usage)
@@ -49,6 +64,11 @@ async def test_an_analyst_reads_the_learning_figures(
     server: Server, new_page: NewPage, device: str
 ) -> None:
     quiz, landmark, walk = await seed(server)
+    crowd = [
+        await PresenceClient.connect(server.url.replace("http", "ws") + "/ws") for _ in range(6)
+    ]
+    for n, client in enumerate(crowd):
+        await client.hello(f"ผู้มา{n}")
     url = await operator_link(server, f"nid-{device}", "analyst")
     page = await new_page(url, (PHONE if device == "phone" else DESKTOP) | {"bypass_csp": True})
     gate = page.locator("#quiz-rows tr", has_text=quiz)
@@ -71,11 +91,27 @@ async def test_an_analyst_reads_the_learning_figures(
     assert booth == ["B01", "5", "150", "—"], "4 coupons used would be too few to show"
     today = (await page.locator("#money-rows tr").last.inner_text()).split("\t")
     assert today[1:] == ["90", "150"]
+    shares = (await page.locator("#inclusion-rows tr").nth(-2).inner_text()).split("\t")
+    assert shares == [today[0], "20", "30%", "—", "25%", "75%", "40%", "60%", "—", "—"], (
+        "larger text (3) and tablets (2) hidden, and desktops too: else 20 - 12 - 6 = 2"
+    )
+    everything = (await page.locator("#inclusion-rows tr").last.inner_text()).split("\t")
+    assert everything[1:] == shares[1:], "the range is this one day"
+    await page.locator("#now-rows tr").get_by_text(":").wait_for()
+    now_row = (await page.locator("#now-rows tr").inner_text()).split("\t")
+    assert now_row[1] == "6" and await page.locator("#now-count").inner_text() == "6"
     drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
-    await page.locator("#now-process").get_by_text(":").wait_for()
-    assert await page.locator("#now-count").inner_text() == "—", "under five on this process"
-    drawn = await page.evaluate("Object.keys(window.Chart.instances).length")
-    assert drawn == 4, "every chart is drawn by the charting library"
+    assert drawn == 5, "every chart is drawn by the charting library"
+    async with page.expect_download() as caught:
+        await page.locator("#inclusion-csv").click()
+    lines = Path(await (await caught.value).path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("วันที่ · Day,ผู้เยี่ยมชม · Visitors,โหมดรายการ · List mode")
+    assert lines[-2] == f"{today[0]},20,30%,—,25%,75%,40%,60%,—,—"
+    for card, name in (("#inclusion-title", "inclusion"), ("#now-title", "now")):
+        await page.evaluate(
+            f"document.querySelector('{card}').scrollIntoView(); window.scrollBy(0, -24)"
+        )
+        save_shot(f"console-{name}-{device}.png", await page.screenshot())
 
     async with page.expect_download() as caught:
         await page.get_by_role("button", name="ดาวน์โหลด CSV").first.click()
@@ -96,6 +132,8 @@ async def test_an_analyst_reads_the_learning_figures(
     await page.get_by_text("วันที่สิ้นสุดต้องไม่ก่อนวันที่เริ่ม").wait_for()
     save_shot(f"console-figures-{device}.png", await page.screenshot(full_page=True))
     assert await axe_violations(page) == []
+    for client in crowd:
+        await client.close()
 
 
 async def test_an_owner_sees_visitors_near_and_coupons_per_promotion(

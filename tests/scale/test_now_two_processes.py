@@ -62,9 +62,11 @@ async def test_the_now_view_adds_up_every_live_process_and_drops_a_dead_one(
         on_a = [await join(a, f"เอ{n}") for n in range(3)]
         on_b = [await join(b, f"บี{n}") for n in range(3)]
         cookie = await sign_in(b)
-        async with aiohttp.ClientSession() as session:  # unsigned: refused
-            async with session.get(b.http + "/api/admin/figures/now") as r:
-                assert r.status == 401
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(b.http + "/api/admin/figures/now") as r,
+        ):
+            assert r.status == 401, "no session: refused"
         async with asyncio.timeout(10):
             while True:
                 view = await now_on(b, cookie)
