@@ -102,8 +102,7 @@ def html(report: Report) -> str:
         )
     }</p>
 <table><tbody>{summary}</tbody></table>
-{_html_table(report, "quizzes")}
-{_html_table(report, "quests")}
+{"".join(_html_table(report, name) for name in report.tables)}
 <h2>{_both("ภาคผนวก: กรอบเมืองแห่งการเรียนรู้ของยูเนสโก (GNLC)", "Annex: UNESCO GNLC key features")}</h2>
 <h3>{_both("องค์ประกอบหลักหกประการ", "Six building blocks")}</h3>
 <ul>{"".join(_html_heading(h) for h in report.blocks)}</ul>
@@ -147,8 +146,7 @@ def pdf(report: Report) -> bytes:
             row = table.row()
             row.cell(f"{a} · {b}")
             row.cell(v)
-    for name in ("quizzes", "quests"):
-        t_th, t_en, data = report.tables[name]
+    for t_th, t_en, data in report.tables.values():
         doc.ln(4)
         doc.set_font("thai", "B", 13)
         doc.multi_cell(0, 8, f"{t_th} · {t_en}", new_x="LMARGIN", new_y="NEXT", align="L")

@@ -74,7 +74,8 @@ async def economy(request: web.Request, _session: OperatorSession) -> web.Stream
     kinds = (figures.TOKENS_EARNED, figures.COUPON_ISSUED)
     daily = await store.usage_by_day(first, last, kinds)
     totals = await store.usage_totals(first, last)
-    return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last)})
+    held = await store.outstanding_tokens()
+    return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last, held)})
 
 
 @operator(Power.FIGURES)
@@ -101,8 +102,12 @@ async def _monthly(request: web.Request) -> report.Report:
         first, last = report.month_range(month)
     except ValueError as exc:
         raise Refused(ErrorCode.BAD_VALUE, str(exc)) from None
-    rows = await request.app[STORE].usage_totals(first, last)
-    return report.monthly(month, figures.learning(rows, request.app[SCENE].current.manifest))
+    store = request.app[STORE]
+    rows = await store.usage_totals(first, last)
+    daily = await store.usage_by_day(first, last, (figures.TOKENS_EARNED, figures.COUPON_ISSUED))
+    money = figures.economy(daily, rows, first, last, await store.outstanding_tokens())
+    learned = figures.learning(rows, request.app[SCENE].current.manifest)
+    return report.monthly(month, learned, money)
 
 
 @operator(Power.FIGURES)

@@ -495,6 +495,12 @@ class UsageRecords(Protocol):
     ) -> tuple[tuple[str, UsageTotal], ...]:
         """The counters of ``kinds`` from day ``first`` to day ``last``, each with its day,
         in the order (day, kind, subject, detail)."""
+        ...
+
+    async def outstanding_tokens(self) -> int:
+        """Tokens visitors hold now, all together: minus the balances of every account that is
+        not a visitor's (the pool's is minus the tokens in circulation, the shops' are what
+        they took in). Reads the few non-visitor accounts only, never every visitor."""
 
 
 class DialogueRecords(Protocol):

@@ -183,21 +183,28 @@ def learning(rows: Iterable[UsageTotal], manifest: Manifest | None = None) -> di
 
 
 def economy(
-    daily: Iterable[tuple[str, UsageTotal]], totals: Iterable[UsageTotal], first: str, last: str
+    daily: Iterable[tuple[str, UsageTotal]],
+    totals: Iterable[UsageTotal],
+    first: str,
+    last: str,
+    outstanding: int | None = None,
 ) -> dict[str, Any]:
-    """Tokens earned and spent per day, and coupons issued and used per booth.
+    """Tokens earned and spent per day, coupons issued and used per booth, and their sums.
 
     ``daily`` pairs a day with a counter of :data:`TOKENS_EARNED` or :data:`COUPON_ISSUED`;
     ``totals`` are the range's counters. A day with fewer than :data:`MIN_GROUP` paying
     requests (or coupons) shows no tokens for them; a booth with fewer than :data:`MIN_GROUP`
-    coupons issued (or used) shows no figure for them."""
+    coupons issued (or used) shows no figure for them. The sums add up the figures shown only
+    (a sum with a hidden one in would give it away by difference). ``outstanding``, the tokens
+    all visitors hold now (``Store.outstanding_tokens``), is shown when at least one day of the
+    range shows its earnings: a street too quiet for that could have one visitor's balance."""
     per_day: dict[str, dict[str, int]] = {d: {} for d in days(first, last)}
     for day, r in daily:
         if day in per_day and r.kind in (TOKENS_EARNED, COUPON_ISSUED):
             slot = per_day[day]
             slot[r.kind + ":c"] = slot.get(r.kind + ":c", 0) + r.count
             slot[r.kind + ":t"] = slot.get(r.kind + ":t", 0) + r.total
-    rows = []
+    rows: list[dict[str, Any]] = []
     for day, got in per_day.items():
         earned_n, spent_n = got.get(TOKENS_EARNED + ":c", 0), got.get(COUPON_ISSUED + ":c", 0)
         rows.append(
@@ -214,7 +221,7 @@ def economy(
             booths[r.subject]["spent"] += r.total
         elif r.kind == COUPON_USED:
             booths[r.subject]["used"] += r.count
-    shops = [
+    shops: list[dict[str, Any]] = [
         {
             "slot": slot,
             "coupons_issued": shown(b["issued"]),
@@ -223,7 +230,19 @@ def economy(
         }
         for slot, b in sorted(booths.items())
     ]
-    return {"min_group": MIN_GROUP, "days": rows, "booths": shops}
+    earned: list[int] = [r["earned"] for r in rows if r["earned"] is not None]
+    redeemed: int = sum(r["redeemed"] for r in rows if r["redeemed"] is not None)
+    issued: int = sum(b["coupons_issued"] or 0 for b in shops)
+    used: int = sum(b["coupons_used"] or 0 for b in shops)
+    sums = {
+        "earned": sum(earned),
+        "redeemed": redeemed,
+        "net": sum(earned) - redeemed,
+        "coupons_issued": issued,
+        "coupons_used": used,
+        "outstanding": outstanding if earned else None,
+    }
+    return {"min_group": MIN_GROUP, "days": rows, "booths": shops, "totals": sums}
 
 
 def booth(

@@ -34,7 +34,8 @@ class Heading:
     note_th: str
     note_en: str
     tables: tuple[str, ...] = ()
-    """Which of the report's tables (``quizzes``, ``quests``) bear on it."""
+    """Which of the report's tables (``quizzes``, ``quests``, ``tokens``, ``booths``) bear on
+    it."""
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,11 @@ BENEFITS: tuple[Heading, ...] = (
     Heading(
         "การพัฒนาเศรษฐกิจและความรุ่งเรืองทางวัฒนธรรม",
         "Economic development and cultural prosperity",
-        False,
-        "ตัวเลขเศรษฐกิจ (เหรียญและคูปองของร้าน) อยู่ในคอนโซล แต่ยังไม่อยู่ในรายงานนี้",
-        "The economy figures (tokens and shop coupons) are in the console, not yet in this report.",
+        True,
+        "เหรียญที่ได้จากการเรียนรู้และที่แลกเป็นคูปองของร้านค้าท้องถิ่นบนถนน คูปองที่ออกและที่ใช้แต่ละร้าน",
+        "Tokens earned by learning and redeemed for local shops' coupons on the street; coupons "
+        "issued and used per booth.",
+        ("tokens", "booths"),
     ),
     Heading(
         "การพัฒนาอย่างยั่งยืน",
@@ -139,9 +142,68 @@ BENEFITS: tuple[Heading, ...] = (
 )
 
 
-def monthly(month: str, learning: dict[str, Any]) -> Report:
-    """The report for ``month`` from the learning figures of its days
-    (:func:`srichan_world.world.figures.learning`, groups under five already suppressed)."""
+def _economy_tables(economy: dict[str, Any]) -> dict[str, tuple[str, str, Table]]:
+    """Tokens per day (the days with a figure shown) and coupons per booth, as the console
+    shows them (:func:`srichan_world.world.figures.economy`)."""
+    days = Table(
+        ("วันที่ Day", "เหรียญที่ได้รับ Tokens earned", "เหรียญที่แลก Tokens redeemed"),
+        tuple(
+            (d["day"], _n(d["earned"]), _n(d["redeemed"]))
+            for d in economy["days"]
+            if d["earned"] is not None or d["redeemed"] is not None
+        ),
+    )
+    booths = Table(
+        (
+            "ซุ้ม Booth",
+            "คูปองที่ออก Coupons issued",
+            "เหรียญที่แลก Tokens redeemed",
+            "คูปองที่ใช้ Coupons used",
+        ),
+        tuple(
+            (
+                b["slot"],
+                _n(b["coupons_issued"]),
+                _n(b["tokens_redeemed"]),
+                _n(b["coupons_used"]),
+            )
+            for b in economy["booths"]
+        ),
+    )
+    return {
+        "tokens": (
+            "เหรียญรายวัน (เฉพาะวันที่มีตัวเลขแสดง)",
+            "Tokens per day (days with a figure shown)",
+            days,
+        ),
+        "booths": ("คูปองแต่ละร้าน", "Coupons per booth", booths),
+    }
+
+
+def _economy_summary(economy: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    t = economy["totals"]
+    return (
+        ("เหรียญที่ได้รับ (วันที่แสดง)", "Tokens earned (days shown)", str(t["earned"])),
+        ("เหรียญที่แลกคูปอง (วันที่แสดง)", "Tokens redeemed for coupons (days shown)", str(t["redeemed"])),
+        (
+            "เหรียญคงค้างเปลี่ยนไป (ได้ − แลก)",
+            "Change in tokens held",
+            str(t["net"]),
+        ),
+        ("คูปองที่ออก (ร้านที่แสดง)", "Coupons issued (booths shown)", str(t["coupons_issued"])),
+        ("คูปองที่ใช้แล้ว (ร้านที่แสดง)", "Coupons used (booths shown)", str(t["coupons_used"])),
+        (
+            "เหรียญคงค้างทั้งหมด ณ วันที่ทำรายงาน",
+            "Tokens held by visitors, as of today",
+            _n(t["outstanding"]),
+        ),
+    )
+
+
+def monthly(month: str, learning: dict[str, Any], economy: dict[str, Any]) -> Report:
+    """The report for ``month`` from the learning and the economy figures of its days
+    (:func:`srichan_world.world.figures.learning` and
+    :func:`~srichan_world.world.figures.economy`, groups under five already suppressed)."""
     first, last = month_range(month)
     quizzes = learning["quizzes"]
     quests = learning["quests"]
@@ -202,10 +264,12 @@ def monthly(month: str, learning: dict[str, Any]) -> Report:
                 "Groups smaller than this are not shown",
                 str(learning["min_group"]),
             ),
+            *_economy_summary(economy),
         ),
         tables={
             "quizzes": ("คำถามแต่ละข้อ", "Each quiz", quiz_table),
             "quests": ("ภารกิจ: ผู้ที่ไปถึงแต่ละขั้น", "Quests: visitors reaching each step", quest_table),
+            **_economy_tables(economy),
         },
         blocks=BLOCKS,
         benefits=BENEFITS,

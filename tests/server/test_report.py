@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from server.keys import STORE
+from server.store import Store
 from srichan_world.world import figures
 from srichan_world.world.figures import Usage
+from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from tests.server.booth_fixtures import BoothSite
 from tests.server.console_fixtures import call, console_site
 
@@ -34,7 +36,39 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
         )
         await s.app[STORE].count_usage(MAY, usage)
         await s.app[STORE].count_usage("2026-06-01", [Usage(figures.QUIZ_OPEN, "q-gate-1")] * 9)
+        held = await s.app[STORE].outstanding_tokens()
+        assert await seed_economy(s.app[STORE]) == held + 100
         yield s
+
+
+async def seed_economy(store: Store) -> int:
+    """May's tokens and coupons with known answers: the 20th 6 payments of 15 (90) and 5 B03
+    coupons of 30 (150), all 5 used at the counter; the 21st 3 payments of 10 and 2 B04 coupons
+    of 20 (both too few: the day is left out, B04 shows dashes); the 22nd 5 payments of 8 (40).
+    Visitors hold 100 tokens more than before: 70 + 55 paid, 25 spent at a shop."""
+    await store.count_usage(
+        MAY,
+        [Usage(figures.TOKENS_EARNED, "", "", 15)] * 6
+        + [Usage(figures.COUPON_ISSUED, "B03", "p3", 30)] * 5
+        + [Usage(figures.COUPON_USED, "B03")] * 5,
+    )
+    await store.count_usage(
+        "2026-05-21",
+        [Usage(figures.TOKENS_EARNED, "", "", 10)] * 3
+        + [Usage(figures.COUPON_ISSUED, "B04", "p4", 20)] * 2,
+    )
+    await store.count_usage("2026-05-22", [Usage(figures.TOKENS_EARNED, "", "", 8)] * 5)
+    for n, paid in ((1, 70), (2, 55)):
+        vid = f"payer-{n:04d}"
+        await store.register_visitor(vid, f"secret-{n:04d}-Zk3_vq9-XbT0pLw8", 1.0)
+        await store.transfer(
+            Transfer(f"may-gift-{n}", CITY_POOL, visitor_account(vid), paid, "g", 1.0)
+        )
+    spent = Transfer(
+        "may-buy", visitor_account("payer-0001"), shop_account("noodles"), 25, "b", 2.0
+    )
+    await store.transfer(spent)
+    return await store.outstanding_tokens()
 
 
 def _need(tool: str) -> str:
@@ -58,6 +92,27 @@ async def test_the_pdf_renders_with_the_figures_and_thai_text(
     ).stdout
     line = next(ln for ln in text.splitlines() if "q-gate-1" in ln).split()
     assert line[-5:] == ["37", "32", "75.0%", "25.0%", "1.4"], line
+
+    def row(first: str) -> list[str]:
+        return next(ln for ln in text.splitlines() if ln.strip().startswith(first)).split()
+
+    assert row("2026-05-20")[-2:] == ["90", "150"]
+    assert row("2026-05-22")[-2:] == ["40", "—"]
+    assert not [ln for ln in text.splitlines() if ln.strip().startswith("2026-05-21")], (
+        "a day whose figures are all hidden is left out"
+    )
+    assert row("B03")[-3:] == ["5", "150", "5"]
+    assert row("B04")[-3:] == ["—", "—", "—"]
+    summary = {ln.split()[-1] for ln in text.splitlines() if "(days shown)" in ln}
+    assert summary == {"130", "150"}, summary
+    for label, value in (
+        ("Change in tokens held", "-20"),
+        ("Coupons issued (booths shown)", "5"),
+        ("Coupons used (booths shown)", "5"),
+        ("as of today", str(await site.app[STORE].outstanding_tokens())),
+    ):
+        (found,) = [ln for ln in text.splitlines() if label in ln]
+        assert found.split()[-1] == value, (label, found)
     assert "q-museum-1" in text, "a suppressed quiz is listed with dashes"
     # pdftotext may break a Thai line where a shaped mark sits: compare without white space
     flat = "".join(text.split())
@@ -69,7 +124,14 @@ async def test_the_pdf_renders_with_the_figures_and_thai_text(
         [_need("pdftoppm"), "-png", "-r", "80", str(pdf), str(tmp_path / "page")], check=True
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    assert len(pages) == 2, "the report, then the GNLC annex"
+    assert len(pages) >= 2, "the report, then the GNLC annex"
+    last = subprocess.run(
+        [_need("pdftotext"), "-f", str(len(pages)), str(pdf), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    assert "Economicdevelopment" in "".join(last.split()), "the annex, on the last page"
     shots = Path("test-artifacts")
     shots.mkdir(exist_ok=True)
     for i, png in enumerate(pages, 1):
@@ -83,6 +145,8 @@ async def test_the_printable_page_escapes_and_matches(site: BoothSite) -> None:
     page = body.decode()
     assert status == 200 and page.startswith("<!doctype html>")
     assert "<td>q-gate-1</td><td>37</td><td>32</td><td>75.0%</td>" in page
+    assert "<tr><td>2026-05-20</td><td>90</td><td>150</td></tr>" in page
+    assert "<tr><td>B03</td><td>5</td><td>150</td><td>5</td></tr>" in page
     assert "องค์ประกอบหลักหกประการ" in page
 
 

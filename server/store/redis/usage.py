@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from server.store.redis.connection import Connection, guarded
-from server.store.redis.keys import G
+from server.store.redis.keys import BALANCES, G
 from srichan_world.world.figures import MAX_DAYS, Usage, UsageTotal, days
 
 KEEP_S = 2 * MAX_DAYS * 86_400
@@ -49,6 +49,11 @@ class RedisUsage:
         for day in wanted:
             pipe.hgetall(usage_key(day))
         return list(zip(wanted, await pipe.execute(), strict=True))
+
+    @guarded
+    async def outstanding_tokens(self) -> int:
+        balances = await self._conn.redis.hvals(BALANCES)  # the pool and the shops only
+        return -sum(int(b) for b in balances)
 
     @guarded
     async def usage_totals(self, first: str, last: str) -> tuple[UsageTotal, ...]:

@@ -66,3 +66,12 @@ class SQLiteUsage(Database):
             return tuple((day, UsageTotal(*rest)) for day, *rest in rows)
 
         return await self._call(run, write=False)
+
+    async def outstanding_tokens(self) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            (held,) = conn.execute(
+                "SELECT -coalesce(sum(balance), 0) FROM accounts WHERE id NOT LIKE 'visitor:%'"
+            ).fetchone()
+            return int(held)
+
+        return await self._call(run, write=False)

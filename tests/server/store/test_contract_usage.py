@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.store import Store
 from srichan_world.world import figures, inclusion
 from srichan_world.world.figures import Usage, UsageTotal
+from srichan_world.world.ledger import CITY_POOL, Transfer, shop_account, visitor_account
 from tests.server.store.conftest import StoreFactory
 
 
@@ -62,3 +63,15 @@ async def test_inclusion_counts_are_kept_per_day_like_every_figure(store: Store)
         ("2026-05-09", UsageTotal(inclusion.VISITORS, "", "", 2, 2)),
         ("2026-05-10", UsageTotal(inclusion.SETTING, "lang", "ไทย?", 1, 1)),
     )
+
+
+async def test_outstanding_tokens_are_what_visitors_hold(store: Store) -> None:
+    assert await store.outstanding_tokens() == 0
+    for n in (1, 2):
+        await store.register_visitor(f"visitor-{n:04d}", f"secret-{n:04d}-Zk3_vq9-XbT0pLw8", 1.0)
+    paid = [("a", "visitor-0001", 30), ("b", "visitor-0002", 20)]
+    for key, who, amount in paid:
+        await store.transfer(Transfer(key, CITY_POOL, visitor_account(who), amount, "gift", 1.0))
+    spent = Transfer("c", visitor_account("visitor-0001"), shop_account("noodles"), 10, "buy", 2.0)
+    await store.transfer(spent)
+    assert await store.outstanding_tokens() == 40, "50 paid out, 10 of them spent at a shop"
