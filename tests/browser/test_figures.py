@@ -91,6 +91,8 @@ async def test_an_analyst_reads_the_learning_figures(
     assert booth == ["B01", "5", "150", "—"], "4 coupons used would be too few to show"
     today = (await page.locator("#money-rows tr").last.inner_text()).split("\t")
     assert today[1:] == ["90", "150"]
+    sums = [r.split("\t")[1] for r in await page.locator("#money-totals tr").all_inner_texts()]
+    assert sums == ["90", "150", "-60", "5", "0", "0"], "nobody holds a token on this street"
     shares = (await page.locator("#inclusion-rows tr").nth(-2).inner_text()).split("\t")
     assert shares == [today[0], "20", "30%", "—", "25%", "75%", "40%", "60%", "—", "—"], (
         "larger text (3) and tablets (2) hidden, and desktops too: else 20 - 12 - 6 = 2"

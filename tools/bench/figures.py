@@ -5,8 +5,9 @@ The store keeps per-day counters, not raw events (server/store/sqlite/usage.py),
 cost follows the days and subjects in its range, not the street's traffic. This bench checks
 that claim: it writes ``--events`` usages (default 1,000,000) over ``--days`` days for
 ``--quizzes`` quizzes and ``--quests`` quests, in batches as the learning loop writes them, then
-times each figure query ``--repeat`` times (median). Target: each query under 1 s. Prints a
-table and writes ``bench-results/figures.json``.
+times each figure query ``--repeat`` times (median); a fifth of the events are the inclusion
+figures' (a visitor counted, or one of their settings), read per day as the console does.
+Target: each query under 1 s. Prints a table and writes ``bench-results/figures.json``.
 
 Usage: python -m tools.bench.figures [--events 1000000] [--days 365] [--out FILE]
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from server.store.sqlite.store import SQLiteStore
-from srichan_world.world import figures
+from srichan_world.world import figures, inclusion
 from srichan_world.world.figures import Usage
 
 BATCH = 2_000
@@ -37,6 +38,14 @@ def usages(rng: random.Random, n: int, quizzes: int, quests: int) -> list[Usage]
     for _ in range(n):
         q = f"q-{rng.randrange(quizzes):03d}"
         pick = rng.random()
+        if pick < 0.2:  # the inclusion figures: a visitor counted, or one of their settings
+            if pick < 0.04:
+                out.append(Usage(inclusion.VISITORS, ""))
+            else:
+                setting, value = rng.choice(inclusion.COLUMNS)
+                out.append(Usage(inclusion.SETTING, setting, value))
+            continue
+        pick = (pick - 0.2) / 0.8
         if pick < 0.4:
             out.append(Usage(figures.QUIZ_OPEN, q))
         elif pick < 0.7:
@@ -67,6 +76,18 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "learning, 365 days": (day_names[min(364, args.days - 1)], day_names[0]),
     }
     results: dict[str, Any] = {}
+    for name, (first, end) in {
+        "inclusion, 30 days": (day_names[29], day_names[0]),
+        "inclusion, 365 days": (day_names[min(364, args.days - 1)], day_names[0]),
+    }.items():
+        times, rows = [], 0
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            daily = await store.usage_by_day(first, end, inclusion.KINDS)
+            inclusion.inclusion(daily, first, end)
+            times.append(time.perf_counter() - t0)
+            rows = len(daily)
+        results[name] = {"median_s": statistics.median(times), "max_s": max(times), "keys": rows}
     for name, (first, end) in queries.items():
         times, rows = [], 0
         for _ in range(args.repeat):

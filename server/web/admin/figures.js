@@ -110,8 +110,20 @@ function boothRows(data) {
   ]);
 }
 
+const TOTALS = [
+  ["earned", "เหรียญที่ได้รับ · Tokens earned"],
+  ["redeemed", "เหรียญที่แลกคูปอง · Tokens redeemed"],
+  ["net", "เหรียญคงค้างเปลี่ยนไป · Change in tokens held"],
+  ["coupons_issued", "คูปองที่ออก · Coupons issued"],
+  ["coupons_used", "คูปองที่ใช้แล้ว · Coupons used"],
+  ["outstanding", "เหรียญที่ผู้เยี่ยมชมถืออยู่ตอนนี้ · Tokens visitors hold now"],
+];
+
 function renderMoney(data) {
   money = data;
+  $("#money-totals").replaceChildren(
+    ...TOTALS.map(([key, label]) => row([label, cell(data.totals[key])], 0)),
+  );
   $("#money-rows").replaceChildren(...moneyRows(data).map((r) => row(r, 0)));
   $("#booth-money-rows").replaceChildren(...boothRows(data).map((r) => row(r, 0)));
   $("#booth-money-empty").hidden = data.booths.length > 0;
