@@ -1,10 +1,11 @@
-"""The console's *now* view on two ``srichan serve`` processes sharing one real Redis: an
-analyst on B sees A's visitors and B's, added up before small groups are hidden, and a process
-that dies drops out of the view once its snapshot expires."""
+"""The console's *now* view on ``srichan serve`` processes sharing one real Redis: an analyst
+on B sees A's visitors and B's, added up before small groups are hidden; a process that stops
+cleanly leaves the view at once, one that dies once its snapshot expires."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ async def test_the_now_view_adds_up_every_live_process_and_drops_a_dead_one(
     async with (
         serve(scene_dir, redis.url, tmp_path / "a.log") as a,
         serve(scene_dir, redis.url, tmp_path / "b.log") as b,
+        serve(scene_dir, redis.url, tmp_path / "c.log") as c,
     ):
         on_a = [await join(a, f"เอ{n}") for n in range(3)]
         on_b = [await join(b, f"บี{n}") for n in range(3)]
@@ -70,16 +72,20 @@ async def test_the_now_view_adds_up_every_live_process_and_drops_a_dead_one(
         async with asyncio.timeout(10):
             while True:
                 view = await now_on(b, cookie)
-                if len(view["processes"]) == 2 and view["visitors"] == 6:
+                if len(view["processes"]) == 3 and view["visitors"] == 6:
                     break
                 await asyncio.sleep(0.2)
         assert view["complete"] is True
-        assert [p["visitors"] for p in view["processes"]] == [None, None], "3 each: hidden"
+        assert [p["visitors"] for p in view["processes"]] == [None] * 3, "3, 3 and 0: hidden"
         (cell,) = view["cells"]
         assert cell["visitors"] == 6, "3 + 3 at B01's counter, added before hiding"
         assert abs(cell["x"] - B01_COUNTER[0]) <= view["cell_m"] / 2
         assert abs(cell["z"] - B01_COUNTER[1]) <= view["cell_m"] / 2
         assert "เอ" not in str(view) and "บี" not in str(view)
+
+        c.process.send_signal(signal.SIGTERM)  # a clean stop withdraws its snapshot at once
+        assert await c.process.wait() == 0
+        assert len((await now_on(b, cookie))["processes"]) == 2, "c left at once"
 
         a.process.kill()  # no clean stop: its snapshot stays until it expires
         await a.process.wait()
