@@ -57,6 +57,7 @@ from server.http import (
 )
 from server.http import badges as badge_routes
 from server.http import events as events_http
+from server.http import signin as signin_routes
 from server.integrations.lrs import LrsConfig
 from server.keys import (
     ADMISSION,
@@ -73,6 +74,7 @@ from server.keys import (
     RELOADER,
     SCENE,
     SETTINGS,
+    SIGNIN,
     STORE,
     WEBSOCKET,
 )
@@ -84,6 +86,7 @@ from server.scene_files import LiveScene, SceneFiles
 from server.services.badges import BadgeIssuer
 from server.services.booths import POLL_S, BoothService
 from server.services.events import EventService
+from server.services.signin import SignInService
 from server.store import open_store
 from server.tasks import cancel
 from server.ws.admission import SocketAdmission
@@ -176,6 +179,11 @@ def create_app(
     app[BOOTHS] = booths
     app[BADGES] = badges
     app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
+    app[SIGNIN] = (
+        SignInService.none()
+        if settings.signin_config is None
+        else SignInService.load(settings.signin_config, environ)
+    )
     app[EVENTS] = EventService(
         files.manifest, lambda overrides: pump.apply(street.events_changed(overrides))
     )
@@ -193,7 +201,9 @@ def create_app(
     reload.add_routes(app)
     events_http.add_routes(app)
     account.add_routes(app)
+    signin_routes.add_routes(app)
     app.cleanup_ctx.append(lambda app: _running(app, booth_poll_s))
+    app.on_cleanup.append(lambda app: app[SIGNIN].close())
     app.on_shutdown.append(pump.shutdown)
     return app
 

@@ -83,6 +83,9 @@ class Settings:
     """Live reload: the scene file (TOML) to build at start and again whenever it or its
     models change (``srichan serve --watch``)."""
     watch_interval_s: float = 0.25
+    signin_config: Path | None = None
+    """Optional sign-in with OpenID Connect: a TOML file naming the providers (LINE, Google)
+    and the sign-in key file (docs/deploy.md). None: no sign-in, nothing changes."""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 
@@ -134,6 +137,7 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("watch", "SRICHAN_WATCH", Path, "scene file: build it, and again on every change"),
     ("watch_interval_s", "SRICHAN_WATCH_INTERVAL_S", float, "seconds between looks (--watch)"),
     ("ws_transport", "SRICHAN_WS_TRANSPORT", str, "WebSocket transport: picows or aiohttp"),
+    ("signin_config", "SRICHAN_SIGNIN_CONFIG", Path, "sign-in providers (OpenID Connect), TOML"),
 )
 _KIND_NAMES: dict[Callable[[str], object], str] = {
     int: "int",
@@ -200,6 +204,8 @@ def validate(settings: Settings) -> list[str]:
             problems.append(f"watch: {settings.watch} is not a file")
     elif not manifest.is_file():
         problems.append(f"scene_dir: {manifest} not found — run `srichan scene build` first")
+    if settings.signin_config is not None and not settings.signin_config.is_file():
+        problems.append(f"signin_config: {settings.signin_config} is not a file")
     if settings.ws_transport not in WS_TRANSPORTS:
         problems.append(
             f"ws_transport: {settings.ws_transport!r} must be one of {', '.join(WS_TRANSPORTS)}"

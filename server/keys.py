@@ -19,6 +19,7 @@ from server.scene_files import LiveScene
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.services.events import EventService
+from server.services.signin import SignInService
 from server.store import Store
 from server.ws.fast import PicowsDoor
 from server.ws.learning import LearningLoop
@@ -55,5 +56,7 @@ ACCOUNT_LIMITS = web.AppKey("account_limits", dict)
 """Recovery-code rate limits by kind (``ACCOUNT_RATES``), each a table of buckets by address."""
 NOW = web.AppKey("now", NowBoard)
 """Set at startup: the console's *now* view, shared across processes through Redis."""
+SIGNIN = web.AppKey("signin", SignInService)
+"""Optional sign-in (OpenID Connect): the configured providers (none: no sign-in)."""
 WEBSOCKET = web.AppKey("websocket", PicowsDoor)
 """Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""

@@ -66,6 +66,12 @@ STATUS = {
     ErrorCode.RECOVERY_UNKNOWN: 404,
     ErrorCode.UNKNOWN_QUESTION: 404,
     ErrorCode.UNKNOWN_OPINION: 404,
+    ErrorCode.SIGN_IN_REQUIRED: 403,
+    ErrorCode.SIGN_IN_UNKNOWN_PROVIDER: 404,
+    ErrorCode.SIGN_IN_FAILED: 401,
+    ErrorCode.SIGN_IN_IDENTITY_LINKED: 409,
+    ErrorCode.SIGN_IN_NO_IDENTITY: 409,
+    ErrorCode.SIGN_IN_UNAVAILABLE: 503,
 }
 THAI = {
     ErrorCode.SIGN_IN_INVALID: "ลิงก์เข้าสู่ระบบนี้ใช้ไม่ได้ (ใช้แล้ว หมดอายุ หรือถูกยกเลิก)",
@@ -88,6 +94,12 @@ THAI = {
     ErrorCode.RECOVERY_UNKNOWN: "ไม่พบผู้มาเยือนของรหัสกู้คืนนี้",
     ErrorCode.UNKNOWN_QUESTION: "ไม่พบคำถามนี้",
     ErrorCode.UNKNOWN_OPINION: "ไม่พบความคิดเห็นนี้",
+    ErrorCode.SIGN_IN_REQUIRED: "โปรโมชันนี้สำหรับผู้ที่เข้าสู่ระบบแล้ว กรุณาเข้าสู่ระบบด้วย LINE หรือ Google",
+    ErrorCode.SIGN_IN_UNKNOWN_PROVIDER: "ไม่มีช่องทางเข้าสู่ระบบนี้",
+    ErrorCode.SIGN_IN_FAILED: "เข้าสู่ระบบไม่สำเร็จ กรุณาลองใหม่อีกครั้ง",
+    ErrorCode.SIGN_IN_IDENTITY_LINKED: "ตัวตนบนเครื่องนี้เชื่อมกับบัญชีอื่นอยู่แล้ว",
+    ErrorCode.SIGN_IN_NO_IDENTITY: "กรุณาเข้าชมถนนก่อน แล้วจึงเข้าสู่ระบบ",
+    ErrorCode.SIGN_IN_UNAVAILABLE: "ติดต่อผู้ให้บริการเข้าสู่ระบบไม่ได้ กรุณาลองใหม่ภายหลัง",
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

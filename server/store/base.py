@@ -14,6 +14,7 @@ Every durable fact of Sri Chan World goes through a store, in ten areas:
 * :class:`CourseRecords`: lessons read and courses completed;
 * :class:`EventRecords`: operators' events and who attends each;
 * :class:`DialogueRecords`: the city's dialogue questions, votes, opinions and support.
+* :class:`AccountLinks`: which signed-in account (issuer, subject) holds which identity.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -56,6 +57,7 @@ from srichan_world.world.operators import Operator, OperatorSession
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
 from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
 from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
+from srichan_world.world.signin.links import AccountLink
 
 PAGE_MAX = 1000
 
@@ -550,6 +552,29 @@ class DialogueRecords(Protocol):
         ...
 
 
+class AccountLinks(Protocol):
+    """One account ↔ one identity (srichan_world/world/signin/links.py decides what a sign-in
+    does; the store only keeps the pairs, both ways unique)."""
+
+    async def account_link(self, visitor_id: str) -> AccountLink | None:
+        """The link of this identity, if it has one."""
+        ...
+
+    async def account_link_of(self, issuer: str, subject: str) -> AccountLink | None:
+        """The link of this account, if it has one."""
+        ...
+
+    async def link_account(self, link: AccountLink) -> AccountLink:
+        """Keep ``link`` unless its account is linked already: then answer that link (the
+        first sign-in wins a race). ``SIGN_IN_IDENTITY_LINKED`` if the identity has a link to
+        another account. The caller has checked the identity's secret."""
+        ...
+
+    async def unlink_account(self, visitor_id: str) -> bool:
+        """Forget this identity's link (a deleted visitor's, say); whether there was one."""
+        ...
+
+
 class Store(
     VisitorLedger,
     LearningRecords,
@@ -564,6 +589,7 @@ class Store(
     EventRecords,
     UsageRecords,
     DialogueRecords,
+    AccountLinks,
     Protocol,
 ):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

@@ -35,6 +35,7 @@ from srichan_world.street.steps import (
     ReadCourseProgress,
     ReadLeaderboard,
     ReadQuestProgress,
+    ReadSignedIn,
     RecordAnswer,
     Redeem,
     RegisterVisitor,
@@ -84,6 +85,8 @@ class StoreSteps:
                 return await store.leaderboard(board, now, limit)
             case Redeem(redemption, secret):
                 return await store.redeem(redemption, secret)
+            case ReadSignedIn(visitor_id):
+                return await store.account_link(visitor_id) is not None
             case FileReport(report):
                 return await store.file_report(report)
             case AttendEvent(attendance):

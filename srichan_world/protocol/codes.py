@@ -258,6 +258,13 @@ class ErrorCode(IntEnum):
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)
+    # sign-in (OpenID Connect, srichan_world/world/signin/)
+    SIGN_IN_REQUIRED = 182  # this promotion is for visitors signed in with an account
+    SIGN_IN_UNKNOWN_PROVIDER = 183  # no sign-in provider with this id is configured
+    SIGN_IN_FAILED = 184  # the sign-in did not complete (state, nonce, token or provider)
+    SIGN_IN_IDENTITY_LINKED = 185  # this identity is already linked to another account
+    SIGN_IN_NO_IDENTITY = 186  # visit the street first: there is no identity to link
+    SIGN_IN_UNAVAILABLE = 187  # the provider could not be reached; try again later
 
 
 class CloseCode(IntEnum):

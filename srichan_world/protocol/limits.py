@@ -111,10 +111,17 @@ REPORT_NOTE_MAX_CHARS = 200
 ACCOUNT_RATES: dict[str, Rate] = {
     "recovery_show": Rate(0.2, 10),
     "recovery_restore": Rate(1 / 12, 5),
+    "signin_start": Rate(1, 60),
+    "signin_callback": Rate(1, 60),
+    "signin_status": Rate(2, 300),
 }
 """Recovery-code requests per client address: showing one's own code (it renders a QR), and
 restoring from a typed or scanned code (5 at once, then one every 12 s: typos are forgiven,
-asking about many codes is not). Over the limit: ``rate_limited`` (HTTP 429)."""
+asking about many codes is not). Sign-in (OpenID Connect): starting one and its callback (each
+may cost a call to the provider; a restore needs a real account, so this bounds the work, not
+guessing: a class of 60 may sign in at once), and asking whether an identity is linked (each
+page load of a street with providers: a school of 300 at once). Over the limit: ``rate_limited``
+(HTTP 429)."""
 DIALOGUE_REACH_M = VISIT_DISTANCE_M
 """A visitor takes part in the dialogue within this distance of the Municipality's footprint
 (the same reach as a quest's visit): standing at the city hall, not from across town."""

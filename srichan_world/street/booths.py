@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
@@ -20,7 +21,7 @@ from srichan_world.protocol.limits import BOOTH_RATES, BOOTH_REACH_M, Rate
 from srichan_world.protocol.messages import CouponIssued, Redeem
 from srichan_world.scene.geometry import Point
 from srichan_world.street.learning import Asker, refusal_message
-from srichan_world.street.steps import Outcome, Program, ShowBooth
+from srichan_world.street.steps import Outcome, Program, ReadSignedIn, ShowBooth
 from srichan_world.street.steps import Redeem as RedeemStep
 from srichan_world.world import figures
 from srichan_world.world.coupons import (
@@ -81,6 +82,8 @@ class BoothCounter:
             if not asker.visitor_id or not asker.visitor_secret:
                 raise Refused(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")
             redemption = self._check(asker, asker.visitor_id, msg, now)
+            signed_in: bool = yield ReadSignedIn(asker.visitor_id)
+            redemption = replace(redemption, signed_in=signed_in)
             redeemed: Redeemed = yield RedeemStep(redemption, asker.visitor_secret)
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])

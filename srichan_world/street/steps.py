@@ -113,6 +113,13 @@ class Redeem(Step):
 
 
 @dataclass(frozen=True)
+class ReadSignedIn(Step):
+    """Whether this identity is linked to a signed-in account (a ``bool``)."""
+
+    visitor_id: str
+
+
+@dataclass(frozen=True)
 class ShowBooth(Step):
     """Show a booth as the store left it to whoever sees it (its stock changed): no store
     call, the record came back with the step that changed it."""

@@ -87,6 +87,9 @@ class Promotion:
     daily_stock: int = 0
     """Coupons offered per Bangkok day across all visitors (0: no daily limit), so a burst
     of redemptions cannot take a week's stock in one morning."""
+    requires_sign_in: bool = False
+    """Only for identities linked to a signed-in account (OpenID Connect: LINE, Google), so
+    one person with many anonymous identities still gets one share."""
 
     def stock(self, issued: int) -> int:
         """Coupons offered once published: never fewer than already issued (a promotion
@@ -138,6 +141,7 @@ class BoothConfig:
                     "valid_to": p.valid_to,
                     "per_visitor": p.per_visitor,
                     "daily_stock": p.daily_stock,
+                    "requires_sign_in": p.requires_sign_in,
                 }
                 for p in self.promotions
             ],
@@ -164,6 +168,7 @@ class BoothConfig:
                     p["valid_to"],
                     p.get("per_visitor", 1),
                     p.get("daily_stock", 0),
+                    bool(p.get("requires_sign_in", False)),
                 )
                 for p in data["promotions"]
             ),
@@ -468,7 +473,13 @@ def _promotions(
             and per_visitor is not None
             and daily is not None
         ):
-            out.append(Promotion(pid, title, cost, coupons, start, end, per_visitor, daily))
+            signed_in = item.get("requires_sign_in", False)
+            if not isinstance(signed_in, bool):
+                form.fail(f"{path}.requires_sign_in", "ต้องเป็นใช่หรือไม่", "must be true or false")
+                continue
+            out.append(
+                Promotion(pid, title, cost, coupons, start, end, per_visitor, daily, signed_in)
+            )
     return tuple(out)
 
 
@@ -508,6 +519,7 @@ def public_view(record: BoothRecord, photo_url: Callable[[str], str]) -> dict[st
                 "to": p.valid_to,
                 "per_visitor": p.per_visitor,
                 "daily_stock": p.daily_stock,
+                "requires_sign_in": p.requires_sign_in,
             }
             for p in config.promotions
         ],

@@ -95,6 +95,9 @@ class Redemption:
     """Candidate codes, in order of preference (see :data:`CODE_CANDIDATES`)."""
     now: float
     expires_at: float
+    signed_in: bool = False
+    """Whether the visitor's identity is linked to a signed-in account (read before the
+    store step; a promotion with ``requires_sign_in`` refuses it otherwise)."""
 
     @property
     def transfer_key(self) -> str:
@@ -127,6 +130,8 @@ class Redemption:
             raise Refused(ErrorCode.PROMOTION_NOT_STARTED, "not yet", retry_at=promotion.valid_from)
         if window == "ended":
             raise Refused(ErrorCode.PROMOTION_ENDED, "this promotion is over")
+        if promotion.requires_sign_in and not self.signed_in:
+            raise Refused(ErrorCode.SIGN_IN_REQUIRED, "sign in to take this promotion's coupon")
         for seen in (self.expected_cost, paid):
             if seen is not None and seen != promotion.cost:
                 raise Refused(ErrorCode.PROMOTION_CHANGED, f"it now costs {promotion.cost} tokens")

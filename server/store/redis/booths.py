@@ -87,6 +87,7 @@ class RedisBooths:
                     "valid_to": p.valid_to,
                     "per_visitor": p.per_visitor,
                     "daily_stock": p.daily_stock,
+                    "requires_sign_in": p.requires_sign_in,
                     "live": True,
                 }
             changes = Changes()

@@ -29,6 +29,7 @@ a single server or a cluster:
   :mod:`server.store.redis.courses`).
 * ``srichan:{dlg:<question id>}:…`` and ``srichan:{dlg}:questions``: the dialogue space (see
   :mod:`server.store.redis.dialogue`).
+* ``srichan:{acct}:…``: account links, both ways (see :mod:`server.store.redis.accounts`).
 
 Atomicity. The rules send plans (an answer, a quest fact, a redemption: see
 :mod:`server.store.base`). A plan's conditions (the state it rests on, the day's cap, the
@@ -76,6 +77,7 @@ that crosses slots) and the street (:mod:`~server.store.redis.street`).
 
 from __future__ import annotations
 
+from server.store.redis.accounts import RedisAccounts
 from server.store.redis.audit import RedisAudit
 from server.store.redis.badges import RedisBadges
 from server.store.redis.booths import RedisBooths
@@ -106,6 +108,7 @@ class RedisStore(
     RedisEvents,
     RedisUsage,
     RedisDialogue,
+    RedisAccounts,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

@@ -85,7 +85,8 @@ class StreetView:
             return None
         terms = (row["cost"], row["coupons"], row["valid_from"], row["valid_to"])
         limits = (row.get("per_visitor", 1), row.get("daily_stock", 0))
-        return Promotion(promotion_id, text_of(row["title"]), *terms, *limits)
+        signed_in = bool(row.get("requires_sign_in", False))
+        return Promotion(promotion_id, text_of(row["title"]), *terms, *limits, signed_in)
 
     def record(self, slot: str) -> BoothRecord | None:
         booth = self.booths.get(slot)

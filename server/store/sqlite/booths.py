@@ -69,12 +69,13 @@ class SQLiteBooths(Database):
             for p in config.promotions:
                 conn.execute(
                     "INSERT INTO promotions (slot, id, title, cost, coupons, issued, valid_from, "
-                    "valid_to, live, per_visitor, daily_stock) "
-                    "VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?, ?) "
+                    "valid_to, live, per_visitor, daily_stock, requires_sign_in) "
+                    "VALUES (?, ?, ?, ?, ?, 0, ?, ?, 1, ?, ?, ?) "
                     "ON CONFLICT (slot, id) DO UPDATE SET title = excluded.title, "
                     "cost = excluded.cost, coupons = excluded.coupons, "
                     "valid_from = excluded.valid_from, valid_to = excluded.valid_to, live = 1, "
-                    "per_visitor = excluded.per_visitor, daily_stock = excluded.daily_stock",
+                    "per_visitor = excluded.per_visitor, daily_stock = excluded.daily_stock, "
+                    "requires_sign_in = excluded.requires_sign_in",
                     (
                         slot,
                         p.id,
@@ -85,6 +86,7 @@ class SQLiteBooths(Database):
                         p.valid_to,
                         p.per_visitor,
                         p.daily_stock,
+                        int(p.requires_sign_in),
                     ),
                 )
             conn.execute(
@@ -185,14 +187,24 @@ def booth_of(conn: sqlite3.Connection, slot: str) -> BoothRecord | None:
 def live_promotion(conn: sqlite3.Connection, slot: str, promotion_id: str) -> Promotion | None:
     """The slot's published promotion of this id with its stock (the street's terms)."""
     row = conn.execute(
-        "SELECT title, cost, coupons, valid_from, valid_to, per_visitor, daily_stock "
-        "FROM promotions WHERE slot = ? AND id = ? AND live = 1",
+        "SELECT title, cost, coupons, valid_from, valid_to, per_visitor, daily_stock, "
+        "requires_sign_in FROM promotions WHERE slot = ? AND id = ? AND live = 1",
         (slot, promotion_id),
     ).fetchone()
     if row is None:
         return None
-    title, *terms = row
-    return Promotion(promotion_id, text_of(json.loads(title)), *terms)
+    title, cost, coupons, valid_from, valid_to, per_visitor, daily_stock, signed_in = row
+    return Promotion(
+        promotion_id,
+        text_of(json.loads(title)),
+        cost,
+        coupons,
+        valid_from,
+        valid_to,
+        per_visitor,
+        daily_stock,
+        bool(signed_in),
+    )
 
 
 def require_booth(conn: sqlite3.Connection, slot: str) -> BoothRecord:

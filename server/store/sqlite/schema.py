@@ -292,6 +292,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (question_id, number, visitor_id)
         )""",
     ),
+    (
+        # sign-in: one account (issuer, subject) <-> one identity; the secret sealed
+        """CREATE TABLE account_links (
+            issuer TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            visitor_id TEXT NOT NULL UNIQUE,
+            provider TEXT NOT NULL,
+            sealed_secret TEXT NOT NULL,
+            linked_at REAL NOT NULL,
+            PRIMARY KEY (issuer, subject)
+        )""",
+        "ALTER TABLE promotions ADD COLUMN requires_sign_in INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 

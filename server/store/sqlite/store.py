@@ -13,6 +13,7 @@ event loop never blocks on disk and transactions in this process never interleav
 
 from __future__ import annotations
 
+from server.store.sqlite.accounts import SQLiteAccounts
 from server.store.sqlite.audit import SQLiteAudit
 from server.store.sqlite.badges import SQLiteBadges
 from server.store.sqlite.booths import SQLiteBooths
@@ -40,6 +41,7 @@ class SQLiteStore(
     SQLiteEvents,
     SQLiteUsage,
     SQLiteDialogue,
+    SQLiteAccounts,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""
