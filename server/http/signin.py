@@ -199,6 +199,9 @@ async def _finish(request: web.Request, pending: Pending, code: str, now: float)
     if provider is None:
         raise Refused(ErrorCode.SIGN_IN_UNKNOWN_PROVIDER, "the provider is no longer configured")
     found = await service.client.discover(provider)
+    iss = request.query.get("iss")  # RFC 9207: the provider that answered must be this one
+    if iss is not None and iss != found.issuer:
+        raise Refused(ErrorCode.SIGN_IN_FAILED, "the answer names another provider")
     token = await service.client.exchange(
         provider, found, code, pending.verifier, _redirect_uri(request)
     )

@@ -133,9 +133,14 @@ class Browser:
         async with self.http.post(self.origin + path, json=body, headers=headers) as r:
             return r.status, await r.json()
 
+    stop_at: str | None = None
+    """Stop following before a URL containing this (an intercepted callback)."""
+
     async def follow(self, url: str, method: str = "GET", form: Any = None) -> tuple[str, str]:
         """Follow redirects from ``url``; the last URL and its body."""
         for _ in range(20):
+            if self.stop_at is not None and self.stop_at in url:
+                return url, ""
             self.visited.append(url)
             async with self.http.request(method, url, data=form, allow_redirects=False) as response:
                 body = await response.text()

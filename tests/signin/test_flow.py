@@ -3,6 +3,7 @@ link an identity, restore it on another device, and the attacks on the flow, eac
 
 from __future__ import annotations
 
+from server.keys import STORE
 from tests.signin.conftest import Browser, Street
 
 
@@ -13,7 +14,7 @@ async def test_link_then_restore_on_a_new_device(street: Street, browsers: list[
     assert landed.endswith("/?signin=done"), landed
     assert status == 200
     assert result == {"outcome": "linked", "provider": "line", "visitor_id": identity[0]}
-    link = await street.site.app[__import__("server.keys").keys.STORE].account_link(identity[0])
+    link = await street.site.app[STORE].account_link(identity[0])
     assert link is not None and link.subject == "somchai"
     assert identity[1] not in link.sealed_secret  # sealed, not kept in the clear
 
