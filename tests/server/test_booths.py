@@ -156,7 +156,8 @@ async def test_a_redeem_is_one_store_transaction(
 
     monkeypatch.setattr(setup.store, "_call", counted)
     _coupon, balance = await setup.redeem(ALICE, "B01", "free0tea", "one-trip-1", AT_B01, setup.now)
-    assert calls == [True], "check the secret, pay, issue, read balance and booth: at once"
+    # one read (is the identity linked to a signed-in account?), then one transaction
+    assert calls == [False, True], "check the secret, pay, issue, read balance and booth: at once"
     assert balance == 70 and setup.service.state("B01").version == 2  # type: ignore[union-attr]
     assert setup.updates[-1].message.booth["promotions"][0]["left"] == 0, "stock is shown"
 
