@@ -94,7 +94,7 @@ THAI = {
     ErrorCode.RECOVERY_UNKNOWN: "ไม่พบผู้มาเยือนของรหัสกู้คืนนี้",
     ErrorCode.UNKNOWN_QUESTION: "ไม่พบคำถามนี้",
     ErrorCode.UNKNOWN_OPINION: "ไม่พบความคิดเห็นนี้",
-    ErrorCode.SIGN_IN_REQUIRED: "โปรโมชันนี้สำหรับผู้ที่เข้าสู่ระบบแล้ว กรุณาเข้าสู่ระบบด้วย LINE หรือ Google",
+    ErrorCode.SIGN_IN_REQUIRED: "โปรโมชันนี้สำหรับผู้ที่เข้าสู่ระบบแล้ว กรุณาเข้าสู่ระบบที่กระเป๋า",
     ErrorCode.SIGN_IN_UNKNOWN_PROVIDER: "ไม่มีช่องทางเข้าสู่ระบบนี้",
     ErrorCode.SIGN_IN_FAILED: "เข้าสู่ระบบไม่สำเร็จ กรุณาลองใหม่อีกครั้ง",
     ErrorCode.SIGN_IN_IDENTITY_LINKED: "ตัวตนบนเครื่องนี้เชื่อมกับบัญชีอื่นอยู่แล้ว",

@@ -145,7 +145,7 @@ async def start(request: web.Request) -> web.StreamResponse:
         if visitor is None:
             raise Refused(ErrorCode.SIGN_IN_NO_IDENTITY, "send the identity to link or replace")
         found = await service.client.discover(provider)
-        pending = Pending.new(provider.id, visitor, time.time())
+        pending = Pending.new(provider.id, visitor, time.time(), body.get("return_to"))
         url = pending.authorization_url(
             found.authorization_endpoint, provider, _redirect_uri(request)
         )
@@ -156,11 +156,11 @@ async def start(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _back(request: web.Request, query: str, result: str | None = None) -> web.StreamResponse:
+def _back(request: web.Request, location: str, result: str | None = None) -> web.StreamResponse:
     response = web.Response(
         status=303,
         headers={
-            "Location": f"/?signin={query}",
+            "Location": location,
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
         },
@@ -174,6 +174,7 @@ def _back(request: web.Request, query: str, result: str | None = None) -> web.St
 async def callback(request: web.Request) -> web.StreamResponse:
     service = request.app[SIGNIN]
     now = time.time()
+    pending = None
     try:
         _limit(request, "signin_callback")
         doc = service.start.open(request.cookies.get(START_COOKIE), now)
@@ -189,8 +190,10 @@ async def callback(request: web.Request) -> web.StreamResponse:
         outcome = await _finish(request, pending, code, now)
     except Refused as exc:
         log.info("sign-in refused: %s", exc.refusal.detail)
-        return _back(request, f"failed&code={int(exc.code)}")
-    return _back(request, "done", service.result.seal(outcome | {"exp": now + RESULT_TTL_S}))
+        query = f"signin=failed&code={int(exc.code)}"
+        return _back(request, "/?" + query if pending is None else pending.back(query))
+    sealed = service.result.seal(outcome | {"exp": now + RESULT_TTL_S})
+    return _back(request, pending.back("signin=done"), sealed)
 
 
 async def _finish(request: web.Request, pending: Pending, code: str, now: float) -> dict[str, Any]:

@@ -3,7 +3,15 @@ link an identity, restore it on another device, and the attacks on the flow, eac
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from server.app import create_app
+from server.config import Settings
 from server.keys import STORE
+from srichan_world.protocol.codes import ErrorCode
+from tests.server.conftest import write_compiled_scene
 from tests.signin.conftest import Browser, Street
 
 
@@ -33,3 +41,55 @@ async def test_link_then_restore_on_a_new_device(street: Street, browsers: list[
     # the result is picked up once
     status, again = await tablet.post("/api/signin/result")
     assert status == 401 and again["error"] == "sign_in_failed"
+
+
+async def test_without_providers_nothing_changes(tmp_path: Path) -> None:
+    folder = tmp_path / "build"
+    write_compiled_scene(folder)
+    settings = Settings(port=0, scene_dir=folder, store=f"sqlite:///{tmp_path}/a.db")
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as c:
+        async with c.get("/api/signin/providers") as r:
+            assert (r.status, await r.json()) == (200, {"providers": []})
+        origin = {"Origin": str(c.make_url("/"))[:-1]}
+        async with c.post("/api/signin/start", json={"provider": "line"}, headers=origin) as r:
+            assert (r.status, (await r.json())["error"]) == (404, "sign_in_unknown_provider")
+        async with c.get("/api/signin/callback?code=x&state=y", allow_redirects=False) as r:
+            assert r.status == 303 and "signin=failed" in r.headers["Location"]
+
+
+async def test_start_needs_this_site_the_identity_and_patience(
+    street: Street, browsers: list[Browser]
+) -> None:
+    phone, _ = browsers
+    visitor_id, secret = await street.visitor()
+    body = {"provider": "line", "visitor_id": visitor_id, "visitor_secret": secret}
+    async with phone.http.post(
+        phone.origin + "/api/signin/start", json=body, headers={"Origin": "https://evil.example"}
+    ) as r:
+        assert r.status == 403
+    # a wrong secret and an unknown visitor get one answer (no enumeration)
+    for other in ({"visitor_secret": "x" * 43}, {"visitor_id": "nobody-here-0001"}):
+        status, answer = await phone.post("/api/signin/start", body | other)
+        assert (status, answer["error"]) == (404, "recovery_unknown")
+    status, answer = await phone.post("/api/signin/start", {"provider": "line"})
+    assert (status, answer["error"]) == (409, "sign_in_no_identity")
+    statuses = [(await phone.post("/api/signin/start", body))[0] for _ in range(60)]
+    assert statuses.count(429) >= 1 and statuses[0] == 200
+
+
+async def test_an_identity_linked_to_one_account_is_not_taken_by_another(
+    street: Street, browsers: list[Browser]
+) -> None:
+    phone, _ = browsers
+    identity = await street.visitor()
+    await phone.sign_in(identity, "somchai")
+    phone.http.cookie_jar.clear(lambda c: c.key.startswith("_"))  # the provider's session
+    landed, status, _ = await phone.sign_in(identity, "mallory")
+    assert landed.endswith(f"/?signin=failed&code={int(ErrorCode.SIGN_IN_IDENTITY_LINKED)}")
+    assert status == 401
+    link = await street.site.app[STORE].account_link(identity[0])
+    assert link is not None and link.subject == "somchai"
+    # the same account again on the same device: already signed in
+    phone.http.cookie_jar.clear(lambda c: c.key.startswith("_"))
+    _, status, result = await phone.sign_in(identity, "somchai")
+    assert (status, result["outcome"]) == (200, "signed_in")

@@ -120,3 +120,13 @@ def test_what_a_sign_in_does() -> None:
     with pytest.raises(Refused) as refused:
         decide(None, None, None)
     assert refused.value.code == ErrorCode.SIGN_IN_NO_IDENTITY
+
+
+def test_the_way_back_stays_on_this_site() -> None:
+    def back(return_to: object) -> str:
+        return Pending.new("line", None, 0.0, return_to).back("signin=done")
+
+    assert back("/?mode=list") == "/?mode=list&signin=done"
+    assert back("/") == "/?signin=done"
+    for bad in ("//evil.example/", "/\\evil.example", "https://evil.example/", "", None, 7, "/x\n"):
+        assert back(bad) == "/?signin=done", bad

@@ -284,6 +284,46 @@ const STRINGS = {
   recoveryDone: ["กู้คืนแล้ว กำลังโหลดใหม่…", "Restored: reloading…"],
   recoveryBusy: ["ทำรายการถี่เกินไป กรุณารอสักครู่", "Too many tries: please wait a little"],
   recoveryFailed: ["เชื่อมต่อไม่ได้ กรุณาลองใหม่", "Could not reach the street: try again"],
+  signinTitle: ["บัญชี", "Account"],
+  signinWhy: [
+    "เข้าสู่ระบบเพื่อเก็บโทเค็นและคูปองไว้กับบัญชีของคุณ และใช้ต่อบนเครื่องอื่นได้ (ไม่บังคับ)",
+    "Sign in to keep your tokens and coupons with your account and carry on on another device (optional)",
+  ],
+  signinWith: [
+    "เข้าสู่ระบบด้วย {provider} · Sign in with {provider}",
+    "Sign in with {provider} · เข้าสู่ระบบด้วย {provider}",
+  ],
+  signinAs: ["เชื่อมกับบัญชี {provider} แล้ว", "Signed in with {provider}"],
+  signinLinked: [
+    "เรียบร้อย: เข้าสู่ระบบด้วย {provider} บนเครื่องอื่นเพื่อใช้ตัวตนนี้ต่อ",
+    "Done: sign in with {provider} on another device to carry on there",
+  ],
+  signinRestored: [
+    "นำตัวตนของบัญชี {provider} กลับมาแล้ว ตัวตนเดิมของเครื่องนี้ถูกเก็บไว้",
+    "Your {provider} account's identity is back; this device's earlier one is kept",
+  ],
+  signout: ["ออกจากระบบบนเครื่องนี้", "Sign out on this device"],
+  signoutTitle: [
+    "ออกจากระบบ: เครื่องนี้จะลืมตัวตนของคุณ เข้าสู่ระบบอีกครั้งเพื่อนำกลับมา",
+    "Sign out: this device forgets your identity; sign in again to get it back",
+  ],
+  signinSwitchBack: ["สลับกลับไปใช้ตัวตนเดิม ({name})", "Switch back to the earlier identity ({name})"],
+  signinFailed: ["เข้าสู่ระบบไม่สำเร็จ กรุณาลองใหม่อีกครั้ง", "Sign-in did not complete: please try again"],
+  signinLinkedElsewhere: [
+    "ตัวตนบนเครื่องนี้เชื่อมกับบัญชีอื่นอยู่แล้ว",
+    "This device's identity is already linked to another account",
+  ],
+  signinNoIdentity: ["กรุณาเข้าชมถนนก่อน แล้วจึงเข้าสู่ระบบ", "Visit the street first, then sign in"],
+  signinUnavailable: [
+    "ติดต่อผู้ให้บริการเข้าสู่ระบบไม่ได้ กรุณาลองใหม่ภายหลัง",
+    "The sign-in provider could not be reached: try again later",
+  ],
+  signinRequired: [
+    "โปรโมชันนี้สำหรับผู้ที่เข้าสู่ระบบแล้ว เข้าสู่ระบบได้ที่กระเป๋า",
+    "This promotion is for signed-in visitors: sign in from your wallet",
+  ],
+  signinRequiredTitle: ["โปรโมชันนี้สำหรับผู้ที่เข้าสู่ระบบแล้ว", "This promotion is for signed-in visitors"],
+  signinOnly: ["เฉพาะผู้เข้าสู่ระบบ", "signed-in visitors"],
 };
 
 let lang = readStored();

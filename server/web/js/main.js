@@ -9,6 +9,7 @@ import { applyStatic, onLang, pick, t, toggleLang } from "./i18n.js";
 import { loadVisitor } from "./identity.js";
 import { ConnState, Connection } from "./net.js";
 import { applyPrefs } from "./prefs.js";
+import { startSignIn } from "./signin.js";
 import { switchMode } from "./settings.js";
 import { WorldState } from "./state.js";
 import { startUsage } from "./usage.js";
@@ -197,6 +198,7 @@ async function boot() {
     return;
   }
   const state = new WorldState(manifest);
+  await startSignIn(); // a sign-in just finished may bring this device another identity
   const visitor = loadVisitor();
   const conn = connect(state, visitor);
   startUsage(conn, mode);

@@ -9,6 +9,7 @@ import { confirmDialog } from "./confirm.js";
 import { currentLang, pick, t } from "./i18n.js";
 import { randomToken } from "./identity.js";
 import { recoveryView } from "./recovery.js";
+import { hasProviders, offerSignIn, signedIn, signinView } from "./signin.js";
 
 /** The server's "Thai / English" reason, in the visitor's language; null without one. */
 function serverReason(message) {
@@ -70,6 +71,8 @@ export function errorText(code, message = "") {
       return t("storeUnavailable");
     case ErrorCode.LESSON_LOCKED:
       return t("lessonLocked");
+    case ErrorCode.SIGN_IN_REQUIRED:
+      return t("signinRequired");
     default:
       return t("errorGeneric");
   }
@@ -254,6 +257,8 @@ export function walletView(state) {
     wrap.append(list);
   }
   wrap.append(badgesView(state));
+  const account = signinView(state);
+  if (account) wrap.append(account);
   wrap.append(recoveryView(state));
   return wrap;
 }
@@ -488,6 +493,9 @@ export function boothsView(
             promo.per_visitor
               ? el("span", { class: "left", text: ` · ${t("perDay", { n: promo.per_visitor })}` })
               : null,
+            promo.requires_sign_in
+              ? el("span", { class: "left signin-only", text: ` · ${t("signinOnly")}` })
+              : null,
             // The accessible name is the visible text; the promotion's title describes it.
             el("button", {
               type: "button",
@@ -540,6 +548,7 @@ export function boothsView(
 /** Redeem a promotion after the visitor confirms cost, balance after and shop; the coupon
  * shows up in the booth panel and the wallet through the state. */
 export async function redeem(conn, state, slot, promo) {
+  if (promo.requires_sign_in && hasProviders() && !signedIn()) return offerSignIn(promo);
   const shop = pick(state.booths.get(slot)?.booth?.name) || slot;
   const balance = state.balance ?? 0;
   const ok = await confirmDialog({

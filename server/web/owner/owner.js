@@ -169,6 +169,9 @@ function addPromotion(promo = {}) {
   $('[data-field="coupons"]', item).value = promo.coupons ?? "";
   $('[data-field="per_visitor"]', item).value = promo.per_visitor ?? 1;
   $('[data-field="daily_stock"]', item).value = promo.daily_stock || "";
+  $('[data-field="requires_sign_in"]', item).checked = promo.requires_sign_in === true;
+  // shown when the street has sign-in providers, or when the promotion already asks for it
+  $(".signin-only", item).hidden = !(state.signInProviders || promo.requires_sign_in);
   const now = Math.floor(Date.now() / 1000);
   $('[data-field="valid_from"]', item).value = toLocalInput(promo.valid_from || now);
   $('[data-field="valid_to"]', item).value = toLocalInput(promo.valid_to || now + 30 * 86400);
@@ -286,6 +289,7 @@ function readForm() {
       coupons: field(item, "coupons").trim(),
       per_visitor: field(item, "per_visitor").trim(),
       daily_stock: field(item, "daily_stock").trim(),
+      requires_sign_in: $('[data-field="requires_sign_in"]', item).checked,
       valid_from: fromLocalInput(field(item, "valid_from")),
       valid_to: fromLocalInput(field(item, "valid_to")),
     })),
@@ -549,6 +553,15 @@ async function openSlot(slot) {
 }
 
 async function start() {
+  fetch("/api/signin/providers")
+    .then((r) => (r.ok ? r.json() : { providers: [] }))
+    .then((body) => {
+      state.signInProviders = body.providers.length > 0;
+      for (const node of document.querySelectorAll(".signin-only")) {
+        node.hidden = node.hidden && !state.signInProviders;
+      }
+    })
+    .catch(() => null);
   $("#booth-form").addEventListener("submit", save);
   $("#add-product").addEventListener("click", () => {
     addProduct();

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.signin.providers import Provider
 
+RETURN_TO = re.compile(r"/(?![/\\])[A-Za-z0-9._~!$'()*+,;=:@%/?&-]{0,200}")
+"""Where the street page was (a path on this site, never another site: no ``//``)."""
 START_TTL_S = 600
 """A sign-in must come back from the provider within ten minutes."""
 RESULT_TTL_S = 120
@@ -100,6 +103,7 @@ class Pending:
     visitor_id: str | None
     visitor_secret: str | None
     expires_at: float
+    return_to: str = "/"
 
     @classmethod
     def new(
@@ -107,9 +111,11 @@ class Pending:
         provider: str,
         visitor: tuple[str, str] | None,
         now: float,
+        return_to: object = "/",
         token: Callable[[int], bytes] = secrets.token_bytes,
     ) -> Pending:
         vid, secret = visitor if visitor is not None else (None, None)
+        back = return_to if isinstance(return_to, str) and RETURN_TO.fullmatch(return_to) else "/"
         return cls(
             provider,
             b64url(token(32)),
@@ -118,7 +124,12 @@ class Pending:
             vid,
             secret,
             now + START_TTL_S,
+            back,
         )
+
+    def back(self, query: str) -> str:
+        """Where the callback sends the browser: the page it left, with ``query`` added."""
+        return self.return_to + ("&" if "?" in self.return_to else "?") + query
 
     @property
     def challenge(self) -> str:
@@ -148,11 +159,14 @@ class Pending:
             "v": self.visitor_id,
             "s": self.visitor_secret,
             "exp": self.expires_at,
+            "r": self.return_to,
         }
 
     @classmethod
     def from_claims(cls, doc: Mapping[str, Any]) -> Pending:
-        return cls(doc["pr"], doc["st"], doc["n"], doc["cv"], doc["v"], doc["s"], doc["exp"])
+        return cls(
+            doc["pr"], doc["st"], doc["n"], doc["cv"], doc["v"], doc["s"], doc["exp"], doc["r"]
+        )
 
     def check_callback(self, state: object) -> None:
         """The callback's ``state`` must be this browser's (constant-time compare)."""
