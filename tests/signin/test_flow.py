@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import create_app
-from server.config import Settings
+from server.config import ConfigError, Settings
 from server.keys import STORE
+from server.services.signin import SignInService
 from srichan_world.protocol.codes import ErrorCode
 from tests.server.conftest import write_compiled_scene
 from tests.signin.conftest import Browser, Street
@@ -93,3 +95,39 @@ async def test_an_identity_linked_to_one_account_is_not_taken_by_another(
     phone.http.cookie_jar.clear(lambda c: c.key.startswith("_"))
     _, status, result = await phone.sign_in(identity, "somchai")
     assert (status, result["outcome"]) == (200, "signed_in")
+
+
+async def test_the_sign_in_cookies_are_sealed_httponly_lax_and_secure_behind_tls(
+    street: Street, browsers: list[Browser]
+) -> None:
+    phone, _ = browsers
+    visitor_id, secret = await street.visitor()
+    body = {"provider": "line", "visitor_id": visitor_id, "visitor_secret": secret}
+    async with phone.http.post(
+        phone.origin + "/api/signin/start", json=body, headers={"Origin": phone.origin}
+    ) as r:
+        cookie = r.cookies["srichan_signin"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/api/signin"
+    assert not cookie["secure"]  # plain http on loopback, no trusted proxy
+    assert secret not in cookie.value and visitor_id not in cookie.value  # sealed (JWE)
+    assert int(cookie["max-age"]) == 600
+    # a client that claims TLS is not believed without a trusted proxy: no Secure flag
+    headers = {"Origin": phone.origin, "X-Forwarded-Proto": "https"}
+    async with phone.http.post(phone.origin + "/api/signin/start", json=body, headers=headers) as r:
+        assert not r.cookies["srichan_signin"]["secure"]
+
+
+def test_a_broken_configuration_is_refused_at_start(tmp_path: Path) -> None:
+    config = tmp_path / "signin.toml"
+    config.write_text(
+        'key_file = "missing.key"\n[[provider]]\nid = "line"\nclient_id = "c"\n'
+        'client_secret = "s"\n[[provider]]\nid = "x"\nissuer = "http://idp.example"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        SignInService.load(config, {})
+    assert any("https" in p for p in caught.value.problems)
+    config.write_text('key_file = "missing.key"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        SignInService.load(config, {})
+    assert "missing.key" in caught.value.problems[0]

@@ -318,4 +318,5 @@ def redemption_json(r: Redemption) -> dict[str, Any]:
         "codes": list(r.codes),
         "now": r.now,
         "expires_at": r.expires_at,
+        "signed_in": r.signed_in,
     }

@@ -4,15 +4,20 @@ both ways, on SQLite, Redis and a Redis Cluster alike."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
+from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
 from srichan_world.world.signin.links import AccountLink
-from tests.server.store.conftest import T0, StoreFactory
+from tests.server.store.conftest import SECRET, T0, StoreFactory, buy
+from tests.world.booth_fixtures import config, promotion, redemption
 
 ISS = "https://access.line.me"
+SHOP = "auntie-daeng"
+ALICE = "alice-0000001"
 
 
 def link(subject: str, visitor_id: str) -> AccountLink:
@@ -65,4 +70,31 @@ async def test_unlink_by_visitor_frees_both_sides(store_factory: StoreFactory) -
     assert await store.account_link("v1") is None
     assert await store.account_link_of(ISS, "U1") is None
     assert await store.link_account(link("U1", "v2")) == link("U1", "v2")
+    await store.close()
+
+
+async def test_a_promotion_for_signed_in_visitors_is_kept_and_enforced(
+    store_factory: StoreFactory,
+) -> None:
+    """``requires_sign_in`` survives publishing and reopening, and the store's sale refuses a
+    redemption planned for an identity not linked to an account, spending nothing."""
+    store = await store_factory()
+    members = replace(promotion(), requires_sign_in=True)
+    await store.grant_slot("B01", SHOP, "ร้านป้าแดง", T0)
+    await store.save_booth_draft("B01", SHOP, config(members), T0)
+    await store.publish_booth("B01", SHOP, T0)
+    await store.register_visitor(ALICE, SECRET, T0)
+    gift = Transfer("gift-a", CITY_POOL, visitor_account(ALICE), 100, "gift", T0)
+    await store.transfer(gift)
+    await store.close()
+    store = await store_factory()
+    booth = await store.booth("B01")
+    assert booth is not None and booth.on_street is not None
+    assert booth.on_street.promotions[0].requires_sign_in is True
+    with pytest.raises(Refused) as refused:
+        await buy(store, redemption(ALICE, "key-00001"))
+    assert refused.value.code == ErrorCode.SIGN_IN_REQUIRED
+    assert await store.balance(visitor_account(ALICE)) == 100
+    coupon = await buy(store, replace(redemption(ALICE, "key-00002"), signed_in=True))
+    assert coupon.cost == 30 and await store.balance(visitor_account(ALICE)) == 70
     await store.close()
