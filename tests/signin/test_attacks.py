@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -50,8 +51,11 @@ def start_cookie(browser: Browser) -> str:
     return next(c.value for c in browser.http.cookie_jar if c.key == START_COOKIE)
 
 
-async def test_a_replayed_callback_is_refused(street: Street, browsers: list[Browser]) -> None:
+async def test_a_replayed_callback_is_refused(
+    street: Street, browsers: list[Browser], caplog: pytest.LogCaptureFixture
+) -> None:
     phone, _ = browsers
+    caplog.set_level(logging.INFO, "server.http.signin")
     callback = await stop_before_callback(phone, street, "somchai")
     saved = start_cookie(phone)
     landed, _ = await phone.follow(callback)
@@ -62,11 +66,25 @@ async def test_a_replayed_callback_is_refused(street: Street, browsers: list[Bro
     phone.http.cookie_jar.update_cookies({START_COOKIE: saved}, response_url=URL(callback))
     landed, _ = await phone.follow(callback)
     assert landed.endswith(FAILED)
+    # refused as a replay, before the provider is asked about the code again
+    assert "this sign-in was finished already" in caplog.text
+
+
+async def test_an_answer_naming_another_provider_is_refused(
+    street: Street, browsers: list[Browser]
+) -> None:
+    """RFC 9207: the callback's ``iss`` must be the provider the sign-in went to (mix-up)."""
+    phone, _ = browsers
+    callback = await stop_before_callback(phone, street, "somchai")
+    mixed = str(URL(callback).update_query(iss="https://evil.example"))
+    landed, _ = await phone.follow(mixed)
+    assert landed.endswith(FAILED)
 
 
 async def test_a_callback_in_another_browser_is_refused(
-    street: Street, browsers: list[Browser]
+    street: Street, browsers: list[Browser], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, "server.http.signin")
     attacker, victim = browsers
     callback = await stop_before_callback(attacker, street, "mallory")
     # no sign-in started in the victim's browser
@@ -76,6 +94,8 @@ async def test_a_callback_in_another_browser_is_refused(
     await victim.post("/api/signin/start", {"provider": "line", **await identity_body(street)})
     landed, _ = await victim.follow(callback)
     assert landed.endswith(FAILED)
+    assert "no sign-in was started in this browser" in caplog.text
+    assert "the sign-in state does not match" in caplog.text  # before PKCE would refuse it too
     assert await street.site.app[STORE].account_link_of(street.provider.issuer, "mallory") is None
 
 
