@@ -133,7 +133,12 @@ class OidcClient:
             "code_verifier": verifier,
         }
         kwargs: dict[str, Any] = {}
-        if "client_secret_basic" in found.auth_methods:
+        method = provider.token_auth or (
+            "client_secret_basic"
+            if "client_secret_basic" in found.auth_methods
+            else "client_secret_post"
+        )
+        if method == "client_secret_basic":
             # RFC 6749 §2.3.1: each part form-encoded before Basic
             basic = aiohttp.encode_basic_auth(
                 quote(provider.client_id, safe=""), quote(provider.client_secret, safe="")

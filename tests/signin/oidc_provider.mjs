@@ -22,7 +22,7 @@ const provider = new Provider(issuer, {
       redirect_uris: options.redirect_uris,
       grant_types: ["authorization_code"],
       response_types: ["code"],
-      token_endpoint_auth_method: "client_secret_basic",
+      token_endpoint_auth_method: "client_secret_post", // as LINE Login
     },
   ],
   pkce: { required: () => true },

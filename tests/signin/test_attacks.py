@@ -105,9 +105,9 @@ async def identity_body(street: Street) -> dict[str, str]:
 
 
 async def token_request(street: Street, form: dict[str, str]) -> tuple[int, Any]:
-    auth = {"Authorization": aiohttp.encode_basic_auth(CLIENT_ID, CLIENT_SECRET)}
+    form = form | {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     url = street.provider.issuer + "/token"
-    async with aiohttp.ClientSession() as http, http.post(url, data=form, headers=auth) as r:
+    async with aiohttp.ClientSession() as http, http.post(url, data=form) as r:
         return r.status, await r.json()
 
 

@@ -35,7 +35,8 @@ def test_line_and_google_need_only_their_client() -> None:
     assert problems == []
     line, google = config.providers
     assert (line.issuer, line.client_secret, line.name_en) == (LINE, "s", "LINE")
-    assert google.issuer == "https://accounts.google.com"
+    assert line.token_auth == "client_secret_post"  # LINE takes the secret in the form
+    assert (google.issuer, google.token_auth) == ("https://accounts.google.com", "")
     assert "secret" not in str(line.button())
 
 

@@ -36,6 +36,10 @@ class Provider:
     name_th: str
     name_en: str
     scope: str = "openid"
+    token_auth: str = ""
+    """How the client authenticates at the token endpoint: ``client_secret_basic`` or
+    ``client_secret_post``; empty: basic if the provider's discovery lists it (LINE's
+    documentation asks for the secret in the form, so ``line`` defaults to post)."""
 
     def button(self) -> dict[str, str]:
         """What the browser may know: never the secret."""
@@ -124,5 +128,11 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> tuple[SignI
         ):
             problems.append(f"{path}.name_th/name_en: 1-{NAME_MAX} characters")
             continue
-        out.append(Provider(pid, issuer, client_id, secret, name_th, name_en))
+        token_auth = item.get("token_auth", "client_secret_post" if pid == "line" else "")
+        if token_auth not in ("", "client_secret_basic", "client_secret_post"):
+            problems.append(f"{path}.token_auth: client_secret_basic or client_secret_post")
+            continue
+        out.append(
+            Provider(pid, issuer, client_id, secret, name_th, name_en, token_auth=token_auth)
+        )
     return SignInConfig(tuple(out), Path(key_file)), problems
