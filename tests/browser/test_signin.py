@@ -5,6 +5,8 @@ signed in is offered sign-in at a promotion for signed-in visitors, the desktop 
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from server.connection_gate import listen
 from server.keys import STORE
 from server.runner import gate_of
 from srichan_world.world.ledger import CITY_POOL, Transfer, visitor_account
+from srichan_world.world.owners import link_hash
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
@@ -160,3 +163,37 @@ async def test_sign_in_link_restore_and_redeem(server: Server, new_page: NewPage
     await desk.wait_for_function("srichan.state.balance === 35", timeout=10_000)
     coupons = await server.app[STORE].coupons_of(mine)
     assert [c.promotion_id for c in coupons] and coupons[0].cost == 5
+
+
+async def test_owner_form_offers_signed_in_only(server: Server, new_page: NewPage) -> None:
+    """The owner's promotion form shows the "signed-in visitors only" checkbox when the street
+    has sign-in providers, on a phone and a desktop, and it is saved."""
+    now = int(time.time())
+    promo = {
+        "title": {"th": "ส่วนลดสมาชิก", "en": "Members' discount"},
+        "cost": 5,
+        "coupons": 10,
+        "valid_from": now - 60,
+        "valid_to": now + 86400,
+    }
+    await owner_publishes(server, "B03", BOOTH | {"promotions": [promo]})
+    for device, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        token = secrets.token_urlsafe(32)
+        await server.app[STORE].issue_sign_in("mae-duang", link_hash(token), now + 3600, now)
+        page = await new_page(f"{server.url}/owner/login#{token}", device | {"bypass_csp": True})
+        box = page.locator("#promotions [data-field=requires_sign_in]").first
+        await box.wait_for(timeout=10_000)
+        await box.scroll_into_view_if_needed()
+        await page.evaluate("window.scrollBy(0, 120)")
+        save_shot(f"signin-owner-{name}.png", await page.screenshot())
+        assert await axe_violations(page) == []
+    await box.check()
+    await page.locator("#booth-form button[type=submit]").first.click()
+    await page.wait_for_function("fetch('/api/signin/providers').then(() => true)", timeout=5_000)
+    for _ in range(50):
+        booth = await server.app[STORE].booth("B03")
+        if booth and booth.draft and booth.draft.promotions[0].requires_sign_in:
+            break
+        await asyncio.sleep(0.1)
+    assert booth is not None and booth.draft is not None
+    assert booth.draft.promotions[0].requires_sign_in is True
