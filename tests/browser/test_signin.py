@@ -189,7 +189,6 @@ async def test_owner_form_offers_signed_in_only(server: Server, new_page: NewPag
         assert await axe_violations(page) == []
     await box.check()
     await page.locator("#booth-form button[type=submit]").first.click()
-    await page.wait_for_function("fetch('/api/signin/providers').then(() => true)", timeout=5_000)
     for _ in range(50):
         booth = await server.app[STORE].booth("B03")
         if booth and booth.draft and booth.draft.promotions[0].requires_sign_in:
