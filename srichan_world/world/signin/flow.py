@@ -165,7 +165,14 @@ class Pending:
     @classmethod
     def from_claims(cls, doc: Mapping[str, Any]) -> Pending:
         return cls(
-            doc["pr"], doc["st"], doc["n"], doc["cv"], doc["v"], doc["s"], doc["exp"], doc["r"]
+            doc["pr"],
+            doc["st"],
+            doc["n"],
+            doc["cv"],
+            doc["v"],
+            doc["s"],
+            doc["exp"],
+            doc.get("r", "/"),
         )
 
     def check_callback(self, state: object) -> None:
