@@ -196,3 +196,22 @@ async def test_owner_form_offers_signed_in_only(server: Server, new_page: NewPag
         await asyncio.sleep(0.1)
     assert booth is not None and booth.draft is not None
     assert booth.draft.promotions[0].requires_sign_in is True
+
+
+async def test_a_cancelled_sign_in_says_so_and_changes_nothing(
+    server: Server, new_page: NewPage
+) -> None:
+    phone = await new_page(f"{server.url}/?mode=list", PHONE)
+    await wait_welcomed(phone)
+    before = await identity(phone)
+    await phone.get_by_role("button", name="เข้าสู่ระบบด้วย LINE · Sign in with LINE").click()
+    await phone.get_by_role("link", name="[ Cancel ]").click()  # at the provider
+    await phone.wait_for_url("**/?mode=list*", timeout=20_000)
+    await wait_welcomed(phone)
+    message = phone.locator(".signin-message")
+    await message.get_by_text("เข้าสู่ระบบไม่สำเร็จ กรุณาลองใหม่อีกครั้ง").wait_for()
+    assert "signin=" not in phone.url  # the address bar is clean again
+    assert await identity(phone) == before
+    assert await server.app[STORE].account_link(before) is None
+    await phone.locator(".signin").scroll_into_view_if_needed()
+    save_shot("signin-phone-cancelled.png", await phone.screenshot())

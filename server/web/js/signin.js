@@ -6,7 +6,7 @@
 // the wallet offers to switch back. Signing out forgets the signed-in identity on this device.
 
 import { confirmDialog } from "./confirm.js";
-import { el } from "./dom.js";
+import { announce, el } from "./dom.js";
 import { pick, t } from "./i18n.js";
 import { defaultName, loadVisitor, saveVisitor } from "./identity.js";
 
@@ -88,6 +88,16 @@ export async function startSignIn() {
   }
   if (!back) return;
   cleanUrl();
+  try {
+    await finish(back, params);
+  } finally {
+    // said where the visitor looks first too, not only in the wallet
+    if (ui.message)
+      announce(ui.message.text, { tone: ui.message.tone === "bad" ? "warn" : "good", ms: 6000 });
+  }
+}
+
+async function finish(back, params) {
   if (back !== "done") {
     ui.message = { tone: "bad", text: t(FAILED[Number(params.get("code"))] ?? "signinFailed") };
     return;
@@ -100,7 +110,7 @@ export async function startSignIn() {
   const result = answer.data;
   const current = loadVisitor();
   if (result.outcome === "restored" && result.visitor_id !== current.visitor_id) {
-    if (result.set_aside === current.visitor_id) keepAside(current);
+    keepAside(current); // never dropped, even if another tab changed it meanwhile
     const keepName = current.name !== defaultName(current.visitor_id);
     saveVisitor({
       ...current,
