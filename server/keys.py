@@ -19,6 +19,7 @@ from server.scene_files import LiveScene
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.services.events import EventService
+from server.services.privacy import Privacy
 from server.store import Store
 from server.ws.fast import PicowsDoor
 from server.ws.learning import LearningLoop
@@ -57,3 +58,5 @@ NOW = web.AppKey("now", NowBoard)
 """Set at startup: the console's *now* view, shared across processes through Redis."""
 WEBSOCKET = web.AppKey("websocket", PicowsDoor)
 """Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""
+PRIVACY = web.AppKey("privacy", Privacy)
+"""Export, erasure and the retention purge (set at startup, once the store is open)."""
