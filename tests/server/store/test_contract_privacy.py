@@ -199,7 +199,7 @@ async def test_the_purge_removes_only_old_raw_records_and_the_figures_stay(
     for i, at in enumerate((old, old + 1, new)):
         key = f"ans-{ALICE}-{i}"
         await record_answer(store, make_answer(ALICE, key, now=at), 500)
-    for i, at in enumerate((old, new)):
+    for at in (old, new):
         report = ReportRecord(int(ReportTarget.BOOTH), int(ReportReason.SPAM), BOB, at, slot="B01")
         seq = await store.file_report(report)
         await store.close_report(seq, "operator:noi", "", at)
