@@ -115,6 +115,7 @@ class Privacy:
             ],
         }
         doc["found"] = privacy.holds_anything(doc)
+        doc["summary"] = privacy.summary(doc)
         if actor is not None:
             await store.note_action(actor, "visitor_export", None, reference(visitor_id), now)
         return doc

@@ -164,6 +164,22 @@ def empty_export(visitor_id: str, now: float) -> dict[str, Any]:
     }
 
 
+def summary(document: dict[str, Any]) -> dict[str, int]:
+    """How many records each family of an export holds (the identity: 1 or 0)."""
+    out = {}
+    for family in FAMILIES:
+        value = document.get(family)
+        if family == "identity":
+            out[family] = int(bool(value))
+        elif isinstance(value, list):
+            out[family] = len(value)
+        elif isinstance(value, dict):
+            out[family] = sum(len(v) for v in value.values() if isinstance(v, list | dict))
+        else:
+            out[family] = 0
+    return out
+
+
 def holds_anything(document: dict[str, Any]) -> bool:
     """Whether an export found anything at all about the visitor."""
     return any(_non_empty(document.get(family)) for family in FAMILIES)
