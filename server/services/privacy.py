@@ -140,12 +140,14 @@ class Privacy:
         found = await self.export(visitor_id)
         if not found["found"]:
             return {"erased": False, "visitor_id": visitor_id}
+        if self.on_erased is not None:  # no request of theirs lands while it is erased
+            await self.on_erased(visitor_id)
         now = time.time()
         tomb = privacy.tombstone(secrets.token_hex(8))
         counts = await self.store.erase_visitor(visitor_id, tomb, now)
         detail = f"{reference(visitor_id)} -> {tomb} ({sum(counts.values())} records)"
         await self.store.note_action(actor, "visitor_erase", None, detail, now)
-        if self.on_erased is not None:
+        if self.on_erased is not None:  # and one that came back meanwhile is closed too
             await self.on_erased(visitor_id)
         return {"erased": True, "visitor_id": visitor_id, "tombstone": tomb, "records": counts}
 
