@@ -83,6 +83,9 @@ class Privacy:
         now = time.time()
         store = self.store
         doc = privacy.empty_export(visitor_id, now)
+        if privacy.TOMBSTONE.match(visitor_id):  # an erased visitor's pseudonym is nobody
+            doc["summary"] = privacy.summary(doc)
+            return doc
         doc |= await store.personal_records(visitor_id)
         account = visitor_account(visitor_id)
         entries, after = [], 0

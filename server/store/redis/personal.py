@@ -59,6 +59,23 @@ return #ARGV / 4
 """
 """KEYS entries, keys, the old account's index, the new one's; ARGV (seq, old key, new key,
 new body) per entry."""
+FIND = """
+local found = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[3])
+local out = {found[1]}
+local pairs = found[2]
+for i = 1, #pairs, 2 do
+  if string.find(pairs[i + 1], ARGV[2], 1, true) then
+    out[#out + 1] = pairs[i]
+    out[#out + 1] = pairs[i + 1]
+  end
+end
+return out
+"""
+"""One step of a scan of the statements (KEYS[1]) from cursor ARGV[1], ARGV[3] at a time,
+returning the next cursor and the (seq, body) pairs whose body holds ARGV[2] (a plain
+string): Redis reads the bodies, Python parses only those that may match, and no step holds
+Redis for longer than a few hundred bodies take."""
+SCAN_COUNT = 500
 COURSES_PART = ":crs"
 EVENT_SEATS = "srichan:{g}:evatt:*"
 BADGES = "srichan:{badges}"
@@ -123,11 +140,20 @@ class RedisPersonal:
         }
 
     async def _statements_of(self, visitor_id: str) -> list[tuple[str, dict[str, Any]]]:
-        found = []
-        async for seq, raw in self._conn.redis.hscan_iter(ST):
-            body = json.loads(raw)
-            if body.get("actor", {}).get("account", {}).get("name") == visitor_id:
-                found.append((seq, body))
+        """The visitor's statements (seq, body), oldest first. Bodies are JSON with sorted
+        keys and no spaces (``keys.dumps``), so the actor's account holds ``"name":"<id>"``."""
+        needle = dumps({"name": visitor_id})[1:-1]
+        script = self._personal_script("find", FIND)
+        found, cursor = [], "0"
+        while True:
+            step = await script(keys=[ST], args=[cursor, needle, SCAN_COUNT])
+            cursor = str(step[0])
+            for i in range(1, len(step), 2):
+                body = json.loads(step[i + 1])
+                if body.get("actor", {}).get("account", {}).get("name") == visitor_id:
+                    found.append((str(step[i]), body))
+            if cursor == "0":
+                break
         found.sort(key=lambda s: int(s[0]))
         return found
 

@@ -176,6 +176,7 @@ async def test_an_erasure_leaves_nothing_personal_and_the_ledger_audit_whole(
     tally = await store.dialogue_tally(Q.id)
     assert sum(tally.votes.values()) == 1 and [o.visitor_id for o in tally.opinions] == [BOB]
 
+    assert not (await privacy.erase(tomb, "operator:boss"))["erased"], "a tombstone is nobody"
     again = await privacy.erase(ALICE, "operator:boss")
     assert again == {"erased": False, "visitor_id": ALICE}
     unknown = await privacy.erase("nobody-000000", "operator:boss")
