@@ -48,6 +48,7 @@ from server.http import (
     account,
     console,
     console_dialogue,
+    console_privacy,
     figures,
     owner,
     reload,
@@ -70,6 +71,7 @@ from server.keys import (
     METRICS,
     MODERATION,
     NOW,
+    PRIVACY,
     PUMP,
     RELOADER,
     SCENE,
@@ -86,6 +88,7 @@ from server.scene_files import LiveScene, SceneFiles
 from server.services.badges import BadgeIssuer
 from server.services.booths import POLL_S, BoothService
 from server.services.events import EventService
+from server.services.privacy import Privacy
 from server.services.signin import SignInService
 from server.store import open_store
 from server.tasks import cancel
@@ -196,6 +199,7 @@ def create_app(
     console.add_routes(app)
     figures.add_routes(app)
     console_dialogue.add_routes(app)
+    console_privacy.add_routes(app)
     xapi.add_routes(app)
     badge_routes.add_routes(app)
     reload.add_routes(app)
@@ -275,6 +279,10 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             relay = app[MODERATION] = ModerationRelay(pump.street.moderation, pump, store, bus)
             await relay.start()
         await app[EVENTS].start(store, bus)
+        relay_or_none = app.get(MODERATION)
+        privacy = app[PRIVACY] = Privacy(
+            store, settings.retention(), None if relay_or_none is None else relay_or_none.erased
+        )
 
         sharing = None
         if isinstance(bus, RedisBus):
@@ -322,6 +330,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
             booths.poll_forever(booth_poll_s),
             fanout.sweep_forever(),
             reloader.watch_forever(settings.watch_interval_s),
+            privacy.run(),
         ):
             stack.push_async_callback(cancel, asyncio.create_task(loop))
         yield

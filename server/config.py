@@ -19,6 +19,9 @@ address in (a school, a mobile carrier's CGNAT):
 | ``keepalive_timeout_s`` | 15 | idle keep-alive, and the next request head after a response |
 | ``body_timeout_s`` | 10 | a request body may stall this long (60 s in all) |
 | ``slow_client_s`` | 10 | a WebSocket client that stops reading is cut within this |
+
+Retention (docs/privacy.md): ``retain_statements_days`` (365) and ``retain_reports_days``
+(180) bound how long raw per-visitor records are kept.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from urllib.parse import urlsplit
 
 from server.redis_client import SCHEMES as REDIS_SCHEMES
 from srichan_world.world.admission import AdmissionLimits, Network, parse_networks
+from srichan_world.world.privacy import Retention
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 SPAWN_RULES = ("start", "rotate")
@@ -86,11 +90,20 @@ class Settings:
     signin_config: Path | None = None
     """Optional sign-in with OpenID Connect: a TOML file naming the providers (LINE, Google)
     and the sign-in key file (docs/deploy.md). None: no sign-in, nothing changes."""
+    retain_statements_days: int = Retention.statements_days
+    """Raw learning events (xAPI statements) are deleted this many days after they were
+    stored (0: kept); the figures' daily counters are kept regardless (docs/privacy.md)."""
+    retain_reports_days: int = Retention.reports_days
+    """Closed moderation reports, with the chat lines they quote, are deleted this many days
+    after they were filed (0: kept)."""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 
     def badge_base_url(self) -> str:
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def retention(self) -> Retention:
+        return Retention(self.retain_statements_days, self.retain_reports_days)
 
     def admission_limits(self) -> AdmissionLimits:
         return AdmissionLimits(
@@ -138,6 +151,18 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("watch_interval_s", "SRICHAN_WATCH_INTERVAL_S", float, "seconds between looks (--watch)"),
     ("ws_transport", "SRICHAN_WS_TRANSPORT", str, "WebSocket transport: picows or aiohttp"),
     ("signin_config", "SRICHAN_SIGNIN_CONFIG", Path, "sign-in providers (OpenID Connect), TOML"),
+    (
+        "retain_statements_days",
+        "SRICHAN_RETAIN_STATEMENTS_DAYS",
+        int,
+        "days raw learning events (xAPI statements) are kept (0: for ever)",
+    ),
+    (
+        "retain_reports_days",
+        "SRICHAN_RETAIN_REPORTS_DAYS",
+        int,
+        "days closed moderation reports and their chat context are kept (0: for ever)",
+    ),
 )
 _KIND_NAMES: dict[Callable[[str], object], str] = {
     int: "int",
@@ -216,6 +241,7 @@ def validate(settings: Settings) -> list[str]:
         problems.append(f"public_url: {settings.public_url!r} must be http(s)://host[:port]")
     if settings.admin_token and len(settings.admin_token) < 16:
         problems.append("admin_token: must be at least 16 characters")
+    problems += settings.retention().problems()
     for name, lo, hi, unit in (
         ("ws_per_address", 1, 100_000, ""),
         ("hellos_per_minute", 0.1, 100_000, ""),

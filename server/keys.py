@@ -19,6 +19,7 @@ from server.scene_files import LiveScene
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.services.events import EventService
+from server.services.privacy import Privacy
 from server.services.signin import SignInService
 from server.store import Store
 from server.ws.fast import PicowsDoor
@@ -60,3 +61,5 @@ SIGNIN = web.AppKey("signin", SignInService)
 """Optional sign-in (OpenID Connect): the configured providers (none: no sign-in)."""
 WEBSOCKET = web.AppKey("websocket", PicowsDoor)
 """Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""
+PRIVACY = web.AppKey("privacy", Privacy)
+"""Export, erasure and the retention purge (set at startup, once the store is open)."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import admin_cmd, badge_cmd, bench_cmd, ledger_cmd, owner_cmd, scene_cmd, serve_cmd
+from tools import (
+    admin_cmd,
+    badge_cmd,
+    bench_cmd,
+    ledger_cmd,
+    owner_cmd,
+    scene_cmd,
+    serve_cmd,
+    visitor_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
     badge_cmd.add_parser(sub)
+    visitor_cmd.add_parser(sub)
     return parser
 
 

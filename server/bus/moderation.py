@@ -4,9 +4,11 @@ A console request on any process stores the action (so a process started later r
 startup), applies it to this process's street and publishes it on ``srichan:moderation``;
 every other process applies it when it hears it. A message is JSON, either
 ``{"sanction": {...}}`` (see :class:`~srichan_world.world.moderation.Sanction`) or
-``{"words": [...]}``. A process whose bus was cut reads everything from the store again when
-it comes back (sanctions are replayed in order, which gives what holds now; only a ban is
-acted on again), so a lost message only delays an action until then.
+``{"words": [...]}`` or ``{"erased": visitor id}`` (their data was erased: close their
+sessions, srichan_world/world/privacy.py). A process whose bus was cut reads everything
+from the store again when it comes back (sanctions are replayed in order, which gives what
+holds now; only a ban is acted on again), so a lost message only delays an action until
+then.
 
 Building the word filter's dictionary takes most of a second, so it is done in a worker
 thread and swapped in whole.
@@ -63,6 +65,13 @@ class ModerationRelay:
         self._apply(sanction)
         await self.bus.publish(CHANNEL, json.dumps({"sanction": sanction.to_json()}).encode())
 
+    async def erased(self, visitor_id: str) -> None:
+        """A visitor's data was erased: their sessions here and on every process are told
+        and closed (a lost message leaves a session open until it ends; it can no longer
+        reach the erased records)."""
+        self.pump.apply(self.desk.erased(visitor_id))
+        await self.bus.publish(CHANNEL, json.dumps({"erased": visitor_id}).encode())
+
     async def set_words(self, words: tuple[str, ...], actor: str) -> None:
         await self.store.set_chat_words(words, actor, time.time())
         await self._use_words(words)
@@ -73,6 +82,8 @@ class ModerationRelay:
             message = json.loads(payload)
             if "sanction" in message:
                 self._apply(Sanction.from_json(message["sanction"]))
+            elif "erased" in message:
+                self.pump.apply(self.desk.erased(str(message["erased"])))
             else:
                 self._spawn(self._use_words(clean_words(message["words"])))
         except (ValueError, KeyError, TypeError) as exc:

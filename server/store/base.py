@@ -572,6 +572,26 @@ class AccountLinks(Protocol):
 
     async def unlink_account(self, visitor_id: str) -> bool:
         """Forget this identity's link (a deleted visitor's, say); whether there was one."""
+
+
+class PersonalData(Protocol):
+    """One visitor's records for the PDPA (srichan_world/world/privacy.py): the families no
+    other method reads, an erasure, and the purge of raw records past their retention."""
+
+    async def personal_records(self, visitor_id: str) -> dict[str, Any]:
+        """``identity`` (id, nickname, created_at: never the secret hash), ``learning``
+        (quiz attempts, answers, awards, earnings), ``events`` (attended), ``statements``."""
+        ...
+
+    async def erase_visitor(self, visitor_id: str, tomb: str, now: float) -> dict[str, int]:
+        """Erase the visitor as the privacy module says, family by family; how many records
+        each family changed. Again, or for an unknown id: all zero, nothing harmed."""
+        ...
+
+    async def purge_raw(
+        self, statements_before: float | None, reports_before: float | None
+    ) -> dict[str, int]:
+        """Delete statements stored before, and closed reports filed before, the cutoffs."""
         ...
 
 
@@ -590,6 +610,7 @@ class Store(
     UsageRecords,
     DialogueRecords,
     AccountLinks,
+    PersonalData,
     Protocol,
 ):
     """Every area at once: what the app opens. All methods are safe to call concurrently."""

@@ -15,9 +15,11 @@ from dataclasses import replace
 
 from srichan_world.errors import Refused
 from srichan_world.protocol.codec import encode
-from srichan_world.protocol.codes import ErrorCode, MsgType, ReportReason, ReportTarget
+from srichan_world.protocol.codes import ErrorCode, MsgType, NoticeKind, ReportReason, ReportTarget
 from srichan_world.protocol.messages import Error, Notice, Report, Reported
+from srichan_world.scene.model import Text
 from srichan_world.street.steps import FileReport, Outcome, Program
+from srichan_world.world import privacy
 from srichan_world.world.moderation import Guard, ReportRecord, Sanction
 from srichan_world.world.presence import Effect, PresenceWorld, Send
 
@@ -88,6 +90,17 @@ class ModerationDesk:
             effects.append(Send(session, data, MsgType.NOTICE))
             if sanction.action in ("kick", "ban"):
                 effects += self.world.send_off(session, f"{sanction.action} by a moderator")
+        return effects
+
+    def erased(self, visitor_id: str) -> list[Effect]:
+        """The visitor's data was erased (srichan_world/world/privacy.py): each of their
+        sessions here is told so, Thai first, and closed (4003) like a kick."""
+        text = Text(privacy.ERASED_NOTICE_TH, privacy.ERASED_NOTICE_EN)
+        data = encode(Notice(int(NoticeKind.KICK), text, None))
+        effects: list[Effect] = []
+        for session in self.world.sessions_of(visitor_id):
+            effects.append(Send(session, data, MsgType.NOTICE))
+            effects += self.world.send_off(session, "data erased on request")
         return effects
 
     def enforce_bans(self, now: float) -> list[Effect]:

@@ -47,6 +47,8 @@ class Power(StrEnum):
     """Write, edit, close and export the city's dialogue questions."""
     EVENTS = "events"
     """Create, change and cancel the street's events (docs/learning.md)."""
+    PRIVACY = "privacy"
+    """Export or erase one visitor's data, read and run the retention purge (docs/privacy.md)."""
 
 
 POWERS: dict[Role, frozenset[Power]] = {

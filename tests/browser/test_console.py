@@ -125,6 +125,7 @@ async def test_an_admin_reads_the_audit_log_and_an_analyst_sees_only_the_figures
         "ตัวเลขการใช้งาน Figures",
         "สานเสวนา Dialogue",
         "กิจกรรม Events",
+        "ข้อมูลส่วนบุคคล Data protection",
     ]
     await links.nth(2).click()
     row = page.locator("#audit-rows tr", has_text="operator:noi")

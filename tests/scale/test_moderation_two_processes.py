@@ -1,6 +1,7 @@
 """Moderation end to end on two ``srichan serve`` processes sharing one real Redis: a visitor
 reports a chat line on A, a moderator sees it in the queue on B's console and mutes the
-speaker, and the speaker's chat is refused on both processes at once."""
+speaker, and the speaker's chat is refused on both processes at once; an admin erases a
+visitor on B and their tabs on both processes are told and closed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tools import redis_servers
 pytestmark = pytest.mark.redis
 
 LINK = "moderator-link-" + "m" * 32
+ADMIN_LINK = "admin-link-" + "a" * 32
 ABUSE = "ไอ้ควาย ไปให้พ้น"
 
 
@@ -49,12 +51,12 @@ class Console:
             return r.status, await r.json()
 
 
-async def sign_in(server: Server) -> Console:
+async def sign_in(server: Server, link: str = LINK) -> Console:
     async with (
         aiohttp.ClientSession() as session,
         session.post(
             server.http + "/api/admin/login",
-            json={"token": LINK},
+            json={"token": link},
             headers={"Origin": server.http},
         ) as response,
     ):
@@ -72,6 +74,8 @@ async def pair(
     try:
         await store.add_operator("noi", "คุณน้อย", "moderator", time.time())
         await store.issue_operator_link("noi", link_hash(LINK), time.time() + 600, time.time())
+        await store.add_operator("boss", "คุณใหญ่", "admin", time.time())
+        await store.issue_operator_link("boss", link_hash(ADMIN_LINK), time.time() + 600, 0)
     finally:
         await store.close()
     async with (
@@ -163,3 +167,31 @@ async def test_the_word_list_set_on_one_process_masks_chat_on_the_other(
         assert said.text == "ไอ้**** กับ ขี้ควาย"
     finally:
         await speaker.close()
+
+
+async def test_an_erased_visitor_is_told_and_closed_on_both_processes(
+    pair: tuple[Server, Server], redis: redis_servers.RedisServer
+) -> None:
+    a, b = pair
+    other = await join(a, "เพื่อน", 1)
+    tab_a, tab_b = await join(a, "ป้าคำ", 2), await join(b, "ป้าคำ", 2)
+    try:
+        console = await sign_in(b, ADMIN_LINK)
+        erase = {"visitor_id": visitor(2)[0], "confirm": visitor(2)[0]}
+        status, body = await console.call("POST", "/api/admin/privacy/erase", erase)
+        assert status == 200 and body["erased"], body
+        for tab in (tab_a, tab_b):
+            notice = await tab.next(Notice, 5.0)
+            assert notice.kind == NoticeKind.KICK and "ถูกลบตามคำขอ" in notice.text.th
+            assert (await tab.closed(5.0)).code == 4003
+        assert (await other.ping()).t == 0.0, "another visitor stays"
+        store = await open_store(redis.url)
+        try:
+            assert (await store.audit()).ok
+            assert not (await store.personal_records(visitor(2)[0]))["identity"]
+            assert (await store.personal_records(visitor(1)[0]))["identity"]
+        finally:
+            await store.close()
+    finally:
+        for client in (other, tab_a, tab_b):
+            await client.close()

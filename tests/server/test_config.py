@@ -87,3 +87,18 @@ def test_the_websocket_transport_is_picows_or_aiohttp(scene_dir: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(parse(["--ws-transport", "tornado"]), env)
     assert info.value.problems == ["ws_transport: 'tornado' must be one of picows, aiohttp"]
+
+
+def test_retention_comes_from_flags_and_environment_and_is_bounded(scene_dir: Path) -> None:
+    env = {"SRICHAN_RETAIN_REPORTS_DAYS": "90", "SRICHAN_SCENE_DIR": str(scene_dir)}
+    settings = load_settings(parse(["--retain-statements-days", "0"]), env)
+    assert settings.retention().to_json() == {"statements_days": 0, "reports_days": 90}
+    assert load_settings(
+        parse([]), {"SRICHAN_SCENE_DIR": str(scene_dir)}
+    ).retention().to_json() == {
+        "statements_days": 365,
+        "reports_days": 180,
+    }
+    with pytest.raises(ConfigError) as info:
+        load_settings(parse(["--retain-statements-days", "3"]), env)
+    assert "retention statements_days: 3 must be 0 (keep) or 7..3650 days" in info.value.problems

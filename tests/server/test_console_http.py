@@ -11,6 +11,7 @@ import pytest
 
 from server.http.console import ROUTES
 from server.http.console_dialogue import ROUTES as DIALOGUE_ROUTES
+from server.http.console_privacy import ROUTES as PRIVACY_ROUTES
 from server.http.events import CONSOLE_ROUTES as EVENT_ROUTES
 from server.http.figures import ROUTES as FIGURE_ROUTES
 from server.keys import EVENTS, STORE
@@ -31,10 +32,15 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
         )
         await seed_dialogue(s.app[STORE])
         await s.app[EVENTS].put("light-rail", WORKSHOP, time.time())
+        await s.app[STORE].register_visitor(PERSON, "s3cret-Token_0123456789abcdef", time.time())
+        await s.app[STORE].set_nickname(PERSON, "น้องฝน")
         yield s
 
 
 # -- the authorization matrix ---------------------------------------------------------------
+
+PERSON = "pdpa-visitor-01"
+"""A visitor whose data an admin may export and erase."""
 
 REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     # name: method, path, body, the power it needs (None: any operator)
@@ -80,9 +86,27 @@ REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     "events": ("GET", "/api/admin/events", None, "events"),
     "put_event": ("PUT", "/api/admin/events/light-rail", WORKSHOP | {"bonus": 25}, "events"),
     "cancel_event": ("POST", "/api/admin/events/light-rail/cancel", None, "events"),
+    "privacy": ("GET", "/api/admin/privacy", None, "privacy"),
+    "export_visitor": ("POST", "/api/admin/privacy/export", {"visitor_id": PERSON}, "privacy"),
+    "erase_visitor": (
+        "POST",
+        "/api/admin/privacy/erase",
+        {"visitor_id": PERSON, "confirm": PERSON},
+        "privacy",
+    ),
+    "purge": ("POST", "/api/admin/privacy/purge", None, "privacy"),
 }
 POWERS = {
-    "admin-op": {None, "moderate", "revoke_owner", "audit", "figures", "dialogue", "events"},
+    "admin-op": {
+        None,
+        "moderate",
+        "revoke_owner",
+        "audit",
+        "figures",
+        "dialogue",
+        "events",
+        "privacy",
+    },
     "moderator": {None, "moderate"},
     "analyst": {None, "figures"},
 }
@@ -94,7 +118,7 @@ def test_the_matrix_covers_every_console_route() -> None:
     covered = {(m, p.split("?")[0]) for m, p, _b, _w in REQUESTS.values()}
     routes = {
         (m, p)
-        for m, p, _h in ROUTES + FIGURE_ROUTES + DIALOGUE_ROUTES + EVENT_ROUTES
+        for m, p, _h in ROUTES + FIGURE_ROUTES + DIALOGUE_ROUTES + EVENT_ROUTES + PRIVACY_ROUTES
         if p != "/api/admin/login"
     }
     concrete = {
@@ -129,6 +153,7 @@ async def effect(site: BoothSite, name: str) -> Any:
         await store.questions(),
         [o.hidden for o in (await store.dialogue_tally("light-rail")).opinions],
         await store.stored_events(),
+        await store.personal_records(PERSON),
     )
 
 
@@ -156,6 +181,7 @@ async def test_authorization_matrix(site: BoothSite, actor: str, name: str) -> N
         "hide_opinion",
         "put_event",
         "cancel_event",
+        "erase_visitor",
     }
     assert (after != before) == (name in changed), (before, after)
     if name in changed:

@@ -90,6 +90,7 @@ from server.store.redis.events import RedisEvents
 from server.store.redis.learning import RedisLearning
 from server.store.redis.ledger import RedisVisitorLedger
 from server.store.redis.owners import RedisOwners
+from server.store.redis.personal import RedisPersonal
 from server.store.redis.slots import VisitorSlots
 from server.store.redis.street import Street
 from server.store.redis.usage import RedisUsage
@@ -109,6 +110,7 @@ class RedisStore(
     RedisUsage,
     RedisDialogue,
     RedisAccounts,
+    RedisPersonal,
 ):
     """The Redis :class:`~server.store.base.Store`, one area per module; open with :meth:`open`."""
 

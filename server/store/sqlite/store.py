@@ -25,6 +25,7 @@ from server.store.sqlite.events import SQLiteEvents
 from server.store.sqlite.learning import SQLiteLearning
 from server.store.sqlite.ledger import SQLiteVisitorLedger
 from server.store.sqlite.owners import SQLiteOwners
+from server.store.sqlite.personal import SQLitePersonal
 from server.store.sqlite.usage import SQLiteUsage
 
 
@@ -42,6 +43,7 @@ class SQLiteStore(
     SQLiteUsage,
     SQLiteDialogue,
     SQLiteAccounts,
+    SQLitePersonal,
 ):
     """The default :class:`~server.store.base.Store`, one area per module; open with
     :meth:`~server.store.sqlite.database.Database.open`."""

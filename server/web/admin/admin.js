@@ -6,6 +6,7 @@ import { ReportReason } from "/static/protocol.js";
 import { loadFigures, setupFigures } from "/admin/static/figures.js";
 import { loadDialogue } from "./dialogue.js";
 import { loadEvents } from "./events.js";
+import { loadPrivacy } from "./privacy.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { csrf: "", powers: [], auditAfter: 0 };
@@ -42,6 +43,7 @@ const SECTIONS = [
   ["figures", "figures", "ตัวเลขการใช้งาน", "Figures"],
   ["dialogue", "moderate", "สานเสวนา", "Dialogue"],
   ["events", "events", "กิจกรรม", "Events"],
+  ["privacy", "privacy", "ข้อมูลส่วนบุคคล", "Data protection"],
 ];
 const BANGKOK = new Intl.DateTimeFormat("th-TH", {
   timeZone: "Asia/Bangkok",
@@ -459,6 +461,8 @@ const LOADERS = {
       canWrite: state.powers.includes("dialogue"),
     }),
   events: () => loadEvents($("#events"), { api, el, both, button, field, setStatus, failed, when }),
+  privacy: () =>
+    loadPrivacy($("#privacy"), { api, el, both, button, field, setStatus, failed, when }),
 };
 
 function show(name) {
