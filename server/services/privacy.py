@@ -117,6 +117,8 @@ class Privacy:
                 if s.target == visitor_id and not s.by_address
             ],
         }
+        link = await store.account_link(visitor_id)
+        doc["account"] = {"links": [] if link is None else [privacy.link_export(link)]}
         doc["found"] = privacy.holds_anything(doc)
         doc["summary"] = privacy.summary(doc)
         if actor is not None:
@@ -147,7 +149,9 @@ class Privacy:
             await self.on_erased(visitor_id)
         now = time.time()
         tomb = privacy.tombstone(secrets.token_hex(8))
-        counts = await self.store.erase_visitor(visitor_id, tomb, now)
+        # the sign-in link first: it holds the sealed secret that would restore the identity
+        unlinked = await self.store.unlink_account(visitor_id)
+        counts = await self.store.erase_visitor(visitor_id, tomb, now) | {"account": int(unlinked)}
         detail = f"{reference(visitor_id)} -> {tomb} ({sum(counts.values())} records)"
         await self.store.note_action(actor, "visitor_erase", None, detail, now)
         if self.on_erased is not None:  # and one that came back meanwhile is closed too

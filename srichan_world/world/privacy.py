@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from srichan_world.world.ledger import Transfer, visitor_account
+from srichan_world.world.signin.links import AccountLink
 
 TOMBSTONE = re.compile(r"^erased-[0-9a-f]{16}$")
 FAMILIES = (
@@ -44,6 +45,7 @@ FAMILIES = (
     "dialogue",
     "moderation",
     "statements",
+    "account",
 )
 """Every family of a visitor's records, in the order they are exported and erased."""
 EXPORT_FORMAT = "srichan-visitor-export/1"
@@ -151,6 +153,17 @@ class Retention:
 
     def to_json(self) -> dict[str, int]:
         return {"statements_days": self.statements_days, "reports_days": self.reports_days}
+
+
+def link_export(link: AccountLink) -> dict[str, Any]:
+    """A sign-in link as the visitor gets it back: which account, never the sealed secret
+    (a credential, not data about them)."""
+    return {
+        "provider": link.provider,
+        "issuer": link.issuer,
+        "subject": link.subject,
+        "linked_at": link.linked_at,
+    }
 
 
 def empty_export(visitor_id: str, now: float) -> dict[str, Any]:

@@ -16,6 +16,7 @@ const FAMILIES = [
   ["dialogue", "สานเสวนา", "Dialogue"],
   ["moderation", "รายงานและการลงโทษ", "Reports and sanctions"],
   ["statements", "บันทึกการเรียนรู้ (xAPI)", "Learning records (xAPI)"],
+  ["account", "บัญชีที่เชื่อมไว้ (LINE, Google)", "Linked sign-in account (LINE, Google)"],
 ];
 
 /**

@@ -26,6 +26,7 @@ from srichan_world.world.leaderboard import Board
 from srichan_world.world.ledger import visitor_account
 from srichan_world.world.moderation import ReportRecord, Sanction
 from srichan_world.world.privacy import TOMBSTONE, Retention
+from srichan_world.world.signin.links import AccountLink
 from tests.server.store.conftest import SECRET, buy, make_answer, record_answer
 from tests.world.booth_fixtures import T0, config, promotion, redemption
 
@@ -100,6 +101,9 @@ async def live(store: Store, vid: str, n: int) -> dict[str, str]:
         ReportRecord(int(ReportTarget.BOOTH), int(ReportReason.SCAM), vid, T0, slot="B01")
     )
     await store.add_sanction(Sanction("mute", vid, 0, "operator:noi", T0, T0 + 600))
+    await store.link_account(
+        AccountLink("https://access.line.me", f"U{n:032x}", vid, "line", f"sealed-{vid}", T0)
+    )
     return {"used": used.code, "kept": kept.code}
 
 
@@ -126,6 +130,9 @@ async def test_an_export_holds_the_visitors_thai_name_ledger_and_every_family(
     assert len(doc["moderation"]["reports"]) == 2 and len(doc["moderation"]["sanctions"]) == 1
     assert {s["actor"]["account"]["name"] for s in doc["statements"]} == {ALICE}
     assert len(doc["statements"]) >= 5
+    (link,) = doc["account"]["links"]
+    assert (link["provider"], link["subject"]) == ("line", f"U{1:032x}")
+    assert "sealed-" not in str(doc), "the sealed secret is a credential, not exported"
     actions = await store.owner_actions(limit=1000)
     assert actions[-1].action == "visitor_export" and ALICE not in actions[-1].detail
 
@@ -173,6 +180,10 @@ async def test_an_erasure_leaves_nothing_personal_and_the_ledger_audit_whole(
     assert caught.value.code == ErrorCode.COUPON_EXPIRED, "an unused coupon is voided"
     with pytest.raises(Refused):
         await store.authenticate_visitor(ALICE, SECRET)
+    assert done["records"]["account"] == 1
+    assert await store.account_link(ALICE) is None, "no sign-in restores an erased identity"
+    assert await store.account_link_of("https://access.line.me", f"U{1:032x}") is None
+    assert await store.account_link(BOB) is not None
     tally = await store.dialogue_tally(Q.id)
     assert sum(tally.votes.values()) == 1 and [o.visitor_id for o in tally.opinions] == [BOB]
 
