@@ -21,8 +21,11 @@ Costs come from measurements (``--from`` a ``tools/bench/scale.py`` JSON, or the
   the difference is what hearing the other process costs. It is turned into µs per remote
   update heard by simulating the bench's own run (its clients on two processes, every bot
   moving every tick) with this same model: the calibration line of the output;
-* ``--bytes-per-client-s``: frame bytes a client receives per second (bench column B/c/s);
 * ``--bytes-per-update``: bytes of one neighbour update record (``srichan bench presence``).
+  A visitor's frames carry the updates of its ``--k-nearest`` (64) nearest neighbours that
+  moved: on a street this crowded every visitor has 64 neighbours, so bandwidth per visitor is
+  computed from them, not taken from the bench's sparser crowd (its B/c/s is kept in the JSON
+  as ``bench_bytes_per_client_s``).
 
 Prints the plan as a table and writes JSON (``--json``). Everything is per second at 10 Hz.
 """
@@ -54,6 +57,8 @@ WS_HEADER = 4
 """Bytes of a server WebSocket frame header for a frame of 126..65535 bytes."""
 TCP_IP = 52
 """Bytes of IPv4 + TCP headers (with timestamps) per segment: one frame is one segment."""
+FRAME_OVERHEAD = 12
+"""Bytes of a presence frame besides its update records (type, tick, array headers)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class Costs:
     us_local: float
     us_two: float
     bench_clients: int
-    bytes_per_client_s: float
+    bench_bytes_per_client_s: float
     bytes_per_update: float
     source: str
 
@@ -87,8 +92,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--us-local", type=float, default=42.5, help="µs/client-tick, 1 process")
     parser.add_argument("--us-two", type=float, default=51.7, help="µs/client-tick, 2 processes")
     parser.add_argument("--bench-clients", type=int, default=1500)
-    parser.add_argument("--bytes-per-client-s", type=float, default=2400.0)
+    parser.add_argument("--bytes-per-client-s", type=float, default=0.0, help="for the record")
     parser.add_argument("--bytes-per-update", type=float, default=9.8)
+    parser.add_argument("--k-nearest", type=int, default=64)
+    parser.add_argument(
+        "--redis-us-per-delivery",
+        type=float,
+        default=2.5,
+        help="Redis CPU per message delivered (bench: Redis CPU / (published/s × 2))",
+    )
     parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE)
     parser.add_argument("--scene-name", default="srichan")
     parser.add_argument("--seed", type=int, default=1)
@@ -111,9 +123,9 @@ def costs_from(args: argparse.Namespace) -> Costs:
     doc = json.loads(args.source.read_text(encoding="utf-8"))
     rows = doc["summary"]["rows"]
     by = {(r["mode"], r["clients"]): r for r in rows}
-    for n in sorted({r["clients"] for r in rows}, reverse=True):
-        one = by.get(("redis1", n))
-        two = by.get(("cluster2", n)) or by.get(("redis2", n))
+    for n, mode in [(n, m) for n in sorted({r["clients"] for r in rows}, reverse=True)
+                    for m in ("cluster2", "redis2")]:  # fmt: skip
+        one, two = by.get(("redis1", n)), by.get((mode, n))
         if one and two and min(one["frames_per_client_s"], two["frames_per_client_s"]) >= 9.5:
             return Costs(
                 one["cpu_us_per_client_tick"],
@@ -269,7 +281,6 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
     street = Street(args.scene, args.scene_name)
     us_remote = calibrate(street, costs, args.seed)
     hz = args.tick_hz
-    frame_wire = costs.bytes_per_client_s + hz * (WS_HEADER + TCP_IP)
     scenarios = []
     cases = [(a, float(m)) for a in args.assign.split(",") for m in args.moving.split(",")]
     for assign, moving in cases:
@@ -289,6 +300,8 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         ]
         worst = max(range(processes), key=lambda p: cpu[p])
         per_machine_visitors = args.visitors / args.machines
+        payload = hz * (FRAME_OVERHEAD + args.k_nearest * moving * costs.bytes_per_update)
+        frame_wire = payload + hz * (WS_HEADER + TCP_IP)
         redis_in_bytes = [
             sim["heard_msgs_per_s"][p] * RESP_OVERHEAD
             + sim["heard_updates_per_s"][p] * costs.bytes_per_update
@@ -317,8 +330,12 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
                 "redis_in_per_process_bytes_s": round(statistics.mean(redis_in_bytes)),
                 "shard_spublish_per_s": [round(v) for v in sim["shard_spublish_per_s"]],
                 "shard_deliveries_per_s": [round(v) for v in sim["shard_deliveries_per_s"]],
+                "shard_cpu_core": [
+                    round(v * args.redis_us_per_delivery / 1e6, 2)
+                    for v in sim["shard_deliveries_per_s"]
+                ],
                 "shard_out_mbit_s": [round(v * 8 / 1e6, 1) for v in sim["shard_bytes_out_per_s"]],
-                "bytes_per_visitor_s": round(costs.bytes_per_client_s),
+                "bytes_per_visitor_s": round(payload),
                 "wire_bytes_per_visitor_s": round(frame_wire),
                 "machine_out_mbit_s": round(per_machine_visitors * frame_wire * 8 / 1e6, 1),
             }
@@ -353,6 +370,7 @@ ROWS = (
     ("shard_spublish_per_s", "SPUBLISH per s on each master", None),
     ("shard_deliveries_per_s", "deliveries per s from each master", None),
     ("shard_out_mbit_s", "pub/sub out of each master, Mbit/s", None),
+    ("shard_cpu_core", "Redis CPU of each master, cores (estimate)", None),
     ("bytes_per_visitor_s", "frame bytes per visitor per s (payload)", None),
     ("wire_bytes_per_visitor_s", "  with WebSocket + TCP/IP headers", None),
     ("machine_out_mbit_s", "visitor traffic out per machine, Mbit/s", None),
