@@ -37,6 +37,7 @@ from aiohttp import web
 from prometheus_client import Gauge
 
 from server.bus.booth_notices import BoothNotices
+from server.bus.cluster import ClusterBus
 from server.bus.local import LocalBus
 from server.bus.moderation import ModerationRelay
 from server.bus.presence_relay import PresenceRelay
@@ -82,7 +83,7 @@ from server.keys import (
 )
 from server.metrics import Metrics
 from server.now_board import NowBoard
-from server.redis_client import is_redis_url, open_client, pubsub_url
+from server.redis_client import is_cluster, is_redis_url, open_client, pubsub_url
 from server.reload import SceneReloader
 from server.scene_files import LiveScene, SceneFiles
 from server.services.badges import BadgeIssuer
@@ -265,7 +266,12 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         health.on_change.append(lambda ok: up.set(1 if ok else 0))
 
         redis = is_redis_url(settings.store)
-        bus = app[BUS] = RedisBus(pubsub_url(settings.store)) if redis else LocalBus()
+        bus: LocalBus | RedisBus
+        if is_cluster(settings.store):
+            bus = ClusterBus(settings.store)  # sharded pub/sub, spread over the masters
+        else:
+            bus = RedisBus(pubsub_url(settings.store)) if redis else LocalBus()
+        app[BUS] = bus
         await bus.start()
         stack.push_async_callback(bus.close)
         bus.on_disconnect.append(health.suspect)
@@ -286,7 +292,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
 
         sharing = None
         if isinstance(bus, RedisBus):
-            client = open_client(pubsub_url(settings.store), timeout_s=RELAY_TIMEOUT_S)
+            client = open_client(settings.store, timeout_s=RELAY_TIMEOUT_S)
             stack.push_async_callback(client.aclose)
             sharing = PresenceRelay(
                 pump, bus, client, settings.scene_name, settings.resume_window_s

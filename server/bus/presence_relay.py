@@ -24,12 +24,23 @@ stopped or lost Redis). Messages from the bus's own process are ignored (origin 
 Avatar ids must be unique across processes: each process leases one of 16 *lanes* in Redis
 (``SET NX PX``, renewed) and allocates ids ``lane × 4096 + 1 … lane × 4096 + 4095`` only.
 
-Resume on any process: when a visitor's connection drops, the avatar's resume state
-(position, heading, animation, name, look) goes to Redis under a hash of its resume token for
-the resume window, and is refreshed every few seconds while it plays, so a reconnect that a
-load balancer sends to another process (or after a worker crash) resumes there: that process
-takes the state (``GETDEL``: once), adopts the avatar under a new id of its own lane, and tells
-the others on the control channel to let go of the old one.
+Resume on any process: the avatar's resume state (position, heading, animation, name, look,
+identity, and the process that holds it) is in Redis under a hash of its resume token from
+the moment of its ``welcome`` (written before the welcome leaves, so no reconnect can outrun
+it), refreshed every few seconds while it plays and when its connection drops, each time for
+the resume window. A reconnect that a load balancer sends to another process looks the
+state up and, while the process named in it is alive, *asks that process for the avatar*
+(``want`` on the control channel) and waits a bounded time (``HANDOVER_WAIT_S``) for the
+answer (``hand``: the avatar's state as it is at that instant, the avatar let go there, its
+old connection closed should it still be open). Only when nobody answers (that process
+crashed) is the stored state used, at most ``RESUME_REFRESH_S`` old. Either way the state is
+taken once (``GETDEL``), the avatar adopted under a new id of this process's lane, its record
+rewritten to name this process, and the others told on the control channel to let go of it.
+
+Why ask rather than only write: the stored state is written by the old process at its next
+tick after the drop, which a reconnect under load often outran (measured before this: 69
+misses in a load run, a fresh avatar at a spawn point); the old process is the only one that
+knows where the avatar stands now, so it is asked.
 """
 
 from __future__ import annotations
@@ -45,12 +56,13 @@ from typing import Any
 import msgpack
 from redis.exceptions import RedisError
 
-from server.bus.redis import RedisBus, command
+from server.bus.redis import RedisBus
 from server.tasks import cancel
 from server.ws.pump import Pump
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
 from srichan_world.world.presence import CellNews, PresenceWorld, TickNews, identity_key
+from srichan_world.world.presence.avatars import resume_state
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,9 @@ ROSTER_EVERY_TICKS = 10
 UNWATCH_AFTER_S = 5.0
 """A cell nobody here looks at any more is dropped this long after (no churn at borders)."""
 RESUME_REFRESH_S = 5.0
+HANDOVER_WAIT_S = 1.0
+"""How long a reconnect waits for the process holding the avatar to hand it over before it
+takes the stored state (that process crashed, or is too busy to answer)."""
 _HELLO = int(MsgType.HELLO)
 
 
@@ -156,6 +171,10 @@ class PresenceRelay:
         self.keys: dict[str, str] = {}
         """Resume key -> token, for this process's avatars whose state went to Redis."""
         self.received = self.published = self.bad = 0
+        self.resumed = self.resumed_handed = self.handed = self.handover_timeouts = 0
+        self.me = bus.origin.hex().encode()
+        self._waiting: dict[str, asyncio.Future[bytes]] = {}
+        """Resume keys this process asked another for (``want``), awaiting the ``hand``."""
         self._tick = 0
         self._next_expiry = 0.0
         self._next_refresh = 0.0
@@ -176,7 +195,8 @@ class PresenceRelay:
         await cancel(self._lane_task)
         for task in list(self._tasks):
             task.cancel()
-        self._write_resume_states(self.world.resume_states())
+        # nobody here will answer a want any more: the stored states are the avatars'
+        self._write_resume_states(self.world.resume_states(), holder=False)
         if self.lane is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self.client.delete(self._lane_key(self.lane))
@@ -233,8 +253,9 @@ class PresenceRelay:
         if now >= self._next_expiry:
             self._next_expiry = now + 1.0
             self._expire(now)
-        if tick.released:
-            self._write_resume_states(tick.released)
+        if tick.released:  # not those handed over to another process meanwhile
+            known = self.world.knows_token
+            self._write_resume_states([(t, r) for t, r in tick.released if known(t)])
         if now >= self._next_refresh:
             self._next_refresh = now + RESUME_REFRESH_S
             known = self.world.knows_token
@@ -284,11 +305,32 @@ class PresenceRelay:
             self.asked.add(cell)
 
     def _heard_control(self, payload: bytes) -> None:
-        """``resumed <key>``: a visitor resumed elsewhere; let go of the avatar here."""
-        kind, _, key = payload.decode(errors="replace").partition(" ")
-        token = self.keys.pop(key, None) if kind == "resumed" else None
-        if token is not None:
+        """``resumed <key>``: a visitor resumed elsewhere; let go of the avatar here.
+        ``want <key> <origin>``: the process ``origin`` has the visitor's reconnect; hand the
+        avatar over if it is here. ``hand <key> <origin> <state>``: the answer to a want."""
+        kind, _, rest = payload.partition(b" ")
+        if kind == b"hand":
+            wanted, _, rest = rest.partition(b" ")
+            asker, _, state = rest.partition(b" ")
+            waiting = self._waiting.get(wanted.decode(errors="replace"))
+            if waiting is not None and asker == self.me and not waiting.done():
+                waiting.set_result(state)
+            return
+        if kind not in (b"resumed", b"want"):
+            return
+        key, _, origin = rest.decode(errors="replace").partition(" ")
+        token = self.keys.pop(key, None)
+        if token is None:
+            return
+        if kind == b"resumed":
             self.pump.apply(self.world.release(token))
+            return
+        record, effects = self.world.hand_over(token)
+        self.pump.apply(effects)
+        if record is not None:
+            self.handed += 1
+            answer = b"hand %s %s %s" % (key.encode(), origin.encode(), msgpack.packb(record))
+            self._spawn(self.bus.publish(self.control, answer))
 
     async def _rejoin(self) -> None:
         """The bus reconnected: ask every watched cell for its roster again."""
@@ -301,8 +343,9 @@ class PresenceRelay:
     # -- resuming ---------------------------------------------------------------------------
 
     async def before_hello(self, data: bytes) -> None:
-        """A hello whose resume token this process does not know: fetch the avatar's state
-        from Redis (once) and adopt it, so the hello that follows resumes it here."""
+        """A hello whose resume token this process does not know: fetch the avatar from the
+        process that holds it (or, if that one is gone, its stored state) and adopt it, so
+        the hello that follows resumes it here."""
         try:
             hello = msgpack.unpackb(data)
             token = hello[5] if isinstance(hello, list) and len(hello) > 5 else None
@@ -313,12 +356,17 @@ class PresenceRelay:
             return
         key = resume_key(token)
         try:  # another identity's hello must not use up the owner's state: look first
-            state = await self.client.get(key)
-            if state is None or _owner(state) != who:
+            stored = await self.client.get(key)
+            if stored is None or _field(stored, 6) != who:
                 return
-            state = await self.client.getdel(key)
+            holder = _field(stored, 7)
+            if holder == self.me.decode():
+                return  # it was ours and is gone (its window ended): a stale record
+            handed = await self._ask(key) if holder else None
+            taken = await self.client.getdel(key)
         except (RedisError, OSError):
             return  # Redis away: a fresh avatar, as after a lost resume window
+        state = handed if handed is not None else taken
         if state is None:
             return
         try:
@@ -328,19 +376,50 @@ class PresenceRelay:
         except (ValueError, TypeError) as exc:
             log.warning("ignoring a bad resume state: %s", exc)
             return
+        self.resumed += 1
+        self.resumed_handed += handed is not None
+        adopted = self.world.tokens.get(token)
+        if adopted is not None:  # the record names this process from now on
+            self._write_resume_states([(token, resume_state(adopted))])
         await self.bus.publish(self.control, f"resumed {key}".encode())
 
-    def _write_resume_states(self, states: list[tuple[str, list[Any]]]) -> None:
-        """Keep resume states in Redis for the resume window (lost while Redis is away: then
-        a reconnect elsewhere starts afresh, as the docs say)."""
-        ttl = str(int(self.resume_window_s * 1000))
+    async def _ask(self, key: str) -> bytes | None:
+        """Ask the process holding ``key``'s avatar to hand it over; its state, or ``None``
+        when no answer came within ``HANDOVER_WAIT_S``."""
+        waiting: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._waiting[key] = waiting
+        try:
+            await self.bus.publish(self.control, b"want %s %s" % (key.encode(), self.me))
+            return await asyncio.wait_for(waiting, HANDOVER_WAIT_S)
+        except TimeoutError:
+            self.handover_timeouts += 1
+            return None
+        finally:
+            if self._waiting.get(key) is waiting:
+                del self._waiting[key]
+
+    def welcomed(self, session: int) -> None:
+        """A hello was just answered: its avatar's record goes to Redis before the welcome
+        leaves this process (see the module docstring)."""
+        got = self.world.resume_state_of(session)
+        if got is not None:
+            self._write_resume_states([got])
+
+    def _write_resume_states(
+        self, states: list[tuple[str, list[Any]]], *, holder: bool = True
+    ) -> None:
+        """Keep resume states in Redis for the resume window, each naming this process as
+        the holder (lost while Redis is away: then a reconnect elsewhere starts afresh, as
+        the docs say)."""
+        ttl_ms = int(self.resume_window_s * 1000)
         keys = self.keys
-        commands = []
+        me = self.me.decode() if holder else ""
+        items = []
         for token, record in states:
             key = resume_key(token)
             keys[key] = token
-            commands.append(command("SET", key, msgpack.packb(record), "PX", ttl))
-        self.bus.fire(commands)
+            items.append((key, msgpack.packb([*record, me]), ttl_ms))
+        self.bus.put(items)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -348,11 +427,13 @@ class PresenceRelay:
         task.add_done_callback(self._tasks.discard)
 
 
-def _owner(state: bytes) -> str:
-    """The identity a stored resume state is bound to (``""``: anonymous, or bad state)."""
+def _field(state: bytes, index: int) -> str:
+    """A text field of a stored resume state: 6 is the identity it is bound to (``""``:
+    anonymous), 7 the origin of the process holding the avatar (``""``: none named, or a bad
+    state)."""
     try:
         record = msgpack.unpackb(state)
     except Exception:
         return ""
-    owner = record[6] if isinstance(record, list) and len(record) > 6 else ""
-    return owner if isinstance(owner, str) else ""
+    value = record[index] if isinstance(record, list) and len(record) > index else ""
+    return value if isinstance(value, str) else ""

@@ -10,8 +10,8 @@ The bus reconnects by itself after Redis goes away, with capped exponential back
 jitter, and subscribes again to every channel it had. Publishing never raises: while Redis is
 away a publish is dropped and counted (presence must keep moving without it).
 
-On a Redis Cluster the bus talks to the node named in the URL: a cluster delivers ``PUBLISH``
-to subscribers on every node.
+On a Redis Cluster, :class:`server.bus.cluster.ClusterBus` (sharded pub/sub, a connection
+pair per master) takes its place.
 
 Why raw connections and not redis-py (which the stores use, through
 :mod:`server.redis_client`): on the presence hot path every process publishes once per cell per
@@ -69,8 +69,13 @@ class _Wire(asyncio.Protocol):
     hiredis in ``data_received``. Pub/sub pushes go to ``on_push``; other replies are
     dropped (the bus never needs them), errors logged."""
 
-    def __init__(self, on_push: Callable[[list[Any]], None] | None) -> None:
+    def __init__(
+        self,
+        on_push: Callable[[list[Any]], None] | None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         self.on_push = on_push
+        self.on_error = on_error
         self.reader = hiredis.Reader()
         self.transport: asyncio.Transport | None = None
         self.lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
@@ -89,7 +94,10 @@ class _Wire(asyncio.Protocol):
         push = self.on_push
         while (reply := reader.gets()) is not False:
             if isinstance(reply, hiredis.ReplyError):
-                log.warning("redis refused a pub/sub command: %s", reply)
+                if self.on_error is not None:
+                    self.on_error(str(reply))
+                else:
+                    log.warning("redis refused a pub/sub command: %s", reply)
             elif push is not None and type(reply) is list:
                 push(reply)
 
@@ -107,13 +115,17 @@ class _Wire(asyncio.Protocol):
             self.transport.close()
 
 
-async def _open_wire(url: str, on_push: Callable[[list[Any]], None] | None) -> _Wire:
+async def _open_wire(
+    url: str,
+    on_push: Callable[[list[Any]], None] | None,
+    on_error: Callable[[str], None] | None = None,
+) -> _Wire:
     """Connect and authenticate; ``redis://``, ``rediss://`` (TLS) and ``unix://`` URLs."""
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
 
     def protocol() -> _Wire:
-        return _Wire(on_push)
+        return _Wire(on_push, on_error)
 
     if parts.scheme == "unix":
         _, wire = await asyncio.wait_for(
@@ -216,9 +228,12 @@ class RedisBus:
         self.published += len(batch)
         return len(batch)
 
-    def fire(self, commands: list[bytes]) -> bool:
-        """Write raw commands (see :func:`command`) on the publishing connection, replies
-        unread: for writes that may be lost, like refreshing a key with a TTL."""
+    def put(self, items: Iterable[tuple[str, bytes, int]]) -> bool:
+        """``SET key value PX ttl_ms`` for each item on the publishing connection, in the
+        same write as nothing else and with replies unread: for writes that may be lost,
+        like refreshing a key with a TTL. Written before this call returns (so before
+        anything the caller sends afterwards), unless Redis is away (False)."""
+        commands = [command("SET", key, value, "PX", str(ttl)) for key, value, ttl in items]
         pub = self._pub
         return (
             bool(commands) and pub is not None and self.connected and pub.write(b"".join(commands))
@@ -247,15 +262,17 @@ class RedisBus:
             self._drop()
             await asyncio.sleep(backoff(failures))
 
-    async def _connect(
-        self,
-    ) -> tuple[asyncio.Future[BaseException | None], asyncio.Future[BaseException | None]]:
+    async def _connect(self) -> tuple[asyncio.Future[BaseException | None], ...]:
         """Open both connections and subscribe to every channel; returns the futures that
         complete when either connection is lost."""
         self._sub = await _open_wire(self.url, self._pushed)
         self._pub = await _open_wire(self.url, None)
         channels = list(self._listeners)
         self._sub.write(command("SUBSCRIBE", *channels) if channels else command("PING"))
+        await self._connected()
+        return self._sub.lost, self._pub.lost
+
+    async def _connected(self) -> None:
         reconnected, self._ever_connected = self._ever_connected, True
         self.connected = True
         self._ready.set()
@@ -265,15 +282,16 @@ class RedisBus:
                     await callback()
                 except Exception:
                     log.exception("pub/sub catch-up failed")
-        return self._sub.lost, self._pub.lost
 
     def _pushed(self, reply: list[Any]) -> None:
         if len(reply) != 3 or reply[0] != b"message":
             return  # subscribe / unsubscribe confirmations, pong
-        data = reply[2]
+        self._deliver(reply[1], reply[2])
+
+    def _deliver(self, channel: bytes, data: bytes) -> None:
         if data[:ORIGIN_BYTES] == self.origin:
             return
-        listeners = self._listeners.get(reply[1])
+        listeners = self._listeners.get(channel)
         if not listeners:
             return
         self.received += 1
@@ -282,7 +300,7 @@ class RedisBus:
             try:
                 listener(payload)
             except Exception:
-                log.exception("pub/sub listener for %s failed", reply[1])
+                log.exception("pub/sub listener for %s failed", channel)
 
     def _drop(self) -> None:
         for wire in (self._sub, self._pub):

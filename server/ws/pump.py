@@ -80,6 +80,11 @@ class Sharing(Protocol):
     def share_news(self) -> None:
         """Called at each tick right after ``world.collect()``: publish, never block."""
 
+    def welcomed(self, session: int) -> None:
+        """Called after the world answered a ``hello`` and before the answer goes out: the
+        avatar's resume state must be findable by other processes before its client can
+        reconnect to one of them."""
+
 
 class Connection:
     __slots__ = (
@@ -258,7 +263,9 @@ class Pump:
         held, conn.held = conn.held or (), None
         if conn.sid not in self.conns:
             return  # gone while waiting
-        self.apply(self.street.receive(conn.sid, data, _clock(), self.wall()))
+        effects = self.street.receive(conn.sid, data, _clock(), self.wall())
+        sharing.welcomed(conn.sid)
+        self.apply(effects)
         for later in held:  # in order; another hello holds the rest again
             self._take(conn, later, later[1] if len(later) > 1 and 0x92 <= later[0] <= 0x9F else -1)
 

@@ -420,6 +420,9 @@ class _HeldSharing:
     def share_news(self) -> None:
         pass
 
+    def welcomed(self, session: int) -> None:
+        pass
+
 
 async def test_messages_behind_a_waiting_hello_keep_their_order_and_are_bounded(
     street: Street,

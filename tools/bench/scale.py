@@ -12,7 +12,9 @@ walks bots on it with the presence benchmark's lean WebSocket client. Modes:
   tick but has no other process to hear from; against ``sqlite`` this is the cost of the
   Redis side of presence for the same clients;
 * ``redis2``: ``--workers 2`` on one Redis: the kernel spreads the bots over the two
-  processes, so about half of all observer/mover pairs cross processes through Redis.
+  processes, so about half of all observer/mover pairs cross processes through Redis;
+* ``cluster2``: ``--workers 2`` on a 3-master Redis Cluster (``redis+cluster://``): presence
+  by sharded pub/sub over the masters (server/bus/cluster.py). Not in the default modes.
 
 Latency is move→observer, as in the presence benchmark: a bot stamps each move; bots of the
 same bot process that see the position in a frame record the delay. Each sample is *local*
@@ -57,7 +59,7 @@ from tools.bench.presence import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JSON = Path("bench-results/scale.json")
-MODES = ("sqlite", "redis1", "redis2")
+MODES = ("sqlite", "redis1", "redis2", "cluster2")
 OPEN = re.compile(r"open: http://[\d.]+:(\d+)/")
 LANE_SHIFT = 12
 """Avatar ids carry their process's lane in the bits above this (server/bus/presence_relay.py)."""
@@ -94,20 +96,28 @@ def main(args: argparse.Namespace) -> int:
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         scene_dir = _scene_dir(Path(tmp) / "scene", args.scene)
-        redis = redis_servers.start_server(Path(tmp) / "redis") if needs_redis else None
+        single = any(m.startswith("redis") for m in modes)
+        stores: dict[str, Any] = {}
+        if single:
+            stores["redis"] = redis_servers.start_server(Path(tmp) / "redis")
+        if "cluster2" in modes:
+            stores["cluster"] = redis_servers.start_cluster(Path(tmp) / "cluster")
         try:
             for n in sizes:
                 for rep in range(args.repeat):
                     for mode in modes if rep % 2 == 0 else modes[::-1]:
-                        if redis is not None:
+                        redis = stores.get("cluster" if mode == "cluster2" else "redis")
+                        if redis is not None and mode != "sqlite":
                             redis.flush()
+                        else:
+                            redis = None
                         run = _run_once(mode, n, args, scene_dir, Path(tmp), redis)
                         run["repeat"] = rep
                         runs.append(run)
                         _print_run(run)
         finally:
-            if redis is not None:
-                redis.stop()
+            for store in stores.values():
+                store.stop()
     summary = _summarise(runs, sizes, modes, args.p99_ms)
     _print_summary(summary)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +157,7 @@ def _scene_dir(folder: Path, scene: Path) -> Path:
 def _start(mode: str, scene_dir: Path, tmp: Path, redis: Any) -> tuple[subprocess.Popen, int]:
     srichan = str(Path(sys.executable).parent / "srichan")
     store = f"sqlite:///{tmp}/bench-{time.monotonic_ns()}.db" if mode == "sqlite" else redis.url
-    workers = "2" if mode == "redis2" else "1"
+    workers = "2" if mode in ("redis2", "cluster2") else "1"
     cmd = [srichan, "serve", "--port", "0", "--scene-dir", str(scene_dir), "--store", store]
     cmd += ["--workers", workers, "--spawn", "rotate"]  # the crowd starts spread out
     # every bot comes from 127.0.0.1: lift the per-address limits meant for the internet
@@ -223,7 +233,8 @@ def _run_once(
         go.set()
         time.sleep(args.warmup)
         cpu0 = sum(_cpu_seconds(pid) for pid in pids)
-        redis0 = _cpu_seconds(redis.process.pid) if redis is not None else 0.0
+        redis0 = _redis_cpu(redis)
+        published0 = _published(redis)
         cores0 = [_core_busy(c) for c in sorted(os.sched_getaffinity(0))]
         t0 = time.monotonic()
         reports = [results.get(timeout=args.duration + 60) for _ in bots]
@@ -232,7 +243,8 @@ def _run_once(
         if failed:
             raise RuntimeError(failed[0]["error"])
         cpu = (sum(_cpu_seconds(pid) for pid in pids) - cpu0) / wall
-        redis_cpu = (_cpu_seconds(redis.process.pid) - redis0) / wall if redis else 0.0
+        redis_cpu = (_redis_cpu(redis) - redis0) / wall
+        published = (_published(redis) - published0) / wall
         cores1 = [_core_busy(c) for c in sorted(os.sched_getaffinity(0))]
         busy = sum(b[0] - a[0] for a, b in zip(cores0, cores1, strict=True)) / max(
             1.0, cores1[0][1] - cores0[0][1]
@@ -243,7 +255,31 @@ def _run_once(
             if p.is_alive():
                 p.kill()
         _stop(proc)
-    return _combine(mode, n, args, reports, cpu, redis_cpu, len(pids), busy)
+    run = _combine(mode, n, args, reports, cpu, redis_cpu, len(pids), busy)
+    run["redis_pub_per_s"] = round(published, 1)
+    run["redis_pub_per_worker_tick"] = round(published / len(pids) / args.rate, 2)
+    return run
+
+
+def _nodes(redis: Any) -> list[Any]:
+    """The redis-server processes of a store: one, a cluster's masters, or none."""
+    return [] if redis is None else list(getattr(redis, "nodes", [redis]))
+
+
+def _redis_cpu(redis: Any) -> float:
+    return sum(_cpu_seconds(node.process.pid) for node in _nodes(redis))
+
+
+def _published(redis: Any) -> int:
+    """Messages published to Redis so far, all masters together (``INFO commandstats``)."""
+    total = 0
+    for node in _nodes(redis):
+        with node.client() as c:
+            stats = c.info("commandstats")
+        total += sum(
+            int(stats.get(f"cmdstat_{k}", {}).get("calls", 0)) for k in ("publish", "spublish")
+        )
+    return total
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -285,6 +321,9 @@ def _combine(
         ),
         "bot_cpu": round(sum(r["cpu"] for r in reports), 2),
         "frames_per_client_s": round(frames / n / args.duration, 2),
+        "frame_bytes_per_client_s": round(
+            sum(r.get("frame_bytes", 0) for r in reports) / n / args.duration
+        ),
         "errors": sum(r["errors"] for r in reports),
         "disconnects": sum(r["disconnects"] for r in reports),
     }
@@ -306,7 +345,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
     sent, clock = crowd.sent, crowd.clock
     local: list[float] = []
     remote: list[float] = []
-    counts = {"frames": 0}
+    counts = {"frames": 0, "bytes": 0}
 
     def on_frame_for(me: list) -> Any:
         def on_frame(data: bytes) -> None:
@@ -314,6 +353,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
                 return
             now = clock()
             counts["frames"] += 1
+            counts["bytes"] += len(data)
             me[5] += 1
             if me[5] % 8:
                 return  # decode one frame in eight: enough samples, little bot CPU
@@ -339,6 +379,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
         "local_ms": local,
         "remote_ms": remote,
         "frames": counts["frames"],
+        "frame_bytes": counts["bytes"],
         "errors": sum(me[4].errors for me in crowd.bots),
         "disconnects": sum(1 for me in crowd.bots if me[4].closure is not None),
         "cpu": cpu,
@@ -364,6 +405,9 @@ _COLUMNS = (
     ("machine_busy", "busy", 5),
     ("cpu_us_per_client_tick", "µs/c/t", 7),
     ("frames_per_client_s", "fr/c/s", 6),
+    ("frame_bytes_per_client_s", "B/c/s", 6),
+    ("redis_pub_per_s", "pub/s", 6),
+    ("redis_pub_per_worker_tick", "pub/w/t", 7),
     ("errors", "err", 4),
     ("disconnects", "disc", 4),
 )

@@ -136,9 +136,12 @@ class SharedCrowd(Crowd):
         news, self._news = self._news, {}
         first, last = self._first_id, self._last_id
         rosters: dict[int, list[bytes]] = {}
-        for a in self.avatars.values():
-            if first <= a.id <= last and roster(a.cell):
-                rosters.setdefault(a.cell, []).append(full_record(a))
+        # by cell, not by avatar: a tenth of the cells each tick, not every avatar street-wide
+        for cell, here in enumerate(self.cells):
+            if here and roster(cell):
+                records = [full_record(a) for aid, a in here.items() if first <= aid <= last]
+                if records:
+                    rosters[cell] = records
         for cell, records in rosters.items():
             got = news.get(cell)
             if got is None:
@@ -243,6 +246,24 @@ class SharedCrowd(Crowd):
         a.owner = owner
         a.held_until = now + self.settings.resume_window_s
         self.held.append(a)
+
+    def resume_state_of(self, session: int) -> tuple[str, ResumeState] | None:
+        """``(resume token, state)`` of the avatar ``session`` plays, if it has one."""
+        s = self.sessions.get(session)
+        a = s.avatar if s is not None else None
+        if a is None or a.remote:
+            return None
+        return a.token, resume_state(a)
+
+    def hand_over(self, token: str) -> tuple[ResumeState | None, list[Effect]]:
+        """Another process asks for the avatar with ``token`` (its visitor reconnected
+        there): its state as it is now, and the avatar let go here (:meth:`release`).
+        ``(None, [])`` when this world does not hold it."""
+        a = self.tokens.get(token)
+        if a is None or a.remote:
+            return None, []
+        state = resume_state(a)
+        return state, self.release(token)
 
     def release(self, token: str) -> list[Effect]:
         """The visitor with ``token`` resumed on another process: let go of the avatar here

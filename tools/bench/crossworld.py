@@ -1,0 +1,188 @@
+"""What sharing the street costs the rules: two presence worlds exchanging their news in one
+process, against one world with the same walkers.
+
+    python -m tools.bench.crossworld                 # 1,000 walkers, 60 ticks, best of 5
+    python -m tools.bench.crossworld --clients 500,1000,2000 --profile
+
+No sockets, no Redis, no event loop: the worlds of tools/bench/scale.py's two workers, with the
+relay's own encoding (``encode_news`` / ``decode_news``) between them, so the figure is the
+rules' part of the two-worker overhead alone, measured in process CPU time (steadier than the
+socket benchmarks on a busy machine). Walkers take a small random step every tick on the
+real street (the presence benchmark's spread spawns). ``--profile`` adds the functions whose
+time grew most from one world to two (cProfile). Prints a table, writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from server.bus.presence_relay import decode_news, encode_news, lane_ids
+from srichan_world.protocol.codec import encode
+from srichan_world.protocol.messages import Hello
+from srichan_world.scene.manifest import Manifest
+from srichan_world.world.presence import PresenceSettings, PresenceWorld
+from tools.bench.presence import DEFAULT_SCENE, _bench_manifest
+
+DEFAULT_JSON = Path("bench-results/crossworld.json")
+WARMUP = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clients", default="1000", help="walkers, comma list")
+    parser.add_argument("--ticks", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each; the best counts")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE)
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+
+
+class _Walkers:
+    def __init__(self, manifest: Manifest, lane: int | None, n: int, first_sid: int) -> None:
+        self.world = PresenceWorld(manifest, PresenceSettings(max_speed=50.0))
+        if lane is not None:
+            self.world.share(*lane_ids(lane))
+        self.lane = lane or 0
+        self.sids = list(range(first_sid, first_sid + n))
+        for i, sid in enumerate(self.sids):
+            self.world.connect(sid, 0.0)
+            self.world.receive(sid, encode(Hello(1, f"b{i}", (1, 2, 3), cid=1)), 0.0)
+
+    def step(self, t: float, rng: random.Random) -> None:
+        w = self.world
+        for sid in self.sids:
+            a = w.sessions[sid].avatar
+            assert a is not None
+            x, z = a.x + rng.uniform(-0.4, 0.4), a.z + rng.uniform(-0.4, 0.4)
+            if w.walk.contains(x, z):
+                w.receive(sid, msgpack.packb([3, None, x, z, 90.0, 1]), t)
+
+    def tell(self, other: _Walkers, tick: int) -> None:
+        news = self.world.take_news(lambda c: c % 10 == tick % 10)
+        for cell, item in news.cells.items():
+            _, updates, enters, leaves, _, _ = decode_news(encode_news(self.lane, item, ask=False))
+            other.world.remote_news(cell, updates, enters, leaves)
+
+
+def _timed(ticks: int, step: Callable[[int], None], prof: cProfile.Profile | None) -> float:
+    for k in range(WARMUP):
+        step(k)
+    if prof is not None:
+        prof.enable()
+    started = time.process_time()
+    for k in range(WARMUP, WARMUP + ticks):
+        step(k)
+    spent = time.process_time() - started
+    if prof is not None:
+        prof.disable()
+    return spent
+
+
+def one_world(
+    manifest: Manifest, n: int, ticks: int, prof: cProfile.Profile | None = None
+) -> float:
+    rng = random.Random(1)
+    w = _Walkers(manifest, None, n, 1)
+
+    def step(k: int) -> None:
+        w.step(k * 0.1, rng)
+        w.world.tick(k * 0.1)
+
+    return _timed(ticks, step, prof)
+
+
+def two_worlds(
+    manifest: Manifest, n: int, ticks: int, prof: cProfile.Profile | None = None
+) -> float:
+    rng = random.Random(1)
+    a = _Walkers(manifest, 1, n // 2, 1)
+    b = _Walkers(manifest, 2, n - n // 2, 100_000)
+
+    def step(k: int) -> None:
+        t = k * 0.1
+        a.step(t, rng)
+        b.step(t, rng)
+        a.world.collect()
+        b.world.collect()
+        a.tell(b, k)
+        b.tell(a, k)
+        a.world.tick(t)
+        b.world.tick(t)
+
+    return _timed(ticks, step, prof)
+
+
+def _grown(manifest: Manifest, n: int, ticks: int) -> list[dict[str, Any]]:
+    def table(prof: cProfile.Profile) -> dict[str, float]:
+        stats: Any = pstats.Stats(prof)
+        return {f"{f.split('/')[-1]}:{name}": v[2] for (f, _, name), v in stats.stats.items()}
+
+    p1, p2 = cProfile.Profile(), cProfile.Profile()
+    one_world(manifest, n, ticks, p1)
+    two_worlds(manifest, n, ticks, p2)
+    a, b = table(p1), table(p2)
+    rows = sorted(((b.get(k, 0.0) - a.get(k, 0.0), k) for k in set(a) | set(b)), reverse=True)
+    return [
+        {
+            "function": k,
+            "one_ms": round(a.get(k, 0.0) * 1e3, 1),
+            "two_ms": round(b.get(k, 0.0) * 1e3, 1),
+        }
+        for _, k in rows[:10]
+    ]
+
+
+def main(args: argparse.Namespace) -> int:
+    manifest = Manifest.parse(_bench_manifest(args.scene))
+    sizes = [int(v) for v in args.clients.split(",")]
+    rows = []
+    print(f"{'clients':>8} {'one µs/c/t':>11} {'two µs/c/t':>11} {'ratio':>6}")
+    for n in sizes:
+        one = two = float("inf")
+        for _ in range(args.repeat):  # alternated, the best of each
+            one = min(one, one_world(manifest, n, args.ticks))
+            two = min(two, two_worlds(manifest, n, args.ticks))
+        per = n * args.ticks / 1e6
+        row: dict[str, Any] = {
+            "clients": n,
+            "one_us_per_client_tick": round(one / per, 2),
+            "two_us_per_client_tick": round(two / per, 2),
+            "ratio": round(two / one, 3),
+        }
+        print(f"{n:>8} {row['one_us_per_client_tick']:>11} {row['two_us_per_client_tick']:>11} "
+              f"{row['ratio']:>6}")  # fmt: skip
+        if args.profile:
+            row["grown"] = _grown(manifest, n, args.ticks)
+            for g in row["grown"]:
+                print(
+                    f"    {g['function']:50s} one {g['one_ms']:8.1f} ms  two {g['two_ms']:8.1f} ms"
+                )
+        rows.append(row)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps(
+            {
+                "settings": vars(args) | {"scene": str(args.scene), "json": str(args.json)},
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    _parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    add_arguments(_parser)
+    sys.exit(main(_parser.parse_args()))
