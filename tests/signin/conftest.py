@@ -46,7 +46,9 @@ class OidcProvider:
 
 async def start_provider(port: int, redirect_uris: list[str]) -> OidcProvider:
     if shutil.which("node") is None or not (ROOT / "node_modules" / "oidc-provider").is_dir():
-        pytest.skip("node or the oidc-provider package is missing (npm ci)")
+        pytest.fail(
+            "node or the oidc-provider package is missing: run bash tools/setup.sh (npm ci)"
+        )
     options = {
         "port": port,
         "client_id": CLIENT_ID,
