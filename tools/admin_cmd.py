@@ -19,7 +19,7 @@ import secrets
 import time
 from datetime import datetime
 
-from server.store.base import Operators
+from server.store.people import Operators
 from srichan_world.world.operators import Role
 from srichan_world.world.owners import LINK_TTL_S, link_hash
 from tools.owner_cmd import BANGKOK, Usage, _run, _store_option, base_url_option

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from server.bus import Bus
-from server.store.base import Moderation
+from server.store.people import Moderation
 from server.ws.pump import Pump
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.world.chatfilter import WordFilter, clean_words

@@ -1,6 +1,6 @@
 """The store interface, in the words of the domain, one small protocol per area.
 
-Every durable fact of Sri Chan World goes through a store, in ten areas:
+Every durable fact of Sri Chan World goes through a store, in these areas:
 
 * :class:`VisitorLedger`: visitors (id, secret, nickname) and the token ledger;
 * :class:`LearningRecords`: quiz attempts and awards, quest progress, leaderboards, xAPI;
@@ -14,7 +14,10 @@ Every durable fact of Sri Chan World goes through a store, in ten areas:
 * :class:`CourseRecords`: lessons read and courses completed;
 * :class:`EventRecords`: operators' events and who attends each;
 * :class:`DialogueRecords`: the city's dialogue questions, votes, opinions and support.
-* :class:`AccountLinks`: which signed-in account (issuer, subject) holds which identity.
+* :class:`AccountLinks`: which signed-in account (issuer, subject) holds which identity;
+* :class:`PersonalData`: one visitor's records out (export), erased, and the retention purge.
+
+Operators, Moderation, AccountLinks and PersonalData live in :mod:`server.store.people`.
 
 :class:`Store` is their union, for the app; a service or command takes the narrowest area
 (or union of areas) it uses.
@@ -41,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from server.store.people import AccountLinks, Moderation, Operators, PersonalData
 from srichan_world.world.awards import Award, Payout
 from srichan_world.world.badges.jose import SigningKey
 from srichan_world.world.badges.records import IssuedBadge
@@ -52,12 +56,9 @@ from srichan_world.world.events import Attendance, Attended
 from srichan_world.world.figures import Usage, UsageTotal
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
-from srichan_world.world.moderation import ReportRecord, Sanction
-from srichan_world.world.operators import Operator, OperatorSession
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
 from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
 from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
-from srichan_world.world.signin.links import AccountLink
 
 PAGE_MAX = 1000
 
@@ -355,79 +356,6 @@ class BadgeRecords(Protocol):
         ...
 
 
-class Operators(Protocol):
-    """The city's console users (srichan_world.world.operators): accounts, links, sessions.
-    Each change is written to the audit log (``owner_actions``) in the same atomic step."""
-
-    async def add_operator(self, operator_id: str, name: str, role: str, now: float) -> Operator:
-        """Create the operator, or give an existing (even revoked) one this name and role and
-        bring it back; ``ValueError`` for a malformed id, name or role. Audited."""
-        ...
-
-    async def issue_operator_link(
-        self, operator_id: str, link_hash: str, expires_at: float, now: float
-    ) -> None:
-        """Keep a one-time sign-in link for an active operator, else
-        ``Refused(UNKNOWN_OPERATOR)``. Audited."""
-        ...
-
-    async def operator_sign_in(
-        self, link_hash: str, session_hash: str, expires_at: float, now: float
-    ) -> OperatorSession:
-        """Use the link once and open a session; ``Refused(OPERATOR_LINK_INVALID)`` for an
-        unknown, used or expired link or a revoked operator (two at once: one wins). Audited."""
-        ...
-
-    async def operator_session(self, session_hash: str, now: float) -> OperatorSession:
-        """The signed-in operator with their role now, or ``Refused(OPERATOR_SESSION_INVALID)``."""
-        ...
-
-    async def end_operator_session(self, session_hash: str) -> None: ...
-
-    async def revoke_operator(self, operator_id: str, now: float) -> None:
-        """End every session and link of the operator at once (``UNKNOWN_OPERATOR`` if none
-        such). Audited."""
-        ...
-
-    async def operators(self) -> tuple[Operator, ...]:
-        """Every operator ever added, revoked ones included, by id."""
-        ...
-
-
-class Moderation(Protocol):
-    """Reports, sanctions and the chat word list (srichan_world.world.moderation)."""
-
-    async def file_report(self, report: ReportRecord) -> int:
-        """Keep a visitor's report as ``open``; returns its number (1, 2, … in filing order)."""
-        ...
-
-    async def reports(
-        self, *, status: str | None = "open", after: int = 0, limit: int = 100
-    ) -> tuple[ReportRecord, ...]:
-        """Reports with ``seq > after`` (of ``status``, or all for ``None``), oldest first."""
-        ...
-
-    async def close_report(self, seq: int, actor: str, note_text: str, now: float) -> ReportRecord:
-        """Mark a report dealt with (again: a no-op); ``Refused(UNKNOWN_REPORT)``. Audited."""
-        ...
-
-    async def add_sanction(self, sanction: Sanction) -> None:
-        """Keep a moderator's action (and write it to the audit log, atomically)."""
-        ...
-
-    async def sanctions(self) -> tuple[Sanction, ...]:
-        """Every sanction kept, in the order given: replayed, they give what holds now."""
-        ...
-
-    async def chat_words(self) -> tuple[str, ...]:
-        """The chat word list (empty until the city sets one)."""
-        ...
-
-    async def set_chat_words(self, words: tuple[str, ...], actor: str, now: float) -> None:
-        """Replace the list (already cleaned by the rules). Audited."""
-        ...
-
-
 class CourseRecords(Protocol):
     """What each visitor did in the scene's courses: lessons read, courses completed."""
 
@@ -549,49 +477,6 @@ class DialogueRecords(Protocol):
     async def pay_award(self, award: Award) -> Payout:
         """Pay an award once per visitor and key, clipped to the day's cap (the learning
         awards' rule); paying the same key again pays nothing."""
-        ...
-
-
-class AccountLinks(Protocol):
-    """One account ↔ one identity (srichan_world/world/signin/links.py decides what a sign-in
-    does; the store only keeps the pairs, both ways unique)."""
-
-    async def account_link(self, visitor_id: str) -> AccountLink | None:
-        """The link of this identity, if it has one."""
-        ...
-
-    async def account_link_of(self, issuer: str, subject: str) -> AccountLink | None:
-        """The link of this account, if it has one."""
-        ...
-
-    async def link_account(self, link: AccountLink) -> AccountLink:
-        """Keep ``link`` unless its account is linked already: then answer that link (the
-        first sign-in wins a race). ``SIGN_IN_IDENTITY_LINKED`` if the identity has a link to
-        another account. The caller has checked the identity's secret."""
-        ...
-
-    async def unlink_account(self, visitor_id: str) -> bool:
-        """Forget this identity's link (a deleted visitor's, say); whether there was one."""
-
-
-class PersonalData(Protocol):
-    """One visitor's records for the PDPA (srichan_world/world/privacy.py): the families no
-    other method reads, an erasure, and the purge of raw records past their retention."""
-
-    async def personal_records(self, visitor_id: str) -> dict[str, Any]:
-        """``identity`` (id, nickname, created_at: never the secret hash), ``learning``
-        (quiz attempts, answers, awards, earnings), ``events`` (attended), ``statements``."""
-        ...
-
-    async def erase_visitor(self, visitor_id: str, tomb: str, now: float) -> dict[str, int]:
-        """Erase the visitor as the privacy module says, family by family; how many records
-        each family changed. Again, or for an unknown id: all zero, nothing harmed."""
-        ...
-
-    async def purge_raw(
-        self, statements_before: float | None, reports_before: float | None
-    ) -> dict[str, int]:
-        """Delete statements stored before, and closed reports filed before, the cutoffs."""
         ...
 
 
