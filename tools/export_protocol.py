@@ -64,6 +64,7 @@ _LIMIT_NAMES = (
     "REPORT_NOTE_MAX_CHARS",
     "TICK_HZ",
     "K_NEAREST",
+    "TIER_EVERY_MAX",
     "MAX_SPEED",
     "RESUME_WINDOW_S",
     "HELLO_TIMEOUT_S",

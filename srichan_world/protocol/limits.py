@@ -42,6 +42,8 @@ TICK_HZ = 10.0
 """Default presence ticks per second (configurable 10–20)."""
 K_NEAREST = 64
 """Default cap on avatars described in one client's frame."""
+TIER_EVERY_MAX = 10
+"""A frame's ``rates`` put an avatar on one update every n ticks, n at most this."""
 MAX_SPEED = 8.0
 """Default fastest avatar speed in metres per second (running, with slack)."""
 SPEED_BURST_S = 1.0

@@ -224,6 +224,7 @@ class Frame(Message):
     leaves: Annotated[tuple[int, ...], Seq(AVATAR, 4096)]
     more: Annotated[int, COUNT]
     """How many further avatars are in your interest area beyond the K nearest shown."""
+    rates: Annotated[tuple[int, ...] | None, Opt(Seq(COUNT, 8192))] = None  # [id, every, …]
 
 
 @dataclass(frozen=True)

@@ -74,15 +74,24 @@ class View:
     """What one client knows, built only from the frames it received."""
 
     avatars: dict[int, list] = field(default_factory=dict)  # id -> [x, z, heading, anim, name]
+    every: dict[int, int] = field(default_factory=dict)  # id -> ticks between its updates
     more: int = 0
     frames: int = 0
+    tick: int = 0
 
     def apply(self, f: Frame) -> None:
         self.frames += 1
+        self.tick = f.tick
         if f.reset:
             self.avatars.clear()
+            self.every.clear()
         for e in f.enters:
             self.avatars[e.id] = [e.x, e.z, e.heading, e.anim, e.name]
+            self.every[e.id] = 1
+        rates = f.rates or ()
+        for aid, every in zip(rates[::2], rates[1::2], strict=True):
+            assert aid in self.avatars, f"rate for unknown avatar {aid}"
+            self.every[aid] = every
         for u in f.updates:
             known = self.avatars.get(u.id)
             if known is None:
@@ -96,6 +105,7 @@ class View:
         for aid in f.leaves:
             assert aid in self.avatars, f"leave for unknown avatar {aid}"
             del self.avatars[aid]
+            del self.every[aid]
         self.more = f.more
 
 
@@ -595,17 +605,31 @@ def test_settings_are_validated() -> None:
         PresenceSettings(k_nearest=0)
 
 
+TIERS = {"tier_near": 2, "tier_mid": 2, "mid_every": 2, "far_every": 3}
+
+
 @pytest.mark.parametrize(
-    ("k", "seed", "refresh"), [(64, 1, 1), (64, 2, 1), (5, 3, 1), (5, 4, 1), (5, 5, 3)]
+    ("k", "seed", "refresh", "tiers"),
+    [
+        (64, 1, 1, {}),
+        (64, 2, 1, {}),
+        (5, 3, 1, {}),
+        (5, 4, 1, {}),
+        (5, 5, 3, {}),
+        (7, 6, 1, TIERS),
+        (7, 7, 3, TIERS),
+        (7, 8, 2, TIERS | {"far_every": 5}),
+    ],
 )
-def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int) -> None:
+def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int, tiers: dict) -> None:
     """Many avatars wander; each client's view must match the truth after every tick:
     uncrowded, exactly the avatars in its 3×3 cells with their quantized positions; crowded,
     K of them (between refreshes: at most K, all still in the area), and right after a
-    refresh K of the K + 1 nearest to the centre of its block."""
+    refresh K of the K + 1 nearest to the centre of its block. With distance tiers, an
+    avatar on a slower rate must be true at each of its turns (``(tick + id) % every == 0``)."""
     rng = random.Random(seed)
     spawns = [(rng.uniform(2, 318), rng.uniform(-38, 8)) for _ in range(40)]
-    h = Harness(spawns, k_nearest=k, knn_refresh_ticks=refresh)
+    h = Harness(spawns, k_nearest=k, knn_refresh_ticks=refresh, **tiers)
     sids = [h.join(f"ผู้เล่น{i}") for i in range(40)]
     w = h.world
     for _ in range(60):
@@ -624,10 +648,16 @@ def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int) -> N
             hood = set(w.neigh[me.cell])
             area = {i: av for i, av in w.avatars.items() if av.cell in hood and i != me.id}
             view = h.views[sid].avatars
+            every = h.views[sid].every
             assert set(view) <= set(area)
             for aid, (x, z, hd, an, _name) in view.items():
                 av = area[aid]
-                assert (x, z, hd, an) == (av.qx, av.qz, av.qh, av.qa)
+                if (w.tick_no + aid) % every[aid] == 0:
+                    assert (x, z, hd, an) == (av.qx, av.qz, av.qh, av.qa)
+            rates = set(every.values())
+            assert rates <= {1, tiers.get("mid_every", 1), tiers.get("far_every", 1)}
+            if tiers and len(area) > k and refresh == 1:
+                assert len(rates) == 3, "crowded views carry all three rates"
             if len(area) <= k:
                 assert set(view) == set(area)
                 assert h.views[sid].more == 0

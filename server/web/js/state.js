@@ -3,13 +3,16 @@
 // mode and the list mode render from this one store; it changes only through `apply(msg)`
 // (server messages) and the few local setters, and says what changed with a "change" event.
 
-import { FEATURE_OF, Feature, MsgType } from "../protocol.js";
+import { FEATURE_OF, Feature, LIMITS, MsgType } from "../protocol.js";
 import { hidesChat } from "./safety.js";
 
 const HISTORY = 12; // snapshots kept per avatar (~1.2 s at 10 Hz)
 export const INTERP_DELAY_S = 0.1;
 
 export const headingFromByte = (b) => (b / 256) * 360;
+// How fast an avatar's extra delay follows a change of its update rate: 0.5 s per second, so
+// its walk plays at 0.5× or 1.5× speed for a moment instead of jumping.
+const LAG_EASE = 0.5;
 
 /** A remote avatar: its name, look and recent (server time, x, z, heading, anim) samples. */
 class Avatar {
@@ -18,6 +21,13 @@ class Avatar {
     this.name = enter.name;
     this.look = enter.look || [0, 0, 0];
     this.samples = [];
+    // Distance tiers: the server updates a farther avatar only every `every` ticks (its turn:
+    // (tick + id) % every == 0), so it is drawn that much further in the past and its
+    // interpolation always has a sample ahead.
+    this.every = 1;
+    this.lagTarget = 0;
+    this.lag = 0;
+    this.lastT = null;
     this.push(time, enter.x / 100, enter.z / 100, headingFromByte(enter.heading), enter.anim);
   }
 
@@ -32,8 +42,29 @@ class Avatar {
     if (s.length > HISTORY) s.shift();
   }
 
-  /** Position at server time `t`: interpolated between the samples around it, held at ends. */
+  /** `every` ticks between updates at `tickHz` ticks a second. */
+  setEvery(every, tickHz) {
+    this.every = Math.min(Math.max(1, every | 0), LIMITS.TIER_EVERY_MAX);
+    this.lagTarget = (this.every - 1) / tickHz;
+  }
+
+  /** Is `tick` one of this avatar's turns (a tick whose frame carries its changes)? */
+  turn(tick) {
+    return (tick + this.id) % this.every === 0;
+  }
+
+  /** Position at server time `t` (less the avatar's own delay): interpolated between the
+   * samples around it, held at ends. */
   at(t) {
+    if (this.lag !== this.lagTarget) {
+      const step = this.lastT === null ? Infinity : Math.max(0, t - this.lastT) * LAG_EASE;
+      this.lag =
+        this.lag < this.lagTarget
+          ? Math.min(this.lagTarget, this.lag + step)
+          : Math.max(this.lagTarget, this.lag - step);
+    }
+    this.lastT = t;
+    t -= this.lag;
     const s = this.samples;
     if (t <= s[0].time) return s[0];
     for (let i = 1; i < s.length; i++) {
@@ -285,6 +316,10 @@ export class WorldState extends EventTarget {
       seen.add(e.id);
       entered.push(e.id);
     }
+    const rates = msg.rates || [];
+    for (let i = 0; i + 1 < rates.length; i += 2) {
+      this.avatars.get(rates[i])?.setEvery(rates[i + 1], this.tickHz);
+    }
     for (const u of msg.updates) {
       if (u.id === myId) continue;
       const a = this.avatars.get(u.id);
@@ -299,10 +334,10 @@ export class WorldState extends EventTarget {
       );
       seen.add(u.id);
     }
-    // Avatars without an update stood still during this tick: record that, so interpolation
-    // stops them instead of sliding on.
+    // Avatars without an update on their turn stood still: record that, so interpolation
+    // stops them instead of sliding on. Between turns there is nothing to record.
     for (const a of this.avatars.values()) {
-      if (!seen.has(a.id)) {
+      if (!seen.has(a.id) && a.turn(msg.tick)) {
         const last = a.last;
         a.push(tickTime, last.x, last.z, last.heading, last.anim);
       }

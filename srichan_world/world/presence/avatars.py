@@ -70,7 +70,11 @@ class Avatar:
         "reset",
         "session",
         "stride",
+        "tan",
+        "thd",
+        "tiers",
         "token",
+        "tpos",
         "vis_cell",
         "visible",
         "x",
@@ -90,6 +94,9 @@ class Avatar:
         self.qx = self.qz = self.qh = self.qa = 0
         self.cell = 0
         self.dirty = False
+        self.tpos = self.thd = self.tan = -1
+        """The ticks whose frames last changed its position, heading and animation (the
+        slower tiers send what changed since their last turn)."""
         self.held_until: float | None = None
         self.stride: TokenBucket
         self.remote = False
@@ -100,7 +107,15 @@ class Avatar:
         self.group: Group | None = None
         """The crowded block whose K nearest this observer sees; None when uncrowded."""
         self.gver = -1
+        self.tiers: Tiers = NO_TIERS
+        """The slower tiers this observer's client was told of (``rates``)."""
         self.reset = True
+
+
+Tiers = tuple[frozenset[int], frozenset[int]]
+"""``(mid, far)``: avatar ids updated every ``mid_every`` and every ``far_every`` ticks; all
+others every tick."""
+NO_TIERS: Tiers = (frozenset(), frozenset())
 
 
 class Group:
@@ -117,6 +132,8 @@ class Group:
         "far",
         "frames",
         "n",
+        "near",
+        "tiers",
         "updates",
         "used",
         "version",
@@ -128,6 +145,9 @@ class Group:
         self.cx = cx
         self.cz = cz
         self.visible: set[int] = set()
+        self.near: set[int] = set()
+        """The part of ``visible`` updated every tick; ``tiers`` holds the rest."""
+        self.tiers: Tiers = NO_TIERS
         self.far = 0
         self.version = 0
         self.used = -2

@@ -56,11 +56,21 @@ class Crowd:
         self.events: list[tuple[int, int, int]] = []
         """``(avatar id, old cell, new cell)`` since the last tick; -1 for none (join/leave)."""
         self.tick_no = 0
+        self.frags: dict[int, bytes] = {}
+        """This tick's update records by avatar (set by the tick)."""
         self._lay_out(manifest)
         self._first_id, self._last_id = 1, L.AVATAR_ID_MAX
         self._next_id = 0
         self._next_spawn = 0
         self.k_nearest = s.k_nearest
+        self.tiered = s.tier_near < s.k_nearest + 1
+        self.every = (s.mid_every, s.far_every)
+        self._pending: list[list[set[int]]] = [[set() for _ in range(n)] for n in self.every]
+        """Per slower tier and per phase (id mod every): avatars changed since their last
+        turn. A tier's avatar with id ``i`` has its turn at ticks ``t`` with
+        ``(t + i) % every == 0``, so each tick serves one phase."""
+        self.turns: list[set[int]] = [set(), set()]
+        """This tick's phase of each slower tier (see :meth:`_take_turns`)."""
 
     def _lay_out(self, manifest: Manifest) -> None:
         """Everything the street's layout decides: the interest grid, the walkable area, the
@@ -168,14 +178,18 @@ class Crowd:
         row = 0 if row < 0 else g.rows - 1 if row >= g.rows else row
         return row * g.cols + col
 
-    def _collect(self) -> tuple[dict[int, bytes], Batches]:
-        """Encode each dirty avatar's changed fields once; batch the records by cell."""
+    def _collect(self, stamp: int) -> tuple[dict[int, bytes], Batches]:
+        """Encode each dirty avatar's changed fields once; batch the records by cell. The
+        fields changed are stamped with ``stamp``, the tick whose frames carry them."""
         frags: dict[int, bytes] = {}
         batches: Batches = {}
         avatars = self.avatars
         cells = self.cells
         cell_of = self._cell_of
         events = self.events
+        tiered = self.tiered
+        mid, far = self._pending
+        n_mid, n_far = self.every
         for a in self.dirty:
             a.dirty = False
             if avatars.get(a.id) is not a:  # removed since it moved
@@ -189,16 +203,25 @@ class Crowd:
                 rec = [a.id, qx if pos else None, qz if pos else None, qh if turned else None]
                 rec.append(a.anim)
                 a.qa = a.anim
+                a.tan = stamp
             elif turned:
                 rec = [a.id, qx if pos else None, qz if pos else None, qh]
             elif pos:
                 rec = [a.id, qx, qz]
             else:
                 continue
+            if pos:
+                a.tpos = stamp
+            if turned:
+                a.thd = stamp
             a.qx = qx
             a.qz = qz
             a.qh = qh
             frag = frags[a.id] = _packb(rec)
+            if tiered:
+                aid = a.id
+                mid[aid % n_mid].add(aid)
+                far[aid % n_far].add(aid)
             cell = cell_of(a.x, a.z)
             if cell != a.cell:
                 del cells[a.cell][a.id]
@@ -212,3 +235,43 @@ class Crowd:
                 batch.append(frag)
         self.dirty = []
         return frags, batches
+
+    def _take_turns(self) -> None:
+        """At the start of a tick's frames: the avatars whose slower-tier turn it is."""
+        t = self.tick_no
+        turns = self.turns
+        for i, (every, pending) in enumerate(zip(self.every, self._pending, strict=True)):
+            phase = -t % every
+            turns[i] = pending[phase]
+            pending[phase] = set()
+
+    def turn_records(self, tier: int) -> dict[int, bytes]:
+        """Update records of the avatars whose turn it is in slower tier ``tier`` (0: mid,
+        1: far): the fields that changed since their last turn, ``every`` ticks ago. A record
+        equal to this tick's (the usual walker) is this tick's bytes, ``frags``."""
+        t = self.tick_no
+        since = t - self.every[tier]
+        avatars = self.avatars
+        frags = self.frags
+        out: dict[int, bytes] = {}
+        for aid in self.turns[tier]:
+            a = avatars.get(aid)
+            if a is None:
+                continue
+            pos, hd, an = a.tpos > since, a.thd > since, a.tan > since
+            if pos == (a.tpos == t) and hd == (a.thd == t) and an == (a.tan == t):
+                got = frags.get(aid)
+                if got is not None:
+                    out[aid] = got
+                continue
+            if an:
+                rec = [aid, a.qx if pos else None, a.qz if pos else None]
+                rec += (a.qh if hd else None, a.qa)
+            elif hd:
+                rec = [aid, a.qx if pos else None, a.qz if pos else None, a.qh]
+            elif pos:
+                rec = [aid, a.qx, a.qz]
+            else:
+                continue
+            out[aid] = _packb(rec)
+        return out

@@ -16,11 +16,12 @@ import numpy as np
 
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
-from srichan_world.world.presence.avatars import Avatar, Group
+from srichan_world.world.presence.avatars import NO_TIERS, Avatar, Group, Tiers
 from srichan_world.world.presence.crowd import Batches, Crowd
 
 _packb: Callable[..., bytes] = msgpack.packb
 _FRAME_HEAD = bytes((0x98, int(MsgType.FRAME), 0xC0))
+_RATES_HEAD = bytes((0x99, int(MsgType.FRAME), 0xC0))  # the frame with ``rates``
 _EMPTY_ARRAY = b"\x90"
 _SMALL_INTS = [_packb(i) for i in range(4096)]
 _HEADERS = [array_header(n) for n in range(1024)]
@@ -51,6 +52,11 @@ class TickFrames:
         tick = _packb(world.tick_no)
         self.head = _FRAME_HEAD + tick + b"\xc2"
         self.head_reset = _FRAME_HEAD + tick + b"\xc3"
+        self.rates_head = _RATES_HEAD + tick + b"\xc2"
+        self.rates_head_reset = _RATES_HEAD + tick + b"\xc3"
+        self.turns: list[dict[int, bytes] | None] = [None, None]
+        self.rate_changes: dict[tuple[int, int], tuple[Tiers, Tiers, dict[int, int]]] = {}
+        self.full_updates: dict[int, bytes] = {}
         self.areas: dict[int, tuple[int, bytes, bytes, bool]] = {}
         self.enters: dict[int, bytes] = {}
         self.group_of: dict[int, Group] = {}
@@ -108,6 +114,10 @@ class TickFrames:
                 g.used = tick
             self.group_of[a.id] = g
         cells = w.cells
+        st = w.settings
+        tiered = w.tiered
+        near = st.tier_near
+        mid = near + st.tier_mid
         for cell, group in due.items():
             members = [av for c in w.neigh[cell] for av in cells[c].values()]
             n = len(members)
@@ -119,12 +129,18 @@ class TickFrames:
             d2 = (xs[None, :] - gx[:, None]) ** 2 + (zs[None, :] - gz[:, None]) ** 2
             # K + 1: a member leaves itself out; anyone else leaves out the farthest pick
             pick = np.argpartition(d2, k, axis=1)[:, : k + 1]
-            rows = np.arange(len(group))
-            far = ids[pick[rows, d2[rows[:, None], pick].argmax(axis=1)]].tolist()
-            for g, chosen, farthest in zip(group, ids[pick].tolist(), far, strict=True):
+            rows = np.arange(len(group))[:, None]
+            # nearest first: the tiers are the block's, shared by its observers
+            ranked = ids[pick[rows, d2[rows, pick].argsort(axis=1)]].tolist()
+            for g, chosen in zip(group, ranked, strict=True):
                 g.visible = set(chosen)
-                g.far = farthest
+                g.far = chosen[-1]
                 g.version += 1
+                if tiered:
+                    g.near = set(chosen[:near])
+                    g.tiers = (frozenset(chosen[near:mid]), frozenset(chosen[mid:]))
+                else:
+                    g.near = g.visible
 
     def enter(self, a: Avatar) -> bytes:
         got = self.enters.get(a.id)
@@ -149,7 +165,7 @@ class TickFrames:
                 new.update(cells[c])
             new.discard(a.id)
             a.group = None
-            return self._diff(a, new, updates, 0)
+            return self._diff(a, new, updates, 0, NO_TIERS)
         # crowded: the block's K nearest; bytes shared by the block's observers
         tick = self.w.tick_no
         if g.bytes_tick != tick:
@@ -157,12 +173,21 @@ class TickFrames:
                 departed = self.departed(cell)
                 if not departed.isdisjoint(g.visible):
                     g.visible = g.visible - departed
+                    g.near = g.near - departed
+                    mid, far = g.tiers
+                    g.tiers = (mid - departed, far - departed)
                     g.version += 1
             frags = self.frags
-            sel = self.frag_keys & g.visible
-            n = len(sel)
-            g.updates = b"".join(map(frags.__getitem__, sel))
-            g.n = n
+            sel = self.frag_keys & g.near
+            parts = list(map(frags.__getitem__, sel))
+            for tier, ids in enumerate(g.tiers):
+                if ids:
+                    turn = self.turns[tier]
+                    if turn is None:
+                        turn = self.turns[tier] = self.w.turn_records(tier)
+                    parts += map(turn.__getitem__, turn.keys() & ids)
+            g.updates = b"".join(parts)
+            g.n = len(parts)
             g.bytes_tick = tick
             g.frames = {}
         member = a.id in g.visible
@@ -184,7 +209,7 @@ class TickFrames:
             new = set(g.visible)
         a.group = g
         a.gver = g.version
-        return self._diff(a, new, self._body(g, own), others - len(new))
+        return self._diff(a, new, self._body(g, own), others - len(new), g.tiers)
 
     @staticmethod
     def _body(g: Group, own: bytes | None) -> bytes:
@@ -206,8 +231,56 @@ class TickFrames:
             }
         return got
 
-    def _diff(self, a: Avatar, new: set[int], updates: bytes, more: int) -> bytes:
+    def _rates(
+        self, a: Avatar, new: set[int], entering: set[int] | tuple[()], tiers: Tiers
+    ) -> tuple[bytes, list[bytes]]:
+        """The ``rates`` of a frame that changes what ``a`` sees (empty when nothing changed
+        rate), and full update records of the kept avatars whose rate changed: they may have
+        turned since the client last heard of them."""
+        old = a.tiers
+        a.tiers = tiers
+        mid, far = tiers
+        mid_every, far_every = self.w.every
+        pairs: list[int] = []
+        for i in entering:
+            if i in mid:
+                pairs += (i, mid_every)
+            elif i in far:
+                pairs += (i, far_every)
+        catch_up: list[bytes] = []
+        if old is not tiers:
+            # observers of one block mostly come from the same tiers: one diff for them all
+            key = (id(old), id(tiers))
+            got = self.rate_changes.get(key)
+            if got is None or got[0] is not old or got[1] is not tiers:
+                old_mid, old_far = old
+                changed = {
+                    i: mid_every if i in mid else far_every if i in far else 1
+                    for i in (mid ^ old_mid) | (far ^ old_far)
+                }
+                got = self.rate_changes[key] = (old, tiers, changed)
+            record = self.full_update
+            for i, every in got[2].items():
+                if i in new and i not in entering:
+                    pairs += (i, every)
+                    rec = record(i)
+                    if rec is not None:
+                        catch_up.append(rec)
+        return (_packb(pairs) if pairs else b""), catch_up
+
+    def full_update(self, aid: int) -> bytes | None:
+        """``[id, x, z, heading, anim]``: all of an avatar's state, as an update record."""
+        got = self.full_updates.get(aid)
+        if got is None:
+            o = self.w.avatars.get(aid)
+            if o is None:
+                return None
+            got = self.full_updates[aid] = _packb([aid, o.qx, o.qz, o.qh, o.qa])
+        return got
+
+    def _diff(self, a: Avatar, new: set[int], updates: bytes, more: int, tiers: Tiers) -> bytes:
         if a.reset:
+            a.tiers = NO_TIERS  # the client forgets every rate with every avatar
             entering: set[int] | tuple[()] = new
             leaving = _EMPTY_ARRAY
             head = self.head_reset
@@ -223,11 +296,38 @@ class TickFrames:
             head = self.head
         a.visible = new
         a.vis_cell = a.cell
+        rates = b""
+        if tiers is not a.tiers or (entering and (tiers[0] or tiers[1])):
+            rates, catch_up = self._rates(a, new, entering, tiers)
+            if catch_up:
+                updates = _with_records(updates, catch_up)
+            if rates:
+                head = self.rates_head_reset if head is self.head_reset else self.rates_head
         if entering:
             avatars = self.w.avatars
             enter = self.enter
             enters = [enter(avatars[i]) for i in entering]
             return b"".join(
-                (head, array_header(len(enters)), *enters, updates, leaving, _packed_int(more))
+                (
+                    head,
+                    array_header(len(enters)),
+                    *enters,
+                    updates,
+                    leaving,
+                    _packed_int(more),
+                    rates,
+                )
             )
-        return b"".join((head, _EMPTY_ARRAY, updates, leaving, _packed_int(more)))
+        return b"".join((head, _EMPTY_ARRAY, updates, leaving, _packed_int(more), rates))
+
+
+def _with_records(updates: bytes, records: list[bytes]) -> bytes:
+    """An encoded updates array with ``records`` added at its end."""
+    first = updates[0]
+    if first <= 0x9F:
+        n, body = first & 0x0F, updates[1:]
+    elif first == 0xDC:
+        n, body = int.from_bytes(updates[1:3], "big"), updates[3:]
+    else:
+        n, body = int.from_bytes(updates[1:5], "big"), updates[5:]
+    return array_header(n + len(records)) + body + b"".join(records)

@@ -27,6 +27,15 @@ class PresenceSettings:
     """Crowded observers standing in the same square block of this size share one set of
     K nearest avatars (nearest to the block's centre), its update bytes and, in the steady
     state, their frame: the work is done per block instead of per client."""
+    tier_near: int = 20
+    """Distance tiers (issue 16): of a crowded block's K nearest, the ``tier_near`` nearest to
+    the block's centre are updated every tick (10 Hz), the next ``tier_mid`` every
+    ``mid_every`` ticks (5 Hz) and the rest every ``far_every`` ticks (2 Hz). The tiers are
+    the block's, so its observers still share one frame; ``tier_near >= k_nearest`` turns
+    tiers off."""
+    tier_mid: int = 20
+    mid_every: int = 2
+    far_every: int = 5
     outbox_messages: int = 256
     """Non-frame messages queued for one connection before it counts as stuck."""
     stuck_timeout_s: float = 10.0
@@ -53,6 +62,10 @@ class PresenceSettings:
             problems.append("gc_threshold must be 0 (keep) or positive")
         if not 0 < self.knn_block_m <= 64:
             problems.append(f"knn_block_m: {self.knn_block_m} must be in (0, 64] m")
+        if self.tier_near < 1 or self.tier_mid < 0:
+            problems.append("tier_near must be at least 1 and tier_mid at least 0")
+        if not 1 <= self.mid_every <= self.far_every <= L.TIER_EVERY_MAX:
+            problems.append(f"need 1 <= mid_every <= far_every <= {L.TIER_EVERY_MAX}")
         if self.knn_refresh_ticks < 1 or self.max_avatars < 1:
             problems.append("knn_refresh_ticks and max_avatars must be at least 1")
         if min(self.resume_window_s, self.hello_timeout_s, self.idle_timeout_s) <= 0:

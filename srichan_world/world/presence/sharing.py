@@ -294,7 +294,7 @@ class SharedCrowd(Crowd):
         filed as news at once, for the pump to publish before it builds the frames with
         :meth:`tick` a few milliseconds later (which adds whatever arrived meanwhile, from
         this world's visitors or other processes)."""
-        frags, batches = self._collect()
+        frags, batches = self._collect(self.tick_no + 1)
         if self._sharing:
             self._note_news(frags)
         self._early = (

@@ -186,12 +186,15 @@ class PresenceWorld(SharedCrowd):
             self._sweep(now, effects)
         if self._remote_leaves:
             self._apply_remote_leaves()
-        frags, cell_batches = self._collect()
+        frags, cell_batches = self._collect(self.tick_no)
         if self._sharing:
             self._note_news(frags)
         if self._early is not None:  # the first half of this tick ran in collect()
             frags, cell_batches = merge_halves(self._early, frags, cell_batches)
             self._early = None
+        self.frags = frags
+        if self.tiered:
+            self._take_turns()
         event_cells: set[int] = set()
         cell_events: dict[int, list[tuple[int, int, int]]] = {}
         for ev in self.events:
