@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENE = ROOT / "scenes" / "srichan.toml"
 DEFAULT_JSON = Path("bench-results/presence.json")
 WALK_SPEED = 1.4  # m/s, a stroll
-SERVERS = ("product", "product-aiohttp", "relay", "relay-aiohttp")
-"""The product with /ws on picows or aiohttp; the bare relay on picows or aiohttp."""
+SERVERS = ("product", "product-untiered", "product-aiohttp", "relay", "relay-aiohttp")
+"""The product with /ws on picows (with its distance tiers, or every neighbour on every tick)
+or aiohttp; the bare relay on picows or aiohttp."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         default="both",
-        help="what to run, a comma list of product, product-aiohttp, relay, relay-aiohttp; "
+        help="what to run, a comma list of product, product-untiered, product-aiohttp, relay, "
+        "relay-aiohttp; "
         "both: the product and the picows and aiohttp relays",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each mode per size")
@@ -131,13 +134,22 @@ def main(args: argparse.Namespace) -> int:
                         time.sleep(5)
     summary = _summarise(runs, sizes, modes)
     _print_summary(summary)
+    ratios = _same_run_ratios(runs)
+    for line in ratios["lines"]:
+        print(line)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     settings = {
         k: (str(v) if isinstance(v, Path) else v)
         for k, v in vars(args).items()
         if k not in ("serve", "manifest", "port", "func")
     }
-    doc = {"settings": settings, "machine": _machine(), "summary": summary, "runs": runs}
+    doc = {
+        "settings": settings,
+        "machine": _machine(),
+        "summary": summary,
+        "same_run_ratios": ratios["ratios"],
+        "runs": runs,
+    }
     args.json.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     print(f"wrote {args.json}")
     return 0
@@ -188,8 +200,20 @@ def _serve(mode: str, manifest_path: Path, port: int, tick_hz: float) -> int:
     gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # every mode
     ticks: list[float] = []  # seconds per tick, read and cleared by GET /bench-ticks
     main = _picows_relay if mode == "relay" else _aiohttp_server
-    with contextlib.suppress(KeyboardInterrupt):
-        run(main(mode, manifest, port, tick_hz, ticks))
+    profile_to = os.environ.get("SRICHAN_BENCH_PROFILE")  # --profile: cProfile the server
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run(main(mode, manifest, port, tick_hz, ticks))
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_to}.{mode}")
     return 0
 
 
@@ -212,6 +236,8 @@ async def _aiohttp_server(
     if mode.startswith("product"):
         # the crowd starts spread over the bench's spawn points, not at the first quest
         settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000, start_at_first_quest=False)
+        if mode == "product-untiered":  # every neighbour at the full rate, as before issue 16
+            settings = replace(settings, tier_near=settings.k_nearest + 1)
         app = create_presence_app(Manifest.parse(manifest), settings)
         metrics = app[METRICS]
         observe = metrics.tick_seconds.observe
@@ -221,7 +247,7 @@ async def _aiohttp_server(
             ticks.append(seconds)
 
         metrics.tick_seconds.observe = record  # type: ignore[method-assign]
-        if mode == "product":
+        if mode in ("product", "product-untiered"):
             websocket = app[WEBSOCKET].protocol
     else:
         app = web.Application()
@@ -1050,6 +1076,42 @@ def _print_summary(summary: list[dict]) -> None:
                     f"N={row['clients']}: the product carries {theirs / mine:.2f}x the clients "
                     f"per core of the {base} ({mine} vs {theirs} µs per client-tick)"
                 )
+
+
+def _same_run_ratios(runs: list[dict]) -> dict[str, Any]:
+    """Each product mode's clients per core as a share of each relay's, run by run within a
+    repeat (same size, minutes apart): the machine's load shifts between repeats, so these
+    ratios are steadier than ratios of medians. Contended runs count too, marked."""
+    ratios: dict[str, dict[str, Any]] = {}
+    lines = []
+    keys = sorted({(r["clients"], r["repeat"]) for r in runs})
+    products = [m for m in SERVERS if m.startswith("product")]
+    for mode in products:
+        for base in ("relay", "relay-aiohttp"):
+            for n in sorted({k[0] for k in keys}):
+                found = []
+                for rep in sorted({k[1] for k in keys if k[0] == n}):
+                    pick = {
+                        r["mode"]: r
+                        for r in runs
+                        if r["clients"] == n
+                        and r["repeat"] == rep
+                        and r.get("cpu_us_per_client_tick")
+                    }
+                    if mode in pick and base in pick:
+                        mine, theirs = pick[mode], pick[base]
+                        ratio = theirs["cpu_us_per_client_tick"] / mine["cpu_us_per_client_tick"]
+                        contended = bool(mine.get("contended") or theirs.get("contended"))
+                        found.append((round(ratio, 2), contended))
+                if found:
+                    median = round(statistics.median(r for r, _ in found), 2)
+                    ratios[f"{mode}/{base}/{n}"] = {"median": median, "runs": found}
+                    each = ", ".join(f"{r}{'*' if c else ''}" for r, c in found)
+                    lines.append(
+                        f"N={n}: {mode} per core / {base}, same-run ratios {each} "
+                        f"(* contended): median {median}x"
+                    )
+    return {"ratios": ratios, "lines": lines}
 
 
 def _machine() -> dict:
