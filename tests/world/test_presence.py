@@ -90,8 +90,8 @@ class View:
             self.every[e.id] = 1
         rates = f.rates or ()
         for aid, every in zip(rates[::2], rates[1::2], strict=True):
-            assert aid in self.avatars, f"rate for unknown avatar {aid}"
-            self.every[aid] = every
+            if aid in self.avatars:  # ids it does not know (its own among them) are ignored
+                self.every[aid] = every
         for u in f.updates:
             known = self.avatars.get(u.id)
             if known is None:
@@ -619,6 +619,7 @@ TIERS = {"tier_near": 2, "tier_mid": 2, "mid_every": 2, "far_every": 3}
         (7, 6, 1, TIERS),
         (7, 7, 3, TIERS),
         (7, 8, 2, TIERS | {"far_every": 5}),
+        (14, 9, 1, {"tier_near": 5, "tier_mid": 5, "mid_every": 2, "far_every": 5}),
     ],
 )
 def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int, tiers: dict) -> None:
@@ -706,3 +707,49 @@ def test_leaving_a_crowd_restates_the_whole_area() -> None:
     h.tick()
     assert h.sees(obs) == {h.ids[s] for s in others[2:]}
     assert h.views[obs].more == 0
+
+
+@pytest.mark.parametrize("tiers", [{}, {"tier_near": 2, "tier_mid": 2}])
+def test_a_new_nearest_set_is_one_frame_for_the_block(tiers: dict) -> None:
+    """Six avatars in one 8 m block are its K + 1 = 6 nearest, three more stand further off
+    in the area. When the block's nearest are chosen again (here every tick), the members
+    that saw the previous set all get the very same frame, and each still sees the others."""
+    block = [(9.0 + i, 1.0 + (i % 2)) for i in range(6)]
+    far = [(30.0, 20.0), (31.0, 21.0), (40.0, -20.0)]
+    h = Harness(block + far, k_nearest=5, knn_refresh_ticks=1, **tiers)
+    members = [h.join() for _ in block]
+    others = [h.join() for _ in far]
+    h.tick()
+    h.tick()
+    for sid in others:  # the far ones walk closer: the block's nearest change
+        av = h.world.avatars[h.ids[sid]]
+        h.send(sid, Move(av.x - 1.0, av.z, 90.0, 1))
+    effects = h.world.tick(h.now + 0.1)
+    h.apply(effects)
+    frames = {sid: data for e in effects if isinstance(e, Frames) for sid, data in e.items}
+    assert len({id(frames[sid]) for sid in members}) == 1
+    ids = {h.ids[s] for s in members}
+    for sid in members:
+        assert h.sees(sid) == ids - {h.ids[sid]}
+        assert h.views[sid].more == 3
+
+
+def test_tiers_keep_an_avatar_near_their_edge_in_the_tier_it_had() -> None:
+    """Ranks 0–19 every tick, 20–39 mid, 40–64 far; an avatar up to 4 ranks past an edge
+    keeps its tier, one further out changes."""
+    from srichan_world.world.presence.frames import _tiers
+
+    ranked = list(range(100, 165))
+    near, (mid, far) = _tiers(ranked, 20, 40, set(), (frozenset(), frozenset()))
+    assert near == set(range(100, 120)) and mid == set(range(120, 140))
+    assert far == set(range(140, 165))
+    moved = ranked[:]
+    moved.remove(105)
+    moved.insert(23, 105)  # was near, now rank 23: stays near
+    moved.remove(110)
+    moved.insert(30, 110)  # was near, now rank 30: mid
+    moved.remove(150)
+    moved.insert(37, 150)  # was far, now rank 37: stays far
+    again, (mid2, far2) = _tiers(moved, 20, 40, near, (mid, far))
+    assert 105 in again and 110 in mid2 and 150 in far2
+    assert len(again) + len(mid2) + len(far2) == 65

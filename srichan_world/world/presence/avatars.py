@@ -129,10 +129,12 @@ class Group:
         "cell",
         "cx",
         "cz",
+        "diffs",
         "far",
         "frames",
         "n",
         "near",
+        "prev",
         "tiers",
         "updates",
         "used",
@@ -155,6 +157,11 @@ class Group:
         self.updates = b""
         self.n = 0
         self.frames: dict[int, bytes] = {}
+        """This tick's steady frame of its observers, by ``more``."""
+        self.prev: tuple[set[int], Tiers] = (set(), NO_TIERS)
+        """``visible`` and ``tiers`` of the version before this one."""
+        self.diffs: dict[int, bytes] = {}
+        """This tick's frame for members that saw the previous version, by ``more``."""
 
 
 def heading_byte(degrees: float) -> int:

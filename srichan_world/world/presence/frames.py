@@ -133,12 +133,12 @@ class TickFrames:
             # nearest first: the tiers are the block's, shared by its observers
             ranked = ids[pick[rows, d2[rows, pick].argsort(axis=1)]].tolist()
             for g, chosen in zip(group, ranked, strict=True):
+                g.prev = (g.visible, g.tiers)
                 g.visible = set(chosen)
                 g.far = chosen[-1]
                 g.version += 1
                 if tiered:
-                    g.near = set(chosen[:near])
-                    g.tiers = (frozenset(chosen[near:mid]), frozenset(chosen[mid:]))
+                    g.near, g.tiers = _tiers(chosen, near, mid, g.near, g.tiers)
                 else:
                     g.near = g.visible
 
@@ -172,6 +172,7 @@ class TickFrames:
             if events:
                 departed = self.departed(cell)
                 if not departed.isdisjoint(g.visible):
+                    g.prev = (g.visible, g.tiers)
                     g.visible = g.visible - departed
                     g.near = g.near - departed
                     mid, far = g.tiers
@@ -190,6 +191,7 @@ class TickFrames:
             g.n = len(parts)
             g.bytes_tick = tick
             g.frames = {}
+            g.diffs = {}
         member = a.id in g.visible
         own = None if member else self.frags.get(a.id)
         if a.group is g and a.gver == g.version and not a.reset:  # the steady case
@@ -201,6 +203,22 @@ class TickFrames:
                 if own is None:
                     g.frames[more] = frame
             return frame
+        if member and a.group is g and a.gver == g.version - 1 and not a.reset:
+            # the block's new nearest: every member that saw its previous set gets one frame
+            prev_visible, prev_tiers = g.prev
+            if a.tiers is prev_tiers and a.id in prev_visible:
+                more = others - len(g.visible) + 1
+                frame = g.diffs.get(more)
+                a.gver = g.version
+                if frame is None:
+                    frame = g.diffs[more] = self._diff(
+                        a, g.visible - {a.id}, self._body(g, None), more, g.tiers, g.visible
+                    )
+                else:
+                    a.visible = g.visible - {a.id}
+                    a.vis_cell = a.cell
+                    a.tiers = g.tiers
+                return frame
         if member:
             new = g.visible - {a.id}
         elif g.far in g.visible and len(g.visible) > self.k:
@@ -234,6 +252,7 @@ class TickFrames:
     def _rates(
         self, a: Avatar, new: set[int], entering: set[int] | tuple[()], tiers: Tiers
     ) -> tuple[bytes, list[bytes]]:
+        """``new``: the avatars whose rate the frame must state, from the visible set."""
         """The ``rates`` of a frame that changes what ``a`` sees (empty when nothing changed
         rate), and full update records of the kept avatars whose rate changed: they may have
         turned since the client last heard of them."""
@@ -253,20 +272,37 @@ class TickFrames:
             key = (id(old), id(tiers))
             got = self.rate_changes.get(key)
             if got is None or got[0] is not old or got[1] is not tiers:
-                old_mid, old_far = old
-                changed = {
-                    i: mid_every if i in mid else far_every if i in far else 1
-                    for i in (mid ^ old_mid) | (far ^ old_far)
-                }
-                got = self.rate_changes[key] = (old, tiers, changed)
-            record = self.full_update
-            for i, every in got[2].items():
+                got = self.rate_changes[key] = (old, tiers, self._rate_changes(old, tiers))
+            for i, (every, rec) in got[2].items():
                 if i in new and i not in entering:
                     pairs += (i, every)
-                    rec = record(i)
                     if rec is not None:
                         catch_up.append(rec)
         return (_packb(pairs) if pairs else b""), catch_up
+
+    def _rate_changes(self, old: Tiers, tiers: Tiers) -> dict[int, tuple[int, bytes | None]]:
+        """Avatars whose rate differs between ``old`` and ``tiers``: the new rate, and the
+        catch-up record when the client may have missed a change. It has every change up to
+        the avatar's last turn at the old rate; the new rate's next turn sends what changed
+        since one period before it, which may start later."""
+        mid, far = tiers
+        old_mid, old_far = old
+        mid_every, far_every = self.w.every
+        t = self.w.tick_no
+        avatars = self.w.avatars
+        out: dict[int, tuple[int, bytes | None]] = {}
+        for i in (mid ^ old_mid) | (far ^ old_far):
+            every = mid_every if i in mid else far_every if i in far else 1
+            was = mid_every if i in old_mid else far_every if i in old_far else 1
+            last = t - 1 - (t - 1 + i) % was
+            o = avatars.get(i)
+            missed = (
+                o is not None
+                and t + (-(t + i)) % every - every > last  # the next turn starts after it
+                and max(o.tpos, o.thd, o.tan) > last
+            )
+            out[i] = (every, self.full_update(i) if missed else None)
+        return out
 
     def full_update(self, aid: int) -> bytes | None:
         """``[id, x, z, heading, anim]``: all of an avatar's state, as an update record."""
@@ -278,7 +314,18 @@ class TickFrames:
             got = self.full_updates[aid] = _packb([aid, o.qx, o.qz, o.qh, o.qa])
         return got
 
-    def _diff(self, a: Avatar, new: set[int], updates: bytes, more: int, tiers: Tiers) -> bytes:
+    def _diff(
+        self,
+        a: Avatar,
+        new: set[int],
+        updates: bytes,
+        more: int,
+        tiers: Tiers,
+        scope: set[int] | None = None,
+    ) -> bytes:
+        """The frame that takes ``a``'s client from what it sees to ``new``. ``scope``
+        (default ``new``): the avatars whose changed rates the frame states (a frame shared by
+        a block's members names them all, each member's own id included)."""
         if a.reset:
             a.tiers = NO_TIERS  # the client forgets every rate with every avatar
             entering: set[int] | tuple[()] = new
@@ -298,7 +345,7 @@ class TickFrames:
         a.vis_cell = a.cell
         rates = b""
         if tiers is not a.tiers or (entering and (tiers[0] or tiers[1])):
-            rates, catch_up = self._rates(a, new, entering, tiers)
+            rates, catch_up = self._rates(a, new if scope is None else scope, entering, tiers)
             if catch_up:
                 updates = _with_records(updates, catch_up)
             if rates:
@@ -319,6 +366,45 @@ class TickFrames:
                 )
             )
         return b"".join((head, _EMPTY_ARRAY, updates, leaving, _packed_int(more), rates))
+
+
+TIER_SLACK = 4
+"""Ranks an avatar may drift past a tier's edge and keep its tier (at most a fifth of the
+smaller tier): walkers near an edge would otherwise change rate at every choice, costing a
+``rates`` entry and a catch-up record each."""
+
+
+def _tiers(
+    ranked: list[int], near: int, mid: int, old_near: set[int], old: Tiers
+) -> tuple[set[int], Tiers]:
+    """``(near, (mid, far))`` of avatar ids ranked nearest first: ranks below ``near`` every
+    tick, below ``mid`` the mid tier, the rest far; an avatar within ``TIER_SLACK`` ranks of
+    the edge of the tier it had keeps it."""
+    old_mid, old_far = old
+    slack = min(TIER_SLACK, near // 5, (mid - near) // 5)
+    lo1, hi1 = near - slack, near + slack
+    lo2, hi2 = mid - slack, mid + slack
+    tier_near: set[int] = set()
+    tier_mid: set[int] = set()
+    tier_far: set[int] = set()
+    for rank, aid in enumerate(ranked):
+        if rank < near:
+            if rank >= lo1 and aid in old_mid:
+                tier_mid.add(aid)
+            else:
+                tier_near.add(aid)
+        elif rank < mid:
+            if rank < hi1 and aid in old_near:
+                tier_near.add(aid)
+            elif rank >= lo2 and aid in old_far:
+                tier_far.add(aid)
+            else:
+                tier_mid.add(aid)
+        elif rank < hi2 and aid in old_mid:
+            tier_mid.add(aid)
+        else:
+            tier_far.add(aid)
+    return tier_near, (frozenset(tier_mid), frozenset(tier_far))
 
 
 def _with_records(updates: bytes, records: list[bytes]) -> bytes:
