@@ -27,6 +27,10 @@ _SMALL_INTS = [_packb(i) for i in range(4096)]
 _HEADERS = [array_header(n) for n in range(1024)]
 
 
+RateChanges = dict[int, tuple[int, bytes | None]]
+"""Avatar id → its new ``every`` and its catch-up record, if it needs one."""
+
+
 def _packed_int(n: int) -> bytes:
     return _SMALL_INTS[n] if n < 4096 else _packb(n)
 
@@ -55,7 +59,7 @@ class TickFrames:
         self.rates_head = _RATES_HEAD + tick + b"\xc2"
         self.rates_head_reset = _RATES_HEAD + tick + b"\xc3"
         self.turns: list[dict[int, bytes] | None] = [None, None]
-        self.rate_changes: dict[tuple[int, int], tuple[Tiers, Tiers, dict[int, int]]] = {}
+        self.rate_changes: dict[tuple[int, int], tuple[Tiers, Tiers, RateChanges]] = {}
         self.full_updates: dict[int, bytes] = {}
         self.areas: dict[int, tuple[int, bytes, bytes, bool]] = {}
         self.enters: dict[int, bytes] = {}
@@ -280,7 +284,7 @@ class TickFrames:
                         catch_up.append(rec)
         return (_packb(pairs) if pairs else b""), catch_up
 
-    def _rate_changes(self, old: Tiers, tiers: Tiers) -> dict[int, tuple[int, bytes | None]]:
+    def _rate_changes(self, old: Tiers, tiers: Tiers) -> RateChanges:
         """Avatars whose rate differs between ``old`` and ``tiers``: the new rate, and the
         catch-up record when the client may have missed a change. It has every change up to
         the avatar's last turn at the old rate; the new rate's next turn sends what changed
@@ -290,7 +294,7 @@ class TickFrames:
         mid_every, far_every = self.w.every
         t = self.w.tick_no
         avatars = self.w.avatars
-        out: dict[int, tuple[int, bytes | None]] = {}
+        out: RateChanges = {}
         for i in (mid ^ old_mid) | (far ^ old_far):
             every = mid_every if i in mid else far_every if i in far else 1
             was = mid_every if i in old_mid else far_every if i in old_far else 1
