@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tools.bench import decode as bench_decode
 from tools.bench import presence as bench_presence
 from tools.bench import reload as bench_reload
 from tools.bench import scale as bench_scale
@@ -21,3 +22,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     reload = sub.add_parser("reload", help="live reload: saving the scene to every visitor")
     bench_reload.add_arguments(reload)
     reload.set_defaults(func=bench_reload.main)
+    decode = sub.add_parser("decode", help="distance tiers: bytes and browser decode time")
+    bench_decode.add_arguments(decode)
+    decode.set_defaults(func=bench_decode.main)
