@@ -14,7 +14,11 @@ Performance is designed in, because one process must carry about 1,500 moving av
 * Where an area holds more than K avatars, observers in the same small block share one
   "K nearest to the block's centre" set, chosen again every ``knn_refresh_ticks`` ticks with
   numpy, and its update bytes; per-client work is left for visibility changes (enters and
-  leaves) and the one-line frame assembly.
+  leaves) and the one-line frame assembly. When a block's set is chosen again, its members
+  that saw the previous set share one frame for the change too.
+* Distance tiers: of a block's K nearest, the nearest 20 are updated every tick, the next 20
+  every 2nd and the rest every 5th (each avatar on its own turns, ``(tick + id) % every``),
+  ranked from the block's centre so the block's observers still share one frame.
 
 One idea per module, layered so that the world is one object with no indirection on the
 hot path (the layers are base classes, not objects the world calls through):
