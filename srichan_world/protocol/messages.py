@@ -217,8 +217,7 @@ class SceneChanged(Message):
 class Frame(Message):
     TYPE = MsgType.FRAME
     tick: Annotated[int, COUNT]
-    reset: Annotated[bool, Bool()]
-    """True: forget every avatar you know; ``enters`` is the whole visible set."""
+    reset: Annotated[bool, Bool()]  # True: forget every avatar you know; enters: all visible
     enters: Annotated[tuple[Enter, ...], Seq(Rec(Enter), 4096)]
     updates: Annotated[tuple[Update, ...], Updates()]
     leaves: Annotated[tuple[int, ...], Seq(AVATAR, 4096)]
