@@ -27,10 +27,6 @@ _SMALL_INTS = [_packb(i) for i in range(4096)]
 _HEADERS = [array_header(n) for n in range(1024)]
 
 
-RateChanges = dict[int, tuple[int, bytes | None]]
-"""Avatar id → its new ``every`` and its catch-up record, if it needs one."""
-
-
 def _packed_int(n: int) -> bytes:
     return _SMALL_INTS[n] if n < 4096 else _packb(n)
 
@@ -59,7 +55,6 @@ class TickFrames:
         self.rates_head = _RATES_HEAD + tick + b"\xc2"
         self.rates_head_reset = _RATES_HEAD + tick + b"\xc3"
         self.turns: list[dict[int, bytes] | None] = [None, None]
-        self.rate_changes: dict[tuple[int, int], tuple[Tiers, Tiers, RateChanges]] = {}
         self.full_updates: dict[int, bytes] = {}
         self.areas: dict[int, tuple[int, bytes, bytes, bool]] = {}
         self.enters: dict[int, bytes] = {}
@@ -256,10 +251,10 @@ class TickFrames:
     def _rates(
         self, a: Avatar, new: set[int], entering: set[int] | tuple[()], tiers: Tiers
     ) -> tuple[bytes, list[bytes]]:
-        """``new``: the avatars whose rate the frame must state, from the visible set."""
         """The ``rates`` of a frame that changes what ``a`` sees (empty when nothing changed
         rate), and full update records of the kept avatars whose rate changed: they may have
-        turned since the client last heard of them."""
+        turned since the client last heard of them. ``new``: the avatars whose rate the frame
+        must state."""
         old = a.tiers
         a.tiers = tiers
         mid, far = tiers
@@ -272,30 +267,30 @@ class TickFrames:
                 pairs += (i, far_every)
         catch_up: list[bytes] = []
         if old is not tiers:
-            # observers of one block mostly come from the same tiers: one diff for them all
-            key = (id(old), id(tiers))
-            got = self.rate_changes.get(key)
-            if got is None or got[0] is not old or got[1] is not tiers:
-                got = self.rate_changes[key] = (old, tiers, self._rate_changes(old, tiers))
-            for i, (every, rec) in got[2].items():
-                if i in new and i not in entering:
-                    pairs += (i, every)
-                    if rec is not None:
-                        catch_up.append(rec)
+            old_mid, old_far = old
+            kept = ((mid ^ old_mid) | (far ^ old_far)) & new
+            if entering:
+                kept -= entering
+            for i, (every, rec) in self._rate_changes(kept, old, tiers):
+                pairs += (i, every)
+                if rec is not None:
+                    catch_up.append(rec)
         return (_packb(pairs) if pairs else b""), catch_up
 
-    def _rate_changes(self, old: Tiers, tiers: Tiers) -> RateChanges:
-        """Avatars whose rate differs between ``old`` and ``tiers``: the new rate, and the
-        catch-up record when the client may have missed a change. It has every change up to
-        the avatar's last turn at the old rate; the new rate's next turn sends what changed
-        since one period before it, which may start later."""
+    def _rate_changes(
+        self, ids: frozenset[int], old: Tiers, tiers: Tiers
+    ) -> list[tuple[int, tuple[int, bytes | None]]]:
+        """For avatars ``ids`` whose rate differs between ``old`` and ``tiers``: the new rate,
+        and the catch-up record when the client may have missed a change. It has every change
+        up to the avatar's last turn at the old rate; the new rate's next turn sends what
+        changed since one period before it, which may start later."""
         mid, far = tiers
         old_mid, old_far = old
         mid_every, far_every = self.w.every
         t = self.w.tick_no
         avatars = self.w.avatars
-        out: RateChanges = {}
-        for i in (mid ^ old_mid) | (far ^ old_far):
+        out = []
+        for i in ids:
             every = mid_every if i in mid else far_every if i in far else 1
             was = mid_every if i in old_mid else far_every if i in old_far else 1
             last = t - 1 - (t - 1 + i) % was
@@ -305,7 +300,7 @@ class TickFrames:
                 and t + (-(t + i)) % every - every > last  # the next turn starts after it
                 and max(o.tpos, o.thd, o.tan) > last
             )
-            out[i] = (every, self.full_update(i) if missed else None)
+            out.append((i, (every, self.full_update(i) if missed else None)))
         return out
 
     def full_update(self, aid: int) -> bytes | None:
