@@ -36,8 +36,9 @@ def relay(source: Harness, target: Harness, lane: int, roster_all: bool = False)
     """Carry ``source``'s last tick's news to ``target``; returns the messages carried."""
     tick = source.world.take_news(lambda _cell: roster_all)
     for cell, news in tick.cells.items():
-        _lane, updates, enters, leaves, said, _ask = decode_news(encode_news(lane, news, ask=False))
-        target.world.remote_news(cell, updates, enters, leaves)
+        message = encode_news(lane, news, ask=False)
+        _lane, updates, records, enters, leaves, said, _ask = decode_news(message)
+        target.world.remote_news(cell, updates, enters, leaves, records, target.now)
         for kind, data in said:
             target.apply(target.world.remote_said(cell, kind, data))
     return len(tick.cells)
@@ -65,12 +66,19 @@ def test_lanes_partition_the_avatar_ids() -> None:
 
 def test_news_round_trips_and_garbage_is_refused() -> None:
     news = CellNews([b"\x93\x05\xcd\x01\x00\x00"], [], [7, 9], [[7, b"\x93\x07\xc0\x01"]])
-    lane, updates, enters, leaves, said, ask = decode_news(encode_news(2, news, ask=True))
-    assert (lane, updates, enters, leaves, ask) == (2, [[5, 256, 0]], [], [7, 9], True)
-    assert said == [[7, b"\x93\x07\xc0\x01"]]
+    lane, updates, records, enters, leaves, said, ask = decode_news(encode_news(2, news, ask=True))
+    assert (lane, updates, enters, leaves, ask) == (2, ((5, 256, 0),), (), (7, 9), True)
+    assert records == news.updates, "each record as it was encoded"
+    assert said == ((7, b"\x93\x07\xc0\x01"),)
+    old = b"\x96\x02\x91\x93\x05\xcd\x01\x00\x00\x90\x90\x90\xc2"  # no lengths
+    assert decode_news(old)[:4] == (2, ((5, 256, 0),), None, ())
     for bad in (b"", b"\xc1", b"\x93\x01\x02\x03", b"\x96\x10\x90\x90\x90\x90\xc2"):
         with pytest.raises(ValueError):
             decode_news(bad)
+    good = encode_news(2, news, ask=True)
+    for lengths in (b"\xc4\x01\x05", b"\xc4\x01\x07", b"\xc4\x02\x03\x03", b"\xc4\x01\x00"):
+        with pytest.raises(ValueError):  # lengths that do not cut the records right
+            decode_news(good[:-3] + lengths)
 
 
 def test_visitors_on_two_worlds_see_each_other_move_and_leave() -> None:

@@ -70,8 +70,9 @@ class _Walkers:
     def tell(self, other: _Walkers, tick: int) -> None:
         news = self.world.take_news(lambda c: c % 10 == tick % 10)
         for cell, item in news.cells.items():
-            _, updates, enters, leaves, _, _ = decode_news(encode_news(self.lane, item, ask=False))
-            other.world.remote_news(cell, updates, enters, leaves)
+            message = encode_news(self.lane, item, ask=False)
+            _, updates, records, enters, leaves, _, _ = decode_news(message)
+            other.world.remote_news(cell, updates, enters, leaves, records, tick * 0.1)
 
 
 def _timed(ticks: int, step: Callable[[int], None], prof: cProfile.Profile | None) -> float:

@@ -57,6 +57,7 @@ class Avatar:
         "group",
         "gver",
         "heading",
+        "heard",
         "held_until",
         "id",
         "look",
@@ -101,6 +102,8 @@ class Avatar:
         self.stride: TokenBucket
         self.remote = False
         """Another process's visitor, known from its news (no session, no token here)."""
+        self.heard = 0.0
+        """When a remote avatar's process last told of it (it expires when silent)."""
         # as an observer
         self.visible: set[int] = set()
         self.vis_cell = -1

@@ -9,7 +9,7 @@ is what the news means to the rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,8 @@ _packb: Callable[..., bytes] = msgpack.packb
 _unpackb: Callable[..., Any] = msgpack.unpackb
 _ANIMS = frozenset(int(a) for a in Anim)
 _SAID = frozenset((int(MsgType.CHAT_SAID), int(MsgType.EMOTED)))
+Heard = tuple[int, Sequence[Any], list[bytes] | None, Sequence[Any], float]
+"""``(cell, updates, records, enters, when)``: one message of :meth:`~SharedCrowd.remote_news`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,18 @@ class TickNews:
     """``(resume token, state)`` of avatars whose connection dropped (see :meth:`adopt`)."""
 
 
+def merge_records(first: bytes, late: bytes) -> bytes:
+    """Two update records of one avatar as one, the later fields winning."""
+    a, b = _unpackb(first), _unpackb(late)
+    rec = [a[0]] + [
+        b[i] if i < len(b) and b[i] is not None else a[i] if i < len(a) else None
+        for i in range(1, max(len(a), len(b)))
+    ]
+    while rec[-1] is None:
+        rec.pop()
+    return _packb(rec)
+
+
 def merge_halves(
     early: tuple[dict[int, bytes], Batches],
     frags: dict[int, bytes],
@@ -72,17 +86,7 @@ def merge_halves(
     merged, merged_batches = early
     for aid, late in frags.items():
         first = merged.get(aid)
-        if first is None:
-            merged[aid] = late
-        else:
-            a, b = _unpackb(first), _unpackb(late)
-            rec = [aid] + [
-                b[i] if i < len(b) and b[i] is not None else a[i] if i < len(a) else None
-                for i in range(1, max(len(a), len(b)))
-            ]
-            while rec[-1] is None:
-                rec.pop()
-            merged[aid] = _packb(rec)
+        merged[aid] = late if first is None else merge_records(first, late)
     for cell, batch in batches.items():
         got = merged_batches.get(cell)
         if got is None:
@@ -107,6 +111,8 @@ class SharedCrowd(Crowd):
         self._news: dict[int, CellNews] = {}
         self._released: list[tuple[str, ResumeState]] = []
         self._remote_leaves: list[tuple[int, int]] = []
+        self._inbox: list[Heard] = []
+        """The other processes' news since the last tick (:meth:`remote_news`)."""
         self._early: tuple[dict[int, bytes], Batches] | None = None
         self._noted = 0
         """Events before this index were filed as news already."""
@@ -157,35 +163,32 @@ class SharedCrowd(Crowd):
         return TickNews(news, watched, released)
 
     def remote_news(
-        self, cell: int, updates: list[Any], enters: list[Any], leaves: list[Any]
+        self,
+        cell: int,
+        updates: Sequence[Any],
+        enters: Sequence[Any],
+        leaves: Sequence[Any],
+        records: list[bytes] | None = None,
+        now: float = 0.0,
     ) -> None:
-        """Another process's news of ``cell`` (see :meth:`take_news`): its avatars become,
-        move and leave as *remote* avatars here, shown in frames like this world's own.
-        Records naming this world's own ids are ignored."""
-        first, last = self._first_id, self._last_id
-        avatars = self.avatars
-        for rec in enters:
-            aid = rec[0]
-            if type(aid) is not int or first <= aid <= last or not 1 <= aid <= L.AVATAR_ID_MAX:
-                continue
-            a = avatars.get(aid)
-            if a is None:
-                self._add_remote(rec)
-            elif a.remote:
-                self._remote_move(a, rec[1], rec[2], rec[3], rec[4])
-        for rec in updates:
-            a = avatars.get(rec[0])
-            if a is not None and a.remote:
-                n = len(rec)
-                self._remote_move(
-                    a,
-                    rec[1] if n > 1 else None,
-                    rec[2] if n > 2 else None,
-                    rec[3] if n > 3 else None,
-                    rec[4] if n > 4 else None,
-                )
+        """Another process's news of ``cell`` (see :meth:`take_news`), heard at ``now``: its
+        avatars become, move and leave as *remote* avatars here, shown in frames like this
+        world's own. ``records`` are the update records exactly as they came (the encoded
+        ``updates``, one for one): they go into the frames as they are. Kept until the next
+        tick, which files all of a tick's news in one pass (:meth:`_take_in`). Records naming
+        this world's own ids are ignored."""
+        if updates or enters:
+            self._inbox.append((cell, updates, records, enters, now))
         for aid in leaves:
             self._remote_leaves.append((aid, cell))  # applied at the next tick
+
+    def remote_expire(self, before: float) -> int:
+        """Forget the remote avatars not heard of since ``before`` (their process stopped, or
+        lost Redis); how many."""
+        gone = [a.id for a in self.avatars.values() if a.remote and a.heard < before]
+        for aid in gone:
+            self.remote_remove(aid)
+        return len(gone)
 
     def remote_remove(self, aid: int) -> None:
         """Forget a remote avatar (it left, or its process went quiet)."""
@@ -296,19 +299,19 @@ class SharedCrowd(Crowd):
         this world's visitors or other processes)."""
         frags, batches = self._collect(self.tick_no + 1)
         if self._sharing:
-            self._note_news(frags)
+            self._note_news(batches)
         self._early = (
             (frags, batches) if self._early is None else merge_halves(self._early, frags, batches)
         )
 
-    def _note_news(self, frags: dict[int, bytes]) -> None:
-        """File changes of this world's own avatars by cell (see take_news)."""
+    def _note_news(self, batches: Batches) -> None:
+        """File changes of this world's own avatars by cell (see take_news). The tick's cell
+        batches hold this world's records only: remote avatars are never collected."""
         first, last = self._first_id, self._last_id
         avatars = self.avatars
         news_of = self._news_of
-        for aid, frag in frags.items():
-            if first <= aid <= last:
-                news_of(avatars[aid].cell).updates.append(frag)
+        for cell, batch in batches.items():
+            news_of(cell).updates.extend(batch)
         events = self.events
         start, self._noted = self._noted, len(events)
         for aid, old, new in events[start:]:
@@ -319,40 +322,167 @@ class SharedCrowd(Crowd):
                 if new >= 0 and a is not None:
                     news_of(new).enters.append(full_record(a))
 
-    def _add_remote(self, rec: list[Any]) -> None:
+    def _take_in(self, frags: dict[int, bytes], batches: Batches) -> None:
+        """The other processes' news heard since the last tick, in one pass: remote avatars
+        arrive, move and change cells (the cell the news came for: the one their own process
+        filed them in), and their update records join this tick's ``frags`` and ``batches``
+        as they came, not decoded into avatars and encoded again."""
+        inbox, self._inbox = self._inbox, []
+        avatars = self.avatars
+        cells = self.cells
+        events = self.events
+        first, last = self._first_id, self._last_id
+        ncells = len(cells)
+        stamp = self.tick_no
+        tiered = self.tiered
+        mid, far = self._pending
+        n_mid, n_far = self.every
+        for cell, updates, records, enters, now in inbox:
+            if type(cell) is not int or not 0 <= cell < ncells:
+                continue
+            here = cells[cell]
+            batch = batches.get(cell)
+            if batch is None:
+                batch = batches[cell] = []
+            if records is None or len(records) != len(updates):
+                records = [_packb(r) for r in updates if type(r) in (list, tuple) and r]
+                if len(records) != len(updates):
+                    continue
+            try:
+                # updates before enters: an avatar that changed cells comes with both, and
+                # its enter record then restates what the update already said
+                for rec, raw in zip(updates, records, strict=True):
+                    aid = rec[0]
+                    a = avatars.get(aid)
+                    if a is None or not a.remote:
+                        continue
+                    n = len(rec)
+                    if n > 2:
+                        qx = rec[1]
+                        if qx is not None:
+                            qz = rec[2]
+                            a.x = qx / 100.0
+                            a.z = qz / 100.0
+                            a.qx = qx
+                            a.qz = qz
+                            a.tpos = stamp
+                        if n > 3:
+                            qh = rec[3]
+                            if qh is not None:
+                                a.qh = qh = qh & 255
+                                a.heading = qh * (360 / 256)
+                                a.thd = stamp
+                            if n > 4:
+                                a.anim = a.qa = rec[4] & 255
+                                a.tan = stamp
+                    if tiered:  # its slower tiers' turns send it (Crowd._collect)
+                        mid[aid % n_mid].add(aid)
+                        far[aid % n_far].add(aid)
+                    a.heard = now
+                    if a.cell != cell:
+                        del cells[a.cell][aid]
+                        here[aid] = a
+                        events.append((aid, a.cell, cell))
+                        a.cell = cell
+                    if frags.setdefault(aid, raw) is not raw:  # twice in one tick
+                        frags[aid] = merge_records(frags[aid], raw)
+                    batch.append(raw)
+                for rec in enters:
+                    aid = rec[0]
+                    if type(aid) is not int or first <= aid <= last:
+                        continue
+                    if not 1 <= aid <= L.AVATAR_ID_MAX:
+                        continue
+                    a = avatars.get(aid)
+                    if a is None:
+                        self._add_remote(rec, cell, now)
+                    elif a.remote:
+                        self._restated(a, rec, cell, now, frags, batch)
+            except (TypeError, IndexError, ValueError, AttributeError):
+                continue  # a malformed record from a process of ours: the rest of it goes
+        for cell in [c for c, b in batches.items() if not b]:
+            del batches[cell]
+
+    def _restated(
+        self,
+        a: Avatar,
+        rec: Sequence[Any],
+        cell: int,
+        now: float,
+        frags: dict[int, bytes],
+        batch: list[bytes],
+    ) -> None:
+        """A known remote avatar's full record (a roster, or its arrival in ``cell``): what
+        differs from what observers were last told goes out as an update record."""
+        a.heard = now
+        if a.cell != cell:
+            del self.cells[a.cell][a.id]
+            self.cells[cell][a.id] = a
+            self.events.append((a.id, a.cell, cell))
+            a.cell = cell
+        qx, qz, qh, qa = rec[1:5]
+        if not (type(qx) is int and type(qz) is int and type(qh) is int and type(qa) is int):
+            return
+        qh &= 255
+        qa &= 255
+        pos = qx != a.qx or qz != a.qz
+        turned = qh != a.qh
+        changed = qa != a.qa
+        if changed:
+            out = [a.id, qx if pos else None, qz if pos else None, qh if turned else None, qa]
+        elif turned:
+            out = [a.id, qx if pos else None, qz if pos else None, qh]
+        elif pos:
+            out = [a.id, qx, qz]
+        else:
+            return
+        a.x, a.z, a.heading, a.anim = qx / 100.0, qz / 100.0, qh * (360 / 256), qa
+        a.qx, a.qz, a.qh, a.qa = qx, qz, qh, qa
+        t = self.tick_no
+        if pos:
+            a.tpos = t
+        if turned:
+            a.thd = t
+        if changed:
+            a.tan = t
+        if self.tiered:
+            aid = a.id
+            mid, far = self._pending
+            mid[aid % self.every[0]].add(aid)
+            far[aid % self.every[1]].add(aid)
+        raw = _packb(out)
+        if frags.setdefault(a.id, raw) is not raw:
+            frags[a.id] = merge_records(frags[a.id], raw)
+        batch.append(raw)
+
+    def _add_remote(self, rec: Sequence[Any], cell: int, now: float) -> None:
         if len(rec) != 7 or not all(type(v) is int for v in rec[1:5]):
             return
         aid, qx, qz, qh, anim, name, look = rec
-        if not isinstance(name, str) or not isinstance(look, list):
+        if not isinstance(name, str) or not isinstance(look, list | tuple):
             return
         a = Avatar(aid, name[: L.NAME_MAX_CHARS], tuple(look[: L.LOOK_FIELDS]), "")
         a.remote = True
+        a.heard = now
         a.x, a.z, a.heading, a.anim = qx / 100.0, qz / 100.0, (qh & 255) * (360 / 256), anim
         a.qx, a.qz, a.qh, a.qa = qx, qz, qh & 255, anim
-        a.cell = self._cell_of(a.x, a.z)
+        a.cell = cell
         self.avatars[aid] = a
-        self.cells[a.cell][aid] = a
-        self.events.append((aid, -1, a.cell))
+        self.cells[cell][aid] = a
+        self.events.append((aid, -1, cell))
         self._remote += 1
 
-    def _remote_move(self, a: Avatar, qx: object, qz: object, qh: object, anim: object) -> None:
-        if type(qx) is int and type(qz) is int:
-            a.x = qx / 100.0
-            a.z = qz / 100.0
-        if type(qh) is int:
-            a.heading = (qh & 255) * (360 / 256)
-        if type(anim) is int:
-            a.anim = anim & 255
-        if not a.dirty:
-            a.dirty = True
-            self.dirty.append(a)
-
-    def _apply_remote_leaves(self) -> None:
+    def _apply_remote_leaves(self, frags: dict[int, bytes], batches: Batches) -> None:
         """Leaves heard since the last tick, unless the avatar was heard arriving in the
-        next cell meanwhile (the two cells' news may come in either order)."""
+        next cell meanwhile (the two cells' news may come in either order). An avatar that
+        leaves takes this tick's update records with it."""
         avatars = self.avatars
         for aid, cell in self._remote_leaves:
             a = avatars.get(aid)
-            if a is not None and a.remote and self._cell_of(a.x, a.z) == cell:
+            if a is not None and a.remote and a.cell == cell:
                 self.remote_remove(aid)
+                if frags.pop(aid, None) is not None:
+                    batch = batches.get(cell)
+                    if batch is not None:
+                        batch[:] = [r for r in batch if _unpackb(r)[0] != aid]
         self._remote_leaves = []

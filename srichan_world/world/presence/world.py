@@ -184,14 +184,16 @@ class PresenceWorld(SharedCrowd):
         if now >= self._next_sweep:
             self._next_sweep = now + 1.0
             self._sweep(now, effects)
-        if self._remote_leaves:
-            self._apply_remote_leaves()
         frags, cell_batches = self._collect(self.tick_no)
         if self._sharing:
-            self._note_news(frags)
+            self._note_news(cell_batches)
         if self._early is not None:  # the first half of this tick ran in collect()
             frags, cell_batches = merge_halves(self._early, frags, cell_batches)
             self._early = None
+        if self._inbox:
+            self._take_in(frags, cell_batches)
+        if self._remote_leaves:
+            self._apply_remote_leaves(frags, cell_batches)
         self.frags = frags
         if self.tiered:
             self._take_turns()
