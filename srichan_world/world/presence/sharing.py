@@ -332,6 +332,7 @@ class SharedCrowd(Crowd):
         cells = self.cells
         events = self.events
         first, last = self._first_id, self._last_id
+        top = L.AVATAR_ID_MAX
         ncells = len(cells)
         stamp = self.tick_no
         tiered = self.tiered
@@ -389,15 +390,21 @@ class SharedCrowd(Crowd):
                     batch.append(raw)
                 for rec in enters:
                     aid = rec[0]
-                    if type(aid) is not int or first <= aid <= last:
-                        continue
-                    if not 1 <= aid <= L.AVATAR_ID_MAX:
-                        continue
                     a = avatars.get(aid)
                     if a is None:
-                        self._add_remote(rec, cell, now)
+                        if type(aid) is int and not first <= aid <= last and 1 <= aid <= top:
+                            self._add_remote(rec, cell, now)
                     elif a.remote:
-                        self._restated(a, rec, cell, now, frags, batch)
+                        if (
+                            rec[1] == a.qx
+                            and rec[2] == a.qz
+                            and rec[3] == a.qh
+                            and rec[4] == a.qa
+                            and a.cell == cell
+                        ):  # a roster saying what observers were told already: the usual
+                            a.heard = now
+                        else:
+                            self._restated(a, rec, cell, now, frags, batch)
             except (TypeError, IndexError, ValueError, AttributeError):
                 continue  # a malformed record from a process of ours: the rest of it goes
         for cell in [c for c, b in batches.items() if not b]:
