@@ -229,3 +229,58 @@ def test_records_of_both_halves_combine_later_fields_first() -> None:
     assert msgpack.unpackb(frags[9]) == [9, 1, 2]
     assert [msgpack.unpackb(r) for r in batches[0]] == [[7, 100, 200], [7, None, None, 64, 2]]
     assert list(batches) == [0, 1]
+
+
+def test_remote_update_records_reach_the_frames_as_they_came() -> None:
+    """The receiving world puts a remote update record into its frames byte for byte; it
+    does not decode it into the avatar and encode it again (this record's x is an int32 where
+    msgpack would write an int16: only the record as it came has those bytes)."""
+    a = shared([(5.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice, bob = a.join("อลิส"), b.join("บ๊อบ")
+    step(a, b)
+    step(a, b)
+    aid = a.ids[alice]
+    cell = a.world.avatars[aid].cell
+    odd = b"\x93" + msgpack.packb(aid) + b"\xd2\x00\x00\x03\x20" + msgpack.packb(150)
+    assert msgpack.unpackb(odd) == [aid, 800, 150] and msgpack.packb([aid, 800, 150]) != odd
+    message = encode_news(0, CellNews([odd], [], [], []), ask=False)
+    _lane, updates, records, enters, leaves, _said, _ask = decode_news(message)
+    assert records == [odd]
+    b.world.remote_news(cell, updates, enters, leaves, records, b.now)
+    b.tick()
+    assert odd in b.raw[bob][-1]
+    assert b.views[bob].avatars[aid][:2] == [800, 150]
+    assert (b.world.avatars[aid].x, b.world.avatars[aid].z) == (8.0, 1.5)
+
+
+def test_an_avatar_that_leaves_takes_its_update_of_the_same_tick_with_it() -> None:
+    a = shared([(5.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice, bob = a.join(), b.join()
+    step(a, b)
+    step(a, b)
+    aid = a.ids[alice]
+    cell = b.world.avatars[aid].cell
+    b.world.remote_news(cell, [(aid, 600, 0)], [], [], [msgpack.packb([aid, 600, 0])], b.now)
+    b.world.remote_news(cell, [], [], [aid], None, b.now)  # gone from the cell, same tick
+    b.tick()
+    assert aid not in b.world.avatars and b.sees(bob) == set()
+    frame = msgpack.unpackb(b.raw[bob][-1])
+    assert frame[5] == [] and frame[6] == [aid], "its leave, and no update of it"
+
+
+def test_remote_avatars_not_heard_of_expire_and_the_heard_stay() -> None:
+    a = shared([(5.0, 0.0), (6.0, 0.0)], 0)
+    b = shared([(40.0, 0.0)], 1)
+    alice, carol, _bob = a.join(), a.join(), b.join()
+    step(a, b)
+    step(a, b)
+    ids = {a.ids[alice], a.ids[carol]}
+    assert ids <= set(b.world.avatars)
+    for _ in range(3):  # only alice walks: carol's roster is not due with roster_all False
+        b.now += 1.0
+        a.walk(alice, 8.0 + _, 0.0)
+        step(a, b)
+    assert b.world.remote_expire(b.now - 2.5) == 1
+    assert a.ids[alice] in b.world.avatars and a.ids[carol] not in b.world.avatars
