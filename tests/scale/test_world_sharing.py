@@ -4,6 +4,7 @@ handed to the other as the Redis relay would (encoded and decoded on the way).""
 from __future__ import annotations
 
 import itertools
+import random
 
 import msgpack
 import pytest
@@ -284,3 +285,37 @@ def test_remote_avatars_not_heard_of_expire_and_the_heard_stay() -> None:
         step(a, b)
     assert b.world.remote_expire(b.now - 2.5) == 1
     assert a.ids[alice] in b.world.avatars and a.ids[carol] not in b.world.avatars
+
+
+def test_remote_avatars_on_slower_tiers_are_true_at_their_turns() -> None:
+    """Distance tiers over two worlds: the walkers are on one, the observers on the other;
+    each remote avatar an observer sees on a slower rate is where its own world has it at
+    each of its turns, and some are on slower rates."""
+    tiers = {"k_nearest": 7, "tier_near": 2, "tier_mid": 2, "mid_every": 2, "far_every": 3}
+    rng = random.Random(5)
+    spawns = [(rng.uniform(2, 60), rng.uniform(-30, 5)) for _ in range(24)]
+    a = shared(spawns, 0, **tiers)
+    b = shared([(s[0] + 0.5, s[1]) for s in spawns[:4]], 1, **tiers)
+    walkers = [a.join(f"ผู้เดิน{i}") for i in range(24)]
+    observers = [b.join(f"ผู้ชม{i}") for i in range(4)]
+    slower = 0
+    for _ in range(40):
+        a.now += 1.0
+        b.now += 1.0
+        for sid in walkers:
+            av = a.world.avatars[a.ids[sid]]
+            nx = min(60.0, max(2.0, av.x + rng.uniform(-5, 5)))
+            nz = min(5.0, max(-30.0, av.z + rng.uniform(-5, 5)))
+            a.send(sid, Move(nx, nz, rng.uniform(0, 360), rng.choice([0, 1, 2])))
+        step(a, b)
+        tick = b.world.tick_no
+        for sid in observers:
+            view, every = b.views[sid].avatars, b.views[sid].every
+            for aid, (x, z, hd, an, _name) in view.items():
+                if aid >> LANE_SHIFT != 0:
+                    continue  # another observer
+                slower += every[aid] > 1
+                if (tick + aid) % every[aid] == 0:
+                    truth = a.world.avatars[aid]
+                    assert (x, z, hd, an) == (truth.qx, truth.qz, truth.qh, truth.qa)
+    assert slower > 0, "no remote avatar was on a slower tier: the test tests nothing"
