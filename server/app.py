@@ -30,8 +30,10 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from functools import partial
 
 from aiohttp import web
 from prometheus_client import Gauge
@@ -110,15 +112,17 @@ from srichan_world.street.inclusion import InclusionDesk
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.moderation import ModerationDesk
 from srichan_world.street.street import Street
-from srichan_world.world.admission import Admission
+from srichan_world.world.admission import Admission, NewIdentities
 from srichan_world.world.badges.achievements import achievements_of
 from srichan_world.world.badges.credential import Issuer
+from srichan_world.world.bursts import RedemptionBursts
 from srichan_world.world.courses import CourseBook
 from srichan_world.world.dialogue import MUNICIPALITY
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.moderation import Guard
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from srichan_world.world.quests import QuestBook
+from srichan_world.world.work import WorkGate
 
 RELAY_TIMEOUT_S = 2.0
 
@@ -145,6 +149,7 @@ def create_app(
         raise ConfigError([f"scene: {exc}"]) from None
     lrs = LrsConfig.from_env(environ)
     metrics = Metrics()
+    identities = _new_identities(settings, metrics)
     presence = _presence_settings(settings)
     booths = BoothService(files.manifest)
     slots = {slot: place.position for slot, place in booths.slots.items()}
@@ -157,7 +162,13 @@ def create_app(
     course_desk = CourseDesk(CourseBook(content.courses), badge_desk)
     street = Street(
         world,
-        LearningDesk(content, badges=badge_desk, courses=course_desk),
+        LearningDesk(
+            content,
+            badges=badge_desk,
+            courses=course_desk,
+            work=_work_gate(settings),
+            identities=identities,
+        ),
         BoothCounter(slots),
         moderation=moderation,
         dialogue=_dialogue_desk(content, guard),
@@ -306,7 +317,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         board = app[NOW] = NowBoard(pump, app[SCENE], now_client)
 
         pump.serve(
-            StoreSteps(store, booths, app[BADGES]),
+            StoreSteps(store, booths, app[BADGES], on_redeemed=_bursts(booths, app[METRICS])),
             on_leave=(fanout.forget,),
             sharing=sharing,
             on_learned=learning.learned,
@@ -369,3 +380,36 @@ def _dialogue_desk(content: LearningContent, guard: Guard) -> DialogueDesk | Non
     if not footprints:
         return None
     return DialogueDesk(footprints, guard, content.policy.daily_earn_cap)
+
+
+def _work_gate(settings: Settings) -> WorkGate | None:
+    """A key per process: a challenge and its proof travel on the same socket."""
+    return WorkGate(secrets.token_bytes(32), settings.work_bits) if settings.work_bits else None
+
+
+def _new_identities(settings: Settings, metrics: Metrics) -> NewIdentities:
+    """New identities per address, with their operator signals in ``/metrics``."""
+    identities = NewIdentities(settings.admission_limits())
+    metrics.identities_busiest.set_function(lambda: identities.busiest(time.time()))
+    metrics.identities_registered.set_function(lambda: identities.registered)
+    metrics.identities_refused.set_function(lambda: identities.refused)
+    return identities
+
+
+def _bursts(booths: BoothService, metrics: Metrics) -> Callable[[str, float], None]:
+    """Redemptions per booth slot and each slot's busiest minute of the hour in ``/metrics``
+    (labels: the slots the scene had at start, a bounded set)."""
+    bursts = RedemptionBursts(booths.slots)
+    for slot in bursts.slots:
+        metrics.redemptions.labels(slot)
+        metrics.redemption_peak.labels(slot).set_function(partial(_peak, bursts, slot))
+
+    def redeemed(slot: str, now: float) -> None:
+        if bursts.record(slot, now):
+            metrics.redemptions.labels(slot).inc()
+
+    return redeemed
+
+
+def _peak(bursts: RedemptionBursts, slot: str) -> int:
+    return bursts.peak(slot, time.time())

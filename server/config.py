@@ -19,6 +19,8 @@ address in (a school, a mobile carrier's CGNAT):
 | ``keepalive_timeout_s`` | 15 | idle keep-alive, and the next request head after a response |
 | ``body_timeout_s`` | 10 | a request body may stall this long (60 s in all) |
 | ``slow_client_s`` | 10 | a WebSocket client that stops reading is cut within this |
+| ``identities_per_hour`` / ``identity_burst`` | 600 / 200 | new visitor identities per address |
+| ``work_bits`` | 16 | proof of work (leading zero bits) a new visitor identity pays; 0: none |
 
 Retention (docs/privacy.md): ``retain_statements_days`` (365) and ``retain_reports_days``
 (180) bound how long raw per-visitor records are kept.
@@ -37,6 +39,7 @@ from urllib.parse import urlsplit
 from server.redis_client import SCHEMES as REDIS_SCHEMES
 from srichan_world.world.admission import AdmissionLimits, Network, parse_networks
 from srichan_world.world.privacy import Retention
+from srichan_world.world.work import DEFAULT_BITS, MAX_BITS
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 SPAWN_RULES = ("start", "rotate")
@@ -80,6 +83,10 @@ class Settings:
     ws_transport: str = "picows"
     """Who speaks WebSocket on ``/ws``: ``picows`` (Cython, on the same port, through the
     connection gate) or ``aiohttp`` (the fallback)."""
+    identities_per_hour: float = AdmissionLimits.identities_per_hour
+    identity_burst: int = AdmissionLimits.identity_burst
+    work_bits: int = DEFAULT_BITS
+    """Proof of work a new visitor identity pays (2**bits hashes on average; 0: none)."""
     public_url: str = ""
     """The street's public origin (``https://host``): the base of every URL inside an Open
     Badge. Empty: ``http://<host>:<port>``, fine on one machine only."""
@@ -111,6 +118,8 @@ class Settings:
             hellos_per_minute=self.hellos_per_minute,
             hello_burst=self.hello_burst,
             pending_per_address=self.pending_per_address,
+            identities_per_hour=self.identities_per_hour,
+            identity_burst=self.identity_burst,
         )
 
 
@@ -137,6 +146,9 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("ws_per_address", "SRICHAN_WS_PER_ADDRESS", int, "WebSockets open at once per address"),
     ("hellos_per_minute", "SRICHAN_HELLOS_PER_MINUTE", float, "handshakes/min per address"),
     ("hello_burst", "SRICHAN_HELLO_BURST", int, "handshakes at once per address"),
+    ("identities_per_hour", "SRICHAN_IDENTITIES_PER_HOUR", float, "new identities/h per address"),
+    ("identity_burst", "SRICHAN_IDENTITY_BURST", int, "new identities at once per address"),
+    ("work_bits", "SRICHAN_WORK_BITS", int, "proof of work bits for a new identity (0: none)"),
     (
         "pending_per_address",
         "SRICHAN_PENDING_PER_ADDRESS",
@@ -247,6 +259,9 @@ def validate(settings: Settings) -> list[str]:
         ("hellos_per_minute", 0.1, 100_000, ""),
         ("hello_burst", 1, 100_000, ""),
         ("pending_per_address", 1, 100_000, ""),
+        ("work_bits", 0, MAX_BITS, " bits"),
+        ("identities_per_hour", 0.1, 100_000, ""),
+        ("identity_burst", 1, 100_000, ""),
         ("header_timeout_s", 1, 120, " s"),
         ("keepalive_timeout_s", 1, 600, " s"),
         ("body_timeout_s", 1, 120, " s"),

@@ -44,9 +44,34 @@ class Metrics:
             registry=r,
         )
         for reason in Reason:
-            self.admission_refusals.labels(reason.value)
+            if reason is not Reason.IDENTITIES:  # counted by the gauges below
+                self.admission_refusals.labels(reason.value)
         self.admission_addresses = Gauge(
             "srichan_admission_addresses", "Client addresses admission control tracks", registry=r
+        )
+        self.identities_busiest = Gauge(
+            "srichan_new_identities_busiest_address",
+            "Most new visitor identities one client address registered this clock hour",
+            registry=r,
+        )
+        self.identities_registered = Gauge(
+            "srichan_new_identities_registered",
+            "New visitor identities registered after a proof of work, since start",
+            registry=r,
+        )
+        self.identities_refused = Gauge(
+            "srichan_new_identities_refused",
+            "New visitor identities refused by the per-address allowance, since start",
+            registry=r,
+        )
+        self.redemptions = Counter(
+            "srichan_redemptions", "Coupons sold, by booth slot of the scene", ["slot"], registry=r
+        )
+        self.redemption_peak = Gauge(
+            "srichan_redemption_peak_per_minute",
+            "Most coupons sold at a booth slot in one minute over the last hour",
+            ["slot"],
+            registry=r,
         )
         self.header_timeouts = Counter(
             "srichan_header_timeouts",

@@ -54,6 +54,8 @@ export const MsgType = Object.freeze({
   DIALOGUE_REPORT: 113,
   DIALOGUE_THANKS: 114,
   USAGE: 104,
+  WORK_PROOF: 116,
+  WORK_CHALLENGE: 117,
 });
 
 export const ErrorCode = Object.freeze({
@@ -140,6 +142,9 @@ export const ErrorCode = Object.freeze({
   UNKNOWN_OPINION: 166,
   OWN_OPINION: 167,
   BAD_USAGE: 153,
+  WORK_INVALID: 170,
+  WORK_EXPIRED: 171,
+  IDENTITY_LIMIT: 172,
   RECOVERY_CODE_INVALID: 180,
   RECOVERY_UNKNOWN: 181,
   SIGN_IN_REQUIRED: 182,
@@ -279,6 +284,8 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.DIALOGUE_SUPPORT]: Feature.LEARNING,
   [MsgType.DIALOGUE_REPORT]: Feature.LEARNING,
   [MsgType.DIALOGUE_THANKS]: Feature.LEARNING,
+  [MsgType.WORK_PROOF]: Feature.LEARNING,
+  [MsgType.WORK_CHALLENGE]: Feature.LEARNING,
 });
 
 export const LIMITS = Object.freeze({
@@ -388,6 +395,8 @@ export const FIELDS = Object.freeze({
   [MsgType.DIALOGUE_SUPPORT]: Object.freeze(["question", "opinion"]),
   [MsgType.DIALOGUE_REPORT]: Object.freeze(["question", "opinion", "reason", "note"]),
   [MsgType.DIALOGUE_THANKS]: Object.freeze(["question", "reward", "balance"]),
+  [MsgType.WORK_PROOF]: Object.freeze(["challenge", "nonce"]),
+  [MsgType.WORK_CHALLENGE]: Object.freeze(["challenge", "bits", "expires"]),
 });
 
 export const RECORDS = Object.freeze({
@@ -418,4 +427,4 @@ export const GLOSSARY = Object.freeze({
 });
 
 /** Types a client may send. */
-export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET, MsgType.USAGE, MsgType.DIALOGUE_GET, MsgType.DIALOGUE_VOTE, MsgType.DIALOGUE_OPINION, MsgType.DIALOGUE_SUPPORT, MsgType.DIALOGUE_REPORT]);
+export const CLIENT_TYPES = Object.freeze([MsgType.HELLO, MsgType.MOVE, MsgType.CHAT, MsgType.EMOTE, MsgType.PING, MsgType.TRAVEL, MsgType.SET_NICKNAME, MsgType.QUIZ_OPEN, MsgType.QUIZ_ANSWER, MsgType.WALLET_GET, MsgType.LEADERBOARD_GET, MsgType.REDEEM, MsgType.BADGES_GET, MsgType.REPORT, MsgType.LESSON_READ, MsgType.COURSES_GET, MsgType.USAGE, MsgType.DIALOGUE_GET, MsgType.DIALOGUE_VOTE, MsgType.DIALOGUE_OPINION, MsgType.DIALOGUE_SUPPORT, MsgType.DIALOGUE_REPORT, MsgType.WORK_PROOF]);

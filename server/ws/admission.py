@@ -28,6 +28,9 @@ from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world.admission import Admission, Network
 
 WsHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ADDRESS = web.RequestKey("address", str)
+"""Set for each admitted handshake: the client address it was counted under (the street
+counts new identities by it)."""
 HELD = web.RequestKey("held", tuple[str, float])
 """Set by the handler when its session's avatar is left waiting for a resume: ``(resume
 token, end of the window)``. The address keeps counting it until then."""
@@ -103,6 +106,7 @@ class SocketAdmission:
                 return web.Response(
                     status=verdict.status, body=verdict.body, headers=verdict.headers
                 )
+            request[ADDRESS] = verdict
             try:
                 return await handler(request)
             finally:

@@ -12,7 +12,7 @@ import asyncio
 
 from aiohttp import WSMsgType, web
 
-from server.ws.admission import HELD
+from server.ws.admission import ADDRESS, HELD
 from server.ws.pump import Pump
 from srichan_world.protocol.codes import CloseCode
 from srichan_world.protocol.limits import MAX_FRAME_BYTES
@@ -56,7 +56,7 @@ class AiohttpDoor:
         await ws.prepare(request)
         transport = request.transport
         assert transport is not None
-        conn = pump.open(_Socket(ws, transport))
+        conn = pump.open(_Socket(ws, transport), request.get(ADDRESS))
         receive, feed, binary = ws.receive, pump.feed, WSMsgType.BINARY
         goodbye = False
         try:

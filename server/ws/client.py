@@ -9,7 +9,9 @@
 
 Every decoded message goes to one inbox (the latest ``inbox_size``); :meth:`next` takes the
 first message of a kind and leaves the others there, :meth:`recv` takes whatever is first.
-Frames also update :attr:`avatars`. A bot that does not want decoded frames passes
+Frames also update :attr:`avatars`. A new visitor id's work challenge is answered by the
+client itself (``solve_work``, on by default), so the wallet follows the hello as before.
+A bot that does not want decoded frames passes
 ``on_frame`` to get the raw bytes instead (decoding 1,500 clients' frames in Python would
 measure the bot, not the server).
 """
@@ -40,8 +42,11 @@ from srichan_world.protocol.messages import (
     Move,
     Ping,
     Pong,
+    Wallet,
     Welcome,
 )
+from srichan_world.protocol.work import WorkChallenge, WorkProof
+from srichan_world.world.work import solve
 
 M = TypeVar("M", bound=Message)
 _FRAME_BYTE = int(MsgType.FRAME)
@@ -82,8 +87,12 @@ class PresenceClient:
         ws: ClientConnection,
         on_frame: Callable[[bytes], None] | None = None,
         inbox_size: int = 10_000,
+        solve_work: bool = True,
     ) -> None:
         self.ws = ws
+        self.solve_work = solve_work
+        """Answer work challenges here (off: they go to the inbox, for attack tests)."""
+        self._proving: set[asyncio.Task[None]] = set()
         self.on_frame = on_frame
         self.inbox: deque[Message] = deque(maxlen=inbox_size)
         self.closure: Closed | None = None
@@ -101,11 +110,12 @@ class PresenceClient:
         *,
         on_frame: Callable[[bytes], None] | None = None,
         open_timeout: float = 10.0,
+        solve_work: bool = True,
     ) -> PresenceClient:
         ws = await websockets.connect(
             url, compression=None, max_size=None, open_timeout=open_timeout, ping_interval=None
         )
-        return cls(ws, on_frame)
+        return cls(ws, on_frame, solve_work=solve_work)
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -135,6 +145,18 @@ class PresenceClient:
             raise TypeError(f"expected welcome, got {reply!r}")
         self.welcome = reply
         return reply
+
+    async def entered(self, timeout: float = 30.0) -> None:
+        """Wait, taking nothing from the inbox, until the hello's identity was answered (its
+        ``wallet`` or its ``error``, after any proof of work): moves made before it do not
+        count as visits for a new identity."""
+        cid = self.welcome.cid if self.welcome is not None else None
+        async with asyncio.timeout(timeout):
+            while not any(isinstance(m, (Wallet, Error)) and m.cid == cid for m in self.inbox):
+                if self.closure is not None:
+                    raise self.closure
+                self._arrived.clear()
+                await self._arrived.wait()
 
     async def move(self, x: float, z: float, heading: float = 0.0, anim: int = Anim.WALK) -> None:
         await self.send(Move(x, z, heading, anim))
@@ -215,6 +237,11 @@ class PresenceClient:
                 msg = decode(data, SERVER_TYPES, None)
                 if isinstance(msg, Frame):
                     self._apply(msg)
+                elif isinstance(msg, WorkChallenge) and self.solve_work:
+                    task = asyncio.create_task(self._prove(msg))
+                    self._proving.add(task)
+                    task.add_done_callback(self._proving.discard)
+                    continue
                 self.inbox.append(msg)
                 self._arrived.set()
         except websockets.ConnectionClosed:
@@ -222,6 +249,11 @@ class PresenceClient:
         finally:
             self.closure = Closed(self.ws.close_code, self.ws.close_reason or "")
             self._arrived.set()
+
+    async def _prove(self, challenge: WorkChallenge) -> None:
+        nonce = await asyncio.to_thread(solve, challenge.challenge, challenge.bits)
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self.send(WorkProof(challenge.challenge, nonce, cid=challenge.cid))
 
     def _apply(self, f: Frame) -> None:
         seen = self.avatars

@@ -102,8 +102,15 @@ class _Socket:
 class _Listener(WSListener):
     """One admitted WebSocket: frames to the pump, the end to the pump and the door."""
 
-    def __init__(self, pump: Pump, leave: Callable[[tuple[str, float] | None], None]) -> None:
+    def __init__(
+        self,
+        pump: Pump,
+        leave: Callable[[tuple[str, float] | None], None],
+        address: str | None = None,
+    ) -> None:
         self.pump = pump
+        self.address = address
+        """The client address the door counted (``None``: no door)."""
         self.leave = leave
         """Tells the door the socket ended (with the avatar left waiting for a resume)."""
         self.goodbye = False
@@ -116,7 +123,7 @@ class _Listener(WSListener):
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.sock = _Socket(transport)
-        self.conn = self.pump.open(self.sock)
+        self.conn = self.pump.open(self.sock, self.address)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         conn = self.conn
@@ -220,18 +227,18 @@ class PicowsDoor:
         headers = request.headers
         if "upgrade" in headers.get("connection", "").lower().replace(" ", "").split(","):
             headers["connection"] = "upgrade"  # e.g. Firefox's "keep-alive, Upgrade"
-        door, leave = self.door, _nothing
+        door, leave, address = self.door, _nothing, None
         if door is not None:  # the door first (403 banned, 429), as aiohttp's handler does
             verdict = door.enter(peer, headers.getall("x-forwarded-for", ()))
             if isinstance(verdict, Refusal):
                 return _answer(verdict.status, verdict.body, verdict.headers)
-            leave = partial(door.leave, verdict)
+            leave, address = partial(door.leave, verdict), verdict
         try:
             _validate_upgrade_request(request)
         except RuntimeError as exc:  # not a WebSocket handshake: no socket to count
             leave(None)
             return _answer(400, str(exc).encode(), {})
-        return _Listener(self.pump, leave)
+        return _Listener(self.pump, leave, address)
 
 
 def _answer(status: int, body: bytes, headers: dict[str, str]) -> WSUpgradeResponseWithListener:

@@ -217,15 +217,16 @@ class Pump:
 
     # -- one connection (called by a door: server/ws/aio.py, server/ws/fast.py) ---------------
 
-    def open(self, sock: Socket) -> Connection:
-        """A new upgraded socket: a session of the street, with its writer."""
+    def open(self, sock: Socket, address: str | None = None) -> Connection:
+        """A new upgraded socket: a session of the street, with its writer; ``address``:
+        the client address the door counted it under (new identities are counted by it)."""
         bound_buffers(sock.transport, self.limits)
         sid = next(self._ids)
         conn = Connection(sid, sock)
         self.conns[sid] = conn
         self._ring.append(sid)
         self.metrics.connections.inc()
-        self.apply(self.street.connect(sid, _clock()))
+        self.apply(self.street.connect(sid, _clock(), address))
         conn.writer = asyncio.create_task(self._writer(conn))
         return conn
 

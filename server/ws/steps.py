@@ -7,6 +7,8 @@ the program asks. A refusal the store raises (``Refused``) and an unreachable st
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from server.services.badges import BadgeIssuer
 from server.services.booths import BoothService
 from server.store import Store, StoreError
@@ -23,6 +25,7 @@ from srichan_world.street.dialogue_steps import (
 from srichan_world.street.steps import (
     AdvanceQuests,
     AttendEvent,
+    AuthenticateVisitor,
     CompleteCourse,
     FileReport,
     IssueBadge,
@@ -57,8 +60,11 @@ class StoreSteps:
         store: Store,
         booths: BoothService | None = None,
         badges: BadgeIssuer | None = None,
+        on_redeemed: Callable[[str, float], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_redeemed = on_redeemed
+        """Told ``(slot, time)`` of each coupon the store sold (operators' burst signal)."""
         self.booths = booths
         self.badges = badges
 
@@ -67,6 +73,8 @@ class StoreSteps:
         match step:
             case RegisterVisitor(visitor_id, secret, now):
                 return await store.register_visitor(visitor_id, secret, now)
+            case AuthenticateVisitor(visitor_id, secret):
+                return await store.authenticate_visitor(visitor_id, secret)
             case ReadQuestProgress(visitor_id):
                 return await store.quest_progress(visitor_id)
             case ReadBalance(visitor_id):
@@ -84,7 +92,10 @@ class StoreSteps:
             case ReadLeaderboard(board, now, limit):
                 return await store.leaderboard(board, now, limit)
             case Redeem(redemption, secret):
-                return await store.redeem(redemption, secret)
+                sold = await store.redeem(redemption, secret)
+                if self.on_redeemed is not None:
+                    self.on_redeemed(redemption.slot, redemption.now)
+                return sold
             case ReadSignedIn(visitor_id):
                 return await store.account_link(visitor_id) is not None
             case FileReport(report):

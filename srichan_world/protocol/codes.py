@@ -78,6 +78,8 @@ class MsgType(IntEnum):
     DIALOGUE_THANKS = 114  # S→C: the reward for taking part, paid once per question
     # inclusion figures (how the street is used: list mode, language, text size, narration)
     USAGE = 104  # C→S: this session's display settings and device class (no reply)
+    WORK_PROOF = 116  # C→S: the proof of work that registers a new visitor identity
+    WORK_CHALLENGE = 117  # S→C: a new identity must prove work for this challenge first
 
 
 class Feature(StrEnum):
@@ -140,6 +142,8 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.DIALOGUE_REPORT: Feature.LEARNING,
     MsgType.DIALOGUE_THANKS: Feature.LEARNING,
     MsgType.USAGE: Feature.LEARNING,
+    MsgType.WORK_PROOF: Feature.LEARNING,
+    MsgType.WORK_CHALLENGE: Feature.LEARNING,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -255,6 +259,10 @@ class ErrorCode(IntEnum):
     OWN_OPINION = 167  # a visitor cannot support their own opinion
     # inclusion figures
     BAD_USAGE = 153  # usage: a language or device class the protocol does not name
+    # new identities (Sybil resistance)
+    WORK_INVALID = 170  # the proof of work is forged, another id's, short of work or malformed
+    WORK_EXPIRED = 171  # the proof of work's challenge expired: a new one comes with it
+    IDENTITY_LIMIT = 172  # this address registered its allowance of new identities for now
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)

@@ -31,7 +31,7 @@ from srichan_world.protocol.base import (
 from srichan_world.protocol.calendar import EventAttended as EventAttended
 from srichan_world.protocol.calendar import Events as Events
 from srichan_world.protocol.codes import MsgType
-from srichan_world.protocol.dialogue_messages import DIALOGUE_CLIENT_TYPES, DIALOGUE_MESSAGES
+from srichan_world.protocol.families import FAMILY_CLIENT_TYPES, FAMILY_MESSAGES
 from srichan_world.protocol.fields import (
     Bool,
     Data,
@@ -42,7 +42,6 @@ from srichan_world.protocol.fields import (
     Seq,
     Str,
 )
-from srichan_world.protocol.usage_messages import USAGE_CLIENT_TYPES, USAGE_MESSAGES
 from srichan_world.scene.model import Text
 
 # -- records nested inside messages ---------------------------------------------------------
@@ -572,7 +571,7 @@ MESSAGES: dict[MsgType, type[Message]] = {
         EventAttended,
     )
 }
-MESSAGES.update({cls.TYPE: cls for cls in DIALOGUE_MESSAGES + USAGE_MESSAGES})
+MESSAGES.update({cls.TYPE: cls for cls in FAMILY_MESSAGES})
 
 CLIENT_TYPES = frozenset(
     {
@@ -593,8 +592,7 @@ CLIENT_TYPES = frozenset(
         MsgType.LESSON_READ,
         MsgType.COURSES_GET,
     }
-    | DIALOGUE_CLIENT_TYPES
-    | USAGE_CLIENT_TYPES
+    | FAMILY_CLIENT_TYPES
 )
 """What a client may send; anything else from a client is an unknown type."""
 SERVER_TYPES = frozenset(MESSAGES) - CLIENT_TYPES

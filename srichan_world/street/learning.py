@@ -45,13 +45,16 @@ from srichan_world.protocol.messages import (
     QuizResult,
     Wallet,
 )
+from srichan_world.protocol.work import WorkProof
 from srichan_world.scene.geometry import Point
 from srichan_world.scene.model import Event
 from srichan_world.street.badges import BadgeDesk
 from srichan_world.street.courses import CourseDesk
+from srichan_world.street.newcomers import challenge, check_proof
 from srichan_world.street.steps import (
     AdvanceQuests,
     AttendEvent,
+    AuthenticateVisitor,
     Outcome,
     Program,
     ReadAttempts,
@@ -65,6 +68,7 @@ from srichan_world.street.steps import (
     StoreUnavailable,
 )
 from srichan_world.world import figures
+from srichan_world.world.admission import NewIdentities
 from srichan_world.world.badges.achievements import achievement_id
 from srichan_world.world.coupons import CouponRecord
 from srichan_world.world.events import Attended, Calendar
@@ -92,6 +96,8 @@ from srichan_world.world.quizzes import (
     QuizDesk,
     quiz_result,
 )
+from srichan_world.world.visitors import check_credentials
+from srichan_world.world.work import WorkGate
 
 BOARD_SIZE = 10
 PLAN_TRIES = 32
@@ -120,6 +126,8 @@ class Asker:
     position: Point
     visitor_id: str | None
     visitor_secret: str | None
+    address: str | None = None
+    """The client's address as admission counts it (``None``: not known, e.g. in tools)."""
 
 
 def _nonce() -> str:
@@ -135,8 +143,14 @@ class LearningDesk:
         nonce: Callable[[], str] = _nonce,
         badges: BadgeDesk | None = None,
         courses: CourseDesk | None = None,
+        work: WorkGate | None = None,
+        identities: NewIdentities | None = None,
     ) -> None:
         self.cap = content.policy.daily_earn_cap
+        self.work = work
+        self.identities = identities
+        """New identities per address, charged when a proof holds (``None``: unlimited)."""
+        """Asks a proof of work before a new visitor id is registered (``None``: no proof)."""
         self.badges = badges
         """Issues a badge for each quest completed (``None``: a street without badges)."""
         self.courses = courses
@@ -217,17 +231,27 @@ class LearningDesk:
 
     # -- requests (each a program) ----------------------------------------------------------
 
-    def hello(self, asker: Asker, now: float) -> Program[Outcome]:
+    def hello(self, asker: Asker, now: float, proven: bool = False) -> Program[Outcome]:
         """After each welcome: recognise the visitor, then their wallet and quest standing.
-        A session without an identity (a bot) is presence only: it gets nothing here."""
+        A session without an identity (a bot) is presence only: it gets nothing here. An id
+        the store does not know (or a wrong secret: one answer for both) gets a work
+        challenge instead, unless ``proven``."""
         if asker.visitor_id is None and asker.visitor_secret is None:
             return Outcome()
+        visitor: VisitorRecord
         try:
             if not asker.visitor_id or not asker.visitor_secret:
                 raise Refused(ErrorCode.NO_IDENTITY, "hello needs visitor_id and visitor_secret")
-            visitor: VisitorRecord = yield RegisterVisitor(
-                asker.visitor_id, asker.visitor_secret, now
-            )
+            check_credentials(asker.visitor_id, asker.visitor_secret)
+            if self.work is None or proven:
+                visitor = yield RegisterVisitor(asker.visitor_id, asker.visitor_secret, now)
+            else:
+                try:
+                    visitor = yield AuthenticateVisitor(asker.visitor_id, asker.visitor_secret)
+                except Refused as exc:
+                    if exc.code != ErrorCode.BAD_IDENTITY:
+                        raise
+                    return Outcome([challenge(self.work, asker.visitor_id, now)])
         except Refused as exc:
             return Outcome([refusal_message(exc.refusal, now)])
         self.leave(asker.session)
@@ -243,6 +267,17 @@ class LearningDesk:
         if self.events_changed:
             replies.append(self.events_message())
         return Outcome(replies, name=visitor.nickname)
+
+    def prove(self, asker: Asker, proof: WorkProof, now: float) -> Program[Outcome]:
+        """A new identity's proof: registered and entered as at a hello when it holds."""
+        try:
+            check_proof(self.work, self.identities, asker.visitor_id, asker.address, proof, now)
+        except Refused as exc:
+            replies: list[Message] = [refusal_message(exc.refusal, now)]
+            if exc.code == ErrorCode.WORK_EXPIRED and self.work and asker.visitor_id:
+                replies.append(challenge(self.work, asker.visitor_id, now))
+            return Outcome(replies)
+        return (yield from self.hello(asker, now, proven=True))
 
     def open_quiz(self, asker: Asker, quiz_id: str, now: float) -> Program[Outcome]:
         attended: tuple[Attended, list[dict[str, Any]], BadgeEarned | None] | None = None

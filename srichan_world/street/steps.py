@@ -53,6 +53,15 @@ class RegisterVisitor(Step):
 
 
 @dataclass(frozen=True)
+class AuthenticateVisitor(Step):
+    """Recognise an existing visitor by its secret (refused: ``BAD_IDENTITY``, for an
+    unknown id and a wrong secret alike); creates nothing."""
+
+    visitor_id: str
+    secret: str
+
+
+@dataclass(frozen=True)
 class ReadQuestProgress(Step):
     visitor_id: str
 

@@ -49,6 +49,7 @@ from srichan_world.protocol.messages import (
     SetNickname,
 )
 from srichan_world.protocol.usage_messages import UsageMsg
+from srichan_world.protocol.work import WorkChallenge, WorkProof
 from srichan_world.scene.manifest import Manifest
 from srichan_world.scene.model import Event
 from srichan_world.street.booths import BoothCounter
@@ -64,6 +65,8 @@ from srichan_world.world.leaderboard import PUSH_INTERVAL_S
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.presence import Dispatch, Effect, PresenceWorld, Send
 
+HELD_WHILE_PROVING = 16
+"""Requests a session may send before its new identity's proof; they run after it."""
 UNAVAILABLE = "the street's records cannot be reached just now; try again in a moment"
 VISIT_STEP_M = 1.0
 """A session's position is looked at again once it moved this far (visits count within 15 m)."""
@@ -104,6 +107,8 @@ class _Job:
     running: Program[Any] | None = None
     request: Message | None = None
     """The message the running program answers (``None``: a visit check)."""
+    proving: bool = False
+    """A work challenge is out: requests wait for the proof (or a new hello), in order."""
 
 
 class Street:
@@ -132,6 +137,7 @@ class Street:
         self._jobs: dict[int, _Job] = {}
         self._pending_hello: dict[int, Hello] = {}
         self._seen_at: dict[int, tuple[float, float]] = {}
+        self._addresses: dict[int, str] = {}
         self._boards: Boards | None = None
         self._boards_program: Program[Boards] | None = None
         self._last_push = -math.inf
@@ -140,7 +146,10 @@ class Street:
 
     # -- presence entry points --------------------------------------------------------------
 
-    def connect(self, session: int, now: float) -> list[StreetEffect]:
+    def connect(self, session: int, now: float, address: str | None = None) -> list[StreetEffect]:
+        """A new socket; ``address``: its client address as admission counts it."""
+        if address is not None:
+            self._addresses[session] = address
         return list(self.world.connect(session, now))
 
     def receive(self, session: int, data: bytes, now: float, wall: float) -> Sequence[StreetEffect]:
@@ -157,6 +166,7 @@ class Street:
         effects: list[StreetEffect] = list(self.world.disconnect(session, now, goodbye))
         self._jobs.pop(session, None)
         self._pending_hello.pop(session, None)
+        self._addresses.pop(session, None)
         self._seen_at.pop(session, None)
         self.followers.discard(session)
         if self.learning is not None:
@@ -316,6 +326,8 @@ class Street:
         if learning is not None:
             if isinstance(msg, Hello):
                 return self._hello_program(session, now)
+            if isinstance(msg, WorkProof):
+                return lambda: learning.prove(self._asker(session), msg, now)
             if isinstance(msg, QuizOpen):
                 return lambda: learning.open_quiz(self._asker(session), msg.quiz_id, now)
             if isinstance(msg, QuizAnswer):
@@ -420,7 +432,8 @@ class Street:
         view = self.world.view(session)
         if view is None:
             return Asker(session, (math.nan, math.nan), None, None)
-        return Asker(session, (view.x, view.z), view.visitor_id, view.visitor_secret)
+        address = self._addresses.get(session)
+        return Asker(session, (view.x, view.z), view.visitor_id, view.visitor_secret, address)
 
     def _enter_again(self, session: int, now: float) -> list[StreetEffect]:
         hello = self._pending_hello.pop(session)
@@ -444,8 +457,25 @@ class Street:
         job = self._jobs.get(session)
         if job is None or not job.waiting or self.world.view(session) is None:
             return []
+        if job.proving:
+            return self._proof_next(session, job, now)
         msg, thunk = job.waiting.popleft()
         return self._start(session, msg, thunk(), now)
+
+    def _proof_next(self, session: int, job: _Job, now: float) -> list[StreetEffect]:
+        """While a new identity's work is out, only its proof (or a new hello) starts; up to
+        ``HELD_WHILE_PROVING`` other requests wait for it, more are refused at once."""
+        for i, (msg, thunk) in enumerate(job.waiting):
+            if isinstance(msg, (WorkProof, Hello)):
+                del job.waiting[i]
+                job.proving = False
+                return self._start(session, msg, thunk(), now)
+        refused: list[StreetEffect] = []
+        while len(job.waiting) > HELD_WHILE_PROVING:
+            msg, _thunk = job.waiting.pop()
+            error = Error(ErrorCode.NO_IDENTITY, "your new identity's proof of work comes first")
+            refused.append(self._send(session, error, msg))
+        return refused
 
     def _start(
         self, session: int, msg: Message | None, program: Program[Any], now: float
@@ -484,6 +514,8 @@ class Street:
         self, session: int, msg: Message | None, outcome: Outcome, now: float
     ) -> list[StreetEffect]:
         effects: list[StreetEffect] = [self._send(session, m, msg) for m in outcome.replies]
+        if any(isinstance(m, WorkChallenge) for m in outcome.replies):
+            self._jobs[session].proving = True
         renamed = outcome.name is not None and self.world.rename(session, outcome.name)
         if renamed and not any(isinstance(m, Nickname) for m in outcome.replies):
             # entered with a stored name: the client learns it as it would from set_nickname

@@ -15,6 +15,8 @@ Per address, :class:`Admission` keeps
 * the TCP connections that have gone a second without sending a whole request head
   (``pending_per_address``): what slowloris and silent connections hold, and honest clients,
   who send theirs within milliseconds, never do.
+* (:class:`NewIdentities`) a token bucket of new visitor identities, charged when a proof of
+  work registers one (``identities_per_hour``, ``identity_burst``);
 * the avatars its closed sockets left waiting for a resume (:meth:`Admission.hold`): they
   count against ``sockets_per_address`` like open sockets until they are resumed or their
   resume window ends, so connect → hello → close over and over cannot fill the street with
@@ -59,6 +61,7 @@ class Reason(StrEnum):
     SOCKETS = "sockets"
     HELLOS = "hellos"
     PENDING = "pending"
+    IDENTITIES = "identities"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ class AdmissionLimits:
     """Addresses remembered; past it the least recently used is forgotten."""
     socket_retry_s: int = 30
     """Retry-After for a refusal at the socket limit (someone must leave first)."""
+    identities_per_hour: float = 600.0
+    """New visitor identities registered per hour on average, after the burst: a busy
+    carrier's address sees new phones all day, a farm wants thousands an hour."""
+    identity_burst: int = 200
+    """New identities at once: a school class of first-time visitors behind one address."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +230,56 @@ class Admission:
         for token in entry.held:
             self._holders.pop(token, None)
         self.evicted += 1
+
+
+class NewIdentities:
+    """Per address, a token bucket of new visitor identities (``identities_per_hour``,
+    ``identity_burst``): asked only after a proof of work held, so nobody can spend another
+    address's allowance without doing the work. Its own table (bounded the same way, least
+    recently used forgotten first), on the wall clock the street's requests are decided at."""
+
+    def __init__(self, limits: AdmissionLimits = AdmissionLimits()) -> None:
+        self.limits = limits
+        self._buckets: OrderedDict[str, _Minted] = OrderedDict()
+        self.registered = 0
+        """New identities let through since start (for operators: ``/metrics``)."""
+        self.refused = 0
+
+    def take(self, address: str, now: float) -> Denial | None:
+        """One new identity for ``address``: ``None`` (counted) or why not."""
+        buckets, limits = self._buckets, self.limits
+        entry = buckets.get(address)
+        if entry is None:
+            if len(buckets) >= limits.addresses_max:
+                buckets.popitem(last=False)
+            entry = buckets[address] = _Minted(limits, now)
+        else:
+            buckets.move_to_end(address)
+        bucket = entry.bucket
+        if bucket.take(now):
+            self.registered += 1
+            hour = int(now // 3600)
+            entry.count = entry.count + 1 if entry.hour == hour else 1
+            entry.hour = hour
+            return None
+        self.refused += 1
+        return Denial(Reason.IDENTITIES, max(1, math.ceil((1.0 - bucket.tokens) / bucket.rate)))
+
+    def busiest(self, now: float) -> int:
+        """The most new identities one address registered in the current clock hour: an
+        operator's farm signal that names no address (one number, whatever the crowd)."""
+        hour = int(now // 3600)
+        return max((e.count for e in self._buckets.values() if e.hour == hour), default=0)
+
+
+class _Minted:
+    __slots__ = ("bucket", "count", "hour")
+
+    def __init__(self, limits: AdmissionLimits, now: float) -> None:
+        self.bucket = TokenBucket(limits.identities_per_hour / 3600.0, limits.identity_burst, now)
+        self.hour = -1
+        self.count = 0
+        """New identities registered in clock hour ``hour`` (Unix seconds // 3600)."""
 
 
 def address_key(ip: str) -> str:

@@ -123,6 +123,8 @@ class Walker:
     ) -> Walker:
         client = await PresenceClient.connect(url)
         welcome = await client.hello(name, (1, 2, 3), visitor_id=visitor_id, visitor_secret=secret)
+        if visitor_id is not None:
+            await client.entered()  # a new identity's proof of work first: then visits count
         return cls(client, (welcome.x, welcome.z))
 
     async def walk(self, *waypoints: tuple[float, float]) -> None:

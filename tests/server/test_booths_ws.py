@@ -103,6 +103,10 @@ async def test_redeeming_over_the_socket_issues_a_coupon_the_owner_can_check(
             "POST", "/owner/api/booths/B01/coupons/verify", "owner", {"code": reply.coupon.code}
         )
         assert status == 200 and checked["ok"]
+        metrics = await (await site.client.get("/metrics")).text()
+        assert 'srichan_redemptions_total{slot="B01"} 1.0' in metrics
+        assert 'srichan_redemption_peak_per_minute{slot="B01"} 1.0' in metrics
+        assert 'srichan_redemption_peak_per_minute{slot="B02"} 0.0' in metrics
     finally:
         await near.close()
 

@@ -4,6 +4,7 @@
 
 import { decode, encode } from "@msgpack/msgpack";
 import { FIELDS, LIMITS, MsgType, PROTOCOL_VERSION, RECORDS } from "../protocol.js";
+import { solveWork } from "./work.js";
 
 const RECORD_FIELDS = {
   [MsgType.FRAME]: { enters: RECORDS.Enter },
@@ -107,6 +108,7 @@ export class Connection extends EventTarget {
     this.rttMs = null;
     this.bytesIn = 0;
     this.bytesOut = 0;
+    this.workMs = null; // how long the last proof of work took (tests, diagnostics)
   }
 
   open() {
@@ -165,6 +167,8 @@ export class Connection extends EventTarget {
       this.startPings();
     } else if (msg.type === MsgType.PONG) {
       this.rttMs = performance.now() - msg.t;
+    } else if (msg.type === MsgType.WORK_CHALLENGE) {
+      this.prove(msg);
     }
     if (msg.cid != null && this.pending.has(msg.cid)) {
       const { resolve, timer } = this.pending.get(msg.cid);
@@ -204,6 +208,17 @@ export class Connection extends EventTarget {
     setTimeout(() => {
       if (!this.closedByUs) this.connect();
     }, delay);
+  }
+
+  /** A new identity's proof of work, solved off the main thread and sent on this socket
+   * (a socket replaced meanwhile gets its own challenge). Nothing is shown to the visitor. */
+  async prove(msg) {
+    const socket = this.socket;
+    const started = performance.now();
+    const nonce = await solveWork(msg.challenge, msg.bits);
+    this.workMs = performance.now() - started;
+    if (socket !== this.socket) return;
+    this.sendRaw(encodeMessage(MsgType.WORK_PROOF, { challenge: msg.challenge, nonce }, msg.cid));
   }
 
   startPings() {
