@@ -162,13 +162,18 @@ async def serve(
 
 
 async def join(server: Server, name: str, n: int | None = None) -> PresenceClient:
-    """A visitor on ``server`` (with visitor ``n``'s identity when given)."""
+    """A visitor on ``server`` (with visitor ``n``'s identity when given). With an identity it
+    returns once the hello's identity was answered (its wallet or its error, after a new
+    identity's proof of work), as a visitor's page does: what is pushed or asked after that
+    is not raced by the hello's own replies."""
     client = await PresenceClient.connect(server.ws)
     identity = {}
     if n is not None:
         vid, secret = visitor(n)
         identity = {"visitor_id": vid, "visitor_secret": secret}
     await client.hello(name, (1, 2, 3), **identity)
+    if n is not None:
+        await client.entered()
     return client
 
 
