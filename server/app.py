@@ -111,6 +111,7 @@ from srichan_world.street.dialogue import DialogueDesk
 from srichan_world.street.inclusion import InclusionDesk
 from srichan_world.street.learning import LearningDesk
 from srichan_world.street.moderation import ModerationDesk
+from srichan_world.street.pending import PendingDesk
 from srichan_world.street.street import Street
 from srichan_world.world.admission import Admission, NewIdentities
 from srichan_world.world.badges.achievements import achievements_of
@@ -120,6 +121,7 @@ from srichan_world.world.courses import CourseBook
 from srichan_world.world.dialogue import MUNICIPALITY
 from srichan_world.world.learning import LearningContent
 from srichan_world.world.moderation import Guard
+from srichan_world.world.pending import PendingRule
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from srichan_world.world.quests import QuestBook
 from srichan_world.world.work import WorkGate
@@ -173,6 +175,7 @@ def create_app(
         moderation=moderation,
         dialogue=_dialogue_desk(content, guard),
         inclusion=InclusionDesk(),
+        pending=PendingDesk(PendingRule(settings.unlock_quizzes, settings.unlock_minutes)),
     )
     limits = SocketLimits.cutting_within(settings.slow_client_s)
     pump = Pump(street, presence, metrics, limits, wall=wall)

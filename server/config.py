@@ -21,6 +21,7 @@ address in (a school, a mobile carrier's CGNAT):
 | ``slow_client_s`` | 10 | a WebSocket client that stops reading is cut within this |
 | ``identities_per_hour`` / ``identity_burst`` | 600 / 200 | new visitor identities per address |
 | ``work_bits`` | 16 | proof of work (leading zero bits) a new visitor identity pays; 0: none |
+| ``unlock_quizzes`` / ``unlock_minutes`` | 3 / 10 | learning before new tokens spend (0: off) |
 
 Retention (docs/privacy.md): ``retain_statements_days`` (365) and ``retain_reports_days``
 (180) bound how long raw per-visitor records are kept.
@@ -37,6 +38,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.redis_client import SCHEMES as REDIS_SCHEMES
+from srichan_world.world import pending
 from srichan_world.world.admission import AdmissionLimits, Network, parse_networks
 from srichan_world.world.privacy import Retention
 from srichan_world.world.work import DEFAULT_BITS, MAX_BITS
@@ -87,6 +89,10 @@ class Settings:
     identity_burst: int = AdmissionLimits.identity_burst
     work_bits: int = DEFAULT_BITS
     """Proof of work a new visitor identity pays (2**bits hashes on average; 0: none)."""
+    unlock_quizzes: int = pending.QUIZZES
+    unlock_minutes: float = pending.MINUTES
+    """A new identity's tokens are spendable once it passed ``unlock_quizzes`` distinct
+    quizzes and ``unlock_minutes`` went by since its first visit (both 0: no pending)."""
     public_url: str = ""
     """The street's public origin (``https://host``): the base of every URL inside an Open
     Badge. Empty: ``http://<host>:<port>``, fine on one machine only."""
@@ -149,6 +155,8 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("identities_per_hour", "SRICHAN_IDENTITIES_PER_HOUR", float, "new identities/h per address"),
     ("identity_burst", "SRICHAN_IDENTITY_BURST", int, "new identities at once per address"),
     ("work_bits", "SRICHAN_WORK_BITS", int, "proof of work bits for a new identity (0: none)"),
+    ("unlock_quizzes", "SRICHAN_UNLOCK_QUIZZES", int, "quizzes before new tokens spend"),
+    ("unlock_minutes", "SRICHAN_UNLOCK_MINUTES", float, "minutes before new tokens spend"),
     (
         "pending_per_address",
         "SRICHAN_PENDING_PER_ADDRESS",
@@ -260,6 +268,8 @@ def validate(settings: Settings) -> list[str]:
         ("hello_burst", 1, 100_000, ""),
         ("pending_per_address", 1, 100_000, ""),
         ("work_bits", 0, MAX_BITS, " bits"),
+        ("unlock_quizzes", 0, 100, ""),
+        ("unlock_minutes", 0, 7 * 24 * 60, " min"),
         ("identities_per_hour", 0.1, 100_000, ""),
         ("identity_burst", 1, 100_000, ""),
         ("header_timeout_s", 1, 120, " s"),

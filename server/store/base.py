@@ -57,6 +57,7 @@ from srichan_world.world.figures import Usage, UsageTotal
 from srichan_world.world.leaderboard import BOARD_MAX, Board, LeaderRow
 from srichan_world.world.ledger import AuditReport, Entry, Transfer
 from srichan_world.world.owners import Owner, OwnerAction, OwnerSession
+from srichan_world.world.pending import Standing
 from srichan_world.world.quests import ProgressChanged, QuestPlan, QuestState, QuestUpdate
 from srichan_world.world.quizzes import AnswerOutcome, AnswerPlan, AttemptsChanged, AttemptState
 
@@ -107,12 +108,21 @@ class StatementPage:
 class VisitorLedger(Protocol):
     """Visitors and their tokens: who a visitor is, and the double-entry ledger."""
 
-    async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
-        """Create the visitor, or return it when it exists with this secret.
+    async def register_visitor(
+        self, visitor_id: str, secret: str, now: float, *, newcomer: bool = False
+    ) -> Visitor:
+        """Create the visitor, or return it when it exists with this secret. A visitor
+        created with ``newcomer`` is kept as one (the pending rule applies to it); an
+        existing visitor is never changed.
 
         Raises ``Refused(BAD_IDENTITY)`` for malformed credentials or when the id is taken
         with another secret.
         """
+        ...
+
+    async def standing(self, visitor_id: str) -> Standing | None:
+        """What the pending rule reads: newcomer or not, registered when, distinct quizzes
+        passed; ``None`` for a visitor never registered."""
         ...
 
     async def authenticate_visitor(self, visitor_id: str, secret: str) -> Visitor:

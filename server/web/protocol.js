@@ -56,6 +56,7 @@ export const MsgType = Object.freeze({
   USAGE: 104,
   WORK_PROOF: 116,
   WORK_CHALLENGE: 117,
+  TOKENS_PENDING: 118,
 });
 
 export const ErrorCode = Object.freeze({
@@ -145,6 +146,7 @@ export const ErrorCode = Object.freeze({
   WORK_INVALID: 170,
   WORK_EXPIRED: 171,
   IDENTITY_LIMIT: 172,
+  TOKENS_PENDING: 173,
   RECOVERY_CODE_INVALID: 180,
   RECOVERY_UNKNOWN: 181,
   SIGN_IN_REQUIRED: 182,
@@ -286,6 +288,7 @@ export const FEATURE_OF = Object.freeze({
   [MsgType.DIALOGUE_THANKS]: Feature.LEARNING,
   [MsgType.WORK_PROOF]: Feature.LEARNING,
   [MsgType.WORK_CHALLENGE]: Feature.LEARNING,
+  [MsgType.TOKENS_PENDING]: Feature.LEARNING,
 });
 
 export const LIMITS = Object.freeze({
@@ -397,6 +400,7 @@ export const FIELDS = Object.freeze({
   [MsgType.DIALOGUE_THANKS]: Object.freeze(["question", "reward", "balance"]),
   [MsgType.WORK_PROOF]: Object.freeze(["challenge", "nonce"]),
   [MsgType.WORK_CHALLENGE]: Object.freeze(["challenge", "bits", "expires"]),
+  [MsgType.TOKENS_PENDING]: Object.freeze(["quizzes_left", "wait_s", "quizzes", "minutes"]),
 });
 
 export const RECORDS = Object.freeze({

@@ -39,6 +39,7 @@ from srichan_world.street.steps import (
     ReadLeaderboard,
     ReadQuestProgress,
     ReadSignedIn,
+    ReadStanding,
     RecordAnswer,
     Redeem,
     RegisterVisitor,
@@ -71,8 +72,10 @@ class StoreSteps:
     async def apply(self, step: Step) -> object:
         store = self.store
         match step:
-            case RegisterVisitor(visitor_id, secret, now):
-                return await store.register_visitor(visitor_id, secret, now)
+            case RegisterVisitor(visitor_id, secret, now, newcomer):
+                return await store.register_visitor(visitor_id, secret, now, newcomer=newcomer)
+            case ReadStanding(visitor_id):
+                return await store.standing(visitor_id)
             case AuthenticateVisitor(visitor_id, secret):
                 return await store.authenticate_visitor(visitor_id, secret)
             case ReadQuestProgress(visitor_id):

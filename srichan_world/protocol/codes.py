@@ -80,6 +80,7 @@ class MsgType(IntEnum):
     USAGE = 104  # C→S: this session's display settings and device class (no reply)
     WORK_PROOF = 116  # C→S: the proof of work that registers a new visitor identity
     WORK_CHALLENGE = 117  # S→C: a new identity must prove work for this challenge first
+    TOKENS_PENDING = 118  # S→C: a new identity's tokens wait for learning before they spend
 
 
 class Feature(StrEnum):
@@ -144,6 +145,7 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.USAGE: Feature.LEARNING,
     MsgType.WORK_PROOF: Feature.LEARNING,
     MsgType.WORK_CHALLENGE: Feature.LEARNING,
+    MsgType.TOKENS_PENDING: Feature.LEARNING,
 }
 """The feature each message belongs to: a server without it answers ``unsupported``, and
 the client tells the visitor which part is missing."""
@@ -263,6 +265,7 @@ class ErrorCode(IntEnum):
     WORK_INVALID = 170  # the proof of work is forged, another id's, short of work or malformed
     WORK_EXPIRED = 171  # the proof of work's challenge expired: a new one comes with it
     IDENTITY_LIMIT = 172  # this address registered its allowance of new identities for now
+    TOKENS_PENDING = 173  # a new identity's tokens are pending: more quizzes or minutes first
     # accounts
     RECOVERY_CODE_INVALID = 180  # not a recovery code: wrong length, letters or check (a typo)
     RECOVERY_UNKNOWN = 181  # no visitor here has this code (or the secret does not match)

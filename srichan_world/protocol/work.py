@@ -1,5 +1,6 @@
 """A new identity's proof of work (docs/protocol.md, *New identities*): the challenge the
-server sends after the hello of an unknown visitor id, and the client's proof."""
+server sends after the hello of an unknown visitor id, and the client's proof; and what is
+left before a new identity's tokens can be spent (``tokens_pending``)."""
 
 from __future__ import annotations
 
@@ -31,5 +32,21 @@ class WorkProof(Message):
     """Decimal digits, 1–20."""
 
 
-MESSAGES: tuple[type[Message], ...] = (WorkProof, WorkChallenge)
+@dataclass(frozen=True)
+class TokensPending(Message):
+    """A new identity's tokens are held until it learned on the street (both zero: they
+    can be spent now). Sent after its wallet and each time what is left changes."""
+
+    TYPE = MsgType.TOKENS_PENDING
+    quizzes_left: Annotated[int, COUNT]
+    """Distinct quizzes still to pass."""
+    wait_s: Annotated[float, Float()]
+    """Seconds until the holding period since the first visit ends (0: over)."""
+    quizzes: Annotated[int, COUNT]
+    """The rule: distinct quizzes to pass."""
+    minutes: Annotated[float, Float()]
+    """The rule: minutes from the first visit."""
+
+
+MESSAGES: tuple[type[Message], ...] = (WorkProof, WorkChallenge, TokensPending)
 CLIENT_TYPES = frozenset({MsgType.WORK_PROOF})

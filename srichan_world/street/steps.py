@@ -45,11 +45,14 @@ class Step:
 
 @dataclass(frozen=True)
 class RegisterVisitor(Step):
-    """Create the visitor, or recognise it by its secret (refused: ``BAD_IDENTITY``)."""
+    """Create the visitor, or recognise it by its secret (refused: ``BAD_IDENTITY``). One the
+    street creates is a ``newcomer``: its tokens wait for the pending rule
+    (:mod:`srichan_world.world.pending`)."""
 
     visitor_id: str
     secret: str
     now: float
+    newcomer: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,13 @@ class ReadQuestProgress(Step):
 
 @dataclass(frozen=True)
 class ReadBalance(Step):
+    visitor_id: str
+
+
+@dataclass(frozen=True)
+class ReadStanding(Step):
+    """What the pending rule reads of a visitor: a ``Standing``, or ``None`` if unknown."""
+
     visitor_id: str
 
 

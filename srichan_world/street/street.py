@@ -57,6 +57,7 @@ from srichan_world.street.dialogue import DialogueDesk
 from srichan_world.street.inclusion import InclusionDesk
 from srichan_world.street.learning import Asker, Boards, LearningDesk, board_message
 from srichan_world.street.moderation import ModerationDesk
+from srichan_world.street.pending import PendingDesk
 from srichan_world.street.steps import Outcome, Program, Step, StoreUnavailable
 from srichan_world.world import figures
 from srichan_world.world.dialogue import MUNICIPALITY
@@ -73,6 +74,7 @@ VISIT_STEP_M = 1.0
 BOARD_REFRESH_S = 5.0
 """Followed boards are re-read this often even without a local change: other server
 processes sharing a Redis store award too."""
+Thunk = Callable[[], Program[Any]]
 BOARDS_JOB = 0
 """The job id of the street's own leaderboard reads (sessions are numbered from 1)."""
 
@@ -123,9 +125,11 @@ class Street:
         moderation: ModerationDesk | None = None,
         dialogue: DialogueDesk | None = None,
         inclusion: InclusionDesk | None = None,
+        pending: PendingDesk | None = None,
     ) -> None:
         self.world = world
         self.inclusion = inclusion
+        self.pending = pending
         self.dialogue = dialogue
         self.learning = learning
         self.booths = booths
@@ -312,7 +316,9 @@ class Street:
             return [self._send(session, Error(ErrorCode.UNSUPPORTED, "not served here"), msg)]
         if isinstance(msg, Hello):
             self._pending_hello.pop(session, None)
-        elif session in self._pending_hello:  # enter first, then this request
+        else:
+            program = self._ruled(session, msg.TYPE, program, now)
+        if not isinstance(msg, Hello) and session in self._pending_hello:  # enter first
             self._jobs.setdefault(session, _Job()).waiting.append(
                 (self._pending_hello[session], self._hello_program(session, now))
             )
@@ -416,7 +422,14 @@ class Street:
     def _hello_program(self, session: int, now: float) -> Callable[[], Program[Any]]:
         learning = self.learning
         assert learning is not None
-        return lambda: learning.hello(self._asker(session), now)
+        hello: Thunk = lambda: learning.hello(self._asker(session), now)  # noqa: E731
+        return self._ruled(session, MsgType.HELLO, hello, now)
+
+    def _ruled(self, session: int, kind: MsgType, thunk: Thunk, now: float) -> Thunk:
+        """``thunk`` under the pending rule (srichan_world/street/pending.py), if any."""
+        if self.pending is None or self.learning is None:
+            return thunk
+        return self.pending.wrap(kind, thunk, partial(self.learning.entered, session), now)
 
     def _leaderboard(self, session: int, msg: LeaderboardGet, now: float) -> Program[Outcome]:
         """Anyone may look; ``you`` needs an identity. Following is per session."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from server.store.base import Visitor, page
 from server.store.redis.connection import Connection, guarded
 from server.store.redis.keys import (
+    AWD,
     BAL,
     BALANCES,
     ENTRIES,
@@ -20,6 +21,7 @@ from srichan_world.errors import Refused
 from srichan_world.protocol.codes import ErrorCode
 from srichan_world.world import ledger, visitors
 from srichan_world.world.ledger import Entry, Transfer
+from srichan_world.world.pending import Standing, quizzes_passed
 
 RESERVED_PREFIXES = ("award:", "redeem:")
 """Transfer keys the store makes for awards and coupons; ``transfer()`` refuses them."""
@@ -32,10 +34,13 @@ class RedisVisitorLedger:
     _slots: VisitorSlots
 
     @guarded
-    async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
+    async def register_visitor(
+        self, visitor_id: str, secret: str, now: float, *, newcomer: bool = False
+    ) -> Visitor:
         visitors.check_credentials(visitor_id, secret)
         held = await self._conn.scripts.register(
-            [visitor_keys(visitor_id)[HASH - 1]], [visitors.hash_secret(secret), repr(float(now))]
+            [visitor_keys(visitor_id)[HASH - 1]],
+            [visitors.hash_secret(secret), repr(float(now)), "1" if newcomer else "0"],
         )
         if not held:
             return Visitor(visitor_id, None, now)
@@ -50,6 +55,17 @@ class RedisVisitorLedger:
         )
         visitors.require_secret(secret, stored)
         return Visitor(visitor_id, nick, float(created))
+
+    @guarded
+    async def standing(self, visitor_id: str) -> Standing | None:
+        keys = visitor_keys(visitor_id)
+        async with self._conn.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(keys[HASH - 1], "secret", "created", "newcomer")
+            pipe.hkeys(keys[AWD - 1])
+            (secret, created, newcomer), awards = await pipe.execute()
+        if secret is None:
+            return None
+        return Standing(newcomer == "1", float(created), quizzes_passed(awards))
 
     @guarded
     async def set_nickname(self, visitor_id: str, nickname: str) -> Visitor:

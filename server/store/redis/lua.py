@@ -54,9 +54,13 @@ if held[1] then
   return held
 end
 redis.call('HSET', KEYS[1], 'secret', ARGV[1], 'created', ARGV[2], 'ver', '0')
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], 'newcomer', '1')
+end
 return {}
 """
-"""Create a visitor unless it exists; returns the stored (secret hash, nick, created) if so."""
+"""Create a visitor unless it exists (``ARGV[3]`` '1': a newcomer, see the pending rule);
+returns the stored (secret hash, nick, created) if so."""
 
 NICKNAME = """
 if redis.call('HEXISTS', KEYS[1], 'secret') == 0 then

@@ -9,12 +9,15 @@ from server.store.base import Visitor, page
 from server.store.sqlite.database import Database
 from srichan_world.world import ledger, visitors
 from srichan_world.world.ledger import Entry, Transfer
+from srichan_world.world.pending import QUIZ_AWARD_PREFIX, Standing
 
 
 class SQLiteVisitorLedger(Database):
     """Visitors and their tokens."""
 
-    async def register_visitor(self, visitor_id: str, secret: str, now: float) -> Visitor:
+    async def register_visitor(
+        self, visitor_id: str, secret: str, now: float, *, newcomer: bool = False
+    ) -> Visitor:
         visitors.check_credentials(visitor_id, secret)
 
         def run(conn: sqlite3.Connection) -> Visitor:
@@ -23,13 +26,25 @@ class SQLiteVisitorLedger(Database):
                 visitors.require_owner(secret, row[0])
                 return Visitor(visitor_id, row[1], row[2])
             conn.execute(
-                "INSERT INTO visitors (id, secret_hash, nickname, created_at) "
-                "VALUES (?, ?, NULL, ?)",
-                (visitor_id, visitors.hash_secret(secret), now),
+                "INSERT INTO visitors (id, secret_hash, nickname, created_at, newcomer) "
+                "VALUES (?, ?, NULL, ?, ?)",
+                (visitor_id, visitors.hash_secret(secret), now, int(newcomer)),
             )
             return Visitor(visitor_id, None, now)
 
         return await self._call(run, write=True)
+
+    async def standing(self, visitor_id: str) -> Standing | None:
+        def run(conn: sqlite3.Connection) -> Standing | None:
+            row = conn.execute(
+                "SELECT newcomer, created_at, (SELECT count(*) FROM awards "
+                "WHERE visitor_id = v.id AND substr(award_key, 1, ?) = ?) "
+                "FROM visitors AS v WHERE id = ?",
+                (len(QUIZ_AWARD_PREFIX), QUIZ_AWARD_PREFIX, visitor_id),
+            ).fetchone()
+            return None if row is None else Standing(bool(row[0]), float(row[1]), int(row[2]))
+
+        return await self._call(run, write=False)
 
     async def authenticate_visitor(self, visitor_id: str, secret: str) -> Visitor:
         visitors.check_credentials(visitor_id, secret)

@@ -305,6 +305,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "ALTER TABLE promotions ADD COLUMN requires_sign_in INTEGER NOT NULL DEFAULT 0",
     ),
+    # pending balances: visitors the street registers from now on are newcomers
+    ("ALTER TABLE visitors ADD COLUMN newcomer INTEGER NOT NULL DEFAULT 0",),
 )
 """Schema versions in order; version n is ``MIGRATIONS[n - 1]``. Append, never edit."""
 
