@@ -64,12 +64,17 @@ RESUME_WINDOW_S = 2.0
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def server(compiled_scene: Path, tmp_path: Path) -> AsyncIterator[Server]:
+async def server(
+    compiled_scene: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Server]:
+    """The street as served; a test may change documented settings with an indirect
+    parametrization (``@pytest.mark.parametrize("server", [{...}], indirect=True)``)."""
     settings = Settings(
         port=0,
         scene_dir=compiled_scene,
         store=f"sqlite:///{tmp_path}/test.db",
         resume_window_s=RESUME_WINDOW_S,
+        **getattr(request, "param", {}),
     )
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=1.0)

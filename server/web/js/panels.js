@@ -51,6 +51,8 @@ export function errorText(code, message = "") {
       return t("visitorLimit");
     case ErrorCode.SOLD_OUT_TODAY:
       return t("soldOutToday");
+    case ErrorCode.TOKENS_PENDING:
+      return serverReason(message) ?? t("tokensPending");
     case ErrorCode.UNSUPPORTED:
       return t("comingSoonServer");
     case ErrorCode.ANSWER_REPLAYED:
@@ -249,6 +251,8 @@ export function walletView(state) {
       ` ${t("tokens")}`,
     ),
   );
+  const held = state.pendingLeft();
+  if (held && state.balance != null) wrap.append(pendingView(state, held));
   if (!state.coupons.length) {
     wrap.append(el("p", { class: "empty", text: t("noCoupons") }));
   } else {
@@ -261,6 +265,31 @@ export function walletView(state) {
   if (account) wrap.append(account);
   wrap.append(recoveryView(state));
   return wrap;
+}
+
+/** A new identity's hold: spendable vs pending, and what is left to unlock them. */
+function pendingView(state, held) {
+  const left = [];
+  if (held.quizzes > 0) left.push(el("li", { text: t("pendingQuizzes", { n: held.quizzes }) }));
+  if (held.minutes > 0) left.push(el("li", { text: t("pendingMinutes", { n: held.minutes }) }));
+  return el(
+    "section",
+    { class: "pending", "aria-label": t("tokensPending") },
+    el(
+      "p",
+      { class: "pending-split" },
+      el("span", { class: "spendable", text: `${t("spendable")} 0 ${t("tokens")}` }),
+      el("span", {
+        class: "pending-value",
+        text: `${t("pendingTokens")} ${state.balance} ${t("tokens")}`,
+      }),
+    ),
+    el("ul", { class: "pending-left" }, ...left),
+    el("p", {
+      class: "field-hint",
+      text: t("pendingWhy", { q: state.pending.quizzes, m: state.pending.minutes }),
+    }),
+  );
 }
 
 /** The visitor's Open Badges: each with its image, the files to keep, and a link to share. */
@@ -421,6 +450,7 @@ function promoBlocker(state, promo, nowS) {
   if (typeof promo.from === "number" && nowS < promo.from) return t("promoNotStarted");
   if (typeof promo.to === "number" && nowS >= promo.to) return t("promoEnded");
   if (state.balance != null && promo.cost > state.balance) return t("notEnoughTokens");
+  if (state.pendingLeft()) return t("tokensPending");
   return null;
 }
 

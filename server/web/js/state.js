@@ -98,6 +98,7 @@ export class WorldState extends EventTarget {
     this.tickHz = 10;
     this.clockOffset = null; // local seconds − server tick seconds, smallest seen (least delay)
     this.balance = null;
+    this.pending = null; // a new identity's hold: {quizzesLeft, until (ms, local), quizzes, minutes}
     this.coupons = [];
     this.badges = []; // Open Badges the visitor earned, newest first (badges_get, badge_earned)
     this.courses = new Map(); // course id → {course, lessons, quests, completed} (courses_get)
@@ -142,6 +143,34 @@ export class WorldState extends EventTarget {
     if (FEATURE_OF[type] === Feature.LEARNING) this.learningSupported = false;
     if (FEATURE_OF[type] === Feature.BOOTHS) this.boothsSupported = false;
     this.changed("support");
+  }
+
+  /** A new identity's tokens are pending (or, both left at 0, spendable now). The wallet is
+   * drawn again every half minute while time is left, and once it is over. */
+  tokensPending(msg, nowMs = Date.now()) {
+    clearTimeout(this.pendingTimer);
+    const waitMs = Math.max(0, msg.wait_s) * 1000;
+    this.pending = {
+      quizzesLeft: msg.quizzes_left,
+      until: nowMs + waitMs,
+      quizzes: msg.quizzes,
+      minutes: msg.minutes,
+    };
+    const tick = () => {
+      const left = this.pending ? this.pending.until - Date.now() : 0;
+      if (left > 0) this.pendingTimer = setTimeout(tick, Math.min(left + 50, 30_000));
+      this.changed("wallet");
+    };
+    if (waitMs > 0) this.pendingTimer = setTimeout(tick, Math.min(waitMs + 50, 30_000));
+    return this.changed("wallet");
+  }
+
+  /** What is left before the tokens can be spent ({quizzes, minutes}), or null: spendable. */
+  pendingLeft(nowMs = Date.now()) {
+    const p = this.pending;
+    if (!p) return null;
+    const minutes = Math.max(0, Math.ceil((p.until - nowMs) / 60_000));
+    return p.quizzesLeft > 0 || minutes > 0 ? { quizzes: p.quizzesLeft, minutes } : null;
   }
 
   changed(what, detail = {}) {
@@ -213,7 +242,12 @@ export class WorldState extends EventTarget {
         this.learningSupported = true;
         this.balance = msg.balance;
         this.coupons = msg.coupons;
+        // a new identity's hold follows each of its wallets (tokens_pending); no hold: spendable
+        this.pending = null;
+        clearTimeout(this.pendingTimer);
         return this.changed("wallet");
+      case MsgType.TOKENS_PENDING:
+        return this.tokensPending(msg);
       case MsgType.LEADERBOARD:
         this.leaderboard = {
           entries: msg.entries,
