@@ -18,7 +18,7 @@ from srichan_world.protocol.codes import MsgType
 from srichan_world.protocol.messages import Message, QuizResult, Wallet
 from srichan_world.protocol.work import TokensPending
 from srichan_world.street.learning import refusal_message
-from srichan_world.street.steps import Outcome, Program, ReadStanding
+from srichan_world.street.steps import Outcome, Program, ReadStanding, StoreUnavailable
 from srichan_world.world.pending import PendingRule, Standing
 
 
@@ -45,7 +45,10 @@ class PendingDesk:
         visitor_id = visitor_of()
         if visitor_id is None:
             return outcome
-        standing: Standing | None = yield ReadStanding(visitor_id)
+        try:
+            standing: Standing | None = yield ReadStanding(visitor_id)
+        except StoreUnavailable:  # what the program did stands; the next wallet tells the hold
+            return outcome
         told = self.message(standing, now)
         if told is not None:
             outcome.replies.append(told)

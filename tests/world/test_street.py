@@ -25,14 +25,17 @@ from srichan_world.protocol.messages import (
     Wallet,
     WalletGet,
 )
+from srichan_world.protocol.work import TokensPending
 from srichan_world.scene.load import load_scene_text
 from srichan_world.scene.manifest import Manifest, answers, public_manifest
 from srichan_world.street.booths import BoothCounter
 from srichan_world.street.learning import LearningDesk
+from srichan_world.street.pending import PendingDesk
 from srichan_world.street.steps import (
     ReadBalance,
     ReadCoupons,
     ReadQuestProgress,
+    ReadStanding,
     RegisterVisitor,
     Step,
     StoreUnavailable,
@@ -42,6 +45,7 @@ from srichan_world.street.steps import (
 )
 from srichan_world.street.street import Apply, Learned, Street, StreetEffect
 from srichan_world.world.learning import LearningContent
+from srichan_world.world.pending import PendingRule, Standing
 from srichan_world.world.presence import PresenceWorld, Send
 
 ALL = frozenset(MESSAGES)
@@ -245,3 +249,47 @@ def test_a_redeem_before_the_identity_was_checked_is_refused_first(harness: Harn
     errors = harness.replies(1, Error)
     assert [e.code for e in errors] == [ErrorCode.BAD_IDENTITY, ErrorCode.NO_IDENTITY]
     assert errors[-1].cid == 11 and harness.steps == [], "nothing reached the store"
+
+
+@pytest.fixture
+def ruled(small_scene_text: str) -> Harness:
+    """The street with the pending rule (3 quizzes, 10 minutes)."""
+    scene = load_scene_text(small_scene_text)
+    manifest = Manifest.parse(public_manifest(scene))
+    content = LearningContent.from_compiled(manifest, answers(scene))
+    slots = {b.id: b.position for b in manifest.booth_slots}
+    desk = PendingDesk(PendingRule())
+    return Harness(
+        Street(PresenceWorld(manifest), LearningDesk(content), BoothCounter(slots), pending=desk)
+    )
+
+
+def test_a_newcomers_wallet_is_followed_by_what_is_left(ruled: Harness) -> None:
+    ruled.join(1)
+    ruled.enter(1)
+    assert isinstance(ruled.answer(Standing(True, WALL - 60, 1)), ReadStanding)
+    assert ruled.replies(1, TokensPending) == [TokensPending(2, 540.0, 3, 10.0, cid=7)]
+    ruled.send(1, WalletGet(cid=8))
+    ruled.answer(5)
+    ruled.answer(())
+    ruled.answer(Standing(False, WALL - 60, 0))  # an older visitor is told nothing
+    assert len(ruled.replies(1, TokensPending)) == 1 and not ruled.steps
+
+
+def test_an_outage_reading_the_standing_loses_nothing_the_request_did(ruled: Harness) -> None:
+    ruled.join(1)
+    ruled.enter(1)
+    ruled.answer(StoreUnavailable("redis: down"))
+    assert ruled.replies(1, Wallet) == [Wallet(5, (), cid=7)], "the wallet still comes"
+    assert not ruled.replies(1, TokensPending) and not ruled.replies(1, Error)
+
+
+def test_a_redeem_with_pending_tokens_is_refused_before_the_store_step(ruled: Harness) -> None:
+    ruled.join(1)
+    ruled.enter(1)
+    ruled.answer(Standing(True, WALL, 3))
+    ruled.send(1, Redeem("B01", "free0tea", "pending-key-01", 10, cid=9))
+    assert isinstance(ruled.answer(Standing(True, WALL, 3)), ReadStanding)
+    (error,) = ruled.replies(1, Error)
+    assert (error.code, error.cid) == (ErrorCode.TOKENS_PENDING, 9)
+    assert "(retry in 600 s)" in error.message and not ruled.steps, "no Redeem step"
