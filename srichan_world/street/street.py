@@ -314,11 +314,11 @@ class Street:
             if isinstance(msg, Hello):
                 return []  # presence only: nothing more to do after the welcome
             return [self._send(session, Error(ErrorCode.UNSUPPORTED, "not served here"), msg)]
-        if isinstance(msg, Hello):
+        if isinstance(msg, Hello):  # its program is ruled where it is made
             self._pending_hello.pop(session, None)
-        else:
-            program = self._ruled(session, msg.TYPE, program, now)
-        if not isinstance(msg, Hello) and session in self._pending_hello:  # enter first
+            return self._enqueue(session, msg, program, now)
+        program = self._ruled(session, msg.TYPE, program, now)
+        if session in self._pending_hello:  # enter first, then this request
             self._jobs.setdefault(session, _Job()).waiting.append(
                 (self._pending_hello[session], self._hello_program(session, now))
             )
