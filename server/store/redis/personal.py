@@ -109,11 +109,16 @@ class RedisPersonal:
     async def personal_records(self, visitor_id: str) -> dict[str, Any]:
         redis = self._conn.redis
         keys = visitor_keys(visitor_id)
-        nick, created = await redis.hmget(keys[HASH - 1], "nick", "created")
+        nick, created, newcomer = await redis.hmget(keys[HASH - 1], "nick", "created", "newcomer")
         identity = (
             {}
             if created is None
-            else {"id": visitor_id, "nickname": nick, "created_at": float(created)}
+            else {
+                "id": visitor_id,
+                "nickname": nick,
+                "created_at": float(created),
+                "newcomer": int(newcomer == "1"),  # the pending rule applies (pending.py)
+            }
         )
         parts = dict(zip(VISITOR_PARTS, keys, strict=True))
         learning = {

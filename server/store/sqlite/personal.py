@@ -156,7 +156,9 @@ class SQLitePersonal(Database):
     async def personal_records(self, visitor_id: str) -> dict[str, Any]:
         def run(conn: sqlite3.Connection) -> dict[str, Any]:
             who = _rows(
-                conn, "SELECT id, nickname, created_at FROM visitors WHERE id = ?", visitor_id
+                conn,
+                "SELECT id, nickname, created_at, newcomer FROM visitors WHERE id = ?",
+                visitor_id,
             )
             by = "WHERE visitor_id = ? ORDER BY 1, 2"
             return {

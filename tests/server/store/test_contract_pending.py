@@ -66,3 +66,10 @@ async def test_the_standing_outlives_a_restart(store_factory: StoreFactory) -> N
     await store.close()
     again = await store_factory()
     assert await again.standing(ALICE) == Standing(True, T0, 1)
+
+
+async def test_a_visitors_export_says_whether_the_pending_rule_applies(store: Store) -> None:
+    await store.register_visitor(ALICE, SECRET, T0, newcomer=True)
+    await store.register_visitor(BOB, SECRET, T0)
+    assert (await store.personal_records(ALICE))["identity"]["newcomer"] == 1
+    assert (await store.personal_records(BOB))["identity"]["newcomer"] == 0
