@@ -112,7 +112,7 @@ class PersonalData(Protocol):
     other method reads, an erasure, and the purge of raw records past their retention."""
 
     async def personal_records(self, visitor_id: str) -> dict[str, Any]:
-        """``identity`` (id, nickname, created_at: never the secret hash), ``learning``
+        """``identity`` (id, nickname, created_at, newcomer: never the secret hash), ``learning``
         (quiz attempts, answers, awards, earnings), ``events`` (attended), ``statements``."""
         ...
 
