@@ -67,6 +67,13 @@ async def server(compiled_scene: Path, tmp_path: Path) -> AsyncIterator[Server]:
         await runner.cleanup()
 
 
+async def entered(page: Page) -> None:
+    """Welcomed, and the identity entered (its wallet came): a new identity's proof of work is
+    answered first, and sign-in and gifts need the identity the server knows."""
+    await wait_welcomed(page)
+    await page.wait_for_function("srichan.state.balance !== null", timeout=40_000)
+
+
 async def sign_in_at_provider(page: Page, account: str) -> None:
     """From the wallet's button through the provider's login and consent, back on the street."""
     await page.get_by_role("button", name="เข้าสู่ระบบด้วย LINE · Sign in with LINE").click()
@@ -75,7 +82,7 @@ async def sign_in_at_provider(page: Page, account: str) -> None:
     await page.locator("button[type=submit]").click()
     await page.locator("button", has_text="Continue").click()
     await page.wait_for_url("**/?mode=list*", timeout=20_000)
-    await wait_welcomed(page)
+    await entered(page)
 
 
 async def identity(page: Page) -> str:
@@ -93,13 +100,13 @@ async def to_business_hub(page: Page) -> None:
 
 async def test_sign_in_link_restore_and_redeem(server: Server, new_page: NewPage) -> None:
     phone = await new_page(f"{server.url}/?mode=list", PHONE)
-    await wait_welcomed(phone)
+    await entered(phone)
     mine = await identity(phone)
     await server.app[STORE].transfer(
         Transfer("gift-s", CITY_POOL, visitor_account(mine), 40, "gift", time.time())
     )
     await phone.reload()
-    await wait_welcomed(phone)
+    await entered(phone)
     section = phone.locator(".signin")
     await section.scroll_into_view_if_needed()
     save_shot("signin-phone-offer.png", await phone.screenshot())
@@ -124,14 +131,14 @@ async def test_sign_in_link_restore_and_redeem(server: Server, new_page: NewPage
 
     # someone not signed in is offered sign-in, and nothing is spent
     other = await new_page(f"{server.url}/?mode=list", PHONE)
-    await wait_welcomed(other)
+    await entered(other)
     await server.app[STORE].transfer(
         Transfer(
             "gift-o", CITY_POOL, visitor_account(await identity(other)), 40, "gift", time.time()
         )
     )
     await other.reload()
-    await wait_welcomed(other)
+    await entered(other)
     await to_business_hub(other)
     button = other.locator("#booths li.booth[data-slot=B02] button.redeem")
     await button.wait_for(timeout=10_000)
@@ -145,7 +152,7 @@ async def test_sign_in_link_restore_and_redeem(server: Server, new_page: NewPage
 
     # a desktop signs in with the same account: the phone's identity comes back
     desk = await new_page(f"{server.url}/?mode=list", DESKTOP)
-    await wait_welcomed(desk)
+    await entered(desk)
     own = await identity(desk)
     assert own != mine
     await desk.locator(".signin").scroll_into_view_if_needed()
@@ -206,12 +213,12 @@ async def test_a_cancelled_sign_in_says_so_and_changes_nothing(
     server: Server, new_page: NewPage
 ) -> None:
     phone = await new_page(f"{server.url}/?mode=list", PHONE)
-    await wait_welcomed(phone)
+    await entered(phone)
     before = await identity(phone)
     await phone.get_by_role("button", name="เข้าสู่ระบบด้วย LINE · Sign in with LINE").click()
     await phone.get_by_role("link", name="[ Cancel ]").click()  # at the provider
     await phone.wait_for_url("**/?mode=list*", timeout=20_000)
-    await wait_welcomed(phone)
+    await entered(phone)
     message = phone.locator(".signin-message")
     await message.get_by_text("เข้าสู่ระบบไม่สำเร็จ กรุณาลองใหม่อีกครั้ง").wait_for()
     assert "signin=" not in phone.url  # the address bar is clean again
