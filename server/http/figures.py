@@ -2,8 +2,9 @@
 
 Only the analyst and admin roles hold :attr:`~srichan_world.world.operators.Power.FIGURES`
 (no session → 401, another role → 403, as every console route). The figures are computed by
-srichan_world/world/figures.py from the store's anonymous per-day counters; groups under five
-are suppressed there, before anything leaves the server.
+srichan_world/world/figures.py from the store's anonymous per-day counters; groups of under
+five visitors (not requests: ``figures.PEOPLE``) are suppressed there, before anything leaves
+the server.
 
 | method | path | power |
 |---|---|---|
@@ -71,8 +72,7 @@ async def now(request: web.Request, _session: OperatorSession) -> web.StreamResp
 async def economy(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
     first, last = _range(request)
     store = request.app[STORE]
-    kinds = (figures.TOKENS_EARNED, figures.COUPON_ISSUED)
-    daily = await store.usage_by_day(first, last, kinds)
+    daily = await store.usage_by_day(first, last, figures.ECONOMY_DAILY)
     totals = await store.usage_totals(first, last)
     held = await store.outstanding_tokens()
     return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last, held)})
@@ -104,7 +104,7 @@ async def _monthly(request: web.Request) -> report.Report:
         raise Refused(ErrorCode.BAD_VALUE, str(exc)) from None
     store = request.app[STORE]
     rows = await store.usage_totals(first, last)
-    daily = await store.usage_by_day(first, last, (figures.TOKENS_EARNED, figures.COUPON_ISSUED))
+    daily = await store.usage_by_day(first, last, figures.ECONOMY_DAILY)
     money = figures.economy(daily, rows, first, last, await store.outstanding_tokens())
     learned = figures.learning(rows, request.app[SCENE].current.manifest)
     return report.monthly(month, learned, money)
