@@ -82,10 +82,11 @@ class NowBoard:
         self._task: asyncio.Task[None] | None = None
 
     def local(self) -> ProcessNow:
-        """This process's own sessions, now."""
+        """This process's own visitors, now (one place each, however many tabs)."""
         world = self.pump.world
         views = (world.view(s) for s in list(world.sessions))
-        positions = [(v.x, v.z) for v in views if v is not None]
+        seen = ((v.visitor_id, (v.x, v.z)) for v in views if v is not None)
+        positions = figures.one_per_visitor(seen)  # several tabs: one visitor
         return figures.now_counts(self.process, positions, self.scene.current.manifest.grid)
 
     async def start(self) -> None:

@@ -375,6 +375,16 @@ class ProcessNow:
         return cls(str(data["process"]), age_s, int(data["visitors"]), cells)
 
 
+def one_per_visitor(seen: Iterable[tuple[str | None, Point]]) -> list[Point]:
+    """One position per visitor from ``(visitor id, position)`` per session: a visitor with
+    several tabs open is one person (counted where their first session is), not several; a
+    session without an identity is counted as itself."""
+    places: dict[str | int, Point] = {}
+    for i, (visitor_id, position) in enumerate(seen):
+        places.setdefault(visitor_id or i, position)
+    return list(places.values())
+
+
 def now_counts(process: str, positions: Iterable[Point], grid: InterestGrid) -> ProcessNow:
     """Bin one process's visitors on the street's interest grid (its cells' centres)."""
     cells: dict[tuple[int, int], int] = defaultdict(int)

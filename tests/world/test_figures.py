@@ -252,3 +252,13 @@ def test_now_adds_the_processes_up_before_hiding_small_groups() -> None:
         {"process": "b:2", "visitors": None, "age_s": 1.3},
     ]
     assert got["cells"] == [{"x": 5.0, "z": 5.0, "visitors": 6}], "3 + 3 in one cell"
+
+
+def test_now_counts_a_visitor_with_several_tabs_once() -> None:
+    grid = InterestGrid(origin=(0.0, 0.0), cell=10.0, cols=4, rows=2)
+    tabs = [("visitor-0001", (1.0, 1.0))] * 5 + [("visitor-0001", (25.0, 5.0))]
+    crowd = [*tabs, (None, (2.0, 2.0)), (None, (3.0, 3.0)), ("visitor-0002", (4.0, 4.0))]
+    places = figures.one_per_visitor(crowd)
+    assert places == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0), (4.0, 4.0)]
+    got = figures.now([figures.now_counts("a:1", places, grid)], grid)
+    assert got["visitors"] is None and got["cells"] == [], "six tabs and three others: four"

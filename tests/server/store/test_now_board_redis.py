@@ -22,7 +22,7 @@ GRID = InterestGrid(origin=(0.0, 0.0), cell=10.0, cols=4, rows=2)
 
 def board(client: Any, process: str, positions: list[tuple[float, float]]) -> NowBoard:
     """A board over a stand-in street: ``positions`` are its sessions' avatars."""
-    views = {i: SimpleNamespace(x=x, z=z) for i, (x, z) in enumerate(positions, 1)}
+    views = {i: SimpleNamespace(x=x, z=z, visitor_id=None) for i, (x, z) in enumerate(positions, 1)}
     world = SimpleNamespace(sessions=set(views), view=views.get)
     pump = SimpleNamespace(world=world)
     scene = SimpleNamespace(current=SimpleNamespace(manifest=SimpleNamespace(grid=GRID)))
