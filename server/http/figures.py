@@ -3,8 +3,8 @@
 Only the analyst and admin roles hold :attr:`~srichan_world.world.operators.Power.FIGURES`
 (no session → 401, another role → 403, as every console route). The figures are computed by
 srichan_world/world/figures.py from the store's anonymous per-day counters; groups of under
-five visitors (not requests: ``figures.PEOPLE``) are suppressed there, before anything leaves
-the server.
+five visitors (not requests: the ``people:`` counters, ``figures.PEOPLE``) are suppressed
+there, before anything leaves the server.
 
 | method | path | power |
 |---|---|---|

@@ -11,7 +11,8 @@ on a number of visitors:
 - kinds that happen once per visitor (a first answer, a first right answer, a quest step
   reached, a visitor near a booth once a day) are that number themselves;
 - kinds that one visitor can repeat (a quiz opened, tokens paid, a coupon bought or used) are
-  shown only when the :data:`PEOPLE` behind their group reach :data:`MIN_GROUP`:
+  shown only when the people behind their group (``people:<kind>``, :data:`PEOPLE`) reach
+  :data:`MIN_GROUP`:
   :class:`PeopleToday` counts each visitor once a day per group (:func:`groups_of`), in memory
   and per process, as the inclusion figures do; the store keeps the counts only, never who.
 
@@ -54,16 +55,27 @@ COUPON_USED = "coupon_used"
 """A coupon shown at the counter and accepted (subject: the slot)."""
 BOOTH_NEAR = "booth_near"
 """A visitor came within reach of a booth, counted once a day per visitor (subject: the slot)."""
-PEOPLE = "people"
-"""A visitor behind a group of another kind's figures that day, counted once a day per visitor
-and group (:class:`PeopleToday`): subject, that kind; detail, the group (a quiz, a booth slot,
-or ``""`` for the whole day)."""
+PEOPLE = "people:"
+"""The prefix of a people counter's kind: ``people:<kind>`` counts the visitors behind a group
+of ``<kind>``'s figures that day, each once a day (:class:`PeopleToday`); its subject is the
+group (a quiz, a booth slot, or ``""`` for the whole day)."""
+EARNERS = PEOPLE + TOKENS_EARNED
+"""Visitors paid tokens that day (subject ``""``)."""
+BUYERS = PEOPLE + COUPON_ISSUED
+"""Visitors who bought a coupon that day (subject ``""``) or at a booth (subject: the slot)."""
+USERS = PEOPLE + COUPON_USED
+"""Visitors whose coupon a booth accepted that day (subject: the slot)."""
+OPENERS = PEOPLE + QUIZ_OPEN
+"""Visitors who opened a quiz that day (subject: the quiz)."""
 PEOPLE_MAX = 400_000
 """(visitor, group) pairs remembered for today: ~40 MB at most; past it, nobody new is counted
 until the next day (groups look smaller, so they are hidden more, never less)."""
 KINDS = frozenset(
     {
-        PEOPLE,
+        EARNERS,
+        BUYERS,
+        USERS,
+        OPENERS,
         QUIZ_OPEN,
         QUIZ_FIRST,
         QUIZ_SOLVED,
@@ -74,7 +86,7 @@ KINDS = frozenset(
         BOOTH_NEAR,
     }
 )
-ECONOMY_DAILY = (TOKENS_EARNED, COUPON_ISSUED, PEOPLE)
+ECONOMY_DAILY = (TOKENS_EARNED, COUPON_ISSUED, EARNERS, BUYERS)
 """The kinds :func:`economy` reads per day."""
 
 
@@ -100,17 +112,18 @@ class UsageTotal:
     """The sum of the usages' values."""
 
 
-def groups_of(u: Usage) -> tuple[tuple[str, str], ...]:
-    """The groups whose :data:`PEOPLE` a usage counts toward, as ``(kind, group)``: a payment
-    toward the day's earners; a coupon bought toward the day's buyers and the booth's; a coupon
-    used toward the booth's users; a quiz opened toward the quiz's openers. A kind that happens
-    once per visitor anyway (a first answer, a quest step, a visit near a booth) needs none."""
+def groups_of(u: Usage) -> tuple[Usage, ...]:
+    """The people counters a usage counts its visitor toward: a payment toward the day's
+    :data:`EARNERS`; a coupon bought toward the day's :data:`BUYERS` and the booth's; a coupon
+    used toward the booth's :data:`USERS`; a quiz opened toward its :data:`OPENERS`. A kind
+    that happens once per visitor anyway (a first answer, a quest step, a visit near a booth)
+    needs none."""
     if u.kind == TOKENS_EARNED:
-        return ((TOKENS_EARNED, ""),)
+        return (Usage(EARNERS, ""),)
     if u.kind == COUPON_ISSUED:
-        return ((COUPON_ISSUED, ""), (COUPON_ISSUED, u.subject))
+        return (Usage(BUYERS, ""), Usage(BUYERS, u.subject))
     if u.kind in (COUPON_USED, QUIZ_OPEN):
-        return ((u.kind, u.subject),)
+        return (Usage(PEOPLE + u.kind, u.subject),)
     return ()
 
 
@@ -127,9 +140,9 @@ class PeopleToday:
         self._seen: set[tuple[str, str, str]] = set()
 
     def count(self, visitor_id: str | None, usage: Iterable[Usage], now: float) -> list[Usage]:
-        """A :data:`PEOPLE` usage for each group of ``usage`` this visitor was not yet counted
-        toward today. With no visitor (``None``) nobody is counted: a group looks smaller, which
-        only hides more."""
+        """A people usage (:func:`groups_of`) for each group of ``usage`` this visitor was not
+        yet counted toward today. With no visitor (``None``) nobody is counted: a group looks
+        smaller, which only hides more."""
         if not visitor_id:
             return []
         day = day_of(now)
@@ -137,14 +150,14 @@ class PeopleToday:
             self._day, self._seen = day, set()
         people: list[Usage] = []
         for u in usage:
-            for kind, group in groups_of(u):
-                key = (visitor_id, kind, group)
+            for person in groups_of(u):
+                key = (visitor_id, person.kind, person.subject)
                 if key in self._seen:
                     continue
                 if len(self._seen) >= self.limit:
                     return people
                 self._seen.add(key)
-                people.append(Usage(PEOPLE, kind, group))
+                people.append(person)
         return people
 
 
@@ -191,14 +204,14 @@ def quiz_figures(rows: Iterable[UsageTotal]) -> list[dict[str, Any]]:
     """Per quiz: opens, visitors who answered, the share right on the first try, the average
     attempts to the first right answer, and the item difficulty (share wrong on the first try).
 
-    The opens are shown when :data:`MIN_GROUP` visitors opened the quiz (:data:`PEOPLE`), the
+    The opens are shown when :data:`MIN_GROUP` visitors opened the quiz (:data:`OPENERS`), the
     shares when as many answered it; the average attempts needs :data:`MIN_GROUP` solvers."""
     sums = _sums(rows)
     quizzes = sorted({s for k, s, _ in sums if k in (QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED)})
     table = []
     for quiz in quizzes:
         opens = sums.get((QUIZ_OPEN, quiz, ""), (0, 0))[0]
-        openers = sums.get((PEOPLE, QUIZ_OPEN, quiz), (0, 0))[0]
+        openers = sums.get((OPENERS, quiz, ""), (0, 0))[0]
         right = sums.get((QUIZ_FIRST, quiz, "right"), (0, 0))[0]
         answered = right + sums.get((QUIZ_FIRST, quiz, "wrong"), (0, 0))[0]
         solvers, attempts = sums.get((QUIZ_SOLVED, quiz, ""), (0, 0))
@@ -262,14 +275,13 @@ def economy(
 ) -> dict[str, Any]:
     """Tokens earned and spent per day, coupons issued and used per booth, and their sums.
 
-    ``daily`` pairs a day with a counter of :data:`TOKENS_EARNED`, :data:`COUPON_ISSUED` or
-    :data:`PEOPLE` (:data:`ECONOMY_DAILY`); ``totals`` are the range's counters. A day's
-    tokens earned (or spent) are shown when at least :data:`MIN_GROUP` visitors were paid (or
-    bought a coupon) that day, however many requests they made; a booth's coupons issued (or
-    used) when at least :data:`MIN_GROUP` visitor-days bought (or used) them there. The sums
-    add up the figures shown only (a sum with a hidden one in would give it away by
-    difference). ``outstanding``, the tokens all visitors hold now
-    (``Store.outstanding_tokens``), is shown when at least one day of the range shows its
+    ``daily`` pairs a day with a counter of :data:`ECONOMY_DAILY`'s kinds; ``totals`` are the
+    range's counters. A day's tokens earned (or spent) are shown when at least
+    :data:`MIN_GROUP` visitors were paid (or bought a coupon) that day, however many requests
+    they made; a booth's coupons issued (or used) when at least :data:`MIN_GROUP` visitor-days
+    bought (or used) them there. The sums add up the figures shown only (a sum with a hidden
+    one in would give it away by difference). ``outstanding``, the tokens all visitors hold
+    now (``Store.outstanding_tokens``), is shown when at least one day of the range shows its
     earnings: a street too quiet for that could have one visitor's balance."""
     per_day: dict[str, dict[str, int]] = {d: defaultdict(int) for d in days(first, last)}
     for day, r in daily:
@@ -277,11 +289,11 @@ def economy(
             continue
         if r.kind in (TOKENS_EARNED, COUPON_ISSUED):
             per_day[day][r.kind] += r.total
-        elif r.kind == PEOPLE and r.detail == "":
-            per_day[day][PEOPLE + ":" + r.subject] += r.count
+        elif r.kind in (EARNERS, BUYERS) and r.subject == r.detail == "":
+            per_day[day][r.kind] += r.count
     rows: list[dict[str, Any]] = []
     for day, got in per_day.items():
-        earners, buyers = got[PEOPLE + ":" + TOKENS_EARNED], got[PEOPLE + ":" + COUPON_ISSUED]
+        earners, buyers = got[EARNERS], got[BUYERS]
         rows.append(
             {
                 "day": day,
@@ -299,11 +311,8 @@ def economy(
         elif r.kind == COUPON_USED:
             booths[r.subject]["used"] += r.count
     for r in totals:  # the people of a booth that has coupons (never a booth of its own)
-        if r.kind == PEOPLE and r.detail in booths:
-            if r.subject == COUPON_ISSUED:
-                booths[r.detail]["buyers"] += r.count
-            elif r.subject == COUPON_USED:
-                booths[r.detail]["users"] += r.count
+        if r.kind in (BUYERS, USERS) and r.subject in booths and r.detail == "":
+            booths[r.subject]["buyers" if r.kind == BUYERS else "users"] += r.count
     shops: list[dict[str, Any]] = [
         {
             "slot": slot,

@@ -44,7 +44,7 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
 
 def people(kind: str, group: str, n: int) -> list[Usage]:
     """``n`` visitors counted toward a group (as the street's ``PeopleToday`` counts them)."""
-    return [Usage(figures.PEOPLE, kind, group)] * n
+    return [Usage(figures.PEOPLE + kind, group)] * n
 
 
 async def seed_economy(store: Store) -> int:

@@ -24,18 +24,18 @@ def test_quiz_figures_add_days_and_suppress_small_groups() -> None:
     rows = [
         row(figures.QUIZ_OPEN, "q1", "", 6),
         row(figures.QUIZ_OPEN, "q1", "", 6),
-        row(figures.PEOPLE, figures.QUIZ_OPEN, "q1", 3),
-        row(figures.PEOPLE, figures.QUIZ_OPEN, "q1", 2),
+        row(figures.OPENERS, "q1", "", 3),
+        row(figures.OPENERS, "q1", "", 2),
         row(figures.QUIZ_FIRST, "q1", "right", 3),
         row(figures.QUIZ_FIRST, "q1", "right", 3),
         row(figures.QUIZ_FIRST, "q1", "wrong", 4),
         row(figures.QUIZ_SOLVED, "q1", "", 8, 14),
         row(figures.QUIZ_OPEN, "q2", "", 4),
-        row(figures.PEOPLE, figures.QUIZ_OPEN, "q2", 4),
+        row(figures.OPENERS, "q2", "", 4),
         row(figures.QUIZ_FIRST, "q2", "right", 4),
         row(figures.QUIZ_SOLVED, "q2", "", 4, 4),
         row(figures.QUIZ_OPEN, "q3", "", 30),
-        row(figures.PEOPLE, figures.QUIZ_OPEN, "q3", 1),
+        row(figures.OPENERS, "q3", "", 1),
     ]
     q1, q2, q3 = figures.quiz_figures(rows)
     assert q1 == {
@@ -60,7 +60,7 @@ def test_quiz_figures_add_days_and_suppress_small_groups() -> None:
 def test_a_share_of_a_small_group_is_not_shown_even_when_the_opens_are() -> None:
     rows = [
         row(figures.QUIZ_OPEN, "q", "", 50),
-        row(figures.PEOPLE, figures.QUIZ_OPEN, "q", 20),
+        row(figures.OPENERS, "q", "", 20),
         row(figures.QUIZ_FIRST, "q", "wrong", 1),
     ]
     (q,) = figures.quiz_figures(rows)
@@ -109,7 +109,7 @@ def test_a_bad_day_range_says_why(first: str, last: str, why: str) -> None:
 
 
 def people(kind: str, group: str, n: int) -> UsageTotal:
-    return UsageTotal(figures.PEOPLE, kind, group, n, n)
+    return UsageTotal(figures.PEOPLE + kind, group, "", n, n)
 
 
 def test_economy_per_day_and_booth_hides_groups_of_under_five_visitors() -> None:
@@ -140,6 +140,7 @@ def test_economy_per_day_and_booth_hides_groups_of_under_five_visitors() -> None
         people(issued, "B02", 2),
         people(used, "B02", 2),
         people(figures.QUIZ_OPEN, "B01", 40),  # another kind's group of the same name
+        UsageTotal(figures.BUYERS, "B01", "x", 40, 40),  # not a group economy() knows
     ]
     got = figures.economy(daily, totals, "2026-05-09", "2026-05-11")
     assert got["days"] == [
@@ -163,22 +164,20 @@ def test_people_are_counted_once_a_day_per_group() -> None:
     paid = Usage(figures.TOKENS_EARNED, "", "", 10)
     bought = Usage(figures.COUPON_ISSUED, "B01", "p1", 30)
     assert today.count("v1", [paid, Usage(figures.QUIZ_OPEN, "q1")], t) == [
-        Usage(figures.PEOPLE, figures.TOKENS_EARNED, ""),
-        Usage(figures.PEOPLE, figures.QUIZ_OPEN, "q1"),
+        Usage(figures.EARNERS, ""),
+        Usage(figures.OPENERS, "q1"),
     ]
     assert today.count("v1", [paid] * 5, t + 60) == [], "five more payments, the same person"
     assert today.count("v1", [bought, Usage(figures.QUIZ_FIRST, "q1", "right")], t + 61) == [
-        Usage(figures.PEOPLE, figures.COUPON_ISSUED, ""),
-        Usage(figures.PEOPLE, figures.COUPON_ISSUED, "B01"),
+        Usage(figures.BUYERS, ""),
+        Usage(figures.BUYERS, "B01"),
     ], "a first answer is once per visitor already: no group of people for it"
     assert today.count("v1", [Usage(figures.COUPON_ISSUED, "B02", "p2", 30)], t + 62) == [
-        Usage(figures.PEOPLE, figures.COUPON_ISSUED, "B02")
+        Usage(figures.BUYERS, "B02")
     ]
-    assert today.count("v2", [paid], t + 63) == [Usage(figures.PEOPLE, figures.TOKENS_EARNED, "")]
+    assert today.count("v2", [paid], t + 63) == [Usage(figures.EARNERS, "")]
     assert today.count(None, [paid], t + 64) == [], "nobody to count"
-    assert today.count("v1", [paid], t + 86_400) == [
-        Usage(figures.PEOPLE, figures.TOKENS_EARNED, "")
-    ], "a new day"
+    assert today.count("v1", [paid], t + 86_400) == [Usage(figures.EARNERS, "")], "a new day"
     bounded = figures.PeopleToday(limit=2)
     assert len(bounded.count("v1", [paid, bought], t)) == 2
     assert bounded.count("v2", [paid], t) == [], "the day's memory is bounded"

@@ -97,9 +97,9 @@ async def test_the_people_behind_a_figure_are_counts_with_no_visitor_in_them(
             await store.count_usage(day, [paid, *people.count(who, [paid], when)])
     daily = await store.usage_by_day("2026-05-09", "2026-05-10", figures.ECONOMY_DAILY)
     assert daily == (
-        ("2026-05-09", UsageTotal(figures.PEOPLE, figures.TOKENS_EARNED, "", 1, 1)),
+        ("2026-05-09", UsageTotal(figures.EARNERS, "", "", 1, 1)),
         ("2026-05-09", UsageTotal(figures.TOKENS_EARNED, "", "", 6, 60)),
-        ("2026-05-10", UsageTotal(figures.PEOPLE, figures.TOKENS_EARNED, "", 5, 5)),
+        ("2026-05-10", UsageTotal(figures.EARNERS, "", "", 5, 5)),
         ("2026-05-10", UsageTotal(figures.TOKENS_EARNED, "", "", 5, 50)),
     )
     assert "visitor-" not in repr(await store.usage_totals("2026-05-09", "2026-05-10"))
