@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def seed(server: Server) -> tuple[str, str, str]:
-    """The street's first quiz: 12 opens, 10 answered, 6 right first, 14 attempts for 8
-    solvers; q-gate-2 (no longer in the street): 3 answered (suppressed); the first quest
+    """The street's first quiz: 12 opens by 10 visitors, 10 answered, 6 right first, 14
+    attempts for 8 solvers; 6 visitors paid 90 tokens, 5 bought 5 coupons at B01; q-gate-2 (no longer in the street): 3 answered (suppressed); the first quest
     (renamed "walk" below): 20 then 15 visitors. Returns the quiz, its landmark and the quest."""
     manifest = server.app[SCENE].current.manifest
     quiz, quest = manifest.quiz_points[0], manifest.quests[0]
@@ -38,6 +38,13 @@ async def seed(server: Server) -> tuple[str, str, str]:
         + [Usage(figures.QUEST_STEP, "walk", "2")] * 15
         + [Usage(figures.TOKENS_EARNED, "", "", 15)] * 6
         + [Usage(figures.COUPON_ISSUED, "B01", "p1", 30)] * 5
+    )
+    # the people behind them, as the street counts them (each visitor once a day per group)
+    usage += (
+        [Usage(figures.OPENERS, "q-gate-1")] * 10
+        + [Usage(figures.EARNERS, "")] * 6
+        + [Usage(figures.BUYERS, "")] * 5
+        + [Usage(figures.BUYERS, "B01")] * 5
     )
     settings = {
         "list_mode": 6,
