@@ -147,8 +147,7 @@ class Street:
         self._last_push = -math.inf
         self._next_refresh = 0.0
         self.pushes = 0
-        self.people = figures.PeopleToday()
-        """Who was counted toward which figure today (the figures' suppression counts people)."""
+        self.people = figures.PeopleToday()  # who was counted toward which figure today
 
     # -- presence entry points --------------------------------------------------------------
 
@@ -443,11 +442,6 @@ class Street:
         boards = yield from self.learning.boards(now)
         return Outcome([board_message(boards, self.learning.entered(session))])
 
-    def _visitor_id(self, session: int) -> str | None:
-        """The session's entered visitor id, else the one its hello claimed (``None``: a bot)."""
-        entered = self.learning.entered(session) if self.learning is not None else None
-        return entered or self._asker(session).visitor_id
-
     def _asker(self, session: int) -> Asker:
         view = self.world.view(session)
         if view is None:
@@ -550,7 +544,7 @@ class Street:
         if outcome.tokens:
             usage += (Usage(figures.TOKENS_EARNED, "", "", outcome.tokens),)
         if usage:  # the visitors behind the figures' groups, once a day each
-            usage += tuple(self.people.count(self._visitor_id(session), usage, now))
+            usage += tuple(self.people.count(self._asker(session).visitor_id, usage, now))
         if outcome.statements or outcome.tokens or usage:
             effects.append(Learned(outcome.statements, outcome.tokens, usage))
         return effects

@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 async def seed(server: Server) -> tuple[str, str, str]:
     """The street's first quiz: 12 opens by 10 visitors, 10 answered, 6 right first, 14
-    attempts for 8 solvers; 6 visitors paid 90 tokens, 5 bought 5 coupons at B01; q-gate-2 (no longer in the street): 3 answered (suppressed); the first quest
-    (renamed "walk" below): 20 then 15 visitors. Returns the quiz, its landmark and the quest."""
+    attempts for 8 solvers; 6 visitors paid 90 tokens, 5 bought 5 coupons at B01; q-gate-2
+    (no longer in the street): 3 answered (suppressed); the first quest (renamed "walk"
+    below): 20 then 15 visitors. Returns the quiz, its landmark and the quest."""
     manifest = server.app[SCENE].current.manifest
     quiz, quest = manifest.quiz_points[0], manifest.quests[0]
     usage = (
