@@ -25,7 +25,7 @@ from server.store import Store
 from server.ws.fast import PicowsDoor
 from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
-from srichan_world.world.admission import Admission
+from srichan_world.world.admission import Admission, NewIdentities
 
 SETTINGS = web.AppKey("settings", Settings)
 SCENE = web.AppKey("scene", LiveScene)
@@ -63,3 +63,6 @@ WEBSOCKET = web.AppKey("websocket", PicowsDoor)
 """Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""
 PRIVACY = web.AppKey("privacy", Privacy)
 """Export, erasure and the retention purge (set at startup, once the store is open)."""
+IDENTITIES = web.AppKey("identities", NewIdentities)
+"""New visitor identities per address (the street's allowance; its busiest address is an abuse
+signal in ``/metrics`` and the console)."""

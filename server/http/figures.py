@@ -12,6 +12,7 @@ there, before anything leaves the server.
 | GET | ``/api/admin/figures/economy?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/inclusion?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/now`` (every live process's visitors: server/now_board.py) | figures |
+| GET | ``/api/admin/figures/signals`` (abuse signals, every live process: the same) | figures |
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
 
@@ -66,6 +67,13 @@ async def learning(request: web.Request, _session: OperatorSession) -> web.Strea
 @operator(Power.FIGURES)
 async def now(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
     return ok(await request.app[NOW].view())
+
+
+@operator(Power.FIGURES)
+async def signals(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
+    """The abuse signals of ``/metrics`` for the economy section (srichan_world/world/signals.py):
+    no address, no visitor, small groups hidden."""
+    return ok(await request.app[NOW].signals_view())
 
 
 @operator(Power.FIGURES)
@@ -130,6 +138,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/admin/figures/economy", economy),
     ("GET", "/api/admin/figures/inclusion", inclusion_figures),
     ("GET", "/api/admin/figures/now", now),
+    ("GET", "/api/admin/figures/signals", signals),
     ("GET", "/api/admin/figures/report.html", report_html),
     ("GET", "/api/admin/figures/report.pdf", report_pdf),
 )

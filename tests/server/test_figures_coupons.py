@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from server.keys import LEARNING
+from server.keys import IDENTITIES, LEARNING
 from server.ws.client import PresenceClient
 from srichan_world.protocol.messages import CouponIssued, Redeem
 from srichan_world.world.figures import day_of
@@ -90,3 +90,33 @@ async def test_one_visitors_coupons_are_hidden_five_visitors_are_shown(site: Boo
         {"slot": "B01", "coupons_issued": 9, "tokens_redeemed": 270, "coupons_used": 9}
     ]
     assert "buyer-" not in str(five)
+
+
+async def test_the_abuse_signals_show_bursts_of_many_visitors_only(site: BoothSite) -> None:
+    """The console's abuse signals over HTTP: one visitor's coupons are no burst (hidden);
+    five visitors' are (coupons over the hour, the busiest minute); the busiest address's new
+    identities show as a number with no address; no session, no signals."""
+    path = "/api/admin/figures/signals"
+    assert (await call(site, "GET", path, site.actors["nobody"]))[0] == 401
+    lone = await buyer(site, 1)
+    await buy_and_use(site, lone, 5)
+    await lone.close()
+    identities = site.app[IDENTITIES]
+    for _ in range(6):
+        assert identities.take("203.0.113.9", time.time()) is None
+    status, alone = await call(site, "GET", path, site.actors["analyst"])
+    assert status == 200, alone
+    b01 = next(b for b in alone["booths"] if b["slot"] == "B01")
+    assert b01 == {"slot": "B01", "coupons": None, "busiest_minute": None}
+    assert alone["busiest_new_identities"] == 6
+    for n in range(2, 6):
+        other = await buyer(site, n)
+        await buy_and_use(site, other, 1)
+        await other.close()
+    _, five = await call(site, "GET", path, site.actors["analyst"])
+    b01 = next(b for b in five["booths"] if b["slot"] == "B01")
+    assert b01["coupons"] == 9 and 3 <= b01["busiest_minute"] <= 9, "9 coupons, 3 minutes at most"
+    assert {b["slot"] for b in five["booths"]} == {"B01", "B02", "B03"}, "the scene's slots"
+    assert five["complete"] is True and len(five["processes"]) == 1
+    raw = str(five)
+    assert "203.0.113" not in raw and "buyer-" not in raw, "no address, no visitor"
