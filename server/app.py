@@ -67,6 +67,7 @@ from server.keys import (
     ADMISSION,
     BADGES,
     BOOTHS,
+    BURSTS,
     BUS,
     EVENTS,
     HEALTH,
@@ -198,6 +199,7 @@ def create_app(
     app[ADMISSION] = admission
     app[BOOTHS] = booths
     app[IDENTITIES] = identities
+    app[BURSTS] = RedemptionBursts(booths.slots)
     app[BADGES] = badges
     app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
     app[SIGNIN] = (
@@ -320,7 +322,7 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         if redis:  # the store's own URL: a cluster client for a cluster ({now} keys)
             now_client = open_client(settings.store, timeout_s=RELAY_TIMEOUT_S)
             stack.push_async_callback(now_client.aclose)
-        bursts = RedemptionBursts(booths.slots)
+        bursts = app[BURSTS]
         board = app[NOW] = NowBoard(
             pump, app[SCENE], now_client, signals=partial(_signals, app[IDENTITIES], bursts)
         )

@@ -26,6 +26,7 @@ from server.ws.fast import PicowsDoor
 from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
 from srichan_world.world.admission import Admission, NewIdentities
+from srichan_world.world.bursts import RedemptionBursts
 
 SETTINGS = web.AppKey("settings", Settings)
 SCENE = web.AppKey("scene", LiveScene)
@@ -66,3 +67,5 @@ PRIVACY = web.AppKey("privacy", Privacy)
 IDENTITIES = web.AppKey("identities", NewIdentities)
 """New visitor identities per address (the street's allowance; its busiest address is an abuse
 signal in ``/metrics`` and the console)."""
+BURSTS = web.AppKey("bursts", RedemptionBursts)
+"""Redemptions per booth slot over the last hour (abuse signals: ``/metrics``, the console)."""
