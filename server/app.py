@@ -67,9 +67,11 @@ from server.keys import (
     ADMISSION,
     BADGES,
     BOOTHS,
+    BURSTS,
     BUS,
     EVENTS,
     HEALTH,
+    IDENTITIES,
     LEARNING,
     METRICS,
     MODERATION,
@@ -124,6 +126,7 @@ from srichan_world.world.moderation import Guard
 from srichan_world.world.pending import PendingRule
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from srichan_world.world.quests import QuestBook
+from srichan_world.world.signals import Signals, process_signals
 from srichan_world.world.work import WorkGate
 
 RELAY_TIMEOUT_S = 2.0
@@ -195,6 +198,8 @@ def create_app(
     app[PUMP] = pump
     app[ADMISSION] = admission
     app[BOOTHS] = booths
+    app[IDENTITIES] = identities
+    app[BURSTS] = RedemptionBursts(booths.slots)
     app[BADGES] = badges
     app[LEARNING] = LearningLoop(pump, metrics.registry, lrs, watch_s=watch_s)
     app[SIGNIN] = (
@@ -317,10 +322,13 @@ async def _running(app: web.Application, booth_poll_s: float) -> AsyncIterator[N
         if redis:  # the store's own URL: a cluster client for a cluster ({now} keys)
             now_client = open_client(settings.store, timeout_s=RELAY_TIMEOUT_S)
             stack.push_async_callback(now_client.aclose)
-        board = app[NOW] = NowBoard(pump, app[SCENE], now_client)
+        bursts = app[BURSTS]
+        board = app[NOW] = NowBoard(
+            pump, app[SCENE], now_client, signals=partial(_signals, app[IDENTITIES], bursts)
+        )
 
         pump.serve(
-            StoreSteps(store, booths, app[BADGES], on_redeemed=_bursts(booths, app[METRICS])),
+            StoreSteps(store, booths, app[BADGES], on_redeemed=_bursts(bursts, app[METRICS])),
             on_leave=(fanout.forget,),
             sharing=sharing,
             on_learned=learning.learned,
@@ -399,16 +407,15 @@ def _new_identities(settings: Settings, metrics: Metrics) -> NewIdentities:
     return identities
 
 
-def _bursts(booths: BoothService, metrics: Metrics) -> Callable[[str, float], None]:
+def _bursts(bursts: RedemptionBursts, metrics: Metrics) -> Callable[[str, float, str], None]:
     """Redemptions per booth slot and each slot's busiest minute of the hour in ``/metrics``
     (labels: the slots the scene had at start, a bounded set)."""
-    bursts = RedemptionBursts(booths.slots)
     for slot in bursts.slots:
         metrics.redemptions.labels(slot)
         metrics.redemption_peak.labels(slot).set_function(partial(_peak, bursts, slot))
 
-    def redeemed(slot: str, now: float) -> None:
-        if bursts.record(slot, now):
+    def redeemed(slot: str, now: float, visitor_id: str) -> None:
+        if bursts.record(slot, now, visitor_id):
             metrics.redemptions.labels(slot).inc()
 
     return redeemed
@@ -416,3 +423,9 @@ def _bursts(booths: BoothService, metrics: Metrics) -> Callable[[str, float], No
 
 def _peak(bursts: RedemptionBursts, slot: str) -> int:
     return bursts.peak(slot, time.time())
+
+
+def _signals(identities: NewIdentities, bursts: RedemptionBursts) -> Signals:
+    """This process's abuse signals for the console (shared in its *now* snapshot)."""
+    now = time.time()
+    return process_signals(identities.busiest(now), bursts, now)

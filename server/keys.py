@@ -25,7 +25,8 @@ from server.store import Store
 from server.ws.fast import PicowsDoor
 from server.ws.learning import LearningLoop
 from server.ws.pump import Pump
-from srichan_world.world.admission import Admission
+from srichan_world.world.admission import Admission, NewIdentities
+from srichan_world.world.bursts import RedemptionBursts
 
 SETTINGS = web.AppKey("settings", Settings)
 SCENE = web.AppKey("scene", LiveScene)
@@ -63,3 +64,8 @@ WEBSOCKET = web.AppKey("websocket", PicowsDoor)
 """Set with ``--ws-transport picows``: the gate hands ``GET /ws`` connections to it."""
 PRIVACY = web.AppKey("privacy", Privacy)
 """Export, erasure and the retention purge (set at startup, once the store is open)."""
+IDENTITIES = web.AppKey("identities", NewIdentities)
+"""New visitor identities per address (the street's allowance; its busiest address is an abuse
+signal in ``/metrics`` and the console)."""
+BURSTS = web.AppKey("bursts", RedemptionBursts)
+"""Redemptions per booth slot over the last hour (abuse signals: ``/metrics``, the console)."""

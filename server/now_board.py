@@ -15,6 +15,11 @@ processes' counts are added up (srichan_world/world/figures.py ``now``), so 3 + 
 one cell on two processes show as 6.
 
 If Redis cannot be reached the view is this process's alone, marked ``"complete": false``.
+
+The snapshot carries the process's abuse signals too (srichan_world/world/signals.py: the
+busiest address's new identities this hour, no address; coupons per booth slot over the hour
+with their distinct buyers and busiest minute, no visitor), put together for the console's
+economy section by :meth:`NowBoard.signals_view` the same way.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from server.tasks import cancel
 from server.ws.pump import Pump
 from srichan_world.world import figures
 from srichan_world.world.figures import ProcessNow
+from srichan_world.world.signals import Signals, signals
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +77,11 @@ class NowBoard:
         every_s: float = NOW_EVERY_S,
         ttl_s: float = NOW_TTL_S,
         clock: Callable[[], float] = time.time,
+        signals: Callable[[], Signals] | None = None,
     ) -> None:
         self.pump = pump
+        self.signals = signals
+        """This process's abuse signals now (``None``: it keeps none)."""
         self.scene = scene
         self.client = client
         self.process = process or process_name()
@@ -82,10 +91,11 @@ class NowBoard:
         self._task: asyncio.Task[None] | None = None
 
     def local(self) -> ProcessNow:
-        """This process's own sessions, now."""
+        """This process's own visitors, now (one place each, however many tabs)."""
         world = self.pump.world
         views = (world.view(s) for s in list(world.sessions))
-        positions = [(v.x, v.z) for v in views if v is not None]
+        seen = ((v.visitor_id, (v.x, v.z)) for v in views if v is not None)
+        positions = figures.one_per_visitor(seen)  # several tabs: one visitor
         return figures.now_counts(self.process, positions, self.scene.current.manifest.grid)
 
     async def start(self) -> None:
@@ -106,6 +116,8 @@ class NowBoard:
         """Write this process's snapshot once."""
         assert self.client is not None
         body = {**self.local().to_json(), "at": self.clock()}
+        if self.signals is not None:
+            body["signals"] = self.signals().to_json()
         pipe = self.client.pipeline(transaction=False)
         pipe.set(snapshot_key(self.process), json.dumps(body), px=int(self.ttl_s * 1000))
         pipe.sadd(PROCESSES_KEY, self.process)
@@ -123,11 +135,11 @@ class NowBoard:
                 streak.succeeded()
             await asyncio.sleep(self.every_s)
 
-    async def snapshots(self) -> tuple[list[ProcessNow], bool]:
-        """Every live process's snapshot (this one's fresh), and whether all could be read."""
-        own = self.local()
+    async def _others(self) -> tuple[list[tuple[str, float, dict[str, Any]]], bool]:
+        """Every other live process's snapshot as ``(name, age in s, body)``, and whether all
+        could be read."""
         if self.client is None:
-            return [own], True
+            return [], True
         try:
             names = sorted(
                 n.decode() if isinstance(n, bytes) else n
@@ -137,19 +149,38 @@ class NowBoard:
             bodies = await self.client.mget([snapshot_key(n) for n in others]) if others else []
         except (RedisError, OSError):
             log.warning("now view: Redis unreachable, showing this process only")
-            return [own], False
+            return [], False
         now = self.clock()
-        found, gone = [own], []
+        found, gone = [], []
         for name, body in zip(others, bodies, strict=True):
             if body is None:
                 gone.append(name)
                 continue
             data = json.loads(body)
-            found.append(ProcessNow.from_json(data, max(0.0, now - float(data["at"]))))
+            found.append((name, max(0.0, now - float(data["at"])), data))
         if gone:
             with contextlib.suppress(RedisError, OSError):  # else the next reader prunes them
                 await self.client.srem(PROCESSES_KEY, *gone)
         return found, True
+
+    async def snapshots(self) -> tuple[list[ProcessNow], bool]:
+        """Every live process's snapshot (this one's fresh), and whether all could be read."""
+        others, complete = await self._others()
+        found = [self.local()]
+        found += [ProcessNow.from_json(data, age) for _, age, data in others]
+        return found, complete
+
+    async def signals_view(self) -> dict[str, Any]:
+        """The console's abuse signals: every live process's together, small groups hidden
+        (a process that keeps none, or an older one whose snapshot has none, is left out)."""
+        others, complete = await self._others()
+        found = [] if self.signals is None else [(self.process, 0.0, self.signals())]
+        found += [
+            (name, age, Signals.from_json(data["signals"]))
+            for name, age, data in others
+            if "signals" in data
+        ]
+        return {"complete": complete, **signals(found)}
 
     async def view(self) -> dict[str, Any]:
         """The console's JSON: every live process together, small groups hidden."""

@@ -2,8 +2,9 @@
 
 Only the analyst and admin roles hold :attr:`~srichan_world.world.operators.Power.FIGURES`
 (no session → 401, another role → 403, as every console route). The figures are computed by
-srichan_world/world/figures.py from the store's anonymous per-day counters; groups under five
-are suppressed there, before anything leaves the server.
+srichan_world/world/figures.py from the store's anonymous per-day counters; groups of under
+five visitors (not requests: the ``people:`` counters, ``figures.PEOPLE``) are suppressed
+there, before anything leaves the server.
 
 | method | path | power |
 |---|---|---|
@@ -11,6 +12,7 @@ are suppressed there, before anything leaves the server.
 | GET | ``/api/admin/figures/economy?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/inclusion?from=YYYY-MM-DD&to=YYYY-MM-DD`` | figures |
 | GET | ``/api/admin/figures/now`` (every live process's visitors: server/now_board.py) | figures |
+| GET | ``/api/admin/figures/signals`` (abuse signals, every live process: the same) | figures |
 | GET | ``/api/admin/figures/report.html?month=YYYY-MM`` (printable page) | figures |
 | GET | ``/api/admin/figures/report.pdf?month=YYYY-MM`` (the same, as a PDF) | figures |
 
@@ -68,11 +70,17 @@ async def now(request: web.Request, _session: OperatorSession) -> web.StreamResp
 
 
 @operator(Power.FIGURES)
+async def signals(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
+    """The abuse signals of ``/metrics`` for the economy section (srichan_world/world/signals.py):
+    no address, no visitor, small groups hidden."""
+    return ok(await request.app[NOW].signals_view())
+
+
+@operator(Power.FIGURES)
 async def economy(request: web.Request, _session: OperatorSession) -> web.StreamResponse:
     first, last = _range(request)
     store = request.app[STORE]
-    kinds = (figures.TOKENS_EARNED, figures.COUPON_ISSUED)
-    daily = await store.usage_by_day(first, last, kinds)
+    daily = await store.usage_by_day(first, last, figures.ECONOMY_DAILY)
     totals = await store.usage_totals(first, last)
     held = await store.outstanding_tokens()
     return ok({"from": first, "to": last, **figures.economy(daily, totals, first, last, held)})
@@ -104,7 +112,7 @@ async def _monthly(request: web.Request) -> report.Report:
         raise Refused(ErrorCode.BAD_VALUE, str(exc)) from None
     store = request.app[STORE]
     rows = await store.usage_totals(first, last)
-    daily = await store.usage_by_day(first, last, (figures.TOKENS_EARNED, figures.COUPON_ISSUED))
+    daily = await store.usage_by_day(first, last, figures.ECONOMY_DAILY)
     money = figures.economy(daily, rows, first, last, await store.outstanding_tokens())
     learned = figures.learning(rows, request.app[SCENE].current.manifest)
     return report.monthly(month, learned, money)
@@ -130,6 +138,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/admin/figures/economy", economy),
     ("GET", "/api/admin/figures/inclusion", inclusion_figures),
     ("GET", "/api/admin/figures/now", now),
+    ("GET", "/api/admin/figures/signals", signals),
     ("GET", "/api/admin/figures/report.html", report_html),
     ("GET", "/api/admin/figures/report.pdf", report_pdf),
 )

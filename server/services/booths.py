@@ -111,6 +111,8 @@ class BoothService:
         every limited client a fresh burst at once)."""
         self._near: dict[tuple[int, int], list[str]] = {}
         """Per interest cell, the slots seen from it (filled as cells are visited)."""
+        self.people = figures.PeopleToday()
+        """The visitors whose coupons were used, once a day per booth (the figures' groups)."""
 
     def switch(self, manifest: Manifest) -> None:
         """Live reload: the booth slots of the rebuilt street. States stay by slot id; a slot
@@ -302,7 +304,9 @@ class BoothService:
             await self.store.note_action(shop_account(owner.shop_id), "verify", slot, detail, now)
             raise
         try:  # the console's figures: a failure here costs a count, never the owner's check
-            await self.store.count_usage(day_of(now), [Usage(figures.COUPON_USED, slot)])
+            usage = [Usage(figures.COUPON_USED, slot)]
+            usage += self.people.count(used.visitor_id, usage, now)
+            await self.store.count_usage(day_of(now), usage)
         except StoreError:
             log.warning("a coupon use was not counted for the figures: the store failed")
         return used

@@ -61,11 +61,12 @@ class StoreSteps:
         store: Store,
         booths: BoothService | None = None,
         badges: BadgeIssuer | None = None,
-        on_redeemed: Callable[[str, float], None] | None = None,
+        on_redeemed: Callable[[str, float, str], None] | None = None,
     ) -> None:
         self.store = store
         self.on_redeemed = on_redeemed
-        """Told ``(slot, time)`` of each coupon the store sold (operators' burst signal)."""
+        """Told ``(slot, time, visitor id)`` of each coupon the store sold (operators' burst
+        signal)."""
         self.booths = booths
         self.badges = badges
 
@@ -97,7 +98,7 @@ class StoreSteps:
             case Redeem(redemption, secret):
                 sold = await store.redeem(redemption, secret)
                 if self.on_redeemed is not None:
-                    self.on_redeemed(redemption.slot, redemption.now)
+                    self.on_redeemed(redemption.slot, redemption.now, redemption.visitor_id)
                 return sold
             case ReadSignedIn(visitor_id):
                 return await store.account_link(visitor_id) is not None

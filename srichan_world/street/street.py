@@ -147,6 +147,7 @@ class Street:
         self._last_push = -math.inf
         self._next_refresh = 0.0
         self.pushes = 0
+        self.people = figures.PeopleToday()  # who was counted toward which figure today
 
     # -- presence entry points --------------------------------------------------------------
 
@@ -542,6 +543,8 @@ class Street:
         usage = tuple(outcome.usage)
         if outcome.tokens:
             usage += (Usage(figures.TOKENS_EARNED, "", "", outcome.tokens),)
+        if usage:  # the visitors behind the figures' groups, once a day each
+            usage += tuple(self.people.count(self._asker(session).visitor_id, usage, now))
         if outcome.statements or outcome.tokens or usage:
             effects.append(Learned(outcome.statements, outcome.tokens, usage))
         return effects

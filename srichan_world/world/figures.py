@@ -3,9 +3,22 @@
 The street counts what visitors do as :class:`Usage` (a kind, a subject such as a quiz id, a
 detail, and a value to sum) with no visitor id in it: the store keeps only per-day counters and
 sums them over a range of days (:class:`UsageTotal`), so the figures can never show one
-visitor. Each counted kind happens once per visitor where the figure needs distinct people (a
-first answer, a quest step reached), so a count is a number of visitors. Any group of fewer
-than :data:`MIN_GROUP` is suppressed (:func:`shown`) before a figure leaves the server.
+visitor. Any group of fewer than :data:`MIN_GROUP` *visitors* is suppressed (:func:`shown`)
+before a figure leaves the server: a count of requests is not a count of people (one visitor
+making five paid answers is five payments and one person). So every figure's suppression rests
+on a number of visitors:
+
+- kinds that happen once per visitor (a first answer, a first right answer, a quest step
+  reached, a visitor near a booth once a day) are that number themselves;
+- kinds that one visitor can repeat (a quiz opened, tokens paid, a coupon bought or used) are
+  shown only when the people behind their group (``people:<kind>``, :data:`PEOPLE`) reach
+  :data:`MIN_GROUP`:
+  :class:`PeopleToday` counts each visitor once a day per group (:func:`groups_of`), in memory
+  and per process, as the inclusion figures do; the store keeps the counts only, never who.
+
+Over a range of days the people add up *visitor-days* (the same visitor on two days counts
+twice): a store that keeps no visitor id cannot tell more, and a range's groups are at least as
+large as its days'.
 """
 
 from __future__ import annotations
@@ -42,8 +55,28 @@ COUPON_USED = "coupon_used"
 """A coupon shown at the counter and accepted (subject: the slot)."""
 BOOTH_NEAR = "booth_near"
 """A visitor came within reach of a booth, counted once a day per visitor (subject: the slot)."""
+PEOPLE = "people:"
+"""The prefix of a people counter's kind: ``people:<kind>`` counts the visitors behind a group
+of ``<kind>``'s figures that day, each once a day (:class:`PeopleToday`); its subject is the
+group (a quiz, a booth slot, or ``""`` for the whole day)."""
+EARNERS = PEOPLE + TOKENS_EARNED
+"""Visitors paid tokens that day (subject ``""``)."""
+BUYERS = PEOPLE + COUPON_ISSUED
+"""Visitors who bought a coupon that day (subject ``""``) or at a booth (subject: the slot)."""
+USERS = PEOPLE + COUPON_USED
+"""Visitors whose coupon a booth accepted that day (subject: the slot)."""
+OPENERS = PEOPLE + QUIZ_OPEN
+"""Visitors who opened a quiz that day (subject: the quiz)."""
+PEOPLE_MAX = 400_000
+"""(visitor, group) pairs remembered for today: ~70 MB at most (170 bytes a pair measured,
+the visitor ids included; a visitor makes a pair per quiz opened, and a few more); past it,
+nobody new is counted until the next day (groups look smaller: hidden more, never less)."""
 KINDS = frozenset(
     {
+        EARNERS,
+        BUYERS,
+        USERS,
+        OPENERS,
         QUIZ_OPEN,
         QUIZ_FIRST,
         QUIZ_SOLVED,
@@ -54,6 +87,8 @@ KINDS = frozenset(
         BOOTH_NEAR,
     }
 )
+ECONOMY_DAILY = (TOKENS_EARNED, COUPON_ISSUED, EARNERS, BUYERS)
+"""The kinds :func:`economy` reads per day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +111,55 @@ class UsageTotal:
     count: int
     total: int
     """The sum of the usages' values."""
+
+
+def groups_of(u: Usage) -> tuple[Usage, ...]:
+    """The people counters a usage counts its visitor toward: a payment toward the day's
+    :data:`EARNERS`; a coupon bought toward the day's :data:`BUYERS` and the booth's; a coupon
+    used toward the booth's :data:`USERS`; a quiz opened toward its :data:`OPENERS`. A kind
+    that happens once per visitor anyway (a first answer, a quest step, a visit near a booth)
+    needs none."""
+    if u.kind == TOKENS_EARNED:
+        return (Usage(EARNERS, ""),)
+    if u.kind == COUPON_ISSUED:
+        return (Usage(BUYERS, ""), Usage(BUYERS, u.subject))
+    if u.kind in (COUPON_USED, QUIZ_OPEN):
+        return (Usage(PEOPLE + u.kind, u.subject),)
+    return ()
+
+
+class PeopleToday:
+    """Who was counted toward which group today, on this process (in memory, never stored).
+
+    A visitor who comes back through another process that day is counted there too (as the
+    inclusion figures and the visitors near a booth are): the store holds no visitor id to
+    tell them apart."""
+
+    def __init__(self, limit: int = PEOPLE_MAX) -> None:
+        self.limit = limit
+        self._day = ""
+        self._seen: set[tuple[str, str, str]] = set()
+
+    def count(self, visitor_id: str | None, usage: Iterable[Usage], now: float) -> list[Usage]:
+        """A people usage (:func:`groups_of`) for each group of ``usage`` this visitor was not
+        yet counted toward today. With no visitor (``None``) nobody is counted: a group looks
+        smaller, which only hides more."""
+        if not visitor_id:
+            return []
+        day = day_of(now)
+        if day != self._day:
+            self._day, self._seen = day, set()
+        people: list[Usage] = []
+        for u in usage:
+            for person in groups_of(u):
+                key = (visitor_id, person.kind, person.subject)
+                if key in self._seen:
+                    continue
+                if len(self._seen) >= self.limit:
+                    return people
+                self._seen.add(key)
+                people.append(person)
+        return people
 
 
 def day_of(now: float) -> str:
@@ -121,13 +205,14 @@ def quiz_figures(rows: Iterable[UsageTotal]) -> list[dict[str, Any]]:
     """Per quiz: opens, visitors who answered, the share right on the first try, the average
     attempts to the first right answer, and the item difficulty (share wrong on the first try).
 
-    A quiz answered by fewer than :data:`MIN_GROUP` visitors shows its opens only; the average
-    attempts needs :data:`MIN_GROUP` solvers."""
+    The opens are shown when :data:`MIN_GROUP` visitors opened the quiz (:data:`OPENERS`), the
+    shares when as many answered it; the average attempts needs :data:`MIN_GROUP` solvers."""
     sums = _sums(rows)
     quizzes = sorted({s for k, s, _ in sums if k in (QUIZ_OPEN, QUIZ_FIRST, QUIZ_SOLVED)})
     table = []
     for quiz in quizzes:
         opens = sums.get((QUIZ_OPEN, quiz, ""), (0, 0))[0]
+        openers = sums.get((OPENERS, quiz, ""), (0, 0))[0]
         right = sums.get((QUIZ_FIRST, quiz, "right"), (0, 0))[0]
         answered = right + sums.get((QUIZ_FIRST, quiz, "wrong"), (0, 0))[0]
         solvers, attempts = sums.get((QUIZ_SOLVED, quiz, ""), (0, 0))
@@ -135,7 +220,7 @@ def quiz_figures(rows: Iterable[UsageTotal]) -> list[dict[str, Any]]:
         table.append(
             {
                 "quiz": quiz,
-                "opens": shown(opens),
+                "opens": opens if shown(openers) is not None else None,
                 "answered": shown(answered),
                 "first_try_right": round(right / answered, 3) if visible else None,
                 "difficulty": round(1 - right / answered, 3) if visible else None,
@@ -191,42 +276,50 @@ def economy(
 ) -> dict[str, Any]:
     """Tokens earned and spent per day, coupons issued and used per booth, and their sums.
 
-    ``daily`` pairs a day with a counter of :data:`TOKENS_EARNED` or :data:`COUPON_ISSUED`;
-    ``totals`` are the range's counters. A day with fewer than :data:`MIN_GROUP` paying
-    requests (or coupons) shows no tokens for them; a booth with fewer than :data:`MIN_GROUP`
-    coupons issued (or used) shows no figure for them. The sums add up the figures shown only
-    (a sum with a hidden one in would give it away by difference). ``outstanding``, the tokens
-    all visitors hold now (``Store.outstanding_tokens``), is shown when at least one day of the
-    range shows its earnings: a street too quiet for that could have one visitor's balance."""
-    per_day: dict[str, dict[str, int]] = {d: {} for d in days(first, last)}
+    ``daily`` pairs a day with a counter of :data:`ECONOMY_DAILY`'s kinds; ``totals`` are the
+    range's counters. A day's tokens earned (or spent) are shown when at least
+    :data:`MIN_GROUP` visitors were paid (or bought a coupon) that day, however many requests
+    they made; a booth's coupons issued (or used) when at least :data:`MIN_GROUP` visitor-days
+    bought (or used) them there. The sums add up the figures shown only (a sum with a hidden
+    one in would give it away by difference). ``outstanding``, the tokens all visitors hold
+    now (``Store.outstanding_tokens``), is shown when at least one day of the range shows its
+    earnings: a street too quiet for that could have one visitor's balance."""
+    per_day: dict[str, dict[str, int]] = {d: defaultdict(int) for d in days(first, last)}
     for day, r in daily:
-        if day in per_day and r.kind in (TOKENS_EARNED, COUPON_ISSUED):
-            slot = per_day[day]
-            slot[r.kind + ":c"] = slot.get(r.kind + ":c", 0) + r.count
-            slot[r.kind + ":t"] = slot.get(r.kind + ":t", 0) + r.total
+        if day not in per_day:
+            continue
+        if r.kind in (TOKENS_EARNED, COUPON_ISSUED):
+            per_day[day][r.kind] += r.total
+        elif r.kind in (EARNERS, BUYERS) and r.subject == r.detail == "":
+            per_day[day][r.kind] += r.count
     rows: list[dict[str, Any]] = []
     for day, got in per_day.items():
-        earned_n, spent_n = got.get(TOKENS_EARNED + ":c", 0), got.get(COUPON_ISSUED + ":c", 0)
+        earners, buyers = got[EARNERS], got[BUYERS]
         rows.append(
             {
                 "day": day,
-                "earned": got.get(TOKENS_EARNED + ":t", 0) if shown(earned_n) else None,
-                "redeemed": got.get(COUPON_ISSUED + ":t", 0) if shown(spent_n) else None,
+                "earned": got[TOKENS_EARNED] if shown(earners) else None,
+                "redeemed": got[COUPON_ISSUED] if shown(buyers) else None,
             }
         )
-    booths: dict[str, dict[str, int]] = defaultdict(lambda: {"issued": 0, "spent": 0, "used": 0})
+    booths: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"issued": 0, "spent": 0, "used": 0, "buyers": 0, "users": 0}
+    )
     for r in totals:
         if r.kind == COUPON_ISSUED:
             booths[r.subject]["issued"] += r.count
             booths[r.subject]["spent"] += r.total
         elif r.kind == COUPON_USED:
             booths[r.subject]["used"] += r.count
+    for r in totals:  # the people of a booth that has coupons (never a booth of its own)
+        if r.kind in (BUYERS, USERS) and r.subject in booths and r.detail == "":
+            booths[r.subject]["buyers" if r.kind == BUYERS else "users"] += r.count
     shops: list[dict[str, Any]] = [
         {
             "slot": slot,
-            "coupons_issued": shown(b["issued"]),
-            "tokens_redeemed": b["spent"] if shown(b["issued"]) else None,
-            "coupons_used": shown(b["used"]),
+            "coupons_issued": b["issued"] if shown(b["buyers"]) else None,
+            "tokens_redeemed": b["spent"] if shown(b["buyers"]) else None,
+            "coupons_used": b["used"] if shown(b["users"]) else None,
         }
         for slot, b in sorted(booths.items())
     ]
@@ -290,6 +383,16 @@ class ProcessNow:
     def from_json(cls, data: dict[str, Any], age_s: float) -> ProcessNow:
         cells = tuple((float(x), float(z), int(n)) for x, z, n in data["cells"])
         return cls(str(data["process"]), age_s, int(data["visitors"]), cells)
+
+
+def one_per_visitor(seen: Iterable[tuple[str | None, Point]]) -> list[Point]:
+    """One position per visitor from ``(visitor id, position)`` per session: a visitor with
+    several tabs open is one person (counted where their first session is), not several; a
+    session without an identity is counted as itself."""
+    places: dict[str | int, Point] = {}
+    for i, (visitor_id, position) in enumerate(seen):
+        places.setdefault(visitor_id or i, position)
+    return list(places.values())
 
 
 def now_counts(process: str, positions: Iterable[Point], grid: InterestGrid) -> ProcessNow:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.keys import SCENE, STORE
+from server.keys import BURSTS, IDENTITIES, SCENE, STORE
 from server.ws.client import PresenceClient
 from srichan_world.world import figures, inclusion
 from srichan_world.world.figures import Usage, day_of
@@ -22,9 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def seed(server: Server) -> tuple[str, str, str]:
-    """The street's first quiz: 12 opens, 10 answered, 6 right first, 14 attempts for 8
-    solvers; q-gate-2 (no longer in the street): 3 answered (suppressed); the first quest
-    (renamed "walk" below): 20 then 15 visitors. Returns the quiz, its landmark and the quest."""
+    """The street's first quiz: 12 opens by 10 visitors, 10 answered, 6 right first, 14
+    attempts for 8 solvers; 6 visitors paid 90 tokens, 5 bought 5 coupons at B01; q-gate-2
+    (no longer in the street): 3 answered (suppressed); the first quest (renamed "walk"
+    below): 20 then 15 visitors. Returns the quiz, its landmark and the quest."""
     manifest = server.app[SCENE].current.manifest
     quiz, quest = manifest.quiz_points[0], manifest.quests[0]
     usage = (
@@ -38,6 +39,13 @@ async def seed(server: Server) -> tuple[str, str, str]:
         + [Usage(figures.QUEST_STEP, "walk", "2")] * 15
         + [Usage(figures.TOKENS_EARNED, "", "", 15)] * 6
         + [Usage(figures.COUPON_ISSUED, "B01", "p1", 30)] * 5
+    )
+    # the people behind them, as the street counts them (each visitor once a day per group)
+    usage += (
+        [Usage(figures.OPENERS, "q-gate-1")] * 10
+        + [Usage(figures.EARNERS, "")] * 6
+        + [Usage(figures.BUYERS, "")] * 5
+        + [Usage(figures.BUYERS, "B01")] * 5
     )
     settings = {
         "list_mode": 6,
@@ -155,4 +163,48 @@ async def test_an_owner_sees_visitors_near_and_coupons_per_promotion(
     assert drawn == 2
     await page.locator("#booth-figures").scroll_into_view_if_needed()
     save_shot("owner-figures-phone.png", await page.screenshot(full_page=True))
+    assert await axe_violations(page) == []
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+async def test_an_analyst_reads_the_abuse_signals(
+    server: Server, new_page: NewPage, device: str
+) -> None:
+    """The economy section's abuse signals: a farm's burst at one booth (40 identities, 40
+    coupons in 20 s) shows; one visitor's six coupons at another do not; the busiest address's
+    new identities show as a number, with no address anywhere on the page."""
+    now = time.time()
+    identities = server.app[IDENTITIES]
+    for _ in range(8):
+        assert identities.take("203.0.113.9", now) is None
+    bursts = server.app[BURSTS]
+    farmed, quiet, *_ = bursts.slots
+    for n in range(40):
+        bursts.record(farmed, now - 20 + n * 0.5, f"farm-{n:04d}")
+    for _ in range(6):
+        bursts.record(quiet, now, "visitor-0001")
+    url = await operator_link(server, f"sig-{device}", "analyst")
+    page = await new_page(url, (PHONE if device == "phone" else DESKTOP) | {"bypass_csp": True})
+    burst = page.locator("#signals-rows tr", has_text=farmed)
+    await burst.wait_for()
+    coupons, peak = (await burst.inner_text()).split("\t")[1:]
+    assert coupons == "40" and 20 <= int(peak) <= 40, "40 coupons in 20 s: one or two minutes"
+    lone = (await page.locator("#signals-rows tr", has_text=quiet).inner_text()).split("\t")
+    assert lone[1:] == ["—", "—"], "one visitor's six coupons are no burst"
+    assert await page.locator("#signals-identities").inner_text() == "8"
+    body = await page.locator("body").inner_text()
+    assert "203.0.113" not in body and "farm-" not in body and "visitor-0001" not in body
+    async with page.expect_download() as caught:
+        await page.locator("#signals-csv").click()
+    lines = Path(await (await caught.value).path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].split(",", 1) == [
+        "ซุ้ม · Booth",
+        '"คูปองในชั่วโมงล่าสุด · Coupons, last hour",มากที่สุดในหนึ่งนาที · Busiest minute',
+    ], "Thai first; a comma in a heading is quoted"
+    assert f"{farmed},40,{peak}" in lines and f"{quiet},—,—" in lines
+    assert lines[-1].endswith(",8,"), "the busiest address's count, no address"
+    await page.evaluate(
+        "document.querySelector('#signals-title').scrollIntoView(); window.scrollBy(0, -24)"
+    )
+    save_shot(f"console-signals-{device}.png", await page.screenshot())
     assert await axe_violations(page) == []

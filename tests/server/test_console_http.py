@@ -63,6 +63,7 @@ REQUESTS: dict[str, tuple[str, str, Any, str | None]] = {
     "learning": ("GET", "/api/admin/figures/learning", None, "figures"),
     "economy": ("GET", "/api/admin/figures/economy", None, "figures"),
     "now": ("GET", "/api/admin/figures/now", None, "figures"),
+    "signals": ("GET", "/api/admin/figures/signals", None, "figures"),
     "inclusion": ("GET", "/api/admin/figures/inclusion", None, "figures"),
     "report_html": ("GET", "/api/admin/figures/report.html", None, "figures"),
     "report_pdf": ("GET", "/api/admin/figures/report.pdf?month=2026-05", None, "figures"),

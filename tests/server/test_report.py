@@ -26,6 +26,7 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
     async with console_site(tmp_path) as s:
         usage = (
             [Usage(figures.QUIZ_OPEN, "q-gate-1")] * 37
+            + people(figures.QUIZ_OPEN, "q-gate-1", 32)
             + [Usage(figures.QUIZ_FIRST, "q-gate-1", "right")] * 24
             + [Usage(figures.QUIZ_FIRST, "q-gate-1", "wrong")] * 8
             + [Usage(figures.QUIZ_SOLVED, "q-gate-1", "", 1)] * 24
@@ -41,23 +42,47 @@ async def site(tmp_path: Path) -> AsyncIterator[BoothSite]:
         yield s
 
 
+def people(kind: str, group: str, n: int) -> list[Usage]:
+    """``n`` visitors counted toward a group (as the street's ``PeopleToday`` counts them)."""
+    return [Usage(figures.PEOPLE + kind, group)] * n
+
+
 async def seed_economy(store: Store) -> int:
-    """May's tokens and coupons with known answers: the 20th 6 payments of 15 (90) and 5 B03
-    coupons of 30 (150), all 5 used at the counter; the 21st 3 payments of 10 and 2 B04 coupons
-    of 20 (both too few: the day is left out, B04 shows dashes); the 22nd 5 payments of 8 (40).
-    Visitors hold 100 tokens more than before: 70 + 55 paid, 25 spent at a shop."""
+    """May's tokens and coupons with known answers: the 20th 6 payments of 15 (90) to 6
+    visitors and 5 B03 coupons of 30 (150) bought by 5, all 5 used at the counter; the 21st 3
+    payments of 10 and 2 B04 coupons of 20 (both too few: the day is left out, B04 shows
+    dashes); the 22nd 5 payments of 8 (40) to 5 visitors; the 23rd 7 payments of 10 and 6
+    B04 coupons of 20, all made by 2 visitors (13 requests, two people: the day is left out,
+    and B04's 8 coupons by 4 visitor-days still show dashes). Visitors hold 100 tokens more
+    than before: 70 + 55 paid, 25 spent at a shop."""
+    earned, issued, used = figures.TOKENS_EARNED, figures.COUPON_ISSUED, figures.COUPON_USED
     await store.count_usage(
         MAY,
-        [Usage(figures.TOKENS_EARNED, "", "", 15)] * 6
-        + [Usage(figures.COUPON_ISSUED, "B03", "p3", 30)] * 5
-        + [Usage(figures.COUPON_USED, "B03")] * 5,
+        [Usage(earned, "", "", 15)] * 6
+        + people(earned, "", 6)
+        + [Usage(issued, "B03", "p3", 30)] * 5
+        + people(issued, "", 5)
+        + people(issued, "B03", 5)
+        + [Usage(used, "B03")] * 5
+        + people(used, "B03", 5),
     )
     await store.count_usage(
         "2026-05-21",
-        [Usage(figures.TOKENS_EARNED, "", "", 10)] * 3
-        + [Usage(figures.COUPON_ISSUED, "B04", "p4", 20)] * 2,
+        [Usage(earned, "", "", 10)] * 3
+        + people(earned, "", 3)
+        + [Usage(issued, "B04", "p4", 20)] * 2
+        + people(issued, "", 2)
+        + people(issued, "B04", 2),
     )
-    await store.count_usage("2026-05-22", [Usage(figures.TOKENS_EARNED, "", "", 8)] * 5)
+    await store.count_usage("2026-05-22", [Usage(earned, "", "", 8)] * 5 + people(earned, "", 5))
+    await store.count_usage(
+        "2026-05-23",
+        [Usage(earned, "", "", 10)] * 7
+        + people(earned, "", 2)
+        + [Usage(issued, "B04", "p4", 20)] * 6
+        + people(issued, "", 2)
+        + people(issued, "B04", 2),
+    )
     for n, paid in ((1, 70), (2, 55)):
         vid = f"payer-{n:04d}"
         await store.register_visitor(vid, f"secret-{n:04d}-Zk3_vq9-XbT0pLw8", 1.0)
@@ -98,11 +123,12 @@ async def test_the_pdf_renders_with_the_figures_and_thai_text(
 
     assert row("2026-05-20")[-2:] == ["90", "150"]
     assert row("2026-05-22")[-2:] == ["40", "—"]
-    assert not [ln for ln in text.splitlines() if ln.strip().startswith("2026-05-21")], (
-        "a day whose figures are all hidden is left out"
-    )
+    for hidden in ("2026-05-21", "2026-05-23"):
+        assert not [ln for ln in text.splitlines() if ln.strip().startswith(hidden)], (
+            "a day whose figures are all hidden is left out (the 23rd: 13 requests, 2 people)"
+        )
     assert row("B03")[-3:] == ["5", "150", "5"]
-    assert row("B04")[-3:] == ["—", "—", "—"]
+    assert row("B04")[-3:] == ["—", "—", "—"], "8 coupons, 4 visitor-days"
     summary = {ln.split()[-1] for ln in text.splitlines() if "(days shown)" in ln}
     assert summary == {"130", "150"}, summary
     for label, value in (
@@ -147,6 +173,7 @@ async def test_the_printable_page_escapes_and_matches(site: BoothSite) -> None:
     assert "<td>q-gate-1</td><td>37</td><td>32</td><td>75.0%</td>" in page
     assert "<tr><td>2026-05-20</td><td>90</td><td>150</td></tr>" in page
     assert "<tr><td>B03</td><td>5</td><td>150</td><td>5</td></tr>" in page
+    assert "2026-05-23" not in page, "13 requests by 2 visitors are not shown"
     assert "องค์ประกอบหลักหกประการ" in page
 
 

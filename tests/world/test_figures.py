@@ -24,15 +24,20 @@ def test_quiz_figures_add_days_and_suppress_small_groups() -> None:
     rows = [
         row(figures.QUIZ_OPEN, "q1", "", 6),
         row(figures.QUIZ_OPEN, "q1", "", 6),
+        row(figures.OPENERS, "q1", "", 3),
+        row(figures.OPENERS, "q1", "", 2),
         row(figures.QUIZ_FIRST, "q1", "right", 3),
         row(figures.QUIZ_FIRST, "q1", "right", 3),
         row(figures.QUIZ_FIRST, "q1", "wrong", 4),
         row(figures.QUIZ_SOLVED, "q1", "", 8, 14),
         row(figures.QUIZ_OPEN, "q2", "", 4),
+        row(figures.OPENERS, "q2", "", 4),
         row(figures.QUIZ_FIRST, "q2", "right", 4),
         row(figures.QUIZ_SOLVED, "q2", "", 4, 4),
+        row(figures.QUIZ_OPEN, "q3", "", 30),
+        row(figures.OPENERS, "q3", "", 1),
     ]
-    q1, q2 = figures.quiz_figures(rows)
+    q1, q2, q3 = figures.quiz_figures(rows)
     assert q1 == {
         "quiz": "q1",
         "opens": 12,
@@ -49,10 +54,15 @@ def test_quiz_figures_add_days_and_suppress_small_groups() -> None:
         "difficulty": None,
         "average_attempts": None,
     }
+    assert q3["opens"] is None, "30 opens by one visitor: one person's activity"
 
 
 def test_a_share_of_a_small_group_is_not_shown_even_when_the_opens_are() -> None:
-    rows = [row(figures.QUIZ_OPEN, "q", "", 50), row(figures.QUIZ_FIRST, "q", "wrong", 1)]
+    rows = [
+        row(figures.QUIZ_OPEN, "q", "", 50),
+        row(figures.OPENERS, "q", "", 20),
+        row(figures.QUIZ_FIRST, "q", "wrong", 1),
+    ]
     (q,) = figures.quiz_figures(rows)
     assert q["opens"] == 50 and q["first_try_right"] is None and q["difficulty"] is None
 
@@ -98,29 +108,79 @@ def test_a_bad_day_range_says_why(first: str, last: str, why: str) -> None:
     assert day_range("2026-05-09", "2026-05-09") == ("2026-05-09", "2026-05-09")
 
 
-def test_economy_per_day_and_booth_hides_small_groups() -> None:
-    earned = figures.TOKENS_EARNED
+def people(kind: str, group: str, n: int) -> UsageTotal:
+    return UsageTotal(figures.PEOPLE + kind, group, "", n, n)
+
+
+def test_economy_per_day_and_booth_hides_groups_of_under_five_visitors() -> None:
+    earned, issued, used = figures.TOKENS_EARNED, figures.COUPON_ISSUED, figures.COUPON_USED
     daily = [
         ("2026-05-09", UsageTotal(earned, "", "", 6, 90)),
-        ("2026-05-09", UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 3, 60)),
-        ("2026-05-09", UsageTotal(figures.COUPON_ISSUED, "B02", "p9", 2, 20)),
-        ("2026-05-10", UsageTotal(earned, "", "", 4, 40)),
+        ("2026-05-09", people(earned, "", 5)),
+        ("2026-05-09", UsageTotal(issued, "B01", "p1", 3, 60)),
+        ("2026-05-09", UsageTotal(issued, "B02", "p9", 2, 20)),
+        ("2026-05-09", people(issued, "", 5)),
+        ("2026-05-09", people(issued, "B01", 3)),
+        ("2026-05-09", people(issued, "B02", 2)),
+        ("2026-05-10", UsageTotal(earned, "", "", 9, 40)),
+        ("2026-05-10", people(earned, "", 1)),
+        ("2026-05-10", UsageTotal(issued, "B01", "p1", 6, 120)),
+        ("2026-05-10", people(issued, "", 1)),
+        ("2026-05-10", people(issued, "B01", 1)),
+        ("2026-05-11", UsageTotal(earned, "", "", 4, 40)),
+        ("2026-05-11", people(earned, "", 4)),
     ]
     totals = [
-        UsageTotal(figures.COUPON_ISSUED, "B01", "p1", 7, 140),
-        UsageTotal(figures.COUPON_USED, "B01", "", 4, 4),
-        UsageTotal(figures.COUPON_ISSUED, "B02", "p9", 2, 20),
+        UsageTotal(issued, "B01", "p1", 9, 180),
+        UsageTotal(used, "B01", "", 6, 6),
+        UsageTotal(issued, "B02", "p9", 2, 20),
+        UsageTotal(used, "B02", "", 2, 2),
+        people(issued, "B01", 4),
+        people(used, "B01", 1),
+        people(issued, "B02", 2),
+        people(used, "B02", 2),
+        people(figures.QUIZ_OPEN, "B01", 40),  # another kind's group of the same name
+        UsageTotal(figures.BUYERS, "B01", "x", 40, 40),  # not a group economy() knows
     ]
     got = figures.economy(daily, totals, "2026-05-09", "2026-05-11")
     assert got["days"] == [
         {"day": "2026-05-09", "earned": 90, "redeemed": 80},
         {"day": "2026-05-10", "earned": None, "redeemed": None},
         {"day": "2026-05-11", "earned": None, "redeemed": None},
-    ], "5 coupons over two booths make a group of 5; 4 paying requests do not"
+    ], "5 buyers over two booths make a group of 5; 9 payments and 6 coupons by one do not"
     assert got["booths"] == [
-        {"slot": "B01", "coupons_issued": 7, "tokens_redeemed": 140, "coupons_used": None},
+        {"slot": "B01", "coupons_issued": None, "tokens_redeemed": None, "coupons_used": None},
         {"slot": "B02", "coupons_issued": None, "tokens_redeemed": None, "coupons_used": None},
+    ], "9 coupons bought and 6 used at B01, by 4 visitor-days and 1: under five people"
+    assert got["totals"]["earned"] == 90 and got["totals"]["coupons_issued"] == 0
+    more = [*totals, people(issued, "B01", 1), people(used, "B01", 4)]
+    (b01, _) = figures.economy(daily, more, "2026-05-09", "2026-05-11")["booths"]
+    assert b01 == {"slot": "B01", "coupons_issued": 9, "tokens_redeemed": 180, "coupons_used": 6}
+
+
+def test_people_are_counted_once_a_day_per_group() -> None:
+    today = figures.PeopleToday()
+    t = 1_778_300_000.0  # 9 May 2026, 11:13 in Bangkok
+    paid = Usage(figures.TOKENS_EARNED, "", "", 10)
+    bought = Usage(figures.COUPON_ISSUED, "B01", "p1", 30)
+    assert today.count("v1", [paid, Usage(figures.QUIZ_OPEN, "q1")], t) == [
+        Usage(figures.EARNERS, ""),
+        Usage(figures.OPENERS, "q1"),
     ]
+    assert today.count("v1", [paid] * 5, t + 60) == [], "five more payments, the same person"
+    assert today.count("v1", [bought, Usage(figures.QUIZ_FIRST, "q1", "right")], t + 61) == [
+        Usage(figures.BUYERS, ""),
+        Usage(figures.BUYERS, "B01"),
+    ], "a first answer is once per visitor already: no group of people for it"
+    assert today.count("v1", [Usage(figures.COUPON_ISSUED, "B02", "p2", 30)], t + 62) == [
+        Usage(figures.BUYERS, "B02")
+    ]
+    assert today.count("v2", [paid], t + 63) == [Usage(figures.EARNERS, "")]
+    assert today.count(None, [paid], t + 64) == [], "nobody to count"
+    assert today.count("v1", [paid], t + 86_400) == [Usage(figures.EARNERS, "")], "a new day"
+    bounded = figures.PeopleToday(limit=2)
+    assert len(bounded.count("v1", [paid, bought], t)) == 2
+    assert bounded.count("v2", [paid], t) == [], "the day's memory is bounded"
 
 
 def test_a_visitor_near_a_booth_counts_once_a_day_per_booth(
@@ -191,3 +251,13 @@ def test_now_adds_the_processes_up_before_hiding_small_groups() -> None:
         {"process": "b:2", "visitors": None, "age_s": 1.3},
     ]
     assert got["cells"] == [{"x": 5.0, "z": 5.0, "visitors": 6}], "3 + 3 in one cell"
+
+
+def test_now_counts_a_visitor_with_several_tabs_once() -> None:
+    grid = InterestGrid(origin=(0.0, 0.0), cell=10.0, cols=4, rows=2)
+    tabs = [("visitor-0001", (1.0, 1.0))] * 5 + [("visitor-0001", (25.0, 5.0))]
+    crowd = [*tabs, (None, (2.0, 2.0)), (None, (3.0, 3.0)), ("visitor-0002", (4.0, 4.0))]
+    places = figures.one_per_visitor(crowd)
+    assert places == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0), (4.0, 4.0)]
+    got = figures.now([figures.now_counts("a:1", places, grid)], grid)
+    assert got["visitors"] is None and got["cells"] == [], "six tabs and three others: four"

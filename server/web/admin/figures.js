@@ -4,6 +4,7 @@
 
 import { cell, charts, chart, download, row } from "/admin/static/charts.js";
 import { renderInclusion, setupInclusion } from "/admin/static/inclusion.js";
+import { loadSignals, setupSignals } from "/admin/static/signals.js";
 
 const $ = (sel) => document.querySelector(sel);
 let latest = null;
@@ -216,6 +217,7 @@ export async function loadFigures(api, failed) {
     renderMoney(economy);
     renderInclusion(inclusion);
     loadNow(api, failed);
+    loadSignals(api, failed);
     $("#figures-result").hidden = true;
   } catch (err) {
     failed($("#figures-result"), err);
@@ -232,6 +234,7 @@ export function setupFigures(api, failed) {
   const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Bangkok" }).format(new Date());
   $("#now-reload").addEventListener("click", () => loadNow(api, failed));
   setupInclusion();
+  setupSignals(api, failed);
   $("#report-month").value = today.slice(0, 7);
   $("#report-month").addEventListener("change", reportLinks);
   reportLinks();

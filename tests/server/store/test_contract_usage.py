@@ -75,3 +75,33 @@ async def test_outstanding_tokens_are_what_visitors_hold(store: Store) -> None:
     spent = Transfer("c", visitor_account("visitor-0001"), shop_account("noodles"), 10, "buy", 2.0)
     await store.transfer(spent)
     assert await store.outstanding_tokens() == 40, "50 paid out, 10 of them spent at a shop"
+
+
+async def test_the_people_behind_a_figure_are_counts_with_no_visitor_in_them(
+    store: Store,
+) -> None:
+    """One visitor's six payments are one person on the 9th; with four more visitors on the
+    10th, five. The store keeps numbers only, and the figures read them back the same."""
+    people = figures.PeopleToday()
+    t = 1_778_300_000.0  # 9 May 2026 in Bangkok
+    paid = Usage(figures.TOKENS_EARNED, "", "", 10)
+    for day, visitors, when in (
+        ("2026-05-09", ["visitor-0001"] * 6, t),
+        (
+            "2026-05-10",
+            ["visitor-0001", "visitor-0002", "visitor-0003", "visitor-0004", "visitor-0005"],
+            t + 86_400,
+        ),
+    ):
+        for who in visitors:
+            await store.count_usage(day, [paid, *people.count(who, [paid], when)])
+    daily = await store.usage_by_day("2026-05-09", "2026-05-10", figures.ECONOMY_DAILY)
+    assert daily == (
+        ("2026-05-09", UsageTotal(figures.EARNERS, "", "", 1, 1)),
+        ("2026-05-09", UsageTotal(figures.TOKENS_EARNED, "", "", 6, 60)),
+        ("2026-05-10", UsageTotal(figures.EARNERS, "", "", 5, 5)),
+        ("2026-05-10", UsageTotal(figures.TOKENS_EARNED, "", "", 5, 50)),
+    )
+    assert "visitor-" not in repr(await store.usage_totals("2026-05-09", "2026-05-10"))
+    got = figures.economy(daily, (), "2026-05-09", "2026-05-10")
+    assert [d["earned"] for d in got["days"]] == [None, 50]
