@@ -153,6 +153,12 @@ def start_server(scene_dir: Path, db: Path, port: int) -> subprocess.Popen[bytes
         "SRICHAN_HELLOS_PER_MINUTE": "100000",
         "SRICHAN_HELLO_BURST": "100000",
         "SRICHAN_PENDING_PER_ADDRESS": "100000",
+        "SRICHAN_IDENTITIES_PER_HOUR": "100000",
+        "SRICHAN_IDENTITY_BURST": "100000",
+        # each learner is a new identity that redeems within a minute: the pending rule (its
+        # own tests) would hold every coupon, and the soak is about memory under the load
+        "SRICHAN_UNLOCK_QUIZZES": "0",
+        "SRICHAN_UNLOCK_MINUTES": "0",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "tools.cli", "serve"],
