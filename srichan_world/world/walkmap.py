@@ -120,9 +120,10 @@ class WalkMap:
             return False  # off the raster is off the street
         c, r = int(fx), int(fz)
         room = self.room[r * cols + c]
-        across, down = abs(int(tx) - c), abs(int(tz) - r)
-        if across < room and down < room:
-            return True
+        across, down = int(tx) - c, int(tz) - r
+        if -room < across < room and -room < down < room:
+            return True  # within the all-inside rings around the start (one free cell: room 1)
+        across, down = abs(across), abs(down)
         steps = across + down
         dx, dz = tx - fx, tz - fz
         step_c, step_r = (1 if dx > 0 else -1), (1 if dz > 0 else -1)

@@ -194,6 +194,32 @@ async def test_nan_and_teleports_are_corrected_and_the_session_stays(street: Str
     await c.close()
 
 
+async def test_moves_take_the_pumps_fast_path_with_every_control_kept(street: Street) -> None:
+    """Moves skip the street on their way to the world: before a hello one is still refused,
+    and a flood of moves in place (no distance: the speed limit never bites) spends the move
+    bucket's burst, then a strike per refusal, then is closed as abuse."""
+    early = await PresenceClient.connect(street.url)
+    await early.send(Move(4.0, -2.0, 0.0, 1, cid=4))
+    err = await early.next(Error)
+    assert (err.code, err.cid) == (ErrorCode.NOT_WELCOMED, 4)
+    await early.close()
+    flooder = await joined(street, "รัว")
+    other = await joined(street, "คนดี")
+    for i in range(120):
+        await flooder.send(Move(4.0, -2.0, 0.0, 1, cid=i))
+    codes = []
+    with pytest.raises(Closed) as closed:
+        while True:
+            msg = await flooder.recv()
+            assert not isinstance(msg, Correction)  # in place: never too fast, never out
+            if isinstance(msg, Error):
+                codes.append(msg.code)
+    assert closed.value.code == CloseCode.ABUSE
+    assert codes.count(ErrorCode.RATE_LIMITED) == 10 and codes[-1] == ErrorCode.ABUSE
+    assert (await other.ping(2.5)).t == 2.5
+    await other.close()
+
+
 async def test_wrong_version_is_refused_with_a_close(street: Street) -> None:
     c = await PresenceClient.connect(street.url)
     with pytest.raises(ServerError) as err:
