@@ -8,8 +8,6 @@ class TokenBucket:
 
     The speed check uses one too, with metres as tokens: a client may bank up to ``burst``
     metres of unused movement, which absorbs network jitter without allowing teleports.
-    The presence world's move path inlines ``take`` for the move bucket and the stride (keep
-    the three in step).
     """
 
     __slots__ = ("burst", "rate", "stamp", "tokens")

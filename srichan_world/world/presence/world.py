@@ -126,16 +126,9 @@ class PresenceWorld(SharedCrowd):
                 and type(anim) is int
                 and 0 <= anim <= 255
             ):
-                # ``s.move_bucket.take(now)``, inlined (a call is a tenth of the move's cost)
                 bucket = s.move_bucket
-                tokens = bucket.tokens + (now - bucket.stamp) * bucket.rate
-                if tokens > bucket.burst:
-                    tokens = bucket.burst
-                bucket.stamp = now
-                if tokens < 1.0:
-                    bucket.tokens = tokens
+                if not bucket.take(now):
                     return self._limited(s, cid, now)
-                bucket.tokens = tokens - 1.0
                 return self._move(s, a, float(x), float(z), float(h), anim, cid, now)
         try:
             msg = decode_value(obj)
@@ -392,17 +385,8 @@ class PresenceWorld(SharedCrowd):
         walk = self.walk
         if not walk.clear(a.x, a.z, x, z) and (walk.contains(a.x, a.z) or not walk.contains(x, z)):
             return [self._correct(s, a, ErrorCode.OUT_OF_BOUNDS, cid)]
-        # ``a.stride.take(now, metres)``, inlined
-        stride = a.stride
-        metres = _hypot(x - a.x, z - a.z)
-        tokens = stride.tokens + (now - stride.stamp) * stride.rate
-        if tokens > stride.burst:
-            tokens = stride.burst
-        stride.stamp = now
-        if tokens < metres:
-            stride.tokens = tokens
+        if not a.stride.take(now, _hypot(x - a.x, z - a.z)):
             return [self._correct(s, a, ErrorCode.TOO_FAST, cid)]
-        stride.tokens = tokens - metres
         a.x = x
         a.z = z
         a.heading = h % 360.0
