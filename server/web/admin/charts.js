@@ -2,11 +2,9 @@
 // Chart.js bar charts, shared by the figures (figures.js) and the inclusion figures
 // (inclusion.js).
 
-const $ = (sel) => document.querySelector(sel);
+import { drawChart } from "/static/js/chart.js";
+
 const HIDDEN = "—";
-const FONT =
-  'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans Thai", "Leelawadee UI", Tahoma, Garuda, sans-serif';
-export const charts = {};
 
 export function cell(value, percent = false) {
   if (value == null) return HIDDEN;
@@ -52,17 +50,11 @@ function short(label) {
 
 /** A bar chart: bars across (``indexAxis`` y, a label per row) or, for days, ``upright``. */
 export function chart(id, labels, datasets, percent, upright = false) {
-  const Chart = window.Chart;
-  if (!Chart) return; // the table carries the same figures
-  charts[id]?.destroy();
-  Chart.defaults.font.family = FONT;
-  Chart.defaults.font.size = 15;
-  charts[id] = new Chart($(`#${id}`), {
-    type: "bar",
-    data: { labels, datasets },
-    options: {
-      maintainAspectRatio: false,
-      animation: false,
+  drawChart(
+    id,
+    "bar",
+    { labels, datasets },
+    {
       indexAxis: upright ? "x" : "y",
       scales: upright
         ? { y: { beginAtZero: true, ticks: { precision: 0 } } }
@@ -74,5 +66,5 @@ export function chart(id, labels, datasets, percent, upright = false) {
           },
       plugins: { legend: { display: datasets.length > 1 } },
     },
-  });
+  );
 }

@@ -2,7 +2,8 @@
 // (Chart.js, served from /vendor/chartjs/) and a CSV download (the inclusion figures: inclusion.js). Groups under five come back as
 // null from the server and show as "—" here; the charts leave them out.
 
-import { cell, charts, chart, download, row } from "/admin/static/charts.js";
+import { drawChart } from "/static/js/chart.js";
+import { cell, chart, download, row } from "/admin/static/charts.js";
 import { renderInclusion, setupInclusion } from "/admin/static/inclusion.js";
 import { loadSignals, setupSignals } from "/admin/static/signals.js";
 
@@ -153,24 +154,21 @@ function renderNow(data) {
   $("#now-rows").replaceChildren(
     ...data.processes.map((p) => row([p.process, cell(p.visitors), String(p.age_s)], 0)),
   );
-  const Chart = window.Chart;
-  if (!Chart) return;
-  charts.now?.destroy();
   const biggest = Math.max(1, ...data.cells.map((c) => c.visitors));
-  charts.now = new Chart($("#now-chart"), {
-    type: "bubble",
-    data: {
+  const points = data.cells.map((c) => ({ x: c.x, y: c.z, r: 4 + 16 * (c.visitors / biggest) }));
+  drawChart(
+    "now-chart",
+    "bubble",
+    {
       datasets: [
         {
           label: "ผู้เยี่ยมชม · Visitors",
-          data: data.cells.map((c) => ({ x: c.x, y: c.z, r: 4 + 16 * (c.visitors / biggest) })),
+          data: points,
           backgroundColor: "rgba(31, 111, 139, 0.6)",
         },
       ],
     },
-    options: {
-      maintainAspectRatio: false,
-      animation: false,
+    {
       scales: {
         x: {
           min: data.bounds[0],
@@ -184,7 +182,7 @@ function renderNow(data) {
         },
       },
     },
-  });
+  );
 }
 
 async function loadNow(api, failed) {

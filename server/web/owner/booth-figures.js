@@ -2,31 +2,24 @@
 // bought per day and promotion, from /owner/api/booths/{slot}/figures, as charts (Chart.js,
 // served from /vendor/chartjs/) and one table with the same figures.
 
+import { drawChart } from "/static/js/chart.js";
+
 const $ = (sel) => document.querySelector(sel);
 const HIDDEN = "—";
-const FONT =
-  'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans Thai", "Leelawadee UI", Tahoma, Garuda, sans-serif';
 const COLOURS = ["#8a5a00", "#1f6f8b", "#6b3fa0", "#2f7d32", "#b3261e"];
-const charts = {};
 
 function draw(id, labels, datasets) {
-  const Chart = window.Chart;
-  if (!Chart) return; // the table carries the same figures
-  charts[id]?.destroy();
-  Chart.defaults.font.family = FONT;
-  Chart.defaults.font.size = 15;
-  charts[id] = new Chart($(`#${id}`), {
-    type: "bar",
-    data: { labels, datasets },
-    options: {
-      maintainAspectRatio: false,
-      animation: false,
+  drawChart(
+    id,
+    "bar",
+    { labels, datasets },
+    {
       scales: {
         x: { stacked: true },
         y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
       },
     },
-  });
+  );
 }
 
 /** A table row; ``header`` makes every cell a column heading, else the first names the row. */
