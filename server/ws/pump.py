@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 _FRAME = MsgType.FRAME
 _HELLO = int(MsgType.HELLO)
-_MOVE = int(MsgType.MOVE)
 _TYPE_NAMES = {int(t): t.name.lower() for t in MsgType}
 _clock = time.monotonic
 """The world's clock: asyncio's own (``loop.time()`` is ``time.monotonic()``), called
@@ -240,14 +239,6 @@ class Pump:
         kind = data[1] if n > 1 and 0x92 <= data[0] <= 0x9F else -1
         counts = self._in
         counts[kind] = counts.get(kind, 0) + 1
-        if kind == _MOVE and conn.held is None:
-            # The hot path (most messages): a frame whose first element is the move type can
-            # only be a move or a refusal, never a request for the street's desks, so it goes
-            # to the presence world directly: no wall clock, no look for dispatches.
-            effects = self.world.receive(conn.sid, data, _clock())
-            if effects:
-                self.apply(effects)
-            return
         self._take(conn, data, kind)
 
     def _take(self, conn: Connection, data: bytes, kind: int) -> None:
