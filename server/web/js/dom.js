@@ -33,14 +33,84 @@ export function rerender(container, ...children) {
 
 /**
  * A short message for screen readers (aria-live region) and a toast for everyone; `toast:
- * false` when the page already shows the same thing (the guide during a walk).
+ * false` when the page already shows the same thing (the guide during a walk). Both show above
+ * an open modal dialog once `keepAnnouncementsOnTop` runs (below).
  */
 export function announce(text, { tone = "info", ms = 3500, toast = true } = {}) {
-  const live = document.getElementById("live");
+  placeHosts();
+  const live = host("live");
   if (live) live.textContent = text;
-  const host = document.getElementById("toasts");
-  if (!host || !toast) return;
+  const toasts = host("toasts");
+  if (!toasts || !toast) return;
   const node = el("div", { class: `toast toast-${tone}`, text });
-  host.append(node);
+  toasts.append(node);
   setTimeout(() => node.remove(), ms);
+}
+
+// -- above modal dialogs ------------------------------------------------------------------------
+// A dialog opened with showModal() sits in the browser's top layer, above every z-index, and
+// makes the rest of the page inert: a toast outside it is drawn under it and its backdrop, and
+// the live region outside it leaves the accessibility tree, so a screen reader hears nothing
+// either. So while modal dialogs are open, the live region and the toast host live inside the
+// one opened last (the top of the top layer) and go back to <body> when it closes. The toasts
+// are position: fixed, so they stay where they were on the screen, and pointer-events: none
+// lets taps through to the dialog's buttons. (A popover="manual" toast host re-shown after the
+// dialog would be drawn on top as well, but outside the modal it stays inert: the browser
+// hit-tests through it and leaves it out of the accessibility tree, live region included.)
+
+const modals = []; // open modal dialogs, in the order they were opened
+let hosts = []; // the live region and the toast host: kept, as a redraw of a dialog detaches them
+let opened = null; // watches dialogs open and close
+let redrawn = null; // watches the children of the dialog the hosts are in
+
+function isModal(dialog) {
+  try {
+    return dialog.matches(":modal");
+  } catch {
+    return true; // no :modal (older browsers): this client opens every dialog with showModal
+  }
+}
+
+function noteDialogs(records) {
+  for (const { target } of records) {
+    if (target.localName !== "dialog") continue;
+    const at = modals.indexOf(target);
+    if (at >= 0) modals.splice(at, 1);
+    if (target.open && isModal(target)) modals.push(target);
+  }
+}
+
+/** Move the hosts into the topmost open modal dialog, or back to <body>. */
+function placeHosts() {
+  if (!opened) return;
+  noteDialogs(opened.takeRecords()); // a dialog opened earlier in this same task
+  let home = document.body;
+  for (let i = modals.length - 1; i >= 0; i -= 1) {
+    if (modals[i].open && modals[i].isConnected) {
+      home = modals[i];
+      break;
+    }
+  }
+  for (const host of hosts) if (host.parentNode !== home) home.append(host);
+  redrawn.disconnect();
+  if (home !== document.body) redrawn.observe(home, { childList: true });
+}
+
+/** Keep toasts and the live region above modal dialogs from now on (main.js, at start). */
+export function keepAnnouncementsOnTop() {
+  if (opened) return;
+  hosts = ["live", "toasts"].map((id) => document.getElementById(id)).filter(Boolean);
+  opened = new MutationObserver((records) => {
+    noteDialogs(records);
+    placeHosts();
+  });
+  redrawn = new MutationObserver(placeHosts);
+  opened.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["open"] });
+  for (const dialog of document.querySelectorAll("dialog[open]"))
+    if (isModal(dialog)) modals.push(dialog);
+  placeHosts();
+}
+
+function host(id) {
+  return hosts.find((node) => node.id === id) ?? document.getElementById(id);
 }

@@ -3,7 +3,7 @@
 // list mode never downloads three.js or the GLB.
 
 import { MsgType } from "../protocol.js";
-import { announce } from "./dom.js";
+import { announce, keepAnnouncementsOnTop } from "./dom.js";
 import { downloadGlb, glbUrl } from "./download.js";
 import { applyStatic, onLang, pick, t, toggleLang } from "./i18n.js";
 import { loadVisitor } from "./identity.js";
@@ -183,6 +183,7 @@ function preload(urls) {
 async function boot() {
   applyPrefs();
   applyStatic(document);
+  keepAnnouncementsOnTop();
   const { mode, fallback } = chooseMode();
   document.body.dataset.mode = mode;
   const loading = loadingScreen();

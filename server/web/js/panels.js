@@ -99,7 +99,7 @@ export function retryDelayMs(attempt, random = Math.random) {
  * answer its opening), so nothing is done twice. A request this server does not support is
  * remembered in `state` (see `markUnsupported`); with `fallback` (the caller has another way,
  * as "take me there" walks when it cannot jump) that one is not announced. With `shown`, the
- * reason is also written there (next to a form field: a toast may sit under a dialog).
+ * reason is also written there (next to a form field, where the visitor is looking).
  */
 export async function ask(conn, state, type, fields, { fallback = false, shown = null } = {}) {
   let reply;
