@@ -5,6 +5,7 @@ an opinion with a listed word masked; text and tap targets fit older visitors; a
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -54,6 +55,10 @@ QUESTION = {
     "reward": 2,
 }
 MUNICIPALITY = "khon-kaen-municipality"
+THAI_UI = re.compile("สานเสวนา|ลงคะแนน|ความเห็น|ปิด")
+"""The dialogue's own Thai words, none of which an English page should show."""
+RAW_KEY = re.compile(r"\bdialogue[A-Z]")
+"""What `t` shows for a key missing from i18n.js."""
 
 
 async def at_the_municipality(
@@ -109,6 +114,24 @@ async def test_a_visitor_votes_and_writes_at_the_municipality(
     assert await axe_violations(page) == []
     tally = await server.app[STORE].dialogue_tally(QUESTION["id"])
     assert tally.votes == {0: 1} and len(tally.opinions) == 1
+
+    # The language setting reaches the dialogue's own words (the city's text stays Thai first
+    # only where the visitor reads Thai): switched from the top bar, then while it is open.
+    await dialog.locator("[data-key=dialogue-close]").click()
+    await page.locator("#btn-lang").click()
+    await opener.click()
+    await card.wait_for()
+    assert await dialog.locator("h2").inner_text() == "Dialogue"
+    assert await card.locator("h3").inner_text() == "Sri Chan walking street"
+    english = await dialog.locator(".dialog-body").inner_text()
+    for words in ("Change my vote", "Results", "Votes: 1 (100%)", "Your opinion", "Close"):
+        assert words in english, words
+    assert not THAI_UI.search(english) and not RAW_KEY.search(english), english
+    await page.wait_for_function("!document.querySelector('.toast')")  # the Thai ones gone
+    save_shot("dialogue-phone-list-en.png", await page.screenshot())
+    await page.evaluate("import('/static/js/i18n.js').then((m) => m.setLang('th'))")
+    await dialog.locator("h2", has_text="สานเสวนา").wait_for()
+    assert "เปลี่ยนคะแนน" in await card.inner_text()
 
     # Desktop, 3D mode: the same card from the Municipality's chip.
     desktop = await at_the_municipality(new_page, server, "/", None)

@@ -5,83 +5,31 @@
 // the question's card (`dialogue`), which is all this module draws.
 
 import { ErrorCode, LIMITS, MsgType, ReportReason } from "../protocol.js";
-import { announce, el, fill } from "./dom.js";
-import { currentLang, pick, pickOther } from "./i18n.js";
+import { announce, el, rerender } from "./dom.js";
+import { currentLang, onLang, pick, pickOther, t } from "./i18n.js";
 import { errorText } from "./panels.js";
 
 /** The landmark the dialogue stands at (srichan_world/world/dialogue.py MUNICIPALITY). */
 export const DIALOGUE_LANDMARK = "khon-kaen-municipality";
 
-const S = {
-  title: ["สานเสวนา", "Dialogue"],
-  open: ["💬 สานเสวนา: ร่วมแสดงความเห็น", "💬 Dialogue: have your say"],
-  kicker: ["เทศบาลนครขอนแก่นอยากฟังความเห็นของคุณ", "Khon Kaen Municipality wants to hear from you"],
-  close: ["ปิด", "Close"],
-  loading: ["กำลังโหลด…", "Loading…"],
-  none: ["ตอนนี้ยังไม่มีคำถามจากเมือง", "No question from the city right now"],
-  openUntil: ["เปิดรับถึง", "Open until"],
-  opens: ["เปิดรับตั้งแต่", "Opens"],
-  closed: ["ปิดรับแล้ว", "Closed"],
-  reward: ["ร่วมครั้งแรกรับ {n} โทเค็น", "Take part to earn {n} tokens (once)"],
-  poll: ["ลงคะแนน", "Vote"],
-  vote: ["ลงคะแนน", "Vote"],
-  changeVote: ["เปลี่ยนคะแนน", "Change my vote"],
-  yourVote: ["คุณเลือกแล้ว (เปลี่ยนได้จนปิดรับ)", "Your vote (you may change it until close)"],
-  results: ["ผลการลงคะแนน", "Results"],
-  votes: ["{n} เสียง", "{n} votes"],
-  resultsLater: ["ผลจะแสดงหลังคุณร่วมลงคะแนนหรือแสดงความเห็น", "Results show once you take part"],
-  opinionLabel: ["ความเห็นของคุณ", "Your opinion"],
-  opinionHint: ["ไม่เกิน {n} ตัวอักษร สุภาพ และไม่ระบุข้อมูลส่วนตัว", "Up to {n} characters"],
-  send: ["ส่งความเห็น", "Send my opinion"],
-  opinionDone: ["คุณแสดงความเห็นแล้ว ขอบคุณ", "You have given your opinion. Thank you."],
-  opinions: ["ความเห็นจากผู้มาเยือน", "Opinions from visitors"],
-  noOpinions: ["ยังไม่มีความเห็น", "No opinions yet"],
-  support: ["สนับสนุน", "Support"],
-  supported: ["สนับสนุนแล้ว", "Supported"],
-  supports: ["ผู้สนับสนุน {n}", "{n} supporters"],
-  mine: ["ความเห็นของคุณ", "Your opinion"],
-  report: ["รายงาน", "Report"],
-  reportWhy: ["รายงานเพราะ", "Report because"],
-  reported: ["ส่งรายงานถึงผู้ดูแลแล้ว ขอบคุณ", "Sent to the moderators. Thank you."],
-  thanks: ["ขอบคุณที่ร่วมสานเสวนา +{n} โทเค็น", "Thank you for taking part: +{n} tokens"],
-  thanksCapped: ["ขอบคุณที่ร่วมสานเสวนา (วันนี้ได้โทเค็นครบแล้ว)", "Thank you (today's tokens are used up)"],
-  voted: ["บันทึกคะแนนแล้ว", "Vote saved"],
-  tooFar: ["เดินไปที่เทศบาลนครขอนแก่นก่อน จึงจะร่วมได้", "Walk to the Municipality to take part"],
-  notOpen: ["คำถามนี้ไม่ได้เปิดรับอยู่", "This question is not open"],
-  exists: ["คุณแสดงความเห็นในคำถามนี้แล้ว", "You already gave your opinion here"],
-  own: ["สนับสนุนความเห็นของตัวเองไม่ได้", "You cannot support your own opinion"],
-  muted: ["ผู้ดูแลปิดการแสดงความเห็นของคุณชั่วคราว", "The moderators muted you for a while"],
-  tooLong: ["ความเห็นยาวเกินไป", "The opinion is too long"],
-  badText: ["ข้อความนี้ใช้ไม่ได้ ลองพิมพ์ใหม่", "This text cannot be used; type it again"],
-  slowDown: ["ทำรายการถี่เกินไป กรุณารอสักครู่", "Too fast; wait a moment"],
-};
 const REASONS = [
-  [ReportReason.SPAM, ["สแปม", "Spam"]],
-  [ReportReason.HARASSMENT, ["ก่อกวน คุกคาม", "Harassment"]],
-  [ReportReason.HATE, ["สร้างความเกลียดชัง", "Hate"]],
-  [ReportReason.OTHER, ["อื่น ๆ", "Other"]],
+  [ReportReason.SPAM, "dialogueReportSpam"],
+  [ReportReason.HARASSMENT, "dialogueReportHarassment"],
+  [ReportReason.HATE, "dialogueReportHate"],
+  [ReportReason.OTHER, "dialogueReportOther"],
 ];
 const ERRORS = {
-  [ErrorCode.DIALOGUE_TOO_FAR]: "tooFar",
-  [ErrorCode.QUESTION_NOT_OPEN]: "notOpen",
-  [ErrorCode.OPINION_EXISTS]: "exists",
-  [ErrorCode.OWN_OPINION]: "own",
-  [ErrorCode.MUTED]: "muted",
-  [ErrorCode.TEXT_TOO_LONG]: "tooLong",
-  [ErrorCode.BAD_TEXT]: "badText",
-  [ErrorCode.RATE_LIMITED]: "slowDown",
+  [ErrorCode.DIALOGUE_TOO_FAR]: "dialogueTooFar",
+  [ErrorCode.QUESTION_NOT_OPEN]: "dialogueNotOpen",
+  [ErrorCode.OPINION_EXISTS]: "dialogueExists",
+  [ErrorCode.OWN_OPINION]: "dialogueOwn",
+  [ErrorCode.MUTED]: "dialogueMuted",
+  [ErrorCode.TEXT_TOO_LONG]: "dialogueTooLong",
+  [ErrorCode.BAD_TEXT]: "dialogueBadText",
+  [ErrorCode.RATE_LIMITED]: "dialogueSlowDown",
 };
 
 const thanked = new WeakSet(); // connections whose reward notices this module announces
-
-function s(key, n = null) {
-  const text = S[key][currentLang() === "en" ? 1 : 0];
-  return n === null ? text : text.replace("{n}", String(n));
-}
-
-function both(pair) {
-  return pair[currentLang() === "en" ? 1 : 0];
-}
 
 /** The button that opens the dialogue, for the Municipality's card (null elsewhere). */
 export function dialogueButton(state, conn, lm) {
@@ -91,7 +39,7 @@ export function dialogueButton(state, conn, lm) {
     type: "button",
     class: "primary dialogue-open",
     "data-key": "dialogue-open",
-    text: s("open"),
+    text: t("dialogueOpen"),
     onclick: () => openDialogue(state, conn),
   });
 }
@@ -106,7 +54,7 @@ async function send(conn, state, type, fields) {
   }
   if (reply.type !== MsgType.ERROR) return reply;
   if (reply.code === ErrorCode.UNSUPPORTED) state.markUnsupported(type);
-  announce(ERRORS[reply.code] ? s(ERRORS[reply.code]) : errorText(reply.code), { tone: "warn" });
+  announce(ERRORS[reply.code] ? t(ERRORS[reply.code]) : errorText(reply.code), { tone: "warn" });
   return null;
 }
 
@@ -123,41 +71,44 @@ function dialogEl() {
   return dialog;
 }
 
-/** Open the dialog and draw the city's questions as the server sends them. */
+/**
+ * Open the dialog and draw the city's questions as the server sends them; a change of language
+ * while it is open draws it again in the new language.
+ */
 export async function openDialogue(state, conn) {
   const dialog = dialogEl();
   const opener = document.activeElement;
-  const list = el("div", { class: "dialogue-list", "aria-live": "polite" }, s("loading"));
-  const closeBtn = el("button", {
-    type: "button",
-    class: "secondary",
-    "data-key": "dialogue-close",
-    text: s("close"),
-    onclick: () => dialog.close(),
-  });
-  fill(
-    dialog,
-    el(
-      "div",
-      { class: "dialog-body" },
+  const list = el("div", { class: "dialogue-list", "aria-live": "polite" }, t("dialogueLoading"));
+  let cards = null; // question id -> card, once the server has answered
+  const draw = () => {
+    if (!cards) return;
+    const nodes = [...cards.values()].map((q) => card(q, act));
+    rerender(list, ...(nodes.length ? nodes : [el("p", { text: t("dialogueNone") })]));
+  };
+  const frame = () => {
+    rerender(
+      dialog,
       el(
         "div",
-        { class: "dialog-head" },
-        el("h2", { id: "dialogue-title", text: s("title") }),
-        closeBtn,
+        { class: "dialog-body" },
+        el(
+          "div",
+          { class: "dialog-head" },
+          el("h2", { id: "dialogue-title", text: t("dialogueTitle") }),
+          el("button", {
+            type: "button",
+            class: "secondary",
+            "data-key": "dialogue-close",
+            text: t("close"),
+            onclick: () => dialog.close(),
+          }),
+        ),
+        el("p", { class: "kicker", text: t("dialogueKicker") }),
+        list,
       ),
-      el("p", { class: "kicker", text: s("kicker") }),
-      list,
-    ),
-  );
-  dialog.addEventListener("close", () => opener?.isConnected && opener.focus(), { once: true });
-  dialog.showModal();
-  const reply = await send(conn, state, MsgType.DIALOGUE_GET, {});
-  if (!reply) return;
-  const cards = new Map(reply.questions.map((q) => [q.id, q]));
-  const draw = () => {
-    const nodes = [...cards.values()].map((q) => card(q, act));
-    fill(list, ...(nodes.length ? nodes : [el("p", { text: s("none") })]));
+    );
+    if (cards) draw();
+    else list.textContent = t("dialogueLoading");
   };
   const act = async (type, fields, done) => {
     const answer = await send(conn, state, type, fields);
@@ -169,12 +120,31 @@ export async function openDialogue(state, conn) {
     }
     if (done) announce(done, { tone: "good" });
   };
+  frame();
+  const stop = onLang(frame);
+  dialog.addEventListener(
+    "close",
+    () => {
+      stop();
+      if (opener?.isConnected) opener.focus();
+    },
+    { once: true },
+  );
+  dialog.showModal();
   if (!thanked.has(conn)) {
     thanked.add(conn);
     conn.addEventListener("dialogue_thanks", ({ detail }) =>
-      announce(detail.reward ? s("thanks", detail.reward) : s("thanksCapped"), { tone: "good" }),
+      announce(
+        detail.reward ? t("dialogueThanks", { n: detail.reward }) : t("dialogueThanksCapped"),
+        {
+          tone: "good",
+        },
+      ),
     );
   }
+  const reply = await send(conn, state, MsgType.DIALOGUE_GET, {});
+  if (!reply || !dialog.open) return;
+  cards = new Map(reply.questions.map((q) => [q.id, q]));
   draw();
 }
 
@@ -191,10 +161,10 @@ function card(q, act) {
   const isOpen = q.state === 1;
   const status =
     q.state === 0
-      ? `${s("opens")} ${when(q.opens_at)}`
+      ? `${t("dialogueOpens")} ${when(q.opens_at)}`
       : isOpen
-        ? `${s("openUntil")} ${when(q.closes_at)}`
-        : s("closed");
+        ? `${t("dialogueOpenUntil")} ${when(q.closes_at)}`
+        : t("dialogueClosed");
   return el(
     "article",
     { class: "dialogue-card", "data-question": q.id, "aria-labelledby": `dq-${q.id}` },
@@ -209,7 +179,7 @@ function card(q, act) {
       "p",
       { class: "dialogue-status" },
       status,
-      isOpen && q.reward ? ` · ${s("reward", q.reward)}` : "",
+      isOpen && q.reward ? ` · ${t("dialogueReward", { n: q.reward })}` : "",
     ),
     q.options.length ? poll(q, isOpen, act) : null,
     q.opinions && isOpen ? opinionForm(q, act) : null,
@@ -241,17 +211,23 @@ function poll(q, isOpen, act) {
         event.preventDefault();
         const picked = form.querySelector("input:checked");
         if (picked)
-          act(MsgType.DIALOGUE_VOTE, { question: q.id, option: Number(picked.value) }, s("voted"));
+          act(
+            MsgType.DIALOGUE_VOTE,
+            { question: q.id, option: Number(picked.value) },
+            t("dialogueVoted"),
+          );
       },
     },
-    el("fieldset", {}, el("legend", { text: s("poll") }), ...choices),
-    q.my_vote !== null ? el("p", { class: "dialogue-note", text: `✓ ${s("yourVote")}` }) : null,
+    el("fieldset", {}, el("legend", { text: t("dialoguePoll") }), ...choices),
+    q.my_vote !== null
+      ? el("p", { class: "dialogue-note", text: `✓ ${t("dialogueYourVote")}` })
+      : null,
     isOpen
       ? el("button", {
           type: "submit",
           class: "primary",
           "data-key": `vote-${q.id}`,
-          text: q.my_vote === null ? s("vote") : s("changeVote"),
+          text: q.my_vote === null ? t("dialogueVote") : t("dialogueChangeVote"),
         })
       : null,
   );
@@ -259,7 +235,7 @@ function poll(q, isOpen, act) {
     "div",
     {},
     form,
-    q.votes ? results(q) : el("p", { class: "dialogue-note", text: s("resultsLater") }),
+    q.votes ? results(q) : el("p", { class: "dialogue-note", text: t("dialogueResultsLater") }),
   );
 }
 
@@ -267,8 +243,8 @@ function results(q) {
   const total = q.votes.reduce((a, b) => a + b, 0);
   return el(
     "section",
-    { class: "dialogue-results", "aria-label": s("results") },
-    el("h4", { text: s("results") }),
+    { class: "dialogue-results", "aria-label": t("dialogueResults") },
+    el("h4", { text: t("dialogueResults") }),
     el(
       "ul",
       {},
@@ -278,7 +254,10 @@ function results(q) {
           "li",
           { class: "result-row" },
           el("span", { class: "result-label", text: pick(option) }),
-          el("span", { class: "result-count", text: `${s("votes", q.votes[i])} (${share}%)` }),
+          el("span", {
+            class: "result-count",
+            text: `${t("dialogueVotes", { n: q.votes[i] })} (${share}%)`,
+          }),
           el("span", { class: "result-bar", "aria-hidden": "true", style: `--share: ${share}%` }),
         );
       }),
@@ -288,7 +267,7 @@ function results(q) {
 
 function opinionForm(q, act) {
   if (q.my_opinion !== null)
-    return el("p", { class: "dialogue-note", text: `✓ ${s("opinionDone")}` });
+    return el("p", { class: "dialogue-note", text: `✓ ${t("dialogueOpinionDone")}` });
   const id = `op-${q.id}`;
   const box = el("textarea", {
     id,
@@ -305,14 +284,19 @@ function opinionForm(q, act) {
         if (box.value.trim()) act(MsgType.DIALOGUE_OPINION, { question: q.id, text: box.value });
       },
     },
-    el("label", { for: id, text: s("opinionLabel") }),
+    el("label", { for: id, text: t("dialogueOpinionLabel") }),
     el("p", {
       id: `${id}-hint`,
       class: "dialogue-note",
-      text: s("opinionHint", LIMITS.OPINION_MAX_CHARS),
+      text: t("dialogueOpinionHint", { n: LIMITS.OPINION_MAX_CHARS }),
     }),
     box,
-    el("button", { type: "submit", class: "primary", "data-key": `send-${q.id}`, text: s("send") }),
+    el("button", {
+      type: "submit",
+      class: "primary",
+      "data-key": `send-${q.id}`,
+      text: t("dialogueSend"),
+    }),
   );
   return form;
 }
@@ -326,13 +310,13 @@ function opinionList(q, isOpen, act) {
         "p",
         { class: "opinion-who" },
         el("strong", { text: o.name || "—" }),
-        o.mine ? ` · ${s("mine")}` : "",
+        o.mine ? ` · ${t("dialogueMine")}` : "",
       ),
       el("p", { class: "opinion-text", text: o.text }),
       el(
         "div",
         { class: "row" },
-        el("span", { class: "opinion-supports", text: s("supports", o.supports) }),
+        el("span", { class: "opinion-supports", text: t("dialogueSupports", { n: o.supports }) }),
         isOpen && !o.mine
           ? el("button", {
               type: "button",
@@ -340,7 +324,7 @@ function opinionList(q, isOpen, act) {
               "data-key": `support-${q.id}-${o.number}`,
               "aria-pressed": o.supported ? "true" : "false",
               disabled: o.supported,
-              text: o.supported ? `✓ ${s("supported")}` : `👍 ${s("support")}`,
+              text: o.supported ? `✓ ${t("dialogueSupported")}` : `👍 ${t("dialogueSupport")}`,
               onclick: () => act(MsgType.DIALOGUE_SUPPORT, { question: q.id, opinion: o.number }),
             })
           : null,
@@ -350,9 +334,9 @@ function opinionList(q, isOpen, act) {
   );
   return el(
     "section",
-    { class: "dialogue-opinions", "aria-label": s("opinions") },
-    el("h4", { text: s("opinions") }),
-    items.length ? el("ul", {}, ...items) : el("p", { text: s("noOpinions") }),
+    { class: "dialogue-opinions", "aria-label": t("dialogueOpinions") },
+    el("h4", { text: t("dialogueOpinions") }),
+    items.length ? el("ul", {}, ...items) : el("p", { text: t("dialogueNoOpinions") }),
   );
 }
 
@@ -360,20 +344,20 @@ function reportMenu(q, o, act) {
   return el(
     "details",
     { class: "opinion-report" },
-    el("summary", { text: s("report") }),
+    el("summary", { text: t("dialogueReport") }),
     el(
       "div",
-      { class: "row", role: "group", "aria-label": s("reportWhy") },
+      { class: "row", role: "group", "aria-label": t("dialogueReportWhy") },
       ...REASONS.map(([reason, label]) =>
         el("button", {
           type: "button",
           class: "secondary",
-          text: both(label),
+          text: t(label),
           onclick: () =>
             act(
               MsgType.DIALOGUE_REPORT,
               { question: q.id, opinion: o.number, reason },
-              s("reported"),
+              t("dialogueReported"),
             ),
         }),
       ),
