@@ -109,6 +109,12 @@ class Settings:
     retain_reports_days: int = Retention.reports_days
     """Closed moderation reports, with the chat lines they quote, are deleted this many days
     after they were filed (0: kept)."""
+    worker_index: int = 0
+    """This process's place among ``workers`` (set by the parent of ``--workers N``; worker k
+    serves the k-th zone of the street)."""
+    siblings_dir: Path | None = None
+    """Set by the parent of ``--workers N``: the private folder of the workers' Unix sockets
+    (server/handoff.py). None: a single process, nothing is passed."""
     web_root: Path = Path(__file__).parent / "web"
     node_modules: Path = Path(__file__).parent.parent / "node_modules"
 

@@ -29,15 +29,23 @@ the end of each response until the next request head is complete (a slowloris on
 connection is closed by it), and request bodies have deadlines where they are read
 (server/http/bodies.py). tests/server/test_connection_gate.py measures all of it with real
 sockets.
+
+Zoned workers (``--workers N``, server/handoff.py): with :attr:`Gate.router` set, a ``GET /ws``
+head whose query says ``zone=k`` for another live worker k is passed to that worker with the
+connection, and served by its gate as if it had been accepted there. A connection that came
+that way is never passed again, and anything odd (a zone that is not one plain worker index, a
+sibling that is gone or not keeping up) is served here: the visitor lands on a worker either
+way, never on an error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Protocol, cast
 
 from aiohttp import web
 
@@ -58,6 +66,18 @@ TOO_MANY = (
 )
 
 
+class Router(Protocol):
+    """Where a connection asking for another zone goes (server/handoff.py's ``Siblings``)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def count(self) -> int: ...
+
+    def pass_to(self, k: int, fd: int, head: bytes) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Gate:
     """What every connection of one listener is held to."""
@@ -71,6 +91,8 @@ class Gate:
     """Makes the protocol for a connection (from this peer IP) whose head is ``GET
     ws_path``; None: aiohttp serves WebSockets too."""
     ws_path: bytes = b"/ws"
+    router: Router | None = None
+    """Zoned workers: passes ``GET ws_path?zone=k`` to worker k; None: served here."""
 
 
 class _Pending(asyncio.Protocol):
@@ -83,14 +105,19 @@ class _Pending(asyncio.Protocol):
         "_head",
         "_http",
         "_ip",
+        "_passed",
         "_seen",
         "_tail",
         "_timer",
         "_transport",
     )
 
-    def __init__(self, gate: Gate, http: Callable[[], asyncio.Protocol]) -> None:
+    def __init__(
+        self, gate: Gate, http: Callable[[], asyncio.Protocol], passed: bytes | None = None
+    ) -> None:
         self._gate = gate
+        self._passed = passed
+        """The head a sibling worker read before passing the connection here."""
         self._http = http
         self._head = bytearray()
         self._transport: asyncio.Transport | None = None
@@ -107,6 +134,8 @@ class _Pending(asyncio.Protocol):
         self._ip = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         delay = min(COUNT_AFTER_S, self._gate.header_timeout_s)
         self._timer = asyncio.get_running_loop().call_later(delay, self._still_pending)
+        if self._passed is not None:  # before anything is read from the socket here
+            self.data_received(self._passed)
 
     def data_received(self, data: bytes) -> None:
         self._head += data
@@ -127,6 +156,9 @@ class _Pending(asyncio.Protocol):
         self._head = bytearray()
         if transport is None or transport.is_closing():
             return
+        router = self._gate.router
+        if router is not None and self._passed is None and self._pass_on(router, transport, head):
+            return
         websocket = self._gate.websocket
         if websocket is not None and _asks_for(head, self._gate.ws_path):
             inner: asyncio.BaseProtocol = websocket(self._ip)
@@ -143,6 +175,27 @@ class _Pending(asyncio.Protocol):
                 head = head[n:]
         elif isinstance(inner, asyncio.Protocol):
             inner.data_received(head)
+
+    def _pass_on(self, router: Router, transport: asyncio.Transport, head: bytes) -> bool:
+        """True when the connection went to the worker its ``zone`` names (and was dropped
+        here without a byte written); False: served here."""
+        if not _asks_for(head, self._gate.ws_path):
+            return False
+        zone = zone_of(head)
+        if zone is None or zone == router.index:
+            return False
+        handoffs = self._gate.metrics.handoffs
+        if zone < 0 or zone >= router.count:
+            handoffs.labels("invalid").inc()
+            return False
+        sock = transport.get_extra_info("socket")
+        fd = sock.fileno() if sock is not None else -1
+        if fd < 0 or not router.pass_to(zone, fd, head):
+            handoffs.labels("failed").inc()
+            return False
+        handoffs.labels("passed").inc()
+        transport.abort()  # our descriptor only: the sibling's keeps the connection open
+        return True
 
     def _head_complete(self, data: bytes) -> bool:
         """True once the blank line ending the first head arrived (empty lines before a
@@ -198,6 +251,51 @@ def _asks_for(head: bytes, path: bytes) -> bool:
     line = head.lstrip(b"\r\n").split(b"\r\n", 1)[0].split(b"\n", 1)[0]
     parts = line.split(b" ")
     return len(parts) == 3 and parts[0] == b"GET" and parts[1].split(b"?", 1)[0] == path
+
+
+def zone_of(head: bytes) -> int | None:
+    """The worker a head's ``zone`` query parameter names: None without one, -1 when it is not
+    exactly one plain index (``zone=abc``, ``zone=-1``, ``zone=``, two of them)."""
+    target = head.lstrip(b"\r\n").split(b"\n", 1)[0].split(b" ")
+    if len(target) < 2 or b"?" not in target[1]:
+        return None
+    query = target[1].split(b"?", 1)[1]
+    values = [p[5:] for p in query.split(b"&") if p.startswith(b"zone=") or p == b"zone"]
+    if not values:
+        return None
+    value = values[0]
+    if len(values) > 1 or not value.isdigit() or len(value) > 3:
+        return -1
+    return int(value)
+
+
+def passed_in(
+    gate: Gate, http: Callable[[], asyncio.Protocol]
+) -> Callable[[socket.socket, bytes], None]:
+    """Serves connections a sibling worker passed here (server/handoff.py): each through a
+    gate of its own as if accepted here with that head, and never passed on again."""
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[object]] = set()
+
+    def receive(sock: socket.socket, head: bytes) -> None:
+        gate.metrics.handoffs.labels("received").inc()
+        accepted = loop.connect_accepted_socket(lambda: _Pending(gate, http, head), sock)
+        task: asyncio.Task[object] = loop.create_task(accepted)
+        tasks.add(task)
+        task.add_done_callback(_finished(tasks, sock))
+
+    return receive
+
+
+def _finished(
+    tasks: set[asyncio.Task[object]], sock: socket.socket
+) -> Callable[[asyncio.Task[object]], None]:
+    def done(task: asyncio.Task[object]) -> None:
+        tasks.discard(task)
+        if task.cancelled() or task.exception() is not None:
+            sock.close()  # the loop could not take it: the client sees the close and retries
+
+    return done
 
 
 async def listen(

@@ -152,7 +152,9 @@ class Siblings:
                 sock = socket.socket(fileno=fds.pop())
             except OSError:
                 sock = None
-            if sock is not None and (sock.family not in _STREAMS or sock.type != socket.SOCK_STREAM):
+            if sock is not None and (
+                sock.family not in _STREAMS or sock.type != socket.SOCK_STREAM
+            ):
                 sock.close()
                 sock = None
         for fd in fds:

@@ -78,3 +78,12 @@ class Metrics:
             "Connections closed without a complete first request head in time",
             registry=r,
         )
+        self.handoffs = Counter(
+            "srichan_handoffs",
+            "Zoned workers: connections passed to the worker their zone names, received from "
+            "a sibling, not passed (sibling gone or full: served here), or with a bad zone",
+            ["result"],
+            registry=r,
+        )
+        for result in ("passed", "received", "failed", "invalid"):
+            self.handoffs.labels(result)

@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from server.config import Settings
-from server.connection_gate import Gate, listen
+from server.connection_gate import Gate, listen, passed_in
+from server.handoff import Siblings
 from server.keys import ADMISSION, METRICS, WEBSOCKET
 
 LINGER_S = 2.0
@@ -41,12 +42,16 @@ def app_runner(app: web.Application, settings: Settings) -> web.AppRunner:
 def gate_of(app: web.Application, settings: Settings) -> Gate:
     """The gate of ``app``'s listener; it hands ``GET /ws`` to picows when the app has it."""
     door = app.get(WEBSOCKET)
+    siblings = None
+    if settings.siblings_dir is not None:
+        siblings = Siblings(settings.siblings_dir, settings.worker_index, settings.workers)
     return Gate(
         app[ADMISSION],
         app[METRICS],
         settings.header_timeout_s,
         settings.trusted_proxies,
         websocket=door.protocol if door is not None else None,
+        router=siblings,
     )
 
 
@@ -75,9 +80,11 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     runner = app_runner(app, settings)
     await runner.setup()
-    listener = await listen(
-        runner, settings.host, settings.port, gate_of(app, settings), reuse_port=reuse_port
-    )
+    gate = gate_of(app, settings)
+    listener = await listen(runner, settings.host, settings.port, gate, reuse_port=reuse_port)
+    siblings = gate.router if isinstance(gate.router, Siblings) else None
+    if siblings is not None and runner.server is not None:  # zoned workers (server/handoff.py)
+        siblings.open(passed_in(gate, runner.server))
     host, port = listener.sockets[0].getsockname()[:2]
     if announce is not None:
         announce(f"http://{host}:{port}/")
@@ -88,4 +95,6 @@ async def serve(
     finally:
         print("srichan serve: shutting down", flush=True)
         listener.close()
+        if siblings is not None:
+            siblings.close()
         await runner.cleanup()

@@ -18,6 +18,11 @@ The parent only supervises:
   its WebSockets with GOING_AWAY, flushes its store) and kills those still running after the
   grace period.
 
+* it makes a private folder (mode 0700) for the workers' Unix sockets, through which a worker
+  passes a connection asking for another worker's zone to that worker (server/handoff.py); each
+  worker knows its index (``Settings.worker_index``), a restarted one listens on its path
+  again, and the folder is removed when the parent stops.
+
 A worker whose parent disappears (killed with SIGKILL) stops by itself: it watches its end of
 the pipe to the parent.
 """
@@ -28,14 +33,17 @@ import asyncio
 import multiprocessing
 import os
 import random
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import TextIO
 
 from aiohttp import web
@@ -111,7 +119,8 @@ class Supervisor:
         """Serve until SIGTERM/SIGINT; 0 after a clean stop, 1 if the workers never started."""
         reservation = reserve_port(self.settings.host, self.settings.port)
         port = reservation.getsockname()[1]
-        self.settings = replace(self.settings, port=port)
+        siblings = Path(tempfile.mkdtemp(prefix="srichan-siblings-"))  # mode 0700
+        self.settings = replace(self.settings, port=port, siblings_dir=siblings)
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for slot in self.slots:
@@ -135,6 +144,7 @@ class Supervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             reservation.close()
+            shutil.rmtree(siblings, ignore_errors=True)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -148,7 +158,7 @@ class Supervisor:
         mine, theirs = self.context.Pipe(duplex=True)
         process = self.context.Process(
             target=worker_main,
-            args=(self.settings, self.app_factory, theirs),
+            args=(replace(self.settings, worker_index=slot.index), self.app_factory, theirs),
             name=f"srichan-worker-{slot.index}",
         )
         process.start()

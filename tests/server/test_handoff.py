@@ -12,7 +12,7 @@ import os
 import socket
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import uvloop
@@ -160,14 +160,14 @@ async def test_records_that_are_not_one_head_and_one_tcp_socket_are_dropped(
 
 
 class _Echo(asyncio.Protocol):
-    """Worker 1's side: answers the head, then echoes; ``finish`` closes it gracefully."""
+    """Worker 1's side: answers the head, then echoes; ``bye`` closes it gracefully."""
 
     def __init__(self, head: bytes) -> None:
         self.head = head
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self.transport.write(b"echo:" + self.head)
 
     def data_received(self, data: bytes) -> None:
