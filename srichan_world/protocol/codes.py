@@ -36,6 +36,7 @@ class MsgType(IntEnum):
     TRAVEL = 13  # C→S: jump to a landmark's arrival point (rate-limited)
     TRAVELLED = 14  # S→C: where the jump put the avatar
     SCENE_CHANGED = 15  # S→C: the street was rebuilt; its new manifest and GLB hash
+    ZONE = 17  # S→C: reconnect to the process serving this stretch of the street
     # learning
     SET_NICKNAME = 32  # C→S
     QUIZ_OPEN = 33  # C→S
@@ -109,6 +110,7 @@ FEATURE_OF: dict[MsgType, Feature] = {
     MsgType.TRAVEL: Feature.PRESENCE,
     MsgType.TRAVELLED: Feature.PRESENCE,
     MsgType.SCENE_CHANGED: Feature.PRESENCE,
+    MsgType.ZONE: Feature.PRESENCE,
     MsgType.SET_NICKNAME: Feature.LEARNING,
     MsgType.QUIZ_OPEN: Feature.LEARNING,
     MsgType.QUIZ_QUESTION: Feature.LEARNING,

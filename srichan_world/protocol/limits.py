@@ -44,6 +44,9 @@ K_NEAREST = 64
 """Default cap on avatars described in one client's frame."""
 TIER_EVERY_MAX = 10
 """A frame's ``rates`` put an avatar on one update every n ticks, n at most this."""
+ZONES_MAX = 16
+"""Stretches of street served by separate processes (one per worker, as many as the id
+lanes that keep avatar ids unique across processes)."""
 MAX_SPEED = 8.0
 """Default fastest avatar speed in metres per second (running, with slack)."""
 SPEED_BURST_S = 1.0

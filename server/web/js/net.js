@@ -136,8 +136,8 @@ export class Connection extends EventTarget {
     this.dispatchEvent(new CustomEvent("state", { detail: { state, ...detail } }));
   }
 
-  connect() {
-    this.setState(ConnState.CONNECTING);
+  connect({ quiet = false } = {}) {
+    if (!quiet) this.setState(ConnState.CONNECTING);
     const socket = new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
@@ -145,7 +145,8 @@ export class Connection extends EventTarget {
       const fields = { version: PROTOCOL_VERSION, ...this.hello(), resume: this.resumeToken };
       this.sendRaw(encodeMessage(MsgType.HELLO, fields));
     };
-    socket.onmessage = (event) => this.receive(event.data);
+    // a socket given up for another (zone) says nothing more to the page
+    socket.onmessage = (event) => socket === this.socket && this.receive(event.data);
     socket.onclose = (event) => this.closed(socket, event);
   }
 
@@ -169,6 +170,8 @@ export class Connection extends EventTarget {
       this.rttMs = performance.now() - msg.t;
     } else if (msg.type === MsgType.WORK_CHALLENGE) {
       this.prove(msg);
+    } else if (msg.type === MsgType.ZONE) {
+      this.moveZone(msg.zone);
     }
     if (msg.cid != null && this.pending.has(msg.cid)) {
       const { resolve, timer } = this.pending.get(msg.cid);
@@ -208,6 +211,20 @@ export class Connection extends EventTarget {
     setTimeout(() => {
       if (!this.closedByUs) this.connect();
     }, delay);
+  }
+
+  /**
+   * Another server process serves the stretch of street the avatar walked into (zoned
+   * workers): reconnect there now with the resume token (same place, same name), without
+   * telling the page it went offline. The old socket is left for the server to close once
+   * the new one has the avatar: a close from here would end the avatar before that.
+   */
+  moveZone(zone) {
+    if (!this.resumeToken || this.closedByUs || !this.online) return;
+    const url = new URL(this.url, location.href);
+    url.searchParams.set("zone", String(zone));
+    this.url = url.href;
+    this.connect({ quiet: true });
   }
 
   /** A new identity's proof of work, solved off the main thread and sent on this socket

@@ -22,6 +22,7 @@ from srichan_world.world.presence.avatars import Avatar, Group, Session, heading
 from srichan_world.world.presence.effects import Close, Effect, Send
 from srichan_world.world.presence.places import Place, arrival_points, start_places
 from srichan_world.world.presence.settings import PresenceSettings
+from srichan_world.world.presence.zones import Zones
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
 
@@ -80,6 +81,9 @@ class Crowd:
             raise ValueError("manifest.spawn_points: the world needs at least one spawn point")
         s = self.settings
         self.grid = g = manifest.grid
+        self.zones = (
+            Zones(g, s.zones, s.zone, s.zone_margin_m, s.zone_nudge_s) if s.zones > 1 else None
+        )
         self.walk = WalkMap(manifest.walkable)
         self.spawns: list[Place] = (
             start_places(manifest, self.walk.contains)

@@ -45,6 +45,15 @@ class PresenceSettings:
     """New avatars start beside the spawn point nearest the street's first quest, facing it
     (see ``places.py``); False hands out the scene's spawn points in turn (the presence
     benchmark spreads its crowd that way)."""
+    zones: int = 1
+    """Stretches of street served by separate processes (``--workers N`` zoned: N); 1: this
+    process serves the whole street (srichan_world/world/presence/zones.py)."""
+    zone: int = 0
+    """The stretch this process serves."""
+    zone_margin_m: float = 8.0
+    """A visitor is asked to move once it stands this far inside another stretch."""
+    zone_nudge_s: float = 10.0
+    """A visitor still in another stretch is asked again this often."""
     gc_threshold: int = 50_000
     """Allocations between young-generation collections while the pump runs (Python's
     default, 700, means ~100 collections and 50–160 ms full-heap pauses per second at 1,500
@@ -68,6 +77,10 @@ class PresenceSettings:
             problems.append(f"need 1 <= mid_every <= far_every <= {L.TIER_EVERY_MAX}")
         if self.knn_refresh_ticks < 1 or self.max_avatars < 1:
             problems.append("knn_refresh_ticks and max_avatars must be at least 1")
+        if not 1 <= self.zones <= L.ZONES_MAX or not 0 <= self.zone < self.zones:
+            problems.append(f"need 1 <= zones <= {L.ZONES_MAX} and 0 <= zone < zones")
+        if self.zone_margin_m < 0 or self.zone_nudge_s <= 0:
+            problems.append("zone_margin_m must be at least 0 and zone_nudge_s positive")
         if min(self.resume_window_s, self.hello_timeout_s, self.idle_timeout_s) <= 0:
             problems.append("timeouts must be positive")
         if problems:

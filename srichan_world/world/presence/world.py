@@ -42,6 +42,7 @@ from srichan_world.protocol.messages import (
     Travelled,
     Welcome,
 )
+from srichan_world.protocol.zone_messages import ZoneMove
 from srichan_world.scene.manifest import Manifest
 from srichan_world.world.moderation import Guard, Line
 from srichan_world.world.names import REASONS, Why, check_name, clean_chat, clean_name
@@ -470,7 +471,11 @@ class PresenceWorld(SharedCrowd):
     # -- the tick -----------------------------------------------------------------------------
 
     def _sweep(self, now: float, effects: list[Effect]) -> None:
-        """Once a second: expired resume windows, hello and idle timeouts."""
+        """Once a second: expired resume windows, hello and idle timeouts, and (zoned) the
+        visitors to ask to move to another process."""
+        if self.zones is not None:
+            for sid, zone in self.zones.movers(self.sessions.values(), now):
+                effects.append(self._reply(self.sessions[sid], ZoneMove(zone)))
         if self.held:
             keep = []
             for a in self.held:
