@@ -45,6 +45,7 @@ from srichan_world.world.work import DEFAULT_BITS, MAX_BITS
 
 DEFAULT_STORE = "sqlite:///var/srichan.db"
 SPAWN_RULES = ("start", "rotate")
+ZONING_RULES = ("shared", "zoned")
 MAX_WORKERS = 16
 """A street has 16 avatar-id lanes, one per process (server/bus/presence_relay.py)."""
 
@@ -69,6 +70,11 @@ class Settings:
     max_speed: float = 8.0
     resume_window_s: float = 30.0
     workers: int = 1
+    zoning: str = "shared"
+    """With ``--workers N``: every worker shows the whole street to its visitors (``shared``),
+    or worker k serves the k-th stretch and visitors move to the worker of the stretch they
+    walk into (``zoned``: less work per worker where crowds mix; see
+    srichan_world/world/presence/zones.py)."""
     admin_token: str = ""
     spawn: str = "start"
     """Where new visitors appear: ``start`` (beside the street's first quest, facing it) or
@@ -146,6 +152,12 @@ _OPTIONS: tuple[tuple[str, str, Callable[[str], object], str], ...] = (
     ("max_speed", "SRICHAN_MAX_SPEED", float, "fastest allowed avatar speed, m/s"),
     ("resume_window_s", "SRICHAN_RESUME_WINDOW_S", float, "seconds a dropped avatar waits"),
     ("workers", "SRICHAN_WORKERS", int, "server processes on the port (more than 1 needs Redis)"),
+    (
+        "zoning",
+        "SRICHAN_ZONING",
+        str,
+        "workers share the whole street (shared) or split it (zoned)",
+    ),
     ("admin_token", "SRICHAN_ADMIN_TOKEN", str, "bearer token for admin endpoints"),
     ("public_url", "SRICHAN_PUBLIC_URL", str, "public origin, e.g. https://srichan.example"),
     ("spawn", "SRICHAN_SPAWN", str, "new visitors appear at the first quest (start) or rotate"),
@@ -261,6 +273,8 @@ def validate(settings: Settings) -> list[str]:
         problems.append(
             f"ws_transport: {settings.ws_transport!r} must be one of {', '.join(WS_TRANSPORTS)}"
         )
+    if settings.zoning not in ZONING_RULES:
+        problems.append(f"zoning: {settings.zoning!r} must be one of {', '.join(ZONING_RULES)}")
     if settings.spawn not in SPAWN_RULES:
         problems.append(f"spawn: {settings.spawn!r} must be one of {', '.join(SPAWN_RULES)}")
     if settings.public_url and not re.fullmatch(r"https?://[^/\s]+/?", settings.public_url):

@@ -102,3 +102,13 @@ def test_retention_comes_from_flags_and_environment_and_is_bounded(scene_dir: Pa
     with pytest.raises(ConfigError) as info:
         load_settings(parse(["--retain-statements-days", "3"]), env)
     assert "retention statements_days: 3 must be 0 (keep) or 7..3650 days" in info.value.problems
+
+
+def test_zoning_is_shared_unless_asked_and_refuses_other_words(scene_dir: Path) -> None:
+    env = {"SRICHAN_SCENE_DIR": str(scene_dir)}
+    assert load_settings(parse([]), env).zoning == "shared"
+    assert load_settings(parse(["--zoning", "zoned"]), env).zoning == "zoned"
+    assert load_settings(parse([]), {**env, "SRICHAN_ZONING": "zoned"}).zoning == "zoned"
+    with pytest.raises(ConfigError) as info:
+        load_settings(parse(["--zoning", "halves"]), env)
+    assert info.value.problems == ["zoning: 'halves' must be one of shared, zoned"]

@@ -675,8 +675,11 @@ class _Lean(asyncio.Protocol):
     bots, not the server, the bottleneck. Same wire bytes; ``--bot-client library`` runs the
     real client library instead, to cross-check."""
 
-    def __init__(self, on_frame: Any) -> None:
+    def __init__(self, on_frame: Any, on_zone: Any = None) -> None:
         self.on_frame = on_frame
+        self.on_zone = on_zone  # zoned workers: called with the zone a ``zone`` names
+        self.resume_token: str | None = None
+        self.resumed = False
         self.buf = bytearray()
         self.upgraded = False
         self.transport: asyncio.Transport | None = None
@@ -686,18 +689,19 @@ class _Lean(asyncio.Protocol):
         self.corrections = self.errors = 0
 
     @classmethod
-    async def connect(cls, url: str, on_frame: Any) -> _Lean:
+    async def connect(cls, url: str, on_frame: Any, on_zone: Any = None) -> _Lean:
         import base64
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
         loop = asyncio.get_running_loop()
         _, proto = await loop.create_connection(
-            lambda: cls(on_frame), parts.hostname, parts.port or 80
+            lambda: cls(on_frame, on_zone), parts.hostname, parts.port or 80
         )
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         key = base64.b64encode(os.urandom(16)).decode()
         proto.transport.write(  # type: ignore[union-attr]
-            f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
         )
@@ -759,6 +763,8 @@ class _Lean(asyncio.Protocol):
             self.welcome.set_result(msgpack.unpackb(data))
         elif kind == 4:
             self.corrections += 1
+        elif kind == 17 and self.on_zone is not None:
+            self.on_zone(msgpack.unpackb(data)[2])
         elif kind == 12:
             self.errors += 1
 
@@ -771,12 +777,15 @@ class _Lean(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(head + b"\x00\x00\x00\x00" + payload)  # zero mask key
 
-    async def hello(self, name: str, look: tuple[int, int, int]) -> tuple[int, float, float]:
+    async def hello(
+        self, name: str, look: tuple[int, int, int], resume: str | None = None
+    ) -> tuple[int, float, float]:
         from srichan_world.protocol.codec import encode
         from srichan_world.protocol.messages import Hello
 
-        self._write(0x82, encode(Hello(1, name, look, cid=1)))
+        self._write(0x82, encode(Hello(1, name, look, resume=resume, cid=1)))
         w = await asyncio.wait_for(self.welcome, 30)
+        self.resume_token, self.resumed = w[3], w[9]
         return w[2], w[4], w[5]
 
     async def move(self, x: float, z: float, heading: float, anim: int) -> None:

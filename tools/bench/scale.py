@@ -15,6 +15,9 @@ walks bots on it with the presence benchmark's lean WebSocket client. Modes:
   processes, so about half of all observer/mover pairs cross processes through Redis;
 * ``cluster2``: ``--workers 2`` on a 3-master Redis Cluster (``redis+cluster://``): presence
   by sharded pub/sub over the masters (server/bus/cluster.py). Not in the default modes.
+* ``zoned2``: ``--workers 2 --zoning zoned`` on one Redis: each process serves one half of the
+  street; a bot asked to move (``zone``) reconnects to ``/ws?zone=k`` with its resume token,
+  as the browser does, and the run counts the moves and any that did not resume.
 
 Latency is move→observer, as in the presence benchmark: a bot stamps each move; bots of the
 same bot process that see the position in a frame record the delay. Each sample is *local*
@@ -59,7 +62,7 @@ from tools.bench.presence import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JSON = Path("bench-results/scale.json")
-MODES = ("sqlite", "redis1", "redis2", "cluster2")
+MODES = ("sqlite", "redis1", "redis2", "cluster2", "zoned2")
 OPEN = re.compile(r"open: http://[\d.]+:(\d+)/")
 LANE_SHIFT = 12
 """Avatar ids carry their process's lane in the bits above this (server/bus/presence_relay.py)."""
@@ -157,9 +160,11 @@ def _scene_dir(folder: Path, scene: Path) -> Path:
 def _start(mode: str, scene_dir: Path, tmp: Path, redis: Any) -> tuple[subprocess.Popen, int]:
     srichan = str(Path(sys.executable).parent / "srichan")
     store = f"sqlite:///{tmp}/bench-{time.monotonic_ns()}.db" if mode == "sqlite" else redis.url
-    workers = "2" if mode in ("redis2", "cluster2") else "1"
+    workers = "2" if mode in ("redis2", "cluster2", "zoned2") else "1"
     cmd = [srichan, "serve", "--port", "0", "--scene-dir", str(scene_dir), "--store", store]
     cmd += ["--workers", workers, "--spawn", "rotate"]  # the crowd starts spread out
+    if mode == "zoned2":
+        cmd += ["--zoning", "zoned"]
     # every bot comes from 127.0.0.1: lift the per-address limits meant for the internet
     cmd += ["--ws-per-address", "100000", "--hello-burst", "100000"]
     cmd += ["--hellos-per-minute", "100000", "--pending-per-address", "100000"]
@@ -326,6 +331,8 @@ def _combine(
         ),
         "errors": sum(r["errors"] for r in reports),
         "disconnects": sum(r["disconnects"] for r in reports),
+        "zone_moves": sum(r["zone_moves"] for r in reports),
+        "zone_missed": sum(r["zone_missed"] for r in reports),
     }
 
 
@@ -366,8 +373,37 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
 
         return on_frame
 
+    zones = {"moves": 0, "missed": 0, "failed": 0}
+    moving: set[int] = set()  # bots (by index) reconnecting to another zone now
+
+    async def move_zone(i: int, me: list, zone: int) -> None:
+        """As the browser does: a new socket to the zone's process, resuming the avatar;
+        the old socket is left for the server to close."""
+        old = me[4]
+        url = cfg["url"].split("?", 1)[0] + f"?zone={zone}"
+        try:
+            client = await _Lean.connect(url, on_frame_for(me), on_zone_for(i, me))
+            name, look = f"บอท{cfg['name']}-{i}", (i % 16, 1, 0)
+            me[0], me[1], me[2] = await client.hello(name, look, resume=old.resume_token)
+        except Exception:
+            zones["failed"] += 1
+        else:
+            me[4] = client
+            zones["moves"] += 1
+            zones["missed"] += not client.resumed
+        finally:
+            moving.discard(i)
+
+    def on_zone_for(i: int, me: list) -> Any:
+        def on_zone(zone: int) -> None:
+            if i not in moving:
+                moving.add(i)
+                asyncio.get_running_loop().create_task(move_zone(i, me, zone))
+
+        return on_zone
+
     async def connect(i: int, me: list) -> _Lean:
-        client = await _Lean.connect(cfg["url"], on_frame_for(me))
+        client = await _Lean.connect(cfg["url"], on_frame_for(me), on_zone_for(i, me))
         me[0], me[1], me[2] = await client.hello(f"บอท{cfg['name']}-{i}", (i % 16, 1, 0))
         return client
 
@@ -383,6 +419,8 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
         "errors": sum(me[4].errors for me in crowd.bots),
         "disconnects": sum(1 for me in crowd.bots if me[4].closure is not None),
         "cpu": cpu,
+        "zone_moves": zones["moves"],
+        "zone_missed": zones["missed"] + zones["failed"],
     }
     await crowd.close()
     results.put(report)
@@ -410,6 +448,8 @@ _COLUMNS = (
     ("redis_pub_per_worker_tick", "pub/w/t", 7),
     ("errors", "err", 4),
     ("disconnects", "disc", 4),
+    ("zone_moves", "zmove", 5),
+    ("zone_missed", "zmiss", 5),
 )
 _MEDIANS = [k for k, _, _ in _COLUMNS if k not in ("mode", "clients")]
 
