@@ -311,9 +311,14 @@ export class WorldState extends EventTarget {
   }
 
   welcome(msg) {
-    const resumed = msg.resumed && this.me && this.me.id === msg.avatar_id;
+    // A resume keeps the avatar's place and view, also when another server process took it
+    // (a dropped connection, or a move to the process serving this stretch): then it has a
+    // new id, and frames name it by that one.
+    const resumed = Boolean(msg.resumed && this.me);
     this.tickHz = msg.tick_hz || 10;
-    if (!resumed) {
+    if (resumed) {
+      this.me.id = msg.avatar_id;
+    } else {
       this.me = {
         id: msg.avatar_id,
         name: msg.name,
