@@ -260,11 +260,14 @@ def create_presence_app(
 
 
 def _presence_settings(settings: Settings) -> PresenceSettings:
+    zoned = settings.zoning == "zoned" and settings.workers > 1
     return PresenceSettings(
         tick_hz=settings.tick_hz,
         max_speed=settings.max_speed,
         resume_window_s=settings.resume_window_s,
         start_at_first_quest=settings.spawn == "start",
+        zones=settings.workers if zoned else 1,
+        zone=settings.worker_index if zoned else 0,
     )
 
 
