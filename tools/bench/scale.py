@@ -99,7 +99,7 @@ def main(args: argparse.Namespace) -> int:
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         scene_dir = _scene_dir(Path(tmp) / "scene", args.scene)
-        single = any(m.startswith("redis") for m in modes)
+        single = any(m.startswith("redis") or m == "zoned2" for m in modes)
         stores: dict[str, Any] = {}
         if single:
             stores["redis"] = redis_servers.start_server(Path(tmp) / "redis")
