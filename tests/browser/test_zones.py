@@ -96,3 +96,24 @@ async def test_the_page_moves_between_zones_unnoticed(
     assert back["id"] != there["id"]  # another process, another id: frames use the new one
     await page.wait_for_timeout(800)  # a frame or two on the new socket
     save_shot(f"zones-moved-{mode}-{device['viewport']['width']}.png", await page.screenshot())
+
+
+REQUESTS_JS = """async () => {
+  const { MsgType } = await import('/static/protocol.js');
+  const { conn } = window.srichan;
+  const before = conn.request(MsgType.WALLET_GET, {}); // answered on the socket given up
+  conn.moveZone(conn.url.includes('zone=1') ? 0 : 1);
+  const during = conn.request(MsgType.WALLET_GET, {}); // held, sent once welcomed there
+  const moved = conn.send(MsgType.MOVE, { x: 0, z: 0, heading: 0, anim: 0 }); // dropped
+  const replies = await Promise.all([before, during]);
+  return { types: replies.map((m) => m.type === MsgType.WALLET), moved, url: conn.url };
+}"""
+
+
+async def test_requests_made_while_moving_are_answered(zoned: Server, new_page: NewPage) -> None:
+    page = await new_page(f"{zoned.http}/?mode=list", PHONE)
+    await wait_welcomed(page)
+    await page.wait_for_timeout(2500)  # any first move is over
+    got = await page.evaluate(REQUESTS_JS)
+    assert got["types"] == [True, True], got
+    assert got["moved"] is False and "zone=" in got["url"]

@@ -109,6 +109,7 @@ export class Connection extends EventTarget {
     this.bytesIn = 0;
     this.bytesOut = 0;
     this.workMs = null; // how long the last proof of work took (tests, diagnostics)
+    this.held = null; // messages held while moving to another zone's process (moveZone)
   }
 
   open() {
@@ -143,10 +144,12 @@ export class Connection extends EventTarget {
     this.socket = socket;
     socket.onopen = () => {
       const fields = { version: PROTOCOL_VERSION, ...this.hello(), resume: this.resumeToken };
-      this.sendRaw(encodeMessage(MsgType.HELLO, fields));
+      this.write(encodeMessage(MsgType.HELLO, fields));
     };
-    // a socket given up for another (zone) says nothing more to the page
-    socket.onmessage = (event) => socket === this.socket && this.receive(event.data);
+    // a socket given up for another zone's only says the replies still due on it
+    socket.onmessage = (event) => {
+      if (socket === this.socket || this.isPendingReply(event.data)) this.receive(event.data);
+    };
     socket.onclose = (event) => this.closed(socket, event);
   }
 
@@ -166,6 +169,9 @@ export class Connection extends EventTarget {
       this.failures = 0;
       this.setState(ConnState.ONLINE);
       this.startPings();
+      const held = this.held ?? [];
+      this.held = null;
+      for (const bytes of held) this.write(bytes);
     } else if (msg.type === MsgType.PONG) {
       this.rttMs = performance.now() - msg.t;
     } else if (msg.type === MsgType.WORK_CHALLENGE) {
@@ -224,7 +230,18 @@ export class Connection extends EventTarget {
     const url = new URL(this.url, location.href);
     url.searchParams.set("zone", String(zone));
     this.url = url.href;
+    this.held ??= [];
     this.connect({ quiet: true });
+  }
+
+  /** Is `data` the reply to a request still waiting (on a socket given up for a zone)? */
+  isPendingReply(data) {
+    try {
+      const msg = decodeMessage(new Uint8Array(data));
+      return msg.cid != null && this.pending.has(msg.cid);
+    } catch {
+      return false;
+    }
   }
 
   /** A new identity's proof of work, solved off the main thread and sent on this socket
@@ -246,15 +263,24 @@ export class Connection extends EventTarget {
   }
 
   sendRaw(bytes) {
+    if (this.held) {
+      this.held.push(bytes); // moving to another zone's process: sent once welcomed there
+      return true;
+    }
+    return this.write(bytes);
+  }
+
+  write(bytes) {
     if (this.socket?.readyState !== WebSocket.OPEN) return false;
     this.bytesOut += bytes.byteLength;
     this.socket.send(bytes);
     return true;
   }
 
-  /** Fire and forget; false when offline (the caller decides whether that matters). */
+  /** Fire and forget; false when offline (the caller decides whether that matters). A move
+   * made while moving to another zone's process is dropped: the next one says where it is. */
   send(type, fields = {}) {
-    if (!this.online) return false;
+    if (!this.online || (this.held && type === MsgType.MOVE)) return false;
     return this.sendRaw(encodeMessage(type, fields));
   }
 
