@@ -139,12 +139,13 @@ def one_world(
     return _timed(ticks, step, prof)
 
 
-def zoned_worlds(manifest: Manifest, n: int, ticks: int) -> tuple[float, int]:
-    """Two zoned worlds on one spread crowd: (CPU seconds, walkers kept in all)."""
+def _pair(
+    a: _Walkers, b: _Walkers, ticks: int, prof: cProfile.Profile | None, zoned: bool
+) -> float:
+    """Two worlds ticking together, each telling the other its news: all of it, or (zoned)
+    only the cells the other's visitors watch, as its relay's subscriptions would."""
     rng = random.Random(1)
-    a = _Walkers(manifest, 1, n, 1, _settings(True, zone=0))
-    b = _Walkers(manifest, 2, n, 100_000, _settings(True, zone=1))
-    watched: list[set[int]] = [set(), set()]
+    watched: list[set[int] | None] = [set(), set()] if zoned else [None, None]
 
     def step(k: int) -> None:
         t = k * 0.1
@@ -153,12 +154,20 @@ def zoned_worlds(manifest: Manifest, n: int, ticks: int) -> tuple[float, int]:
         a.world.collect()
         b.world.collect()
         seen_by_a = a.tell(b, k, watched[1])
-        watched[1] = b.tell(a, k, watched[0])
-        watched[0] = seen_by_a
+        seen_by_b = b.tell(a, k, watched[0])
+        if zoned:
+            watched[:] = [seen_by_a, seen_by_b]
         a.world.tick(t)
         b.world.tick(t)
 
-    return _timed(ticks, step, None), len(a.sids) + len(b.sids)
+    return _timed(ticks, step, prof)
+
+
+def zoned_worlds(manifest: Manifest, n: int, ticks: int) -> tuple[float, int]:
+    """Two zoned worlds on one spread crowd: (CPU seconds, walkers kept in all)."""
+    a = _Walkers(manifest, 1, n, 1, _settings(True, zone=0))
+    b = _Walkers(manifest, 2, n, 100_000, _settings(True, zone=1))
+    return _pair(a, b, ticks, None, zoned=True), len(a.sids) + len(b.sids)
 
 
 def two_worlds(
@@ -168,22 +177,9 @@ def two_worlds(
     prof: cProfile.Profile | None = None,
     spread: bool = False,
 ) -> float:
-    rng = random.Random(1)
     a = _Walkers(manifest, 1, n // 2, 1, _settings(spread))
     b = _Walkers(manifest, 2, n - n // 2, 100_000, _settings(spread))
-
-    def step(k: int) -> None:
-        t = k * 0.1
-        a.step(t, rng)
-        b.step(t, rng)
-        a.world.collect()
-        b.world.collect()
-        a.tell(b, k)
-        b.tell(a, k)
-        a.world.tick(t)
-        b.world.tick(t)
-
-    return _timed(ticks, step, prof)
+    return _pair(a, b, ticks, prof, zoned=False)
 
 
 def _grown(manifest: Manifest, n: int, ticks: int) -> list[dict[str, Any]]:
