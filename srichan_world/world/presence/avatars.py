@@ -171,6 +171,22 @@ def heading_byte(degrees: float) -> int:
     return int(degrees * (256 / 360) + 0.5) & 255
 
 
+def update_record(
+    aid: int, qx: int, qz: int, qh: int, qa: int, pos: bool, turned: bool, anim: bool
+) -> bytes | None:
+    """A frame's update record of the fields that changed (``[id, x?, z?, heading?, anim?]``:
+    unchanged fields nil, trailing ones left out); None when nothing changed. The one place
+    the record's shape is decided, for this process's moves, the slower tiers' turns and
+    restated remote avatars alike."""
+    if anim:
+        return _packb([aid, qx if pos else None, qz if pos else None, qh if turned else None, qa])
+    if turned:
+        return _packb([aid, qx if pos else None, qz if pos else None, qh])
+    if pos:
+        return _packb([aid, qx, qz])
+    return None
+
+
 def full_record(a: Avatar) -> bytes:
     """An avatar as a frame's enter record (its last framed position)."""
     return _packb([a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True)

@@ -11,22 +11,24 @@ import math
 import secrets
 from collections.abc import Callable
 
-import msgpack
-
 from srichan_world.protocol import limits as L
 from srichan_world.protocol.codec import encode
 from srichan_world.protocol.codes import Anim, CloseCode, ErrorCode
 from srichan_world.protocol.messages import Error, Message
 from srichan_world.scene.manifest import Manifest
-from srichan_world.world.presence.avatars import Avatar, Group, Session, heading_byte
+from srichan_world.world.presence.avatars import (
+    Avatar,
+    Group,
+    Session,
+    heading_byte,
+    update_record,
+)
 from srichan_world.world.presence.effects import Close, Effect, Send
 from srichan_world.world.presence.places import Place, arrival_points, start_places
 from srichan_world.world.presence.settings import PresenceSettings
 from srichan_world.world.presence.zones import Zones
 from srichan_world.world.ratelimit import TokenBucket
 from srichan_world.world.walkmap import WalkMap
-
-_packb: Callable[..., bytes] = msgpack.packb
 
 Batches = dict[int, list[bytes]]
 """One tick's update records by interest cell."""
@@ -203,17 +205,13 @@ class Crowd:
             qh = int(a.heading * (256 / 360) + 0.5) & 255
             pos = qx != a.qx or qz != a.qz
             turned = qh != a.qh
-            if a.anim != a.qa:
-                rec = [a.id, qx if pos else None, qz if pos else None, qh if turned else None]
-                rec.append(a.anim)
+            anim = a.anim != a.qa
+            frag = update_record(a.id, qx, qz, qh, a.anim, pos, turned, anim)
+            if frag is None:
+                continue
+            if anim:
                 a.qa = a.anim
                 a.tan = stamp
-            elif turned:
-                rec = [a.id, qx if pos else None, qz if pos else None, qh]
-            elif pos:
-                rec = [a.id, qx, qz]
-            else:
-                continue
             if pos:
                 a.tpos = stamp
             if turned:
@@ -221,7 +219,7 @@ class Crowd:
             a.qx = qx
             a.qz = qz
             a.qh = qh
-            frag = frags[a.id] = _packb(rec)
+            frags[a.id] = frag
             if tiered:
                 aid = a.id
                 mid[aid % n_mid].add(aid)
@@ -265,17 +263,8 @@ class Crowd:
             pos, hd, an = a.tpos > since, a.thd > since, a.tan > since
             if pos == (a.tpos == t) and hd == (a.thd == t) and an == (a.tan == t):
                 got = frags.get(aid)
-                if got is not None:
-                    out[aid] = got
-                continue
-            if an:
-                rec = [aid, a.qx if pos else None, a.qz if pos else None]
-                rec += (a.qh if hd else None, a.qa)
-            elif hd:
-                rec = [aid, a.qx if pos else None, a.qz if pos else None, a.qh]
-            elif pos:
-                rec = [aid, a.qx, a.qz]
             else:
-                continue
-            out[aid] = _packb(rec)
+                got = update_record(aid, a.qx, a.qz, a.qh, a.qa, pos, hd, an)
+            if got is not None:
+                out[aid] = got
         return out

@@ -16,7 +16,13 @@ import numpy as np
 
 from srichan_world.protocol.codec import array_header
 from srichan_world.protocol.codes import MsgType
-from srichan_world.world.presence.avatars import NO_TIERS, Avatar, Group, Tiers
+from srichan_world.world.presence.avatars import (
+    NO_TIERS,
+    Avatar,
+    Group,
+    Tiers,
+    full_record,
+)
 from srichan_world.world.presence.crowd import Batches, Crowd
 
 _packb: Callable[..., bytes] = msgpack.packb
@@ -144,9 +150,7 @@ class TickFrames:
     def enter(self, a: Avatar) -> bytes:
         got = self.enters.get(a.id)
         if got is None:
-            got = self.enters[a.id] = _packb(
-                [a.id, a.qx, a.qz, a.qh, a.qa, a.name, list(a.look)], use_bin_type=True
-            )
+            got = self.enters[a.id] = full_record(a)
         return got
 
     def for_observer(self, a: Avatar) -> bytes:

@@ -24,6 +24,7 @@ from srichan_world.world.presence.avatars import (
     ResumeState,
     full_record,
     resume_state,
+    update_record,
 )
 from srichan_world.world.presence.crowd import Batches, Crowd, new_token
 from srichan_world.world.presence.effects import Effect, Send
@@ -435,13 +436,8 @@ class SharedCrowd(Crowd):
         pos = qx != a.qx or qz != a.qz
         turned = qh != a.qh
         changed = qa != a.qa
-        if changed:
-            out = [a.id, qx if pos else None, qz if pos else None, qh if turned else None, qa]
-        elif turned:
-            out = [a.id, qx if pos else None, qz if pos else None, qh]
-        elif pos:
-            out = [a.id, qx, qz]
-        else:
+        raw = update_record(a.id, qx, qz, qh, qa, pos, turned, changed)
+        if raw is None:
             return
         a.x, a.z, a.heading, a.anim = qx / 100.0, qz / 100.0, qh * (360 / 256), qa
         a.qx, a.qz, a.qh, a.qa = qx, qz, qh, qa
@@ -457,7 +453,6 @@ class SharedCrowd(Crowd):
             mid, far = self._pending
             mid[aid % self.every[0]].add(aid)
             far[aid % self.every[1]].add(aid)
-        raw = _packb(out)
         if frags.setdefault(a.id, raw) is not raw:
             frags[a.id] = merge_records(frags[a.id], raw)
         batch.append(raw)
