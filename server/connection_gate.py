@@ -246,20 +246,25 @@ class _Pending(asyncio.Protocol):
             self._transport.abort()
 
 
+def _request_line(head: bytes) -> list[bytes]:
+    """The head's request line split at spaces (``[method, target, version]`` when well
+    formed); empty lines before it are skipped, as HTTP allows."""
+    return head.lstrip(b"\r\n").split(b"\r\n", 1)[0].split(b"\n", 1)[0].split(b" ")
+
+
 def _asks_for(head: bytes, path: bytes) -> bool:
     """The head's request line is ``GET path`` (with or without a query)."""
-    line = head.lstrip(b"\r\n").split(b"\r\n", 1)[0].split(b"\n", 1)[0]
-    parts = line.split(b" ")
+    parts = _request_line(head)
     return len(parts) == 3 and parts[0] == b"GET" and parts[1].split(b"?", 1)[0] == path
 
 
 def zone_of(head: bytes) -> int | None:
     """The worker a head's ``zone`` query parameter names: None without one, -1 when it is not
     exactly one plain index (``zone=abc``, ``zone=-1``, ``zone=``, two of them)."""
-    target = head.lstrip(b"\r\n").split(b"\n", 1)[0].split(b" ")
-    if len(target) < 2 or b"?" not in target[1]:
+    parts = _request_line(head)
+    if len(parts) < 2 or b"?" not in parts[1]:
         return None
-    query = target[1].split(b"?", 1)[1]
+    query = parts[1].split(b"?", 1)[1]
     values = [p[5:] for p in query.split(b"&") if p.startswith(b"zone=") or p == b"zone"]
     if not values:
         return None
