@@ -55,6 +55,17 @@ def redis(tmp_path: Path) -> Iterator[redis_servers.RedisServer]:
 
 
 @pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[redis_servers.RedisClusterNodes]:
+    """A real 3-master Redis Cluster in the test's folder."""
+    reason = redis_servers.available()
+    if reason:
+        pytest.skip(reason)
+    nodes = redis_servers.start_cluster(tmp_path / "cluster")
+    yield nodes
+    nodes.stop()
+
+
+@pytest.fixture
 def scene_dir(tmp_path: Path) -> Path:
     """The small street with booths B01–B03; everyone arrives at B01's counter."""
     folder = tmp_path / "build"

@@ -6,7 +6,7 @@ reconnect resumes on the other process (resume records routed to their slots' ma
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +18,6 @@ from tests.scale.test_shared_presence import sees
 from tools import redis_servers
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[redis_servers.RedisClusterNodes]:
-    reason = redis_servers.available()
-    if reason:
-        pytest.skip(reason)
-    nodes = redis_servers.start_cluster(tmp_path / "cluster")
-    yield nodes
-    nodes.stop()
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ their masters, and a slot moved to another master (as resharding does) is follow
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.crc import key_slot
@@ -15,16 +14,6 @@ from server.bus.cluster import ClusterBus
 from tools import redis_servers
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[redis_servers.RedisClusterNodes]:
-    reason = redis_servers.available()
-    if reason:
-        pytest.skip(reason)
-    nodes = redis_servers.start_cluster(tmp_path / "cluster")
-    yield nodes
-    nodes.stop()
 
 
 @pytest.fixture
