@@ -677,7 +677,7 @@ class _Lean(asyncio.Protocol):
 
     def __init__(self, on_frame: Any, on_zone: Any = None) -> None:
         self.on_frame = on_frame
-        self.on_zone = on_zone  # zoned workers: called with the zone a ``zone`` names
+        self.on_zone = on_zone  # zoned workers: called with this client and the zone named
         self.resume_token: str | None = None
         self.resumed = False
         self.buf = bytearray()
@@ -687,6 +687,7 @@ class _Lean(asyncio.Protocol):
         self.welcome: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.closure: int | None = None
         self.corrections = self.errors = 0
+        self.last_error: tuple[int, str] | None = None  # (code, text) of the last ``error``
 
     @classmethod
     async def connect(cls, url: str, on_frame: Any, on_zone: Any = None) -> _Lean:
@@ -764,9 +765,11 @@ class _Lean(asyncio.Protocol):
         elif kind == 4:
             self.corrections += 1
         elif kind == 17 and self.on_zone is not None:
-            self.on_zone(msgpack.unpackb(data)[2])
+            self.on_zone(self, msgpack.unpackb(data)[2])
         elif kind == 12:
             self.errors += 1
+            err = msgpack.unpackb(data)
+            self.last_error = (err[2], err[3])
 
     def _write(self, first: int, payload: bytes) -> None:
         n = len(payload)
@@ -833,7 +836,9 @@ class Walkers:
         async def one(i: int) -> None:
             async with sem:
                 me: list = [0, 0.0, 0.0, self.rng.uniform(0, 2 * math.pi), None, i]
-                me[4] = await connect(i, me)
+                client = await connect(i, me)
+                if me[4] is None:  # else a zone move (tools/bench/scale.py) already replaced it
+                    me[4] = client
                 self.bots.append(me)
 
         try:

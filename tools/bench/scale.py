@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +334,7 @@ def _combine(
         "disconnects": sum(r["disconnects"] for r in reports),
         "zone_moves": sum(r["zone_moves"] for r in reports),
         "zone_missed": sum(r["zone_missed"] for r in reports),
+        "zone_failures": dict(sum((Counter(r["zone_failures"]) for r in reports), Counter())),
     }
 
 
@@ -374,31 +376,38 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
         return on_frame
 
     zones = {"moves": 0, "missed": 0, "failed": 0}
-    moving: set[int] = set()  # bots (by index) reconnecting to another zone now
+    moving: dict[int, asyncio.Task[None]] = {}  # bots (by index) reconnecting to another zone
+    failures: dict[str, int] = {}  # why zone moves failed, and how often
 
-    async def move_zone(i: int, me: list, zone: int) -> None:
-        """As the browser does: a new socket to the zone's process, resuming the avatar;
-        the old socket is left for the server to close."""
-        old = me[4]
+    async def move_zone(i: int, me: list, old: _Lean, zone: int) -> None:
+        """As the browser does: a new socket to the zone's process, resuming the avatar
+        ``old`` was given; the old socket is left for the server to close."""
         url = cfg["url"].split("?", 1)[0] + f"?zone={zone}"
+        client = None
         try:
             client = await _Lean.connect(url, on_frame_for(me), on_zone_for(i, me))
             name, look = f"บอท{cfg['name']}-{i}", (i % 16, 1, 0)
             me[0], me[1], me[2] = await client.hello(name, look, resume=old.resume_token)
-        except Exception:
+        except Exception as exc:
             zones["failed"] += 1
+            why = f"{type(exc).__name__}: {exc}"
+            if client is not None:
+                why += f"; closed {client.closure}; error {client.last_error}"
+            failures[why] = failures.get(why, 0) + 1
+            if client is not None:
+                await client.close()
         else:
             me[4] = client
             zones["moves"] += 1
             zones["missed"] += not client.resumed
         finally:
-            moving.discard(i)
+            moving.pop(i, None)
 
     def on_zone_for(i: int, me: list) -> Any:
-        def on_zone(zone: int) -> None:
+        def on_zone(old: _Lean, zone: int) -> None:
+            # ``old``, not ``me[4]``: a zone may come with the welcome, before join keeps it
             if i not in moving:
-                moving.add(i)
-                asyncio.get_running_loop().create_task(move_zone(i, me, zone))
+                moving[i] = asyncio.get_running_loop().create_task(move_zone(i, me, old, zone))
 
         return on_zone
 
@@ -410,6 +419,8 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
     if not await crowd.join(results, connect):
         return
     cpu = await crowd.walk_until_done(go)
+    if moving:  # moves under way finish (or fail, and say why) before the count
+        await asyncio.wait(list(moving.values()), timeout=40)
     report = {
         "connected": len(crowd.bots),
         "local_ms": local,
@@ -421,6 +432,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
         "cpu": cpu,
         "zone_moves": zones["moves"],
         "zone_missed": zones["missed"] + zones["failed"],
+        "zone_failures": failures,
     }
     await crowd.close()
     results.put(report)
