@@ -665,9 +665,10 @@ def test_random_walks_keep_every_view_true(k: int, seed: int, refresh: int, tier
             elif refresh > 1:
                 assert len(view) <= k and h.views[sid].more == len(area) - len(view)
             else:  # K of the K + 1 nearest to the centre of the observer's block
-                size = w.block
-                cx = (me.x // size + 0.5) * size
-                cz = ((me.z + 40) // size + 0.5) * size - 40
+                g = me.group
+                assert g is not None and g.cell == me.cell
+                cx, cz = g.cx, g.cz
+                assert math.dist((cx, cz), (me.x, me.z)) <= w.block_sizes[0] / math.sqrt(2)
                 d = sorted(math.dist((cx, cz), (av.x, av.z)) for av in [*area.values(), me])
                 assert len(view) == k and h.views[sid].more == len(area) - k
                 for i in view:
@@ -678,10 +679,11 @@ def test_crowded_observers_in_one_block_share_their_frame() -> None:
     """Two observers 1 m apart in one 8 m block, nine others around: with K = 3 both see the
     same avatars and, once steady, get the very same frame object."""
     spawns = [(10.0, 1.0), (11.0, 1.0)] + [(12.0 + i, 2.0) for i in range(9)]
-    h = Harness(spawns, k_nearest=3)
+    h = Harness(spawns, k_nearest=3, knn_block_m=8.0, knn_block_min_m=8.0)
     a, b = h.join(), h.join()
     crowd = [h.join() for _ in range(9)]
     h.tick()
+    assert h.world.avatars[h.ids[a]].group is h.world.avatars[h.ids[b]].group
     assert h.sees(a) - {h.ids[b]} == h.sees(b) - {h.ids[a]}
     assert len(h.sees(a)) == len(h.sees(b)) == 3
     for sid in crowd:
@@ -716,7 +718,8 @@ def test_a_new_nearest_set_is_one_frame_for_the_block(tiers: dict) -> None:
     that saw the previous set all get the very same frame, and each still sees the others."""
     block = [(9.0 + i, 1.0 + (i % 2)) for i in range(6)]
     far = [(30.0, 20.0), (31.0, 21.0), (40.0, -20.0)]
-    h = Harness(block + far, k_nearest=5, knn_refresh_ticks=1, **tiers)
+    fixed = {"knn_block_m": 8.0, "knn_block_min_m": 8.0}  # one 8 m block, whatever the crowd
+    h = Harness(block + far, k_nearest=5, knn_refresh_ticks=1, **fixed, **tiers)
     members = [h.join() for _ in block]
     others = [h.join() for _ in far]
     h.tick()

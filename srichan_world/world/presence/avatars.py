@@ -9,6 +9,7 @@ resume window, and a *remote* avatar (another process's visitor) has none at all
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 
 import msgpack
@@ -138,6 +139,7 @@ class Group:
         "n",
         "near",
         "prev",
+        "reach",
         "tiers",
         "updates",
         "used",
@@ -155,6 +157,9 @@ class Group:
         self.tiers: Tiers = NO_TIERS
         self.far = 0
         self.version = 0
+        self.reach = math.inf
+        """The distance from the centre to the K + 1-th nearest, at the last choice: how
+        big the cell's blocks may be (blocks.py)."""
         self.used = -2
         self.bytes_tick = -1
         self.updates = b""

@@ -23,6 +23,7 @@ from srichan_world.world.presence.avatars import (
     heading_byte,
     update_record,
 )
+from srichan_world.world.presence.blocks import block_sizes
 from srichan_world.world.presence.effects import Close, Effect, Send
 from srichan_world.world.presence.places import Place, arrival_points, start_places
 from srichan_world.world.presence.settings import PresenceSettings
@@ -50,7 +51,7 @@ class Crowd:
     ) -> None:
         self.settings = s = settings or PresenceSettings()
         self._token = token_factory
-        self.block = s.knn_block_m
+        self.block_sizes = block_sizes(s.knn_block_m, s.knn_block_min_m)
         self.avatars: dict[int, Avatar] = {}
         self.tokens: dict[str, Avatar] = {}
         self.sessions: dict[int, Session] = {}
@@ -100,8 +101,12 @@ class Crowd:
             cells = g.neighbourhood((index % g.cols, index // g.cols))
             self.neigh.append(tuple(r * g.cols + c for c, r in cells))
         self.neigh_set = [frozenset(n) for n in self.neigh]
-        self.bcols = math.ceil(g.cols * g.cell / self.block)
-        self.nblocks = self.bcols * math.ceil(g.rows * g.cell / self.block)
+        smallest = self.block_sizes[-1]
+        self.bcols = math.ceil(g.cols * g.cell / smallest)
+        self.nblocks = self.bcols * math.ceil(g.rows * g.cell / smallest)
+        """Blocks of the smallest size on the grid: a block's key counts in them."""
+        self.block_level = [0] * ncells
+        """Each cell's block size, an index into ``block_sizes`` (blocks.py)."""
         self.groups: dict[int, Group] = {}
         self.cells: list[dict[int, Avatar]] = [{} for _ in range(ncells)]
         for a in self.avatars.values():

@@ -9,6 +9,7 @@ visibility changes (enters and leaves) and the one-line frame assembly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import msgpack
@@ -23,6 +24,7 @@ from srichan_world.world.presence.avatars import (
     Tiers,
     full_record,
 )
+from srichan_world.world.presence.blocks import refit
 from srichan_world.world.presence.crowd import Batches, Crowd
 
 _packb: Callable[..., bytes] = msgpack.packb
@@ -96,18 +98,25 @@ class TickFrames:
         tick = w.tick_no
         refresh = w.settings.knn_refresh_ticks
         origin_x, origin_z = w.grid.origin
-        size = w.block
+        sizes = w.block_sizes
+        levels = w.block_level
+        nlevels = len(sizes)
+        nblocks = w.nblocks
+        bcols = w.bcols
         groups = w.groups
         due: dict[int, list[Group]] = {}
+        in_use: dict[int, list[Group]] = {}
         area = self.area
         for a in observers:
             cell = a.cell
             got = self.areas.get(cell)
             if (got if got is not None else area(cell))[0] - 1 <= k:
                 continue  # uncrowded: for_observer notices if it was crowded before
+            level = levels[cell]
+            size = sizes[level]
             col = int((a.x - origin_x) // size)
             row = int((a.z - origin_z) // size)
-            key = cell * w.nblocks + row * w.bcols + col
+            key = (cell * nlevels + level) * nblocks + row * bcols + col
             g = groups.get(key)
             if g is None:
                 cx = origin_x + (col + 0.5) * size
@@ -116,9 +125,11 @@ class TickFrames:
             if g.used != tick:
                 if g.used < tick - 1 or (tick + key) % refresh == 0:
                     due.setdefault(cell, []).append(g)
+                in_use.setdefault(cell, []).append(g)
                 g.used = tick
             self.group_of[a.id] = g
         cells = w.cells
+        fit = w.settings.knn_block_fit
         st = w.settings
         tiered = w.tiered
         near = st.tier_near
@@ -136,7 +147,12 @@ class TickFrames:
             pick = np.argpartition(d2, k, axis=1)[:, : k + 1]
             rows = np.arange(len(group))[:, None]
             # nearest first: the tiers are the block's, shared by its observers
-            ranked = ids[pick[rows, d2[rows, pick].argsort(axis=1)]].tolist()
+            picked = d2[rows, pick]
+            ranked = ids[pick[rows, picked.argsort(axis=1)]].tolist()
+            for g, r2 in zip(group, picked.max(axis=1).tolist(), strict=True):
+                g.reach = math.sqrt(r2)
+            # the densest block in use decides how big the cell's blocks are from next tick
+            levels[cell] = refit(levels[cell], min(g.reach for g in in_use[cell]), sizes, fit)
             for g, chosen in zip(group, ranked, strict=True):
                 g.prev = (g.visible, g.tiers)
                 g.visible = set(chosen)

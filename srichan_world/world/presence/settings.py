@@ -23,10 +23,20 @@ class PresenceSettings:
     """A crowded block's K nearest are chosen again this often (2 s at 10 Hz: a walker
     moves 3 m meanwhile, against ~25 m to the K-th nearest in a crowd of 1,500 on Sri Chan
     Road); each choice costs its observers a diff."""
-    knn_block_m: float = 8.0
-    """Crowded observers standing in the same square block of this size share one set of
-    K nearest avatars (nearest to the block's centre), its update bytes and, in the steady
-    state, their frame: the work is done per block instead of per client."""
+    knn_block_m: float = 16.0
+    """Crowded observers standing in the same square block share one set of K nearest
+    avatars (nearest to the block's centre), its update bytes and, in the steady state, their
+    frame: the work is done per block instead of per client. This is the largest block, for
+    thin crowds; each interest cell halves it down to ``knn_block_min_m`` as its crowd
+    thickens (blocks.py)."""
+    knn_block_min_m: float = 2.0
+    knn_block_fit: float = 0.65
+    """A cell's blocks are kept so small that an observer stands at most this share of the
+    densest block's reach (the distance from its centre to its K + 1-th nearest) from its
+    block's centre: it sees everyone within ``1 - fit`` of its own block's reach. With 0.65,
+    99 % of a festival crowd around one landmark see all of their 20 nearest (72 % with one
+    fixed 8 m block) and a crowd spread along the street gets 16 m blocks (a third less
+    work than 8 m); tools/bench/blockfit.py, docs/benchmarks.md."""
     tier_near: int = 20
     """Distance tiers (issue 16): of a crowded block's K nearest, the ``tier_near`` nearest to
     the block's centre are updated every tick (10 Hz), the next ``tier_mid`` every
@@ -69,8 +79,10 @@ class PresenceSettings:
             problems.append(f"max_speed: {self.max_speed} must be in (0, 50] m/s")
         if self.gc_threshold < 0:
             problems.append("gc_threshold must be 0 (keep) or positive")
-        if not 0 < self.knn_block_m <= 64:
-            problems.append(f"knn_block_m: {self.knn_block_m} must be in (0, 64] m")
+        if not 0 < self.knn_block_min_m <= self.knn_block_m <= 64:
+            problems.append("need 0 < knn_block_min_m <= knn_block_m <= 64 (m)")
+        if not 0 < self.knn_block_fit <= 1:
+            problems.append(f"knn_block_fit: {self.knn_block_fit} must be in (0, 1]")
         if self.tier_near < 1 or self.tier_mid < 0:
             problems.append("tier_near must be at least 1 and tier_mid at least 0")
         if not 1 <= self.mid_every <= self.far_every <= L.TIER_EVERY_MAX:
