@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tools.bench import blockfit as bench_blockfit
 from tools.bench import decode as bench_decode
 from tools.bench import presence as bench_presence
 from tools.bench import reload as bench_reload
@@ -25,3 +26,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     decode = sub.add_parser("decode", help="distance tiers: bytes and browser decode time")
     bench_decode.add_arguments(decode)
     decode.set_defaults(func=bench_decode.main)
+    blockfit = sub.add_parser("blockfit", help="crowded blocks: what observers see, and cost")
+    bench_blockfit.add_arguments(blockfit)
+    blockfit.set_defaults(func=bench_blockfit.main)

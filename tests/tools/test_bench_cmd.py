@@ -14,6 +14,7 @@ from tools.cli import main
         ("scale", "--modes"),
         ("reload", "--visitors"),
         ("decode", "--observers"),
+        ("blockfit", "--festival"),
     ],
 )
 def test_bench_subcommands_show_their_flags(
@@ -41,3 +42,20 @@ def test_decode_bench_measures_tiers_against_every_tick(tmp_path) -> None:
     assert tiers["updates_per_frame"] < flat["updates_per_frame"]
     assert tiers["bytes_per_client_s"] < flat["bytes_per_client_s"]
     assert tiers["decode_ms_per_client_s"] > 0 and flat["decode_ms_per_client_s"] > 0
+
+
+def test_blockfit_bench_shows_fitted_blocks_seeing_a_festival_crowd(tmp_path) -> None:
+    """A small run of `srichan bench blockfit`: around one landmark, blocks fitted to the crowd
+    show observers more of their 20 nearest than one fixed 8 m block; in a thin crowd (no
+    cell over K) they see just what fixed blocks show."""
+    import json
+
+    out = tmp_path / "blockfit.json"
+    args = ["bench", "blockfit", "--spread", "200", "--festival", "400", "--ticks", "3"]
+    assert main([*args, "--json", str(out)]) == 0
+    rows = {(r["crowd"], r["blocks"]): r for r in json.loads(out.read_text())["rows"]}
+    assert len(rows) == 6
+    fixed, fitted = rows["festival", "fixed 8 m"], rows["festival", "fitted"]
+    assert fitted["all20"] > fixed["all20"] and fitted["near20"] > fixed["near20"]
+    assert "4.0" in fitted["cells_by_block_m"] or "2.0" in fitted["cells_by_block_m"]
+    assert rows["spread", "fitted"]["near20"] == rows["spread", "fixed 8 m"]["near20"]

@@ -55,7 +55,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENE = ROOT / "scenes" / "srichan.toml"
 DEFAULT_JSON = Path("bench-results/presence.json")
 WALK_SPEED = 1.4  # m/s, a stroll
-SERVERS = ("product", "product-untiered", "product-aiohttp", "relay", "relay-aiohttp")
+SERVERS = (
+    "product",
+    "product-untiered",
+    "product-8m",
+    "product-aiohttp",
+    "relay",
+    "relay-aiohttp",
+)
 """The product with /ws on picows (with its distance tiers, or every neighbour on every tick)
 or aiohttp; the bare relay on picows or aiohttp."""
 
@@ -71,8 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         default="both",
-        help="what to run, a comma list of product, product-untiered, product-aiohttp, relay, "
-        "relay-aiohttp; "
+        help="what to run, a comma list of product, product-untiered, product-8m, "
+        "product-aiohttp, relay, relay-aiohttp; "
         "both: the product and the picows and aiohttp relays",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each mode per size")
@@ -238,6 +245,8 @@ async def _aiohttp_server(
         settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000, start_at_first_quest=False)
         if mode == "product-untiered":  # every neighbour at the full rate, as before issue 16
             settings = replace(settings, tier_near=settings.k_nearest + 1)
+        elif mode == "product-8m":  # one fixed 8 m block, as before blocks fit the crowd
+            settings = replace(settings, knn_block_m=8.0, knn_block_min_m=8.0)
         app = create_presence_app(Manifest.parse(manifest), settings)
         metrics = app[METRICS]
         observe = metrics.tick_seconds.observe
@@ -247,7 +256,7 @@ async def _aiohttp_server(
             ticks.append(seconds)
 
         metrics.tick_seconds.observe = record  # type: ignore[method-assign]
-        if mode in ("product", "product-untiered"):
+        if mode != "product-aiohttp":
             websocket = app[WEBSOCKET].protocol
     else:
         app = web.Application()
