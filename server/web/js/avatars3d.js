@@ -125,3 +125,15 @@ export class AvatarView {
     this.bubbleEl.remove();
   }
 }
+
+/** Name labels a crowd shows: its nearest few. Sixty-four names in view stack into one
+ * unreadable band on a phone, and the names that matter are those of the people beside you.
+ * Anyone speaking keeps their name over the bubble. */
+export const LABELS_SHOWN = 8;
+
+export function thinLabels(views, x, z, shown = LABELS_SHOWN) {
+  const ranked = views
+    .map((v) => [(v.root.position.x - x) ** 2 + (v.root.position.z - z) ** 2, v])
+    .sort((p, q) => p[0] - q[0]);
+  ranked.forEach(([, v], i) => v.labelEl.classList.toggle("far", i >= shown && v.bubbleEl.hidden));
+}
