@@ -14,8 +14,7 @@ from tests.browser.conftest import PHONE, NewPage, Server, save_shot, wait_first
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 SHOWN = 8  # LABELS_SHOWN in avatars3d.js
 VISIBLE_NAMES_JS = """() => [...document.querySelectorAll('.name-label:not(.mine)')]
-  .filter((e) => !e.hidden && getComputedStyle(e).visibility !== 'hidden'
-    && e.closest('[style*="display: none"]') === null)
+  .filter((e) => !e.hidden && getComputedStyle(e).display !== 'none')
   .map((e) => e.textContent)"""
 
 

@@ -9,7 +9,6 @@
 
 import { Anim, MsgType } from "../protocol.js";
 import { Controls } from "./controls.js";
-import { thinLabels } from "./avatars3d.js";
 import { announce } from "./dom.js";
 import { downloadGlb, glbUrl } from "./download.js";
 import { Road, Walkable } from "./geometry.js";
@@ -422,7 +421,6 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
       : null;
   let last = performance.now();
   let frames = 0;
-  let labelsThinned = 0;
   const loop = (now) => {
     const dt = Math.min(0.1, (now - last) / 1000);
     const frameMs = now - last;
@@ -474,17 +472,11 @@ export async function start3d({ manifest, state, conn, visitor, loading, glb }) 
     const nowS = now / 1000;
     street.me.pose(local.x, local.z, local.heading, local.anim, dt, nowS);
     const rt = state.renderTime(nowS);
-    const views = [];
     for (const [id, a] of state.avatars) {
       const view = street.avatar(id);
       if (!view) continue;
       const p = a.at(rt);
       view.pose(p.x, p.z, p.heading, p.anim, dt, nowS);
-      views.push(view);
-    }
-    if (now - labelsThinned > 250) {
-      labelsThinned = now; // four times a second is enough for names, and cheap on a phone
-      thinLabels(views, local.x, local.z);
     }
     street.follow(local.x, local.z, yaw, pitch, dt);
     street.render(dt, [local.x, local.z]);

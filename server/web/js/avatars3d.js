@@ -126,14 +126,17 @@ export class AvatarView {
   }
 }
 
-/** Name labels a crowd shows: its nearest few. Sixty-four names in view stack into one
- * unreadable band on a phone, and the names that matter are those of the people beside you.
- * Anyone speaking keeps their name over the bubble. */
+/** Name labels a crowd shows: its nearest few within ``range`` metres. Sixty-four names in
+ * view stack into one unreadable band on a phone, and the names that matter are those of the
+ * people beside you. Anyone speaking keeps their name over the bubble. A label hidden this way
+ * is skipped by the label renderer (no position written for it each frame). */
 export const LABELS_SHOWN = 8;
 
-export function thinLabels(views, x, z, shown = LABELS_SHOWN) {
+export function thinLabels(views, x, z, range, shown = LABELS_SHOWN) {
   const ranked = views
     .map((v) => [(v.root.position.x - x) ** 2 + (v.root.position.z - z) ** 2, v])
     .sort((p, q) => p[0] - q[0]);
-  ranked.forEach(([, v], i) => v.labelEl.classList.toggle("far", i >= shown && v.bubbleEl.hidden));
+  ranked.forEach(([d2, v], i) => {
+    v.label.visible = d2 < range * range && (i < shown || !v.bubbleEl.hidden);
+  });
 }

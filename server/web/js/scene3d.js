@@ -7,7 +7,7 @@ import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
-import { AvatarKit, AvatarView } from "./avatars3d.js";
+import { AvatarKit, AvatarView, thinLabels } from "./avatars3d.js";
 import { FollowCamera } from "./camera3d.js";
 import { el } from "./dom.js";
 import { distanceToPolygon } from "./geometry.js";
@@ -499,10 +499,7 @@ export class Street3D {
       if (nowMs - this.lastDeclutter > DECLUTTER_MS) {
         this.lastDeclutter = nowMs;
         this.landmarkLabels?.declutter(me, this.camera, this.container);
-      }
-      for (const view of this.avatars.values()) {
-        const p = view.root.position;
-        view.label.visible = Math.hypot(p.x - me[0], p.z - me[1]) < LABEL_RANGE;
+        thinLabels([...this.avatars.values()], me[0], me[1], LABEL_RANGE);
       }
     }
     this.renderer.render(this.scene, this.camera);
