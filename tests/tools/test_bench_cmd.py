@@ -46,16 +46,22 @@ def test_decode_bench_measures_tiers_against_every_tick(tmp_path) -> None:
 
 def test_blockfit_bench_shows_fitted_blocks_seeing_a_festival_crowd(tmp_path) -> None:
     """A small run of `srichan bench blockfit`: around one landmark, blocks fitted to the crowd
-    show observers more of their 20 nearest than one fixed 8 m block; in a thin crowd (no
-    cell over K) they see just what fixed blocks show."""
+    show observers more of their 20 nearest than one fixed 8 m block, standing or walking; in
+    a thin crowd (no cell over K) they see just what fixed blocks show."""
     import json
 
     out = tmp_path / "blockfit.json"
-    args = ["bench", "blockfit", "--spread", "200", "--festival", "400", "--ticks", "3"]
+    args = ["bench", "blockfit", "--spread", "200", "--festival", "400", "--ticks", "21"]
     assert main([*args, "--json", str(out)]) == 0
     rows = {(r["crowd"], r["blocks"]): r for r in json.loads(out.read_text())["rows"]}
-    assert len(rows) == 6
-    fixed, fitted = rows["festival", "fixed 8 m"], rows["festival", "fitted"]
-    assert fitted["all20"] > fixed["all20"] and fitted["near20"] > fixed["near20"]
-    assert "4.0" in fitted["cells_by_block_m"] or "2.0" in fitted["cells_by_block_m"]
+    assert len(rows) == 12
+    for crowd in ("festival", "festival walking"):
+        fixed, fitted = rows[crowd, "fixed 8 m"], rows[crowd, "fitted"]
+        assert fitted["all20"] > fixed["all20"] and fitted["near20"] > fixed["near20"]
+        assert "4.0" in fitted["cells_by_block_m"] or "2.0" in fitted["cells_by_block_m"]
     assert rows["spread", "fitted"]["near20"] == rows["spread", "fixed 8 m"]["near20"]
+
+
+def test_blockfit_bench_needs_ticks_to_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "blockfit", "--ticks", "5"]) == 2
+    assert "--ticks" in capsys.readouterr().err

@@ -1,5 +1,6 @@
-"""Block sizes that fit the crowd (srichan_world/world/presence/blocks.py): the rule alone,
-and a dense crowd whose observers each see all of their nearest neighbours."""
+"""Blocks that fit the crowd (srichan_world/world/presence/blocks.py): their sizes and how
+often they are chosen, the rules alone, and a dense crowd, standing and walking, whose
+observers see their nearest neighbours."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import random
 
 import pytest
 
+from srichan_world.protocol.messages import Move
 from srichan_world.world.presence import PresenceSettings
-from srichan_world.world.presence.blocks import GROW_MARGIN, block_sizes, refit
+from srichan_world.world.presence.blocks import GROW_MARGIN, block_sizes, refit, refresh_ticks
 from tests.world.test_presence import Harness
 
 SIZES = (16.0, 8.0, 4.0, 2.0)
@@ -104,3 +106,47 @@ def test_one_fixed_block_misses_near_neighbours_in_that_crowd() -> None:
     fails (it can)."""
     h, sids = _dense_crowd(1, knn_block_m=8.0, knn_block_min_m=8.0)
     assert _sees_all_nearest(h, sids) < 0.95
+
+
+def test_a_dense_block_is_chosen_again_sooner() -> None:
+    """One tick per metre of reach at 10 Hz (0.1 s per metre), within 5 ticks and the
+    longest; 0 s per metre keeps the longest."""
+    assert refresh_ticks(9.0, 1.0, 20) == 9
+    assert refresh_ticks(2.0, 1.0, 20) == 5
+    assert refresh_ticks(40.0, 1.0, 20) == 20
+    assert refresh_ticks(9.0, 0.0, 20) == 20
+    assert refresh_ticks(9.0, 1.0, 1) == 1, "a period shorter than the minimum stays"
+
+
+def _walking_crowd_views(**settings: object) -> list[float]:
+    """The dense crowd of the tests above walking at 1.4 m/s, each in its own direction
+    (turning at the square's edge): the share that sees all of its 20 nearest, every half
+    second from the second second on."""
+    h, sids = _dense_crowd(3, **settings)
+    w = h.world
+    rng = random.Random(5)
+    heading = {sid: rng.uniform(0.0, 2 * math.pi) for sid in sids}
+    shares = []
+    for tick in range(40):
+        for sid in sids:
+            a = w.avatars[h.ids[sid]]
+            x = a.x + 0.14 * math.cos(heading[sid])
+            z = a.z + 0.14 * math.sin(heading[sid])
+            if not (20.0 <= x <= 40.0 and -30.0 <= z <= -10.0):
+                heading[sid] = rng.uniform(0.0, 2 * math.pi)
+                continue
+            h.send(sid, Move(x, z, 0.0, 1))
+        h.tick()
+        if tick >= 10 and tick % 5 == 0:
+            shares.append(_sees_all_nearest(h, sids))
+    return shares
+
+
+def test_a_walking_dense_crowd_keeps_seeing_its_nearest() -> None:
+    assert min(_walking_crowd_views()) >= 0.95
+
+
+def test_a_walking_crowd_chosen_every_two_seconds_loses_its_nearest() -> None:
+    """The same crowd with its blocks' nearest chosen every 2 s whatever the reach: the
+    check above fails (it can)."""
+    assert min(_walking_crowd_views(knn_refresh_s_per_m=0.0)) < 0.95

@@ -1,19 +1,24 @@
 """What crowded observers see, and what it costs, with fixed and fitted block sizes.
 
-    python -m tools.bench.blockfit                    # both crowds, the three block rules
-    python -m tools.bench.blockfit --ticks 20 --spread 1000 --festival 300
+    python -m tools.bench.blockfit                    # three crowds, the three block rules
+    python -m tools.bench.blockfit --ticks 30 --spread 1000 --festival 300
 
 Crowded observers in one block share the K + 1 avatars nearest to the block's centre
-(srichan_world/world/presence/frames.py), so an observer far from its block's centre may
-miss someone standing close to it. This measures, for each block rule, on the real street:
+(srichan_world/world/presence/frames.py), chosen again every so often, so an observer far
+from its block's centre, or a block whose choice has aged in a walking crowd, may miss
+someone standing close to it. This measures, for each block rule, on the real street:
 
 * ``near20``: the share of each observer's own 20 nearest avatars its client sees (mean);
 * ``all20``: the share of observers that see all 20 of them;
 * ``miss p10/p50``: how far away the nearest avatar an observer misses stands (metres);
 * ``µs/c/t``: the rules' process CPU time per client-tick (no sockets, as crossworld.py).
 
-Two crowds: ``spread`` walkers anywhere on the street, and a ``festival`` around Hug Mall
-(a 50 m square). Walkers take small random steps every tick. Prints a table, writes JSON.
+The views are sampled every half second after the first second. Three crowds: ``spread``
+along the street and a ``festival`` in a 50 m square around Hug Mall, both taking small
+random steps every tick, and the same festival ``walking`` at 1.4 m/s in all directions.
+Rules: one fixed 8 m block chosen every 2 s (before), fixed 16 m, fitted blocks chosen every
+2 s, and fitted (the default settings: blocks and how often they are chosen fit the crowd).
+Prints a table, writes JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import random
 import sys
 import time
@@ -29,6 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import numpy as np
 
 from srichan_world.scene.manifest import Manifest
@@ -40,17 +47,22 @@ DEFAULT_JSON = Path("bench-results/blockfit.json")
 FESTIVAL = (265.0, -5.0, 25.0)
 """Centre x, z and half-side of the festival crowd's square (around Hug Mall)."""
 NEAREST = 20
+FIXED = {"knn_refresh_s_per_m": 0.0}  # chosen again every 2 s, whatever the crowd
 RULES: dict[str, dict[str, float]] = {
-    "fixed 8 m": {"knn_block_m": 8.0, "knn_block_min_m": 8.0},
-    "fixed 16 m": {"knn_block_m": 16.0, "knn_block_min_m": 16.0},
-    "fitted": {},  # 16 m halved down to 2 m as the crowd thickens (--fit)
+    "fixed 8 m": {"knn_block_m": 8.0, "knn_block_min_m": 8.0} | FIXED,  # the rule before
+    "fixed 16 m": {"knn_block_m": 16.0, "knn_block_min_m": 16.0} | FIXED,
+    "fitted, 2 s": FIXED,  # fitted blocks, chosen again every 2 s
+    "fitted": {},  # 16 m halved down to 2 m, chosen again sooner as the crowd thickens (--fit)
 }
+WALK_M_S = 1.4
+WARM = 10
+SAMPLE_EVERY = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spread", type=int, default=2000, help="walkers along the street")
     parser.add_argument("--festival", type=int, default=600, help="walkers around one landmark")
-    parser.add_argument("--ticks", type=int, default=40, help="ticks timed before the views")
+    parser.add_argument("--ticks", type=int, default=60, help="ticks timed (views sampled)")
     parser.add_argument("--fit", type=float, default=PresenceSettings().knn_block_fit)
     parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
@@ -79,18 +91,25 @@ def _places(w: _Walkers, n: int, rng: random.Random, festival: bool) -> None:
     assert placed == n
 
 
-def measure(
-    manifest: Manifest, n: int, festival: bool, rule: dict[str, float], ticks: int
-) -> dict[str, Any]:
-    rng = random.Random(3)
-    settings: PresenceSettings = replace(_settings(spread=True), **rule)
-    w = _Walkers(manifest, None, n, 1, settings)
-    _places(w, n, rng, festival)
-    started = time.process_time()
-    for k in range(ticks):
-        w.step(k * 0.1, rng)
-        w.world.tick(k * 0.1)
-    spent = time.process_time() - started
+def _walk(w: _Walkers, t: float, rng: random.Random, heading: dict[int, float]) -> None:
+    """Everyone walks at 1.4 m/s in their own direction, turning at the square's edge."""
+    world = w.world
+    cx, cz, half = FESTIVAL
+    step = WALK_M_S / 10
+    for sid in w.sids:
+        a = world.sessions[sid].avatar
+        assert a is not None
+        d = heading.setdefault(sid, rng.uniform(0.0, 2 * math.pi))
+        x, z = a.x + step * math.cos(d), a.z + step * math.sin(d)
+        if abs(x - cx) > half or abs(z - cz) > half or not world.walk.contains(x, z):
+            heading[sid] = rng.uniform(0.0, 2 * math.pi)
+            continue
+        world.receive(sid, msgpack.packb([3, None, x, z, 90.0, 1]), t)
+
+
+def _views(w: _Walkers) -> tuple[list[float], list[float]]:
+    """Each observer's share of its 20 nearest that it sees, and how far away the nearest
+    one it misses stands (for those who miss one)."""
     avatars = [w.world.sessions[sid].avatar for sid in w.sids]
     ids = np.array([a.id for a in avatars if a is not None])
     xz = np.array([(a.x, a.z) for a in avatars if a is not None])
@@ -105,12 +124,40 @@ def measure(
         seen.append(1.0 - len(missing) / NEAREST)
         if missing:
             missed_at.append(float(np.sqrt(d2[missing[0]])))
+    return seen, missed_at
+
+
+def measure(
+    manifest: Manifest, crowd: str, n: int, rule: dict[str, float], ticks: int
+) -> dict[str, Any]:
+    """Run ``ticks`` ticks; the views are sampled every ``SAMPLE_EVERY`` ticks after the
+    first ``WARM`` (outside the timed part), so a choice's age shows."""
+    rng = random.Random(3)
+    settings: PresenceSettings = replace(_settings(spread=True), **rule)
+    w = _Walkers(manifest, None, n, 1, settings)
+    _places(w, n, rng, crowd != "spread")
+    heading: dict[int, float] = {}
+    spent = 0.0
+    seen: list[float] = []
+    missed_at: list[float] = []
+    for k in range(ticks):
+        started = time.process_time()
+        if crowd == "festival walking":
+            _walk(w, k * 0.1, rng, heading)
+        else:
+            w.step(k * 0.1, rng)
+        w.world.tick(k * 0.1)
+        spent += time.process_time() - started
+        if k >= WARM and (k - WARM) % SAMPLE_EVERY == 0:
+            got, missed = _views(w)
+            seen += got
+            missed_at += missed
     world = w.world
     levels = Counter(
         world.block_sizes[world.block_level[c]] for c in range(len(world.cells)) if world.cells[c]
     )
     return {
-        "crowd": "festival" if festival else "spread",
+        "crowd": crowd,
         "walkers": n,
         "us_per_client_tick": round(spent / (n * ticks) * 1e6, 2),
         "near20": round(float(np.mean(seen)), 4),
@@ -122,21 +169,29 @@ def measure(
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.ticks <= WARM:
+        sys.stderr.write(f"--ticks: more than {WARM}, the ticks before the views are sampled\n")
+        return 2
     gc.set_threshold(PresenceSettings().gc_threshold, *gc.get_threshold()[1:])  # as the server
     manifest = Manifest.parse(_bench_manifest(args.scene))
     rows = []
     print(
-        f"{'crowd':>9} {'walkers':>8} {'blocks':>11} {'µs/c/t':>7} {'near20':>7} "
+        f"{'crowd':>16} {'walkers':>8} {'blocks':>12} {'µs/c/t':>7} {'near20':>7} "
         f"{'all20':>6} {'miss p10/p50 m':>15}  cells by block size"
     )
-    for festival, n in ((False, args.spread), (True, args.festival)):
+    crowds = (
+        ("spread", args.spread),
+        ("festival", args.festival),
+        ("festival walking", args.festival),
+    )
+    for crowd, n in crowds:
         for name, rule in RULES.items():
-            rule = rule or {"knn_block_fit": args.fit}
-            row = {"blocks": name} | measure(manifest, n, festival, rule, args.ticks)
+            rule = {"knn_block_fit": args.fit} | rule
+            row = {"blocks": name} | measure(manifest, crowd, n, rule, args.ticks)
             rows.append(row)
             miss = f"{row['miss_p10_m']}/{row['miss_p50_m']}" if row["miss_p10_m"] else "-"
             print(
-                f"{row['crowd']:>9} {n:>8} {name:>11} {row['us_per_client_tick']:>7} "
+                f"{row['crowd']:>16} {n:>8} {name:>12} {row['us_per_client_tick']:>7} "
                 f"{row['near20']:>7} {row['all20']:>6} {miss:>15}  {row['cells_by_block_m']}"
             )
     args.json.parent.mkdir(parents=True, exist_ok=True)

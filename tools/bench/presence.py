@@ -245,8 +245,9 @@ async def _aiohttp_server(
         settings = PresenceSettings(tick_hz=tick_hz, max_avatars=6000, start_at_first_quest=False)
         if mode == "product-untiered":  # every neighbour at the full rate, as before issue 16
             settings = replace(settings, tier_near=settings.k_nearest + 1)
-        elif mode == "product-8m":  # one fixed 8 m block, as before blocks fit the crowd
-            settings = replace(settings, knn_block_m=8.0, knn_block_min_m=8.0)
+        elif mode == "product-8m":  # one fixed 8 m block chosen every 2 s, as before
+            fixed = {"knn_block_m": 8.0, "knn_block_min_m": 8.0, "knn_refresh_s_per_m": 0.0}
+            settings = replace(settings, **fixed)
         app = create_presence_app(Manifest.parse(manifest), settings)
         metrics = app[METRICS]
         observe = metrics.tick_seconds.observe

@@ -138,6 +138,7 @@ class Group:
         "frames",
         "n",
         "near",
+        "period",
         "prev",
         "reach",
         "tiers",
@@ -159,7 +160,9 @@ class Group:
         self.version = 0
         self.reach = math.inf
         """The distance from the centre to the K + 1-th nearest, at the last choice: how
-        big the cell's blocks may be (blocks.py)."""
+        big the cell's blocks may be, and how soon they are chosen again (blocks.py)."""
+        self.period = 1
+        """Ticks between choices (set at each choice; a new group is chosen at once)."""
         self.used = -2
         self.bytes_tick = -1
         self.updates = b""

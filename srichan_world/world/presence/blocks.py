@@ -10,12 +10,17 @@ nearest, the nearest missed only 3–4 m away (tools/bench/blockfit.py). So each
 has its own block size, halved or doubled between ``knn_block_min_m`` and ``knn_block_m`` so
 that a block's half-diagonal (the farthest an observer stands from its centre) stays within
 ``knn_block_fit`` of the densest block's ``reach``. Thin crowds get the largest blocks, the
-fewest groups and the least work per observer; dense ones the view they need.
+fewest groups and the least work per observer; dense ones the view they need. The reach also
+sets how often a block's nearest are chosen again (:func:`refresh_ticks`): a dense crowd
+that walks changes its nearest faster.
 """
 
 from __future__ import annotations
 
 import math
+
+REFRESH_MIN_TICKS = 5
+"""Never more often than this: every choice costs the block's observers a diff."""
 
 GROW_MARGIN = 1.5
 """A cell's blocks double only when the doubled block would fit with this much to spare, so
@@ -43,3 +48,12 @@ def refit(level: int, reach: float, sizes: tuple[float, ...], fit: float) -> int
     if level > 0 and sizes[level - 1] * GROW_MARGIN <= side:
         return level - 1
     return level
+
+
+def refresh_ticks(reach: float, ticks_per_m: float, longest: int) -> int:
+    """Ticks between two choices of a block whose reach is ``reach`` metres: ``ticks_per_m``
+    per metre of it (``knn_refresh_s_per_m`` at the tick rate; 0: always ``longest``), never
+    more than ``longest`` nor fewer than :data:`REFRESH_MIN_TICKS`."""
+    if ticks_per_m <= 0:
+        return longest
+    return max(min(REFRESH_MIN_TICKS, longest), min(longest, int(reach * ticks_per_m)))

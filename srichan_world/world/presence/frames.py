@@ -3,8 +3,9 @@
 Observers with at most K avatars around share one pre-assembled frame per cell (bytes
 concatenation, no per-client encoding). Where an area holds more than K avatars, observers
 in the same small block share one "K nearest to the block's centre" set, chosen again every
-``knn_refresh_ticks`` ticks with numpy, and its update bytes; per-client work is left for
-visibility changes (enters and leaves) and the one-line frame assembly.
+0.5–2 s (sooner where the crowd is dense, blocks.py) with numpy, and its update bytes;
+per-client work is left for visibility changes (enters and leaves) and the one-line frame
+assembly.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from srichan_world.world.presence.avatars import (
     Tiers,
     full_record,
 )
-from srichan_world.world.presence.blocks import refit
+from srichan_world.world.presence.blocks import refit, refresh_ticks
 from srichan_world.world.presence.crowd import Batches, Crowd
 
 _packb: Callable[..., bytes] = msgpack.packb
@@ -96,7 +97,6 @@ class TickFrames:
         w = self.w
         k = self.k
         tick = w.tick_no
-        refresh = w.settings.knn_refresh_ticks
         origin_x, origin_z = w.grid.origin
         sizes = w.block_sizes
         levels = w.block_level
@@ -123,13 +123,15 @@ class TickFrames:
                 cz = origin_z + (row + 0.5) * size
                 g = groups[key] = Group(cell, cx, cz)
             if g.used != tick:
-                if g.used < tick - 1 or (tick + key) % refresh == 0:
+                if g.used < tick - 1 or (tick + key) % g.period == 0:
                     due.setdefault(cell, []).append(g)
                 in_use.setdefault(cell, []).append(g)
                 g.used = tick
             self.group_of[a.id] = g
         cells = w.cells
         fit = w.settings.knn_block_fit
+        per_m = w.settings.knn_refresh_s_per_m * w.settings.tick_hz
+        longest = w.settings.knn_refresh_ticks
         st = w.settings
         tiered = w.tiered
         near = st.tier_near
@@ -150,7 +152,8 @@ class TickFrames:
             picked = d2[rows, pick]
             ranked = ids[pick[rows, picked.argsort(axis=1)]].tolist()
             for g, r2 in zip(group, picked.max(axis=1).tolist(), strict=True):
-                g.reach = math.sqrt(r2)
+                g.reach = reach = math.sqrt(r2)
+                g.period = refresh_ticks(reach, per_m, longest)
             # the densest block in use decides how big the cell's blocks are from next tick
             levels[cell] = refit(levels[cell], min(g.reach for g in in_use[cell]), sizes, fit)
             for g, chosen in zip(group, ranked, strict=True):

@@ -20,9 +20,17 @@ class PresenceSettings:
     idle_timeout_s: float = L.IDLE_TIMEOUT_S
     max_avatars: int = 5000
     knn_refresh_ticks: int = 20
-    """A crowded block's K nearest are chosen again this often (2 s at 10 Hz: a walker
-    moves 3 m meanwhile, against ~25 m to the K-th nearest in a crowd of 1,500 on Sri Chan
-    Road); each choice costs its observers a diff."""
+    """The longest a crowded block's K nearest stand before they are chosen again (2 s at
+    10 Hz: a walker moves 3 m meanwhile, against ~25 m to the K-th nearest in a crowd of
+    1,500 on Sri Chan Road); denser blocks are chosen again sooner (blocks.py). Each choice
+    costs its observers a diff."""
+    knn_refresh_s_per_m: float = 0.1
+    """A crowded block's nearest are chosen again at least this often per metre of its reach
+    (its centre's distance to its K + 1-th nearest), within ``knn_refresh_ticks``: a visitor
+    walking at 1.5 m/s drifts at most 15 % of the reach between two choices. Thin crowds
+    (reach 20 m and more) keep the longest period; a festival crowd that walks (reach ~9 m)
+    is chosen again in under a second, where 2 s let one observer in ten miss one of its 20
+    nearest just before each choice (tools/bench/blockfit.py). 0: always the longest."""
     knn_block_m: float = 16.0
     """Crowded observers standing in the same square block share one set of K nearest
     avatars (nearest to the block's centre), its update bytes and, in the steady state, their
@@ -81,6 +89,8 @@ class PresenceSettings:
             problems.append("gc_threshold must be 0 (keep) or positive")
         if not 0 < self.knn_block_min_m <= self.knn_block_m <= 64:
             problems.append("need 0 < knn_block_min_m <= knn_block_m <= 64 (m)")
+        if not 0 <= self.knn_refresh_s_per_m <= 10:
+            problems.append("knn_refresh_s_per_m must be in [0, 10] s")
         if not 0 < self.knn_block_fit <= 1:
             problems.append(f"knn_block_fit: {self.knn_block_fit} must be in (0, 1]")
         if self.tier_near < 1 or self.tier_mid < 0:
