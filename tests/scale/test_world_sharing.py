@@ -10,7 +10,7 @@ import msgpack
 import pytest
 
 from server.bus.presence_relay import LANE_SHIFT, decode_news, encode_news, lane_ids, resume_key
-from srichan_world.protocol.codes import Emote
+from srichan_world.protocol.codes import CloseCode, Emote
 from srichan_world.protocol.messages import Chat, ChatSaid, Emoted, EmoteMsg, Hello, Move, Welcome
 from srichan_world.world.presence import (
     CellNews,
@@ -19,7 +19,7 @@ from srichan_world.world.presence import (
     PresenceWorld,
     Send,
 )
-from srichan_world.world.presence.sharing import merge_halves
+from srichan_world.world.presence.sharing import GHOST_TICKS, merge_halves
 from tests.world.test_presence import Harness, manifest
 
 
@@ -169,6 +169,62 @@ def test_an_avatar_resumes_on_another_world_and_the_first_lets_go() -> None:
     step(a, b)
     step(a, b)
     assert b.sees(watcher) == {welcome.avatar_id}
+
+
+def _zone_move(a: Harness, b: Harness, sid: int, name: str) -> tuple[int, int]:
+    """``sid`` on ``a`` moves to ``b`` as a zone move does: ``b`` asks ``a`` for the avatar
+    (``a`` lets go and closes the old connection), adopts it and welcomes the visitor's new
+    connection. Returns the avatar's old and new ids."""
+    old = a.ids[sid]
+    token = a.inbox[sid][0].resume_token
+    state, effects = a.world.hand_over(token)
+    a.apply(effects)
+    assert state is not None and a.closed[sid] == CloseCode.REPLACED
+    b.world.adopt(token, *state[:4], state[4], tuple(state[5]), b.now)
+    (welcome,) = b.send(b.connect(), Hello(1, name, (1, 2, 3), token))
+    assert isinstance(welcome, Welcome) and welcome.resumed
+    return old, welcome.avatar_id
+
+
+def test_a_zone_move_never_leaves_observers_without_the_visitor() -> None:
+    """Observers on both worlds see the moving visitor in every frame: the old avatar stays
+    (a ghost) until the new one arrives, and leaves in that very frame."""
+    a = shared([(20.0, 0.0), (22.0, 0.0)], 0)
+    b = shared([(24.0, 0.0)], 1)
+    alice = a.join("อลิส")
+    watch_a = a.join("ผู้ชมเอ")
+    watch_b = b.join("ผู้ชมบี")
+    for _ in range(3):
+        step(a, b)
+    old, new = _zone_move(a, b, alice, "อลิส")
+    # a's next tick comes before b's news of the new avatar reaches it (Redis is a hop away)
+    a.world.collect()
+    a.tick()
+    assert old in a.sees(watch_a)
+    arrived = {watch_a: False, watch_b: False}
+    for _ in range(5):
+        step(a, b)
+        for watcher, world in ((watch_a, a), (watch_b, b)):
+            seen = world.sees(watcher)
+            assert old in seen or new in seen, "the visitor vanished for a frame"
+            assert not (arrived[watcher] and old in seen), "the old avatar came back"
+            arrived[watcher] = (new in seen and old not in seen) or arrived[watcher]
+    assert all(arrived.values()), "the new avatar replaced the old one everywhere"
+    assert a.world.local_population == 1 and not a.world.knows_token(a.inbox[alice][0].resume_token)
+
+
+def test_a_ghost_whose_visitor_is_not_heard_of_leaves_after_a_second() -> None:
+    a = shared([(20.0, 0.0), (22.0, 0.0)], 0)
+    alice = a.join("อลิส")
+    watcher = a.join()
+    a.tick()
+    a.apply(a.world.release(a.inbox[alice][0].resume_token))
+    for _ in range(GHOST_TICKS - 1):
+        a.tick()
+        assert a.ids[alice] in a.sees(watcher)
+    a.tick()
+    assert a.ids[alice] not in a.sees(watcher)
+    assert [t for t, _ in a.world.resume_states()] == [a.inbox[watcher][0].resume_token]
 
 
 def test_release_of_a_connected_avatar_closes_its_old_connection() -> None:

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from server.bus.presence_relay import LANE_SHIFT
@@ -111,3 +112,62 @@ async def test_an_odd_zone_is_served_where_it_lands(zoned: Server, query: str) -
         await client.ping()
     finally:
         await client.close()
+
+
+class FrameLog:
+    """Who an observer sees, frame by frame (names by avatar id), from the raw frames."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.frames: list[set[str]] = []
+
+    def __call__(self, data: bytes) -> None:
+        frame = msgpack.unpackb(data)
+        reset, enters, leaves = frame[3], frame[4], frame[6]
+        if reset:
+            self.names.clear()
+        for e in enters:
+            self.names[e[0]] = e[5]
+        for aid in leaves:
+            self.names.pop(aid, None)
+        self.frames.append(set(self.names.values()))
+
+    def gaps(self, name: str) -> int:
+        """Frames without ``name`` after the first frame with it."""
+        first = next((i for i, seen in enumerate(self.frames) if name in seen), None)
+        assert first is not None, f"{name} never seen"
+        return sum(name not in seen for seen in self.frames[first:])
+
+
+async def test_observers_on_both_sides_see_a_zone_move_without_a_gap(zoned: Server) -> None:
+    """A visitor crossing into zone 1 becomes a new avatar there. Observers on both processes,
+    near the edge, see it in every frame: the old avatar stays until the new one arrives and
+    leaves in that frame (srichan_world/world/presence/sharing.py, ghosts)."""
+    logs = {0: FrameLog(), 1: FrameLog()}
+    observers = []
+    try:
+        for zone, x in ((0, 88.0), (1, 112.0)):
+            client = await PresenceClient.connect(zoned.ws + f"?zone={zone}", on_frame=logs[zone])
+            w = await client.hello(f"ผู้ชม{zone}", (4, 5, 6))
+            await walk(client, w.x, x, 0.0)
+            observers.append(client)
+        walker = await PresenceClient.connect(zoned.ws + "?zone=0")
+        first = await walker.hello("นักเดิน", (1, 2, 3))
+        await walk(walker, first.x, 90.0, 0.0)
+        await walk(walker, 90.0, 108.0, 0.0)  # settled in zone 1 from x 104
+        ask = await walker.next(ZoneMove, timeout=5.0)
+        moved = await PresenceClient.connect(zoned.ws + f"?zone={ask.zone}")
+        try:
+            again = await moved.hello("นักเดิน", (1, 2, 3), resume=first.resume_token)
+            assert again.resumed and again.avatar_id != first.avatar_id
+            await moved.move(107.0, 0.0, 90.0)
+            await moved.ping()
+            await asyncio.sleep(1.5)  # past the ghosts' second
+            for zone, log in logs.items():
+                assert log.gaps("นักเดิน") == 0, f"the observer on zone {zone} lost sight"
+                assert list(log.names.values()).count("นักเดิน") == 1, "one avatar, not two"
+        finally:
+            await moved.close()
+    finally:
+        for client in observers:
+            await client.close()

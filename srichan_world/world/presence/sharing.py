@@ -97,6 +97,13 @@ def merge_halves(
     return merged, merged_batches
 
 
+GHOST_TICKS = 10
+"""How long an avatar whose visitor resumed on another process stays in view here, unless the
+avatar it became shows up sooner (1 s at 10 Hz; a move between workers takes ~0.1–0.3 s)."""
+GHOST_NEAR_CM = 300
+"""How far the avatar a visitor became may stand from its ghost (it may walk on meanwhile)."""
+
+
 class SharedCrowd(Crowd):
     """The world's side of a shared street; until :meth:`share` is called it files no news."""
 
@@ -117,6 +124,13 @@ class SharedCrowd(Crowd):
         self._early: tuple[dict[int, bytes], Batches] | None = None
         self._noted = 0
         """Events before this index were filed as news already."""
+        self._ghosts: dict[int, int] = {}
+        """Released avatars still shown, by id, with the tick they go at the latest: a
+        visitor who resumes on another process (a zone move) becomes a new avatar there, and
+        the old one leaves here in the very frame the new one arrives (:meth:`_lay_ghost`),
+        so observers never see the visitor vanish for a tick or two."""
+        self._ghost_left = False
+        """A ghost left during this tick, after its news was filed: file it (world.tick)."""
 
     def share(self, first_id: int, last_id: int) -> None:
         """Join a street that other processes serve too: allocate avatar ids in
@@ -133,7 +147,7 @@ class SharedCrowd(Crowd):
     @property
     def local_population(self) -> int:
         """Avatars of this world's own visitors (connected or waiting to resume)."""
-        return len(self.avatars) - self._remote
+        return len(self.avatars) - self._remote - len(self._ghosts)
 
     def take_news(self, roster: Callable[[int], bool]) -> TickNews:
         """This world's news since the last call: per cell, its own avatars' update records
@@ -220,7 +234,11 @@ class SharedCrowd(Crowd):
         being what :meth:`adopt` takes: ``[x cm, z cm, heading byte, anim, name, look,
         owner]``."""
         first, last = self._first_id, self._last_id
-        return [(a.token, resume_state(a)) for a in self.avatars.values() if first <= a.id <= last]
+        return [
+            (a.token, resume_state(a))
+            for a in self.avatars.values()
+            if first <= a.id <= last and a.token  # a ghost has no token (:meth:`release`)
+        ]
 
     def adopt(
         self,
@@ -247,6 +265,7 @@ class SharedCrowd(Crowd):
             place = (x, z, (qh & 255) * (360 / 256), anim if anim in _ANIMS else int(Anim.IDLE))
         look = tuple(int(v) & 255 for v in look[: L.LOOK_FIELDS])
         a = self._spawn(name, look, now, token, place)
+        self._lay_ghost(a)  # a visitor coming back the way it went
         a.owner = owner
         a.held_until = now + self.settings.resume_window_s
         self.held.append(a)
@@ -284,8 +303,34 @@ class SharedCrowd(Crowd):
         if a.held_until is not None:
             a.held_until = None
             self.held.remove(a)
-        self._remove(a)
+        # a ghost: no token, no session, still in its cell until the new avatar is heard of
+        del self.tokens[token]
+        a.token = ""  # the token is the new avatar's now, wherever it is
+        self._ghosts[a.id] = self.tick_no + GHOST_TICKS
         return effects
+
+    def _lay_ghost(self, new: Avatar) -> None:
+        """``new`` arrived (from another process, or adopted here): the ghost of the same
+        visitor, if any (same name and look, nearby), leaves now, in the same tick."""
+        for gid in self._ghosts:
+            g = self.avatars[gid]
+            if (
+                g.name == new.name
+                and g.look == new.look
+                and abs(g.qx - new.qx) <= GHOST_NEAR_CM
+                and abs(g.qz - new.qz) <= GHOST_NEAR_CM
+            ):
+                del self._ghosts[gid]
+                self._remove(g)
+                self._ghost_left = True
+                return
+
+    def _expire_ghosts(self) -> None:
+        """Ghosts whose new avatar was not heard of in time leave anyway."""
+        for gid in [i for i, last in self._ghosts.items() if last <= self.tick_no]:
+            del self._ghosts[gid]
+            self._remove(self.avatars[gid])
+            self._ghost_left = True
 
     def _news_of(self, cell: int) -> CellNews:
         got = self._news.get(cell)
@@ -473,6 +518,8 @@ class SharedCrowd(Crowd):
         self.cells[cell][aid] = a
         self.events.append((aid, -1, cell))
         self._remote += 1
+        if self._ghosts:
+            self._lay_ghost(a)
 
     def _apply_remote_leaves(self, frags: dict[int, bytes], batches: Batches) -> None:
         """Leaves heard since the last tick, unless the avatar was heard arriving in the

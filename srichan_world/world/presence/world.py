@@ -195,6 +195,12 @@ class PresenceWorld(SharedCrowd):
             self._take_in(frags, cell_batches)
         if self._remote_leaves:
             self._apply_remote_leaves(frags, cell_batches)
+        if self._ghosts:
+            self._expire_ghosts()
+        if self._ghost_left:
+            self._ghost_left = False
+            if self._sharing:  # the other processes hear of it too
+                self._note_news({})
         self.frags = frags
         if self.tiered:
             self._take_turns()
