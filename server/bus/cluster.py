@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
-from server.bus.redis import CONNECT_TIMEOUT_S, RedisBus, _open_wire, _Wire, command
+from server.bus.redis import CONNECT_TIMEOUT_S, RedisBus, _open_wire, _Wire, command, set_command
 from server.redis_client import pubsub_url
 
 log = logging.getLogger(__name__)
@@ -106,13 +106,13 @@ class ClusterBus(RedisBus):
             )
         return self._write_batches(batches, count=True)
 
-    def put(self, items: Iterable[tuple[str, bytes, int]]) -> bool:
+    def put(self, items: Iterable[tuple[str, bytes, int]], keep_others: str | None = None) -> bool:
         batches: dict[int, list[bytes]] = {}
         slots = self._slots
         for key, value, ttl in items:
             name = key.encode()
             batches.setdefault(slots[key_slot(name)], []).append(
-                command("SET", name, value, "PX", str(ttl))
+                set_command(name, value, ttl, keep_others)
             )
         return self._write_batches(batches, count=False) > 0
 

@@ -64,6 +64,27 @@ def command(*args: str | bytes) -> bytes:
     return b"".join(parts)
 
 
+RESTATE = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local ok, record = pcall(cmsgpack.unpack, held)
+  if ok and type(record) == 'table' and record[8] ~= ARGV[3] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+"""Set a resume state unless the one stored names another holder (its 8th field): what a
+process restates about avatars it holds must not undo another process taking one over."""
+
+
+def set_command(key: str | bytes, value: bytes, ttl_ms: int, keep_others: str | None) -> bytes:
+    """``SET key value PX ttl_ms``; with ``keep_others`` (this process's origin), the same
+    only where the stored value is absent or names this process as its holder."""
+    if keep_others is None:
+        return command("SET", key, value, "PX", str(ttl_ms))
+    return command("EVAL", RESTATE, "1", key, value, str(ttl_ms), keep_others)
+
+
 class _Wire(asyncio.Protocol):
     """One raw connection to Redis: commands written without waiting, replies parsed by
     hiredis in ``data_received``. Pub/sub pushes go to ``on_push``; other replies are
@@ -228,12 +249,13 @@ class RedisBus:
         self.published += len(batch)
         return len(batch)
 
-    def put(self, items: Iterable[tuple[str, bytes, int]]) -> bool:
+    def put(self, items: Iterable[tuple[str, bytes, int]], keep_others: str | None = None) -> bool:
         """``SET key value PX ttl_ms`` for each item on the publishing connection, in the
         same write as nothing else and with replies unread: for writes that may be lost,
         like refreshing a key with a TTL. Written before this call returns (so before
-        anything the caller sends afterwards), unless Redis is away (False)."""
-        commands = [command("SET", key, value, "PX", str(ttl)) for key, value, ttl in items]
+        anything the caller sends afterwards), unless Redis is away (False). With
+        ``keep_others`` see :func:`set_command`."""
+        commands = [set_command(key, value, ttl, keep_others) for key, value, ttl in items]
         pub = self._pub
         return (
             bool(commands) and pub is not None and self.connected and pub.write(b"".join(commands))

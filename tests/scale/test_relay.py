@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -18,6 +19,8 @@ from server.bus.presence_relay import (
     resume_key,
 )
 from server.bus.redis import RedisBus
+from srichan_world.protocol.codec import encode
+from srichan_world.protocol.messages import Hello
 from srichan_world.world.presence import PresenceSettings, PresenceWorld
 from tests.world.test_presence import manifest
 from tools import redis_servers
@@ -103,4 +106,45 @@ async def test_a_state_whose_holder_is_gone_is_adopted_after_the_bounded_wait(
         assert (relay.handover_timeouts, relay.resumed, relay.resumed_handed) == (1, 1, 0)
     finally:
         await relay.close()
+        await bus.close()
+
+
+async def test_restating_a_held_avatar_never_undoes_another_process_taking_it(
+    client: aioredis.Redis, redis: redis_servers.RedisServer
+) -> None:
+    """A process stalled past a handover's wait restates (at its next tick, every few
+    seconds, at shutdown) an avatar another process has taken meanwhile: the stored state
+    naming the new holder stays. Its own states, and absent ones, it writes as before; a
+    visitor arriving (welcome, adoption) writes whatever is stored."""
+    bus = RedisBus(redis.url)
+    await bus.start()
+    await bus.wait_connected(10)
+    relay = relay_for(client, bus)
+    relay.lane = 4
+    relay.world.share(*lane_ids(4))
+    relay.world.connect(1, 0.0)
+    relay.world.receive(1, encode(Hello(1, "นักเดิน", (3, 4, 5), cid=1)), 0.0)
+    ((token, state),) = relay.world.resume_states()
+    key = resume_key(token)
+    me = relay.me.decode()
+    other = [*state, "0123456789abcdef"]  # taken by another process
+
+    async def stored_holder() -> str:
+        await bus.publish("sync", b"")  # after the puts on the same connection
+        await asyncio.sleep(0.05)
+        return msgpack.unpackb(await client.get(key))[7]
+
+    try:
+        relay._write_resume_states([(token, state)], restate=True)
+        assert await stored_holder() == me, "absent: written"
+        await client.set(key, msgpack.packb(other), px=30_000)
+        relay._write_resume_states([(token, state)], restate=True)
+        assert await stored_holder() == "0123456789abcdef", "another's: left alone"
+        relay._write_resume_states(relay.world.resume_states(), holder=False, restate=True)
+        assert await stored_holder() == "0123456789abcdef", "at shutdown too"
+        relay._write_resume_states([(token, state)])  # the visitor is here now
+        assert await stored_holder() == me
+        relay._write_resume_states([(token, state)], restate=True)
+        assert await stored_holder() == me, "its own: written"
+    finally:
         await bus.close()
