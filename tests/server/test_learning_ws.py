@@ -249,7 +249,9 @@ async def test_many_tabs_answering_at_once_earn_exactly_one_award(
         errors = {r.code for r in replies if isinstance(r, Error)}
         assert errors <= {ErrorCode.ANSWER_REPLAYED, ErrorCode.NO_OPEN_QUIZ}, errors
         assert [r.reward for r in results if r.reward] == [5], "exactly one award"
-        assert len(results) >= 3 and all(r.correct for r in results)
+        # how many answers find an opening depends on how the tabs' opens interleave (one
+        # opening per visitor and quiz, each open replaces it): from 1 to 12 of them
+        assert results and all(r.correct for r in results)
         assert await street.store.balance(visitor_account(vid)) == 5
         entries = await street.store.entries(visitor_account(vid))
         assert [e.transfer.amount for e in entries] == [5]
