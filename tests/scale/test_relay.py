@@ -148,3 +148,29 @@ async def test_restating_a_held_avatar_never_undoes_another_process_taking_it(
         assert await stored_holder() == me, "its own: written"
     finally:
         await bus.close()
+
+
+async def test_a_state_written_just_after_the_lookup_is_still_found(
+    client: aioredis.Redis, redis: redis_servers.RedisServer
+) -> None:
+    """The last process's write reaches Redis on another connection and may be served after
+    this process's lookup: an absent state is looked up again for a moment."""
+    bus = RedisBus(redis.url)
+    await bus.start()
+    await bus.wait_connected(10)
+    relay = relay_for(client, bus)
+    relay.lane = 5
+    relay.world.share(*lane_ids(5))
+    token = "resume-token-written-late"
+    state = [1500, -250, 64, 1, "นักเดิน", [3, 4, 5], ""]
+    hello = msgpack.packb([1, 7, 1, "นักเดิน", [3, 4, 5], token, None, None])
+    try:
+        looking = asyncio.create_task(relay.before_hello(hello))
+        await asyncio.sleep(0.03)
+        await client.set(resume_key(token), msgpack.packb(state), px=30_000)
+        await looking
+        assert relay.world.knows_token(token)
+        record = msgpack.unpackb(await client.get(resume_key(token)))
+        assert record[7] == relay.me.decode(), "in Redis, naming its holder, before the welcome"
+    finally:
+        await bus.close()
