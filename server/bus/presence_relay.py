@@ -415,14 +415,13 @@ class PresenceRelay:
         self.resumed_handed += handed is not None
         adopted = self.world.tokens.get(token)
         if adopted is not None:  # the record names this process from now on, before the welcome
-            self.keys[key] = token
-            record = msgpack.packb([*resume_state(adopted), self.me.decode()])
-            ttl_ms = int(self.resume_window_s * 1000)
+            items = self._resume_items([(token, resume_state(adopted))], holder=True)
+            ((_, record, ttl_ms),) = items
             try:
                 async with self._lookups:
                     await self.client.set(key, record, px=ttl_ms)
             except (RedisError, OSError):
-                self._write_resume_states([(token, resume_state(adopted))])
+                self.bus.put(items)
         await self.bus.publish(self.control, f"resumed {key}".encode())
 
     async def _stored(self, key: str) -> bytes | None:
@@ -470,15 +469,21 @@ class PresenceRelay:
         holding back over the state of the process that took the avatar, and the visitor's
         next reconnect there found itself named as holder of an avatar it no longer had: a
         fresh avatar at a spawn point (1 miss in 1,000 in a loaded CI run)."""
+        self.bus.put(self._resume_items(states, holder), self.me.decode() if restate else None)
+
+    def _resume_items(
+        self, states: list[tuple[str, list[Any]]], holder: bool
+    ) -> list[tuple[str, bytes, int]]:
+        """``(key, stored state, ttl ms)`` of each ``(token, state)``, naming this process as
+        the holder when ``holder``; the keys are remembered for the handover."""
         ttl_ms = int(self.resume_window_s * 1000)
-        keys = self.keys
         me = self.me.decode() if holder else ""
         items = []
         for token, record in states:
             key = resume_key(token)
-            keys[key] = token
+            self.keys[key] = token
             items.append((key, msgpack.packb([*record, me]), ttl_ms))
-        self.bus.put(items, self.me.decode() if restate else None)
+        return items
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

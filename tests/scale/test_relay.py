@@ -41,6 +41,19 @@ def relay_for(client: aioredis.Redis, bus: RedisBus) -> PresenceRelay:
     return PresenceRelay(presence, bus, client, "ab" * 32, 30.0)  # type: ignore[arg-type]
 
 
+async def on_lane(
+    client: aioredis.Redis, redis: redis_servers.RedisServer, lane: int
+) -> tuple[RedisBus, PresenceRelay]:
+    """A connected bus, and a relay whose world shares the street on ``lane``."""
+    bus = RedisBus(redis.url)
+    await bus.start()
+    await bus.wait_connected(10)
+    relay = relay_for(client, bus)
+    relay.lane = lane
+    relay.world.share(*lane_ids(lane))
+    return bus, relay
+
+
 async def test_sixteen_processes_lease_the_lanes_and_a_seventeenth_is_refused(
     client: aioredis.Redis, redis: redis_servers.RedisServer
 ) -> None:
@@ -57,12 +70,7 @@ async def test_sixteen_processes_lease_the_lanes_and_a_seventeenth_is_refused(
 async def test_a_resume_state_in_redis_is_adopted_once(
     client: aioredis.Redis, redis: redis_servers.RedisServer
 ) -> None:
-    bus = RedisBus(redis.url)
-    await bus.start()
-    await bus.wait_connected(10)
-    relay = relay_for(client, bus)
-    relay.lane = 2
-    relay.world.share(*lane_ids(2))
+    bus, relay = await on_lane(client, redis, 2)
     token = "resume-token-from-another-process"
     state = [1500, -250, 64, 1, "นักเดิน", [3, 4, 5]]
     await client.set(resume_key(token), msgpack.packb(state), px=30_000)
@@ -86,12 +94,7 @@ async def test_a_state_whose_holder_is_gone_is_adopted_after_the_bounded_wait(
 ) -> None:
     """The process named in the record crashed: nobody answers the want, so after
     ``HANDOVER_WAIT_S`` the stored state is taken (and only then)."""
-    bus = RedisBus(redis.url)
-    await bus.start()
-    await bus.wait_connected(10)
-    relay = relay_for(client, bus)
-    relay.lane = 3
-    relay.world.share(*lane_ids(3))
+    bus, relay = await on_lane(client, redis, 3)
     await relay.start()
     token = "resume-token-of-a-crashed-process"
     state = [1500, -250, 64, 1, "นักเดิน", [3, 4, 5], "", "0123456789abcdef"]
@@ -116,12 +119,7 @@ async def test_restating_a_held_avatar_never_undoes_another_process_taking_it(
     seconds, at shutdown) an avatar another process has taken meanwhile: the stored state
     naming the new holder stays. Its own states, and absent ones, it writes as before; a
     visitor arriving (welcome, adoption) writes whatever is stored."""
-    bus = RedisBus(redis.url)
-    await bus.start()
-    await bus.wait_connected(10)
-    relay = relay_for(client, bus)
-    relay.lane = 4
-    relay.world.share(*lane_ids(4))
+    bus, relay = await on_lane(client, redis, 4)
     relay.world.connect(1, 0.0)
     relay.world.receive(1, encode(Hello(1, "นักเดิน", (3, 4, 5), cid=1)), 0.0)
     ((token, state),) = relay.world.resume_states()
@@ -155,12 +153,7 @@ async def test_a_state_written_just_after_the_lookup_is_still_found(
 ) -> None:
     """The last process's write reaches Redis on another connection and may be served after
     this process's lookup: an absent state is looked up again for a moment."""
-    bus = RedisBus(redis.url)
-    await bus.start()
-    await bus.wait_connected(10)
-    relay = relay_for(client, bus)
-    relay.lane = 5
-    relay.world.share(*lane_ids(5))
+    bus, relay = await on_lane(client, redis, 5)
     token = "resume-token-written-late"
     state = [1500, -250, 64, 1, "นักเดิน", [3, 4, 5], ""]
     hello = msgpack.packb([1, 7, 1, "นักเดิน", [3, 4, 5], token, None, None])

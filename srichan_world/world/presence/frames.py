@@ -129,10 +129,10 @@ class TickFrames:
                 g.used = tick
             self.group_of[a.id] = g
         cells = w.cells
-        fit = w.settings.knn_block_fit
-        per_m = w.settings.knn_refresh_s_per_m * w.settings.tick_hz
-        longest = w.settings.knn_refresh_ticks
         st = w.settings
+        fit = st.knn_block_fit
+        per_m = st.knn_refresh_s_per_m * st.tick_hz
+        longest = st.knn_refresh_ticks
         tiered = w.tiered
         near = st.tier_near
         mid = near + st.tier_mid
@@ -151,12 +151,10 @@ class TickFrames:
             # nearest first: the tiers are the block's, shared by its observers
             picked = d2[rows, pick]
             ranked = ids[pick[rows, picked.argsort(axis=1)]].tolist()
-            for g, r2 in zip(group, picked.max(axis=1).tolist(), strict=True):
+            reaches = picked.max(axis=1).tolist()
+            for g, chosen, r2 in zip(group, ranked, reaches, strict=True):
                 g.reach = reach = math.sqrt(r2)
                 g.period = refresh_ticks(reach, per_m, longest)
-            # the densest block in use decides how big the cell's blocks are from next tick
-            levels[cell] = refit(levels[cell], min(g.reach for g in in_use[cell]), sizes, fit)
-            for g, chosen in zip(group, ranked, strict=True):
                 g.prev = (g.visible, g.tiers)
                 g.visible = set(chosen)
                 g.far = chosen[-1]
@@ -165,6 +163,8 @@ class TickFrames:
                     g.near, g.tiers = _tiers(chosen, near, mid, g.near, g.tiers)
                 else:
                     g.near = g.visible
+            # the densest block in use decides how big the cell's blocks are from next tick
+            levels[cell] = refit(levels[cell], min(g.reach for g in in_use[cell]), sizes, fit)
 
     def enter(self, a: Avatar) -> bytes:
         got = self.enters.get(a.id)
