@@ -1,5 +1,6 @@
 """In a crowd the street names only the nearest few (avatars3d.js ``thinLabels``): sixty-four
-names stack into one unreadable band on a phone. Someone speaking keeps their name."""
+names stack into one unreadable band on a phone. Someone speaking keeps their name, under
+their bubble at any distance."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ SHOWN = 8  # LABELS_SHOWN in avatars3d.js
 VISIBLE_NAMES_JS = """() => [...document.querySelectorAll('.name-label:not(.mine)')]
   .filter((e) => !e.hidden && getComputedStyle(e).display !== 'none')
   .map((e) => e.textContent)"""
+
+BUBBLE_OVER_NAME_JS = """(name) => {
+  const label = [...document.querySelectorAll('.name-label')].find((e) => e.textContent === name);
+  const bubble = [...document.querySelectorAll('.bubble')].find((e) => !e.hidden);
+  if (!label || !bubble) return null;
+  return label.getBoundingClientRect().top - bubble.getBoundingClientRect().bottom;
+}"""
 
 
 @pytest.mark.parametrize("device", [PHONE, None], ids=["phone", "desktop"])
@@ -49,6 +57,10 @@ async def test_a_crowd_names_its_nearest_few(
         # the farthest one speaks: its name shows over its bubble
         await bots[-1].chat("สวัสดีค่ะ")
         await page.wait_for_function(f"({VISIBLE_NAMES_JS})().includes('ใกล้ 16')", timeout=5000)
+        # 25 m off, its bubble sits over its name, not on it
+        await page.wait_for_timeout(300)
+        gap = await page.evaluate(BUBBLE_OVER_NAME_JS, "ใกล้ 16")
+        assert gap is not None and 0 <= gap <= 20, f"bubble bottom to name top: {gap} px"
         save_shot(f"crowd-labels-{'phone' if device else 'desktop'}.png", await page.screenshot())
     finally:
         for bot in bots:

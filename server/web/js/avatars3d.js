@@ -82,7 +82,11 @@ export class AvatarView {
     this.root.add(this.label);
     this.bubbleEl = el("div", { class: "bubble", hidden: true });
     this.bubble = new CSS2DObject(this.bubbleEl);
-    this.bubble.position.set(0, 2.7, 0);
+    // Anchored where the name is, its bottom edge there and lifted clear of the name in
+    // screen space (street.css): a bubble half a metre higher in the world sat on the name
+    // a few metres off, where half a metre is a few pixels.
+    this.bubble.position.copy(this.label.position);
+    this.bubble.center.set(0.5, 1);
     this.root.add(this.bubble);
     this.bubbleUntil = 0;
     this.phase = Math.random() * 10;
