@@ -25,8 +25,12 @@ same bot process that see the position in a frame record the delay. Each sample 
 the avatar ids' process lane (server/bus/presence_relay.py). Server CPU is every worker's
 utime+stime over the measured window; Redis's is reported apart.
 
-Nothing is pinned: the servers, Redis and the bot processes share this machine's cores in
-every mode alike (bot CPU is reported so you can tell when the bots were the bottleneck).
+By default nothing is pinned: the servers, Redis and the bot processes share this machine's
+cores in every mode alike (bot CPU is reported so you can tell when the bots were the
+bottleneck). With ``--pin`` every mode's serving processes share the first core and the bots
+and Redis the others, so two workers are compared with one on the same one core and neither
+shares it with the load: on a 2-core machine that is the only way the per-client-tick cost
+of a second worker is not also the cost of three processes taking turns with the bots.
 Modes alternate within each repeat, and the summary quotes medians. "held" is the largest
 client count whose median p99 stays within ``--p99-ms``. Traffic stays on 127.0.0.1; every
 run is bounded by ``--duration``.
@@ -64,6 +68,7 @@ from tools.bench.presence import (
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JSON = Path("bench-results/scale.json")
 MODES = ("sqlite", "redis1", "redis2", "cluster2", "zoned2")
+WORKERS = {"sqlite": 1, "redis1": 1, "redis2": 2, "cluster2": 2, "zoned2": 2}
 OPEN = re.compile(r"open: http://[\d.]+:(\d+)/")
 LANE_SHIFT = 12
 """Avatar ids carry their process's lane in the bits above this (server/bus/presence_relay.py)."""
@@ -77,6 +82,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=3.0, help="walking seconds before it")
     parser.add_argument("--bot-procs", type=int, default=2, help="bot processes")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="serving processes on the first core, bots and Redis on the others: every mode's"
+        " servers get the same one core and never share it with the load",
+    )
+    parser.add_argument(
+        "--per-worker",
+        action="store_true",
+        help="--clients per serving process (two-worker modes get twice as many): compares"
+        " what a worker costs at the same load, not the same crowd split in two",
+    )
     parser.add_argument("--p99-ms", type=float, default=150.0, help="the latency target")
     parser.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="scene TOML")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
@@ -88,8 +105,9 @@ def main(args: argparse.Namespace) -> int:
     if any(m not in MODES for m in modes) or not modes:
         sys.stderr.write(f"--modes: choose from {', '.join(MODES)}\n")
         return 2
-    if any(n < 1 or n > 4000 for n in sizes) or args.duration > 120 or args.repeat < 1:
-        sys.stderr.write("clients must be 1–4000, duration ≤ 120 s, repeat ≥ 1\n")
+    most = 2000 if args.per_worker else 4000
+    if any(n < 1 or n > most for n in sizes) or args.duration > 120 or args.repeat < 1:
+        sys.stderr.write(f"clients must be 1–{most}, duration ≤ 120 s, repeat ≥ 1\n")
         return 2
     from tools import redis_servers
 
@@ -115,8 +133,10 @@ def main(args: argparse.Namespace) -> int:
                             redis.flush()
                         else:
                             redis = None
-                        run = _run_once(mode, n, args, scene_dir, Path(tmp), redis)
+                        total = n * WORKERS[mode] if args.per_worker else n
+                        run = _run_once(mode, total, args, scene_dir, Path(tmp), redis)
                         run["repeat"] = rep
+                        run["size"] = n
                         runs.append(run)
                         _print_run(run)
         finally:
@@ -161,7 +181,7 @@ def _scene_dir(folder: Path, scene: Path) -> Path:
 def _start(mode: str, scene_dir: Path, tmp: Path, redis: Any) -> tuple[subprocess.Popen, int]:
     srichan = str(Path(sys.executable).parent / "srichan")
     store = f"sqlite:///{tmp}/bench-{time.monotonic_ns()}.db" if mode == "sqlite" else redis.url
-    workers = "2" if mode in ("redis2", "cluster2", "zoned2") else "1"
+    workers = str(WORKERS[mode])
     cmd = [srichan, "serve", "--port", "0", "--scene-dir", str(scene_dir), "--store", store]
     cmd += ["--workers", workers, "--spawn", "rotate"]  # the crowd starts spread out
     if mode == "zoned2":
@@ -217,6 +237,13 @@ def _run_once(
     bots = []
     try:
         pids = _server_pids(proc)
+        cpus = sorted(os.sched_getaffinity(0))
+        load_cpus = cpus[1:] or cpus
+        if args.pin and len(cpus) > 1:
+            for pid in [proc.pid, *pids]:
+                os.sched_setaffinity(pid, {cpus[0]})
+            for pid in (node.process.pid for node in _nodes(redis)):
+                os.sched_setaffinity(pid, set(load_cpus))
         procs_n = max(1, min(args.bot_procs, n))
         for i in range(procs_n):
             cfg = {
@@ -228,6 +255,7 @@ def _run_once(
                 "manifest": manifest,
                 "seed": i,
                 "name": f"bot{i}",
+                "cpus": load_cpus if args.pin else cpus,
             }
             p = ctx.Process(target=_bot_process, args=(cfg, results, go), daemon=True)
             p.start()
@@ -333,6 +361,7 @@ def _combine(
         "errors": sum(r["errors"] for r in reports),
         "disconnects": sum(r["disconnects"] for r in reports),
         "zone_moves": sum(r["zone_moves"] for r in reports),
+        "zone_moves_measured": sum(r["zone_moves_measured"] for r in reports),
         "zone_missed": sum(r["zone_missed"] for r in reports),
         "zone_failures": dict(sum((Counter(r["zone_failures"]) for r in reports), Counter())),
     }
@@ -342,6 +371,7 @@ def _combine(
 
 
 def _bot_process(cfg: dict, results: Any, go: Any) -> None:
+    os.sched_setaffinity(0, set(cfg["cpus"]))
     try:
         asyncio.run(_bots(cfg, results, go))
     except Exception as exc:  # reported to the parent rather than lost in a child
@@ -375,7 +405,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
 
         return on_frame
 
-    zones = {"moves": 0, "missed": 0, "failed": 0}
+    zones = {"moves": 0, "measured": 0, "missed": 0, "failed": 0}  # measured: in the window
     moving: dict[int, asyncio.Task[None]] = {}  # bots (by index) reconnecting to another zone
     failures: dict[str, int] = {}  # why zone moves failed, and how often
 
@@ -399,6 +429,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
         else:
             me[4] = client
             zones["moves"] += 1
+            zones["measured"] += crowd.measuring
             zones["missed"] += not client.resumed
         finally:
             moving.pop(i, None)
@@ -431,6 +462,7 @@ async def _bots(cfg: dict, results: Any, go: Any) -> None:
         "disconnects": sum(1 for me in crowd.bots if me[4].closure is not None),
         "cpu": cpu,
         "zone_moves": zones["moves"],
+        "zone_moves_measured": zones["measured"],
         "zone_missed": zones["missed"] + zones["failed"],
         "zone_failures": failures,
     }
@@ -461,6 +493,7 @@ _COLUMNS = (
     ("errors", "err", 4),
     ("disconnects", "disc", 4),
     ("zone_moves", "zmove", 5),
+    ("zone_moves_measured", "zmIn", 5),
     ("zone_missed", "zmiss", 5),
 )
 _MEDIANS = [k for k, _, _ in _COLUMNS if k not in ("mode", "clients")]
@@ -478,8 +511,9 @@ def _summarise(runs: list[dict], sizes: list[int], modes: list[str], target: flo
     rows = []
     for n in sizes:
         for mode in modes:
-            mine = [r for r in runs if r["clients"] == n and r["mode"] == mode]
-            row: dict[str, Any] = {"mode": mode, "clients": n, "runs": len(mine)}
+            mine = [r for r in runs if r["size"] == n and r["mode"] == mode]
+            clients = mine[0]["clients"] if mine else n
+            row: dict[str, Any] = {"mode": mode, "clients": clients, "runs": len(mine)}
             for key in _MEDIANS:
                 values = [r[key] for r in mine if r.get(key) is not None]
                 row[key] = round(statistics.median(values), 2) if values else None
