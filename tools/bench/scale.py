@@ -2,6 +2,7 @@
 
     python -m tools.bench.scale                        # 600,1200,1800 bots, 3 runs each
     python -m tools.bench.scale --clients 1200 --modes redis1,redis2 --repeat 3
+    python -m tools.bench.scale --clients 600 --modes redis1,zoned2 --pin --per-worker
 
 Each run starts ``srichan serve`` as an operator would, on the real street (scenes/srichan.toml
 with extra spawn points spread over the walkable area, as tools/bench/presence.py does), and
