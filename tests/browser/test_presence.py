@@ -113,7 +113,10 @@ async def test_list_mode_walks_the_server_known_avatar(server: Server, new_page:
     (view,) = [v for v in server.app[PUMP].views() if v.avatar_id == avatar]
     # The gate spans the road: "walk here" stops 7 m before it, facing it.
     assert abs(view.x - 18.0) < 0.5 and abs(view.z) < 0.5
-    assert "ประตูเมือง" in await page.locator("#where-text").inner_text()
+    where = await page.locator("#where-text").inner_text()
+    assert "ประตูเมือง" in where
+    # one unit in one language: "18 เมตร" as the distance beside it says, never "18 m"
+    assert re.match(r"ระยะจากต้นถนน \d+ เมตร · ", where), where
 
 
 async def rename(page: Page, name: str) -> None:

@@ -147,7 +147,7 @@ const STRINGS = {
   ],
   touchHint: ["ใช้จอยสติ๊กเพื่อเดิน ลากเพื่อหันมอง", "Use the joystick to walk, drag to look"],
   highlight: ["ไฮไลต์", "Highlight"],
-  station: ["ระยะจากต้นถนน", "Distance from the start"],
+  station: ["ระยะจากต้นถนน {n} เมตร", "{n} m from the start"],
   errorGeneric: ["เกิดข้อผิดพลาด", "Something went wrong"],
   storeRetrying: [
     "ระบบบันทึกข้อมูลขัดข้องชั่วคราว กำลังลองใหม่…",

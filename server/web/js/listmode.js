@@ -92,7 +92,7 @@ export async function startList({ manifest: first, state, conn, visitor, fallbac
     }
     const [station] = road.locate([me.x, me.z]);
     const { lm, d } = nearestLandmark(me.x, me.z);
-    whereText.textContent = `${t("station")} ${Math.round(station)} m · ${t("nearby")}: ${pick(lm.name)} (${t("metresAway", { n: Math.round(d) })})`;
+    whereText.textContent = `${t("station", { n: Math.round(station) })} · ${t("nearby")}: ${pick(lm.name)} (${t("metresAway", { n: Math.round(d) })})`;
   }
 
   let nextKey = "";
