@@ -102,6 +102,53 @@ async def test_a_dropped_connection_resumes_the_same_avatar(
     assert await page.locator("#conn").get_attribute("data-state") == "online"
 
 
+AGE_KEPT_TOKEN_JS = """(() => {
+  // once, before the page's own scripts: what pagehide kept was heard a minute ago
+  if (sessionStorage.getItem('test.age') !== '1') return;
+  sessionStorage.removeItem('test.age');
+  const kept = JSON.parse(sessionStorage.getItem('srichan.resume'));
+  kept.heardAt = Date.now() - 60_000;
+  sessionStorage.setItem('srichan.resume', JSON.stringify(kept));
+})();"""
+
+
+async def test_a_token_older_than_a_held_avatar_is_not_sent(
+    server: Server, new_page: NewPage
+) -> None:
+    """The server keeps a dropped avatar for RESUME_WINDOW_S: a client silent for longer
+    (a phone asleep, a tab reopened) starts afresh at once rather than making the server look
+    for an avatar long gone. Aged by hand here: the client is told it last heard the server
+    a minute ago, so the avatar it drops is still held and would resume if it asked."""
+    page = await new_page(f"{server.url}/?mode=list")
+    await wait_welcomed(page)
+    first = await page.evaluate("srichan.state.me.id")
+    presence = server.app[PUMP]
+
+    # a reconnect: the network drops after a minute of silence
+    (conn,) = presence.conns.values()
+    await page.evaluate("srichan.conn.backoffMs = 4000")  # time to age it while offline
+    conn.transport.close()
+    await page.wait_for_function("srichan.state.connection.state === 'offline'", timeout=5000)
+    await page.evaluate("srichan.conn.heardAt = Date.now() - 60_000")
+    await page.wait_for_function(f"srichan.state.me && srichan.state.me.id !== {first}")
+    await wait_welcomed(page)
+    assert await page.evaluate("srichan.conn.welcome.resumed") is False
+    second = await page.evaluate("srichan.state.me.id")
+
+    # a reload: the page keeps the token across it with when the server was last heard
+    third = await page.evaluate("srichan.state.me.id")
+    await page.reload()
+    await wait_welcomed(page)
+    assert await page.evaluate("srichan.conn.welcome.resumed") is True, "a reload resumes"
+    assert await page.evaluate("srichan.state.me.id") == third
+    await page.context.add_init_script(AGE_KEPT_TOKEN_JS)
+    await page.evaluate("sessionStorage.setItem('test.age', '1')")
+    await page.reload()
+    await wait_welcomed(page)
+    assert await page.evaluate("srichan.conn.welcome.resumed") is False
+    assert await page.evaluate("srichan.state.me.id") not in (first, second, third)
+
+
 async def test_list_mode_walks_the_server_known_avatar(server: Server, new_page: NewPage) -> None:
     """Choosing "walk here" sends moves at walking pace until the server has the avatar at
     the landmark (no correction: every step was walkable and within the speed limit)."""

@@ -116,20 +116,35 @@ function connect(state, visitor) {
     visitor_id: visitor.visitor_id,
     visitor_secret: visitor.visitor_secret,
   }));
-  // A reload (mode or quality switch) within 30 s resumes the same avatar.
+  // A reload (mode or quality switch) within 30 s resumes the same avatar; with the token
+  // goes when the server was last heard, so a tab reopened long after sends no stale token.
   try {
-    conn.resumeToken = sessionStorage.getItem(RESUME_KEY);
+    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) ?? "null");
+    if (typeof saved?.token === "string") {
+      conn.resumeToken = saved.token;
+      conn.heardAt = Number(saved.heardAt) || 0;
+    }
   } catch {
     // no resume across reloads
   }
-  conn.addEventListener("state", (e) => state.setConnection(e.detail));
-  conn.addEventListener("message", (e) => state.apply(e.detail));
-  conn.addEventListener("welcome", () => {
+  const keepResume = () => {
+    if (!conn.resumeToken) return;
     try {
-      sessionStorage.setItem(RESUME_KEY, conn.resumeToken);
+      const saved = { token: conn.resumeToken, heardAt: conn.heardAt };
+      sessionStorage.setItem(RESUME_KEY, JSON.stringify(saved));
     } catch {
       // fine
     }
+  };
+  // a phone may end a hidden tab without a pagehide
+  addEventListener("pagehide", keepResume);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") keepResume();
+  });
+  conn.addEventListener("state", (e) => state.setConnection(e.detail));
+  conn.addEventListener("message", (e) => state.apply(e.detail));
+  conn.addEventListener("welcome", () => {
+    keepResume();
     // The server sends the wallet and the quests' progress after the welcome by itself;
     // the badges are asked for (a server without them answers unsupported, ignored).
     conn.send(MsgType.BADGES_GET, {});

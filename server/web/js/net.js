@@ -75,6 +75,18 @@ export function encodeMessage(type, fields, cid = null) {
   return encode([type, cid, ...values]);
 }
 
+/** Pings go well inside the idle timeout, so a visitor standing still is not dropped. */
+const PING_EVERY_MS = Math.max(2000, (LIMITS.IDLE_TIMEOUT_S * 1000) / 4);
+
+/**
+ * How long after the last message heard a resume token is still worth sending. A server
+ * keeps a dropped avatar for RESUME_WINDOW_S after its connection went, and the connection
+ * may have outlived the last message by up to a ping's interval (a visitor standing alone
+ * hears nothing else); past that the token only costs the hello a lookup that finds
+ * nothing (on Redis a few retries, ~0.35 s) before the fresh start it gets anyway.
+ */
+export const RESUME_WORTH_MS = LIMITS.RESUME_WINDOW_S * 1000 + PING_EVERY_MS + 2000;
+
 export const ConnState = Object.freeze({
   CONNECTING: "connecting",
   ONLINE: "online",
@@ -97,6 +109,7 @@ export class Connection extends EventTarget {
     this.maxBackoffMs = maxBackoffMs;
     this.state = ConnState.OFFLINE;
     this.resumeToken = null;
+    this.heardAt = 0; // Date.now() of the last message from the server; 0: not known
     this.welcome = null;
     this.nextCid = 1;
     this.pending = new Map();
@@ -143,7 +156,7 @@ export class Connection extends EventTarget {
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     socket.onopen = () => {
-      const fields = { version: PROTOCOL_VERSION, ...this.hello(), resume: this.resumeToken };
+      const fields = { version: PROTOCOL_VERSION, ...this.hello(), resume: this.resumable() };
       this.write(encodeMessage(MsgType.HELLO, fields));
     };
     // a socket given up for another zone's only says the replies still due on it
@@ -153,9 +166,16 @@ export class Connection extends EventTarget {
     socket.onclose = (event) => this.closed(socket, event);
   }
 
+  /** The resume token, unless it is too old to find the avatar (RESUME_WORTH_MS). */
+  resumable() {
+    if (this.heardAt && Date.now() - this.heardAt > RESUME_WORTH_MS) this.resumeToken = null;
+    return this.resumeToken;
+  }
+
   receive(data) {
     if (typeof data === "string") return; // the protocol is binary only
     this.bytesIn += data.byteLength;
+    this.heardAt = Date.now();
     let msg;
     try {
       msg = decodeMessage(new Uint8Array(data));
@@ -257,9 +277,8 @@ export class Connection extends EventTarget {
 
   startPings() {
     clearInterval(this.pingTimer);
-    // Well inside the idle timeout, so a visitor standing still is not dropped.
-    const every = Math.max(2000, (LIMITS.IDLE_TIMEOUT_S * 1000) / 4);
-    this.pingTimer = setInterval(() => this.send(MsgType.PING, { t: performance.now() }), every);
+    const ping = () => this.send(MsgType.PING, { t: performance.now() });
+    this.pingTimer = setInterval(ping, PING_EVERY_MS);
   }
 
   sendRaw(bytes) {
