@@ -85,7 +85,7 @@ const PING_EVERY_MS = Math.max(2000, (LIMITS.IDLE_TIMEOUT_S * 1000) / 4);
  * hears nothing else); past that the token only costs the hello a lookup that finds
  * nothing (on Redis a few retries, ~0.35 s) before the fresh start it gets anyway.
  */
-export const RESUME_WORTH_MS = LIMITS.RESUME_WINDOW_S * 1000 + PING_EVERY_MS + 2000;
+const RESUME_WORTH_MS = LIMITS.RESUME_WINDOW_S * 1000 + PING_EVERY_MS + 2000;
 
 export const ConnState = Object.freeze({
   CONNECTING: "connecting",
