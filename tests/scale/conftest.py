@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,13 @@ MAX_SPEED = 50.0
 AOF_ALWAYS = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
 B01_COUNTER = (100.0, 4.0)
 SHOP = "auntie-daeng"
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` holds; TimeoutError after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
 
 
 def visitor(n: int) -> tuple[str, str]:

@@ -9,6 +9,7 @@ import pytest
 
 from server.bus.redis import BACKOFF_MAX_S, RedisBus, backoff
 from server.redis_client import pubsub_url
+from tests.scale.conftest import until
 from tools import redis_servers
 
 
@@ -24,12 +25,6 @@ def test_backoff_doubles_to_a_cap_with_jitter() -> None:
     assert backoff(2, lambda: 1.0) == pytest.approx(0.2)
     assert backoff(40, lambda: 1.0) == BACKOFF_MAX_S
     assert len({backoff(5) for _ in range(10)}) > 1
-
-
-async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from server.bus.presence_relay import LANE_SHIFT
 from server.ws.client import PresenceClient
 from srichan_world.protocol.zone_messages import ZoneMove
-from tests.scale.conftest import Server, serve
+from tests.scale.conftest import Server, serve, until
 from tools import redis_servers
 
 pytestmark = pytest.mark.redis
@@ -157,10 +157,7 @@ async def test_observers_on_both_sides_see_a_zone_move_without_a_gap(zoned: Serv
         # It arrived at B01 (x 100, column 6), where the zone 1 observer may see it before it
         # walks out of that one's sight (columns 6-8) to x 90: a real leave, not a zone
         # move's. Count from when it is out of that sight.
-        for _ in range(100):
-            if "นักเดิน" not in logs[1].names:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: "นักเดิน" not in logs[1].names, timeout=5.0)
         for log in logs.values():
             log.frames.clear()
         await walk(walker, 90.0, 108.0, 0.0)  # settled in zone 1 from x 104
