@@ -71,7 +71,9 @@ async def test_owner_edit_appears_live(server: Server, new_page: NewPage) -> Non
     # An edit (a new description) arrives too, without a reload.
     await owner_publishes(server, "B02", BOOTH | {"description": {"th": "เปิดแล้ว", "en": "Open"}})
     await item.locator(".sign").filter(has_text="เปิดแล้ว").wait_for(timeout=10_000)
-    await item.scroll_into_view_if_needed()
+    # in one step in the page: the list may draw itself anew (and detach the row) meanwhile
+    row = "#booths li.booth[data-slot=B02]"
+    await page.evaluate(f"document.querySelector('{row}').scrollIntoView({{block: 'center'}})")
     save_shot("booth-list-phone.png", await page.screenshot())
 
 
